@@ -1,0 +1,3 @@
+from mergebert.cli import main
+
+main()
