@@ -1,0 +1,241 @@
+"""Stage 1: git's three-way line merge through libgit2, as `git merge-file --diff3` computes it."""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import re
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pygit2
+from pygit2.enums import FileMode, MergeFileFlag
+from pygit2.ffi import C, ffi
+
+DEFAULT_LABELS = ("ours", "base", "theirs")
+_MARKER_CHARS = "<|=>"
+_MARKER_RUN = re.compile(r"^([<|=>])\1{6,}", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class CleanText:
+    text: str
+
+
+@dataclass(frozen=True)
+class LineConflict:
+    ours: str
+    base: str
+    theirs: str
+
+
+Chunk = CleanText | LineConflict
+
+
+@functools.cache
+def _scratch_repository() -> pygit2.Repository:
+    """An in-memory repository whose object store is a throw-away folder, to hand blobs to libgit2."""
+    folder = tempfile.mkdtemp(prefix="mergebert-odb-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    odb = pygit2.Odb()
+    odb.add_backend(pygit2.OdbBackendLoose(folder, 1, False), 1)
+    repo = pygit2.Repository()
+    repo.set_odb(odb)
+    return repo
+
+
+def _libgit2_merge(
+    base: bytes, ours: bytes, theirs: bytes, *, marker_size: int, labels: Sequence[str], style: str
+) -> tuple[bytes, bool]:
+    """libgit2's git_merge_file_from_index over three blobs: (merged bytes, automergeable)."""
+    repo = _scratch_repository()
+    entries = [
+        pygit2.IndexEntry("file", repo.create_blob(data), FileMode.BLOB) for data in (base, ours, theirs)
+    ]
+    keep_alive = [entry._to_c() for entry in entries]
+    options = ffi.new("git_merge_file_options *")
+    options.version = 1
+    label_strings = [ffi.new("char[]", label.encode("utf-8")) for label in labels]
+    options.our_label, options.ancestor_label, options.their_label = (
+        label_strings[0],
+        label_strings[1],
+        label_strings[2],
+    )
+    flag = {"merge": MergeFileFlag.STYLE_MERGE, "diff3": MergeFileFlag.STYLE_DIFF3}[style]
+    options.flags = int(flag)
+    options.marker_size = marker_size
+    result = ffi.new("git_merge_file_result *")
+    err = C.git_merge_file_from_index(
+        result, repo._repo, keep_alive[0][0], keep_alive[1][0], keep_alive[2][0], options
+    )
+    if err < 0:
+        raise RuntimeError(f"libgit2 merge failed with error {err}")
+    try:
+        merged = bytes(ffi.buffer(result.ptr, result.len)) if result.ptr != ffi.NULL else b""
+        return merged, bool(result.automergeable)
+    finally:
+        C.git_merge_file_result_free(result)
+
+
+def _safe_marker_size(*texts: str) -> int:
+    """A marker size longer than any run of marker characters that starts a line in the inputs."""
+    longest = max((len(m.group(0)) for text in texts for m in _MARKER_RUN.finditer(text)), default=0)
+    return max(7, longest + 1)
+
+
+def merge_lines(base: str, ours: str, theirs: str) -> list[Chunk]:
+    """Merge three texts line by line; returns clean text and conflicts exactly as git delimits them."""
+    size = _safe_marker_size(base, ours, theirs)
+    merged, _ = _libgit2_merge(
+        base.encode("utf-8"),
+        ours.encode("utf-8"),
+        theirs.encode("utf-8"),
+        marker_size=size,
+        labels=DEFAULT_LABELS,
+        style="diff3",
+    )
+    return parse_diff3(merged.decode("utf-8"), marker_size=size, sides=(ours, base, theirs))
+
+
+def _marker_kind(line: str, size: int) -> str | None:
+    head = line[:size]
+    if len(head) < size or head[0] not in _MARKER_CHARS or head != head[0] * size:
+        return None
+    rest = line[size:]
+    if head[0] == "=":
+        return "=" if rest.strip("\r\n") == "" else None
+    return head[0] if rest == "" or rest[0] in " \r\n" else None
+
+
+def parse_diff3(text: str, *, marker_size: int, sides: tuple[str, str, str] | None = None) -> list[Chunk]:
+    """Split diff3-style merge output into chunks.
+
+    git adds a line ending after a side that lacks one (only possible at the end of a file); when the
+    original `sides` (ours, base, theirs) are given, such a side is restored without it.
+    """
+    chunks: list[Chunk] = []
+    clean: list[str] = []
+    parts: dict[str, list[str]] = {}
+    section: str | None = None
+    for line in text.splitlines(keepends=True):
+        kind = _marker_kind(line, marker_size)
+        if section is None and kind == "<":
+            if clean:
+                chunks.append(CleanText("".join(clean)))
+                clean = []
+            section, parts = "ours", {"ours": [], "base": [], "theirs": []}
+        elif section == "ours" and kind == "|":
+            section = "base"
+        elif section in ("ours", "base") and kind == "=":
+            section = "theirs"
+        elif section == "theirs" and kind == ">":
+            chunks.append(_conflict(parts))
+            section = None
+        elif section is None:
+            clean.append(line)
+        else:
+            parts[section].append(line)
+    if section is not None:
+        raise ValueError("unterminated conflict in merge output")
+    if clean:
+        chunks.append(CleanText("".join(clean)))
+    if sides is not None:
+        _restore_missing_final_eol(chunks, sides)
+    return chunks
+
+
+def _conflict(parts: dict[str, list[str]]) -> LineConflict:
+    return LineConflict(
+        ours="".join(parts["ours"]), base="".join(parts["base"]), theirs="".join(parts["theirs"])
+    )
+
+
+def _restore_missing_final_eol(chunks: list[Chunk], sides: tuple[str, str, str]) -> None:
+    """git ends every side of a conflict with a line ending; undo that for a file that has none.
+
+    A side can lack its final line ending only when the conflict reaches the end of the file,
+    so only a trailing conflict is touched.
+    """
+    if not chunks or not isinstance(chunks[-1], LineConflict):
+        return
+    last = chunks[-1]
+    texts = [last.ours, last.base, last.theirs]
+    for i, original in enumerate(sides):
+        if not original or original.endswith("\n"):
+            continue
+        last_line = original.rsplit("\n", 1)[-1]
+        for added in ("\r\n", "\n"):
+            if texts[i].endswith(last_line + added):
+                texts[i] = texts[i][: -len(added)]
+                break
+    chunks[-1] = LineConflict(ours=texts[0], base=texts[1], theirs=texts[2])
+
+
+def conflicts_of(chunks: Sequence[Chunk]) -> list[LineConflict]:
+    return [chunk for chunk in chunks if isinstance(chunk, LineConflict)]
+
+
+def _with_eol(text: str, eol: str) -> str:
+    return text if not text or text.endswith("\n") else text + eol
+
+
+def render(
+    chunks: Sequence[Chunk],
+    *,
+    marker_size: int = 7,
+    labels: Sequence[str] = DEFAULT_LABELS,
+    style: str = "diff3",
+    eol: str = "\n",
+) -> str:
+    """Write chunks back as a file, conflicts with markers as `git merge-file` writes them."""
+    ours_label, base_label, theirs_label = labels
+    out: list[str] = []
+    for chunk in chunks:
+        if isinstance(chunk, CleanText):
+            out.append(chunk.text)
+            continue
+        out.append("<" * marker_size + (f" {ours_label}" if ours_label else "") + eol)
+        out.append(_with_eol(chunk.ours, eol))
+        if style == "diff3":
+            out.append("|" * marker_size + (f" {base_label}" if base_label else "") + eol)
+            out.append(_with_eol(chunk.base, eol))
+        out.append("=" * marker_size + eol)
+        out.append(_with_eol(chunk.theirs, eol))
+        out.append(">" * marker_size + (f" {theirs_label}" if theirs_label else "") + eol)
+    return "".join(out)
+
+
+def merge_bytes(
+    base: bytes,
+    ours: bytes,
+    theirs: bytes,
+    *,
+    marker_size: int = 7,
+    labels: Sequence[str] = DEFAULT_LABELS,
+    style: str = "merge",
+) -> tuple[bytes, int]:
+    """git's own line merge of raw bytes, the fallback for content mergebert does not handle.
+
+    Returns the merged bytes and the number of conflicts left in them.
+    """
+    merged, clean = _libgit2_merge(base, ours, theirs, marker_size=marker_size, labels=labels, style=style)
+    if clean:
+        return merged, 0
+    opening = re.compile(rb"^" + b"<" * marker_size + rb"(?:[ \r\n]|$)", re.MULTILINE)
+    return merged, max(1, len(opening.findall(merged)))
+
+
+def conflict_contexts(chunks: Sequence[Chunk], lines: int = 30) -> list[tuple[str, str]]:
+    """(prefix, suffix) of each conflict: up to `lines` clean lines before and after, stopping at conflicts."""
+    contexts: list[tuple[str, str]] = []
+    for position, chunk in enumerate(chunks):
+        if not isinstance(chunk, LineConflict):
+            continue
+        before = chunks[position - 1] if position > 0 else None
+        after = chunks[position + 1] if position + 1 < len(chunks) else None
+        prefix = "".join(before.text.splitlines(keepends=True)[-lines:]) if isinstance(before, CleanText) else ""
+        suffix = "".join(after.text.splitlines(keepends=True)[:lines]) if isinstance(after, CleanText) else ""
+        contexts.append((prefix, suffix))
+    return contexts

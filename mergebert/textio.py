@@ -1,0 +1,70 @@
+"""Bytes and text: binary and encoding checks, byte-order marks, line-ending style, atomic writes."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+UTF8_BOM = b"\xef\xbb\xbf"
+BINARY_PROBE_BYTES = 8000  # git's own heuristic: a NUL byte in the first 8000 bytes means binary
+
+
+class UnsupportedContent(Exception):
+    """Content that mergebert cannot treat as text; `reason` says why in a few words."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class DecodedText:
+    text: str
+    bom: bool
+    eol: str  # the dominant line ending: "\n" or "\r\n"
+
+
+def is_binary(data: bytes) -> bool:
+    return b"\0" in data[:BINARY_PROBE_BYTES]
+
+
+def dominant_eol(text: str) -> str:
+    """"\r\n" when most line endings are CRLF, else "\n"."""
+    crlf = text.count("\r\n")
+    return "\r\n" if crlf and crlf * 2 >= text.count("\n") else "\n"
+
+
+def decode(data: bytes) -> DecodedText:
+    """Decode UTF-8 file content; raises UnsupportedContent for binary or non-UTF-8 data."""
+    if is_binary(data):
+        raise UnsupportedContent("binary content")
+    bom = data.startswith(UTF8_BOM)
+    try:
+        text = data[len(UTF8_BOM) if bom else 0 :].decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise UnsupportedContent(f"not UTF-8 (byte {err.start})") from None
+    return DecodedText(text=text, bom=bom, eol=dominant_eol(text))
+
+
+def encode(text: str, bom: bool) -> bytes:
+    return (UTF8_BOM if bom else b"") + text.encode("utf-8")
+
+
+def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
+    """Replace `path` with `data` in one step: a temporary file in the same folder, then os.replace."""
+    target = Path(path)
+    mode = target.stat().st_mode & 0o7777 if target.exists() else None
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".mergebert")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
