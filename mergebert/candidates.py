@@ -1,0 +1,233 @@
+"""Stage 3 inputs: the classification units of a line conflict, their labels, and candidate decoding.
+
+A line conflict gives one *region* unit (the whole conflict) and one *token* unit per token conflict
+left by the token merge. The model scores the nine PATTERNS for every unit and, for the region unit,
+a tenth class TOKEN: "take the token merge, deciding each token conflict by its own unit".
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from mergebert.languages import Language
+from mergebert.lexer import Token, TokenSeq, tokenize
+from mergebert.patterns import PATTERNS, squash, squash_tokens
+from mergebert.tokenmerge import MergedRun, MergeItem, TokenConflict, diff3_tokens
+
+TOKEN_CLASS = len(PATTERNS)  # index 9
+CLASS_NAMES: tuple[str, ...] = tuple(pattern.name for pattern in PATTERNS) + ("TOKEN",)
+CONTEXT_TOKENS = 64  # context tokens kept on each side of a unit
+_WHOLE_SIDE_TEXT = {"A": ("ours",), "B": ("theirs",), "BASE": ("base",), "A+B": ("ours", "theirs"),
+                    "B+A": ("theirs", "ours")}
+
+
+@dataclass(frozen=True)
+class Unit:
+    kind: str  # "region" or "token"
+    a: tuple[Token, ...]
+    base: tuple[Token, ...]
+    b: tuple[Token, ...]
+    before: tuple[Token, ...]  # context before the unit, nearest token last
+    after: tuple[Token, ...]  # context after the unit, nearest token first
+
+
+@dataclass(frozen=True)
+class Candidate:
+    text: str
+    kind: str  # "region": a pattern over the whole conflict; "token": the token merge
+    patterns: tuple[str, ...]  # the region pattern, or one pattern per token conflict
+    confidence: float
+
+    def describe(self) -> str:
+        if self.kind == "region":
+            return self.patterns[0]
+        return "token merge" + (f" [{', '.join(self.patterns)}]" if self.patterns else "")
+
+
+@dataclass(frozen=True, eq=False)
+class ConflictInput:
+    """One line conflict with its surrounding lines, as the classifier sees it."""
+
+    ours: str
+    base: str
+    theirs: str
+    prefix: str = ""
+    suffix: str = ""
+    lang: Language | None = None
+
+    @classmethod
+    def from_texts(cls, ours: str, base: str, theirs: str, prefix: str = "", suffix: str = "",
+                   lang: Language | None = None) -> ConflictInput:
+        return cls(ours, base, theirs, prefix, suffix, lang)
+
+    @functools.cached_property
+    def tokens(self) -> tuple[TokenSeq, TokenSeq, TokenSeq]:
+        """Token sequences of ours (a), base and theirs (b)."""
+        return tokenize(self.ours, self.lang), tokenize(self.base, self.lang), tokenize(self.theirs, self.lang)
+
+    @functools.cached_property
+    def merge(self) -> list[MergeItem]:
+        a, base, b = self.tokens
+        return diff3_tokens(a, base, b)
+
+    @functools.cached_property
+    def context(self) -> tuple[tuple[Token, ...], tuple[Token, ...]]:
+        before = tokenize(self.prefix, self.lang).tokens[-CONTEXT_TOKENS:]
+        after = tokenize(self.suffix, self.lang).tokens[:CONTEXT_TOKENS]
+        return before, after
+
+    @property
+    def token_conflicts(self) -> list[TokenConflict]:
+        return [item for item in self.merge if isinstance(item, TokenConflict)]
+
+
+def units(conflict: ConflictInput) -> list[Unit]:
+    """The region unit, then one unit per token conflict, in order."""
+    a, base, b = conflict.tokens
+    before, after = conflict.context
+    result = [Unit("region", a.tokens, base.tokens, b.tokens, before, after)]
+    items = conflict.merge
+    for position, item in enumerate(items):
+        if isinstance(item, TokenConflict):
+            inner_before = before + _ours_view(items[:position])
+            inner_after = _ours_view(items[position + 1 :]) + after
+            result.append(Unit("token", item.a, item.base, item.b, inner_before[-CONTEXT_TOKENS:],
+                               inner_after[:CONTEXT_TOKENS]))
+    return result
+
+
+def _ours_view(items: Sequence[MergeItem]) -> tuple[Token, ...]:
+    tokens: list[Token] = []
+    for item in items:
+        tokens.extend(item.tokens if isinstance(item, MergedRun) else item.a)
+    return tuple(tokens)
+
+
+def join_lines(first: str, second: str) -> str:
+    """Concatenate two runs of lines, ending the first one's last line if it has no line ending."""
+    if first and second and not first.endswith("\n"):
+        first += "\r\n" if first.count("\r\n") else "\n"
+    return first + second
+
+
+def _glue(tokens: Sequence[Token]) -> list[Token]:
+    """Tokens whose leads keep neighbouring words apart where a pattern put them side by side."""
+    glued: list[Token] = []
+    for token in tokens:
+        if glued and not token.lead and (glued[-1].text[-1:].isalnum() or glued[-1].text[-1:] in "_$") and (
+            token.text[:1].isalnum() or token.text[:1] in "_$"
+        ):
+            token = Token(token.text, " ")
+        glued.append(token)
+    return glued
+
+
+def _render(tokens: Sequence[Token], conflict: ConflictInput) -> str:
+    a, _, b = conflict.tokens
+    trail = a.trail if a.tokens or not b.tokens else b.trail
+    return "".join(t.lead + t.text for t in _glue(tokens)) + trail
+
+
+def region_text(conflict: ConflictInput, pattern_index: int) -> str:
+    """The whole conflict resolved by one pattern; the plain patterns keep the sides' lines verbatim."""
+    pattern = PATTERNS[pattern_index]
+    if pattern.name in _WHOLE_SIDE_TEXT:
+        text = ""
+        for side in _WHOLE_SIDE_TEXT[pattern.name]:
+            text = join_lines(text, getattr(conflict, side))
+        return text
+    a, base, b = conflict.tokens
+    return _render(pattern.apply(a.tokens, b.tokens, base.tokens), conflict)
+
+
+def token_merge_text(conflict: ConflictInput, choices: Sequence[int]) -> str:
+    """The token merge with token conflict i resolved by PATTERNS[choices[i]]."""
+    tokens: list[Token] = []
+    chosen = iter(choices)
+    for item in conflict.merge:
+        if isinstance(item, MergedRun):
+            tokens.extend(item.tokens)
+        else:
+            tokens.extend(PATTERNS[next(chosen)].apply(item.a, item.b, item.base))
+    return _render(tokens, conflict)
+
+
+def label_units(conflict: ConflictInput, resolution: str) -> list[frozenset[int]] | None:
+    """The correct classes of every unit (same order as `units`), or None when no class is correct."""
+    wanted = squash(resolution)
+    region = {i for i in range(len(PATTERNS)) if squash(region_text(conflict, i)) == wanted}
+    token_labels = _token_labels(conflict, wanted)
+    if token_labels is not None:
+        region.add(TOKEN_CLASS)
+    if not region:
+        return None
+    per_conflict = token_labels or [frozenset()] * len(conflict.token_conflicts)
+    return [frozenset(region), *per_conflict]
+
+
+def _token_labels(conflict: ConflictInput, wanted: str) -> list[frozenset[int]] | None:
+    """Per token conflict, the patterns on some way of spelling `wanted` as the token merge; None if none."""
+    pieces: list[str | list[str]] = []  # merged text, or the nine pattern outputs of a token conflict
+    for item in conflict.merge:
+        if isinstance(item, MergedRun):
+            text = squash_tokens(item.tokens)
+            if pieces and isinstance(pieces[-1], str):
+                pieces[-1] += text
+            else:
+                pieces.append(text)
+        else:
+            pieces.append([squash_tokens(p.apply(item.a, item.b, item.base)) for p in PATTERNS])
+    # forward: positions in `wanted` reachable after each piece
+    reach: list[set[int]] = [{0}]
+    for piece in pieces:
+        options = [piece] if isinstance(piece, str) else piece
+        reach.append({at + len(o) for at in reach[-1] for o in options if wanted.startswith(o, at)})
+    if len(wanted) not in reach[-1]:
+        return None
+    # backward: keep the choices that lie on a complete path
+    alive = {len(wanted)}
+    labels: list[frozenset[int]] = []
+    for piece, starts in zip(reversed(pieces), reversed(reach[:-1])):
+        if isinstance(piece, str):
+            alive = {at for at in starts if wanted.startswith(piece, at) and at + len(piece) in alive}
+            continue
+        good = {i for i, o in enumerate(piece) for at in starts if wanted.startswith(o, at) and at + len(o) in alive}
+        alive = {at for at in starts for o in piece if wanted.startswith(o, at) and at + len(o) in alive}
+        labels.append(frozenset(good))
+    return labels[::-1]
+
+
+def decode(conflict: ConflictInput, region_probs: np.ndarray, token_probs: Sequence[np.ndarray],
+           beam: int = 8) -> list[Candidate]:
+    """Candidates ranked by confidence; candidates with the same text (whitespace aside) add up."""
+    scored: list[Candidate] = [
+        Candidate(region_text(conflict, i), "region", (PATTERNS[i].name,), float(region_probs[i]))
+        for i in range(len(PATTERNS))
+    ]
+    for choices, probability in _beam(token_probs, beam):
+        scored.append(Candidate(token_merge_text(conflict, choices), "token",
+                                tuple(PATTERNS[i].name for i in choices),
+                                float(region_probs[TOKEN_CLASS]) * probability))
+    merged: dict[str, Candidate] = {}
+    for candidate in sorted(scored, key=lambda c: -c.confidence):
+        key = squash(candidate.text)
+        if key in merged:
+            best = merged[key]
+            merged[key] = Candidate(best.text, best.kind, best.patterns, best.confidence + candidate.confidence)
+        else:
+            merged[key] = candidate
+    return sorted(merged.values(), key=lambda c: -c.confidence)
+
+
+def _beam(token_probs: Sequence[np.ndarray], width: int) -> list[tuple[tuple[int, ...], float]]:
+    """The `width` most probable joint pattern choices for the token conflicts of one region."""
+    states: list[tuple[tuple[int, ...], float]] = [((), 1.0)]
+    for probs in token_probs:
+        expanded = [(choices + (i,), p * float(probs[i])) for choices, p in states for i in range(len(PATTERNS))]
+        states = heapq.nlargest(width, expanded, key=lambda state: state[1])
+    return states

@@ -1,0 +1,93 @@
+"""Stage 2a: split code into tokens with tree-sitter, keeping the whitespace before each token."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from mergebert.languages import Language, parser_for
+
+# Leaves of these node types are kept whole by tree-sitter's view and split on whitespace by ours.
+_ATOMIC_NODE = re.compile(r"comment|string|template|regex|jsx_text|char_literal|character_literal")
+_SIMPLE_TOKEN = re.compile(r"[A-Za-z_$0-9][\w$]*|\S")
+_NON_SPACE = re.compile(r"\S+")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    text: str
+    lead: str = ""  # the whitespace right before the token
+
+
+@dataclass(frozen=True)
+class TokenSeq:
+    tokens: tuple[Token, ...]
+    trail: str = ""  # whitespace after the last token
+
+    def render(self) -> str:
+        return "".join(token.lead + token.text for token in self.tokens) + self.trail
+
+    def texts(self) -> tuple[str, ...]:
+        return tuple(token.text for token in self.tokens)
+
+
+def render_tokens(tokens: tuple[Token, ...] | list[Token], trail: str = "") -> str:
+    return "".join(token.lead + token.text for token in tokens) + trail
+
+
+def _leaf_spans(source: bytes, lang: Language) -> list[tuple[int, int, bool]]:
+    """(start, end, atomic) byte spans of the syntax tree's leaves, in order."""
+    spans: list[tuple[int, int, bool]] = []
+    cursor = parser_for(lang).parse(source).walk()
+    while True:
+        node = cursor.node
+        atomic = bool(_ATOMIC_NODE.search(node.type))
+        if (atomic or node.child_count == 0) and node.end_byte > node.start_byte:
+            spans.append((node.start_byte, node.end_byte, atomic))
+        elif not atomic and cursor.goto_first_child():
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return spans
+
+
+class _Builder:
+    """Collects tokens, attaching pending whitespace to the next token."""
+
+    def __init__(self) -> None:
+        self.tokens: list[Token] = []
+        self.pending = ""
+
+    def add_text(self, text: str, pattern: re.Pattern[str]) -> None:
+        position = 0
+        for match in pattern.finditer(text):
+            self.tokens.append(Token(match.group(0), self.pending + text[position : match.start()]))
+            self.pending = ""
+            position = match.end()
+        self.pending += text[position:]
+
+    def result(self) -> TokenSeq:
+        return TokenSeq(tuple(self.tokens), self.pending)
+
+
+def tokenize(text: str, lang: Language | None) -> TokenSeq:
+    """Tokens of `text`; their leads, texts and the trail rebuild `text` exactly.
+
+    With a language, tokens are tree-sitter's leaves (comments and strings split on whitespace);
+    text the tree does not cover and files without a language get a simple lexical tokenizer.
+    """
+    builder = _Builder()
+    if lang is None:
+        builder.add_text(text, _SIMPLE_TOKEN)
+        return builder.result()
+    source = text.encode("utf-8")
+    position = 0
+    for start, end, _atomic in _leaf_spans(source, lang):
+        if start < position:
+            continue  # a zero-width or overlapping leaf (tree-sitter's MISSING nodes)
+        builder.add_text(source[position:start].decode("utf-8"), _SIMPLE_TOKEN)
+        leaf = source[start:end].decode("utf-8")
+        builder.add_text(leaf, _NON_SPACE)  # a leaf is one token unless it holds whitespace
+        position = end
+    builder.add_text(source[position:].decode("utf-8"), _SIMPLE_TOKEN)
+    return builder.result()
