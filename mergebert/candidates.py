@@ -22,8 +22,13 @@ from mergebert.tokenmerge import MergedRun, MergeItem, TokenConflict, diff3_toke
 TOKEN_CLASS = len(PATTERNS)  # index 9
 CLASS_NAMES: tuple[str, ...] = tuple(pattern.name for pattern in PATTERNS) + ("TOKEN",)
 CONTEXT_TOKENS = 64  # context tokens kept on each side of a unit
-_WHOLE_SIDE_TEXT = {"A": ("ours",), "B": ("theirs",), "BASE": ("base",), "A+B": ("ours", "theirs"),
-                    "B+A": ("theirs", "ours")}
+_WHOLE_SIDE_TEXT = {
+    "A": ("ours",),
+    "B": ("theirs",),
+    "BASE": ("base",),
+    "A+B": ("ours", "theirs"),
+    "B+A": ("theirs", "ours"),
+}
 
 
 @dataclass(frozen=True)
@@ -61,14 +66,25 @@ class ConflictInput:
     lang: Language | None = None
 
     @classmethod
-    def from_texts(cls, ours: str, base: str, theirs: str, prefix: str = "", suffix: str = "",
-                   lang: Language | None = None) -> ConflictInput:
+    def from_texts(
+        cls,
+        ours: str,
+        base: str,
+        theirs: str,
+        prefix: str = "",
+        suffix: str = "",
+        lang: Language | None = None,
+    ) -> ConflictInput:
         return cls(ours, base, theirs, prefix, suffix, lang)
 
     @functools.cached_property
     def tokens(self) -> tuple[TokenSeq, TokenSeq, TokenSeq]:
         """Token sequences of ours (a), base and theirs (b)."""
-        return tokenize(self.ours, self.lang), tokenize(self.base, self.lang), tokenize(self.theirs, self.lang)
+        return (
+            tokenize(self.ours, self.lang),
+            tokenize(self.base, self.lang),
+            tokenize(self.theirs, self.lang),
+        )
 
     @functools.cached_property
     def merge(self) -> list[MergeItem]:
@@ -96,8 +112,16 @@ def units(conflict: ConflictInput) -> list[Unit]:
         if isinstance(item, TokenConflict):
             inner_before = before + _ours_view(items[:position])
             inner_after = _ours_view(items[position + 1 :]) + after
-            result.append(Unit("token", item.a, item.base, item.b, inner_before[-CONTEXT_TOKENS:],
-                               inner_after[:CONTEXT_TOKENS]))
+            result.append(
+                Unit(
+                    "token",
+                    item.a,
+                    item.base,
+                    item.b,
+                    inner_before[-CONTEXT_TOKENS:],
+                    inner_after[:CONTEXT_TOKENS],
+                )
+            )
     return result
 
 
@@ -119,8 +143,11 @@ def _glue(tokens: Sequence[Token]) -> list[Token]:
     """Tokens whose leads keep neighbouring words apart where a pattern put them side by side."""
     glued: list[Token] = []
     for token in tokens:
-        if glued and not token.lead and (glued[-1].text[-1:].isalnum() or glued[-1].text[-1:] in "_$") and (
-            token.text[:1].isalnum() or token.text[:1] in "_$"
+        if (
+            glued
+            and not token.lead
+            and (glued[-1].text[-1:].isalnum() or glued[-1].text[-1:] in "_$")
+            and (token.text[:1].isalnum() or token.text[:1] in "_$")
         ):
             token = Token(token.text, " ")
         glued.append(token)
@@ -192,33 +219,46 @@ def _token_labels(conflict: ConflictInput, wanted: str) -> list[frozenset[int]] 
     # backward: keep the choices that lie on a complete path
     alive = {len(wanted)}
     labels: list[frozenset[int]] = []
-    for piece, starts in zip(reversed(pieces), reversed(reach[:-1])):
+    for piece, starts in zip(reversed(pieces), reversed(reach[:-1]), strict=True):
         if isinstance(piece, str):
             alive = {at for at in starts if wanted.startswith(piece, at) and at + len(piece) in alive}
             continue
-        good = {i for i, o in enumerate(piece) for at in starts if wanted.startswith(o, at) and at + len(o) in alive}
+        good = {
+            i
+            for i, o in enumerate(piece)
+            for at in starts
+            if wanted.startswith(o, at) and at + len(o) in alive
+        }
         alive = {at for at in starts for o in piece if wanted.startswith(o, at) and at + len(o) in alive}
         labels.append(frozenset(good))
     return labels[::-1]
 
 
-def decode(conflict: ConflictInput, region_probs: np.ndarray, token_probs: Sequence[np.ndarray],
-           beam: int = 8) -> list[Candidate]:
+def decode(
+    conflict: ConflictInput, region_probs: np.ndarray, token_probs: Sequence[np.ndarray], beam: int = 8
+) -> list[Candidate]:
     """Candidates ranked by confidence; candidates with the same text (whitespace aside) add up."""
     scored: list[Candidate] = [
         Candidate(region_text(conflict, i), "region", (PATTERNS[i].name,), float(region_probs[i]))
         for i in range(len(PATTERNS))
     ]
     for choices, probability in _beam(token_probs, beam):
-        scored.append(Candidate(token_merge_text(conflict, choices), "token",
-                                tuple(PATTERNS[i].name for i in choices),
-                                float(region_probs[TOKEN_CLASS]) * probability))
+        scored.append(
+            Candidate(
+                token_merge_text(conflict, choices),
+                "token",
+                tuple(PATTERNS[i].name for i in choices),
+                float(region_probs[TOKEN_CLASS]) * probability,
+            )
+        )
     merged: dict[str, Candidate] = {}
     for candidate in sorted(scored, key=lambda c: -c.confidence):
         key = squash(candidate.text)
         if key in merged:
             best = merged[key]
-            merged[key] = Candidate(best.text, best.kind, best.patterns, best.confidence + candidate.confidence)
+            merged[key] = Candidate(
+                best.text, best.kind, best.patterns, best.confidence + candidate.confidence
+            )
         else:
             merged[key] = candidate
     return sorted(merged.values(), key=lambda c: -c.confidence)
@@ -228,6 +268,8 @@ def _beam(token_probs: Sequence[np.ndarray], width: int) -> list[tuple[tuple[int
     """The `width` most probable joint pattern choices for the token conflicts of one region."""
     states: list[tuple[tuple[int, ...], float]] = [((), 1.0)]
     for probs in token_probs:
-        expanded = [(choices + (i,), p * float(probs[i])) for choices, p in states for i in range(len(PATTERNS))]
+        expanded = [
+            (choices + (i,), p * float(probs[i])) for choices, p in states for i in range(len(PATTERNS))
+        ]
         states = heapq.nlargest(width, expanded, key=lambda state: state[1])
     return states

@@ -56,7 +56,7 @@ def language_by_name(name: str) -> Language:
     try:
         return BY_NAME[name.lower()]
     except KeyError:
-        raise KeyError(f"unknown language {name!r}; known: java, javascript, typescript, tsx, csharp") from None
+        raise KeyError(f"unknown language {name!r}; known: {', '.join(sorted(BY_NAME))}") from None
 
 
 @functools.cache

@@ -14,6 +14,8 @@ import pygit2
 from pygit2.enums import FileMode, MergeFileFlag
 from pygit2.ffi import C, ffi
 
+from mergebert.textio import is_binary
+
 DEFAULT_LABELS = ("ours", "base", "theirs")
 _MARKER_CHARS = "<|=>"
 _MARKER_RUN = re.compile(r"^([<|=>])\1{6,}", re.MULTILINE)
@@ -219,7 +221,10 @@ def merge_bytes(
     """git's own line merge of raw bytes, the fallback for content mergebert does not handle.
 
     Returns the merged bytes and the number of conflicts left in them.
+    Binary content is not merged: like git, our version is kept as one conflict.
     """
+    if any(is_binary(data) for data in (base, ours, theirs)):
+        return ours, 1  # like git: a binary file keeps our version and stays conflicted
     merged, clean = _libgit2_merge(base, ours, theirs, marker_size=marker_size, labels=labels, style=style)
     if clean:
         return merged, 0
@@ -228,14 +233,16 @@ def merge_bytes(
 
 
 def conflict_contexts(chunks: Sequence[Chunk], lines: int = 30) -> list[tuple[str, str]]:
-    """(prefix, suffix) of each conflict: up to `lines` clean lines before and after, stopping at conflicts."""
+    """(prefix, suffix) per conflict: up to `lines` clean lines each side, stopping at other conflicts."""
     contexts: list[tuple[str, str]] = []
     for position, chunk in enumerate(chunks):
         if not isinstance(chunk, LineConflict):
             continue
         before = chunks[position - 1] if position > 0 else None
         after = chunks[position + 1] if position + 1 < len(chunks) else None
-        prefix = "".join(before.text.splitlines(keepends=True)[-lines:]) if isinstance(before, CleanText) else ""
+        prefix = (
+            "".join(before.text.splitlines(keepends=True)[-lines:]) if isinstance(before, CleanText) else ""
+        )
         suffix = "".join(after.text.splitlines(keepends=True)[:lines]) if isinstance(after, CleanText) else ""
         contexts.append((prefix, suffix))
     return contexts

@@ -31,7 +31,7 @@ def is_binary(data: bytes) -> bool:
 
 
 def dominant_eol(text: str) -> str:
-    """"\r\n" when most line endings are CRLF, else "\n"."""
+    """ "\r\n" when most line endings are CRLF, else "\n"."""
     crlf = text.count("\r\n")
     return "\r\n" if crlf and crlf * 2 >= text.count("\n") else "\n"
 

@@ -66,7 +66,9 @@ def diff3_tokens(a: TokenSeq, base: TokenSeq, b: TokenSeq) -> list[MergeItem]:
             elif not a_changed:
                 _append(items, b.tokens[ib:b_start], "b")
             else:
-                items.append(TokenConflict(a.tokens[ia:a_start], base.tokens[iz:z_start], b.tokens[ib:b_start]))
+                items.append(
+                    TokenConflict(a.tokens[ia:a_start], base.tokens[iz:z_start], b.tokens[ib:b_start])
+                )
         _append(items, a.tokens[a_start:a_end], "base")
         ia, ib, iz = a_end, b_end, z_end
     return items
