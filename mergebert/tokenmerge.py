@@ -69,7 +69,11 @@ def diff3_tokens(a: TokenSeq, base: TokenSeq, b: TokenSeq) -> list[MergeItem]:
                 items.append(
                     TokenConflict(a.tokens[ia:a_start], base.tokens[iz:z_start], b.tokens[ib:b_start])
                 )
-        _append(items, a.tokens[a_start:a_end], "base")
+        unchanged = a.tokens[a_start:a_end]
+        if unchanged and items and isinstance(items[-1], MergedRun) and items[-1].source == "b":
+            # the whitespace after theirs' change is theirs: it belongs to what they inserted
+            unchanged = (Token(unchanged[0].text, b.tokens[b_start].lead), *unchanged[1:])
+        _append(items, unchanged, "base")
         ia, ib, iz = a_end, b_end, z_end
     return items
 

@@ -1,0 +1,60 @@
+"""Stage 1 against git itself: libgit2's regions and markers equal `git merge-file --diff3`."""
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mergebert.linemerge import CleanText, LineConflict, merge_bytes, merge_lines, render
+
+CASES = {
+    "one conflict": ("a\nb\nc\n", "a\nB1\nc\n", "a\nB2\nc\n"),
+    "no final newline": ("a\nb\nc", "a\nb\nC1", "a\nb\nC2"),
+    "crlf": ("a\r\nb\r\nc\r\n", "a\r\nB1\r\nc\r\n", "a\r\nB2\r\nc\r\n"),
+    "add/add": ("", "x\ny\n", "x\nz\n"),
+    "markers in the file": ("a\n<<<<<<< x\nb\n", "a\n<<<<<<< x\nB\n", "a\n<<<<<<< x\nC\n"),
+    "two conflicts": ("1\n2\n3\n4\n5\n", "1\nx\n3\n4\ny\n", "1\nX\n3\n4\nY\n"),
+}
+
+
+def git_merge_file(tmp_path: Path, base: str, ours: str, theirs: str, *args: str) -> str:
+    for name, text in (("ours", ours), ("base", base), ("theirs", theirs)):
+        (tmp_path / name).write_bytes(text.encode())
+    labels = ["-L", "ours", "-L", "base", "-L", "theirs"]
+    done = subprocess.run(
+        ["git", "merge-file", "-p", *labels, *args, "ours", "base", "theirs"],
+        cwd=tmp_path,
+        capture_output=True,
+    )
+    return done.stdout.decode()
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_render_equals_git_merge_file_diff3(tmp_path: Path, case: str) -> None:
+    base, ours, theirs = CASES[case]
+    eol = "\r\n" if "\r\n" in ours else "\n"
+    assert render(merge_lines(base, ours, theirs), eol=eol) == git_merge_file(
+        tmp_path, base, ours, theirs, "--diff3"
+    )
+
+
+def test_merge_style_rendering_with_marker_size() -> None:
+    chunks = merge_lines(*CASES["one conflict"])
+    expected = "a\n<<<<<<<<<< ours\nB1\n==========\nB2\n>>>>>>>>>> theirs\nc\n"
+    assert render(chunks, style="merge", marker_size=10) == expected
+
+
+def test_merge_bytes_equals_git_merge_file(tmp_path: Path) -> None:
+    base, ours, theirs = CASES["two conflicts"]
+    expected = git_merge_file(tmp_path, base, ours, theirs, "--marker-size=10")
+    data, left = merge_bytes(base.encode(), ours.encode(), theirs.encode(), marker_size=10)
+    assert (data.decode(), left) == (expected, 1), "git joins conflicts close together in merge style"
+
+
+def test_chunks_keep_sides_exactly() -> None:
+    chunks = merge_lines(*CASES["no final newline"])
+    assert chunks == [CleanText("a\nb\n"), LineConflict(ours="C1", base="c", theirs="C2")]
+
+
+def test_binary_content_keeps_ours() -> None:
+    assert merge_bytes(b"\0a", b"\0ours", b"\0theirs") == (b"\0ours", 1)

@@ -1,0 +1,51 @@
+"""Token-level diff3."""
+
+from mergebert.languages import language_by_name
+from mergebert.lexer import tokenize
+from mergebert.tokenmerge import MergedRun, TokenConflict, diff3_tokens, token_conflicts
+
+JAVA = language_by_name("java")
+
+
+def merge(ours: str, base: str, theirs: str):
+    return diff3_tokens(tokenize(ours, JAVA), tokenize(base, JAVA), tokenize(theirs, JAVA))
+
+
+def merged_text(items) -> str:
+    assert not token_conflicts(items)
+    return "".join(t.lead + t.text for item in items for t in item.tokens)
+
+
+def test_changes_to_different_tokens_merge_cleanly() -> None:
+    items = merge("  foo(a2, b);", "  foo(a, b);", "  foo(a, b3);")
+    assert merged_text(items) == "  foo(a2, b3);"
+    assert [item.source for item in items if isinstance(item, MergedRun) and item.source != "base"] == [
+        "a",
+        "b",
+    ]
+
+
+def test_same_change_on_both_sides_is_taken_once() -> None:
+    assert merged_text(merge("x = 2;", "x = 1;", "x = 2;")) == "x = 2;"
+
+
+def test_different_changes_to_one_token_conflict() -> None:
+    items = merge("foo(x, b);", "foo(a, b);", "foo(y, b);")
+    conflicts = token_conflicts(items)
+    assert len(conflicts) == 1
+    conflict = conflicts[0]
+    assert isinstance(conflict, TokenConflict)
+    assert ([t.text for t in conflict.a], [t.text for t in conflict.base], [t.text for t in conflict.b]) == (
+        ["x"],
+        ["a"],
+        ["y"],
+    )
+
+
+def test_whitespace_only_differences_are_not_changes() -> None:
+    assert merged_text(merge("f(a,  b);", "f(a, b);", "f(a, b);")) == "f(a,  b);"
+
+
+def test_insertion_by_theirs_keeps_their_line_break() -> None:
+    items = merge("  LineItemUpdate\n", "  LineItemUpdate,\n", "  isCart,\n  LineItemUpdate,\n")
+    assert merged_text(items) == "  isCart,\n  LineItemUpdate"
