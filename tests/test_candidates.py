@@ -1,0 +1,72 @@
+"""Units, labels and candidate decoding for the classifier."""
+
+import numpy as np
+
+from mergebert.candidates import (
+    CLASS_NAMES,
+    TOKEN_CLASS,
+    ConflictInput,
+    decode,
+    join_lines,
+    label_units,
+    region_text,
+    units,
+)
+from mergebert.languages import language_by_name
+
+JAVA = language_by_name("java")
+CONFLICT = ConflictInput.from_texts(
+    "    foo(x, b2);\n", "    foo(a, b);\n", "    foo(y, b);\n", "class A {\n  void f() {\n", "  }\n}\n", JAVA
+)
+
+
+def names(classes) -> set[str]:
+    return {CLASS_NAMES[i] for i in classes}
+
+
+def test_units_are_the_region_then_each_token_conflict() -> None:
+    region, token = units(CONFLICT)
+    assert (region.kind, token.kind) == ("region", "token")
+    assert [t.text for t in token.a] == ["x"] and [t.text for t in token.b] == ["y"]
+    assert [t.text for t in token.before][-3:] == ["{", "foo", "("]
+    assert [t.text for t in token.after][:3] == [",", "b2", ")"]
+
+
+def test_labels_of_a_token_level_resolution() -> None:
+    region, token = label_units(CONFLICT, "    foo(y, b2);\n")
+    assert names(region) == {"TOKEN"}
+    assert names(token) == {"B", "B-BASE"}
+
+
+def test_labels_of_a_whole_side_resolution() -> None:
+    region, token = label_units(CONFLICT, "foo(y,b);")
+    assert names(region) == {"B"}
+    assert token == frozenset(), "the token merge cannot give theirs here"
+
+
+def test_several_token_conflicts_are_labelled_jointly() -> None:
+    conflict = ConflictInput.from_texts("f(x, 1, p);\n", "f(a, 0, p);\n", "f(y, 2, p);\n", lang=JAVA)
+    region, first, second = label_units(conflict, "f(x y, 2, p);\n")
+    assert TOKEN_CLASS in region
+    assert names(first) == {"A+B", "A+B-BASE"} and names(second) == {"B", "B-BASE"}
+
+
+def test_inexpressible_resolution_has_no_label() -> None:
+    assert label_units(CONFLICT, "    somethingElse();\n") is None
+
+
+def test_decode_ranks_and_adds_up_identical_texts() -> None:
+    region = np.full(10, 0.02)
+    region[TOKEN_CLASS] = 0.82
+    token = np.array([0.1, 0.7, 0.05, 0.05, 0.02, 0.02, 0.02, 0.02, 0.02])
+    ranked = decode(CONFLICT, region, [token])
+    best = ranked[0]
+    assert best.text == "    foo(y, b2);\n" and best.kind == "token" and best.patterns == ("B",)
+    assert abs(best.confidence - 0.82 * (0.7 + 0.02)) < 1e-6, "B and B-BASE give the same text"
+    assert [c.confidence for c in ranked] == sorted((c.confidence for c in ranked), reverse=True)
+
+
+def test_whole_side_patterns_keep_lines_verbatim() -> None:
+    conflict = ConflictInput.from_texts("a(1);", "a(0);\n", "b(2);\n", lang=JAVA)
+    assert region_text(conflict, CLASS_NAMES.index("A+B")) == "a(1);\nb(2);\n"
+    assert join_lines("x\r\ny", "z\r\n") == "x\r\ny\r\nz\r\n"
