@@ -11,3 +11,158 @@ from mergebert import __version__
 @click.version_option(__version__, prog_name="mergebert")
 def main() -> None:
     """Resolve merge conflicts in Java, JavaScript, TypeScript and C# with a neural model."""
+
+
+class _GitErrorCommand(click.Command):
+    """A command whose usage errors exit 255, as git merge-file's errors do."""
+
+    def make_context(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as error:
+            error.exit_code = 255
+            raise
+
+
+@main.command("driver")
+@click.argument("base")
+@click.argument("current")
+@click.argument("other")
+@click.argument("marker_size", default="7")
+@click.argument("path", required=False)
+def driver_command(base: str, current: str, other: str, marker_size: str, path: str | None) -> None:
+    """Merge driver for git: %O %A %B %L %P.
+
+    Configured as `mergebert driver %O %A %B %L %P`; exit 0 clean, 1 conflicts left.
+    """
+    from mergebert import driver
+
+    raise SystemExit(driver.run(base, current, other, marker_size, path or current))
+
+
+@main.command("mergetool")
+@click.argument("base")
+@click.argument("local")
+@click.argument("remote")
+@click.argument("merged")
+def mergetool_command(base: str, local: str, remote: str, merged: str) -> None:
+    """Tool for `git mergetool --tool mergebert`.
+
+    Writes MERGED; exit 0 only when no conflict is left.
+    """
+    from mergebert import mergetool
+
+    raise SystemExit(mergetool.run(base, local, remote, merged))
+
+
+@main.command("resolve")
+@click.argument("paths", nargs=-1)
+@click.option("--dry-run", is_flag=True, help="Show the changes as a diff; write nothing.")
+@click.option("--add", is_flag=True, help="Stage the files that end up fully resolved.")
+@click.option("--no-backup", is_flag=True, help="Do not keep <file>.orig copies of the rewritten files.")
+def resolve_command(paths: tuple[str, ...], dry_run: bool, add: bool, no_backup: bool) -> None:
+    """Resolve conflicted files in place.
+
+    Reads the conflicted index entries of a merge, rebase or cherry-pick, resolves each file, rewrites
+    it (keeping <file>.orig) and prints a table: file, conflicts, resolved, left, patterns.
+    """
+    from mergebert import resolve_command as command
+
+    raise SystemExit(command.run(paths, dry_run=dry_run, add=add, backup=not no_backup))
+
+
+@main.command("merge-file", cls=_GitErrorCommand)
+@click.option("-p", "--stdout", "stdout", is_flag=True, help="Print the result instead of writing CURRENT.")
+@click.option("-L", "labels", multiple=True, help="Label for ours, base, theirs (up to three, in order).")
+@click.option("--marker-size", type=click.IntRange(min=1), default=7, show_default=True)
+@click.option("--diff3", is_flag=True, help="Show the base version in conflicts.")
+@click.option("-q", "--quiet", is_flag=True, help="Do not warn about fallbacks.")
+@click.option("--language", help="java, javascript, typescript, tsx or csharp (default: from the path).")
+@click.option("--path", "path", help="The file the content belongs to (default: CURRENT).")
+@click.argument("current")
+@click.argument("base")
+@click.argument("other")
+def merge_file_command(
+    stdout: bool,
+    labels: tuple[str, ...],
+    marker_size: int,
+    diff3: bool,
+    quiet: bool,
+    language: str | None,
+    path: str | None,
+    current: str,
+    base: str,
+    other: str,
+) -> None:
+    """git merge-file, with mergebert resolving.
+
+    Exit status: the number of conflicts left (at most 127), 255 on error.
+    """
+    from mergebert import merge_file
+
+    raise SystemExit(
+        merge_file.run(
+            current,
+            base,
+            other,
+            labels=labels,
+            stdout=stdout,
+            quiet=quiet,
+            marker_size=marker_size,
+            diff3=diff3,
+            language=language,
+            path=path,
+        )
+    )
+
+
+@main.command("install")
+@click.option("--global", "global_", is_flag=True, help="Configure git for the user, not this repository.")
+def install_command(global_: bool) -> None:
+    """Configure git to use mergebert.
+
+    Merge driver, mergetool, attributes for *.java *.js *.jsx *.mjs *.cjs *.ts *.tsx *.mts *.cts *.cs
+    and (in a repository) the pre-commit hook.
+    """
+    from mergebert import install
+
+    try:
+        for line in install.install(global_):
+            click.echo(line)
+    except install.InstallError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@main.command("uninstall")
+@click.option("--global", "global_", is_flag=True, help="Undo `mergebert install --global`.")
+def uninstall_command(global_: bool) -> None:
+    """Remove what `mergebert install` added."""
+    from mergebert import install
+
+    try:
+        lines = install.uninstall(global_)
+    except install.InstallError as error:
+        raise click.ClickException(str(error)) from None
+    for line in lines or ["nothing of mergebert's was installed"]:
+        click.echo(line)
+
+
+@main.command("check")
+@click.argument("files", nargs=-1)
+def check_command(files: tuple[str, ...]) -> None:
+    """Find conflict markers in staged files.
+
+    Used by the pre-commit hook; names file:line of every marker and exits 1 when there is one.
+    """
+    from mergebert import check
+
+    raise SystemExit(check.run(files))
+
+
+@main.command("demo")
+@click.option("--keep", is_flag=True, help="Keep the throwaway repository and print its path.")
+def demo_command(keep: bool) -> None:
+    """Resolve a real conflict in a throwaway repo."""
+    from mergebert import demo
+
+    raise SystemExit(demo.run(keep))

@@ -1,0 +1,119 @@
+"""`mergebert check [FILES...]`: find conflict markers in what is about to be committed.
+
+Used by the pre-commit hook (and the pre-commit framework's `mergebert-check`). Without FILES it checks
+the staged version of every file the commit adds or changes; with FILES, their staged version (the
+working file for paths not staged). It reports `file:line` for each marker and suggests
+`mergebert resolve`. Reading goes through git itself, so a temporary index (`git commit -a`) is honoured.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from mergebert import frontend, gitinfo
+from mergebert.textio import is_binary
+
+
+@dataclass(frozen=True)
+class Marker:
+    """One conflict marker line."""
+
+    path: str
+    line: int
+    text: str
+
+
+def find_markers(path: str, data: bytes, size: int = 7) -> list[Marker]:
+    """Marker lines: every `<<<<<<<` and `>>>>>>>` line, and `|||||||` / `=======` inside a conflict."""
+    start = re.compile(rb"<{%d}(?: |\r?$)" % size)
+    base = re.compile(rb"\|{%d}(?: |\r?$)" % size)
+    middle = re.compile(rb"={%d}\r?$" % size)
+    end = re.compile(rb">{%d}(?: |\r?$)" % size)
+    found, inside = [], False
+    for number, line in enumerate(data.split(b"\n"), 1):
+        is_start, is_end = start.match(line), end.match(line)
+        if is_start or is_end or (inside and (base.match(line) or middle.match(line))):
+            found.append(Marker(path, number, line.rstrip(b"\r").decode("utf-8", "replace")))
+        if is_start:
+            inside = True
+        elif is_end:
+            inside = False
+    return found
+
+
+def _git(*args: str, data: bytes | None = None) -> bytes:
+    return subprocess.run(["git", *args], input=data, capture_output=True, check=True).stdout
+
+
+def staged_paths() -> list[str]:
+    """Files the commit adds, copies, modifies or renames."""
+    out = _git("diff", "--cached", "--name-only", "-z", "--diff-filter=ACMR")
+    return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
+
+
+def staged_blobs(paths: Sequence[str]) -> dict[str, bytes]:
+    """The staged (stage 0) content of those of `paths` that are regular files in the index."""
+    if not paths:
+        return {}
+    listing = _git("--literal-pathspecs", "ls-files", "--stage", "-z", "--", *paths)
+    entries = listing.decode("utf-8", "surrogateescape").split("\0")
+    ids = {}
+    for entry in filter(None, entries):
+        info, path = entry.split("\t", 1)
+        mode, oid, stage = info.split()
+        if stage == "0" and mode in ("100644", "100755"):
+            ids[path] = oid
+    out = _git("cat-file", "--batch", data="".join(f"{oid}\n" for oid in ids.values()).encode())
+    blobs, offset = {}, 0
+    for path in ids:
+        header_end = out.index(b"\n", offset)
+        size = int(out[offset:header_end].split()[2])
+        blobs[path] = out[header_end + 1 : header_end + 1 + size]
+        offset = header_end + 1 + size + 1
+    return blobs
+
+
+def scan(files: Iterable[tuple[str, bytes]]) -> list[Marker]:
+    """Markers in every non-binary file, with each path's conflict-marker-size."""
+    repo = gitinfo.open_repo(".")
+    markers = []
+    for path, data in files:
+        if not is_binary(data):
+            markers += find_markers(path, data, gitinfo.marker_size(repo, path))
+    return markers
+
+
+def run(files: Sequence[str]) -> int:
+    """0 when no staged file holds a conflict marker; 1 (with a report on stderr) otherwise."""
+    try:
+        paths = list(files) or staged_paths()
+        blobs = staged_blobs(paths)
+    except subprocess.CalledProcessError as error:
+        frontend.warn(f"check: git failed: {error.stderr.decode(errors='replace').strip()}")
+        return 2
+    contents = []
+    for path in paths:
+        if path in blobs:
+            contents.append((path, blobs[path]))
+        elif files:
+            try:
+                with open(path, "rb") as f:
+                    contents.append((path, f.read()))
+            except OSError:
+                continue
+    markers = scan(contents)
+    if not markers:
+        return 0
+    print("mergebert: conflict markers in files to be committed:", file=sys.stderr)
+    for marker in markers:
+        print(f"  {marker.path}:{marker.line}: {marker.text}", file=sys.stderr)
+    print(
+        "Resolve them first: `mergebert resolve` settles what it can, edit the rest by hand, then `git add`."
+        "\n(To commit anyway: git commit --no-verify.)",
+        file=sys.stderr,
+    )
+    return 1

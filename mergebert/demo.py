@@ -1,0 +1,129 @@
+"""`mergebert demo`: a real merge conflict in a throwaway repository, before and after mergebert.
+
+Two branches change the same line of a Java file, each a different argument of one call. git's line
+merge can only stop with a conflict; a token-level merge sees that the edits do not overlap and takes
+both. The demo runs a plain `git merge` with mergebert configured as the merge driver.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from mergebert import frontend
+
+PATH = "src/Server.java"
+TEMPLATE = """\
+public class Server {{
+    private final String host;
+    private final int port;
+    private final boolean tls;
+
+    Server(String host, int port, boolean tls) {{
+        this.host = host;
+        this.port = port;
+        this.tls = tls;
+    }}
+
+    public static void main(String[] args) {{
+        Server server = new Server({host}, 8080, {tls});
+        System.out.println("listening on " + server.host + ":" + server.port);
+    }}
+}}
+"""
+BASE = TEMPLATE.format(host='"localhost"', tls="false")
+OURS = TEMPLATE.format(host='"0.0.0.0"', tls="false")  # main: listen on every interface
+THEIRS = TEMPLATE.format(host='"localhost"', tls="true")  # feature: turn on TLS
+EXPECTED = TEMPLATE.format(host='"0.0.0.0"', tls="true")
+
+
+def _environment() -> dict[str, str]:
+    """git isolated from the user's own config (signing, hooks, templates) for the throwaway repo."""
+    env = dict(os.environ)
+    env.update(
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_CONFIG_GLOBAL=os.devnull,
+        GIT_AUTHOR_NAME="mergebert demo",
+        GIT_AUTHOR_EMAIL="demo@example.com",
+        GIT_COMMITTER_NAME="mergebert demo",
+        GIT_COMMITTER_EMAIL="demo@example.com",
+        GIT_EDITOR="true",
+    )
+    return env
+
+
+def _section(title: str) -> None:
+    print(f"\n=== {title} ===")
+
+
+def _commit(repo: Path, env: dict[str, str], text: str, message: str) -> None:
+    (repo / PATH).write_text(text, encoding="utf-8")
+    subprocess.run(["git", "add", PATH], cwd=repo, env=env, check=True)
+    subprocess.run(["git", "commit", "-q", "-m", message], cwd=repo, env=env, check=True)
+
+
+def run(keep: bool = False) -> int:
+    """Run the demo; 0 when mergebert resolved the conflict as expected."""
+    env = _environment()
+    repo = Path(tempfile.mkdtemp(prefix="mergebert-demo-"))
+    try:
+        git = ["git", "-C", str(repo)]
+        subprocess.run([*git, "init", "-q", "-b", "main"], env=env, check=True)
+        (repo / "src").mkdir()
+        _commit(repo, env, BASE, "Server on localhost:8080")
+        subprocess.run([*git, "checkout", "-q", "-b", "feature"], env=env, check=True)
+        _commit(repo, env, THEIRS, "Turn on TLS")
+        subprocess.run([*git, "checkout", "-q", "main"], env=env, check=True)
+        _commit(repo, env, OURS, "Listen on every interface")
+
+        driver = f"{shlex.quote(sys.executable)} -m mergebert driver %O %A %B %L %P"
+        subprocess.run([*git, "config", "merge.mergebert.driver", driver], env=env, check=True)
+        (repo / ".git" / "info").mkdir(exist_ok=True)
+        (repo / ".git" / "info" / "attributes").write_text("*.java merge=mergebert\n", encoding="utf-8")
+
+        print(f"Throwaway repository: {repo}")
+        print(f"main changed the host, feature turned on TLS; both edited this line of {PATH}:")
+        print("    " + BASE.splitlines()[12].strip())
+        _section("git alone (git merge-file) would stop with this conflict")
+        merged, conflicts = frontend.git_merge_file(
+            BASE.encode(),
+            OURS.encode(),
+            THEIRS.encode(),
+            marker_size=7,
+            labels=("HEAD", "base", "feature"),
+            style="merge",
+        )
+        print(merged.decode().rstrip("\n"))
+        print(f"({conflicts} conflict)")
+
+        _section("git merge feature, with mergebert as the merge driver")
+        proc = subprocess.run(
+            [*git, "merge", "--no-edit", "feature"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            check=False,
+        )
+        print(proc.stdout.rstrip("\n"))
+        result = (repo / PATH).read_text(encoding="utf-8")
+        _section(f"{PATH} after the merge")
+        print(result.rstrip("\n"))
+        log = subprocess.run(
+            [*git, "log", "--oneline", "--graph"], env=env, capture_output=True, text=True, check=True
+        )
+        _section("history")
+        print(log.stdout.rstrip("\n"))
+        ok = proc.returncode == 0 and result == EXPECTED
+        print("\nmergebert kept both edits and git committed the merge." if ok else "\nUnexpected result.")
+        return 0 if ok else 1
+    finally:
+        if keep:
+            print(f"(kept {repo})")
+        else:
+            shutil.rmtree(repo, ignore_errors=True)

@@ -1,0 +1,113 @@
+"""What the git front-ends need to know about the repository: conflict labels, style and marker size.
+
+Git tells a merge driver only the file names, the marker size and the path (`%O %A %B %L %P`); the labels
+git's own line merge would print are recovered here from the environment and the repository state, so a
+conflict mergebert leaves looks exactly like the one git would have left.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pygit2
+
+Labels = tuple[str, str, str]
+DEFAULT_LABELS: Labels = ("ours", "base", "theirs")
+
+
+def open_repo(start: str | os.PathLike[str] = ".") -> pygit2.Repository | None:
+    """The repository containing `start`, or None outside any repository."""
+    found = pygit2.discover_repository(str(start))
+    return pygit2.Repository(found) if found else None
+
+
+def conflict_style(repo: pygit2.Repository | None) -> str:
+    """`merge.conflictStyle` as the resolver's style: "diff3" (also for zdiff3) or "merge"."""
+    if repo is None:
+        return "merge"
+    try:
+        value = repo.config["merge.conflictStyle"]
+    except KeyError:
+        return "merge"
+    return "diff3" if value.lower() in ("diff3", "zdiff3") else "merge"
+
+
+def marker_size(repo: pygit2.Repository | None, path: str | None, default: int = 7) -> int:
+    """The `conflict-marker-size` attribute of `path` (git's %L), else `default`."""
+    if repo is None or not path:
+        return default
+    value = repo.get_attr(path, "conflict-marker-size")
+    if isinstance(value, str) and value.isdigit() and int(value) > 0:
+        return int(value)
+    return default
+
+
+def _short(repo: pygit2.Repository, oid: pygit2.Oid) -> str:
+    return repo[oid].short_id
+
+
+def _pick_labels(repo: pygit2.Repository, oid: pygit2.Oid) -> Labels:
+    """Labels git uses when it replays one commit (rebase, cherry-pick): `abc1234 (subject)`."""
+    commit = repo[oid]
+    subject = commit.message.split("\n", 1)[0]
+    name = f"{commit.short_id} ({subject})"
+    return ("HEAD", f"parent of {name}", name)
+
+
+def _merge_labels(repo: pygit2.Repository, oid: pygit2.Oid, name: str) -> Labels:
+    """Labels git uses in a merge: HEAD, the merge base's abbreviated id, the merged branch's name."""
+    try:
+        bases = repo.merge_base_many([repo.head.target, oid])
+        base = _short(repo, bases) if bases else "empty tree"
+    except (pygit2.GitError, KeyError, ValueError):
+        base = "base"
+    return ("HEAD", base, name)
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def _merged_name(repo: pygit2.Repository, oid: pygit2.Oid) -> str:
+    """The name `git merge` printed for the merged commit, from MERGE_MSG ("Merge branch 'x'")."""
+    message = _read(Path(repo.path) / "MERGE_MSG") or ""
+    match = re.match(r"Merge (?:remote-tracking )?(?:branch|tag|commit) '([^']+)'", message)
+    return match.group(1) if match else _short(repo, oid)
+
+
+def conflict_labels(repo: pygit2.Repository | None, *, environ: dict[str, str] | None = None) -> Labels:
+    """The (ours, base, theirs) labels git's line merge would write in the current operation.
+
+    Inside a merge driver git has not written MERGE_HEAD / CHERRY_PICK_HEAD yet, so the merged commit
+    comes from `GITHEAD_<id>` (set by `git merge`) or from the rebase todo list; afterwards (`mergebert
+    resolve`) the state files name it.
+    """
+    if repo is None:
+        return DEFAULT_LABELS
+    env = os.environ if environ is None else environ
+    gitdir = Path(repo.path)
+    try:
+        heads = [(key[len("GITHEAD_") :], value) for key, value in env.items() if key.startswith("GITHEAD_")]
+        if len(heads) == 1:
+            return _merge_labels(repo, pygit2.Oid(hex=heads[0][0]), heads[0][1])
+        merge_head = _read(gitdir / "MERGE_HEAD")
+        if merge_head:
+            oid = pygit2.Oid(hex=merge_head.split()[0])
+            return _merge_labels(repo, oid, _merged_name(repo, oid))
+        done = _read(gitdir / "rebase-merge" / "done")
+        if done and done.strip():
+            words = done.strip().splitlines()[-1].split()
+            if len(words) >= 2:
+                return _pick_labels(repo, repo.revparse_single(words[1]).id)
+        for state in ("CHERRY_PICK_HEAD", "REBASE_HEAD"):
+            text = _read(gitdir / state)
+            if text:
+                return _pick_labels(repo, pygit2.Oid(hex=text.split()[0]))
+    except (pygit2.GitError, KeyError, ValueError, IndexError):
+        pass
+    return DEFAULT_LABELS

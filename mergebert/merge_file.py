@@ -1,0 +1,83 @@
+"""`mergebert merge-file`: `git merge-file` with mergebert's resolver in the middle.
+
+Same argument order (CURRENT BASE OTHER), same labels (the file names unless `-L` says otherwise), same
+marker size and conflict style options; the result goes into CURRENT unless `-p` prints it. The exit
+status is the number of conflicts left (at most 127), 255 on error, exactly like git's.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from mergebert import frontend, gitinfo
+from mergebert.textio import is_binary
+
+ERROR = 255
+
+
+def run(
+    current: str,
+    base: str,
+    other: str,
+    *,
+    labels: Sequence[str] = (),
+    stdout: bool = False,
+    quiet: bool = False,
+    marker_size: int = 7,
+    diff3: bool = False,
+    language: str | None = None,
+    path: str | None = None,
+) -> int:
+    """Merge like `git merge-file`; returns the exit status."""
+    if len(labels) > 3:
+        frontend.warn("too many -L labels (at most 3: ours, base, theirs)")
+        return ERROR
+    names = [current, base, other]
+    names[: len(labels)] = labels
+    blobs = []
+    for name in (current, base, other):
+        try:
+            with open(name, "rb") as f:
+                blobs.append(f.read())
+        except OSError as error:
+            frontend.warn(f"cannot read {name}: {error.strerror}")
+            return ERROR
+    if any(is_binary(blob) for blob in blobs):
+        frontend.warn(f"cannot merge binary files: {current}")
+        return ERROR
+    if language is not None:
+        from mergebert import languages
+
+        try:
+            languages.language_by_name(language)
+        except KeyError:
+            frontend.warn(f"unknown language {language!r} (java, javascript, typescript, tsx, csharp)")
+            return ERROR
+    style = "diff3" if diff3 else gitinfo.conflict_style(gitinfo.open_repo("."))
+    ours, base_blob, theirs = blobs
+    outcome = frontend.merge_blobs(
+        base_blob,
+        ours,
+        theirs,
+        path=path or current,
+        language=language,
+        marker_size=marker_size,
+        labels=(names[0], names[1], names[2]),
+        style=style,
+        classifier=None,
+    )
+    if outcome.message and not quiet:
+        frontend.warn(outcome.message)
+    if stdout:
+        sys.stdout.buffer.write(outcome.data)
+        sys.stdout.buffer.flush()
+    else:
+        from mergebert import textio
+
+        try:
+            textio.atomic_write(current, outcome.data)
+        except OSError as error:
+            frontend.warn(f"cannot write {current}: {error.strerror}")
+            return ERROR
+    return min(outcome.left, 127)

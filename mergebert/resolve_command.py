@@ -1,0 +1,182 @@
+"""`mergebert resolve [PATHS...]`: resolve the conflicted files of a merge, rebase or cherry-pick in place.
+
+The three versions come from the index (stages 1, 2, 3), as git recorded them; the working file is
+rewritten atomically only when mergebert resolved something, after a `<file>.orig` backup. Files
+deleted on one side, binary files, non-regular files and working files that no longer contain conflict
+markers (someone already edited them) are reported and left alone.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pygit2
+
+from mergebert import frontend, gitinfo
+from mergebert.textio import is_binary
+
+if TYPE_CHECKING:
+    from mergebert.resolver import Resolution
+
+REGULAR_MODES = (pygit2.enums.FileMode.BLOB, pygit2.enums.FileMode.BLOB_EXECUTABLE)
+
+
+@dataclass
+class Row:
+    """One line of the report."""
+
+    path: str
+    conflicts: int | None = None
+    resolved: int | None = None
+    left: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def describe(resolution: Resolution) -> str:
+    """`2:token(A,B)` / `1:region B+A` for a resolved conflict, `3:left (reason)` otherwise."""
+    number, candidate = resolution.index + 1, resolution.candidate
+    if resolution.text is None or candidate is None:
+        return f"{number}:left ({resolution.reason})"
+    if candidate.kind == "token":
+        return f"{number}:token({','.join(candidate.patterns) or 'clean'})"
+    return f"{number}:{candidate.kind} {'+'.join(candidate.patterns)}"
+
+
+def has_markers(data: bytes, size: int) -> bool:
+    """True when `data` holds a conflict start and end marker line of git's marker size."""
+    start = re.compile(rb"^<{%d}(?: |\r?$)" % size, re.MULTILINE)
+    end = re.compile(rb"^>{%d}(?: |\r?$)" % size, re.MULTILINE)
+    return bool(start.search(data) and end.search(data))
+
+
+def _selected(repo_path: str, wanted: list[str]) -> bool:
+    return not wanted or any(repo_path == w or repo_path.startswith(w.rstrip("/") + "/") for w in wanted)
+
+
+def _diff(path: str, before: bytes, after: bytes) -> str:
+    lines = difflib.unified_diff(
+        before.decode("utf-8", "replace").splitlines(keepends=True),
+        after.decode("utf-8", "replace").splitlines(keepends=True),
+        fromfile=f"a/{path}",
+        tofile=f"b/{path}",
+    )
+    no_eol = "\n\\ No newline at end of file\n"
+    return "".join(line if line.endswith("\n") else line + no_eol for line in lines)
+
+
+def resolve_one(
+    repo: pygit2.Repository,
+    path: str,
+    entries: tuple[pygit2.IndexEntry | None, ...],
+    *,
+    dry_run: bool,
+    add: bool,
+    backup: bool,
+) -> Row:
+    """Resolve one conflicted path; never raises for the file's content."""
+    row = Row(path)
+    base, ours, theirs = entries
+    if ours is None or theirs is None:
+        row.notes.append(f"deleted by {'us' if ours is None else 'them'}; left alone")
+        return row
+    if any(e is not None and e.mode not in REGULAR_MODES for e in entries):
+        row.notes.append("not a regular file (symlink or submodule); left alone")
+        return row
+    blobs = [repo[e.id].data if e is not None else b"" for e in entries]
+    if any(is_binary(blob) for blob in blobs):
+        row.notes.append("binary; left alone")
+        return row
+    worktree = Path(repo.workdir) / path
+    try:
+        current = worktree.read_bytes()
+    except OSError:
+        row.notes.append("working file missing; left alone")
+        return row
+    size = gitinfo.marker_size(repo, path)
+    if not has_markers(current, size):
+        row.notes.append("no conflict markers in the working file (already edited?); left alone")
+        return row
+    outcome = frontend.merge_blobs(
+        blobs[0],
+        blobs[1],
+        blobs[2],
+        path=path,
+        marker_size=size,
+        labels=gitinfo.conflict_labels(repo),
+        style=gitinfo.conflict_style(repo),
+        classifier=None,
+    )
+    row.conflicts, row.resolved, row.left = outcome.conflicts, outcome.resolved, outcome.left
+    if outcome.message:
+        row.notes.append(outcome.message)
+    row.notes.extend(describe(r) for r in outcome.resolutions)
+    if not outcome.resolved:
+        return row
+    filters = repo.load_filter_list(path, pygit2.enums.FilterMode.TO_WORKTREE)
+    data = filters.apply_to_buffer(outcome.data) if filters is not None else outcome.data
+    if dry_run:
+        sys.stdout.write(_diff(path, current, data))
+        return row
+    from mergebert import textio
+
+    if backup:
+        textio.atomic_write(f"{worktree}.orig", current)
+    textio.atomic_write(worktree, data)
+    if add and outcome.left == 0:
+        subprocess.run(["git", "add", "--", path], cwd=repo.workdir, check=True)
+        row.notes.append("staged")
+    return row
+
+
+def print_table(rows: Sequence[Row]) -> None:
+    """file / conflicts / resolved / left / patterns and notes, aligned."""
+
+    def cell(value: int | None) -> str:
+        return "-" if value is None else str(value)
+
+    header = ("file", "conflicts", "resolved", "left", "patterns / notes")
+    body = [(r.path, cell(r.conflicts), cell(r.resolved), cell(r.left), " ".join(r.notes)) for r in rows]
+    widths = [max(len(line[i]) for line in [header, *body]) for i in range(4)]
+    for line in [header, *body]:
+        print(
+            f"{line[0]:<{widths[0]}}  {line[1]:>{widths[1]}}  {line[2]:>{widths[2]}}  "
+            f"{line[3]:>{widths[3]}}  {line[4]}".rstrip()
+        )
+
+
+def run(paths: Sequence[str], *, dry_run: bool = False, add: bool = False, backup: bool = True) -> int:
+    """Resolve the conflicted files under `paths` (all when empty); 0 when none is left conflicted."""
+    repo = gitinfo.open_repo(".")
+    if repo is None or repo.workdir is None:
+        frontend.warn("not inside a git working tree")
+        return 2
+    root = Path(repo.workdir).resolve()
+    wanted = []
+    for p in paths:
+        relative = os.path.relpath(Path(p).resolve(), root)
+        wanted.append("" if relative == "." else Path(relative).as_posix())
+    wanted = [w for w in wanted if w]
+    conflicts = repo.index.conflicts
+    entries = {}
+    if conflicts is not None:
+        for triple in conflicts:
+            path = next(e.path for e in triple if e is not None)
+            if _selected(path, wanted):
+                entries[path] = triple
+    if not entries:
+        print("no conflicted files" + (" under the given paths" if wanted else ""))
+        return 0
+    rows = [
+        resolve_one(repo, path, entries[path], dry_run=dry_run, add=add, backup=backup)
+        for path in sorted(entries)
+    ]
+    print_table(rows)
+    return 0 if all(r.left == 0 for r in rows) else 1
