@@ -9,6 +9,8 @@ from mergebert.candidates import Candidate, ConflictInput, token_merge_text
 
 
 class Classifier(Protocol):
+    threshold: float  # the confidence below which a conflict is left as it is
+
     def rank(self, conflicts: Sequence[ConflictInput]) -> list[list[Candidate]]:
         """For each conflict, candidate resolutions, best first (an empty list abstains)."""
         ...
@@ -16,6 +18,8 @@ class Classifier(Protocol):
 
 class TokenMergeClassifier:
     """No model: a conflict that the token merge settles completely gets that merge, others are left."""
+
+    threshold = 0.0
 
     def rank(self, conflicts: Sequence[ConflictInput]) -> list[list[Candidate]]:
         return [

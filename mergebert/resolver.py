@@ -113,18 +113,23 @@ def resolve_text(
     *,
     lang: Language | None,
     classifier: Classifier | None = None,
-    threshold: float = 0.0,
+    threshold: float | None = None,
     marker_size: int = 7,
     labels: Sequence[str] = DEFAULT_LABELS,
     style: str = "diff3",
 ) -> MergeResult:
-    """Merge three texts, resolving the conflicts the classifier answers with enough confidence."""
+    """Merge three texts, resolving the conflicts the classifier answers with enough confidence.
+
+    Without a classifier only clean token merges are taken; `threshold` defaults to the classifier's own.
+    """
     chunks = merge_lines(base, ours, theirs)
     inputs = conflict_inputs(chunks, lang)
     eol = dominant_eol(ours)
     if not inputs:
         return MergeResult(render(chunks, eol=eol), 0, ())
-    ranked = (classifier or TokenMergeClassifier()).rank(inputs)
+    classifier = classifier or TokenMergeClassifier()
+    ranked = classifier.rank(inputs)
+    threshold = classifier.threshold if threshold is None else threshold
     resolutions = tuple(
         _choose(index, conflict, candidates, chunks, threshold)
         for index, (conflict, candidates) in enumerate(zip(inputs, ranked, strict=True))
@@ -143,7 +148,7 @@ def resolve_bytes(
     path: str | None = None,
     language: str | None = None,
     classifier: Classifier | None = None,
-    threshold: float = 0.0,
+    threshold: float | None = None,
     marker_size: int = 7,
     labels: Sequence[str] = DEFAULT_LABELS,
     style: str = "merge",

@@ -16,6 +16,8 @@ RESOLVED = BASE.replace("foo(a, b)", "foo(a2, b3)")
 class FixedClassifier:
     """A classifier that proposes given texts in order, for checking how the resolver chooses."""
 
+    threshold = 0.0
+
     def __init__(self, *texts: tuple[str, float]) -> None:
         self.texts = texts
 
