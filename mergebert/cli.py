@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
+import os
+
 import click
 
 from mergebert import __version__
@@ -11,6 +14,69 @@ from mergebert import __version__
 @click.version_option(__version__, prog_name="mergebert")
 def main() -> None:
     """Resolve merge conflicts in Java, JavaScript, TypeScript and C# with a neural model."""
+
+
+@main.command()
+@click.argument("repos", nargs=-1, type=click.Path(exists=True, file_okay=False))
+@click.option("--repos-file", type=click.File(), help="A file with one repository path a line.")
+@click.option(
+    "-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder."
+)
+@click.option("--max-merges", type=click.IntRange(min=1), help="Only the newest N merges of each repository.")
+@click.option("--since", type=click.DateTime(), help="Only merges committed on or after this date.")
+@click.option("--languages", help="Comma-separated subset of java,javascript,typescript,csharp.")
+@click.option("--max-conflicts-per-merge", default=20, show_default=True, type=click.IntRange(min=0))
+@click.option("--max-scenarios-per-merge", default=10, show_default=True, type=click.IntRange(min=0))
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes [default: all cores].")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def mine(
+    repos: tuple[str, ...],
+    repos_file: click.utils.LazyFile | None,
+    out_dir: str,
+    max_merges: int | None,
+    since: datetime.datetime | None,
+    languages: str | None,
+    max_conflicts_per_merge: int,
+    max_scenarios_per_merge: int,
+    jobs: int | None,
+    quiet: bool,
+) -> None:
+    """Replay the merges of git repositories and record each conflict with its committed resolution.
+
+    Writes DIR/<owner>__<name>.regions.jsonl.gz, .scenarios.jsonl.gz and .stats.json in the schema of
+    the shared data set. A second run over the same DIR skips the merges already done.
+    """
+    from mergebert.languages import language_by_name
+    from mergebert.mining import MineOptions, mine_repository
+    from mergebert.mining.miner import output_stem
+
+    paths = list(repos) + ([line.strip() for line in repos_file if line.strip()] if repos_file else [])
+    if not paths:
+        raise click.UsageError("name at least one repository (or --repos-file)")
+    wanted = None
+    if languages:
+        try:
+            wanted = frozenset(language_by_name(name.strip()).name for name in languages.split(","))
+        except KeyError as err:
+            raise click.BadParameter(str(err.args[0]), param_hint="--languages") from None
+    options = MineOptions(
+        languages=wanted,
+        max_regions=max_conflicts_per_merge,
+        max_scenarios=max_scenarios_per_merge,
+        since=int(since.timestamp()) if since else None,
+        max_merges=max_merges,
+        jobs=jobs or os.cpu_count() or 1,
+        progress=not quiet,
+    )
+    for path in paths:
+        stats = mine_repository(path, out_dir, options)
+        counts = stats["counts"]
+        click.echo(
+            f"{stats['repo']}: {stats['merges_done']}/{stats['merges_listed']} merges, "
+            f"{counts.get('conflicts', 0)} conflicts, {stats['regions']} regions, "
+            f"{stats['scenarios']} scenarios, {sum(stats['skipped'].values())} left out by reason "
+            f"(see {out_dir}/{output_stem(stats['repo'])}.stats.json)"
+        )
 
 
 class _GitErrorCommand(click.Command):

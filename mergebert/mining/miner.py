@@ -1,0 +1,293 @@
+"""`mergebert mine`: replay every merge of a repository in memory and record its resolved conflicts."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pygit2
+from pygit2.enums import DeltaStatus
+
+from mergebert.languages import language_for_path
+from mergebert.mining.extract import FileTexts, extract_file
+from mergebert.mining.filters import MAX_BLOB_BYTES, content_reason, path_reason
+from mergebert.mining.walk import MergeRef, list_merges, merge_bases, repo_name
+from mergebert.progress import Progress
+from mergebert.records import (
+    REGION_FIELDS,
+    SCENARIO_FIELDS,
+    Record,
+    append_records,
+    ordered,
+    read_intact,
+    write_records,
+)
+from mergebert.textio import UnsupportedContent, decode
+
+BULK_MIN_REGIONS = 30
+BULK_SHARE = 0.9
+
+
+@dataclass(frozen=True)
+class MineOptions:
+    languages: frozenset[str] | None = None  # data names (java, javascript, typescript, csharp); None: all
+    max_regions: int = 20  # per merge commit
+    max_scenarios: int = 10  # per merge commit
+    since: int | None = None  # Unix time: only merges committed at or after it
+    max_merges: int | None = None  # only the newest this many merges
+    jobs: int = 1
+    progress: bool = True
+
+
+@dataclass
+class MergeOutcome:
+    oid: str
+    regions: list[Record] = field(default_factory=list)
+    scenarios: list[Record] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+
+
+def _merge_date(commit: pygit2.Commit) -> str:
+    zone = timezone(timedelta(minutes=commit.commit_time_offset))
+    return datetime.fromtimestamp(commit.commit_time, zone).isoformat()
+
+
+def _modified(old: pygit2.Tree, new: pygit2.Tree) -> set[str]:
+    return {d.new_file.path for d in old.diff_to_tree(new).deltas if d.status == DeltaStatus.MODIFIED}
+
+
+def _entry(tree: pygit2.Tree, path: str) -> pygit2.Object | None:
+    try:
+        return tree[path]
+    except KeyError:
+        return None
+
+
+def _file_texts(blobs: Sequence[pygit2.Blob]) -> list[str] | str:
+    """The four texts (base, ours, theirs, merge; a BOM kept as U+FEFF), or why the file is left out."""
+    if any(blob.size > MAX_BLOB_BYTES for blob in blobs):
+        return "blob over 1 MB"
+    texts, eols = [], set()
+    for i, blob in enumerate(blobs):
+        try:
+            decoded = decode(blob.data)
+        except UnsupportedContent as err:
+            return "binary" if err.reason.startswith("binary") else "not UTF-8"
+        texts.append(("\ufeff" if decoded.bom else "") + decoded.text)
+        if i < 3 and "\n" in decoded.text:
+            eols.add(decoded.eol)
+    if len(eols) > 1:
+        return "line endings differ"
+    for text in texts[1:3]:
+        reason = content_reason(text)
+        if reason:
+            return reason
+    return texts
+
+
+def mine_merge(
+    repo: pygit2.Repository, name: str, merge: MergeRef, languages: frozenset[str] | None
+) -> MergeOutcome:
+    """Regions and scenarios of one merge commit, before de-duplication and caps."""
+    out = MergeOutcome(merge.oid)
+    counts = out.counts
+    counts["merges"] += 1
+    commit = repo[merge.oid]
+    ours, theirs = commit.parents
+    if commit.tree_id in (ours.tree_id, theirs.tree_id):
+        counts["skipped merge: result is one parent verbatim"] += 1
+        return out
+    best = repo.merge_base(ours.id, theirs.id)
+    if best is None:
+        counts["skipped merge: no merge base"] += 1
+        return out
+    base = repo[best]
+    bases: list[str] | None = None
+    for path in sorted(_modified(base.tree, ours.tree) & _modified(base.tree, theirs.tree)):
+        lang = language_for_path(path)
+        if lang is None or (languages is not None and lang.name not in languages):
+            continue
+        counts["files changed on both sides"] += 1
+        reason = path_reason(path)
+        entries = [_entry(c.tree, path) for c in (base, ours, theirs, commit)]
+        if reason is None and not all(isinstance(e, pygit2.Blob) for e in entries):
+            reason = "deleted or not a file in merge"
+        if reason is None:
+            bases = bases if bases is not None else merge_bases(repo, ours.id, theirs.id)
+            if len({str(getattr(_entry(repo[b].tree, path), "id", None)) for b in bases}) > 1:
+                reason = "merge bases disagree"
+        texts = _file_texts(entries) if reason is None else reason  # type: ignore[arg-type]
+        if isinstance(texts, str):
+            counts[f"skipped file: {texts}"] += 1
+            continue
+        regions, scenario = extract_file(FileTexts(path, lang.name, *texts), counts)
+        out.regions.extend(regions)
+        if scenario is not None:
+            out.scenarios.append(scenario)
+    if out.regions:
+        labels = Counter(region["line_label"] for region in out.regions)
+        bulk = len(out.regions) >= BULK_MIN_REGIONS and labels.most_common(1)[0][1] >= BULK_SHARE * len(
+            out.regions
+        )
+        meta = {
+            "repo": name,
+            "merge": merge.oid,
+            "ours_commit": str(ours.id),
+            "theirs_commit": str(theirs.id),
+            "base_commit": str(best),
+            "merge_date": _merge_date(commit),
+            "pr_ref_only": merge.pr_ref_only,
+            "bulk_merge": bulk,
+        }
+        out.regions = [ordered({**region, **meta}, REGION_FIELDS) for region in out.regions]
+        out.scenarios = [ordered({**scenario, **meta}, SCENARIO_FIELDS) for scenario in out.scenarios]
+    return out
+
+
+_WORKER: tuple[pygit2.Repository, str, frozenset[str] | None] | None = None
+
+
+def _init_worker(path: str, name: str, languages: frozenset[str] | None) -> None:
+    global _WORKER
+    _WORKER = (pygit2.Repository(path), name, languages)
+
+
+def _run_worker(merge: MergeRef) -> MergeOutcome:
+    assert _WORKER is not None
+    return mine_merge(*_WORKER[:2], merge, _WORKER[2])
+
+
+def output_stem(name: str) -> str:
+    """File-name stem for a repository name: owner/name → owner__name."""
+    return name.replace("/", "__")
+
+
+class _Output:
+    """The three output files of one repository plus the done list that makes a run resumable."""
+
+    def __init__(self, out_dir: Path, name: str) -> None:
+        stem = output_stem(name)
+        self.regions_path = out_dir / f"{stem}.regions.jsonl.gz"
+        self.scenarios_path = out_dir / f"{stem}.scenarios.jsonl.gz"
+        self.stats_path = out_dir / f"{stem}.stats.json"
+        self.done_path = out_dir / f"{stem}.done.jsonl"
+        self.done: set[str] = set()
+        self.counts: Counter[str] = Counter()
+        self.region_ids: set[str] = set()
+        self.scenario_ids: set[str] = set()
+        self.languages: dict[str, Counter[str]] = {}
+        self._load()
+
+    def _load(self) -> None:
+        if self.done_path.exists():
+            for line in self.done_path.read_text(encoding="utf-8").splitlines():
+                try:
+                    entry = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # a torn last line: that merge runs again
+                self.done.add(entry["merge"])
+                self.counts.update(entry["counts"])
+        for path, ids, kind in (
+            (self.regions_path, self.region_ids, "regions"),
+            (self.scenarios_path, self.scenario_ids, "scenarios"),
+        ):
+            if not path.exists():
+                continue
+            records, intact = read_intact(path)
+            if not intact:
+                write_records(path, records)
+            for record in records:
+                ids.add(record["id"])
+                self.languages.setdefault(record["lang"], Counter())[kind] += 1
+
+    def add(self, outcome: MergeOutcome, max_regions: int, max_scenarios: int) -> None:
+        counts = outcome.counts
+        regions = self._fresh(outcome.regions, self.region_ids, "region", max_regions, counts)
+        scenarios = self._fresh(outcome.scenarios, self.scenario_ids, "scenario", max_scenarios, counts)
+        append_records(self.regions_path, regions)
+        append_records(self.scenarios_path, scenarios)
+        for kind, records in (("regions", regions), ("scenarios", scenarios)):
+            for record in records:
+                self.languages.setdefault(record["lang"], Counter())[kind] += 1
+        counts["regions written"] += len(regions)
+        counts["scenarios written"] += len(scenarios)
+        with self.done_path.open("a", encoding="utf-8") as done:
+            done.write(json.dumps({"merge": outcome.oid, "counts": dict(counts)}) + "\n")
+        self.done.add(outcome.oid)
+        self.counts.update(counts)
+
+    @staticmethod
+    def _fresh(
+        records: list[Record], seen: set[str], kind: str, cap: int, counts: Counter[str]
+    ) -> list[Record]:
+        kept = []
+        for record in records:
+            if record["id"] in seen:
+                counts[f"skipped {kind}: duplicate"] += 1
+            elif len(kept) >= cap:
+                counts[f"skipped {kind}: over per-merge cap"] += 1
+            else:
+                seen.add(record["id"])
+                kept.append(record)
+        return kept
+
+    def write_stats(self, repo: str, path: str, merges: int, seconds: float) -> dict[str, Any]:
+        totals = {k: v for k, v in sorted(self.counts.items()) if not k.startswith("skipped")}
+        skipped = {k: v for k, v in sorted(self.counts.items()) if k.startswith("skipped")}
+        stats = {
+            "repo": repo,
+            "path": path,
+            "merges_listed": merges,
+            "merges_done": len(self.done),
+            "regions": len(self.region_ids),
+            "scenarios": len(self.scenario_ids),
+            "languages": {lang: dict(c) for lang, c in sorted(self.languages.items())},
+            "counts": totals,
+            "skipped": skipped,
+            "seconds_last_run": round(seconds, 3),
+        }
+        self.stats_path.write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
+        return stats
+
+
+def _outcomes(path: str, name: str, todo: list[MergeRef], options: MineOptions) -> Iterator[MergeOutcome]:
+    if options.jobs <= 1 or len(todo) < 2:
+        _init_worker(path, name, options.languages)
+        yield from map(_run_worker, todo)
+        return
+    chunk = max(1, min(16, len(todo) // (options.jobs * 8)))
+    with multiprocessing.Pool(options.jobs, _init_worker, (path, name, options.languages)) as pool:
+        yield from pool.imap(_run_worker, todo, chunksize=chunk)
+
+
+def mine_repository(path: str, out_dir: str | os.PathLike[str], options: MineOptions) -> dict[str, Any]:
+    """Mine one repository into out_dir; merges finished by an earlier run are skipped."""
+    start = time.monotonic()
+    repo = pygit2.Repository(path)
+    name = repo_name(repo)
+    target = Path(out_dir)
+    target.mkdir(parents=True, exist_ok=True)
+    output = _Output(target, name)
+    merges = list_merges(repo, options.since, options.max_merges)
+    todo = [merge for merge in merges if merge.oid not in output.done]
+    progress = Progress(len(todo), name, "merges") if options.progress and todo else None
+    for outcome in _outcomes(repo.path, name, todo, options):
+        output.add(outcome, options.max_regions, options.max_scenarios)
+        if progress:
+            progress.update(note=f"{output.counts['conflicts']} conflicts, {len(output.region_ids)} regions")
+    if progress:
+        progress.close()
+    return output.write_stats(name, os.path.abspath(path), len(merges), time.monotonic() - start)
+
+
+def mine(paths: Sequence[str], out_dir: str | os.PathLike[str], options: MineOptions) -> list[dict[str, Any]]:
+    """Mine several repositories, one after the other; returns each one's stats."""
+    return [mine_repository(path, out_dir, options) for path in paths]

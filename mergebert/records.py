@@ -1,0 +1,102 @@
+"""The data set's records (`../shared/data/README.md`): regions and scenarios in gzip JSON Lines."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from mergebert.patterns import squash
+
+Record = dict[str, Any]
+
+REGION_FIELDS = (
+    "id", "repo", "merge", "ours_commit", "theirs_commit", "base_commit", "path", "lang", "index",
+    "n_conflicts", "ours", "base", "theirs", "resolution", "prefix", "suffix", "line_label", "merge_date",
+    "file_clean_context", "pr_ref_only", "bulk_merge",
+)  # fmt: skip
+SCENARIO_FIELDS = (
+    "id", "path", "lang", "n_conflicts", "merge_date", "pr_ref_only", "bulk_merge", "repo", "merge",
+    "ours_commit", "theirs_commit", "base_commit", "base", "ours", "theirs", "resolved",
+)  # fmt: skip
+LINE_LABELS = ("ours", "theirs", "base", "ours+theirs", "theirs+ours", "empty", "other")
+
+
+def region_id(ours: str, base: str, theirs: str, resolution: str) -> str:
+    """sha1 of the sides and the resolution, as the shared data computes it."""
+    return hashlib.sha1(json.dumps([ours, base, theirs, resolution]).encode()).hexdigest()
+
+
+def scenario_id(base: str, ours: str, theirs: str, resolved: str) -> str:
+    """sha1 of a scenario's four file texts (scenarios are de-duplicated by content)."""
+    return hashlib.sha1(json.dumps([base, ours, theirs, resolved]).encode()).hexdigest()
+
+
+def line_label(ours: str, base: str, theirs: str, resolution: str) -> str:
+    """The coarse label of a resolution, comparing with all whitespace removed; first match wins."""
+    o, b, t, r = squash(ours), squash(base), squash(theirs), squash(resolution)
+    whole = (("ours", o), ("theirs", t), ("base", b), ("ours+theirs", o + t), ("theirs+ours", t + o))
+    for label, text in whole:
+        if r == text:
+            return label
+    return "empty" if r == "" else "other"
+
+
+def is_region(record: Record) -> bool:
+    return "resolution" in record
+
+
+def ordered(record: Record, fields: tuple[str, ...]) -> Record:
+    """The record with exactly `fields`, in the data set's order; KeyError when one is missing."""
+    return {field: record[field] for field in fields}
+
+
+def read_records(paths: Iterable[str | os.PathLike[str]], limit: int | None = None) -> Iterator[Record]:
+    """Records from .jsonl.gz (or plain .jsonl) files, in order; at most `limit` in all."""
+    count = 0
+    for path in paths:
+        opener = gzip.open if str(path).endswith(".gz") else open
+        with opener(path, "rt", encoding="utf-8") as lines:
+            for line in lines:
+                if limit is not None and count >= limit:
+                    return
+                if line.strip():
+                    count += 1
+                    yield json.loads(line)
+
+
+def read_intact(path: str | os.PathLike[str]) -> tuple[list[Record], bool]:
+    """Records of a gzip file that may end in a torn write: (records read, whether the file was intact)."""
+    records: list[Record] = []
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as lines:
+            for line in lines:
+                records.append(json.loads(line))
+    except (EOFError, OSError, json.JSONDecodeError):
+        return records, False
+    return records, True
+
+
+def append_records(path: str | os.PathLike[str], records: Iterable[Record]) -> None:
+    """Append records as one complete gzip member (concatenated members read back as one file)."""
+    data = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+    if data:
+        with gzip.open(path, "ab") as out:
+            out.write(data.encode("utf-8"))
+
+
+def write_records(path: str | os.PathLike[str], records: Iterable[Record]) -> int:
+    """Write records to a fresh gzip file (atomically replaced); returns how many were written."""
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.tmp")
+    count = 0
+    with gzip.open(tmp, "wt", encoding="utf-8") as out:
+        for record in records:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
+    os.replace(tmp, target)
+    return count
