@@ -113,6 +113,10 @@ def merge_blobs(
             labels=labels,
             style=style,
         )
+        if result.conflicts and result.left == result.conflicts and not result.fallback:
+            # Nothing resolved: give git's own bytes (its "merge" style refines conflicts further).
+            data, left = line_merge(base, ours, theirs, marker_size=marker_size, labels=labels, style=style)
+            return Outcome(data=data, conflicts=left, left=left, resolutions=tuple(result.resolutions))
         return Outcome(
             data=result.data,
             conflicts=result.conflicts,

@@ -73,6 +73,39 @@ def _read(path: Path) -> str | None:
         return None
 
 
+def _commit_id(repo: pygit2.Repository, revision: str) -> pygit2.Oid:
+    return repo.revparse_single(revision).peel(pygit2.Commit).id
+
+
+VALUE_OPTIONS = ("-m", "--mainline", "-s", "--strategy", "-X", "--strategy-option")
+
+
+def _cherry_pick_argument() -> str | None:
+    """The commit a single `git cherry-pick X` applies, from the calling git's command line.
+
+    A one-commit cherry-pick leaves no state file while the driver runs; on Linux the parent git
+    process's arguments name the commit. None elsewhere or when it is not one plain revision.
+    """
+    pid = os.getppid()
+    for _ in range(4):
+        try:
+            args = Path(f"/proc/{pid}/cmdline").read_bytes().decode("utf-8", "replace").split("\0")
+            stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+        if os.path.basename(args[0]) == "git" and "cherry-pick" in args:
+            revisions, rest = [], args[args.index("cherry-pick") + 1 :]
+            while rest:
+                arg = rest.pop(0)
+                if arg in VALUE_OPTIONS and rest:
+                    rest.pop(0)
+                elif arg and not arg.startswith("-"):
+                    revisions.append(arg)
+            return revisions[0] if len(revisions) == 1 else None
+        pid = int(stat.rsplit(")", 1)[1].split()[1])
+    return None
+
+
 def _merged_name(repo: pygit2.Repository, oid: pygit2.Oid) -> str:
     """The name `git merge` printed for the merged commit, from MERGE_MSG ("Merge branch 'x'")."""
     message = _read(Path(repo.path) / "MERGE_MSG") or ""
@@ -99,15 +132,19 @@ def conflict_labels(repo: pygit2.Repository | None, *, environ: dict[str, str] |
         if merge_head:
             oid = pygit2.Oid(hex=merge_head.split()[0])
             return _merge_labels(repo, oid, _merged_name(repo, oid))
-        done = _read(gitdir / "rebase-merge" / "done")
-        if done and done.strip():
-            words = done.strip().splitlines()[-1].split()
-            if len(words) >= 2:
-                return _pick_labels(repo, repo.revparse_single(words[1]).id)
+        # rebase: the last command done is the one being applied; cherry-pick of several commits:
+        # the first one still to do.
+        for todo, line in (("rebase-merge/done", -1), ("sequencer/todo", 0)):
+            lines = (_read(gitdir / todo) or "").strip().splitlines()
+            if lines and len(lines[line].split()) >= 2:
+                return _pick_labels(repo, _commit_id(repo, lines[line].split()[1]))
         for state in ("CHERRY_PICK_HEAD", "REBASE_HEAD"):
             text = _read(gitdir / state)
             if text:
                 return _pick_labels(repo, pygit2.Oid(hex=text.split()[0]))
+        picked = _cherry_pick_argument()
+        if picked:
+            return _pick_labels(repo, _commit_id(repo, picked))
     except (pygit2.GitError, KeyError, ValueError, IndexError):
         pass
     return DEFAULT_LABELS

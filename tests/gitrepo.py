@@ -1,0 +1,154 @@
+"""Real git repositories in temporary folders, driven by the real `git` and the installed `mergebert`.
+
+Every repository gets an isolated environment: HOME and XDG_CONFIG_HOME in the test's folder, no
+system config, fixed author, no editor, and the virtual environment's `bin` first on PATH so that git
+finds the installed `mergebert` for the merge driver, mergetool and hook.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+MERGEBERT = str(BIN / "mergebert")
+
+
+def isolated_env(home: Path) -> dict[str, str]:
+    """os.environ without any git state of the caller, with `home` as HOME."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") and k != "MERGEBERT_TEST_FAULT"}
+    (home / ".config").mkdir(parents=True, exist_ok=True)
+    env.update(
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_AUTHOR_NAME="Test",
+        GIT_AUTHOR_EMAIL="test@example.com",
+        GIT_COMMITTER_NAME="Test",
+        GIT_COMMITTER_EMAIL="test@example.com",
+        GIT_EDITOR="true",
+        GIT_MERGE_AUTOEDIT="no",
+        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+        LC_ALL="C",
+    )
+    return env
+
+
+class GitRepo:
+    """A work tree with helpers for the git and mergebert commands tests run in it."""
+
+    def __init__(self, path: Path, env: dict[str, str]) -> None:
+        self.path = path
+        self.env = env
+
+    @classmethod
+    def init(cls, path: Path, env: dict[str, str]) -> GitRepo:
+        """`git init -b main` with user name and email set."""
+        path.mkdir(parents=True, exist_ok=True)
+        repo = cls(path, env)
+        repo.git("init", "-q", "-b", "main")
+        repo.git("config", "user.name", "Test")
+        repo.git("config", "user.email", "test@example.com")
+        return repo
+
+    def run(
+        self, *args: str, check: bool = True, text: bool = True, **kwargs: object
+    ) -> subprocess.CompletedProcess:
+        """Any command in the work tree; output captured (as text with universal newlines by default)."""
+        proc = subprocess.run(
+            list(args), cwd=self.path, env=self.env, capture_output=True, text=text, check=False, **kwargs
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(f"{args} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def git(self, *args: str, check: bool = True, **kwargs: object) -> subprocess.CompletedProcess[str]:
+        """A git command."""
+        return self.run("git", *args, check=check, **kwargs)
+
+    def mergebert(
+        self, *args: str, check: bool = False, **kwargs: object
+    ) -> subprocess.CompletedProcess[str]:
+        """The installed mergebert executable."""
+        return self.run(MERGEBERT, *args, check=check, **kwargs)
+
+    def write(self, name: str, content: str | bytes) -> None:
+        """Write a work-tree file (bytes as they are, str as UTF-8 without newline translation)."""
+        target = self.path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content.encode() if isinstance(content, str) else content)
+
+    def read(self, name: str) -> bytes:
+        """A work-tree file's bytes."""
+        return (self.path / name).read_bytes()
+
+    def commit(self, files: dict[str, str | bytes], message: str = "commit") -> str:
+        """Write and stage `files`, commit, return the new commit id."""
+        for name, content in files.items():
+            self.write(name, content)
+        self.git("add", "--", *files)
+        self.git("commit", "-q", "--no-verify", "-m", message)
+        return self.git("rev-parse", "HEAD").stdout.strip()
+
+    def diverge(self, name: str, base: str | bytes, ours: str | bytes, theirs: str | bytes) -> None:
+        """base on main, `theirs` on branch feature, `ours` on main; leaves main checked out."""
+        self.commit({name: base}, "base")
+        self.git("checkout", "-q", "-b", "feature")
+        self.commit({name: theirs}, "theirs")
+        self.git("checkout", "-q", "main")
+        self.commit({name: ours}, "ours")
+
+    def conflicted(self) -> list[str]:
+        """Paths git records as unmerged."""
+        out = self.git("diff", "--name-only", "--diff-filter=U").stdout
+        return out.split()
+
+    def merge_both_ways(self, name: str, *command: str) -> tuple[bytes, bytes, str]:
+        """Run `command` (merge, rebase or cherry-pick; it must conflict for git alone) without the
+        merge driver, abort, then with the driver; returns both versions of `name` and the driver run's
+        stderr. The driver run is left in progress."""
+        git_alone = self.git(*command, check=False)
+        assert git_alone.returncode != 0, "the scenario must conflict for git alone"
+        without = self.read(name)
+        self.git(command[0], "--abort")
+        if command[0] == "rebase":
+            self.git("checkout", "-q", "feature")
+        self.use_driver()
+        with_driver = self.git(*command, check=False)
+        return without, self.read(name), with_driver.stderr
+
+    def use_driver(self, patterns: str = "*.java *.js *.ts *.cs *.txt") -> None:
+        """Configure the merge driver by hand, as `mergebert install` would, also for extra patterns."""
+        self.git("config", "merge.mergebert.driver", "mergebert driver %O %A %B %L %P")
+        self.add_attributes("".join(f"{p} merge=mergebert\n" for p in patterns.split()))
+
+    def add_attributes(self, lines: str) -> None:
+        """Append to .git/info/attributes."""
+        path = self.path / ".git" / "info" / "attributes"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text((path.read_text() if path.exists() else "") + lines)
+
+
+def java(call: str, extra: str = "") -> str:
+    """A small Java class whose main method makes `call`; `extra` goes after it."""
+    return (
+        "public class App {\n"
+        "    public static void main(String[] args) {\n"
+        f"        {call}\n"
+        f"{extra}"
+        "    }\n"
+        "}\n"
+    )
+
+
+# One line, two edits to different arguments: a token merge settles it.
+TOKEN_BASE = java('Server s = new Server("localhost", 8080, false);')
+TOKEN_OURS = java('Server s = new Server("0.0.0.0", 8080, false);')
+TOKEN_THEIRS = java('Server s = new Server("localhost", 8080, true);')
+TOKEN_MERGED = java('Server s = new Server("0.0.0.0", 8080, true);')
+# Both sides change the same argument differently: nothing can settle it.
+CLASH_BASE = java("int port = 8080;")
+CLASH_OURS = java("int port = 9090;")
+CLASH_THEIRS = java("int port = 7070;")
