@@ -232,3 +232,92 @@ def demo_command(keep: bool) -> None:
     from mergebert import demo
 
     raise SystemExit(demo.run(keep))
+
+
+@main.command()
+@click.argument("data", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--markdown", "markdown_out", type=click.Path(dir_okay=False), help="Also write the tables here."
+)
+@click.option(
+    "--write-labels", "labels_out", type=click.Path(dir_okay=False), help="Store labelled examples."
+)
+@click.option("--limit", type=click.IntRange(min=1), help="Read at most N records.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes [default: all cores].")
+def stats(
+    data: tuple[str, ...],
+    markdown_out: str | None,
+    labels_out: str | None,
+    limit: int | None,
+    jobs: int | None,
+) -> None:
+    """Token-merge and pattern statistics of region or scenario records (*.jsonl.gz), per language.
+
+    --write-labels OUT.jsonl.gz stores every region's classification units (tokens as [text, lead]) with
+    the classes that reproduce its resolution, for training (read back with mergebert.stats.read_labelled).
+    """
+    from mergebert import stats as region_stats
+
+    summary = region_stats.run(data, limit=limit, jobs=jobs or os.cpu_count() or 1, labels_out=labels_out)
+    click.echo(region_stats.report(summary))
+    if markdown_out:
+        with open(markdown_out, "w", encoding="utf-8") as out:
+            out.write(
+                f"# mergebert stats: {', '.join(data)}\n\n" + region_stats.report(summary, markdown=True)
+            )
+
+
+@main.command("eval")
+@click.argument("data", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--model", "model_dir", type=click.Path(exists=True, file_okay=False), help="Model folder.")
+@click.option("--threshold", type=float, help="Confidence threshold [default: the classifier's own].")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Write the numbers as JSON.")
+@click.option(
+    "--markdown", "markdown_out", type=click.Path(dir_okay=False), help="Also write the table here."
+)
+@click.option("--plot", "plot_out", type=click.Path(dir_okay=False), help="Precision/accuracy curve (PNG).")
+@click.option("--limit", type=click.IntRange(min=1), help="Read at most N records.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes [default: all cores].")
+def eval_command(
+    data: tuple[str, ...],
+    model_dir: str | None,
+    threshold: float | None,
+    json_out: str | None,
+    markdown_out: str | None,
+    plot_out: str | None,
+    limit: int | None,
+    jobs: int | None,
+) -> None:
+    """Score the resolver and the baselines on scenario records against the developers' resolutions.
+
+    Without --model the resolver takes only clean token merges. Per language: accuracy (correct / all
+    conflicts), precision (correct / answered), left and wrong rates, whole files reproduced.
+    """
+    import json
+
+    from mergebert import evaluate
+
+    if plot_out:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise click.UsageError("--plot needs matplotlib: pip install 'mergebert[plot]'") from None
+    try:
+        summary, scores, skipped = evaluate.run(
+            data, model_dir=model_dir, threshold=threshold, limit=limit, jobs=jobs or os.cpu_count() or 1
+        )
+    except RuntimeError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(evaluate.report(summary))
+    if skipped:
+        click.echo(f"{skipped} scenario(s) skipped: their conflicts do not all align with the resolved file")
+    sweep = evaluate.threshold_sweep(scores)
+    if json_out:
+        with open(json_out, "w", encoding="utf-8") as out:
+            payload = {"model": model_dir, "threshold": threshold, "skipped": skipped, "summary": summary}
+            json.dump({**payload, "threshold_sweep": sweep}, out, indent=2)
+    if markdown_out:
+        with open(markdown_out, "w", encoding="utf-8") as out:
+            out.write(f"# mergebert eval: {', '.join(data)}\n\n" + evaluate.report(summary, markdown=True))
+    if plot_out:
+        evaluate.plot(sweep, plot_out)

@@ -1,0 +1,304 @@
+"""`mergebert eval`: the real resolver, in-process, against the developers' resolutions of scenario files.
+
+Scoring trusts only git's line merge: the output file must reproduce git's clean chunks in order, and
+the text between two clean chunks is that conflict's answer, whitespace ignored: correct, wrong (a
+silent bad merge) or left (conflict markers). An output that changes a clean chunk makes every
+conflict of the file wrong.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mergebert.candidates import ConflictInput, label_units
+from mergebert.classifier import Classifier, TokenMergeClassifier
+from mergebert.linemerge import Chunk, CleanText, LineConflict, conflict_contexts, merge_lines
+from mergebert.mining.align import align
+from mergebert.patterns import squash
+from mergebert.records import Record, is_region, read_records
+from mergebert.resolver import resolve_text
+from mergebert.stats import LANGUAGES, record_language
+from mergebert.tables import percent, render_table
+
+SYSTEMS = ("take-ours", "take-theirs", "token-merge-only", "resolver", "pattern-oracle")
+CORRECT, WRONG, LEFT = "correct", "wrong", "left"
+_MARKER = re.compile(r"^(<{7}|>{7})", re.MULTILINE)
+MAX_PLACEMENTS = 400  # candidate positions tried per clean chunk when aligning an output
+
+
+def clean_segments(chunks: Sequence[Chunk]) -> list[str]:
+    """The clean text before, between and after the conflicts: one more segment than conflicts."""
+    segments = [""]
+    for chunk in chunks:
+        if isinstance(chunk, CleanText):
+            segments[-1] += chunk.text
+        else:
+            segments.append("")
+    return segments
+
+
+def _judge(answer: str, expected: str) -> str:
+    if _MARKER.search(answer):
+        return LEFT
+    return CORRECT if squash(answer) == squash(expected) else WRONG
+
+
+def score_output(segments: Sequence[str], expected: Sequence[str], output: str) -> list[str]:
+    """Per conflict: correct, wrong or left, reading each answer between git's clean chunks in `output`.
+
+    When a clean chunk occurs several times, the placement that scores best is used; when the output
+    does not hold the clean chunks in order, every conflict is wrong.
+    """
+    n = len(expected)
+    first, last = segments[0], segments[-1]
+    if (
+        n == 0
+        or not output.startswith(first)
+        or not output.endswith(last)
+        or len(output) < len(first) + len(last)
+    ):
+        return [WRONG] * n
+    line_starts = [0] + [m.end() for m in re.finditer("\n", output)]
+    # best[s] = (correct so far, outcomes) with clean chunk i placed at s; chunk 0 sits at 0
+    best: dict[int, tuple[int, list[str]]] = {0: (0, [])}
+    for i in range(1, n + 1):
+        segment = segments[i]
+        if i == n:
+            places = [len(output) - len(segment)]
+        else:
+            places = [s for s in line_starts if output.startswith(segment, s)][:MAX_PLACEMENTS]
+        step: dict[int, tuple[int, list[str]]] = {}
+        for start in places:
+            options = []
+            for previous, (score, outcomes) in best.items():
+                begin = previous + len(segments[i - 1])
+                if begin <= start:
+                    outcome = _judge(output[begin:start], expected[i - 1])
+                    options.append((score + (outcome == CORRECT), outcomes + [outcome]))
+            if options:
+                step[start] = max(options, key=lambda option: option[0])
+        if not step:
+            return [WRONG] * n
+        best = step
+    return max(best.values(), key=lambda option: option[0])[1]
+
+
+def splice_sides(chunks: Sequence[Chunk], side: str) -> str:
+    """The merged file with every conflict replaced by one side ("ours" or "theirs")."""
+    return "".join(chunk.text if isinstance(chunk, CleanText) else getattr(chunk, side) for chunk in chunks)
+
+
+@dataclass(frozen=True)
+class ScenarioScore:
+    lang: str
+    outcomes: dict[str, list[str]]  # system → per-conflict outcome
+    reproduced: dict[str, bool]  # system → whole file reproduced, whitespace ignored
+    confidences: list[float | None]  # the resolver's confidence in each answered conflict
+
+
+_CLASSIFIER: Classifier | None = None
+
+
+def load_classifier(model_dir: str | None) -> Classifier | None:
+    """The model in `model_dir` through mergebert.onnx_classifier.load_classifier; None: token merge only."""
+    if model_dir is None:
+        return None
+    try:
+        from mergebert.onnx_classifier import load_classifier as load  # type: ignore[attr-defined]
+    except ImportError as err:
+        raise RuntimeError(f"cannot load a model: {err}") from err
+    return load(model_dir)
+
+
+def _init_worker(model_dir: str | None) -> None:
+    global _CLASSIFIER
+    _CLASSIFIER = load_classifier(model_dir)
+
+
+def score_scenario(
+    record: Record, classifier: Classifier | None, threshold: float | None
+) -> ScenarioScore | None:
+    """Every system's outcome on one scenario; None when its conflicts cannot all be aligned."""
+    base, ours, theirs, resolved = record["base"], record["ours"], record["theirs"], record["resolved"]
+    chunks = merge_lines(base, ours, theirs)
+    alignment = align(chunks, resolved)
+    expected = alignment.resolutions
+    if not expected or not alignment.complete:
+        return None
+    expected_texts = [text or "" for text in expected]
+    segments = clean_segments(chunks)
+    lang = record_language(record)
+    outputs = {
+        "take-ours": splice_sides(chunks, "ours"),
+        "take-theirs": splice_sides(chunks, "theirs"),
+        "token-merge-only": resolve_text(
+            base, ours, theirs, lang=lang, classifier=TokenMergeClassifier()
+        ).text,
+    }
+    result = resolve_text(base, ours, theirs, lang=lang, classifier=classifier, threshold=threshold)
+    outputs["resolver"] = result.text
+    outcomes = {system: score_output(segments, expected_texts, text) for system, text in outputs.items()}
+    reproduced = {system: squash(text) == squash(resolved) for system, text in outputs.items()}
+    conflicts = [chunk for chunk in chunks if isinstance(chunk, LineConflict)]
+    contexts = conflict_contexts(chunks)
+    outcomes["pattern-oracle"] = [
+        CORRECT
+        if label_units(ConflictInput(c.ours, c.base, c.theirs, p, s, lang), text) is not None
+        else LEFT
+        for c, (p, s), text in zip(conflicts, contexts, expected_texts, strict=True)
+    ]
+    reproduced["pattern-oracle"] = all(outcome == CORRECT for outcome in outcomes["pattern-oracle"])
+    confidences: list[float | None] = [None] * len(conflicts)
+    if len(result.resolutions) == len(conflicts):
+        for resolution in result.resolutions:
+            if resolution.text is not None and resolution.candidate is not None:
+                confidences[resolution.index] = resolution.candidate.confidence
+    return ScenarioScore(record["lang"], outcomes, reproduced, confidences)
+
+
+def _score_job(job: tuple[Record, float | None]) -> ScenarioScore | None:
+    return score_scenario(job[0], _CLASSIFIER, job[1])
+
+
+def score_all(
+    records: Iterable[Record], *, model_dir: str | None, threshold: float | None, jobs: int
+) -> Iterator[ScenarioScore | None]:
+    """score_scenario over scenario records (region records are ignored), over `jobs` processes."""
+    work = ((record, threshold) for record in records if not is_region(record))
+    if jobs <= 1:
+        _init_worker(model_dir)
+        yield from map(_score_job, work)
+        return
+    with multiprocessing.Pool(jobs, _init_worker, (model_dir,)) as pool:
+        yield from pool.imap(_score_job, work, chunksize=4)
+
+
+def summarise(scores: Sequence[ScenarioScore]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per language and overall, per system: counts and rates."""
+    groups: dict[str, list[ScenarioScore]] = {}
+    for score in scores:
+        groups.setdefault(score.lang, []).append(score)
+    order = [lang for lang in LANGUAGES if lang in groups] + sorted(set(groups) - set(LANGUAGES))
+    summary = {lang: _summary(groups[lang]) for lang in order}
+    summary["all"] = _summary(scores)
+    return summary
+
+
+def _summary(scores: Sequence[ScenarioScore]) -> dict[str, dict[str, Any]]:
+    table: dict[str, dict[str, Any]] = {}
+    for system in SYSTEMS:
+        counts = Counter(outcome for score in scores for outcome in score.outcomes[system])
+        total = sum(counts.values())
+        answered = counts[CORRECT] + counts[WRONG]
+        table[system] = {
+            "conflicts": total,
+            "correct": counts[CORRECT],
+            "wrong": counts[WRONG],
+            "left": counts[LEFT],
+            "files": len(scores),
+            "files_reproduced": sum(score.reproduced[system] for score in scores),
+            "accuracy": counts[CORRECT] / total if total else None,
+            "precision": counts[CORRECT] / answered if answered else None,
+            "left_rate": counts[LEFT] / total if total else None,
+            "wrong_rate": counts[WRONG] / total if total else None,
+        }
+    return table
+
+
+def report(summary: dict[str, dict[str, dict[str, Any]]], markdown: bool = False) -> str:
+    headers = [
+        "language",
+        "system",
+        "conflicts",
+        "accuracy",
+        "precision",
+        "left",
+        "wrong",
+        "files reproduced",
+    ]
+    rows = [
+        [
+            lang,
+            system,
+            s["conflicts"],
+            percent(s["correct"], s["conflicts"]),
+            percent(s["correct"], s["correct"] + s["wrong"]),
+            percent(s["left"], s["conflicts"]),
+            percent(s["wrong"], s["conflicts"]),
+            f"{s['files_reproduced']}/{s['files']} ({percent(s['files_reproduced'], s['files'])})",
+        ]
+        for lang, systems in summary.items()
+        for system, s in systems.items()
+    ]
+    return render_table(headers, rows, markdown)
+
+
+def threshold_sweep(scores: Sequence[ScenarioScore]) -> list[dict[str, float]]:
+    """The resolver's accuracy and precision as the confidence threshold rises past each answer's confidence.
+
+    A conflict answered with confidence c is left at thresholds above c; the resolver tries candidates
+    best first, so raising the threshold never changes an answer, it only withdraws it.
+    """
+    answered: list[tuple[float, bool]] = []
+    total = 0
+    for score in scores:
+        for outcome, confidence in zip(score.outcomes["resolver"], score.confidences, strict=True):
+            total += 1
+            if outcome != LEFT and confidence is not None:
+                answered.append((confidence, outcome == CORRECT))
+    answered.sort(reverse=True)
+    points: list[dict[str, float]] = []
+    correct = 0
+    for i, (confidence, ok) in enumerate(answered, 1):
+        correct += ok
+        if i == len(answered) or answered[i][0] != confidence:
+            points.append(
+                {
+                    "threshold": confidence,
+                    "accuracy": correct / total,
+                    "precision": correct / i,
+                    "answered": i,
+                }
+            )
+    return points
+
+
+def plot(points: Sequence[dict[str, float]], out: str) -> None:
+    """Precision against accuracy as the threshold moves; needs the optional extra `plot` (matplotlib)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise RuntimeError("--plot needs matplotlib: pip install 'mergebert[plot]'") from None
+    figure, axes = plt.subplots(figsize=(5, 4))
+    axes.plot([p["accuracy"] for p in points], [p["precision"] for p in points], marker=".")
+    for point in points[:: max(1, len(points) // 8)]:
+        axes.annotate(f"{point['threshold']:.2f}", (point["accuracy"], point["precision"]), fontsize=7)
+    axes.set_xlabel("accuracy (correct / all conflicts)")
+    axes.set_ylabel("precision (correct / answered)")
+    axes.set_title("mergebert resolver: confidence threshold sweep")
+    axes.grid(True, alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(out, dpi=120)
+    plt.close(figure)
+
+
+def run(
+    paths: Sequence[str], *, model_dir: str | None, threshold: float | None, limit: int | None, jobs: int
+) -> tuple[dict[str, Any], list[ScenarioScore], int]:
+    """Scores over the scenario records of `paths`: (summary, per-scenario scores, scenarios skipped)."""
+    scores: list[ScenarioScore] = []
+    skipped = 0
+    for score in score_all(read_records(paths, limit), model_dir=model_dir, threshold=threshold, jobs=jobs):
+        if score is None:
+            skipped += 1
+        else:
+            scores.append(score)
+    return summarise(scores), scores, skipped

@@ -1,0 +1,183 @@
+"""`mergebert stats` and `mergebert eval` on small records made here, and on a sample of the shared data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mergebert import evaluate, stats
+from mergebert.candidates import CLASS_NAMES, TOKEN_CLASS
+from mergebert.cli import main
+from mergebert.records import read_records, scenario_id, write_records
+
+SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+HEAD, TAIL = "const x = 0;\n", "export { a };\n"
+
+
+def scenario(path: str, base: str, ours: str, theirs: str, resolved: str) -> dict:
+    texts = [HEAD + text + TAIL for text in (base, ours, theirs, resolved)]
+    return {
+        "id": scenario_id(*texts),
+        "path": path,
+        "lang": "javascript",
+        "n_conflicts": 1,
+        "base": texts[0],
+        "ours": texts[1],
+        "theirs": texts[2],
+        "resolved": texts[3],
+    }
+
+
+SCENARIOS = [
+    # the token merge settles it: ours renames the call, theirs changes an argument
+    scenario(
+        "token.js", "let a = g(1, 2);\n", "let a = h(1, 2);\n", "let a = g(1, 3);\n", "let a = h(1, 3);\n"
+    ),
+    # the developer took theirs
+    scenario("theirs.js", "let a = 1;\n", "let a = 2;\n", "let a = 3;\n", "let a = 3;\n"),
+    # no pattern gives the developer's answer
+    scenario("other.js", "let a = 1;\n", "let a = 2;\n", "let a = 3;\n", "let a = 4;\n"),
+]
+
+
+@pytest.fixture
+def scenarios_file(tmp_path: Path) -> Path:
+    path = tmp_path / "fixture.scenarios.jsonl.gz"
+    write_records(path, SCENARIOS)
+    return path
+
+
+SEGMENTS = ["head\n", "mid\n", "tail\n"]
+
+
+@pytest.mark.parametrize(
+    ("output", "outcomes"),
+    [
+        ("head\nA\nmid\nB\ntail\n", ["correct", "correct"]),
+        ("head\n  A  \nmid\nX\ntail\n", ["correct", "wrong"]),
+        ("head\n<<<<<<< ours\nA\n=======\nC\n>>>>>>> theirs\nmid\nB\ntail\n", ["left", "correct"]),
+        ("head\nA\nB\nmid\ntail\n", ["wrong", "wrong"]),  # B moved above the clean chunk
+        ("head2\nA\nmid\nB\ntail\n", ["wrong", "wrong"]),  # a clean line rewritten
+        ("head\nA\nmid\nB\n", ["wrong", "wrong"]),  # a clean line dropped
+    ],
+)
+def test_score_output_reads_answers_between_git_clean_chunks(output: str, outcomes: list[str]) -> None:
+    assert evaluate.score_output(SEGMENTS, ["A\n", "B\n"], output) == outcomes
+
+
+def test_score_output_places_repeated_clean_chunks_at_their_best() -> None:
+    output = "{\na\n}\n}\nb\n}\n"
+    assert evaluate.score_output(["{\n", "}\n", "}\n"], ["a\n}\n", "b\n"], output) == ["correct", "correct"]
+
+
+def test_eval_scores_baselines_resolver_and_oracle(scenarios_file: Path) -> None:
+    summary, scores, skipped = evaluate.run(
+        [str(scenarios_file)], model_dir=None, threshold=None, limit=None, jobs=1
+    )
+    assert skipped == 0
+    outcomes = {system: [score.outcomes[system][0] for score in scores] for system in evaluate.SYSTEMS}
+    assert outcomes == {
+        "take-ours": ["wrong", "wrong", "wrong"],
+        "take-theirs": ["wrong", "correct", "wrong"],
+        "token-merge-only": ["correct", "left", "left"],
+        "resolver": ["correct", "left", "left"],
+        "pattern-oracle": ["correct", "correct", "left"],
+    }
+    overall = summary["all"]
+    assert list(summary) == ["javascript", "all"]
+    assert overall["resolver"] | {
+        "accuracy": None,
+        "precision": None,
+        "left_rate": None,
+        "wrong_rate": None,
+    } == {
+        "conflicts": 3,
+        "correct": 1,
+        "wrong": 0,
+        "left": 2,
+        "files": 3,
+        "files_reproduced": 1,
+        "accuracy": None,
+        "precision": None,
+        "left_rate": None,
+        "wrong_rate": None,
+    }
+    assert overall["resolver"]["precision"] == 1.0 and overall["take-theirs"]["accuracy"] == pytest.approx(
+        1 / 3
+    )
+    assert evaluate.threshold_sweep(scores) == [
+        {"threshold": 1.0, "accuracy": pytest.approx(1 / 3), "precision": 1.0, "answered": 1}
+    ]
+
+
+def test_eval_cli_writes_json_markdown_and_plot(scenarios_file: Path, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "eval.json"
+    args = ["eval", str(scenarios_file), "-j", "1", "--json", str(out), "--markdown", str(tmp_path / "e.md")]
+    result = CliRunner().invoke(main, [*args, "--plot", str(tmp_path / "curve.png")])
+    assert result.exit_code == 0, result.output
+    assert "pattern-oracle" in result.output and "take-theirs" in result.output
+    data = json.loads(out.read_text())
+    assert data["summary"]["all"]["pattern-oracle"]["correct"] == 2
+    assert (tmp_path / "curve.png").read_bytes()[:4] == b"\x89PNG"
+    assert "| javascript | resolver | 3 |" in (tmp_path / "e.md").read_text()
+
+
+def test_stats_from_scenarios_and_labels_round_trip(scenarios_file: Path, tmp_path: Path) -> None:
+    labels = tmp_path / "labels.jsonl.gz"
+    summary = stats.run([str(scenarios_file)], limit=None, jobs=1, labels_out=str(labels))
+    overall = summary["all"]
+    counts = [overall[key] for key in ("conflicts", "token_clean", "token_settled", "expressible")]
+    assert counts == [3, 1, 1, 2]
+    assert overall["token_conflicts"] == 2
+    assert {name: count for name, count in overall["classes"].items() if count} == {"B": 1, "TOKEN": 2}
+    examples = list(stats.read_labelled([str(labels)]))
+    assert [labels for _, _, labels in examples] == [
+        [frozenset({TOKEN_CLASS})],
+        [
+            frozenset({CLASS_NAMES.index("B"), TOKEN_CLASS}),
+            frozenset({CLASS_NAMES.index("B"), CLASS_NAMES.index("B-BASE")}),
+        ],
+        None,
+    ]
+    _, units, _ = examples[0]
+    assert units[0].kind == "region" and [t.text for t in units[0].a] == [
+        "let",
+        "a",
+        "=",
+        "h",
+        "(",
+        "1",
+        ",",
+        "2",
+        ")",
+        ";",
+    ]
+    assert "".join(t.lead + t.text for t in units[0].before) == "const x = 0;"
+
+
+def test_stats_cli_prints_and_writes_markdown(scenarios_file: Path, tmp_path: Path) -> None:
+    md = tmp_path / "stats.md"
+    result = CliRunner().invoke(main, ["stats", str(scenarios_file), "-j", "1", "--markdown", str(md)])
+    assert result.exit_code == 0, result.output
+    assert "settled by token merge" in result.output and "A+B-BASE" in result.output
+    assert "| javascript | 3 | 33.3% | 33.3% | 0.67 | 66.7% | 33.3% |" in md.read_text()
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="the shared data set (../shared/data) is not present")
+def test_shared_valid_sample() -> None:
+    regions = stats.run([str(SHARED / "valid.regions.jsonl.gz")], limit=40, jobs=1, labels_out=None)
+    assert regions["all"]["conflicts"] == 40
+    assert 0 < regions["all"]["expressible"] <= 40
+    summary, scores, _ = evaluate.run(
+        [str(SHARED / "valid.scenarios.jsonl.gz")], model_dir=None, threshold=None, limit=12, jobs=1
+    )
+    overall = summary["all"]
+    assert len(scores) >= 10
+    assert overall["pattern-oracle"]["correct"] >= overall["resolver"]["correct"]
+    assert overall["take-ours"]["left"] == 0 and overall["pattern-oracle"]["wrong"] == 0
+    first = next(read_records([SHARED / "valid.scenarios.jsonl.gz"]))
+    assert evaluate.score_scenario(first, None, None) is not None
