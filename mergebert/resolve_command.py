@@ -41,13 +41,15 @@ class Row:
 
 
 def describe(resolution: Resolution) -> str:
-    """`2:token(A,B)` / `1:region B+A` for a resolved conflict, `3:left (reason)` otherwise."""
+    """`1:token-merge` (`[A,B]`: patterns deciding its token conflicts) or `2:B+A` (a pattern over the
+    whole region) for a resolved conflict, `3:left (reason)` otherwise."""
     number, candidate = resolution.index + 1, resolution.candidate
     if resolution.text is None or candidate is None:
         return f"{number}:left ({resolution.reason})"
     if candidate.kind == "token":
-        return f"{number}:token({','.join(candidate.patterns) or 'clean'})"
-    return f"{number}:{candidate.kind} {'+'.join(candidate.patterns)}"
+        decided = f"[{','.join(candidate.patterns)}]" if candidate.patterns else ""
+        return f"{number}:token-merge{decided}"
+    return f"{number}:{'/'.join(candidate.patterns)}"
 
 
 def has_markers(data: bytes, size: int) -> bool:

@@ -1,0 +1,74 @@
+"""The pre-commit hook and `mergebert check` through real `git commit`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from gitrepo import CLASH_BASE, CLASH_OURS, CLASH_THEIRS, GitRepo
+
+from mergebert.check import find_markers
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def hooked(repo: GitRepo) -> GitRepo:
+    repo.mergebert("install", check=True)
+    repo.commit({"README": "hello\n"})
+    return repo
+
+
+def test_commit_with_markers_is_refused_with_file_and_line(hooked: GitRepo) -> None:
+    hooked.diverge("src/App.java", CLASH_BASE, CLASH_OURS, CLASH_THEIRS)
+    assert hooked.git("merge", "--no-edit", "feature", check=False).returncode != 0
+    hooked.git("add", "src/App.java")
+    commit = hooked.git("commit", "--no-edit", check=False)
+    assert commit.returncode != 0
+    assert "src/App.java:3: <<<<<<< HEAD" in commit.stderr
+    assert "src/App.java:5: =======" in commit.stderr
+    assert "src/App.java:7: >>>>>>> feature" in commit.stderr
+    assert "mergebert resolve" in commit.stderr
+    assert hooked.git("rev-parse", "-q", "--verify", "MERGE_HEAD", check=False).returncode == 0
+
+
+def test_clean_commit_passes(hooked: GitRepo) -> None:
+    hooked.write("a.md", "Title\n=======\n\ntext\n")
+    hooked.git("add", "a.md")
+    assert hooked.git("commit", "-q", "-m", "clean", check=False).returncode == 0
+
+
+def test_commit_all_checks_the_temporary_index(hooked: GitRepo) -> None:
+    hooked.write("README", "<<<<<<< HEAD\nx\n=======\ny\n>>>>>>> other\n")
+    commit = hooked.git("commit", "-a", "-m", "oops", check=False)
+    assert commit.returncode != 0
+    assert "README:1: <<<<<<< HEAD" in commit.stderr
+
+
+def test_only_staged_content_counts(hooked: GitRepo) -> None:
+    hooked.write("b.txt", "fine\n")
+    hooked.git("add", "b.txt")
+    hooked.write("b.txt", "<<<<<<< HEAD\nnot staged\n>>>>>>> x\n")
+    assert hooked.git("commit", "-q", "-m", "staged is clean", check=False).returncode == 0
+
+
+def test_check_on_named_files(repo: GitRepo) -> None:
+    repo.write("x.js", "a\n<<<<<<< ours\nb\n=======\nc\n>>>>>>> theirs\n")
+    repo.write("y.js", "fine\n")
+    result = repo.mergebert("check", "x.js", "y.js")
+    assert result.returncode == 1
+    assert "x.js:2:" in result.stderr and "y.js" not in result.stderr
+    assert repo.mergebert("check", "y.js").returncode == 0
+
+
+def test_find_markers_respects_marker_size_and_context() -> None:
+    text = b"Title\n=======\n<<<<<<<<<< a\nx\n==========\ny\n>>>>>>>>>> b\n"
+    assert [m.line for m in find_markers("f", text)] == []
+    assert [m.line for m in find_markers("f", text, size=10)] == [3, 5, 7]
+
+
+def test_pre_commit_framework_manifest() -> None:
+    manifest = (ROOT / ".pre-commit-hooks.yaml").read_text()
+    assert "id: mergebert-check" in manifest
+    assert "entry: mergebert check" in manifest
+    assert "pre-commit" in manifest and "pre-merge-commit" in manifest

@@ -1,0 +1,125 @@
+"""`mergebert install` / `uninstall`: what they write, that git then uses it, and that uninstall
+leaves every file exactly as it found it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gitrepo import TOKEN_BASE, TOKEN_MERGED, TOKEN_OURS, TOKEN_THEIRS, GitRepo
+
+from mergebert.install import PATTERNS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def snapshot(*paths: Path) -> dict[Path, bytes | None]:
+    return {p: p.read_bytes() if p.exists() else None for p in paths}
+
+
+def test_local_install_configures_git_and_uninstall_restores_everything(repo: GitRepo) -> None:
+    config, attributes = repo.path / ".git" / "config", repo.path / ".git" / "info" / "attributes"
+    hook = repo.path / ".git" / "hooks" / "pre-commit"
+    before = snapshot(config, attributes, hook)
+    result = repo.mergebert("install", check=True)
+    assert "attributes" in result.stdout
+
+    def get(key: str) -> str:
+        return repo.git("config", "--local", "--get", key).stdout.strip()
+
+    assert get("merge.mergebert.driver") == "mergebert driver %O %A %B %L %P"
+    assert get("merge.mergebert.name")
+    assert get("mergetool.mergebert.cmd") == 'mergebert mergetool "$BASE" "$LOCAL" "$REMOTE" "$MERGED"'
+    assert get("mergetool.mergebert.trustExitCode") == "true"
+    for pattern in PATTERNS:
+        probe = "x" + pattern[1:]
+        assert repo.git("check-attr", "merge", "--", probe).stdout.strip().endswith("merge: mergebert")
+    assert hook.read_text() == (ROOT / "git_hooks" / "pre-commit").read_text()
+    assert hook.stat().st_mode & 0o111
+    assert repo.git("status", "--porcelain").stdout == ""  # nothing tracked was touched
+    repo.mergebert("install", check=True)  # idempotent
+    assert attributes.read_text().count("*.java merge=mergebert") == 1
+    repo.mergebert("uninstall", check=True)
+    assert snapshot(config, attributes, hook) == before
+
+
+def test_uninstall_keeps_the_users_own_settings(repo: GitRepo) -> None:
+    attributes = repo.path / ".git" / "info" / "attributes"
+    attributes.parent.mkdir(exist_ok=True)
+    attributes.write_text("*.png binary\n")
+    repo.git("config", "merge.tool", "vimdiff")
+    repo.git("config", "mergetool.mergebert.prompt", "false")
+    config = repo.path / ".git" / "config"
+    before = snapshot(config, attributes)
+    repo.mergebert("install", check=True)
+    repo.mergebert("uninstall", check=True)
+    assert snapshot(config, attributes) == before
+
+
+def test_installed_driver_resolves_a_merge(repo: GitRepo) -> None:
+    repo.mergebert("install", check=True)
+    repo.diverge("src/App.java", TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    assert merge.returncode == 0, merge.stderr
+    assert repo.read("src/App.java") == TOKEN_MERGED.encode()
+
+
+def test_existing_hook_is_chained_and_restored(repo: GitRepo) -> None:
+    hook = repo.path / ".git" / "hooks" / "pre-commit"
+    hook.parent.mkdir(parents=True, exist_ok=True)
+    hook.write_text("#!/bin/sh\necho user-hook-ran > user-hook.log\n")
+    hook.chmod(0o755)
+    before = hook.read_bytes()
+    repo.mergebert("install", check=True)
+    assert hook.read_bytes() != before
+    repo.commit({"a.txt": "a\n"})
+    repo.write("b.txt", "b\n")
+    repo.git("add", "b.txt")
+    repo.git("commit", "-q", "-m", "through the hooks")
+    assert repo.read("user-hook.log") == b"user-hook-ran\n"
+    repo.mergebert("uninstall", check=True)
+    assert hook.read_bytes() == before
+    assert not (hook.parent / "pre-commit.before-mergebert").exists()
+
+
+def test_install_respects_core_hooks_path(repo: GitRepo) -> None:
+    repo.git("config", "core.hooksPath", "my-hooks")
+    repo.mergebert("install", check=True)
+    assert (repo.path / "my-hooks" / "pre-commit").exists()
+    assert not (repo.path / ".git" / "hooks" / "pre-commit").exists()
+    repo.mergebert("uninstall", check=True)
+    assert not (repo.path / "my-hooks" / "pre-commit").exists()
+
+
+def test_global_install_uses_the_global_files(repo: GitRepo) -> None:
+    home = Path(repo.env["HOME"])
+    attributes = Path(repo.env["XDG_CONFIG_HOME"]) / "git" / "attributes"
+    attributes.parent.mkdir(parents=True, exist_ok=True)
+    attributes.write_text("*.psd binary\n")
+    gitconfig = home / ".gitconfig"
+    gitconfig.write_text("[user]\n\tname = Someone\n")
+    before = snapshot(gitconfig, attributes)
+    outside = GitRepo(home, repo.env)
+    result = outside.mergebert("install", "--global", check=True)
+    assert "per repository" in result.stdout
+    assert "merge=mergebert" in attributes.read_text()
+    assert repo.git("config", "--global", "--get", "merge.mergebert.driver").stdout.strip()
+    assert repo.git("check-attr", "merge", "--", "x.ts").stdout.strip().endswith("merge: mergebert")
+    assert not (repo.path / ".git" / "info" / "attributes").exists()
+    outside.mergebert("uninstall", "--global", check=True)
+    assert snapshot(gitconfig, attributes) == before
+
+
+def test_global_install_follows_core_attributes_file(repo: GitRepo) -> None:
+    home = Path(repo.env["HOME"])
+    repo.git("config", "--global", "core.attributesFile", "~/my-attributes")
+    repo.mergebert("install", "--global", check=True)
+    assert "*.cs merge=mergebert" in (home / "my-attributes").read_text()
+    repo.mergebert("uninstall", "--global", check=True)
+    assert not (home / "my-attributes").exists()
+
+
+def test_install_outside_a_repository_fails_clearly(tmp_path: Path, repo: GitRepo) -> None:
+    outside = GitRepo(tmp_path / "home", repo.env)
+    result = outside.mergebert("install")
+    assert result.returncode != 0
+    assert "not a git repository" in result.stderr.lower()

@@ -1,0 +1,111 @@
+"""`mergebert merge-file` against `git merge-file`: arguments, labels, output place and exit status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from gitrepo import (
+    CLASH_BASE,
+    CLASH_OURS,
+    CLASH_THEIRS,
+    TOKEN_BASE,
+    TOKEN_MERGED,
+    TOKEN_OURS,
+    TOKEN_THEIRS,
+    GitRepo,
+)
+
+
+def sides(folder: Path, base: str, ours: str, theirs: str, suffix: str = ".java") -> list[str]:
+    """Write current/base/other files; their paths, in merge-file's order."""
+    paths = []
+    for name, text in (("current", ours), ("base", base), ("other", theirs)):
+        path = folder / f"{name}{suffix}"
+        path.write_text(text)
+        paths.append(str(path))
+    return paths
+
+
+def test_resolves_in_place_with_exit_zero(repo: GitRepo) -> None:
+    current, base, other = sides(repo.path, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    result = repo.mergebert("merge-file", current, base, other)
+    assert result.returncode == 0 and result.stdout == ""
+    assert Path(current).read_text() == TOKEN_MERGED
+
+
+def test_stdout_leaves_current_untouched(repo: GitRepo) -> None:
+    current, base, other = sides(repo.path, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    result = repo.mergebert("merge-file", "-p", current, base, other)
+    assert result.returncode == 0
+    assert result.stdout == TOKEN_MERGED
+    assert Path(current).read_text() == TOKEN_OURS
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        (),
+        ("--diff3",),
+        ("-L", "mine", "-L", "original", "-L", "yours"),
+        ("-L", "only-ours"),
+        ("--marker-size", "9", "--diff3"),
+    ],
+)
+def test_unresolvable_output_and_status_equal_gits(repo: GitRepo, options: tuple[str, ...]) -> None:
+    paths = sides(repo.path, CLASH_BASE, CLASH_OURS, CLASH_THEIRS)
+    ours = repo.mergebert("merge-file", "-p", *options, *paths)
+    git = repo.git("merge-file", "-p", *options, *paths, check=False)
+    assert (ours.returncode, ours.stdout) == (git.returncode, git.stdout) == (1, git.stdout)
+
+
+def test_conflict_style_from_git_config(repo: GitRepo) -> None:
+    repo.git("config", "merge.conflictStyle", "diff3")
+    paths = [Path(p).name for p in sides(repo.path, CLASH_BASE, CLASH_OURS, CLASH_THEIRS)]
+    ours = repo.mergebert("merge-file", "-p", *paths)
+    assert ours.stdout == repo.git("merge-file", "-p", *paths, check=False).stdout
+    assert "||||||| base.java" in ours.stdout
+
+
+def test_exit_status_counts_conflicts_up_to_127(repo: GitRepo) -> None:
+    blocks = 130
+    keep = "".join(f"unchanged line {j}\n" for j in range(4))  # git joins conflicts closer than that
+    base = "".join(f"{keep}base {i}\n" for i in range(blocks))
+    paths = sides(
+        repo.path, base, base.replace("base", "ours"), base.replace("base", "theirs"), suffix=".txt"
+    )
+    assert repo.git("merge-file", "-p", *paths, check=False).returncode == 127
+    assert repo.mergebert("merge-file", "-p", *paths).returncode == 127
+    texts = [f"{keep}first {side}\n{keep}second {side}\n" for side in ("base", "ours", "theirs")]
+    two = sides(repo.path, *texts, suffix=".txt")
+    assert repo.mergebert("merge-file", "-p", *two).returncode == 2
+
+
+def test_language_and_path_options_choose_the_grammar(repo: GitRepo) -> None:
+    paths = sides(repo.path, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS, suffix=".tmp")
+    for option in (("--language", "java"), ("--path", "src/App.java")):
+        result = repo.mergebert("merge-file", "-p", *option, *paths)
+        assert result.returncode == 0 and result.stdout == TOKEN_MERGED
+
+
+@pytest.mark.parametrize(
+    "problem",
+    ["missing file", "binary", "unknown language", "bad option", "four labels"],
+)
+def test_errors_exit_255(repo: GitRepo, problem: str) -> None:
+    current, base, other = sides(repo.path, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    args = [current, base, other]
+    if problem == "missing file":
+        args[1] = str(repo.path / "nope.java")
+    elif problem == "binary":
+        Path(base).write_bytes(b"\0\1\2")
+    elif problem == "unknown language":
+        args = ["--language", "cobol", *args]
+    elif problem == "bad option":
+        args = ["--no-such-option", *args]
+    else:
+        args = ["-L", "a", "-L", "b", "-L", "c", "-L", "d", *args]
+    result = repo.mergebert("merge-file", *args)
+    assert result.returncode == 255
+    assert result.stderr.strip()
+    assert Path(current).read_text() == TOKEN_OURS

@@ -1,0 +1,110 @@
+"""`mergebert resolve` inside repositories stopped mid-merge, mid-rebase and mid-cherry-pick."""
+
+from __future__ import annotations
+
+import pytest
+from gitrepo import (
+    CLASH_BASE,
+    CLASH_OURS,
+    CLASH_THEIRS,
+    TOKEN_BASE,
+    TOKEN_MERGED,
+    TOKEN_OURS,
+    TOKEN_THEIRS,
+    GitRepo,
+)
+
+NAME = "src/App.java"
+CLASH = "src/Clash.java"
+
+
+def stopped(repo: GitRepo, command: str) -> None:
+    """Two files conflict (one token-resolvable, one not); run `command`, which stops on them."""
+    repo.commit({NAME: TOKEN_BASE, CLASH: CLASH_BASE}, "base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit({NAME: TOKEN_THEIRS, CLASH: CLASH_THEIRS}, "theirs")
+    repo.git("checkout", "-q", "main")
+    repo.commit({NAME: TOKEN_OURS, CLASH: CLASH_OURS}, "ours")
+    if command == "rebase":
+        repo.git("checkout", "-q", "feature")
+        stop = repo.git("rebase", "main", check=False)
+    elif command == "cherry-pick":
+        stop = repo.git("cherry-pick", "feature", check=False)
+    else:
+        stop = repo.git("merge", "--no-edit", "feature", check=False)
+    assert stop.returncode != 0
+    assert sorted(repo.conflicted()) == [NAME, CLASH]
+
+
+@pytest.mark.parametrize("command", ["merge", "rebase", "cherry-pick"])
+def test_resolve_rewrites_what_it_can_and_reports(repo: GitRepo, command: str) -> None:
+    stopped(repo, command)
+    clash_before, token_before = repo.read(CLASH), repo.read(NAME)
+    result = repo.mergebert("resolve")
+    assert result.returncode == 1, result.stderr
+    assert repo.read(NAME) == TOKEN_MERGED.encode()
+    assert repo.read(NAME + ".orig") == token_before
+    assert repo.read(CLASH) == clash_before
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:4] == ["file", "conflicts", "resolved", "left"]
+    assert lines[1].split() == [NAME, "1", "1", "0", "1:token-merge"]
+    assert lines[2].split()[:5] == [CLASH, "1", "0", "1", "1:left"]
+    assert sorted(repo.conflicted()) == [NAME, CLASH]  # not staged without --add
+
+
+def test_resolve_add_stages_fully_resolved_files_only(repo: GitRepo) -> None:
+    stopped(repo, "merge")
+    repo.mergebert("resolve", "--add", "--no-backup")
+    assert repo.conflicted() == [CLASH]
+    assert repo.git("show", f":{NAME}").stdout == TOKEN_MERGED
+    assert not (repo.path / (NAME + ".orig")).exists()
+
+
+def test_resolve_dry_run_writes_nothing(repo: GitRepo) -> None:
+    stopped(repo, "merge")
+    before = repo.read(NAME)
+    result = repo.mergebert("resolve", "--dry-run", NAME)
+    assert repo.read(NAME) == before
+    assert not (repo.path / (NAME + ".orig")).exists()
+    assert f"+++ b/{NAME}" in result.stdout
+    assert '+        Server s = new Server("0.0.0.0", 8080, true);' in result.stdout
+    assert CLASH not in result.stdout
+
+
+def test_resolve_paths_limit_the_files(repo: GitRepo) -> None:
+    stopped(repo, "merge")
+    result = repo.mergebert("resolve", CLASH)
+    assert result.returncode == 1
+    assert NAME not in result.stdout
+    assert b"<<<<<<<" in repo.read(NAME)
+
+
+def test_resolve_leaves_hand_edited_files_alone(repo: GitRepo) -> None:
+    stopped(repo, "merge")
+    repo.write(NAME, TOKEN_OURS)
+    result = repo.mergebert("resolve")
+    assert "no conflict markers" in result.stdout
+    assert repo.read(NAME) == TOKEN_OURS.encode()
+
+
+def test_resolve_reports_deleted_and_binary_files(repo: GitRepo) -> None:
+    repo.commit({NAME: TOKEN_BASE, "data.bin": b"\0base\n"}, "base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit({NAME: TOKEN_THEIRS, "data.bin": b"\0theirs\n"}, "theirs")
+    repo.git("checkout", "-q", "main")
+    repo.git("rm", "-q", NAME)
+    repo.commit({"data.bin": b"\0ours\n"}, "ours")
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode != 0
+    result = repo.mergebert("resolve")
+    assert result.returncode == 1
+    assert "deleted by us; left alone" in result.stdout
+    assert "binary; left alone" in result.stdout
+    assert repo.read("data.bin") == b"\0ours\n"
+    assert repo.read(NAME) == TOKEN_THEIRS.encode()
+
+
+def test_resolve_outside_a_conflict(repo: GitRepo) -> None:
+    repo.commit({NAME: TOKEN_BASE})
+    result = repo.mergebert("resolve")
+    assert result.returncode == 0
+    assert "no conflicted files" in result.stdout
