@@ -1,0 +1,165 @@
+"""The neural classifier at run time: ONNX Runtime only (no torch).
+
+``load_classifier(model_dir)`` reads a model directory (``config.json``, ``model.onnx``, ``vocab.json``,
+``merges.txt``) and returns an ``OnnxClassifier``.  ``rank`` featurises every unit of every conflict it
+is given (a file's conflicts come in one call) and scores them in one ONNX Runtime run, then decodes each
+conflict's candidates with ``candidates.decode`` (beam over the token conflicts' patterns).
+
+``default_classifier()`` is what front-ends use: the model named by ``MERGEBERT_MODEL`` or the one shipped
+in ``mergebert/model/``, the threshold from ``MERGEBERT_THRESHOLD`` or the model's calibrated one; a
+missing or corrupt model prints one clear line on stderr and falls back to ``TokenMergeClassifier``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+import numpy as np
+
+from mergebert.bpe import BPE
+from mergebert.candidates import Candidate, ConflictInput, decode, units
+from mergebert.classifier import Classifier, TokenMergeClassifier
+from mergebert.features import FeatureConfig, Featurizer, collate
+
+MODEL_ENV = "MERGEBERT_MODEL"
+THRESHOLD_ENV = "MERGEBERT_THRESHOLD"
+THREADS_ENV = "MERGEBERT_THREADS"
+FORMAT = "mergebert-model/1"
+N_PATTERNS = 9
+MAX_BATCH = 256  # units per ONNX Runtime call
+
+
+class ModelError(Exception):
+    """The model directory is missing, incomplete or unreadable."""
+
+
+def default_model_dir() -> str:
+    """The model shipped inside the package."""
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "model")
+
+
+def _providers(ort) -> list[str]:
+    available = ort.get_available_providers()
+    wanted = ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    return [p for p in wanted if p in available] or available
+
+
+class OnnxClassifier:
+    """Classifier over an exported MergeBERT model."""
+
+    def __init__(self, model_dir: str, threshold: float | None = None, threads: int | None = None):
+        self.model_dir = os.path.abspath(model_dir)
+        config_path = os.path.join(self.model_dir, "config.json")
+        if not os.path.isdir(self.model_dir):
+            raise ModelError(f"no model directory {self.model_dir}")
+        try:
+            with open(config_path, encoding="utf-8") as f:
+                self.config = json.load(f)
+        except FileNotFoundError:
+            raise ModelError(f"{config_path} is missing") from None
+        except (OSError, ValueError) as err:
+            raise ModelError(f"{config_path} is unreadable: {err}") from None
+        if self.config.get("format") != FORMAT:
+            raise ModelError(f"{config_path}: unknown model format {self.config.get('format')!r}")
+        try:
+            self.bpe = BPE.from_files(os.path.join(self.model_dir, self.config.get("vocab", "vocab.json")),
+                                      os.path.join(self.model_dir, self.config.get("merges", "merges.txt")))
+        except (OSError, ValueError) as err:
+            raise ModelError(f"cannot read the model's vocabulary: {err}") from None
+        self.featurizer = Featurizer(self.bpe, FeatureConfig.from_dict(self.config.get("features", {})))
+        self.beam = int(self.config.get("beam", 8))
+        self.threshold = float(self.config.get("threshold", 0.5) if threshold is None else threshold)
+        onnx_path = os.path.join(self.model_dir, self.config.get("onnx", "model.onnx"))
+        if not os.path.exists(onnx_path):
+            raise ModelError(f"{onnx_path} is missing")
+        try:
+            import onnxruntime as ort
+
+            opts = ort.SessionOptions()
+            env_threads = os.environ.get(THREADS_ENV)
+            n_threads = threads if threads is not None else int(env_threads) if env_threads else 0
+            if n_threads:
+                opts.intra_op_num_threads = n_threads
+                opts.inter_op_num_threads = 1
+            opts.log_severity_level = 3
+            self.session = ort.InferenceSession(onnx_path, opts, providers=_providers(ort))
+        except Exception as err:  # noqa: BLE001 - onnxruntime raises its own exception types
+            raise ModelError(f"cannot load {onnx_path}: {err}") from None
+        names = {i.name for i in self.session.get_inputs()}
+        if names != {"input_ids", "type_ids", "is_token"}:
+            raise ModelError(f"{onnx_path}: unexpected inputs {sorted(names)}")
+
+    # -- scoring ---------------------------------------------------------------------------------
+    def unit_probabilities(self, all_units: Sequence) -> np.ndarray:
+        """(n, 10) class probabilities of the units, scored in length-sorted batches."""
+        if not all_units:
+            return np.zeros((0, 10), dtype=np.float32)
+        feats = [self.featurizer.unit(u) for u in all_units]
+        is_token = [u.kind == "token" for u in all_units]
+        order = sorted(range(len(feats)), key=lambda i: feats[i][0].shape[1])
+        out = np.zeros((len(feats), 10), dtype=np.float32)
+        for s in range(0, len(order), MAX_BATCH):
+            chunk = order[s : s + MAX_BATCH]
+            batch = collate([feats[i] for i in chunk], [is_token[i] for i in chunk], self.featurizer.pad_id)
+            out[chunk] = self.session.run(["probs"], batch)[0]
+        return out
+
+    def rank(self, conflicts: Sequence[ConflictInput]) -> list[list[Candidate]]:
+        per_conflict = [units(c) for c in conflicts]
+        flat = [u for us in per_conflict for u in us]
+        probs = self.unit_probabilities(flat)
+        ranked: list[list[Candidate]] = []
+        at = 0
+        for conflict, us in zip(conflicts, per_conflict, strict=False):
+            p = probs[at : at + len(us)]
+            at += len(us)
+            token_probs = [row[:N_PATTERNS] / max(float(row[:N_PATTERNS].sum()), 1e-9) for row in p[1:]]
+            ranked.append(decode(conflict, p[0], token_probs, beam=self.beam))
+        return ranked
+
+
+def load_classifier(model_dir: str | os.PathLike | None = None, threshold: float | None = None) -> OnnxClassifier:
+    """The classifier in ``model_dir`` (default: the shipped model); raises ``ModelError`` when unusable."""
+    return OnnxClassifier(str(model_dir) if model_dir is not None else default_model_dir(), threshold)
+
+
+def _env_threshold() -> float | None:
+    raw = os.environ.get(THRESHOLD_ENV)
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        print(f"mergebert: ignoring {THRESHOLD_ENV}={raw!r} (not a number)", file=sys.stderr)
+        return None
+
+
+_DEFAULT: dict[tuple, Classifier] = {}
+
+
+def default_classifier(model_dir: str | os.PathLike | None = None, threshold: float | None = None,
+                       quiet: bool = False) -> Classifier:
+    """The classifier front-ends use: ``model_dir`` or ``$MERGEBERT_MODEL`` or the shipped model, with
+    ``threshold`` or ``$MERGEBERT_THRESHOLD`` or the model's calibrated threshold.  A model that cannot be
+    loaded gives a message on stderr and the token-merge-only classifier (cached per process)."""
+    directory = str(model_dir) if model_dir else os.environ.get(MODEL_ENV) or default_model_dir()
+    if threshold is None:
+        threshold = _env_threshold()
+    key = (directory, threshold)
+    cached = _DEFAULT.get(key)
+    if cached is not None:
+        return cached
+    try:
+        classifier: Classifier = load_classifier(directory, threshold)
+    except ModelError as err:
+        if not quiet:
+            print(f"mergebert: model unavailable ({err}); resolving with the token merge only", file=sys.stderr)
+        fallback = TokenMergeClassifier()
+        if threshold is not None:
+            fallback.threshold = threshold
+        classifier = fallback
+    _DEFAULT[key] = classifier
+    return classifier

@@ -1,0 +1,138 @@
+"""Turning mined region records into cached feature arrays (through mergebert's own featurisation).
+
+Each record gives a line conflict; ``candidates.units`` splits it into a region unit and one unit per
+token conflict, ``candidates.label_units`` gives each unit's correct classes, and
+``features.Featurizer`` turns each unit into the model's arrays.  The cache is one ``.npz`` per data set.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import time
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from mergebert.bpe import BPE
+from mergebert.features import FeatureConfig, Featurizer
+
+LANGS = ("java", "javascript", "typescript", "csharp")
+MAX_RECORD_CHARS = 20_000  # ours+base+theirs; larger conflicts are skipped (labelling them is slow)
+N_CLASSES = 10
+
+_FZ: Featurizer | None = None
+
+
+def _init(bpe_dir: str, cfg: dict) -> None:
+    global _FZ
+    _FZ = Featurizer(BPE.from_dir(bpe_dir), FeatureConfig.from_dict(cfg))
+
+
+def conflict_of(rec: dict):
+    from mergebert.candidates import ConflictInput
+    from mergebert.languages import language_by_name
+
+    try:
+        lang = language_by_name(rec.get("lang") or "")
+    except KeyError:
+        lang = None
+    return ConflictInput.from_texts(rec["ours"], rec["base"], rec["theirs"], rec.get("prefix", ""),
+                                    rec.get("suffix", ""), lang)
+
+
+def _featurise(job: tuple[int, dict, bool]):
+    """(record index, [(ids, types, is_token, labels-bitmask, unit index)], status)."""
+    from mergebert.candidates import label_units, units
+
+    index, rec, keep_unlabelled = job
+    if len(rec["ours"]) + len(rec["base"]) + len(rec["theirs"]) > MAX_RECORD_CHARS:
+        return index, [], "too large"
+    try:
+        conflict = conflict_of(rec)
+        us = units(conflict)
+        labels = label_units(conflict, rec["resolution"])
+    except Exception as exc:  # noqa: BLE001 - a bad record must not stop the run
+        return index, [], f"error: {type(exc).__name__}"
+    if labels is None and not keep_unlabelled:
+        return index, [], "unlabelled"
+    out = []
+    for k, unit in enumerate(us):
+        classes = labels[k] if labels is not None else frozenset()
+        if not classes and not keep_unlabelled:
+            continue
+        ids, tys = _FZ.unit(unit)
+        mask = 0
+        for c in classes:
+            mask |= 1 << c
+        out.append((ids, tys, unit.kind == "token", mask, k))
+    return index, out, "ok" if labels is not None else "unlabelled"
+
+
+def build_cache(records: Sequence[dict], bpe_dir: str, cfg: FeatureConfig, out_path: str, *,
+                keep_unlabelled: bool = False, workers: int = 2, log=print) -> dict[str, np.ndarray]:
+    """Featurise ``records`` and save the arrays to ``out_path`` (npz); returns them."""
+    repos = sorted({r.get("repo", "") for r in records})
+    repo_index = {r: i for i, r in enumerate(repos)}
+    jobs = ((i, r, keep_unlabelled) for i, r in enumerate(records))
+    rows: list[tuple] = []
+    status: dict[str, int] = {}
+    start = time.time()
+    if workers > 1:
+        pool = mp.get_context("fork").Pool(workers, initializer=_init, initargs=(bpe_dir, cfg.to_dict()))
+        results: Iterable = pool.imap_unordered(_featurise, jobs, chunksize=32)
+    else:
+        _init(bpe_dir, cfg.to_dict())
+        pool = None
+        results = map(_featurise, jobs)
+    done = 0
+    for index, out, st in results:
+        status[st] = status.get(st, 0) + 1
+        for ids, tys, is_token, mask, k in out:
+            rows.append((index, k, ids, tys, is_token, mask))
+        done += 1
+        if done % 5000 == 0:
+            log(f"  featurised {done}/{len(records)} records, {len(rows)} units, {time.time() - start:.0f}s")
+    if pool is not None:
+        pool.close()
+        pool.join()
+    rows.sort(key=lambda r: (r[0], r[1]))
+    n = len(rows)
+    max_len = cfg.max_len
+    input_ids = np.full((n, 4, max_len), 1, dtype=np.int32)
+    type_ids = np.full((n, 4, max_len), 4, dtype=np.int8)
+    lengths = np.zeros(n, dtype=np.int16)
+    labels = np.zeros((n, N_CLASSES), dtype=np.uint8)
+    for j, (_, _, ids, tys, _, mask) in enumerate(rows):
+        w = ids.shape[1]
+        input_ids[j, :, :w] = ids
+        type_ids[j, :, :w] = tys
+        lengths[j] = w
+        for c in range(N_CLASSES):
+            if mask >> c & 1:
+                labels[j, c] = 1
+    rec_idx = np.array([r[0] for r in rows], dtype=np.int32)
+    arrays = {
+        "input_ids": input_ids,
+        "type_ids": type_ids,
+        "lengths": lengths,
+        "is_token": np.array([r[4] for r in rows], dtype=np.uint8),
+        "labels": labels,
+        "record": rec_idx,
+        "unit": np.array([r[1] for r in rows], dtype=np.int16),
+        "lang": np.array([LANGS.index(records[i].get("lang")) if records[i].get("lang") in LANGS else -1
+                          for i in rec_idx], dtype=np.int8),
+        "repo": np.array([repo_index[records[i].get("repo", "")] for i in rec_idx], dtype=np.int32),
+        "bulk": np.array([bool(records[i].get("bulk_merge")) for i in rec_idx], dtype=np.uint8),
+        "repos": np.array(repos, dtype=object),
+        "n_records": np.array(len(records)),
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
+    np.savez(out_path, **arrays)
+    log(f"  {len(records)} records -> {n} units in {time.time() - start:.0f}s; records: {status}")
+    return arrays
+
+
+def load_cache(path: str) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=True) as z:
+        return {k: z[k] for k in z.files}
