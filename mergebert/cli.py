@@ -79,6 +79,14 @@ def mine(
         )
 
 
+MODEL_OPTION = click.option(
+    "--model", metavar="DIR", help="Model directory (default: $MERGEBERT_MODEL, else the shipped model)."
+)
+THRESHOLD_OPTION = click.option(
+    "--threshold", type=float, help="Confidence below which a conflict is left (default: the model's)."
+)
+
+
 class _GitErrorCommand(click.Command):
     """A command whose usage errors exit 255, as git merge-file's errors do."""
 
@@ -96,14 +104,26 @@ class _GitErrorCommand(click.Command):
 @click.argument("other")
 @click.argument("marker_size", default="7")
 @click.argument("path", required=False)
-def driver_command(base: str, current: str, other: str, marker_size: str, path: str | None) -> None:
+@MODEL_OPTION
+@THRESHOLD_OPTION
+def driver_command(
+    base: str,
+    current: str,
+    other: str,
+    marker_size: str,
+    path: str | None,
+    model: str | None,
+    threshold: float | None,
+) -> None:
     """Merge driver for git: %O %A %B %L %P.
 
     Configured as `mergebert driver %O %A %B %L %P`; exit 0 clean, 1 conflicts left.
     """
     from mergebert import driver
 
-    raise SystemExit(driver.run(base, current, other, marker_size, path or current))
+    raise SystemExit(
+        driver.run(base, current, other, marker_size, path or current, model=model, threshold=threshold)
+    )
 
 
 @main.command("mergetool")
@@ -111,14 +131,18 @@ def driver_command(base: str, current: str, other: str, marker_size: str, path: 
 @click.argument("local")
 @click.argument("remote")
 @click.argument("merged")
-def mergetool_command(base: str, local: str, remote: str, merged: str) -> None:
+@MODEL_OPTION
+@THRESHOLD_OPTION
+def mergetool_command(
+    base: str, local: str, remote: str, merged: str, model: str | None, threshold: float | None
+) -> None:
     """Tool for `git mergetool --tool mergebert`.
 
     Writes MERGED; exit 0 only when no conflict is left.
     """
     from mergebert import mergetool
 
-    raise SystemExit(mergetool.run(base, local, remote, merged))
+    raise SystemExit(mergetool.run(base, local, remote, merged, model=model, threshold=threshold))
 
 
 @main.command("resolve")
@@ -126,7 +150,16 @@ def mergetool_command(base: str, local: str, remote: str, merged: str) -> None:
 @click.option("--dry-run", is_flag=True, help="Show the changes as a diff; write nothing.")
 @click.option("--add", is_flag=True, help="Stage the files that end up fully resolved.")
 @click.option("--no-backup", is_flag=True, help="Do not keep <file>.orig copies of the rewritten files.")
-def resolve_command(paths: tuple[str, ...], dry_run: bool, add: bool, no_backup: bool) -> None:
+@MODEL_OPTION
+@THRESHOLD_OPTION
+def resolve_command(
+    paths: tuple[str, ...],
+    dry_run: bool,
+    add: bool,
+    no_backup: bool,
+    model: str | None,
+    threshold: float | None,
+) -> None:
     """Resolve conflicted files in place.
 
     Reads the conflicted index entries of a merge, rebase or cherry-pick, resolves each file, rewrites
@@ -134,7 +167,11 @@ def resolve_command(paths: tuple[str, ...], dry_run: bool, add: bool, no_backup:
     """
     from mergebert import resolve_command as command
 
-    raise SystemExit(command.run(paths, dry_run=dry_run, add=add, backup=not no_backup))
+    raise SystemExit(
+        command.run(
+            paths, dry_run=dry_run, add=add, backup=not no_backup, model=model, threshold=threshold
+        )
+    )
 
 
 @main.command("merge-file", cls=_GitErrorCommand)
@@ -145,6 +182,8 @@ def resolve_command(paths: tuple[str, ...], dry_run: bool, add: bool, no_backup:
 @click.option("-q", "--quiet", is_flag=True, help="Do not warn about fallbacks.")
 @click.option("--language", help="java, javascript, typescript, tsx or csharp (default: from the path).")
 @click.option("--path", "path", help="The file the content belongs to (default: CURRENT).")
+@MODEL_OPTION
+@THRESHOLD_OPTION
 @click.argument("current")
 @click.argument("base")
 @click.argument("other")
@@ -156,6 +195,8 @@ def merge_file_command(
     quiet: bool,
     language: str | None,
     path: str | None,
+    model: str | None,
+    threshold: float | None,
     current: str,
     base: str,
     other: str,
@@ -178,6 +219,8 @@ def merge_file_command(
             diff3=diff3,
             language=language,
             path=path,
+            model=model,
+            threshold=threshold,
         )
     )
 

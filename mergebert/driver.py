@@ -26,7 +26,16 @@ def summary(path: str, outcome: frontend.Outcome) -> str | None:
     return f"{path}: resolved {outcome.resolved} of {outcome.conflicts} conflicts{left}"
 
 
-def run(base_path: str, current_path: str, other_path: str, marker_size: str, path: str) -> int:
+def run(
+    base_path: str,
+    current_path: str,
+    other_path: str,
+    marker_size: str,
+    path: str,
+    *,
+    model: str | None = None,
+    threshold: float | None = None,
+) -> int:
     """Merge into `current_path`; the exit status git expects (0 clean, 1 conflicts left)."""
     try:
         with open(base_path, "rb") as f:
@@ -46,7 +55,15 @@ def run(base_path: str, current_path: str, other_path: str, marker_size: str, pa
     except Exception as error:  # labels are cosmetic: keep merging with the defaults
         frontend.warn(f"cannot read the repository ({error}); using default conflict labels")
     outcome = frontend.merge_blobs(
-        base, ours, theirs, path=path, marker_size=size, labels=labels, style=style, classifier=None
+        base,
+        ours,
+        theirs,
+        path=path,
+        marker_size=size,
+        labels=labels,
+        style=style,
+        classifier=frontend.pick_classifier(model, threshold),
+        threshold=threshold,
     )
     if outcome.message:
         frontend.warn(outcome.message)

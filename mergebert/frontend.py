@@ -91,7 +91,7 @@ def merge_blobs(
     labels: Labels = ("ours", "base", "theirs"),
     style: str = "merge",
     classifier: Classifier | None = None,
-    threshold: float = 0.0,
+    threshold: float | None = None,
 ) -> Outcome:
     """Resolve what mergebert can; for content it cannot handle, or on any internal error, return git's
     line merge with a one-line message (binary content: ours, one conflict, as git's binary driver does).
@@ -128,6 +128,24 @@ def merge_blobs(
         data, left = line_merge(base, ours, theirs, marker_size=marker_size, labels=labels, style=style)
         message = f"{where}internal error ({type(error).__name__}: {error}); kept git's line merge"
         return Outcome(data=data, conflicts=left, left=left, message=message)
+
+
+def pick_classifier(model: str | None = None, threshold: float | None = None) -> Classifier | None:
+    """The neural classifier for the front-ends: `model`, else $MERGEBERT_MODEL, else the model shipped
+    in the package; None (the resolver's token merge only) when there is none, or it cannot be loaded
+    (with a message on stderr when one was asked for).
+    """
+    try:
+        from mergebert import onnx_classifier
+
+        asked = model or os.environ.get(onnx_classifier.MODEL_ENV)
+        shipped = Path(onnx_classifier.default_model_dir(), "config.json").exists()
+        if not asked and not shipped:
+            return None
+        return onnx_classifier.default_classifier(model, threshold)
+    except Exception as error:  # a broken model never stops a merge
+        warn(f"model unavailable ({type(error).__name__}: {error}); resolving with the token merge only")
+        return None
 
 
 def warn(message: str) -> None:

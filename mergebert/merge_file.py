@@ -28,6 +28,8 @@ def run(
     diff3: bool = False,
     language: str | None = None,
     path: str | None = None,
+    model: str | None = None,
+    threshold: float | None = None,
 ) -> int:
     """Merge like `git merge-file`; returns the exit status."""
     if len(labels) > 3:
@@ -65,7 +67,8 @@ def run(
         marker_size=marker_size,
         labels=(names[0], names[1], names[2]),
         style=style,
-        classifier=None,
+        classifier=frontend.pick_classifier(model, threshold),
+        threshold=threshold,
     )
     if outcome.message and not quiet:
         frontend.warn(outcome.message)

@@ -21,7 +21,15 @@ def _read(path: str, *, missing_ok: bool) -> bytes:
         raise
 
 
-def run(base_path: str, local_path: str, remote_path: str, merged_path: str) -> int:
+def run(
+    base_path: str,
+    local_path: str,
+    remote_path: str,
+    merged_path: str,
+    *,
+    model: str | None = None,
+    threshold: float | None = None,
+) -> int:
     """Merge into `merged_path`; 0 when it is conflict-free, 1 otherwise."""
     try:
         base = _read(base_path, missing_ok=True)
@@ -42,7 +50,8 @@ def run(base_path: str, local_path: str, remote_path: str, merged_path: str) -> 
         marker_size=gitinfo.marker_size(repo, path),
         labels=gitinfo.conflict_labels(repo),
         style=gitinfo.conflict_style(repo),
-        classifier=None,
+        classifier=frontend.pick_classifier(model, threshold),
+        threshold=threshold,
     )
     if outcome.message:
         frontend.warn(outcome.message)

@@ -24,6 +24,7 @@ from mergebert import frontend, gitinfo
 from mergebert.textio import is_binary
 
 if TYPE_CHECKING:
+    from mergebert.classifier import Classifier
     from mergebert.resolver import Resolution
 
 REGULAR_MODES = (pygit2.enums.FileMode.BLOB, pygit2.enums.FileMode.BLOB_EXECUTABLE)
@@ -82,6 +83,8 @@ def resolve_one(
     dry_run: bool,
     add: bool,
     backup: bool,
+    classifier: Classifier | None = None,
+    threshold: float | None = None,
 ) -> Row:
     """Resolve one conflicted path; never raises for the file's content."""
     row = Row(path)
@@ -114,7 +117,8 @@ def resolve_one(
         marker_size=size,
         labels=gitinfo.conflict_labels(repo),
         style=gitinfo.conflict_style(repo),
-        classifier=None,
+        classifier=classifier,
+        threshold=threshold,
     )
     row.conflicts, row.resolved, row.left = outcome.conflicts, outcome.resolved, outcome.left
     if outcome.message:
@@ -154,7 +158,15 @@ def print_table(rows: Sequence[Row]) -> None:
         )
 
 
-def run(paths: Sequence[str], *, dry_run: bool = False, add: bool = False, backup: bool = True) -> int:
+def run(
+    paths: Sequence[str],
+    *,
+    dry_run: bool = False,
+    add: bool = False,
+    backup: bool = True,
+    model: str | None = None,
+    threshold: float | None = None,
+) -> int:
     """Resolve the conflicted files under `paths` (all when empty); 0 when none is left conflicted."""
     repo = gitinfo.open_repo(".")
     if repo is None or repo.workdir is None:
@@ -176,9 +188,14 @@ def run(paths: Sequence[str], *, dry_run: bool = False, add: bool = False, backu
     if not entries:
         print("no conflicted files" + (" under the given paths" if wanted else ""))
         return 0
-    rows = [
-        resolve_one(repo, path, entries[path], dry_run=dry_run, add=add, backup=backup)
-        for path in sorted(entries)
-    ]
+    classifier = frontend.pick_classifier(model, threshold)
+    options = {
+        "dry_run": dry_run,
+        "add": add,
+        "backup": backup,
+        "classifier": classifier,
+        "threshold": threshold,
+    }
+    rows = [resolve_one(repo, path, entries[path], **options) for path in sorted(entries)]
     print_table(rows)
     return 0 if all(r.left == 0 for r in rows) else 1

@@ -109,3 +109,11 @@ def test_errors_exit_255(repo: GitRepo, problem: str) -> None:
     assert result.returncode == 255
     assert result.stderr.strip()
     assert Path(current).read_text() == TOKEN_OURS
+
+
+def test_unusable_model_falls_back_to_the_token_merge(repo: GitRepo) -> None:
+    paths = sides(repo.path, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    result = repo.mergebert("merge-file", "-p", "--model", str(repo.path / "no-model"), *paths)
+    assert result.returncode == 0
+    assert result.stdout == TOKEN_MERGED
+    assert "model unavailable" in result.stderr and len(result.stderr.strip().splitlines()) == 1
