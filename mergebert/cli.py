@@ -333,8 +333,9 @@ def eval_command(
 ) -> None:
     """Score the resolver and the baselines on scenario records against the developers' resolutions.
 
-    Without --model the resolver takes only clean token merges. Per language: accuracy (correct / all
-    conflicts), precision (correct / answered), left and wrong rates, whole files reproduced.
+    The resolver uses --model, else $MERGEBERT_MODEL, else the shipped model; with none it takes only
+    clean token merges. Per language: accuracy (correct / all conflicts), precision (correct / answered),
+    left and wrong rates, whole files reproduced. --plot covers thresholds from --threshold upwards.
     """
     import json
 
@@ -345,19 +346,21 @@ def eval_command(
             import matplotlib  # noqa: F401
         except ImportError:
             raise click.UsageError("--plot needs matplotlib: pip install 'mergebert[plot]'") from None
+    model = evaluate.model_to_evaluate(model_dir)
     try:
         summary, scores, skipped = evaluate.run(
-            data, model_dir=model_dir, threshold=threshold, limit=limit, jobs=jobs or os.cpu_count() or 1
+            data, model_dir=model, threshold=threshold, limit=limit, jobs=jobs or os.cpu_count() or 1
         )
     except RuntimeError as err:
         raise click.ClickException(str(err)) from None
+    click.echo(f"resolver: {f'model {model}' if model else 'no model: clean token merges only'}\n")
     click.echo(evaluate.report(summary))
     if skipped:
         click.echo(f"{skipped} scenario(s) skipped: their conflicts do not all align with the resolved file")
     sweep = evaluate.threshold_sweep(scores)
     if json_out:
         with open(json_out, "w", encoding="utf-8") as out:
-            payload = {"model": model_dir, "threshold": threshold, "skipped": skipped, "summary": summary}
+            payload = {"model": model, "threshold": threshold, "skipped": skipped, "summary": summary}
             json.dump({**payload, "threshold_sweep": sweep}, out, indent=2)
     if markdown_out:
         with open(markdown_out, "w", encoding="utf-8") as out:

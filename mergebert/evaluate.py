@@ -9,6 +9,7 @@ conflict of the file wrong.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -104,20 +105,32 @@ class ScenarioScore:
 _CLASSIFIER: Classifier | None = None
 
 
-def load_classifier(model_dir: str | None) -> Classifier | None:
-    """The model in `model_dir` through mergebert.onnx_classifier.load_classifier; None: token merge only."""
+def model_to_evaluate(model_dir: str | None) -> str | None:
+    """The model the resolver row uses: `model_dir`, else $MERGEBERT_MODEL, else the shipped model if any."""
+    from mergebert import onnx_classifier
+
+    if model_dir or os.environ.get(onnx_classifier.MODEL_ENV):
+        return model_dir or os.environ[onnx_classifier.MODEL_ENV]
+    shipped = onnx_classifier.default_model_dir()
+    return shipped if os.path.exists(os.path.join(shipped, "config.json")) else None
+
+
+def load_classifier(model_dir: str | None, threshold: float | None = None) -> Classifier | None:
+    """The model in `model_dir` (None: token merge only); RuntimeError when it cannot be used."""
     if model_dir is None:
         return None
+    from mergebert.onnx_classifier import ModelError
+    from mergebert.onnx_classifier import load_classifier as load
+
     try:
-        from mergebert.onnx_classifier import load_classifier as load  # type: ignore[attr-defined]
-    except ImportError as err:
-        raise RuntimeError(f"cannot load a model: {err}") from err
-    return load(model_dir)
+        return load(model_dir, threshold)
+    except ModelError as err:
+        raise RuntimeError(f"cannot use the model in {model_dir}: {err}") from err
 
 
-def _init_worker(model_dir: str | None) -> None:
+def _init_worker(model_dir: str | None, threshold: float | None) -> None:
     global _CLASSIFIER
-    _CLASSIFIER = load_classifier(model_dir)
+    _CLASSIFIER = load_classifier(model_dir, threshold)
 
 
 def score_scenario(
@@ -170,11 +183,11 @@ def score_all(
 ) -> Iterator[ScenarioScore | None]:
     """score_scenario over scenario records (region records are ignored), over `jobs` processes."""
     work = ((record, threshold) for record in records if not is_region(record))
+    _init_worker(model_dir, threshold)  # a model that cannot load fails here, not in every worker
     if jobs <= 1:
-        _init_worker(model_dir)
         yield from map(_score_job, work)
         return
-    with multiprocessing.Pool(jobs, _init_worker, (model_dir,)) as pool:
+    with multiprocessing.Pool(jobs, _init_worker, (model_dir, threshold)) as pool:
         yield from pool.imap(_score_job, work, chunksize=4)
 
 
@@ -242,7 +255,8 @@ def threshold_sweep(scores: Sequence[ScenarioScore]) -> list[dict[str, float]]:
     """The resolver's accuracy and precision as the confidence threshold rises past each answer's confidence.
 
     A conflict answered with confidence c is left at thresholds above c; the resolver tries candidates
-    best first, so raising the threshold never changes an answer, it only withdraws it.
+    best first, so raising the threshold never changes an answer, it only withdraws it. The curve
+    starts at the threshold of the run (evaluate with --threshold 0 for all of it).
     """
     answered: list[tuple[float, bool]] = []
     total = 0

@@ -181,3 +181,9 @@ def test_shared_valid_sample() -> None:
     assert overall["take-ours"]["left"] == 0 and overall["pattern-oracle"]["wrong"] == 0
     first = next(read_records([SHARED / "valid.scenarios.jsonl.gz"]))
     assert evaluate.score_scenario(first, None, None) is not None
+
+
+def test_eval_with_an_unusable_model_fails_clearly(scenarios_file: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["eval", str(scenarios_file), "-j", "2", "--model", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "cannot use the model" in result.output
