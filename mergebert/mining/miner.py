@@ -162,7 +162,13 @@ def _init_worker(path: str, name: str, languages: frozenset[str] | None) -> None
 
 def _run_worker(merge: MergeRef) -> MergeOutcome:
     assert _WORKER is not None
-    return mine_merge(*_WORKER[:2], merge, _WORKER[2])
+    try:
+        return mine_merge(*_WORKER[:2], merge, _WORKER[2])
+    except (KeyError, pygit2.GitError) as err:  # e.g. a parent missing from a shallow clone
+        outcome = MergeOutcome(merge.oid)
+        outcome.counts["merges"] += 1
+        outcome.counts[f"skipped merge: unreadable ({type(err).__name__})"] += 1
+        return outcome
 
 
 def output_stem(name: str) -> str:
