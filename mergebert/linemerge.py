@@ -14,7 +14,7 @@ import pygit2
 from pygit2.enums import FileMode, MergeFileFlag
 from pygit2.ffi import C, ffi
 
-from mergebert.textio import is_binary
+from mergebert.textio import is_binary, split_lines
 
 DEFAULT_LABELS = ("ours", "base", "theirs")
 _MARKER_CHARS = "<|=>"
@@ -121,7 +121,7 @@ def parse_diff3(text: str, *, marker_size: int, sides: tuple[str, str, str] | No
     clean: list[str] = []
     parts: dict[str, list[str]] = {}
     section: str | None = None
-    for line in text.splitlines(keepends=True):
+    for line in split_lines(text):
         kind = _marker_kind(line, marker_size)
         if section is None and kind == "<":
             if clean:
@@ -240,9 +240,7 @@ def conflict_contexts(chunks: Sequence[Chunk], lines: int = 30) -> list[tuple[st
             continue
         before = chunks[position - 1] if position > 0 else None
         after = chunks[position + 1] if position + 1 < len(chunks) else None
-        prefix = (
-            "".join(before.text.splitlines(keepends=True)[-lines:]) if isinstance(before, CleanText) else ""
-        )
-        suffix = "".join(after.text.splitlines(keepends=True)[:lines]) if isinstance(after, CleanText) else ""
+        prefix = "".join(split_lines(before.text)[-lines:]) if isinstance(before, CleanText) else ""
+        suffix = "".join(split_lines(after.text)[:lines]) if isinstance(after, CleanText) else ""
         contexts.append((prefix, suffix))
     return contexts

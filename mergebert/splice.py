@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from mergebert.languages import Language, parser_for
 from mergebert.linemerge import Chunk, CleanText, LineConflict
+from mergebert.textio import split_lines
 
 WHOLE_FILE_LIMIT = 256 * 1024  # larger files are checked on a window of lines around the conflict
 WINDOW_LINES = 200
@@ -49,8 +50,8 @@ class FileView:
             raise IndexError(index)
         self.before, self.after = "".join(before), "".join(after)
         if len(self.before) + len(self.after) > WHOLE_FILE_LIMIT:
-            self.before = "".join(self.before.splitlines(keepends=True)[-WINDOW_LINES:])
-            self.after = "".join(self.after.splitlines(keepends=True)[:WINDOW_LINES])
+            self.before = "".join(split_lines(self.before)[-WINDOW_LINES:])
+            self.after = "".join(split_lines(self.after)[:WINDOW_LINES])
 
     def with_text(self, text: str) -> str:
         if text and self.after and not text.endswith("\n"):

@@ -48,6 +48,13 @@ def decode(data: bytes) -> DecodedText:
     return DecodedText(text=text, bom=bom, eol=dominant_eol(text))
 
 
+def split_lines(text: str) -> list[str]:
+    """Lines as git sees them, each keeping its ending: split at "\n" only (unlike str.splitlines)."""
+    lines = [line + "\n" for line in text.split("\n")]
+    lines[-1] = lines[-1][:-1]
+    return lines if lines[-1] else lines[:-1]
+
+
 def encode(text: str, bom: bool) -> bytes:
     return (UTF8_BOM if bom else b"") + text.encode("utf-8")
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from mergebert.linemerge import CleanText, LineConflict, merge_bytes, merge_lines, render
+from mergebert.linemerge import CleanText, LineConflict, conflict_contexts, merge_bytes, merge_lines, render
 
 CASES = {
     "one conflict": ("a\nb\nc\n", "a\nB1\nc\n", "a\nB2\nc\n"),
@@ -58,3 +58,11 @@ def test_chunks_keep_sides_exactly() -> None:
 
 def test_binary_content_keeps_ours() -> None:
     assert merge_bytes(b"\0a", b"\0ours", b"\0theirs") == (b"\0ours", 1)
+
+
+def test_lines_split_at_newline_only_like_git() -> None:
+    prefix = "".join(f"p{i}\u2028x\rq\n" for i in range(40))
+    chunks = merge_lines(prefix + "b\n", prefix + "B1\n", prefix + "B2\n")
+    assert chunks[0] == CleanText(prefix)
+    [(before, after)] = conflict_contexts(chunks)
+    assert before == "".join(f"p{i}\u2028x\rq\n" for i in range(10, 40)) and after == ""
