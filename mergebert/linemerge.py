@@ -48,14 +48,31 @@ def _scratch_repository() -> pygit2.Repository:
     return repo
 
 
+@dataclass(frozen=True)
+class StoredBlobs:
+    """The three versions as blobs already in a repository (base, ours, theirs), to spare writing them."""
+
+    repository: pygit2.Repository
+    ids: tuple[pygit2.Oid, pygit2.Oid, pygit2.Oid]
+
+
 def _libgit2_merge(
-    base: bytes, ours: bytes, theirs: bytes, *, marker_size: int, labels: Sequence[str], style: str
+    base: bytes,
+    ours: bytes,
+    theirs: bytes,
+    *,
+    marker_size: int,
+    labels: Sequence[str],
+    style: str,
+    stored: StoredBlobs | None = None,
 ) -> tuple[bytes, bool]:
     """libgit2's git_merge_file_from_index over three blobs: (merged bytes, automergeable)."""
-    repo = _scratch_repository()
-    entries = [
-        pygit2.IndexEntry("file", repo.create_blob(data), FileMode.BLOB) for data in (base, ours, theirs)
-    ]
+    if stored is None:
+        repo = _scratch_repository()
+        ids = [repo.create_blob(data) for data in (base, ours, theirs)]
+    else:
+        repo, ids = stored.repository, list(stored.ids)
+    entries = [pygit2.IndexEntry("file", blob_id, FileMode.BLOB) for blob_id in ids]
     keep_alive = [entry._to_c() for entry in entries]
     options = ffi.new("git_merge_file_options *")
     options.version = 1
@@ -87,8 +104,11 @@ def _safe_marker_size(*texts: str) -> int:
     return max(7, longest + 1)
 
 
-def merge_lines(base: str, ours: str, theirs: str) -> list[Chunk]:
-    """Merge three texts line by line; returns clean text and conflicts exactly as git delimits them."""
+def merge_lines(base: str, ours: str, theirs: str, stored: StoredBlobs | None = None) -> list[Chunk]:
+    """Merge three texts line by line; returns clean text and conflicts exactly as git delimits them.
+
+    `stored` names the same three texts as blobs in a repository (their UTF-8 bytes), as when mining.
+    """
     size = _safe_marker_size(base, ours, theirs)
     merged, _ = _libgit2_merge(
         base.encode("utf-8"),
@@ -97,6 +117,7 @@ def merge_lines(base: str, ours: str, theirs: str) -> list[Chunk]:
         marker_size=size,
         labels=DEFAULT_LABELS,
         style="diff3",
+        stored=stored,
     )
     return parse_diff3(merged.decode("utf-8"), marker_size=size, sides=(ours, base, theirs))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from mergebert.linemerge import LineConflict, conflict_contexts, merge_lines
+from mergebert.linemerge import LineConflict, StoredBlobs, conflict_contexts, merge_lines
 from mergebert.mining.align import align
 from mergebert.records import Record, line_label, region_id, scenario_id
 
@@ -20,6 +20,7 @@ class FileTexts:
     ours: str
     theirs: str
     resolved: str  # the merge commit's version
+    stored: StoredBlobs | None = None  # base, ours and theirs as blobs of the mined repository
 
 
 def _same_but_line_endings(a: str, b: str) -> bool:
@@ -31,7 +32,7 @@ def extract_file(texts: FileTexts, counts: Counter[str]) -> tuple[list[Record], 
 
     `counts` collects what happened: conflicts found, and each left-out conflict by reason.
     """
-    chunks = merge_lines(texts.base, texts.ours, texts.theirs)
+    chunks = merge_lines(texts.base, texts.ours, texts.theirs, texts.stored)
     conflicts = [chunk for chunk in chunks if isinstance(chunk, LineConflict)]
     if not conflicts:
         counts["files merged cleanly"] += 1

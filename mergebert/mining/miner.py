@@ -17,6 +17,7 @@ import pygit2
 from pygit2.enums import DeltaStatus
 
 from mergebert.languages import language_for_path
+from mergebert.linemerge import StoredBlobs
 from mergebert.mining.extract import FileTexts, extract_file
 from mergebert.mining.filters import MAX_BLOB_BYTES, content_reason, path_reason
 from mergebert.mining.walk import MergeRef, list_merges, merge_bases, repo_name
@@ -128,7 +129,8 @@ def mine_merge(
         if isinstance(texts, str):
             counts[f"skipped file: {texts}"] += 1
             continue
-        regions, scenario = extract_file(FileTexts(path, lang.name, *texts), counts)
+        stored = StoredBlobs(repo, (entries[0].id, entries[1].id, entries[2].id))  # type: ignore[union-attr]
+        regions, scenario = extract_file(FileTexts(path, lang.name, *texts, stored=stored), counts)
         out.regions.extend(regions)
         if scenario is not None:
             out.scenarios.append(scenario)
