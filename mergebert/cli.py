@@ -382,47 +382,122 @@ def _need_train_extra() -> None:
 
 @main.command("train")
 @click.argument("data", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Model directory to write.")
-@click.option("--valid", "valid", multiple=True, type=click.Path(exists=True, dir_okay=False),
-              help="Validation records (other repositories); default: hold out 10% of DATA's repositories.")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Model directory to write.",
+)
+@click.option(
+    "--valid",
+    "valid",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Validation records (other repositories); default: hold out 10% of DATA's repositories.",
+)
 @click.option("--seed", default=0, show_default=True, type=int)
-@click.option("--max-minutes", default=45.0, show_default=True, type=float,
-              help="Training time budget (the LR schedule follows it); 0 = none (exactly reproducible).")
+@click.option(
+    "--max-minutes",
+    default=45.0,
+    show_default=True,
+    type=float,
+    help="Training time budget (the LR schedule follows it); 0 = none (exactly reproducible).",
+)
 @click.option("--epochs", default=3.0, show_default=True, type=float)
 @click.option("--hidden", default=128, show_default=True, type=int)
 @click.option("--layers", default=2, show_default=True, type=int)
 @click.option("--heads", default=4, show_default=True, type=int)
 @click.option("--max-len", default=96, show_default=True, type=int, help="Sub-words per aligned sequence.")
-@click.option("--max-context", default=32, show_default=True, type=int, help="Context sub-words per sequence.")
+@click.option(
+    "--max-context", default=32, show_default=True, type=int, help="Context sub-words per sequence."
+)
 @click.option("--vocab-size", default=8000, show_default=True, type=int)
 @click.option("--batch-size", default=64, show_default=True, type=int)
 @click.option("--lr", default=5e-4, show_default=True, type=float)
 @click.option("--eval-every", default=400, show_default=True, type=int, help="Validation every N steps.")
-@click.option("--patience", default=6, show_default=True, type=int, help="Early stop after N bad validations.")
-@click.option("--bulk-weight", default=0.25, show_default=True, type=float,
-              help="Loss weight of bulk-merge records (0 drops them).")
-@click.option("--init-from", type=click.Path(exists=True, file_okay=False),
-              help="A local RoBERTa-family checkpoint (with vocab.json, merges.txt) to start from.")
-@click.option("--vocab", "vocab_from", type=click.Path(exists=True, file_okay=False),
-              help="Reuse this directory's vocab.json + merges.txt instead of learning a BPE.")
+@click.option(
+    "--patience", default=6, show_default=True, type=int, help="Early stop after N bad validations."
+)
+@click.option(
+    "--bulk-weight",
+    default=0.25,
+    show_default=True,
+    type=float,
+    help="Loss weight of bulk-merge records (0 drops them).",
+)
+@click.option(
+    "--init-from",
+    type=click.Path(exists=True, file_okay=False),
+    help="A local RoBERTa-family checkpoint (with vocab.json, merges.txt) to start from.",
+)
+@click.option(
+    "--vocab",
+    "vocab_from",
+    type=click.Path(exists=True, file_okay=False),
+    help="Reuse this directory's vocab.json + merges.txt instead of learning a BPE.",
+)
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Keep featurised data here between runs.")
 @click.option("--threads", default=2, show_default=True, type=int, help="torch CPU threads.")
 @click.option("-j", "--jobs", default=2, show_default=True, type=int, help="Featurisation processes.")
 @click.option("--limit", type=click.IntRange(min=1), help="Read at most N records per file set.")
-@click.option("--export/--no-export", "do_export", default=True, show_default=True,
-              help="Export model.onnx when training ends.")
-def train_command(data, out_dir, valid, seed, max_minutes, epochs, hidden, layers, heads, max_len, max_context,
-                  vocab_size, batch_size, lr, eval_every, patience, bulk_weight, init_from, vocab_from, cache_dir,
-                  threads, jobs, limit, do_export) -> None:
+@click.option(
+    "--export/--no-export",
+    "do_export",
+    default=True,
+    show_default=True,
+    help="Export model.onnx when training ends.",
+)
+def train_command(
+    data,
+    out_dir,
+    valid,
+    seed,
+    max_minutes,
+    epochs,
+    hidden,
+    layers,
+    heads,
+    max_len,
+    max_context,
+    vocab_size,
+    batch_size,
+    lr,
+    eval_every,
+    patience,
+    bulk_weight,
+    init_from,
+    vocab_from,
+    cache_dir,
+    threads,
+    jobs,
+    limit,
+    do_export,
+) -> None:
     """Train the classifier on mined region records (*.regions.jsonl.gz) into MODEL_DIR (needs [train])."""
     _need_train_extra()
     from training.train import TrainConfig, train
 
-    cfg = TrainConfig(hidden=hidden, layers=layers, heads=heads, max_len=max_len, max_context=max_context,
-                      vocab_size=vocab_size, batch_size=batch_size, lr=lr, epochs=epochs, max_minutes=max_minutes,
-                      eval_every=eval_every, patience=patience, bulk_weight=bulk_weight, seed=seed,
-                      threads=threads, init_from=init_from, vocab_from=vocab_from)
+    cfg = TrainConfig(
+        hidden=hidden,
+        layers=layers,
+        heads=heads,
+        max_len=max_len,
+        max_context=max_context,
+        vocab_size=vocab_size,
+        batch_size=batch_size,
+        lr=lr,
+        epochs=epochs,
+        max_minutes=max_minutes,
+        eval_every=eval_every,
+        patience=patience,
+        bulk_weight=bulk_weight,
+        seed=seed,
+        threads=threads,
+        init_from=init_from,
+        vocab_from=vocab_from,
+    )
     train(list(data), out_dir, cfg, valid=list(valid) or None, cache_dir=cache_dir, workers=jobs, limit=limit)
     if do_export:
         from training.export import export
@@ -433,10 +508,19 @@ def train_command(data, out_dir, valid, seed, max_minutes, epochs, hidden, layer
 
 @main.command("export")
 @click.argument("model_dir", type=click.Path(exists=True, file_okay=False))
-@click.option("--valid", "valid", multiple=True, type=click.Path(exists=True, dir_okay=False),
-              help="Validation records for the int8 accuracy check (default: the ones training used).")
-@click.option("--quantize/--no-quantize", default=True, show_default=True,
-              help="Try int8; kept only if validation accuracy drops < 0.5 pt.")
+@click.option(
+    "--valid",
+    "valid",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Validation records for the int8 accuracy check (default: the ones training used).",
+)
+@click.option(
+    "--quantize/--no-quantize",
+    default=True,
+    show_default=True,
+    help="Try int8; kept only if validation accuracy drops < 0.5 pt.",
+)
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Featurised data cache (as in train).")
 @click.option("--limit", type=click.IntRange(min=1), help="Read at most N validation records.")
 def export_command(model_dir, valid, quantize, cache_dir, limit) -> None:
@@ -444,5 +528,7 @@ def export_command(model_dir, valid, quantize, cache_dir, limit) -> None:
     _need_train_extra()
     from training.export import export
 
-    for line in export(model_dir, valid=list(valid) or None, quantize=quantize, cache_dir=cache_dir, limit=limit):
+    for line in export(
+        model_dir, valid=list(valid) or None, quantize=quantize, cache_dir=cache_dir, limit=limit
+    ):
         click.echo(line)

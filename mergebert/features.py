@@ -82,8 +82,13 @@ class Featurizer:
             "token": bpe.vocab.get(TOKEN_TOKEN, self.bos_id),
         }
 
-    def _subwords(self, tokens: Sequence, types: Sequence[int] | None = None, limit: int | None = None,
-                  from_end: bool = False) -> tuple[list[int], list[int]]:
+    def _subwords(
+        self,
+        tokens: Sequence,
+        types: Sequence[int] | None = None,
+        limit: int | None = None,
+        from_end: bool = False,
+    ) -> tuple[list[int], list[int]]:
         ids: list[int] = []
         tys: list[int] = []
         enc = self.bpe.encode_word
@@ -132,9 +137,9 @@ class Featurizer:
             if len(before) <= half:
                 after = after[: ctx_room - len(before)]
             elif len(after) <= ctx_room - half:
-                before = before[len(before) - (ctx_room - len(after)):]
+                before = before[len(before) - (ctx_room - len(after)) :]
             else:
-                before = before[len(before) - half:]
+                before = before[len(before) - half :]
                 after = after[: ctx_room - half]
         kind = self.kind_ids.get(unit.kind, self.bos_id)
         rows = []
@@ -154,8 +159,9 @@ class Featurizer:
         return collate([self.unit(u) for u in units], [u.kind == "token" for u in units], self.pad_id)
 
 
-def collate(feats: Sequence[tuple[np.ndarray, np.ndarray]], is_token: Sequence[bool], pad_id: int
-            ) -> dict[str, np.ndarray]:
+def collate(
+    feats: Sequence[tuple[np.ndarray, np.ndarray]], is_token: Sequence[bool], pad_id: int
+) -> dict[str, np.ndarray]:
     """Pads per-unit features to one batch: the model's inputs ``input_ids``, ``type_ids`` (B, 4, L) and
     ``is_token`` (B,) float (1.0 for token units, whose TOKEN class is masked)."""
     width = max((ids.shape[1] for ids, _ in feats), default=1)

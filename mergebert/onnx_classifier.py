@@ -65,8 +65,10 @@ class OnnxClassifier:
         if self.config.get("format") != FORMAT:
             raise ModelError(f"{config_path}: unknown model format {self.config.get('format')!r}")
         try:
-            self.bpe = BPE.from_files(os.path.join(self.model_dir, self.config.get("vocab", "vocab.json")),
-                                      os.path.join(self.model_dir, self.config.get("merges", "merges.txt")))
+            self.bpe = BPE.from_files(
+                os.path.join(self.model_dir, self.config.get("vocab", "vocab.json")),
+                os.path.join(self.model_dir, self.config.get("merges", "merges.txt")),
+            )
         except (OSError, ValueError) as err:
             raise ModelError(f"cannot read the model's vocabulary: {err}") from None
         self.featurizer = Featurizer(self.bpe, FeatureConfig.from_dict(self.config.get("features", {})))
@@ -121,7 +123,9 @@ class OnnxClassifier:
         return ranked
 
 
-def load_classifier(model_dir: str | os.PathLike | None = None, threshold: float | None = None) -> OnnxClassifier:
+def load_classifier(
+    model_dir: str | os.PathLike | None = None, threshold: float | None = None
+) -> OnnxClassifier:
     """The classifier in ``model_dir`` (default: the shipped model); raises ``ModelError`` when unusable."""
     return OnnxClassifier(str(model_dir) if model_dir is not None else default_model_dir(), threshold)
 
@@ -140,8 +144,9 @@ def _env_threshold() -> float | None:
 _DEFAULT: dict[tuple, Classifier] = {}
 
 
-def default_classifier(model_dir: str | os.PathLike | None = None, threshold: float | None = None,
-                       quiet: bool = False) -> Classifier:
+def default_classifier(
+    model_dir: str | os.PathLike | None = None, threshold: float | None = None, quiet: bool = False
+) -> Classifier:
     """The classifier front-ends use: ``model_dir`` or ``$MERGEBERT_MODEL`` or the shipped model, with
     ``threshold`` or ``$MERGEBERT_THRESHOLD`` or the model's calibrated threshold.  A model that cannot be
     loaded gives a message on stderr and the token-merge-only classifier (cached per process)."""
@@ -156,7 +161,9 @@ def default_classifier(model_dir: str | os.PathLike | None = None, threshold: fl
         classifier: Classifier = load_classifier(directory, threshold)
     except ModelError as err:
         if not quiet:
-            print(f"mergebert: model unavailable ({err}); resolving with the token merge only", file=sys.stderr)
+            print(
+                f"mergebert: model unavailable ({err}); resolving with the token merge only", file=sys.stderr
+            )
         fallback = TokenMergeClassifier()
         if threshold is not None:
             fallback.threshold = threshold

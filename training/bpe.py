@@ -30,8 +30,14 @@ def _texts(records: Iterable[dict], seed: int, context_fraction: float) -> Itera
             yield _WS.sub(" ", rec.get("suffix", ""))
 
 
-def train_bpe(records: Iterable[dict], out_dir: str | os.PathLike, vocab_size: int = 8000,
-              min_frequency: int = 3, seed: int = 0, context_fraction: float = 0.3) -> None:
+def train_bpe(
+    records: Iterable[dict],
+    out_dir: str | os.PathLike,
+    vocab_size: int = 8000,
+    min_frequency: int = 3,
+    seed: int = 0,
+    context_fraction: float = 0.3,
+) -> None:
     """Learn a byte-level BPE on the conflict sides (and part of the context) and save it in ``out_dir``."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 

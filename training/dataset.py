@@ -37,8 +37,9 @@ def conflict_of(rec: dict):
         lang = language_by_name(rec.get("lang") or "")
     except KeyError:
         lang = None
-    return ConflictInput.from_texts(rec["ours"], rec["base"], rec["theirs"], rec.get("prefix", ""),
-                                    rec.get("suffix", ""), lang)
+    return ConflictInput.from_texts(
+        rec["ours"], rec["base"], rec["theirs"], rec.get("prefix", ""), rec.get("suffix", ""), lang
+    )
 
 
 def _featurise(job: tuple[int, dict, bool]):
@@ -69,8 +70,16 @@ def _featurise(job: tuple[int, dict, bool]):
     return index, out, "ok" if labels is not None else "unlabelled"
 
 
-def build_cache(records: Sequence[dict], bpe_dir: str, cfg: FeatureConfig, out_path: str, *,
-                keep_unlabelled: bool = False, workers: int = 2, log=print) -> dict[str, np.ndarray]:
+def build_cache(
+    records: Sequence[dict],
+    bpe_dir: str,
+    cfg: FeatureConfig,
+    out_path: str,
+    *,
+    keep_unlabelled: bool = False,
+    workers: int = 2,
+    log=print,
+) -> dict[str, np.ndarray]:
     """Featurise ``records`` and save the arrays to ``out_path`` (npz); returns them."""
     repos = sorted({r.get("repo", "") for r in records})
     repo_index = {r: i for i, r in enumerate(repos)}
@@ -85,12 +94,10 @@ def build_cache(records: Sequence[dict], bpe_dir: str, cfg: FeatureConfig, out_p
         _init(bpe_dir, cfg.to_dict())
         pool = None
         results = map(_featurise, jobs)
-    done = 0
-    for index, out, st in results:
+    for done, (index, out, st) in enumerate(results, start=1):
         status[st] = status.get(st, 0) + 1
         for ids, tys, is_token, mask, k in out:
             rows.append((index, k, ids, tys, is_token, mask))
-        done += 1
         if done % 5000 == 0:
             log(f"  featurised {done}/{len(records)} records, {len(rows)} units, {time.time() - start:.0f}s")
     if pool is not None:
@@ -120,8 +127,10 @@ def build_cache(records: Sequence[dict], bpe_dir: str, cfg: FeatureConfig, out_p
         "labels": labels,
         "record": rec_idx,
         "unit": np.array([r[1] for r in rows], dtype=np.int16),
-        "lang": np.array([LANGS.index(records[i].get("lang")) if records[i].get("lang") in LANGS else -1
-                          for i in rec_idx], dtype=np.int8),
+        "lang": np.array(
+            [LANGS.index(records[i].get("lang")) if records[i].get("lang") in LANGS else -1 for i in rec_idx],
+            dtype=np.int8,
+        ),
         "repo": np.array([repo_index[records[i].get("repo", "")] for i in rec_idx], dtype=np.int32),
         "bulk": np.array([bool(records[i].get("bulk_merge")) for i in rec_idx], dtype=np.uint8),
         "repos": np.array(repos, dtype=object),

@@ -54,8 +54,12 @@ def export_onnx(model: MergeBert, path: str, opset: int = 17) -> None:
             path,
             input_names=["input_ids", "type_ids", "is_token"],
             output_names=["probs"],
-            dynamic_axes={"input_ids": {0: "batch", 2: "length"}, "type_ids": {0: "batch", 2: "length"},
-                          "is_token": {0: "batch"}, "probs": {0: "batch"}},
+            dynamic_axes={
+                "input_ids": {0: "batch", 2: "length"},
+                "type_ids": {0: "batch", 2: "length"},
+                "is_token": {0: "batch"},
+                "probs": {0: "batch"},
+            },
             opset_version=opset,
             dynamo=False,
         )
@@ -116,12 +120,24 @@ def _synthetic(model: MergeBert, n: int = 48, seed: int = 0):
         ids[i, :, :w] = rng.integers(5, model.config.vocab_size, (4, w))
         ids[i, :, 0] = 0
         types[i, :, :w] = rng.integers(0, 4, (4, w))
-    return {"input_ids": ids, "type_ids": types, "lengths": lengths,
-            "is_token": (rng.random(n) < 0.5).astype(np.uint8), "labels": np.zeros((n, 10), dtype=np.uint8)}
+    return {
+        "input_ids": ids,
+        "type_ids": types,
+        "lengths": lengths,
+        "is_token": (rng.random(n) < 0.5).astype(np.uint8),
+        "labels": np.zeros((n, 10), dtype=np.uint8),
+    }
 
 
-def export(model_dir: str, valid: list[str] | None = None, quantize: bool = True, cache_dir: str | None = None,
-           limit: int | None = None, sample: int = 256, seed: int = 0) -> Iterator[str]:
+def export(
+    model_dir: str,
+    valid: list[str] | None = None,
+    quantize: bool = True,
+    cache_dir: str | None = None,
+    limit: int | None = None,
+    sample: int = 256,
+    seed: int = 0,
+) -> Iterator[str]:
     """Export, verify, quantise; yields report lines. Raises RuntimeError when ORT and torch disagree."""
     from training.train import calibrate, record_level, summarise_records
 
@@ -168,8 +184,10 @@ def export(model_dir: str, valid: list[str] | None = None, quantize: bool = True
             acc_q = float((va["labels"][eval_idx, q_probs.argmax(1)] > 0).mean())
             report["valid_unit_accuracy_int8"] = acc_q
             keep = acc_fp32 - acc_q < MAX_QUANT_DROP
-            yield (f"int8 ({os.path.getsize(q_path) / 1e6:.1f} MB): accuracy {acc_q:.4f}, drop "
-                   f"{100 * (acc_fp32 - acc_q):.2f} pt -> {'kept' if keep else 'discarded'}")
+            yield (
+                f"int8 ({os.path.getsize(q_path) / 1e6:.1f} MB): accuracy {acc_q:.4f}, drop "
+                f"{100 * (acc_fp32 - acc_q):.2f} pt -> {'kept' if keep else 'discarded'}"
+            )
             if keep:
                 chosen, quantized, sess = q_path, True, q_sess
             else:
@@ -182,9 +200,11 @@ def export(model_dir: str, valid: list[str] | None = None, quantize: bool = True
         summary = summarise_records(results, calib["threshold"])
         report["calibration"] = calib
         report["conflicts"] = summary
-        yield (f"calibrated threshold {calib['threshold']:.4f}: precision {calib['precision']}, "
-               f"resolves {calib['coverage']:.3f} of validation conflicts; top-1 accuracy "
-               f"{summary['all'].get('top1_accuracy')}")
+        yield (
+            f"calibrated threshold {calib['threshold']:.4f}: precision {calib['precision']}, "
+            f"resolves {calib['coverage']:.3f} of validation conflicts; top-1 accuracy "
+            f"{summary['all'].get('top1_accuracy')}"
+        )
     shutil.copy(chosen, onnx_path)
     for p in (fp32_path, os.path.join(model_dir, "model.int8.onnx")):
         if os.path.exists(p):
@@ -203,5 +223,7 @@ def export(model_dir: str, valid: list[str] | None = None, quantize: bool = True
         json.dump(report, f, indent=1)
     # sanity: the runtime loads it
     BPE.from_dir(model_dir)
-    yield f"wrote {onnx_path} ({os.path.getsize(onnx_path) / 1e6:.1f} MB, {'int8' if quantized else 'fp32'}) " \
-          f"in {time.time() - t0:.0f}s"
+    yield (
+        f"wrote {onnx_path} ({os.path.getsize(onnx_path) / 1e6:.1f} MB, {'int8' if quantized else 'fp32'}) "
+        f"in {time.time() - t0:.0f}s"
+    )

@@ -12,8 +12,16 @@ TOKEN_CLASS = 9
 MASK_VALUE = -1.0e4
 
 
-def make_config(vocab_size: int, pad_id: int, max_len: int, hidden: int = 192, layers: int = 3, heads: int = 4,
-                intermediate: int | None = None, dropout: float = 0.1):
+def make_config(
+    vocab_size: int,
+    pad_id: int,
+    max_len: int,
+    hidden: int = 192,
+    layers: int = 3,
+    heads: int = 4,
+    intermediate: int | None = None,
+    dropout: float = 0.1,
+):
     from transformers import RobertaConfig
 
     return RobertaConfig(
@@ -48,7 +56,9 @@ class MergeBert(nn.Module):
         self.dense = nn.Linear(config.hidden_size, config.hidden_size)
         self.head = nn.Linear(config.hidden_size, N_CLASSES)
 
-    def forward(self, input_ids: torch.Tensor, type_ids: torch.Tensor, is_token: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, input_ids: torch.Tensor, type_ids: torch.Tensor, is_token: torch.Tensor
+    ) -> torch.Tensor:
         batch, n_seq, length = input_ids.shape
         ids = input_ids.reshape(batch * n_seq, length)
         types = type_ids.reshape(batch * n_seq, length)
@@ -75,7 +85,9 @@ class ProbabilityModel(nn.Module):
         return torch.softmax(self.model(input_ids, type_ids, is_token), dim=-1)
 
 
-def multi_hot_loss(logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+def multi_hot_loss(
+    logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor | None = None
+) -> torch.Tensor:
     """−log Σ_{c correct} softmax(logits)_c, averaged (weighted) over the batch; ``targets`` is multi-hot."""
     logp = torch.log_softmax(logits, dim=-1)
     masked = logp.masked_fill(targets <= 0, float("-inf"))

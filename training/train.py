@@ -129,8 +129,9 @@ def _features(records, paths, vocab_dir, fcfg, cache_dir, name, keep, workers):
     else:
         path = os.path.join(vocab_dir, f".{name}-features.npz")
     _log(f"{name}: featurising {len(records)} records")
-    arrays = build_cache(records, vocab_dir, fcfg, path, keep_unlabelled=keep, workers=workers,
-                         log=lambda s: _log(s))
+    arrays = build_cache(
+        records, vocab_dir, fcfg, path, keep_unlabelled=keep, workers=workers, log=lambda s: _log(s)
+    )
     if not (cache_dir and paths):
         os.remove(path)
     return arrays
@@ -157,8 +158,15 @@ def _build_model(cfg: TrainConfig, bpe: BPE) -> MergeBert:
             raise ValueError(f"--max-len {cfg.max_len} exceeds the checkpoint's {max_len} positions")
         rc.vocab_size = len(bpe)
         return MergeBert(rc, encoder)
-    rc = make_config(len(bpe), pad_id, cfg.max_len, hidden=cfg.hidden, layers=cfg.layers, heads=cfg.heads,
-                     dropout=cfg.dropout)
+    rc = make_config(
+        len(bpe),
+        pad_id,
+        cfg.max_len,
+        hidden=cfg.hidden,
+        layers=cfg.layers,
+        heads=cfg.heads,
+        dropout=cfg.dropout,
+    )
     return MergeBert(rc)
 
 
@@ -233,20 +241,33 @@ def record_level(records: list[dict], arrays, probs: np.ndarray, beam: int) -> l
         by_record.setdefault(int(r), {})[int(u)] = probs[row]
     out = []
     for i, rec in enumerate(records):
-        entry = {"lang": rec.get("lang"), "repo": rec.get("repo"), "bulk": bool(rec.get("bulk_merge")),
-                 "confidence": 0.0, "correct": False, "kind": None, "patterns": None}
+        entry = {
+            "lang": rec.get("lang"),
+            "repo": rec.get("repo"),
+            "bulk": bool(rec.get("bulk_merge")),
+            "confidence": 0.0,
+            "correct": False,
+            "kind": None,
+            "patterns": None,
+        }
         unit_probs = by_record.get(i)
         if unit_probs is not None:
             conflict = conflict_of(rec)
             n_units = len(units(conflict))
             if len(unit_probs) == n_units:
                 region = unit_probs[0]
-                tokens = [unit_probs[k][:9] / max(float(unit_probs[k][:9].sum()), 1e-9) for k in range(1, n_units)]
+                tokens = [
+                    unit_probs[k][:9] / max(float(unit_probs[k][:9].sum()), 1e-9) for k in range(1, n_units)
+                ]
                 cands = decode(conflict, region, tokens, beam=beam)
                 if cands:
                     top = cands[0]
-                    entry.update(confidence=float(top.confidence), kind=top.kind, patterns=list(top.patterns),
-                                 correct=squash(top.text) == squash(rec["resolution"]))
+                    entry.update(
+                        confidence=float(top.confidence),
+                        kind=top.kind,
+                        patterns=list(top.patterns),
+                        correct=squash(top.text) == squash(rec["resolution"]),
+                    )
         out.append(entry)
     return out
 
@@ -300,8 +321,15 @@ def summarise_records(results: list[dict], threshold: float) -> dict:
 
 
 # --------------------------------------------------------------------------------------------- main
-def train(data: list[str], out_dir: str, cfg: TrainConfig, valid: list[str] | None = None,
-          cache_dir: str | None = None, workers: int = 2, limit: int | None = None) -> dict:
+def train(
+    data: list[str],
+    out_dir: str,
+    cfg: TrainConfig,
+    valid: list[str] | None = None,
+    cache_dir: str | None = None,
+    workers: int = 2,
+    limit: int | None = None,
+) -> dict:
     t_start = time.time()
     torch.manual_seed(cfg.seed)
     random.seed(cfg.seed)
@@ -335,17 +363,23 @@ def train(data: list[str], out_dir: str, cfg: TrainConfig, valid: list[str] | No
 
     model = _build_model(cfg, bpe)
     n_params = sum(p.numel() for p in model.parameters())
-    _log(f"model: {n_params / 1e6:.2f}M parameters, hidden {model.config.hidden_size}, "
-         f"layers {model.config.num_hidden_layers}")
+    _log(
+        f"model: {n_params / 1e6:.2f}M parameters, hidden {model.config.hidden_size}, "
+        f"layers {model.config.num_hidden_layers}"
+    )
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "embeddings" not in n]
     no_decay = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and "embeddings" not in n)]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr)
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=cfg.lr,
+    )
     steps_per_epoch = math.ceil(len(train_idx) / cfg.batch_size)
     total_steps = max(1, int(steps_per_epoch * cfg.epochs))
     budget = cfg.max_minutes * 60 if cfg.max_minutes > 0 else None
-    _log(f"plan: {total_steps} steps ({steps_per_epoch}/epoch, batch {cfg.batch_size})"
-         + (f", time budget {cfg.max_minutes:.0f} min" if budget else ""))
+    _log(
+        f"plan: {total_steps} steps ({steps_per_epoch}/epoch, batch {cfg.batch_size})"
+        + (f", time budget {cfg.max_minutes:.0f} min" if budget else "")
+    )
 
     best = {"accuracy": -1.0, "step": 0, "state": None}
     history = []
@@ -382,24 +416,40 @@ def train(data: list[str], out_dir: str, cfg: TrainConfig, valid: list[str] | No
             ema = lv if ema is None else 0.98 * ema + 0.02 * lv
             if step % 50 == 0:
                 rate = seen / (time.time() - t_train)
-                left = (1 - progress) * (budget if budget and progress == elapsed / budget else
-                                         (time.time() - t_train) / max(progress, 1e-9))
-                _log(f"epoch {epoch + 1} step {step}/{total_steps} [{'#' * int(20 * progress):<20}] "
-                     f"loss {ema:.4f} lr {lr:.2e} {rate:.0f} units/s, ~{left / 60:.0f} min left")
+                left = (1 - progress) * (
+                    budget
+                    if budget and progress == elapsed / budget
+                    else (time.time() - t_train) / max(progress, 1e-9)
+                )
+                _log(
+                    f"epoch {epoch + 1} step {step}/{total_steps} [{'#' * int(20 * progress):<20}] "
+                    f"loss {ema:.4f} lr {lr:.2e} {rate:.0f} units/s, ~{left / 60:.0f} min left"
+                )
             if step % cfg.eval_every == 0:
                 probs = predict(model, va, sel_idx)
                 m = _unit_metrics(probs, va["labels"][sel_idx])
-                history.append({"step": step, "loss": ema, "valid_accuracy": m["accuracy"],
-                                "minutes": (time.time() - t_train) / 60})
+                history.append(
+                    {
+                        "step": step,
+                        "loss": ema,
+                        "valid_accuracy": m["accuracy"],
+                        "minutes": (time.time() - t_train) / 60,
+                    }
+                )
                 improved = m["accuracy"] > best["accuracy"]
                 if improved:
-                    best = {"accuracy": m["accuracy"], "step": step,
-                            "state": {k: v.detach().clone() for k, v in model.state_dict().items()}}
+                    best = {
+                        "accuracy": m["accuracy"],
+                        "step": step,
+                        "state": {k: v.detach().clone() for k, v in model.state_dict().items()},
+                    }
                     bad_evals = 0
                 else:
                     bad_evals += 1
-                _log(f"valid step {step}: unit accuracy {m['accuracy']:.4f} (best {best['accuracy']:.4f} "
-                     f"at {best['step']}){' *' if improved else ''}")
+                _log(
+                    f"valid step {step}: unit accuracy {m['accuracy']:.4f} (best {best['accuracy']:.4f} "
+                    f"at {best['step']}){' *' if improved else ''}"
+                )
                 if bad_evals >= cfg.patience:
                     _log("early stop: no improvement")
                     stop = True
@@ -408,14 +458,17 @@ def train(data: list[str], out_dir: str, cfg: TrainConfig, valid: list[str] | No
     # final selection check
     probs = predict(model, va, sel_idx)
     m = _unit_metrics(probs, va["labels"][sel_idx])
-    history.append({"step": step, "loss": ema, "valid_accuracy": m["accuracy"],
-                    "minutes": (time.time() - t_train) / 60})
+    history.append(
+        {"step": step, "loss": ema, "valid_accuracy": m["accuracy"], "minutes": (time.time() - t_train) / 60}
+    )
     if m["accuracy"] > best["accuracy"] or best["state"] is None:
         best = {"accuracy": m["accuracy"], "step": step, "state": model.state_dict()}
     model.load_state_dict(best["state"])
     train_minutes = (time.time() - t_train) / 60
-    _log(f"training done: {step} steps, {train_minutes:.1f} min; best step {best['step']} "
-         f"(selection accuracy {best['accuracy']:.4f})")
+    _log(
+        f"training done: {step} steps, {train_minutes:.1f} min; best step {best['step']} "
+        f"(selection accuracy {best['accuracy']:.4f})"
+    )
 
     # full validation evaluation
     probs_all = predict(model, va, np.arange(len(va["labels"])))
@@ -428,8 +481,10 @@ def train(data: list[str], out_dir: str, cfg: TrainConfig, valid: list[str] | No
     results = record_level(valid_records, va, probs_all, cfg.beam)
     calib = calibrate(results, cfg.target_precision)
     summary = summarise_records(results, calib["threshold"])
-    _log(f"calibration: threshold {calib['threshold']:.4f}, precision {calib['precision']}, "
-         f"coverage {calib['coverage']:.3f}; top-1 accuracy {summary['all'].get('top1_accuracy')}")
+    _log(
+        f"calibration: threshold {calib['threshold']:.4f}, precision {calib['precision']}, "
+        f"coverage {calib['coverage']:.3f}; top-1 accuracy {summary['all'].get('top1_accuracy')}"
+    )
 
     save_model(out_dir, model, bpe, cfg, fcfg, calib["threshold"])
     metrics = {
@@ -456,10 +511,13 @@ def train(data: list[str], out_dir: str, cfg: TrainConfig, valid: list[str] | No
     return metrics
 
 
-def save_model(out_dir: str, model: MergeBert, bpe: BPE, cfg: TrainConfig, fcfg: FeatureConfig,
-               threshold: float) -> None:
-    torch.save({"state_dict": model.state_dict(), "roberta_config": model.config.to_dict()},
-               os.path.join(out_dir, "model.pt"))
+def save_model(
+    out_dir: str, model: MergeBert, bpe: BPE, cfg: TrainConfig, fcfg: FeatureConfig, threshold: float
+) -> None:
+    torch.save(
+        {"state_dict": model.state_dict(), "roberta_config": model.config.to_dict()},
+        os.path.join(out_dir, "model.pt"),
+    )
     config = {
         "format": FORMAT,
         "class_names": list(CLASS_NAMES),
@@ -472,8 +530,12 @@ def save_model(out_dir: str, model: MergeBert, bpe: BPE, cfg: TrainConfig, fcfg:
         "threshold": threshold,
         "target_precision": cfg.target_precision,
         "beam": cfg.beam,
-        "model": {"hidden": model.config.hidden_size, "layers": model.config.num_hidden_layers,
-                  "heads": model.config.num_attention_heads, "vocab_size": model.config.vocab_size},
+        "model": {
+            "hidden": model.config.hidden_size,
+            "layers": model.config.num_hidden_layers,
+            "heads": model.config.num_attention_heads,
+            "vocab_size": model.config.vocab_size,
+        },
         "seed": cfg.seed,
     }
     path = os.path.join(out_dir, "config.json")

@@ -1,0 +1,322 @@
+"""The neural classifier: BPE, features, a tiny model trained in seconds, ONNX export and runtime, and the
+shipped default model.
+
+Training tests need the [train] extra (torch, transformers, tokenizers, onnx) and skip without it.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from gitrepo import GitRepo, java
+
+from mergebert.bpe import BPE
+from mergebert.candidates import ConflictInput, units
+from mergebert.features import EQUAL, INSERT, N_SEQ, PAD_TYPE, REPLACE, FeatureConfig, Featurizer, align
+from mergebert.languages import language_by_name
+from mergebert.lexer import Token
+
+JAVA = language_by_name("java")
+SHIPPED = Path(__file__).resolve().parent.parent / "mergebert" / "model"
+
+
+# --------------------------------------------------------------------------------------------- BPE
+def _tiny_bpe() -> BPE:
+    vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, "<mask>": 4, "<region>": 5, "<token>": 6}
+    from mergebert.bpe import bytes_to_unicode
+
+    for ch in bytes_to_unicode().values():
+        vocab.setdefault(ch, len(vocab))
+    merges = [("f", "o"), ("fo", "o"), ("Ġ", "foo"), ("b", "a"), ("ba", "r")]
+    for a, b in merges:
+        vocab.setdefault(a + b, len(vocab))
+    return BPE(vocab, merges)
+
+
+def test_bpe_applies_merges_and_marks_leading_space() -> None:
+    bpe = _tiny_bpe()
+    assert [bpe.decode([i]) for i in bpe.encode_word("foo", False)] == ["foo"]
+    assert [bpe.decode([i]) for i in bpe.encode_word("foo", True)] == [" foo"]
+    assert [bpe.decode([i]) for i in bpe.encode_word("foobar", False)] == ["foo", "bar"]
+    assert bpe.decode(bpe.encode_word("é→x", False)) == "é→x"  # every byte has an id
+    assert bpe.encode_word("foo", True) is bpe.encode_word("foo", True)  # cached
+
+
+def test_bpe_round_trips_files(tmp_path: Path) -> None:
+    bpe = _tiny_bpe()
+    (tmp_path / "vocab.json").write_text(json.dumps(bpe.vocab))
+    (tmp_path / "merges.txt").write_text("#version: 0.2\nf o\nfo o\nĠ foo\nb a\nba r\n")
+    again = BPE.from_dir(tmp_path)
+    assert again.encode_word("foobar", True) == bpe.encode_word("foobar", True)
+
+
+# --------------------------------------------------------------------------------------------- features
+def _tokens(*texts: str) -> tuple[Token, ...]:
+    return tuple(Token(t, " ") for t in texts)
+
+
+def test_align_marks_edits() -> None:
+    side, base = align(_tokens("a", "b", "x", "c"), _tokens("a", "c", "d"))
+    assert side == [EQUAL, INSERT, INSERT, EQUAL] or side[1:3] != [EQUAL, EQUAL]
+    assert base[0] == EQUAL and base[-1] != EQUAL
+    side, base = align(_tokens("a", "x"), _tokens("a", "y"))
+    assert side == [EQUAL, REPLACE] and base == [EQUAL, REPLACE]
+
+
+def test_featurizer_shapes_and_layout() -> None:
+    bpe = _tiny_bpe()
+    fz = Featurizer(bpe, FeatureConfig(max_len=40, max_context=10, min_context=4))
+    conflict = ConflictInput.from_texts(
+        "int x = foo(1, 2);\n", "int x = foo(1);\n", "int y = foo(1);\n", "class A {\n" * 20, "}\n" * 20, JAVA
+    )
+    us = units(conflict)
+    for unit in us:
+        ids, types = fz.unit(unit)
+        assert ids.shape[0] == N_SEQ and ids.shape == types.shape and ids.shape[1] <= 40
+        assert (ids[:, 0] == fz.kind_ids[unit.kind]).all()
+        assert ((ids == fz.pad_id) == (types == PAD_TYPE)).all()
+    batch = fz.batch(us)
+    assert batch["input_ids"].shape[:2] == (len(us), N_SEQ)
+    assert batch["is_token"].tolist() == [0.0] + [1.0] * (len(us) - 1)
+
+
+def test_featurizer_keeps_long_bodies_within_budget() -> None:
+    fz = Featurizer(_tiny_bpe(), FeatureConfig(max_len=32, max_context=16, min_context=6))
+    long = "".join(f"call{i}(x);\n" for i in range(200))
+    conflict = ConflictInput.from_texts(long, "", long.replace("x", "y"), "a;\n" * 30, "b;\n" * 30, JAVA)
+    ids, _ = fz.unit(units(conflict)[0])
+    assert ids.shape[1] == 32
+    for row in ids:  # at least min_context context sub-words survive next to the long body
+        eos = np.nonzero(row == fz.eos_id)[0]
+        assert len(eos) == 3 and (eos[0] - 1) + (eos[2] - eos[1] - 1) >= 6
+
+
+# --------------------------------------------------------------------------------------------- tiny model
+torch = pytest.importorskip("torch", reason="training tests need the [train] extra (torch)")
+pytest.importorskip("transformers", reason="training tests need the [train] extra (transformers)")
+pytest.importorskip("tokenizers", reason="training tests need the [train] extra (tokenizers)")
+
+TAKE_OURS_BASE = java("int port = 8080;")
+TAKE_OURS_OURS = java("int port = 9090;")
+TAKE_OURS_THEIRS = java("int port = 7070;")
+
+
+def _records(n: int = 48) -> list[dict]:
+    """Conflicts where developers always took ours, in a few repositories."""
+    rng = random.Random(0)
+    names = ["port", "size", "limit", "count", "timeout", "retries"]
+    out = []
+    for i in range(n):
+        name = names[i % len(names)]
+        base, ours, theirs = rng.sample(range(1000, 9999), 3)
+        out.append(
+            {
+                "id": str(i),
+                "repo": f"owner/repo{i % 4}",
+                "path": "App.java",
+                "lang": "java",
+                "ours": f"        int {name} = {ours};\n",
+                "base": f"        int {name} = {base};\n",
+                "theirs": f"        int {name} = {theirs};\n",
+                "resolution": f"        int {name} = {ours};\n",
+                "prefix": "public class App {\n    public static void main(String[] args) {\n",
+                "suffix": "    }\n}\n",
+                "bulk_merge": False,
+            }
+        )
+    return out
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from training.train import TrainConfig, train
+
+    root = tmp_path_factory.mktemp("tiny")
+    data = root / "train.regions.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in _records()))
+    out = root / "model"
+    cfg = TrainConfig(
+        hidden=32,
+        layers=1,
+        heads=2,
+        max_len=48,
+        max_context=16,
+        min_context=8,
+        vocab_size=400,
+        batch_size=16,
+        lr=3e-3,
+        warmup_steps=5,
+        epochs=12,
+        max_minutes=0,
+        eval_every=1000,
+        threads=1,
+        seed=1,
+    )
+    metrics = train([str(data)], str(out), cfg, workers=1)
+    assert metrics["train_units"] > 0
+    from training.export import export
+
+    lines = list(export(str(out), quantize=False))
+    assert any("max |Δp|" in line for line in lines)
+    return out
+
+
+def test_tiny_model_learns_and_exports(tiny_model: Path) -> None:
+    cfg = json.loads((tiny_model / "config.json").read_text())
+    assert (tiny_model / "model.onnx").exists()
+    assert cfg["class_names"][0] == "A" and cfg["class_names"][9] == "TOKEN"
+    assert 0.0 <= cfg["threshold"] <= 1.01
+    metrics = json.loads((tiny_model / "metrics.json").read_text())
+    assert metrics["unit_level"]["accuracy"] >= 0.9
+
+
+def test_torch_and_onnx_agree(tiny_model: Path) -> None:
+    from mergebert.onnx_classifier import load_classifier
+    from training.export import load_torch
+
+    classifier = load_classifier(tiny_model)
+    model = load_torch(str(tiny_model))
+    conflicts = [
+        ConflictInput.from_texts(r["ours"], r["base"], r["theirs"], r["prefix"], r["suffix"], JAVA)
+        for r in _records(6)
+    ] + [ConflictInput.from_texts("f(a, b);\n", "f(a);\n", "f(a, c);\n", "x;\n" * 40, "", JAVA)]
+    all_units = [u for c in conflicts for u in units(c)]
+    ort_probs = classifier.unit_probabilities(all_units)
+    batch = classifier.featurizer.batch(all_units)  # one padded batch: different widths than ORT's run
+    with torch.no_grad():
+        logits = model(*(torch.from_numpy(batch[k]) for k in ("input_ids", "type_ids", "is_token")))
+        torch_probs = torch.softmax(logits, -1).numpy()
+    assert np.abs(ort_probs - torch_probs).max() < 1e-4
+    assert np.allclose(ort_probs.sum(1), 1.0, atol=1e-5)
+    token_rows = [i for i, u in enumerate(all_units) if u.kind == "token"]
+    assert token_rows and (ort_probs[token_rows, 9] < 1e-3).all()  # TOKEN masked for token units
+
+
+def test_tiny_model_ranks_take_ours(tiny_model: Path) -> None:
+    from mergebert.onnx_classifier import load_classifier
+
+    classifier = load_classifier(tiny_model, threshold=0.3)
+    assert classifier.threshold == 0.3
+    conflict = ConflictInput.from_texts(
+        "        int port = 4242;\n",
+        "        int port = 1111;\n",
+        "        int port = 3333;\n",
+        "public class App {\n    public static void main(String[] args) {\n",
+        "    }\n}\n",
+        JAVA,
+    )
+    (ranked,) = classifier.rank([conflict])
+    assert ranked[0].text == "        int port = 4242;\n"
+    assert ranked[0].patterns == ("A",)
+
+
+def test_driver_resolves_with_tiny_model_through_git_merge(tiny_model: Path, repo: GitRepo) -> None:
+    repo.env["MERGEBERT_MODEL"] = str(tiny_model)
+    repo.env["MERGEBERT_THRESHOLD"] = "0.3"
+    repo.diverge("src/App.java", TAKE_OURS_BASE, TAKE_OURS_OURS, TAKE_OURS_THEIRS)
+    repo.use_driver()
+    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    assert merge.returncode == 0, merge.stdout + merge.stderr
+    assert repo.read("src/App.java") == TAKE_OURS_OURS.encode()
+
+
+def test_missing_or_corrupt_model_falls_back(
+    tmp_path: Path, tiny_model: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mergebert.classifier import TokenMergeClassifier
+    from mergebert.onnx_classifier import ModelError, default_classifier, load_classifier
+
+    with pytest.raises(ModelError):
+        load_classifier(tmp_path / "nowhere")
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_model, broken)
+    (broken / "model.onnx").write_bytes(b"not a model")
+    with pytest.raises(ModelError):
+        load_classifier(broken)
+    fallback = default_classifier(broken)
+    assert isinstance(fallback, TokenMergeClassifier)
+    assert "model unavailable" in capsys.readouterr().err
+
+
+def test_init_from_local_roberta_checkpoint(tmp_path: Path, tiny_model: Path) -> None:
+    """--init-from takes a RoBERTa-family directory with its own tokenizer files."""
+    from transformers import RobertaConfig, RobertaModel
+
+    from training.train import TrainConfig, train
+
+    ckpt = tmp_path / "roberta"
+    vocab = json.loads((tiny_model / "vocab.json").read_text())
+    vocab = {k: v for k, v in vocab.items() if k not in ("<region>", "<token>")}
+    vocab = {k: i for i, k in enumerate(sorted(vocab, key=vocab.get))}
+    rc = RobertaConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=130,
+        type_vocab_size=1,
+        pad_token_id=1,
+    )
+    RobertaModel(rc).save_pretrained(ckpt)
+    (ckpt / "vocab.json").write_text(json.dumps(vocab))
+    shutil.copy(tiny_model / "merges.txt", ckpt / "merges.txt")
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in _records(24)))
+    cfg = TrainConfig(
+        max_len=48,
+        max_context=16,
+        min_context=8,
+        batch_size=16,
+        epochs=1,
+        max_minutes=0,
+        threads=1,
+        init_from=str(ckpt),
+    )
+    metrics = train([str(data)], str(tmp_path / "out"), cfg, workers=1)
+    assert metrics["parameters"] > 0
+    out_vocab = json.loads((tmp_path / "out" / "vocab.json").read_text())
+    assert "<region>" in out_vocab and "<token>" in out_vocab
+
+
+# --------------------------------------------------------------------------------------------- shipped model
+shipped = pytest.mark.skipif(
+    not (SHIPPED / "model.onnx").exists(), reason="no model shipped in mergebert/model"
+)
+
+
+@shipped
+def test_shipped_model_loads_and_is_small() -> None:
+    from mergebert.onnx_classifier import default_model_dir, load_classifier
+
+    assert Path(default_model_dir()) == SHIPPED
+    size = sum(p.stat().st_size for p in SHIPPED.iterdir() if p.is_file())
+    assert size <= 25 * 1024 * 1024
+    classifier = load_classifier()
+    assert 0.0 < classifier.threshold <= 1.0
+    assert (SHIPPED / "MODEL_CARD.md").exists()
+
+
+@shipped
+def test_shipped_model_resolves_known_conflict() -> None:
+    from mergebert.onnx_classifier import load_classifier
+
+    classifier = load_classifier()
+    # ours adds an import, theirs adds another: the developer keeps both
+    conflict = ConflictInput.from_texts(
+        "import java.util.List;\nimport java.util.Map;\n",
+        "import java.util.List;\n",
+        "import java.util.List;\nimport java.util.Set;\n",
+        "package demo;\n\n",
+        "\npublic class App {\n}\n",
+        JAVA,
+    )
+    (ranked,) = classifier.rank([conflict])
+    texts = [c.text.replace(" ", "") for c in ranked[:2]]
+    assert any("Map" in t and "Set" in t for t in texts)
+    assert ranked[0].confidence > 0.0
