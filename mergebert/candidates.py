@@ -11,13 +11,15 @@ import functools
 import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from mergebert.languages import Language
 from mergebert.lexer import Token, TokenSeq, tokenize
 from mergebert.patterns import PATTERNS, squash, squash_tokens
 from mergebert.tokenmerge import MergedRun, MergeItem, TokenConflict, diff3_tokens
+
+if TYPE_CHECKING:  # numpy is not imported at run time: the merge driver starts faster without it
+    import numpy as np
 
 TOKEN_CLASS = len(PATTERNS)  # index 9
 CLASS_NAMES: tuple[str, ...] = tuple(pattern.name for pattern in PATTERNS) + ("TOKEN",)

@@ -212,18 +212,26 @@ def render(
     style: str = "diff3",
     eol: str = "\n",
 ) -> str:
-    """Write chunks back as a file, conflicts with markers as `git merge-file` writes them."""
+    """Write chunks back as a file, conflicts with markers as `git merge-file` writes them.
+
+    In the "merge" style git narrows a conflict to the lines where ours and theirs differ; libgit2 does
+    the same for each conflict here, so the markers left are the ones git would have written.
+    """
     ours_label, base_label, theirs_label = labels
     out: list[str] = []
     for chunk in chunks:
         if isinstance(chunk, CleanText):
             out.append(chunk.text)
             continue
+        if style == "merge":
+            sides = (chunk.base.encode(), chunk.ours.encode(), chunk.theirs.encode())
+            merged, _ = _libgit2_merge(*sides, marker_size=marker_size, labels=labels, style="merge")
+            out.append(merged.decode("utf-8"))
+            continue
         out.append("<" * marker_size + (f" {ours_label}" if ours_label else "") + eol)
         out.append(_with_eol(chunk.ours, eol))
-        if style == "diff3":
-            out.append("|" * marker_size + (f" {base_label}" if base_label else "") + eol)
-            out.append(_with_eol(chunk.base, eol))
+        out.append("|" * marker_size + (f" {base_label}" if base_label else "") + eol)
+        out.append(_with_eol(chunk.base, eol))
         out.append("=" * marker_size + eol)
         out.append(_with_eol(chunk.theirs, eol))
         out.append(">" * marker_size + (f" {theirs_label}" if theirs_label else "") + eol)

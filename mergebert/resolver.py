@@ -157,8 +157,8 @@ def resolve_bytes(
 
     `language` (a name) wins over `path`'s extension; with neither known, a simple tokenizer is used.
     """
-    lang = language_by_name(language) if language else language_for_path(path or "")
     try:
+        lang = language_by_name(language) if language else language_for_path(path or "")
         decoded = [decode(data) for data in (base, ours, theirs)]
         result = resolve_text(
             decoded[0].text,
@@ -176,6 +176,8 @@ def resolve_bytes(
         )
     except UnsupportedContent as err:
         reason = err.reason
+    except KeyError as err:  # an unknown language name
+        reason = str(err.args[0])
     except Exception as err:  # noqa: BLE001 - any failure falls back to git's own merge
         reason = f"internal error: {type(err).__name__}: {err}"
     data, left = merge_bytes(base, ours, theirs, marker_size=marker_size, labels=labels, style=style)

@@ -38,6 +38,14 @@ def test_render_equals_git_merge_file_diff3(tmp_path: Path, case: str) -> None:
     )
 
 
+@pytest.mark.parametrize("case", ["add/add", "crlf", "no final newline", "one conflict"])
+def test_merge_style_narrows_conflicts_like_git(tmp_path: Path, case: str) -> None:
+    base, ours, theirs = CASES[case]
+    assert render(merge_lines(base, ours, theirs), style="merge") == git_merge_file(
+        tmp_path, base, ours, theirs
+    )
+
+
 def test_merge_style_rendering_with_marker_size() -> None:
     chunks = merge_lines(*CASES["one conflict"])
     expected = "a\n<<<<<<<<<< ours\nB1\n==========\nB2\n>>>>>>>>>> theirs\nc\n"

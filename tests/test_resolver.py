@@ -87,3 +87,8 @@ def test_non_utf8_and_binary_fall_back_to_git() -> None:
 def test_unknown_extension_uses_the_simple_tokenizer() -> None:
     result = resolve_bytes(b"f(a, b)\n", b"f(a2, b)\n", b"f(a, b3)\n", path="x.unknown")
     assert result.data == b"f(a2, b3)\n" and result.fallback is None
+
+
+def test_unknown_language_name_falls_back_with_its_reason() -> None:
+    result = resolve_bytes(BASE.encode(), OURS.encode(), THEIRS.encode(), language="cobol")
+    assert result.fallback.startswith("unknown language 'cobol'") and result.left == 1
