@@ -170,7 +170,13 @@ def _build_model(cfg: TrainConfig, bpe: BPE) -> MergeBert:
     return MergeBert(rc)
 
 
-def _batch(arrays, idx: np.ndarray):
+def _device(model: torch.nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+def _batch(arrays, idx: np.ndarray, device: torch.device | None = None):
+    if device is not None and device.type != "cpu":
+        return tuple(t.to(device) for t in _batch(arrays, idx))
     width = int(arrays["lengths"][idx].max())
     return (
         torch.from_numpy(arrays["input_ids"][idx, :, :width].astype(np.int64)),
@@ -204,8 +210,8 @@ def predict(model: MergeBert, arrays, idx: np.ndarray, batch_size: int = 128) ->
     order = np.argsort(arrays["lengths"][idx], kind="stable")
     for s in range(0, len(order), batch_size):
         pos = order[s : s + batch_size]
-        ids, tys, it, _ = _batch(arrays, idx[pos])
-        out[pos] = torch.softmax(model(ids, tys, it), dim=-1).numpy()
+        ids, tys, it, _ = _batch(arrays, idx[pos], _device(model))
+        out[pos] = torch.softmax(model(ids, tys, it), dim=-1).float().cpu().numpy()
     return out
 
 
@@ -362,9 +368,11 @@ def train(
     _log(f"units: train {len(train_idx)}, valid {len(va_labelled)} labelled (selection on {len(sel_idx)})")
 
     model = _build_model(cfg, bpe)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    model.to(device)
     n_params = sum(p.numel() for p in model.parameters())
     _log(
-        f"model: {n_params / 1e6:.2f}M parameters, hidden {model.config.hidden_size}, "
+        f"model: {n_params / 1e6:.2f}M parameters on {device.type}, hidden {model.config.hidden_size}, "
         f"layers {model.config.num_hidden_layers}"
     )
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "embeddings" not in n]
@@ -403,8 +411,8 @@ def train(
             for g in opt.param_groups:
                 g["lr"] = lr
             model.train()
-            ids, tys, it, labels = _batch(tr, batch_idx)
-            w = torch.from_numpy(weights_all[batch_idx])
+            ids, tys, it, labels = _batch(tr, batch_idx, device)
+            w = torch.from_numpy(weights_all[batch_idx]).to(device)
             loss = multi_hot_loss(model(ids, tys, it), labels, w)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -441,7 +449,7 @@ def train(
                     best = {
                         "accuracy": m["accuracy"],
                         "step": step,
-                        "state": {k: v.detach().clone() for k, v in model.state_dict().items()},
+                        "state": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
                     }
                     bad_evals = 0
                 else:
@@ -464,6 +472,7 @@ def train(
     if m["accuracy"] > best["accuracy"] or best["state"] is None:
         best = {"accuracy": m["accuracy"], "step": step, "state": model.state_dict()}
     model.load_state_dict(best["state"])
+    model.to("cpu")
     train_minutes = (time.time() - t_train) / 60
     _log(
         f"training done: {step} steps, {train_minutes:.1f} min; best step {best['step']} "
