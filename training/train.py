@@ -124,8 +124,14 @@ def _features(records, paths, vocab_dir, fcfg, cache_dir, name, keep, workers):
     if cache_dir and paths:
         path = os.path.join(cache_dir, f"{name}-{_cache_key(paths, vocab_dir, fcfg, keep)}.npz")
         if os.path.exists(path):
-            _log(f"{name}: features from cache {path}")
-            return load_cache(path)
+            arrays = load_cache(path)
+            if int(arrays["n_records"]) == len(records):
+                _log(f"{name}: features from cache {path}")
+                return arrays
+            path = path[: -len(".npz")] + f"-n{len(records)}.npz"  # a --limit run: a cache of its own
+            if os.path.exists(path):
+                _log(f"{name}: features from cache {path}")
+                return load_cache(path)
     else:
         path = os.path.join(vocab_dir, f".{name}-features.npz")
     _log(f"{name}: featurising {len(records)} records")
