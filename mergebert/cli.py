@@ -439,6 +439,17 @@ def _need_train_extra() -> None:
     help="Reuse this directory's vocab.json + merges.txt instead of learning a BPE.",
 )
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Keep featurised data here between runs.")
+@click.option(
+    "--warm-start",
+    type=click.Path(exists=True, file_okay=False),
+    help="Start from the weights (and vocabulary) of a model directory of ours with the same shape.",
+)
+@click.option(
+    "--prefer-patterns/--no-prefer-patterns",
+    default=True,
+    show_default=True,
+    help="Region units learn a whole-region pattern rather than TOKEN when both reproduce the resolution.",
+)
 @click.option("--threads", default=2, show_default=True, type=int, help="torch CPU threads.")
 @click.option("-j", "--jobs", default=2, show_default=True, type=int, help="Featurisation processes.")
 @click.option("--limit", type=click.IntRange(min=1), help="Read at most N records per file set.")
@@ -470,6 +481,8 @@ def train_command(
     init_from,
     vocab_from,
     cache_dir,
+    warm_start,
+    prefer_patterns,
     threads,
     jobs,
     limit,
@@ -497,6 +510,8 @@ def train_command(
         threads=threads,
         init_from=init_from,
         vocab_from=vocab_from,
+        warm_start=warm_start,
+        prefer_patterns=prefer_patterns,
     )
     train(list(data), out_dir, cfg, valid=list(valid) or None, cache_dir=cache_dir, workers=jobs, limit=limit)
     if do_export:

@@ -48,7 +48,8 @@ class TrainConfig:
     epochs: float = 3.0
     max_minutes: float = 45.0  # 0: no time budget (then the run is exactly reproducible)
     eval_every: int = 400
-    valid_units: int = 4000  # units of the validation split used for selection during training
+    valid_units: int = 4000  # units of the validation split whose accuracy is logged during training
+    valid_conflicts: int = 1500  # conflicts of the validation split whose top-1 accuracy selects
     patience: int = 6
     bulk_weight: float = 0.25  # weight of records from bulk merges (wholesale take-ours/theirs)
     dropout: float = 0.1
@@ -59,6 +60,11 @@ class TrainConfig:
     valid_fraction: float = 0.1  # share of training repositories held out when no validation data is given
     init_from: str | None = None
     vocab_from: str | None = None  # reuse this directory's vocab.json + merges.txt instead of learning one
+    warm_start: str | None = None  # a model directory of ours (same shape) whose weights start the run
+    # region units whose resolution is also a whole-region pattern learn that pattern, not TOKEN: otherwise
+    # the multi-hot loss lets every region unit answer TOKEN (correct for ~88% of them) and leaves the choice
+    # between the sides to the token units, which see less of the conflict
+    prefer_patterns: bool = True
     extra: dict = field(default_factory=dict)
 
 
@@ -97,9 +103,9 @@ def _prepare_vocab(cfg: TrainConfig, records: list[dict], out_dir: str) -> BPE:
                 nxt += 1
         with open(os.path.join(out_dir, "vocab.json"), "w", encoding="utf-8") as f:
             json.dump(vocab, f, ensure_ascii=False)
-    elif cfg.vocab_from:
+    elif cfg.vocab_from or cfg.warm_start:
         for name in ("vocab.json", "merges.txt"):
-            shutil.copy(os.path.join(cfg.vocab_from, name), os.path.join(out_dir, name))
+            shutil.copy(os.path.join(cfg.vocab_from or cfg.warm_start, name), os.path.join(out_dir, name))
     else:
         from training.bpe import train_bpe
 
@@ -243,8 +249,9 @@ def _unit_metrics(probs: np.ndarray, labels: np.ndarray, langs: np.ndarray | Non
 
 
 # --------------------------------------------------------------------------------------------- record-level
-def record_level(records: list[dict], arrays, probs: np.ndarray, beam: int) -> list[dict]:
-    """Decode every validation record with the model's probabilities: top candidate, confidence, correct."""
+def record_level(records: list[dict], arrays, probs: np.ndarray, beam: int, only=None) -> list[dict]:
+    """Decode every validation record (or those in ``only``) with the model's probabilities: top
+    candidate, confidence, correct. ``probs`` rows follow ``arrays``' rows."""
     from mergebert.candidates import decode, units
     from mergebert.patterns import squash
 
@@ -253,6 +260,8 @@ def record_level(records: list[dict], arrays, probs: np.ndarray, beam: int) -> l
         by_record.setdefault(int(r), {})[int(u)] = probs[row]
     out = []
     for i, rec in enumerate(records):
+        if only is not None and i not in only:
+            continue
         entry = {
             "lang": rec.get("lang"),
             "repo": rec.get("repo"),
@@ -294,7 +303,13 @@ def calibrate(results: list[dict], target: float) -> dict:
     prec = cum / k
     good = np.nonzero(prec >= target)[0]
     if len(good) == 0:
-        return {"threshold": 1.01, "precision": None, "coverage": 0.0, "target": target}
+        return {
+            "threshold": 1.01,
+            "precision": None,
+            "coverage": 0.0,
+            "target": target,
+            "curve": _curve(conf, ok),
+        }
     last = int(good[-1])
     threshold = float(conf[order[last]])
     accepted = conf >= threshold
@@ -303,7 +318,23 @@ def calibrate(results: list[dict], target: float) -> dict:
         "precision": float(ok[accepted].mean()),
         "coverage": float(accepted.mean()),
         "target": target,
+        "curve": _curve(conf, ok),
     }
+
+
+def _curve(conf: np.ndarray, ok: np.ndarray) -> list[dict]:
+    """Coverage and precision of the accepted conflicts at a few thresholds."""
+    out = []
+    for t in (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99):
+        acc = conf >= t
+        out.append(
+            {
+                "threshold": t,
+                "coverage": float(acc.mean()) if len(acc) else 0.0,
+                "precision": float(ok[acc].mean()) if acc.any() else None,
+            }
+        )
+    return out
 
 
 def summarise_records(results: list[dict], threshold: float) -> dict:
@@ -365,15 +396,40 @@ def train(
     va = _features(valid_records, valid, out_dir, fcfg, cache_dir, "valid", True, workers)
 
     train_idx = np.arange(len(tr["labels"]))
+    if cfg.prefer_patterns:
+        region_rows = (tr["is_token"] == 0) & (tr["labels"][:, :9].sum(1) > 0)
+        tr["labels"] = tr["labels"].copy()
+        tr["labels"][region_rows, 9] = 0
+        _log(f"prefer patterns: TOKEN dropped from {int(region_rows.sum())} region units' labels")
     weights_all = np.where(tr["bulk"] > 0, cfg.bulk_weight, 1.0).astype(np.float32)
     if cfg.bulk_weight <= 0:
         train_idx = train_idx[tr["bulk"] == 0]
     va_labelled = np.nonzero(va["labels"].sum(1) > 0)[0]
     rng = np.random.default_rng(cfg.seed)
     sel_idx = np.sort(rng.choice(va_labelled, size=min(cfg.valid_units, len(va_labelled)), replace=False))
-    _log(f"units: train {len(train_idx)}, valid {len(va_labelled)} labelled (selection on {len(sel_idx)})")
+    # selection: top-1 accuracy of the decoded candidates on a sample of validation conflicts (what the
+    # resolver does); unit accuracy is logged too but rewards answering TOKEN everywhere
+    n_valid = len(valid_records)
+    sel_records = set(rng.choice(n_valid, size=min(cfg.valid_conflicts, n_valid), replace=False).tolist())
+    sel_rows = np.nonzero(np.isin(va["record"], list(sel_records)))[0]
+    sel_arrays = {"record": va["record"][sel_rows], "unit": va["unit"][sel_rows]}
+    _log(
+        f"units: train {len(train_idx)}, valid {len(va_labelled)} labelled (selection on {len(sel_records)}"
+        f" conflicts)"
+    )
+
+    def select_score() -> tuple[float, float]:
+        probs_u = predict(model, va, sel_idx)
+        unit_acc = _unit_metrics(probs_u, va["labels"][sel_idx])["accuracy"]
+        probs_r = predict(model, va, sel_rows)
+        res = record_level(valid_records, sel_arrays, probs_r, cfg.beam, only=sel_records)
+        return float(np.mean([r["correct"] for r in res])), unit_acc
 
     model = _build_model(cfg, bpe)
+    if cfg.warm_start:
+        ckpt = torch.load(os.path.join(cfg.warm_start, "model.pt"), map_location="cpu", weights_only=False)
+        model.load_state_dict(ckpt["state_dict"])
+        _log(f"weights from {cfg.warm_start}")
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     model.to(device)
     n_params = sum(p.numel() for p in model.parameters())
@@ -440,20 +496,20 @@ def train(
                     f"loss {ema:.4f} lr {lr:.2e} {rate:.0f} units/s, ~{left / 60:.0f} min left"
                 )
             if step % cfg.eval_every == 0:
-                probs = predict(model, va, sel_idx)
-                m = _unit_metrics(probs, va["labels"][sel_idx])
+                score, unit_acc = select_score()
                 history.append(
                     {
                         "step": step,
                         "loss": ema,
-                        "valid_accuracy": m["accuracy"],
+                        "valid_accuracy": score,
+                        "valid_unit_accuracy": unit_acc,
                         "minutes": (time.time() - t_train) / 60,
                     }
                 )
-                improved = m["accuracy"] > best["accuracy"]
+                improved = score > best["accuracy"]
                 if improved:
                     best = {
-                        "accuracy": m["accuracy"],
+                        "accuracy": score,
                         "step": step,
                         "state": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
                     }
@@ -461,8 +517,8 @@ def train(
                 else:
                     bad_evals += 1
                 _log(
-                    f"valid step {step}: unit accuracy {m['accuracy']:.4f} (best {best['accuracy']:.4f} "
-                    f"at {best['step']}){' *' if improved else ''}"
+                    f"valid step {step}: conflict top-1 accuracy {score:.4f} (best {best['accuracy']:.4f} "
+                    f"at {best['step']}){' *' if improved else ''}, unit accuracy {unit_acc:.4f}"
                 )
                 if bad_evals >= cfg.patience:
                     _log("early stop: no improvement")
@@ -470,13 +526,18 @@ def train(
                     break
         epoch += 1
     # final selection check
-    probs = predict(model, va, sel_idx)
-    m = _unit_metrics(probs, va["labels"][sel_idx])
+    score, unit_acc = select_score()
     history.append(
-        {"step": step, "loss": ema, "valid_accuracy": m["accuracy"], "minutes": (time.time() - t_train) / 60}
+        {
+            "step": step,
+            "loss": ema,
+            "valid_accuracy": score,
+            "valid_unit_accuracy": unit_acc,
+            "minutes": (time.time() - t_train) / 60,
+        }
     )
-    if m["accuracy"] > best["accuracy"] or best["state"] is None:
-        best = {"accuracy": m["accuracy"], "step": step, "state": model.state_dict()}
+    if score > best["accuracy"] or best["state"] is None:
+        best = {"accuracy": score, "step": step, "state": model.state_dict()}
     model.load_state_dict(best["state"])
     model.to("cpu")
     train_minutes = (time.time() - t_train) / 60
