@@ -6,8 +6,9 @@ is given (a file's conflicts come in one call) and scores them in one ONNX Runti
 conflict's candidates with ``candidates.decode`` (beam over the token conflicts' patterns).
 
 ``default_classifier()`` is what front-ends use: the model named by ``MERGEBERT_MODEL`` or the one shipped
-in ``mergebert/model/``, the threshold from ``MERGEBERT_THRESHOLD`` or the model's calibrated one; a
-missing or corrupt model prints one clear line on stderr and falls back to ``TokenMergeClassifier``.
+in ``mergebert/model/`` (``none``: no model, silently), the threshold from ``MERGEBERT_THRESHOLD`` or the
+model's calibrated one; a missing or corrupt model prints one clear line on stderr and falls back to
+``TokenMergeClassifier``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from mergebert.features import FeatureConfig, Featurizer, collate
 MODEL_ENV = "MERGEBERT_MODEL"
 THRESHOLD_ENV = "MERGEBERT_THRESHOLD"
 THREADS_ENV = "MERGEBERT_THREADS"
+NO_MODEL = "none"  # MERGEBERT_MODEL=none / --model none: no model, clean token merges only
 FORMAT = "mergebert-model/1"
 N_PATTERNS = 9
 MAX_BATCH = 256  # units per ONNX Runtime call
@@ -153,6 +155,11 @@ def default_classifier(
     directory = str(model_dir) if model_dir else os.environ.get(MODEL_ENV) or default_model_dir()
     if threshold is None:
         threshold = _env_threshold()
+    if directory.lower() == NO_MODEL:  # asked for no model: the token merge only, silently
+        fallback = TokenMergeClassifier()
+        if threshold is not None:
+            fallback.threshold = threshold
+        return fallback
     key = (directory, threshold)
     cached = _DEFAULT.get(key)
     if cached is not None:

@@ -241,6 +241,8 @@ def test_missing_or_corrupt_model_falls_back(
     fallback = default_classifier(broken)
     assert isinstance(fallback, TokenMergeClassifier)
     assert "model unavailable" in capsys.readouterr().err
+    assert isinstance(default_classifier("none"), TokenMergeClassifier)
+    assert capsys.readouterr().err == ""
 
 
 def test_init_from_local_roberta_checkpoint(tmp_path: Path, tiny_model: Path) -> None:
