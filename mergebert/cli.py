@@ -446,7 +446,7 @@ def _need_train_extra() -> None:
 )
 @click.option(
     "--prefer-patterns/--no-prefer-patterns",
-    default=True,
+    default=False,
     show_default=True,
     help="Region units learn a whole-region pattern rather than TOKEN when both reproduce the resolution.",
 )
