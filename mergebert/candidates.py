@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # numpy is not imported at run time: the merge driver starts 
 TOKEN_CLASS = len(PATTERNS)  # index 9
 CLASS_NAMES: tuple[str, ...] = tuple(pattern.name for pattern in PATTERNS) + ("TOKEN",)
 CONTEXT_TOKENS = 64  # context tokens kept on each side of a unit
+MAX_CONFLICT_CHARS = 20_000  # ours + base + theirs; larger conflicts are not token-merged or classified
 _WHOLE_SIDE_TEXT = {
     "A": ("ours",),
     "B": ("theirs",),
@@ -98,6 +99,14 @@ class ConflictInput:
         before = tokenize(self.prefix, self.lang).tokens[-CONTEXT_TOKENS:]
         after = tokenize(self.suffix, self.lang).tokens[:CONTEXT_TOKENS]
         return before, after
+
+    @property
+    def size(self) -> int:
+        return len(self.ours) + len(self.base) + len(self.theirs)
+
+    @property
+    def too_large(self) -> bool:
+        return self.size > MAX_CONFLICT_CHARS
 
     @property
     def token_conflicts(self) -> list[TokenConflict]:

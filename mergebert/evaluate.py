@@ -187,7 +187,8 @@ def score_all(
     if jobs <= 1:
         yield from map(_score_job, work)
         return
-    with multiprocessing.Pool(jobs, _init_worker, (model_dir, threshold)) as pool:
+    # spawn, not fork: ONNX Runtime does not survive being forked after it was loaded
+    with multiprocessing.get_context("spawn").Pool(jobs, _init_worker, (model_dir, threshold)) as pool:
         yield from pool.imap(_score_job, work, chunksize=4)
 
 

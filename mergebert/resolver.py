@@ -74,6 +74,8 @@ def _choose(
 ) -> Resolution:
     if any(MARKER_LINE.search(side) for side in (conflict.ours, conflict.base, conflict.theirs)):
         return Resolution(index, None, None, "a side already holds conflict markers")
+    if conflict.too_large:
+        return Resolution(index, None, None, f"too large to resolve ({conflict.size} characters)")
     if not candidates:
         tokens = len(conflict.token_conflicts)
         reason = f"{tokens} token conflict{'s' * (tokens != 1)} left" if tokens else "no candidate"
@@ -128,7 +130,8 @@ def resolve_text(
     if not inputs:
         return MergeResult(render(chunks, eol=eol), 0, ())
     classifier = classifier or TokenMergeClassifier()
-    ranked = classifier.rank(inputs)
+    ranked_small = iter(classifier.rank([conflict for conflict in inputs if not conflict.too_large]))
+    ranked = [[] if conflict.too_large else next(ranked_small) for conflict in inputs]
     threshold = classifier.threshold if threshold is None else threshold
     resolutions = tuple(
         _choose(index, conflict, candidates, chunks, threshold)

@@ -92,3 +92,9 @@ def test_unknown_extension_uses_the_simple_tokenizer() -> None:
 def test_unknown_language_name_falls_back_with_its_reason() -> None:
     result = resolve_bytes(BASE.encode(), OURS.encode(), THEIRS.encode(), language="cobol")
     assert result.fallback.startswith("unknown language 'cobol'") and result.left == 1
+
+
+def test_huge_conflicts_are_left_without_classifying() -> None:
+    ours = OURS.replace("foo(a2, b);", "foo(a2, b);" + " x();" * 5000)
+    result = resolve_text(BASE, ours, THEIRS, lang=JAVA)
+    assert result.left == 1 and result.resolutions[0].reason.startswith("too large to resolve")

@@ -18,7 +18,6 @@ from mergebert.bpe import BPE
 from mergebert.features import FeatureConfig, Featurizer
 
 LANGS = ("java", "javascript", "typescript", "csharp")
-MAX_RECORD_CHARS = 20_000  # ours+base+theirs; larger conflicts are skipped (labelling them is slow)
 N_CLASSES = 10
 
 _FZ: Featurizer | None = None
@@ -47,10 +46,10 @@ def _featurise(job: tuple[int, dict, bool]):
     from mergebert.candidates import label_units, units
 
     index, rec, keep_unlabelled = job
-    if len(rec["ours"]) + len(rec["base"]) + len(rec["theirs"]) > MAX_RECORD_CHARS:
+    conflict = conflict_of(rec)
+    if conflict.too_large:
         return index, [], "too large"
     try:
-        conflict = conflict_of(rec)
         us = units(conflict)
         labels = label_units(conflict, rec["resolution"])
     except Exception as exc:  # noqa: BLE001 - a bad record must not stop the run
