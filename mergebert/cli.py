@@ -80,7 +80,9 @@ def mine(
 
 
 MODEL_OPTION = click.option(
-    "--model", metavar="DIR", help="Model directory (default: $MERGEBERT_MODEL, else the shipped model)."
+    "--model",
+    metavar="DIR",
+    help="Model directory, or 'none' for the token merge only (default: $MERGEBERT_MODEL, else shipped).",
 )
 THRESHOLD_OPTION = click.option(
     "--threshold", type=float, help="Confidence below which a conflict is left (default: the model's)."
@@ -168,9 +170,7 @@ def resolve_command(
     from mergebert import resolve_command as command
 
     raise SystemExit(
-        command.run(
-            paths, dry_run=dry_run, add=add, backup=not no_backup, model=model, threshold=threshold
-        )
+        command.run(paths, dry_run=dry_run, add=add, backup=not no_backup, model=model, threshold=threshold)
     )
 
 

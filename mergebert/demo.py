@@ -2,7 +2,9 @@
 
 Two branches change the same line of a Java file, each a different argument of one call. git's line
 merge can only stop with a conflict; a token-level merge sees that the edits do not overlap and takes
-both. The demo runs a plain `git merge` with mergebert configured as the merge driver.
+both. The demo runs a plain `git merge` with mergebert configured as the merge driver, on its token
+merge alone (`--model none`): the shipped model answers only where it is confident enough for its
+calibrated precision, which this tiny example need not reach.
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ def run(keep: bool = False) -> int:
         subprocess.run([*git, "checkout", "-q", "main"], env=env, check=True)
         _commit(repo, env, OURS, "Listen on every interface")
 
-        driver = f"{shlex.quote(sys.executable)} -m mergebert driver %O %A %B %L %P"
+        driver = f"{shlex.quote(sys.executable)} -m mergebert driver --model none %O %A %B %L %P"
         subprocess.run([*git, "config", "merge.mergebert.driver", driver], env=env, check=True)
         (repo / ".git" / "info").mkdir(exist_ok=True)
         (repo / ".git" / "info" / "attributes").write_text("*.java merge=mergebert\n", encoding="utf-8")
@@ -101,7 +103,7 @@ def run(keep: bool = False) -> int:
         print(merged.decode().rstrip("\n"))
         print(f"({conflicts} conflict)")
 
-        _section("git merge feature, with mergebert as the merge driver")
+        _section("git merge feature, with mergebert's token merge as the merge driver")
         proc = subprocess.run(
             [*git, "merge", "--no-edit", "feature"],
             env=env,
