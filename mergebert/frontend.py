@@ -11,11 +11,13 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from mergebert.candidates import Candidate, ConflictInput
     from mergebert.classifier import Classifier
     from mergebert.resolver import Resolution
 
@@ -130,22 +132,48 @@ def merge_blobs(
         return Outcome(data=data, conflicts=left, left=left, message=message)
 
 
-def pick_classifier(model: str | None = None, threshold: float | None = None) -> Classifier | None:
-    """The neural classifier for the front-ends: `model`, else $MERGEBERT_MODEL, else the model shipped
-    in the package; None (the resolver's token merge only) when there is none, or it cannot be loaded
-    (with a message on stderr when one was asked for).
-    """
+def _load_classifier(model: str | None, threshold: float | None) -> Classifier:
+    """The neural classifier: `model`, else $MERGEBERT_MODEL, else the model shipped in the package; the
+    token merge alone when there is none, or it cannot be loaded (with a message on stderr)."""
+    from mergebert.classifier import TokenMergeClassifier
+
     try:
         from mergebert import onnx_classifier
 
         asked = model or os.environ.get(onnx_classifier.MODEL_ENV)
         shipped = Path(onnx_classifier.default_model_dir(), "config.json").exists()
         if not asked and not shipped:
-            return None
+            return TokenMergeClassifier()
         return onnx_classifier.default_classifier(model, threshold)
     except Exception as error:  # a broken model never stops a merge
         warn(f"model unavailable ({type(error).__name__}: {error}); resolving with the token merge only")
-        return None
+        return TokenMergeClassifier()
+
+
+class LazyClassifier:
+    """Loads the classifier on first use: a file git merges without a line conflict never pays for it."""
+
+    def __init__(self, model: str | None = None, threshold: float | None = None) -> None:
+        self._arguments = (model, threshold)
+        self._classifier: Classifier | None = None
+
+    @property
+    def loaded(self) -> Classifier:
+        if self._classifier is None:
+            self._classifier = _load_classifier(*self._arguments)
+        return self._classifier
+
+    @property
+    def threshold(self) -> float:
+        return self.loaded.threshold
+
+    def rank(self, conflicts: Sequence[ConflictInput]) -> list[list[Candidate]]:
+        return self.loaded.rank(conflicts)
+
+
+def pick_classifier(model: str | None = None, threshold: float | None = None) -> Classifier:
+    """The classifier every front-end uses, loaded only when a conflict needs it."""
+    return LazyClassifier(model, threshold)
 
 
 def warn(message: str) -> None:

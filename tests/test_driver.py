@@ -119,3 +119,27 @@ def test_internal_failure_falls_back_to_gits_line_merge(repo: GitRepo) -> None:
         assert "internal error" in merge.stderr and "kept git's line merge" in merge.stderr
         assert repo.conflicted() == [NAME]
         repo.git("merge", "--abort")
+
+
+def merge_with_broken_model(repo: GitRepo, tmp_path, base: str, ours: str, theirs: str) -> str:
+    """git merge with the driver and a model that cannot load; what git and mergebert printed."""
+    broken = tmp_path / "broken-model"
+    broken.mkdir()
+    (broken / "config.json").write_text("{not json")
+    repo.env["MERGEBERT_MODEL"] = str(broken)
+    repo.diverge("src/App.java", base, ours, theirs)
+    repo.use_driver()
+    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    return merge.stdout + merge.stderr
+
+
+def test_model_is_not_loaded_for_a_file_without_line_conflicts(repo: GitRepo, tmp_path) -> None:
+    base = java("int a = 1;\n        int b = 2;\n        int c = 3;\n        int d = 4;")
+    ours, theirs = base.replace("a = 1", "a = 10"), base.replace("d = 4", "d = 40")
+    assert "model unavailable" not in merge_with_broken_model(repo, tmp_path, base, ours, theirs)
+
+
+def test_model_is_loaded_for_a_line_conflict(repo: GitRepo, tmp_path) -> None:
+    output = merge_with_broken_model(repo, tmp_path, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    assert "model unavailable" in output
+    assert repo.read("src/App.java") == TOKEN_MERGED.encode(), "the token merge still resolves it"
