@@ -57,8 +57,10 @@ def main() -> None:
     parser.add_argument("data", nargs="?", default=str(DEFAULT_DATA))
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("extra", nargs="*", help="options passed on to merge-file (after --)")
-    args = parser.parse_args()
+    argv = sys.argv[1:]
+    cut = argv.index("--") if "--" in argv else len(argv)
+    args = parser.parse_args(argv[:cut])
+    args.extra = argv[cut + 1 :]  # options passed on to merge-file
     if not Path(args.data).exists():
         sys.exit(f"no data at {args.data}")
     records = [
