@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import importlib.util
 import os
 
 import click
@@ -370,14 +371,14 @@ def eval_command(
 
 
 def _need_train_extra() -> None:
-    try:
-        import tokenizers  # noqa: F401
-        import torch  # noqa: F401
-        import transformers  # noqa: F401
-    except ImportError as error:
+    """Stop with a clear message when the [train] extra is not installed (without importing it)."""
+    missing = [
+        name for name in ("torch", "transformers", "tokenizers") if importlib.util.find_spec(name) is None
+    ]
+    if missing:
         raise click.ClickException(
-            f"training needs the [train] extra ({error.name} is missing): pip install 'mergebert[train]'"
-        ) from None
+            f"training needs the [train] extra ({', '.join(missing)} missing): pip install 'mergebert[train]'"
+        )
 
 
 @main.command("train")
