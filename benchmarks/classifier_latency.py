@@ -62,13 +62,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
 
-    from mergebert.candidates import ConflictInput, units
-    from mergebert.features import collate
-    from mergebert.languages import language_by_name
-    from mergebert.onnx_classifier import load_classifier
+    from mergebert.core.candidates import ConflictInput, units
+    from mergebert.core.languages import language_by_name
+    from mergebert.neural.features import collate
+    from mergebert.neural.onnx_classifier import load_classifier
 
     start = time.perf_counter()
-    from mergebert.onnx_classifier import OnnxClassifier, default_model_dir
+    from mergebert.neural.onnx_classifier import OnnxClassifier, default_model_dir
 
     classifier = OnnxClassifier(args.model or default_model_dir(), threads=args.threads)
     load_s = time.perf_counter() - start

@@ -20,10 +20,10 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from mergebert.evaluate import clean_segments, score_output
-from mergebert.linemerge import merge_lines
-from mergebert.mining.align import align
-from mergebert.records import Record, read_records
+from mergebert.core.linemerge import merge_lines
+from mergebert.data.evaluate import clean_segments, score_output
+from mergebert.data.mining.align import align
+from mergebert.data.records import Record, read_records
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "valid.scenarios.jsonl.gz"
 EXTENSIONS = {"java": ".java", "javascript": ".js", "typescript": ".ts", "csharp": ".cs"}

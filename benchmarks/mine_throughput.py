@@ -20,8 +20,8 @@ from pathlib import Path
 import pygit2
 from pygit2.enums import FileMode
 
-from mergebert.mining import MineOptions, mine_repository
-from mergebert.mining.walk import list_merges
+from mergebert.data.mining import MineOptions, mine_repository
+from mergebert.data.mining.walk import list_merges
 
 EXTENSIONS = (".java", ".js", ".ts", ".cs")
 LINES = 200

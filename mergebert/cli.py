@@ -47,9 +47,9 @@ def mine(
     Writes DIR/<owner>__<name>.regions.jsonl.gz, .scenarios.jsonl.gz and .stats.json in the schema of
     the shared data set. A second run over the same DIR skips the merges already done.
     """
-    from mergebert.languages import language_by_name
-    from mergebert.mining import MineOptions, mine_repository
-    from mergebert.mining.miner import output_stem
+    from mergebert.core.languages import language_by_name
+    from mergebert.data.mining import MineOptions, mine_repository
+    from mergebert.data.mining.miner import output_stem
 
     paths = list(repos) + ([line.strip() for line in repos_file if line.strip()] if repos_file else [])
     if not paths:
@@ -122,7 +122,7 @@ def driver_command(
 
     Configured as `mergebert driver %O %A %B %L %P`; exit 0 clean, 1 conflicts left.
     """
-    from mergebert import driver
+    from mergebert.git import driver
 
     raise SystemExit(
         driver.run(base, current, other, marker_size, path or current, model=model, threshold=threshold)
@@ -143,7 +143,7 @@ def mergetool_command(
 
     Writes MERGED; exit 0 only when no conflict is left.
     """
-    from mergebert import mergetool
+    from mergebert.git import mergetool
 
     raise SystemExit(mergetool.run(base, local, remote, merged, model=model, threshold=threshold))
 
@@ -168,7 +168,7 @@ def resolve_command(
     Reads the conflicted index entries of a merge, rebase or cherry-pick, resolves each file, rewrites
     it (keeping <file>.orig) and prints a table: file, conflicts, resolved, left, patterns.
     """
-    from mergebert import resolve_command as command
+    from mergebert.git import resolve_command as command
 
     raise SystemExit(
         command.run(paths, dry_run=dry_run, add=add, backup=not no_backup, model=model, threshold=threshold)
@@ -206,7 +206,7 @@ def merge_file_command(
 
     Exit status: the number of conflicts left (at most 127), 255 on error.
     """
-    from mergebert import merge_file
+    from mergebert.git import merge_file
 
     raise SystemExit(
         merge_file.run(
@@ -234,7 +234,7 @@ def install_command(global_: bool) -> None:
     Merge driver, mergetool, attributes for *.java *.js *.jsx *.mjs *.cjs *.ts *.tsx *.mts *.cts *.cs
     and (in a repository) the pre-commit hook.
     """
-    from mergebert import install
+    from mergebert.git import install
 
     try:
         for line in install.install(global_):
@@ -247,7 +247,7 @@ def install_command(global_: bool) -> None:
 @click.option("--global", "global_", is_flag=True, help="Undo `mergebert install --global`.")
 def uninstall_command(global_: bool) -> None:
     """Remove what `mergebert install` added."""
-    from mergebert import install
+    from mergebert.git import install
 
     try:
         lines = install.uninstall(global_)
@@ -264,7 +264,7 @@ def check_command(files: tuple[str, ...]) -> None:
 
     Used by the pre-commit hook; names file:line of every marker and exits 1 when there is one.
     """
-    from mergebert import check
+    from mergebert.git import check
 
     raise SystemExit(check.run(files))
 
@@ -273,7 +273,7 @@ def check_command(files: tuple[str, ...]) -> None:
 @click.option("--keep", is_flag=True, help="Keep the throwaway repository and print its path.")
 def demo_command(keep: bool) -> None:
     """Resolve a real conflict in a throwaway repo."""
-    from mergebert import demo
+    from mergebert.git import demo
 
     raise SystemExit(demo.run(keep))
 
@@ -298,9 +298,10 @@ def stats(
     """Token-merge and pattern statistics of region or scenario records (*.jsonl.gz), per language.
 
     --write-labels OUT.jsonl.gz stores every region's classification units (tokens as [text, lead]) with
-    the classes that reproduce its resolution, for training (read back with mergebert.stats.read_labelled).
+    the classes that reproduce its resolution, for training
+    (read back with mergebert.data.stats.read_labelled).
     """
-    from mergebert import stats as region_stats
+    from mergebert.data import stats as region_stats
 
     summary = region_stats.run(data, limit=limit, jobs=jobs or os.cpu_count() or 1, labels_out=labels_out)
     click.echo(region_stats.report(summary))
@@ -340,7 +341,7 @@ def eval_command(
     """
     import json
 
-    from mergebert import evaluate
+    from mergebert.data import evaluate
 
     if plot_out:
         try:

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from mergebert.candidates import (
+from mergebert.core.candidates import (
     CLASS_NAMES,
     TOKEN_CLASS,
     ConflictInput,
@@ -12,7 +12,7 @@ from mergebert.candidates import (
     region_text,
     units,
 )
-from mergebert.languages import language_by_name
+from mergebert.core.languages import language_by_name
 
 JAVA = language_by_name("java")
 CONFLICT = ConflictInput.from_texts(

@@ -15,20 +15,29 @@ import numpy as np
 import pytest
 from gitrepo import GitRepo, java
 
-from mergebert.bpe import BPE
-from mergebert.candidates import ConflictInput, units
-from mergebert.features import EQUAL, INSERT, N_SEQ, PAD_TYPE, REPLACE, FeatureConfig, Featurizer, align
-from mergebert.languages import language_by_name
-from mergebert.lexer import Token
+from mergebert.core.candidates import ConflictInput, units
+from mergebert.core.languages import language_by_name
+from mergebert.core.lexer import Token
+from mergebert.neural.bpe import BPE
+from mergebert.neural.features import (
+    EQUAL,
+    INSERT,
+    N_SEQ,
+    PAD_TYPE,
+    REPLACE,
+    FeatureConfig,
+    Featurizer,
+    align,
+)
 
 JAVA = language_by_name("java")
-SHIPPED = Path(__file__).resolve().parent.parent / "mergebert" / "model"
+SHIPPED = Path(__file__).resolve().parent.parent / "mergebert" / "neural" / "model"
 
 
 # --------------------------------------------------------------------------------------------- BPE
 def _tiny_bpe() -> BPE:
     vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, "<mask>": 4, "<region>": 5, "<token>": 6}
-    from mergebert.bpe import bytes_to_unicode
+    from mergebert.neural.bpe import bytes_to_unicode
 
     for ch in bytes_to_unicode().values():
         vocab.setdefault(ch, len(vocab))
@@ -176,7 +185,7 @@ def test_tiny_model_learns_and_exports(tiny_model: Path) -> None:
 
 
 def test_torch_and_onnx_agree(tiny_model: Path) -> None:
-    from mergebert.onnx_classifier import load_classifier
+    from mergebert.neural.onnx_classifier import load_classifier
     from training.export import load_torch
 
     classifier = load_classifier(tiny_model)
@@ -198,7 +207,7 @@ def test_torch_and_onnx_agree(tiny_model: Path) -> None:
 
 
 def test_tiny_model_ranks_take_ours(tiny_model: Path) -> None:
-    from mergebert.onnx_classifier import load_classifier
+    from mergebert.neural.onnx_classifier import load_classifier
 
     classifier = load_classifier(tiny_model, threshold=0.3)
     assert classifier.threshold == 0.3
@@ -228,8 +237,8 @@ def test_driver_resolves_with_tiny_model_through_git_merge(tiny_model: Path, rep
 def test_missing_or_corrupt_model_falls_back(
     tmp_path: Path, tiny_model: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from mergebert.classifier import TokenMergeClassifier
-    from mergebert.onnx_classifier import ModelError, default_classifier, load_classifier
+    from mergebert.core.classifier import TokenMergeClassifier
+    from mergebert.neural.onnx_classifier import ModelError, default_classifier, load_classifier
 
     with pytest.raises(ModelError):
         load_classifier(tmp_path / "nowhere")
@@ -288,13 +297,13 @@ def test_init_from_local_roberta_checkpoint(tmp_path: Path, tiny_model: Path) ->
 
 # --------------------------------------------------------------------------------------------- shipped model
 shipped = pytest.mark.skipif(
-    not (SHIPPED / "model.onnx").exists(), reason="no model shipped in mergebert/model"
+    not (SHIPPED / "model.onnx").exists(), reason="no model shipped in mergebert/neural/model"
 )
 
 
 @shipped
 def test_shipped_model_loads_and_is_small() -> None:
-    from mergebert.onnx_classifier import default_model_dir, load_classifier
+    from mergebert.neural.onnx_classifier import default_model_dir, load_classifier
 
     assert Path(default_model_dir()) == SHIPPED
     size = sum(p.stat().st_size for p in SHIPPED.iterdir() if p.is_file())
@@ -306,7 +315,7 @@ def test_shipped_model_loads_and_is_small() -> None:
 
 @shipped
 def test_shipped_model_ranks_known_conflict_first() -> None:
-    from mergebert.onnx_classifier import load_classifier
+    from mergebert.neural.onnx_classifier import load_classifier
 
     classifier = load_classifier()
     # ours adds an import, theirs adds another: the developer keeps both

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from gitrepo import CLASH_BASE, CLASH_OURS, CLASH_THEIRS, GitRepo
 
-from mergebert.check import find_markers
+from mergebert.git.check import find_markers
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from gitrepo import TOKEN_BASE, TOKEN_MERGED, TOKEN_OURS, TOKEN_THEIRS, GitRepo
 
-from mergebert.install import PATTERNS
+from mergebert.git.install import PATTERNS
 
 ROOT = Path(__file__).resolve().parent.parent
 

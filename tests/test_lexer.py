@@ -2,8 +2,8 @@
 
 import pytest
 
-from mergebert.languages import language_by_name, language_for_path
-from mergebert.lexer import tokenize
+from mergebert.core.languages import language_by_name, language_for_path
+from mergebert.core.lexer import tokenize
 
 SAMPLES = {
     "java": 'class A {\n  // a comment here\n  String s = "x y";\n  int f() { return a.b(1, 2); }\n}\n',

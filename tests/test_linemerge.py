@@ -5,7 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from mergebert.linemerge import CleanText, LineConflict, conflict_contexts, merge_bytes, merge_lines, render
+from mergebert.core.linemerge import (
+    CleanText,
+    LineConflict,
+    conflict_contexts,
+    merge_bytes,
+    merge_lines,
+    render,
+)
 
 CASES = {
     "one conflict": ("a\nb\nc\n", "a\nB1\nc\n", "a\nB2\nc\n"),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mergebert.linemerge import LineConflict, merge_lines
+from mergebert.core.linemerge import LineConflict, merge_lines
 
 SCENARIOS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "valid.scenarios.jsonl.gz"
 SIZE = 31  # a marker size no real file contains, so git's output parses unambiguously

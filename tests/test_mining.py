@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from minerepo import HistoryBuilder
 
 from mergebert.cli import main
-from mergebert.mining import MineOptions, mine_repository
-from mergebert.mining.walk import merge_bases, repo_name
-from mergebert.records import REGION_FIELDS, SCENARIO_FIELDS, region_id, scenario_id
+from mergebert.data.mining import MineOptions, mine_repository
+from mergebert.data.mining.walk import merge_bases, repo_name
+from mergebert.data.records import REGION_FIELDS, SCENARIO_FIELDS, region_id, scenario_id
 
 HEAD = "class P {\n  void f() {\n    start();\n"
 TAIL = "    end();\n  }\n}\n"

@@ -2,9 +2,9 @@
 
 import pytest
 
-from mergebert.languages import language_by_name
-from mergebert.lexer import tokenize
-from mergebert.patterns import PATTERN_BY_NAME, PATTERNS, label, minus_base
+from mergebert.core.languages import language_by_name
+from mergebert.core.lexer import tokenize
+from mergebert.core.patterns import PATTERN_BY_NAME, PATTERNS, label, minus_base
 
 JAVA = language_by_name("java")
 

@@ -2,9 +2,9 @@
 
 from collections.abc import Sequence
 
-from mergebert.candidates import Candidate, ConflictInput
-from mergebert.languages import language_by_name
-from mergebert.resolver import resolve_bytes, resolve_text
+from mergebert.core.candidates import Candidate, ConflictInput
+from mergebert.core.languages import language_by_name
+from mergebert.core.resolver import resolve_bytes, resolve_text
 
 JAVA = language_by_name("java")
 BASE = "class A {\n  void f() {\n    foo(a, b);\n  }\n}\n"

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mergebert import evaluate, stats
-from mergebert.candidates import CLASS_NAMES, TOKEN_CLASS
 from mergebert.cli import main
-from mergebert.records import read_records, scenario_id, write_records
+from mergebert.core.candidates import CLASS_NAMES, TOKEN_CLASS
+from mergebert.data import evaluate, stats
+from mergebert.data.records import read_records, scenario_id, write_records
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 HEAD, TAIL = "const x = 0;\n", "export { a };\n"

@@ -1,8 +1,8 @@
 """Token-level diff3."""
 
-from mergebert.languages import language_by_name
-from mergebert.lexer import tokenize
-from mergebert.tokenmerge import MergedRun, TokenConflict, diff3_tokens, token_conflicts
+from mergebert.core.languages import language_by_name
+from mergebert.core.lexer import tokenize
+from mergebert.core.tokenmerge import MergedRun, TokenConflict, diff3_tokens, token_conflicts
 
 JAVA = language_by_name("java")
 

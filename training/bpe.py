@@ -1,7 +1,7 @@
 """Learning the byte-level BPE vocabulary with ``tokenizers`` (training only).
 
 The result is saved in GPT-2/RoBERTa format (``vocab.json`` + ``merges.txt``) and applied at training and
-run time by :class:`mergebert.bpe.BPE`.
+run time by :class:`mergebert.neural.bpe.BPE`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import random
 import re
 from collections.abc import Iterable
 
-from mergebert.bpe import SPECIAL_TOKENS
-from mergebert.features import KIND_TOKENS
+from mergebert.neural.bpe import SPECIAL_TOKENS
+from mergebert.neural.features import KIND_TOKENS
 
 _WS = re.compile(r"\s+")
 

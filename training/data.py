@@ -6,8 +6,8 @@ import itertools
 import os
 from collections.abc import Iterable, Iterator
 
-from mergebert.records import Record, is_region
-from mergebert.records import read_records as read_any_records
+from mergebert.data.records import Record, is_region
+from mergebert.data.records import read_records as read_any_records
 
 
 def read_records(

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from mergebert.bpe import BPE
-from mergebert.features import FeatureConfig, Featurizer
+from mergebert.neural.bpe import BPE
+from mergebert.neural.features import FeatureConfig, Featurizer
 
 LANGS = ("java", "javascript", "typescript", "csharp")
 N_CLASSES = 10
@@ -29,8 +29,8 @@ def _init(bpe_dir: str, cfg: dict) -> None:
 
 
 def conflict_of(rec: dict):
-    from mergebert.candidates import ConflictInput
-    from mergebert.languages import language_by_name
+    from mergebert.core.candidates import ConflictInput
+    from mergebert.core.languages import language_by_name
 
     try:
         lang = language_by_name(rec.get("lang") or "")
@@ -43,7 +43,7 @@ def conflict_of(rec: dict):
 
 def _featurise(job: tuple[int, dict, bool]):
     """(record index, [(ids, types, is_token, labels-bitmask, unit index)], status)."""
-    from mergebert.candidates import label_units, units
+    from mergebert.core.candidates import label_units, units
 
     index, rec, keep_unlabelled = job
     conflict = conflict_of(rec)

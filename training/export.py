@@ -18,8 +18,8 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
-from mergebert.bpe import BPE
-from mergebert.features import FeatureConfig
+from mergebert.neural.bpe import BPE
+from mergebert.neural.features import FeatureConfig
 from training.model import MergeBert, ProbabilityModel
 
 TOLERANCE = 1e-4

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from mergebert.features import EDIT_TYPES, N_SEQ
+from mergebert.neural.features import EDIT_TYPES, N_SEQ
 
 N_CLASSES = 10
 TOKEN_CLASS = 9

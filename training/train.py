@@ -1,7 +1,7 @@
 """Training the MergeBERT classifier (``mergebert train``).
 
 Pipeline: learn a byte-level BPE on the training records (or take a checkpoint's), featurise every unit
-once through ``mergebert.features`` into an ``.npz`` cache, train the encoder with the multi-hot loss,
+once through ``mergebert.neural.features`` into an ``.npz`` cache, train the encoder with the multi-hot loss,
 select on the validation split (other repositories) with early stopping, then evaluate the best weights
 on validation: per-class precision/recall, per-language accuracy, and the candidate-level accuracy of the
 whole decoder with the confidence threshold that keeps precision at or above the target.
@@ -22,8 +22,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 
-from mergebert.bpe import BPE, PAD
-from mergebert.features import EDIT_TYPES, KIND_TOKENS, FeatureConfig
+from mergebert.neural.bpe import BPE, PAD
+from mergebert.neural.features import EDIT_TYPES, KIND_TOKENS, FeatureConfig
 from training.data import read_records
 from training.dataset import LANGS, build_cache, conflict_of, load_cache
 from training.model import N_CLASSES, MergeBert, make_config, multi_hot_loss
@@ -252,8 +252,8 @@ def _unit_metrics(probs: np.ndarray, labels: np.ndarray, langs: np.ndarray | Non
 def record_level(records: list[dict], arrays, probs: np.ndarray, beam: int, only=None) -> list[dict]:
     """Decode every validation record (or those in ``only``) with the model's probabilities: top
     candidate, confidence, correct. ``probs`` rows follow ``arrays``' rows."""
-    from mergebert.candidates import decode, units
-    from mergebert.patterns import squash
+    from mergebert.core.candidates import decode, units
+    from mergebert.core.patterns import squash
 
     by_record: dict[int, dict[int, np.ndarray]] = {}
     for row, (r, u) in enumerate(zip(arrays["record"], arrays["unit"], strict=False)):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mergebert.languages import Language, parser_for
-from mergebert.linemerge import Chunk, CleanText, LineConflict
-from mergebert.textio import split_lines
+from mergebert.core.languages import Language, parser_for
+from mergebert.core.linemerge import Chunk, CleanText, LineConflict
+from mergebert.core.textio import split_lines
 
 WHOLE_FILE_LIMIT = 256 * 1024  # larger files are checked on a window of lines around the conflict
 WINDOW_LINES = 200

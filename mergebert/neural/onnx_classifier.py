@@ -6,7 +6,8 @@ is given (a file's conflicts come in one call) and scores them in one ONNX Runti
 conflict's candidates with ``candidates.decode`` (beam over the token conflicts' patterns).
 
 ``default_classifier()`` is what front-ends use: the model named by ``MERGEBERT_MODEL`` or the one shipped
-in ``mergebert/model/`` (``none``: no model, silently), the threshold from ``MERGEBERT_THRESHOLD`` or the
+in ``mergebert/neural/model/`` (``none``: no model, silently), the threshold from
+``MERGEBERT_THRESHOLD`` or the
 model's calibrated one; a missing or corrupt model prints one clear line on stderr and falls back to
 ``TokenMergeClassifier``.
 """
@@ -20,10 +21,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mergebert.bpe import BPE
-from mergebert.candidates import Candidate, ConflictInput, decode, units
-from mergebert.classifier import Classifier, TokenMergeClassifier
-from mergebert.features import FeatureConfig, Featurizer, collate
+from mergebert.core.candidates import Candidate, ConflictInput, decode, units
+from mergebert.core.classifier import Classifier, TokenMergeClassifier
+from mergebert.neural.bpe import BPE
+from mergebert.neural.features import FeatureConfig, Featurizer, collate
 
 MODEL_ENV = "MERGEBERT_MODEL"
 THRESHOLD_ENV = "MERGEBERT_THRESHOLD"

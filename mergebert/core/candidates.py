@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mergebert.languages import Language
-from mergebert.lexer import Token, TokenSeq, tokenize
-from mergebert.patterns import PATTERNS, squash, squash_tokens
-from mergebert.tokenmerge import MergedRun, MergeItem, TokenConflict, diff3_tokens
+from mergebert.core.languages import Language
+from mergebert.core.lexer import Token, TokenSeq, tokenize
+from mergebert.core.patterns import PATTERNS, squash, squash_tokens
+from mergebert.core.tokenmerge import MergedRun, MergeItem, TokenConflict, diff3_tokens
 
 if TYPE_CHECKING:  # numpy is not imported at run time: the merge driver starts faster without it
     import numpy as np

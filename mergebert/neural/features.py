@@ -21,7 +21,7 @@ from difflib import SequenceMatcher
 
 import numpy as np
 
-from mergebert.bpe import BOS, BPE, EOS, PAD
+from mergebert.neural.bpe import BOS, BPE, EOS, PAD
 
 REGION_TOKEN, TOKEN_TOKEN = "<region>", "<token>"
 KIND_TOKENS = (REGION_TOKEN, TOKEN_TOKEN)

@@ -6,8 +6,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from mergebert.lexer import Token
-from mergebert.tokenmerge import matching_blocks
+from mergebert.core.lexer import Token
+from mergebert.core.tokenmerge import matching_blocks
 
 Tokens = tuple[Token, ...]
 _WHITESPACE = re.compile(r"\s+")

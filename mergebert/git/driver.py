@@ -8,7 +8,7 @@ conflicts are left. Whatever goes wrong inside mergebert, %A receives git's own 
 
 from __future__ import annotations
 
-from mergebert import frontend, gitinfo
+from mergebert.git import frontend, gitinfo
 
 
 def _marker_size(value: str) -> int:
@@ -68,7 +68,7 @@ def run(
     if outcome.message:
         frontend.warn(outcome.message)
     try:
-        from mergebert import textio
+        from mergebert.core import textio
 
         textio.atomic_write(current_path, outcome.data)
     except Exception as error:  # %A is untouched (atomic write): git's index still holds all sides

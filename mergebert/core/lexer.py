@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mergebert.languages import Language, parser_for
+from mergebert.core.languages import Language, parser_for
 
 # Leaves of these node types are kept whole by tree-sitter's view and split on whitespace by ours.
 _ATOMIC_NODE = re.compile(r"comment|string|template|regex|jsx_text|char_literal|character_literal")

@@ -6,10 +6,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mergebert.candidates import Candidate, ConflictInput
-from mergebert.classifier import Classifier, TokenMergeClassifier
-from mergebert.languages import Language, language_by_name, language_for_path
-from mergebert.linemerge import (
+from mergebert.core.candidates import Candidate, ConflictInput
+from mergebert.core.classifier import Classifier, TokenMergeClassifier
+from mergebert.core.languages import Language, language_by_name, language_for_path
+from mergebert.core.linemerge import (
     DEFAULT_LABELS,
     Chunk,
     CleanText,
@@ -20,8 +20,8 @@ from mergebert.linemerge import (
     merge_lines,
     render,
 )
-from mergebert.splice import ParseCheck
-from mergebert.textio import UnsupportedContent, decode, dominant_eol, encode
+from mergebert.core.splice import ParseCheck
+from mergebert.core.textio import UnsupportedContent, decode, dominant_eol, encode
 
 MARKER_LINE = re.compile(r"^(<{7}|\|{7}|={7}|>{7})", re.MULTILINE)
 MAX_PARSE_CHECKS = 4  # candidates tried per conflict before it is left as it is

@@ -42,7 +42,7 @@ def _git(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 
 def hook_script() -> str:
     """The pre-commit hook shipped with the package (identical to git_hooks/pre-commit)."""
-    return resources.files("mergebert").joinpath("hooks/pre-commit").read_text(encoding="utf-8")
+    return resources.files("mergebert").joinpath("git/hooks/pre-commit").read_text(encoding="utf-8")
 
 
 def attributes_block() -> str:

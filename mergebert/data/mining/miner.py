@@ -16,13 +16,14 @@ from typing import Any
 import pygit2
 from pygit2.enums import DeltaStatus
 
-from mergebert.languages import language_for_path
-from mergebert.linemerge import StoredBlobs
-from mergebert.mining.extract import FileTexts, extract_file
-from mergebert.mining.filters import MAX_BLOB_BYTES, content_reason, path_reason
-from mergebert.mining.walk import MergeRef, list_merges, merge_bases, repo_name
-from mergebert.progress import Progress
-from mergebert.records import (
+from mergebert.core.languages import language_for_path
+from mergebert.core.linemerge import StoredBlobs
+from mergebert.core.textio import UnsupportedContent, decode
+from mergebert.data.mining.extract import FileTexts, extract_file
+from mergebert.data.mining.filters import MAX_BLOB_BYTES, content_reason, path_reason
+from mergebert.data.mining.walk import MergeRef, list_merges, merge_bases, repo_name
+from mergebert.data.progress import Progress
+from mergebert.data.records import (
     REGION_FIELDS,
     SCENARIO_FIELDS,
     Record,
@@ -31,7 +32,6 @@ from mergebert.records import (
     read_intact,
     write_records,
 )
-from mergebert.textio import UnsupportedContent, decode
 
 BULK_MIN_REGIONS = 30
 BULK_SHARE = 0.9

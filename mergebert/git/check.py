@@ -14,8 +14,8 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from mergebert import frontend, gitinfo
-from mergebert.textio import is_binary
+from mergebert.core.textio import is_binary
+from mergebert.git import frontend, gitinfo
 
 
 @dataclass(frozen=True)

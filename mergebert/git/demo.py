@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from mergebert import frontend
+from mergebert.git import frontend
 
 PATH = "src/Server.java"
 TEMPLATE = """\

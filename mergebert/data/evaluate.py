@@ -16,15 +16,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mergebert.candidates import ConflictInput, label_units
-from mergebert.classifier import Classifier, TokenMergeClassifier
-from mergebert.linemerge import Chunk, CleanText, LineConflict, conflict_contexts, merge_lines
-from mergebert.mining.align import align
-from mergebert.patterns import squash
-from mergebert.records import Record, is_region, read_records
-from mergebert.resolver import resolve_text
-from mergebert.stats import LANGUAGES, record_language
-from mergebert.tables import percent, render_table
+from mergebert.core.candidates import ConflictInput, label_units
+from mergebert.core.classifier import Classifier, TokenMergeClassifier
+from mergebert.core.linemerge import Chunk, CleanText, LineConflict, conflict_contexts, merge_lines
+from mergebert.core.patterns import squash
+from mergebert.core.resolver import resolve_text
+from mergebert.data.mining.align import align
+from mergebert.data.records import Record, is_region, read_records
+from mergebert.data.stats import LANGUAGES, record_language
+from mergebert.data.tables import percent, render_table
 
 SYSTEMS = ("take-ours", "take-theirs", "token-merge-only", "resolver", "pattern-oracle")
 CORRECT, WRONG, LEFT = "correct", "wrong", "left"
@@ -107,7 +107,7 @@ _CLASSIFIER: Classifier | None = None
 
 def model_to_evaluate(model_dir: str | None) -> str | None:
     """The model the resolver row uses: `model_dir`, else $MERGEBERT_MODEL, else the shipped model if any."""
-    from mergebert import onnx_classifier
+    from mergebert.neural import onnx_classifier
 
     if model_dir or os.environ.get(onnx_classifier.MODEL_ENV):
         return model_dir or os.environ[onnx_classifier.MODEL_ENV]
@@ -119,8 +119,8 @@ def load_classifier(model_dir: str | None, threshold: float | None = None) -> Cl
     """The model in `model_dir` (None: token merge only); RuntimeError when it cannot be used."""
     if model_dir is None:
         return None
-    from mergebert.onnx_classifier import ModelError
-    from mergebert.onnx_classifier import load_classifier as load
+    from mergebert.neural.onnx_classifier import ModelError
+    from mergebert.neural.onnx_classifier import load_classifier as load
 
     try:
         return load(model_dir, threshold)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from mergebert import frontend, gitinfo
-from mergebert.textio import is_binary
+from mergebert.core.textio import is_binary
+from mergebert.git import frontend, gitinfo
 
 ERROR = 255
 
@@ -49,7 +49,7 @@ def run(
         frontend.warn(f"cannot merge binary files: {current}")
         return ERROR
     if language is not None:
-        from mergebert import languages
+        from mergebert.core import languages
 
         try:
             languages.language_by_name(language)
@@ -76,7 +76,7 @@ def run(
         sys.stdout.buffer.write(outcome.data)
         sys.stdout.buffer.flush()
     else:
-        from mergebert import textio
+        from mergebert.core import textio
 
         try:
             textio.atomic_write(current, outcome.data)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pygit2
 
-from mergebert.linemerge import Chunk, CleanText
+from mergebert.core.linemerge import Chunk, CleanText
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mergebert.candidates import Candidate, ConflictInput
-    from mergebert.classifier import Classifier
-    from mergebert.resolver import Resolution
+    from mergebert.core.candidates import Candidate, ConflictInput
+    from mergebert.core.classifier import Classifier
+    from mergebert.core.resolver import Resolution
 
 Labels = tuple[str, str, str]
 
@@ -75,7 +75,7 @@ def line_merge(
     """git's line merge through libgit2, or through `git merge-file` if libgit2 fails."""
     try:
         _fault("linemerge")
-        from mergebert import linemerge
+        from mergebert.core import linemerge
 
         return linemerge.merge_bytes(base, ours, theirs, marker_size=marker_size, labels=labels, style=style)
     except Exception:  # any failure here still has a correct fallback
@@ -101,7 +101,7 @@ def merge_blobs(
     where = f"{path}: " if path else ""
     try:
         _fault("resolve")
-        from mergebert import resolver
+        from mergebert.core import resolver
 
         result = resolver.resolve_bytes(
             base,
@@ -135,10 +135,10 @@ def merge_blobs(
 def _load_classifier(model: str | None, threshold: float | None) -> Classifier:
     """The neural classifier: `model`, else $MERGEBERT_MODEL, else the model shipped in the package; the
     token merge alone when there is none, or it cannot be loaded (with a message on stderr)."""
-    from mergebert.classifier import TokenMergeClassifier
+    from mergebert.core.classifier import TokenMergeClassifier
 
     try:
-        from mergebert import onnx_classifier
+        from mergebert.neural import onnx_classifier
 
         asked = model or os.environ.get(onnx_classifier.MODEL_ENV)
         shipped = Path(onnx_classifier.default_model_dir(), "config.json").exists()

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from mergebert.patterns import squash
+from mergebert.core.patterns import squash
 
 Record = dict[str, Any]
 

@@ -14,7 +14,7 @@ import pygit2
 from pygit2.enums import FileMode, MergeFileFlag
 from pygit2.ffi import C, ffi
 
-from mergebert.textio import is_binary, split_lines
+from mergebert.core.textio import is_binary, split_lines
 
 DEFAULT_LABELS = ("ours", "base", "theirs")
 _MARKER_CHARS = "<|=>"

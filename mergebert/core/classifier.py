@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from mergebert.candidates import Candidate, ConflictInput, token_merge_text
+from mergebert.core.candidates import Candidate, ConflictInput, token_merge_text
 
 
 class Classifier(Protocol):

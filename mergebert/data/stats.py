@@ -13,13 +13,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mergebert.candidates import CLASS_NAMES, ConflictInput, Unit, label_units, token_merge_text, units
-from mergebert.languages import Language, language_by_name, language_for_path
-from mergebert.lexer import Token
-from mergebert.mining.extract import FileTexts, extract_file
-from mergebert.patterns import squash
-from mergebert.records import Record, is_region, read_records, write_records
-from mergebert.tables import percent, render_table
+from mergebert.core.candidates import CLASS_NAMES, ConflictInput, Unit, label_units, token_merge_text, units
+from mergebert.core.languages import Language, language_by_name, language_for_path
+from mergebert.core.lexer import Token
+from mergebert.core.patterns import squash
+from mergebert.data.mining.extract import FileTexts, extract_file
+from mergebert.data.records import Record, is_region, read_records, write_records
+from mergebert.data.tables import percent, render_table
 
 LANGUAGES = ("java", "javascript", "typescript", "csharp")
 UNIT_PARTS = ("a", "base", "b", "before", "after")

@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING
 
 import pygit2
 
-from mergebert import frontend, gitinfo
-from mergebert.textio import is_binary
+from mergebert.core.textio import is_binary
+from mergebert.git import frontend, gitinfo
 
 if TYPE_CHECKING:
-    from mergebert.classifier import Classifier
-    from mergebert.resolver import Resolution
+    from mergebert.core.classifier import Classifier
+    from mergebert.core.resolver import Resolution
 
 REGULAR_MODES = (pygit2.enums.FileMode.BLOB, pygit2.enums.FileMode.BLOB_EXECUTABLE)
 
@@ -131,7 +131,7 @@ def resolve_one(
     if dry_run:
         sys.stdout.write(_diff(path, current, data))
         return row
-    from mergebert import textio
+    from mergebert.core import textio
 
     if backup:
         textio.atomic_write(f"{worktree}.orig", current)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from mergebert import frontend, gitinfo
+from mergebert.git import frontend, gitinfo
 
 
 def _read(path: str, *, missing_ok: bool) -> bytes:
@@ -55,7 +55,7 @@ def run(
     )
     if outcome.message:
         frontend.warn(outcome.message)
-    from mergebert import textio
+    from mergebert.core import textio
 
     textio.atomic_write(merged_path, outcome.data)
     print(f"{path}: {outcome.conflicts} conflicts, {outcome.resolved} resolved, {outcome.left} left")

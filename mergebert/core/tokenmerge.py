@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from mergebert.lexer import Token, TokenSeq
+from mergebert.core.lexer import Token, TokenSeq
 
 
 @dataclass(frozen=True)

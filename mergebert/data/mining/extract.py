@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from mergebert.linemerge import LineConflict, StoredBlobs, conflict_contexts, merge_lines
-from mergebert.mining.align import align
-from mergebert.records import Record, line_label, region_id, scenario_id
+from mergebert.core.linemerge import LineConflict, StoredBlobs, conflict_contexts, merge_lines
+from mergebert.data.mining.align import align
+from mergebert.data.records import Record, line_label, region_id, scenario_id
 
 CONTEXT_LINES = 30
 

@@ -1,0 +1,1 @@
+"""Data: the record schema, mining, statistics and evaluation."""

@@ -1,0 +1,1 @@
+"""The git front-ends: merge driver, mergetool, resolve, merge-file, check, install, demo."""
