@@ -68,9 +68,10 @@ def main() -> None:
     from mergebert.neural.onnx_classifier import load_classifier
 
     start = time.perf_counter()
-    from mergebert.neural.onnx_classifier import OnnxClassifier, default_model_dir
+    from mergebert.neural.onnx_classifier import OnnxClassifier
+    from mergebert.neural.policy import shipped_model_dir
 
-    classifier = OnnxClassifier(args.model or default_model_dir(), threads=args.threads)
+    classifier = OnnxClassifier(args.model or shipped_model_dir(), threads=args.threads)
     load_s = time.perf_counter() - start
     assert load_classifier  # the public entry point; OnnxClassifier used directly to pin the threads
 

@@ -9,9 +9,40 @@ import os
 import click
 
 from mergebert import __version__
+from mergebert.neural import policy
+
+GIT_USER_COMMANDS = ("install", "uninstall", "resolve", "mergetool", "driver", "merge-file", "check", "demo")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Grouped(click.Group):
+    """`mergebert --help` lists the commands for git users apart from those for model builders."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = [name for name in self.list_commands(ctx) if not self.get_command(ctx, name).hidden]
+        for title, wanted in (
+            ("Commands for git users", [n for n in GIT_USER_COMMANDS if n in names]),
+            ("Commands for model builders", [n for n in names if n not in GIT_USER_COMMANDS]),
+        ):
+            limit = formatter.width - 6 - max(map(len, wanted), default=0)
+            rows = [(name, self.get_command(ctx, name).get_short_help_str(limit)) for name in wanted]
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+class _Threshold(click.ParamType):
+    """A finite confidence threshold (`nan` and `inf` are refused)."""
+
+    name = "float"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        try:
+            return policy.parse_threshold(str(value), "--threshold")
+        except policy.PolicyError as error:
+            self.fail(str(error), param, ctx)
+
+
+@click.group(cls=_Grouped, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mergebert")
 def main() -> None:
     """Resolve merge conflicts in Java, JavaScript, TypeScript and C# with a neural model."""
@@ -83,10 +114,14 @@ def mine(
 MODEL_OPTION = click.option(
     "--model",
     metavar="DIR",
-    help="Model directory, or 'none' for the token merge only (default: $MERGEBERT_MODEL, else shipped).",
+    help="Model directory, or 'none' for the token merge only "
+    "(default: $MERGEBERT_MODEL, else git config mergebert.model, else the shipped model).",
 )
 THRESHOLD_OPTION = click.option(
-    "--threshold", type=float, help="Confidence below which a conflict is left (default: the model's)."
+    "--threshold",
+    type=_Threshold(),
+    help="Confidence below which a conflict is left "
+    "(default: $MERGEBERT_THRESHOLD, else git config mergebert.threshold, else the model's).",
 )
 
 
@@ -315,7 +350,7 @@ def stats(
 @main.command("eval")
 @click.argument("data", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--model", "model_dir", type=click.Path(exists=True, file_okay=False), help="Model folder.")
-@click.option("--threshold", type=float, help="Confidence threshold [default: the classifier's own].")
+@click.option("--threshold", type=_Threshold(), help="Confidence threshold [default: the classifier's own].")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Write the numbers as JSON.")
 @click.option(
     "--markdown", "markdown_out", type=click.Path(dir_okay=False), help="Also write the table here."
@@ -348,12 +383,13 @@ def eval_command(
             import matplotlib  # noqa: F401
         except ImportError:
             raise click.UsageError("--plot needs matplotlib: pip install 'mergebert[plot]'") from None
-    model = evaluate.model_to_evaluate(model_dir)
     try:
+        choice = evaluate.model_to_evaluate(model_dir, threshold)
+        model, threshold = choice.model, choice.threshold
         summary, scores, skipped = evaluate.run(
             data, model_dir=model, threshold=threshold, limit=limit, jobs=jobs or os.cpu_count() or 1
         )
-    except RuntimeError as err:
+    except RuntimeError as err:  # includes the model policy's errors
         raise click.ClickException(str(err)) from None
     click.echo(f"resolver: {f'model {model}' if model else 'no model: clean token merges only'}\n")
     click.echo(evaluate.report(summary))

@@ -238,7 +238,8 @@ def test_missing_or_corrupt_model_falls_back(
     tmp_path: Path, tiny_model: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from mergebert.core.classifier import TokenMergeClassifier
-    from mergebert.neural.onnx_classifier import ModelError, default_classifier, load_classifier
+    from mergebert.neural import policy
+    from mergebert.neural.onnx_classifier import ModelError, load_classifier
 
     with pytest.raises(ModelError):
         load_classifier(tmp_path / "nowhere")
@@ -247,10 +248,12 @@ def test_missing_or_corrupt_model_falls_back(
     (broken / "model.onnx").write_bytes(b"not a model")
     with pytest.raises(ModelError):
         load_classifier(broken)
-    fallback = default_classifier(broken)
+    fallback = policy.load(policy.choose(str(broken)))
     assert isinstance(fallback, TokenMergeClassifier)
     assert "model unavailable" in capsys.readouterr().err
-    assert isinstance(default_classifier("none"), TokenMergeClassifier)
+    with pytest.raises(policy.PolicyError, match="cannot use the model"):
+        policy.load(policy.choose(str(broken)), strict=True)
+    assert isinstance(policy.load(policy.choose("none")), TokenMergeClassifier)
     assert capsys.readouterr().err == ""
 
 
@@ -303,9 +306,10 @@ shipped = pytest.mark.skipif(
 
 @shipped
 def test_shipped_model_loads_and_is_small() -> None:
-    from mergebert.neural.onnx_classifier import default_model_dir, load_classifier
+    from mergebert.neural.onnx_classifier import load_classifier
+    from mergebert.neural.policy import shipped_model_dir
 
-    assert Path(default_model_dir()) == SHIPPED
+    assert Path(shipped_model_dir()) == SHIPPED
     size = sum(p.stat().st_size for p in SHIPPED.iterdir() if p.is_file())
     assert size <= 25 * 1024 * 1024
     classifier = load_classifier()

@@ -10,7 +10,7 @@ COMMANDS = ("driver", "mergetool", "resolve", "merge-file", "install", "uninstal
 def test_help_lists_every_command_with_a_description(repo: GitRepo) -> None:
     result = repo.mergebert("--help", check=True)
     listed = {}
-    for line in result.stdout.split("Commands:", 1)[1].splitlines():
+    for line in result.stdout.split("Commands for git users:", 1)[1].splitlines():
         words = line.split(maxsplit=1)
         if len(words) == 2:
             listed[words[0]] = words[1]

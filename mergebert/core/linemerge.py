@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import atexit
 import functools
-import re
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -14,11 +13,10 @@ import pygit2
 from pygit2.enums import FileMode, MergeFileFlag
 from pygit2.ffi import C, ffi
 
+from mergebert.core import markers
 from mergebert.core.textio import is_binary, split_lines
 
 DEFAULT_LABELS = ("ours", "base", "theirs")
-_MARKER_CHARS = "<|=>"
-_MARKER_RUN = re.compile(r"^([<|=>])\1{6,}", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -100,8 +98,7 @@ def _libgit2_merge(
 
 def _safe_marker_size(*texts: str) -> int:
     """A marker size longer than any run of marker characters that starts a line in the inputs."""
-    longest = max((len(m.group(0)) for text in texts for m in _MARKER_RUN.finditer(text)), default=0)
-    return max(7, longest + 1)
+    return max(markers.DEFAULT_SIZE, markers.longest_run(*texts) + 1)
 
 
 def merge_lines(base: str, ours: str, theirs: str, stored: StoredBlobs | None = None) -> list[Chunk]:
@@ -122,16 +119,6 @@ def merge_lines(base: str, ours: str, theirs: str, stored: StoredBlobs | None = 
     return parse_diff3(merged.decode("utf-8"), marker_size=size, sides=(ours, base, theirs))
 
 
-def _marker_kind(line: str, size: int) -> str | None:
-    head = line[:size]
-    if len(head) < size or head[0] not in _MARKER_CHARS or head != head[0] * size:
-        return None
-    rest = line[size:]
-    if head[0] == "=":
-        return "=" if rest.strip("\r\n") == "" else None
-    return head[0] if rest == "" or rest[0] in " \r\n" else None
-
-
 def parse_diff3(text: str, *, marker_size: int, sides: tuple[str, str, str] | None = None) -> list[Chunk]:
     """Split diff3-style merge output into chunks.
 
@@ -143,7 +130,7 @@ def parse_diff3(text: str, *, marker_size: int, sides: tuple[str, str, str] | No
     parts: dict[str, list[str]] = {}
     section: str | None = None
     for line in split_lines(text):
-        kind = _marker_kind(line, marker_size)
+        kind = markers.kind(line, marker_size)
         if section is None and kind == "<":
             if clean:
                 chunks.append(CleanText("".join(clean)))
@@ -257,8 +244,7 @@ def merge_bytes(
     merged, clean = _libgit2_merge(base, ours, theirs, marker_size=marker_size, labels=labels, style=style)
     if clean:
         return merged, 0
-    opening = re.compile(rb"^" + b"<" * marker_size + rb"(?:[ \r\n]|$)", re.MULTILINE)
-    return merged, max(1, len(opening.findall(merged)))
+    return merged, max(1, len(markers.bytes_pattern(marker_size, "<").findall(merged)))
 
 
 def conflict_contexts(chunks: Sequence[Chunk], lines: int = 30) -> list[tuple[str, str]]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from mergebert.core import markers
 from mergebert.core.candidates import Candidate, ConflictInput
 from mergebert.core.classifier import Classifier, TokenMergeClassifier
 from mergebert.core.languages import Language, language_by_name, language_for_path
@@ -23,7 +23,6 @@ from mergebert.core.linemerge import (
 from mergebert.core.splice import ParseCheck
 from mergebert.core.textio import UnsupportedContent, decode, dominant_eol, encode
 
-MARKER_LINE = re.compile(r"^(<{7}|\|{7}|={7}|>{7})", re.MULTILINE)
 MAX_PARSE_CHECKS = 4  # candidates tried per conflict before it is left as it is
 
 
@@ -72,7 +71,7 @@ def _choose(
     chunks: Sequence[Chunk],
     threshold: float,
 ) -> Resolution:
-    if any(MARKER_LINE.search(side) for side in (conflict.ours, conflict.base, conflict.theirs)):
+    if any(markers.pattern().search(side) for side in (conflict.ours, conflict.base, conflict.theirs)):
         return Resolution(index, None, None, "a side already holds conflict markers")
     if conflict.too_large:
         return Resolution(index, None, None, f"too large to resolve ({conflict.size} characters)")

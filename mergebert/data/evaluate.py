@@ -9,13 +9,13 @@ conflict of the file wrong.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from mergebert.core import markers
 from mergebert.core.candidates import ConflictInput, label_units
 from mergebert.core.classifier import Classifier, TokenMergeClassifier
 from mergebert.core.linemerge import Chunk, CleanText, LineConflict, conflict_contexts, merge_lines
@@ -25,10 +25,10 @@ from mergebert.data.mining.align import align
 from mergebert.data.records import Record, is_region, read_records
 from mergebert.data.stats import LANGUAGES, record_language
 from mergebert.data.tables import percent, render_table
+from mergebert.neural import policy
 
 SYSTEMS = ("take-ours", "take-theirs", "token-merge-only", "resolver", "pattern-oracle")
 CORRECT, WRONG, LEFT = "correct", "wrong", "left"
-_MARKER = re.compile(r"^(<{7}|>{7})", re.MULTILINE)
 MAX_PLACEMENTS = 400  # candidate positions tried per clean chunk when aligning an output
 
 
@@ -44,7 +44,7 @@ def clean_segments(chunks: Sequence[Chunk]) -> list[str]:
 
 
 def _judge(answer: str, expected: str) -> str:
-    if _MARKER.search(answer):
+    if markers.pattern(kinds="<>").search(answer):
         return LEFT
     return CORRECT if squash(answer) == squash(expected) else WRONG
 
@@ -105,27 +105,16 @@ class ScenarioScore:
 _CLASSIFIER: Classifier | None = None
 
 
-def model_to_evaluate(model_dir: str | None) -> str | None:
-    """The model the resolver row uses: `model_dir`, else $MERGEBERT_MODEL, else the shipped model if any."""
-    from mergebert.neural import onnx_classifier
-
-    if model_dir or os.environ.get(onnx_classifier.MODEL_ENV):
-        return model_dir or os.environ[onnx_classifier.MODEL_ENV]
-    shipped = onnx_classifier.default_model_dir()
-    return shipped if os.path.exists(os.path.join(shipped, "config.json")) else None
+def model_to_evaluate(model_dir: str | None, threshold: float | None) -> policy.ModelChoice:
+    """The model and threshold the resolver row uses, by the model policy in its strict mode."""
+    return policy.choose(model_dir, threshold, strict=True)
 
 
 def load_classifier(model_dir: str | None, threshold: float | None = None) -> Classifier | None:
-    """The model in `model_dir` (None: token merge only); RuntimeError when it cannot be used."""
+    """The model in `model_dir` (None: token merge only), loaded strictly: RuntimeError when unusable."""
     if model_dir is None:
         return None
-    from mergebert.neural.onnx_classifier import ModelError
-    from mergebert.neural.onnx_classifier import load_classifier as load
-
-    try:
-        return load(model_dir, threshold)
-    except ModelError as err:
-        raise RuntimeError(f"cannot use the model in {model_dir}: {err}") from err
+    return policy.load(policy.ModelChoice(model_dir, threshold), strict=True)
 
 
 def _init_worker(model_dir: str | None, threshold: float | None) -> None:

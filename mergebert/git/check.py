@@ -8,12 +8,12 @@ working file for paths not staged). It reports `file:line` for each marker and s
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from mergebert.core import markers
 from mergebert.core.textio import is_binary
 from mergebert.git import frontend, gitinfo
 
@@ -29,19 +29,13 @@ class Marker:
 
 def find_markers(path: str, data: bytes, size: int = 7) -> list[Marker]:
     """Marker lines: every `<<<<<<<` and `>>>>>>>` line, and `|||||||` / `=======` inside a conflict."""
-    start = re.compile(rb"<{%d}(?: |\r?$)" % size)
-    base = re.compile(rb"\|{%d}(?: |\r?$)" % size)
-    middle = re.compile(rb"={%d}\r?$" % size)
-    end = re.compile(rb">{%d}(?: |\r?$)" % size)
     found, inside = [], False
     for number, line in enumerate(data.split(b"\n"), 1):
-        is_start, is_end = start.match(line), end.match(line)
-        if is_start or is_end or (inside and (base.match(line) or middle.match(line))):
+        kind = markers.kind(line, size)
+        if kind in ("<", ">") or (inside and kind is not None):
             found.append(Marker(path, number, line.rstrip(b"\r").decode("utf-8", "replace")))
-        if is_start:
-            inside = True
-        elif is_end:
-            inside = False
+        if kind in ("<", ">"):
+            inside = kind == "<"
     return found
 
 

@@ -48,7 +48,7 @@ def run(
         frontend.warn(f"{path}: cannot read the versions to merge ({error}); nothing written")
         return 1
     size = _marker_size(marker_size)
-    labels, style = gitinfo.DEFAULT_LABELS, "merge"
+    labels, style, repo = gitinfo.DEFAULT_LABELS, "merge", None
     try:
         repo = gitinfo.open_repo(".")
         labels, style = gitinfo.conflict_labels(repo), gitinfo.conflict_style(repo)
@@ -62,8 +62,7 @@ def run(
         marker_size=size,
         labels=labels,
         style=style,
-        classifier=frontend.pick_classifier(model, threshold),
-        threshold=threshold,
+        classifier=frontend.pick_classifier(model, threshold, repo),
     )
     if outcome.message:
         frontend.warn(outcome.message)

@@ -8,16 +8,19 @@ complete merge result to write: the worst case is exactly what git alone would h
 from __future__ import annotations
 
 import os
+import re
 import subprocess
-import sys
 import tempfile
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mergebert.core.messages import warn as warn  # the front-ends' one warn, re-exported
+from mergebert.git import gitinfo
+
 if TYPE_CHECKING:
-    from mergebert.core.candidates import Candidate, ConflictInput
+    import pygit2
+
     from mergebert.core.classifier import Classifier
     from mergebert.core.resolver import Resolution
 
@@ -93,7 +96,6 @@ def merge_blobs(
     labels: Labels = ("ours", "base", "theirs"),
     style: str = "merge",
     classifier: Classifier | None = None,
-    threshold: float | None = None,
 ) -> Outcome:
     """Resolve what mergebert can; for content it cannot handle, or on any internal error, return git's
     line merge with a one-line message (binary content: ours, one conflict, as git's binary driver does).
@@ -110,7 +112,6 @@ def merge_blobs(
             path=path,
             language=language,
             classifier=classifier,
-            threshold=threshold,
             marker_size=marker_size,
             labels=labels,
             style=style,
@@ -132,50 +133,33 @@ def merge_blobs(
         return Outcome(data=data, conflicts=left, left=left, message=message)
 
 
-def _load_classifier(model: str | None, threshold: float | None) -> Classifier:
-    """The neural classifier: `model`, else $MERGEBERT_MODEL, else the model shipped in the package; the
-    token merge alone when there is none, or it cannot be loaded (with a message on stderr)."""
-    from mergebert.core.classifier import TokenMergeClassifier
+def pick_classifier(
+    model: str | None = None, threshold: float | None = None, repo: pygit2.Repository | None = None
+) -> Classifier:
+    """The classifier the model policy chooses (flag, environment, `repo`'s git config, shipped model),
+    loaded only when a conflict needs it."""
+    from mergebert.neural import policy
 
-    try:
-        from mergebert.neural import onnx_classifier
-
-        asked = model or os.environ.get(onnx_classifier.MODEL_ENV)
-        shipped = Path(onnx_classifier.default_model_dir(), "config.json").exists()
-        if not asked and not shipped:
-            return TokenMergeClassifier()
-        return onnx_classifier.default_classifier(model, threshold)
-    except Exception as error:  # a broken model never stops a merge
-        warn(f"model unavailable ({type(error).__name__}: {error}); resolving with the token merge only")
-        return TokenMergeClassifier()
+    return policy.LazyClassifier(policy.choose(model, threshold, config=gitinfo.settings(repo)))
 
 
-class LazyClassifier:
-    """Loads the classifier on first use: a file git merges without a line conflict never pays for it."""
-
-    def __init__(self, model: str | None = None, threshold: float | None = None) -> None:
-        self._arguments = (model, threshold)
-        self._classifier: Classifier | None = None
-
-    @property
-    def loaded(self) -> Classifier:
-        if self._classifier is None:
-            self._classifier = _load_classifier(*self._arguments)
-        return self._classifier
-
-    @property
-    def threshold(self) -> float:
-        return self.loaded.threshold
-
-    def rank(self, conflicts: Sequence[ConflictInput]) -> list[list[Candidate]]:
-        return self.loaded.rank(conflicts)
+def _why(reason: str) -> str:
+    """A left conflict's reason without its figures: `confidence below threshold`, `no candidate parses`."""
+    words = re.sub(r"\([^)]*\)|\b\d+(?:\.\d+)?\b", " ", reason)
+    return re.sub(r"\bconflicts\b", "conflict", " ".join(words.split()))
 
 
-def pick_classifier(model: str | None = None, threshold: float | None = None) -> Classifier:
-    """The classifier every front-end uses, loaded only when a conflict needs it."""
-    return LazyClassifier(model, threshold)
-
-
-def warn(message: str) -> None:
-    """One line on stderr, prefixed like git's own messages."""
-    print(f"mergebert: {message}", file=sys.stderr)
+def report_line(path: str, outcome: Outcome) -> str | None:
+    """What every front-end prints for a file that had line conflicts (None for one that had none):
+    `src/App.java: resolved 2 of 3 conflicts (1 left: confidence below threshold)`."""
+    if not outcome.conflicts:
+        return None
+    plural = "s" if outcome.conflicts != 1 else ""
+    line = f"{path}: resolved {outcome.resolved} of {outcome.conflicts} conflict{plural}"
+    if not outcome.left:
+        return line
+    reasons = [_why(r.reason) for r in outcome.resolutions if r.text is None]
+    if outcome.message and not reasons:
+        reasons = [outcome.message.removeprefix(f"{path}: ")]
+    why = ", ".join(dict.fromkeys(reasons))
+    return f"{line} ({outcome.left} left{': ' + why if why else ''})"

@@ -23,6 +23,25 @@ def open_repo(start: str | os.PathLike[str] = ".") -> pygit2.Repository | None:
     return pygit2.Repository(found) if found else None
 
 
+SETTINGS = ("mergebert.model", "mergebert.threshold")
+
+
+def settings(repo: pygit2.Repository | None) -> dict[str, str]:
+    """mergebert's own git config (`mergebert.model`, `mergebert.threshold`) as set, for the model policy:
+    the repository's config, or the user's outside a repository."""
+    try:
+        config = repo.config if repo is not None else pygit2.Config.get_global_config()
+    except (OSError, pygit2.GitError):  # no user config at all
+        return {}
+    found = {}
+    for name in SETTINGS:
+        try:
+            found[name] = config[name]
+        except (KeyError, ValueError, pygit2.GitError):
+            continue
+    return found
+
+
 def conflict_style(repo: pygit2.Repository | None) -> str:
     """`merge.conflictStyle` as the resolver's style: "diff3" (also for zdiff3) or "merge"."""
     if repo is None:

@@ -56,7 +56,8 @@ def run(
         except KeyError:
             frontend.warn(f"unknown language {language!r} (java, javascript, typescript, tsx, csharp)")
             return ERROR
-    style = "diff3" if diff3 else gitinfo.conflict_style(gitinfo.open_repo("."))
+    repo = gitinfo.open_repo(".")
+    style = "diff3" if diff3 else gitinfo.conflict_style(repo)
     ours, base_blob, theirs = blobs
     outcome = frontend.merge_blobs(
         base_blob,
@@ -67,11 +68,12 @@ def run(
         marker_size=marker_size,
         labels=(names[0], names[1], names[2]),
         style=style,
-        classifier=frontend.pick_classifier(model, threshold),
-        threshold=threshold,
+        classifier=frontend.pick_classifier(model, threshold, repo),
     )
-    if outcome.message and not quiet:
-        frontend.warn(outcome.message)
+    if not quiet:
+        for line in (outcome.message, frontend.report_line(path or current, outcome)):
+            if line:
+                frontend.warn(line)
     if stdout:
         sys.stdout.buffer.write(outcome.data)
         sys.stdout.buffer.flush()

@@ -50,13 +50,14 @@ def run(
         marker_size=gitinfo.marker_size(repo, path),
         labels=gitinfo.conflict_labels(repo),
         style=gitinfo.conflict_style(repo),
-        classifier=frontend.pick_classifier(model, threshold),
-        threshold=threshold,
+        classifier=frontend.pick_classifier(model, threshold, repo),
     )
     if outcome.message:
         frontend.warn(outcome.message)
     from mergebert.core import textio
 
     textio.atomic_write(merged_path, outcome.data)
-    print(f"{path}: {outcome.conflicts} conflicts, {outcome.resolved} resolved, {outcome.left} left")
+    line = frontend.report_line(path, outcome)
+    if line:
+        frontend.warn(line)
     return 0 if outcome.left == 0 else 1

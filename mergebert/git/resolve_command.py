@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import pygit2
 
+from mergebert.core import markers
 from mergebert.core.textio import is_binary
 from mergebert.git import frontend, gitinfo
 
@@ -53,13 +53,6 @@ def describe(resolution: Resolution) -> str:
     return f"{number}:{'/'.join(candidate.patterns)}"
 
 
-def has_markers(data: bytes, size: int) -> bool:
-    """True when `data` holds a conflict start and end marker line of git's marker size."""
-    start = re.compile(rb"^<{%d}(?: |\r?$)" % size, re.MULTILINE)
-    end = re.compile(rb"^>{%d}(?: |\r?$)" % size, re.MULTILINE)
-    return bool(start.search(data) and end.search(data))
-
-
 def _selected(repo_path: str, wanted: list[str]) -> bool:
     return not wanted or any(repo_path == w or repo_path.startswith(w.rstrip("/") + "/") for w in wanted)
 
@@ -84,7 +77,6 @@ def resolve_one(
     add: bool,
     backup: bool,
     classifier: Classifier | None = None,
-    threshold: float | None = None,
 ) -> Row:
     """Resolve one conflicted path; never raises for the file's content."""
     row = Row(path)
@@ -106,7 +98,7 @@ def resolve_one(
         row.notes.append("working file missing; left alone")
         return row
     size = gitinfo.marker_size(repo, path)
-    if not has_markers(current, size):
+    if not markers.has_conflict(current, size):
         row.notes.append("no conflict markers in the working file (already edited?); left alone")
         return row
     outcome = frontend.merge_blobs(
@@ -118,7 +110,6 @@ def resolve_one(
         labels=gitinfo.conflict_labels(repo),
         style=gitinfo.conflict_style(repo),
         classifier=classifier,
-        threshold=threshold,
     )
     row.conflicts, row.resolved, row.left = outcome.conflicts, outcome.resolved, outcome.left
     if outcome.message:
@@ -188,14 +179,8 @@ def run(
     if not entries:
         print("no conflicted files" + (" under the given paths" if wanted else ""))
         return 0
-    classifier = frontend.pick_classifier(model, threshold)
-    options = {
-        "dry_run": dry_run,
-        "add": add,
-        "backup": backup,
-        "classifier": classifier,
-        "threshold": threshold,
-    }
+    classifier = frontend.pick_classifier(model, threshold, repo)
+    options = {"dry_run": dry_run, "add": add, "backup": backup, "classifier": classifier}
     rows = [resolve_one(repo, path, entries[path], **options) for path in sorted(entries)]
     print_table(rows)
     return 0 if all(r.left == 0 for r in rows) else 1

@@ -5,31 +5,23 @@
 is given (a file's conflicts come in one call) and scores them in one ONNX Runtime run, then decodes each
 conflict's candidates with ``candidates.decode`` (beam over the token conflicts' patterns).
 
-``default_classifier()`` is what front-ends use: the model named by ``MERGEBERT_MODEL`` or the one shipped
-in ``mergebert/neural/model/`` (``none``: no model, silently), the threshold from
-``MERGEBERT_THRESHOLD`` or the
-model's calibrated one; a missing or corrupt model prints one clear line on stderr and falls back to
-``TokenMergeClassifier``.
+Which model a command uses, and what happens when it cannot be loaded, is decided in
+``mergebert.neural.policy``.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Sequence
 
 import numpy as np
 
 from mergebert.core.candidates import Candidate, ConflictInput, decode, units
-from mergebert.core.classifier import Classifier, TokenMergeClassifier
 from mergebert.neural.bpe import BPE
 from mergebert.neural.features import FeatureConfig, Featurizer, collate
 
-MODEL_ENV = "MERGEBERT_MODEL"
-THRESHOLD_ENV = "MERGEBERT_THRESHOLD"
 THREADS_ENV = "MERGEBERT_THREADS"
-NO_MODEL = "none"  # MERGEBERT_MODEL=none / --model none: no model, clean token merges only
 FORMAT = "mergebert-model/1"
 N_PATTERNS = 9
 MAX_BATCH = 256  # units per ONNX Runtime call
@@ -37,11 +29,6 @@ MAX_BATCH = 256  # units per ONNX Runtime call
 
 class ModelError(Exception):
     """The model directory is missing, incomplete or unreadable."""
-
-
-def default_model_dir() -> str:
-    """The model shipped inside the package."""
-    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "model")
 
 
 def _providers(ort) -> list[str]:
@@ -130,51 +117,6 @@ def load_classifier(
     model_dir: str | os.PathLike | None = None, threshold: float | None = None
 ) -> OnnxClassifier:
     """The classifier in ``model_dir`` (default: the shipped model); raises ``ModelError`` when unusable."""
-    return OnnxClassifier(str(model_dir) if model_dir is not None else default_model_dir(), threshold)
+    from mergebert.neural.policy import shipped_model_dir
 
-
-def _env_threshold() -> float | None:
-    raw = os.environ.get(THRESHOLD_ENV)
-    if not raw:
-        return None
-    try:
-        return float(raw)
-    except ValueError:
-        print(f"mergebert: ignoring {THRESHOLD_ENV}={raw!r} (not a number)", file=sys.stderr)
-        return None
-
-
-_DEFAULT: dict[tuple, Classifier] = {}
-
-
-def default_classifier(
-    model_dir: str | os.PathLike | None = None, threshold: float | None = None, quiet: bool = False
-) -> Classifier:
-    """The classifier front-ends use: ``model_dir`` or ``$MERGEBERT_MODEL`` or the shipped model, with
-    ``threshold`` or ``$MERGEBERT_THRESHOLD`` or the model's calibrated threshold.  A model that cannot be
-    loaded gives a message on stderr and the token-merge-only classifier (cached per process)."""
-    directory = str(model_dir) if model_dir else os.environ.get(MODEL_ENV) or default_model_dir()
-    if threshold is None:
-        threshold = _env_threshold()
-    if directory.lower() == NO_MODEL:  # asked for no model: the token merge only, silently
-        fallback = TokenMergeClassifier()
-        if threshold is not None:
-            fallback.threshold = threshold
-        return fallback
-    key = (directory, threshold)
-    cached = _DEFAULT.get(key)
-    if cached is not None:
-        return cached
-    try:
-        classifier: Classifier = load_classifier(directory, threshold)
-    except ModelError as err:
-        if not quiet:
-            print(
-                f"mergebert: model unavailable ({err}); resolving with the token merge only", file=sys.stderr
-            )
-        fallback = TokenMergeClassifier()
-        if threshold is not None:
-            fallback.threshold = threshold
-        classifier = fallback
-    _DEFAULT[key] = classifier
-    return classifier
+    return OnnxClassifier(str(model_dir) if model_dir is not None else shipped_model_dir(), threshold)

@@ -1,0 +1,54 @@
+"""Conflict-marker lines, defined once: `<<<<<<< label`, `||||||| label`, `=======`, `>>>>>>> label`.
+
+A marker is exactly `size` marker characters at the start of a line; `<`, `|` and `>` are followed by a
+space (then the label) or the end of the line, `=` only by the end of the line (a `\r` may precede it).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+KINDS = "<|=>"
+DEFAULT_SIZE = 7
+
+
+def _source(size: int, kinds: str) -> str:
+    alternatives = [
+        f"={{{size}}}(?=\r?$)" if kind == "=" else f"{re.escape(kind)}{{{size}}}(?= |\r?$)" for kind in kinds
+    ]
+    return "^(?:" + "|".join(alternatives) + ")"
+
+
+@functools.cache
+def pattern(size: int = DEFAULT_SIZE, kinds: str = KINDS) -> re.Pattern[str]:
+    """Marker lines of `kinds` and `size` in text (multi-line: matches at each line start)."""
+    return re.compile(_source(size, kinds), re.MULTILINE)
+
+
+@functools.cache
+def bytes_pattern(size: int = DEFAULT_SIZE, kinds: str = KINDS) -> re.Pattern[bytes]:
+    """`pattern` over bytes."""
+    return re.compile(_source(size, kinds).encode(), re.MULTILINE)
+
+
+def kind(line: str | bytes, size: int) -> str | None:
+    """Which marker `line` is (`<`, `|`, `=` or `>`), or None."""
+    if isinstance(line, bytes):
+        found_bytes = bytes_pattern(size).match(line)
+        return found_bytes.group(0)[:1].decode() if found_bytes else None
+    found = pattern(size).match(line)
+    return found.group(0)[0] if found else None
+
+
+def has_conflict(data: bytes, size: int) -> bool:
+    """True when `data` holds a conflict's start and end marker lines."""
+    return bool(bytes_pattern(size, "<").search(data) and bytes_pattern(size, ">").search(data))
+
+
+_RUN = re.compile(rf"^([<|=>])\1{{{DEFAULT_SIZE - 1},}}", re.MULTILINE)
+
+
+def longest_run(*texts: str) -> int:
+    """The longest run of one marker character (at least the default size) starting a line, or 0."""
+    return max((len(m.group(0)) for text in texts for m in _RUN.finditer(text)), default=0)
