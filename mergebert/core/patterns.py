@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from mergebert.core.lexer import Token
-from mergebert.core.tokenmerge import matching_blocks
+from mergebert.core.tokendiff import matching_blocks
 
 Tokens = tuple[Token, ...]
 _WHITESPACE = re.compile(r"\s+")
@@ -23,7 +23,7 @@ def squash_tokens(tokens: Sequence[Token]) -> str:
 
 
 def minus_base(side: Tokens, base: Tokens) -> Tokens:
-    """The tokens of `side` that it does not share with base (by longest common subsequence)."""
+    """The tokens of `side` that it does not share with base (by the token diff)."""
     shared: set[int] = set()
     for _, start, length in matching_blocks([t.text for t in base], [t.text for t in side]):
         shared.update(range(start, start + length))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 
 from mergebert.core.lexer import Token, TokenSeq
+from mergebert.core.tokendiff import matching_blocks
 
 
 @dataclass(frozen=True)
@@ -23,11 +23,6 @@ class TokenConflict:
 
 
 MergeItem = MergedRun | TokenConflict
-
-
-def matching_blocks(x: Sequence[str], y: Sequence[str]) -> list[tuple[int, int, int]]:
-    """Longest-common-subsequence style matches between two token text sequences."""
-    return SequenceMatcher(None, x, y, autojunk=False).get_matching_blocks()
 
 
 def _sync_regions(base: Sequence[str], a: Sequence[str], b: Sequence[str]) -> Iterator[tuple[int, ...]]:

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 
 import numpy as np
 
+from mergebert.core.tokendiff import opcodes
 from mergebert.neural.bpe import BOS, BPE, EOS, PAD
 
 REGION_TOKEN, TOKEN_TOKEN = "<region>", "<token>"
@@ -41,7 +41,7 @@ def align(side: Sequence, base: Sequence) -> tuple[list[int], list[int]]:
     base_types = [EQUAL] * len(bt)
     if st == bt:
         return side_types, base_types
-    for op, i1, i2, j1, j2 in SequenceMatcher(None, bt, st, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in opcodes(bt, st):
         if op == "equal":
             continue
         if op == "insert":  # in side, not in base
