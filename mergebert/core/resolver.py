@@ -24,6 +24,7 @@ from mergebert.core.splice import ParseCheck
 from mergebert.core.textio import UnsupportedContent, decode, dominant_eol, encode
 
 MAX_PARSE_CHECKS = 4  # candidates tried per conflict before it is left as it is
+MAX_FILE_TOKENS = 40_000  # token-diff work per file; conflicts past it are left as git wrote them
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,22 @@ def conflict_inputs(chunks: Sequence[Chunk], lang: Language | None) -> list[Conf
     ]
 
 
+def _skip_reasons(inputs: Sequence[ConflictInput]) -> list[str | None]:
+    """Why each conflict is not token-merged or classified at all, or None; the same on every run."""
+    reasons: list[str | None] = []
+    spent = 0
+    for conflict in inputs:
+        if any(markers.pattern().search(side) for side in (conflict.ours, conflict.base, conflict.theirs)):
+            reasons.append("a side already holds conflict markers")
+        elif conflict.too_large:
+            reasons.append(f"too large to resolve ({conflict.size} characters)")
+        elif (spent := spent + sum(len(side.tokens) for side in conflict.tokens)) > MAX_FILE_TOKENS:
+            reasons.append(f"past the file's bound on token-diff work ({MAX_FILE_TOKENS} tokens)")
+        else:
+            reasons.append(None)
+    return reasons
+
+
 def _choose(
     index: int,
     conflict: ConflictInput,
@@ -71,10 +88,6 @@ def _choose(
     chunks: Sequence[Chunk],
     threshold: float,
 ) -> Resolution:
-    if any(markers.pattern().search(side) for side in (conflict.ours, conflict.base, conflict.theirs)):
-        return Resolution(index, None, None, "a side already holds conflict markers")
-    if conflict.too_large:
-        return Resolution(index, None, None, f"too large to resolve ({conflict.size} characters)")
     if not candidates:
         tokens = len(conflict.token_conflicts)
         reason = f"{tokens} token conflict{'s' * (tokens != 1)} left" if tokens else "no candidate"
@@ -129,12 +142,15 @@ def resolve_text(
     if not inputs:
         return MergeResult(render(chunks, eol=eol), 0, ())
     classifier = classifier or TokenMergeClassifier()
-    ranked_small = iter(classifier.rank([conflict for conflict in inputs if not conflict.too_large]))
-    ranked = [[] if conflict.too_large else next(ranked_small) for conflict in inputs]
+    skipped = _skip_reasons(inputs)
+    kept = [conflict for conflict, skip in zip(inputs, skipped, strict=True) if skip is None]
+    ranked = iter(classifier.rank(kept))
     threshold = classifier.threshold if threshold is None else threshold
     resolutions = tuple(
-        _choose(index, conflict, candidates, chunks, threshold)
-        for index, (conflict, candidates) in enumerate(zip(inputs, ranked, strict=True))
+        Resolution(index, None, None, skip)
+        if skip is not None
+        else _choose(index, conflict, next(ranked), chunks, threshold)
+        for index, (conflict, skip) in enumerate(zip(inputs, skipped, strict=True))
     )
     text = render(
         _splice(chunks, resolutions, eol), marker_size=marker_size, labels=labels, style=style, eol=eol
