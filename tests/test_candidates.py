@@ -59,7 +59,7 @@ def test_decode_ranks_and_adds_up_identical_texts() -> None:
     region = np.full(10, 0.02)
     region[TOKEN_CLASS] = 0.82
     token = np.array([0.1, 0.7, 0.05, 0.05, 0.02, 0.02, 0.02, 0.02, 0.02])
-    ranked = decode(CONFLICT, region, [token])
+    ranked = decode(CONFLICT, [region, token])
     best = ranked[0]
     assert best.text == "    foo(y, b2);\n" and best.kind == "token" and best.patterns == ("B",)
     assert abs(best.confidence - 0.82 * (0.7 + 0.02)) < 1e-6, "B and B-BASE give the same text"

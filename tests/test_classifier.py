@@ -105,6 +105,60 @@ def test_featurizer_keeps_long_bodies_within_budget() -> None:
         assert len(eos) == 3 and (eos[0] - 1) + (eos[2] - eos[1] - 1) >= 6
 
 
+# --------------------------------------------------------------------------------------------- one path
+TSX_RECORD = {
+    "id": "tsx",
+    "repo": "owner/app",
+    "path": "src/App.tsx",
+    "lang": "typescript",  # the data set labels .tsx files typescript; their grammar is TSX
+    "ours": "  return <div className={a}>{label}</div>;\n",
+    "base": "  return <div>{label}</div>;\n",
+    "theirs": "  return <span>{label}</span>;\n",
+    "resolution": "  return <div className={a}>{label}</div>;\n",
+    "prefix": "export function App({ label }: Props) {\n",
+    "suffix": "}\n",
+}
+
+
+def test_a_record_becomes_the_conflict_the_runtime_builds() -> None:
+    from mergebert.core.languages import TSX, TYPESCRIPT, language_for_path
+    from mergebert.data.records import conflict_input
+
+    conflict = conflict_input(TSX_RECORD)
+    assert conflict.lang == TSX == language_for_path(TSX_RECORD["path"])
+    assert conflict_input({**TSX_RECORD, "path": "src/app.ts"}).lang == TYPESCRIPT
+    assert conflict_input({**TSX_RECORD, "path": ""}).lang == TYPESCRIPT, "`lang` is the fallback"
+    sides = (TSX_RECORD[k] for k in ("ours", "base", "theirs"))
+    as_typescript = ConflictInput.from_texts(*sides, lang=TYPESCRIPT)
+    assert conflict.tokens[0].tokens != as_typescript.tokens[0].tokens, "the grammars lex JSX differently"
+
+
+def test_training_features_are_the_runtime_features(tmp_path: Path) -> None:
+    """The training cache holds exactly what the runtime featurises for the same conflict (.tsx too)."""
+    from mergebert.core.languages import language_for_path
+    from training.dataset import build_cache
+
+    bpe = _tiny_bpe()
+    (tmp_path / "vocab.json").write_text(json.dumps(bpe.vocab))
+    (tmp_path / "merges.txt").write_text("#version: 0.2\nf o\nfo o\nĠ foo\nb a\nba r\n")
+    cfg = FeatureConfig(max_len=48, max_context=16, min_context=8)
+    arrays = build_cache(
+        [TSX_RECORD], str(tmp_path), cfg, str(tmp_path / "c.npz"), keep_unlabelled=True, workers=1, log=str
+    )
+    runtime = ConflictInput.from_texts(
+        *(TSX_RECORD[k] for k in ("ours", "base", "theirs", "prefix", "suffix")),
+        language_for_path(TSX_RECORD["path"]),
+    )
+    fz = Featurizer(bpe, cfg)
+    expected = [fz.unit(unit) for unit in units(runtime)]
+    assert len(arrays["input_ids"]) == len(expected) > 1
+    for row, (ids, types) in enumerate(expected):
+        width = ids.shape[1]
+        assert arrays["lengths"][row] == width
+        assert (arrays["input_ids"][row, :, :width] == ids).all()
+        assert (arrays["type_ids"][row, :, :width] == types).all()
+
+
 # --------------------------------------------------------------------------------------------- tiny model
 torch = pytest.importorskip("torch", reason="training tests need the [train] extra (torch)")
 pytest.importorskip("transformers", reason="training tests need the [train] extra (transformers)")
@@ -222,6 +276,31 @@ def test_tiny_model_ranks_take_ours(tiny_model: Path) -> None:
     (ranked,) = classifier.rank([conflict])
     assert ranked[0].text == "        int port = 4242;\n"
     assert ranked[0].patterns == ("A",)
+
+
+def test_training_and_runtime_decode_alike(tiny_model: Path, tmp_path: Path) -> None:
+    """Training's record-level metrics decode the units' probabilities as `OnnxClassifier.rank` does."""
+    from mergebert.data.records import conflict_input
+    from mergebert.neural.onnx_classifier import load_classifier
+    from training.dataset import build_cache
+    from training.export import load_torch
+    from training.train import predict, record_level
+
+    records = _records(6) + [
+        {**_records(1)[0], "ours": "f(x, 1, p);\n", "base": "f(a, 0, p);\n", "theirs": "f(y, 2, p);\n"}
+    ]
+    classifier = load_classifier(tiny_model, threshold=0.0)
+    arrays = build_cache(
+        records, str(tiny_model), classifier.featurizer.config, str(tmp_path / "v.npz"), keep_unlabelled=True,
+        workers=1, log=str,
+    )  # fmt: skip
+    probs = predict(load_torch(str(tiny_model)), arrays, np.arange(len(arrays["labels"])))
+    decoded = record_level(records, arrays, probs, classifier.beam)
+    ranked = classifier.rank([conflict_input(r) for r in records])
+    assert len(units(conflict_input(records[-1]))) > 2, "a conflict with several token units"
+    for result, candidates in zip(decoded, ranked, strict=True):
+        assert result["patterns"] == list(candidates[0].patterns)
+        assert result["confidence"] == pytest.approx(candidates[0].confidence, abs=1e-4)
 
 
 def test_driver_resolves_with_tiny_model_through_git_merge(tiny_model: Path, repo: GitRepo) -> None:

@@ -14,11 +14,11 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from mergebert.core.candidates import N_CLASSES, label_units, units
+from mergebert.core.languages import NAMES as LANGS
+from mergebert.data.records import conflict_input
 from mergebert.neural.bpe import BPE
 from mergebert.neural.features import FeatureConfig, Featurizer
-
-LANGS = ("java", "javascript", "typescript", "csharp")
-N_CLASSES = 10
 
 _FZ: Featurizer | None = None
 
@@ -28,25 +28,10 @@ def _init(bpe_dir: str, cfg: dict) -> None:
     _FZ = Featurizer(BPE.from_dir(bpe_dir), FeatureConfig.from_dict(cfg))
 
 
-def conflict_of(rec: dict):
-    from mergebert.core.candidates import ConflictInput
-    from mergebert.core.languages import language_by_name
-
-    try:
-        lang = language_by_name(rec.get("lang") or "")
-    except KeyError:
-        lang = None
-    return ConflictInput.from_texts(
-        rec["ours"], rec["base"], rec["theirs"], rec.get("prefix", ""), rec.get("suffix", ""), lang
-    )
-
-
 def _featurise(job: tuple[int, dict, bool]):
     """(record index, [(ids, types, is_token, labels-bitmask, unit index)], status)."""
-    from mergebert.core.candidates import label_units, units
-
     index, rec, keep_unlabelled = job
-    conflict = conflict_of(rec)
+    conflict = conflict_input(rec)
     if conflict.too_large:
         return index, [], "too large"
     try:

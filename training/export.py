@@ -18,6 +18,7 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
+from mergebert.core.candidates import N_CLASSES
 from mergebert.neural.bpe import BPE
 from mergebert.neural.features import FeatureConfig
 from training.model import MergeBert, ProbabilityModel
@@ -75,7 +76,7 @@ def _session(path: str, threads: int = 2):
 
 
 def ort_predict(session, arrays, idx: np.ndarray, batch_size: int = 128) -> np.ndarray:
-    out = np.zeros((len(idx), 10), dtype=np.float32)
+    out = np.zeros((len(idx), N_CLASSES), dtype=np.float32)
     order = np.argsort(arrays["lengths"][idx], kind="stable")
     for s in range(0, len(order), batch_size):
         pos = order[s : s + batch_size]
@@ -125,7 +126,7 @@ def _synthetic(model: MergeBert, n: int = 48, seed: int = 0):
         "type_ids": types,
         "lengths": lengths,
         "is_token": (rng.random(n) < 0.5).astype(np.uint8),
-        "labels": np.zeros((n, 10), dtype=np.uint8),
+        "labels": np.zeros((n, N_CLASSES), dtype=np.uint8),
     }
 
 

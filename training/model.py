@@ -5,10 +5,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from mergebert.core.candidates import N_CLASSES, TOKEN_CLASS
 from mergebert.neural.features import EDIT_TYPES, N_SEQ
 
-N_CLASSES = 10
-TOKEN_CLASS = 9
 MASK_VALUE = -1.0e4
 
 

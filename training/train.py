@@ -22,14 +22,16 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 
+from mergebert.core.candidates import CLASS_NAMES, N_CLASSES, N_PATTERNS, TOKEN_CLASS, decode, units
+from mergebert.core.languages import NAMES as LANGS
+from mergebert.core.patterns import squash
+from mergebert.data.records import conflict_input
 from mergebert.neural.bpe import BPE, PAD
 from mergebert.neural.features import EDIT_TYPES, KIND_TOKENS, FeatureConfig
+from mergebert.neural.onnx_classifier import FORMAT
 from training.data import read_records
-from training.dataset import LANGS, build_cache, conflict_of, load_cache
-from training.model import N_CLASSES, MergeBert, make_config, multi_hot_loss
-
-CLASS_NAMES = ("A", "B", "BASE", "A+B", "B+A", "A-BASE", "B-BASE", "A+B-BASE", "B+A-BASE", "TOKEN")
-FORMAT = "mergebert-model/1"
+from training.dataset import build_cache, load_cache
+from training.model import MergeBert, make_config, multi_hot_loss
 
 
 @dataclass
@@ -252,9 +254,6 @@ def _unit_metrics(probs: np.ndarray, labels: np.ndarray, langs: np.ndarray | Non
 def record_level(records: list[dict], arrays, probs: np.ndarray, beam: int, only=None) -> list[dict]:
     """Decode every validation record (or those in ``only``) with the model's probabilities: top
     candidate, confidence, correct. ``probs`` rows follow ``arrays``' rows."""
-    from mergebert.core.candidates import decode, units
-    from mergebert.core.patterns import squash
-
     by_record: dict[int, dict[int, np.ndarray]] = {}
     for row, (r, u) in enumerate(zip(arrays["record"], arrays["unit"], strict=False)):
         by_record.setdefault(int(r), {})[int(u)] = probs[row]
@@ -273,14 +272,10 @@ def record_level(records: list[dict], arrays, probs: np.ndarray, beam: int, only
         }
         unit_probs = by_record.get(i)
         if unit_probs is not None:
-            conflict = conflict_of(rec)
+            conflict = conflict_input(rec)
             n_units = len(units(conflict))
             if len(unit_probs) == n_units:
-                region = unit_probs[0]
-                tokens = [
-                    unit_probs[k][:9] / max(float(unit_probs[k][:9].sum()), 1e-9) for k in range(1, n_units)
-                ]
-                cands = decode(conflict, region, tokens, beam=beam)
+                cands = decode(conflict, [unit_probs[k] for k in range(n_units)], beam=beam)
                 if cands:
                     top = cands[0]
                     entry.update(
@@ -397,9 +392,9 @@ def train(
 
     train_idx = np.arange(len(tr["labels"]))
     if cfg.prefer_patterns:
-        region_rows = (tr["is_token"] == 0) & (tr["labels"][:, :9].sum(1) > 0)
+        region_rows = (tr["is_token"] == 0) & (tr["labels"][:, :N_PATTERNS].sum(1) > 0)
         tr["labels"] = tr["labels"].copy()
-        tr["labels"][region_rows, 9] = 0
+        tr["labels"][region_rows, TOKEN_CLASS] = 0
         _log(f"prefer patterns: TOKEN dropped from {int(region_rows.sum())} region units' labels")
     weights_all = np.where(tr["bulk"] > 0, cfg.bulk_weight, 1.0).astype(np.float32)
     if cfg.bulk_weight <= 0:

@@ -21,8 +21,10 @@ from mergebert.core.tokenmerge import MergedRun, MergeItem, TokenConflict, diff3
 if TYPE_CHECKING:  # numpy is not imported at run time: the merge driver starts faster without it
     import numpy as np
 
-TOKEN_CLASS = len(PATTERNS)  # index 9
+N_PATTERNS = len(PATTERNS)  # 9: the classes of a token unit
+TOKEN_CLASS = N_PATTERNS  # index 9
 CLASS_NAMES: tuple[str, ...] = tuple(pattern.name for pattern in PATTERNS) + ("TOKEN",)
+N_CLASSES = len(CLASS_NAMES)  # 10: the model's outputs for every unit
 CONTEXT_TOKENS = 64  # context tokens kept on each side of a unit
 MAX_CONFLICT_CHARS = 20_000  # ours + base + theirs; larger conflicts are not token-merged or classified
 _WHOLE_SIDE_TEXT = {
@@ -245,13 +247,15 @@ def _token_labels(conflict: ConflictInput, wanted: str) -> list[frozenset[int]] 
     return labels[::-1]
 
 
-def decode(
-    conflict: ConflictInput, region_probs: np.ndarray, token_probs: Sequence[np.ndarray], beam: int = 8
-) -> list[Candidate]:
-    """Candidates ranked by confidence; candidates with the same text (whitespace aside) add up."""
+def decode(conflict: ConflictInput, unit_probs: Sequence[np.ndarray], beam: int = 8) -> list[Candidate]:
+    """Candidates ranked by confidence from the units' class probabilities (the region unit first, then
+    one row per token conflict, as ``units`` orders them); candidates with the same text (whitespace
+    aside) add up."""
+    region_probs = unit_probs[0]
+    token_probs = [row[:N_PATTERNS] / max(float(row[:N_PATTERNS].sum()), 1e-9) for row in unit_probs[1:]]
     scored: list[Candidate] = [
         Candidate(region_text(conflict, i), "region", (PATTERNS[i].name,), float(region_probs[i]))
-        for i in range(len(PATTERNS))
+        for i in range(N_PATTERNS)
     ]
     for choices, probability in _beam(token_probs, beam):
         scored.append(
@@ -280,7 +284,7 @@ def _beam(token_probs: Sequence[np.ndarray], width: int) -> list[tuple[tuple[int
     states: list[tuple[tuple[int, ...], float]] = [((), 1.0)]
     for probs in token_probs:
         expanded = [
-            (choices + (i,), p * float(probs[i])) for choices, p in states for i in range(len(PATTERNS))
+            (choices + (i,), p * float(probs[i])) for choices, p in states for i in range(N_PATTERNS)
         ]
         states = heapq.nlargest(width, expanded, key=lambda state: state[1])
     return states

@@ -21,6 +21,7 @@ TYPESCRIPT = Language("typescript", "typescript")
 TSX = Language("typescript", "tsx")
 CSHARP = Language("csharp", "csharp")
 
+NAMES: tuple[str, ...] = ("java", "javascript", "typescript", "csharp")  # data-set labels, in report order
 EXTENSIONS: dict[str, Language] = {
     ".java": JAVA,
     ".js": JAVASCRIPT,

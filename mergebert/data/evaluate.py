@@ -18,12 +18,12 @@ from typing import Any
 from mergebert.core import markers
 from mergebert.core.candidates import ConflictInput, label_units
 from mergebert.core.classifier import Classifier, TokenMergeClassifier
+from mergebert.core.languages import NAMES as LANGUAGES
 from mergebert.core.linemerge import Chunk, CleanText, LineConflict, conflict_contexts, merge_lines
 from mergebert.core.patterns import squash
 from mergebert.core.resolver import resolve_text
 from mergebert.data.mining.align import align
-from mergebert.data.records import Record, is_region, read_records
-from mergebert.data.stats import LANGUAGES, record_language
+from mergebert.data.records import Record, is_region, read_records, record_language
 from mergebert.data.tables import percent, render_table
 from mergebert.neural import policy
 

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from mergebert.core.candidates import ConflictInput
+from mergebert.core.languages import BY_NAME, Language, language_for_path
 from mergebert.core.patterns import squash
 
 Record = dict[str, Any]
@@ -48,6 +50,23 @@ def line_label(ours: str, base: str, theirs: str, resolution: str) -> str:
 
 def is_region(record: Record) -> bool:
     return "resolution" in record
+
+
+def record_language(record: Record) -> Language | None:
+    """The grammar for a record as the runtime picks it: by path (so .tsx gets TSX), else by `lang`."""
+    return language_for_path(record.get("path", "")) or BY_NAME.get((record.get("lang") or "").lower())
+
+
+def conflict_input(record: Record) -> ConflictInput:
+    """The classifier's view of a region record: the one way training, stats and eval build it."""
+    return ConflictInput(
+        record["ours"],
+        record["base"],
+        record["theirs"],
+        record.get("prefix", ""),
+        record.get("suffix", ""),
+        record_language(record),
+    )
 
 
 def ordered(record: Record, fields: tuple[str, ...]) -> Record:

@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from mergebert.core.candidates import CLASS_NAMES, ConflictInput, Unit, label_units, token_merge_text, units
-from mergebert.core.languages import Language, language_by_name, language_for_path
+from mergebert.core.languages import NAMES as LANGUAGES
 from mergebert.core.lexer import Token
 from mergebert.core.patterns import squash
 from mergebert.data.mining.extract import FileTexts, extract_file
-from mergebert.data.records import Record, is_region, read_records, write_records
+from mergebert.data.records import Record, conflict_input, is_region, read_records, write_records
 from mergebert.data.tables import percent, render_table
 
-LANGUAGES = ("java", "javascript", "typescript", "csharp")
 UNIT_PARTS = ("a", "base", "b", "before", "after")
 
 
@@ -42,25 +41,6 @@ def regions_of(records: Iterable[Record]) -> Iterator[Record]:
         regions, _ = extract_file(texts, Counter())
         for region in regions:
             yield {**region, "id": f"{record['id']}:{region['index']}"}
-
-
-def record_language(record: Record) -> Language | None:
-    """The grammar for a record: by path (so .tsx gets TSX), else by the record's language name."""
-    return language_for_path(record.get("path", "")) or (
-        language_by_name(record["lang"]) if record.get("lang") else None
-    )
-
-
-def conflict_input(record: Record) -> ConflictInput:
-    """The classifier's view of a region record."""
-    return ConflictInput(
-        record["ours"],
-        record["base"],
-        record["theirs"],
-        record["prefix"],
-        record["suffix"],
-        record_language(record),
-    )
 
 
 @dataclass(frozen=True)

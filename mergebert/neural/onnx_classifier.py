@@ -17,13 +17,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mergebert.core.candidates import Candidate, ConflictInput, decode, units
+from mergebert.core.candidates import N_CLASSES, Candidate, ConflictInput, decode, units
 from mergebert.neural.bpe import BPE
 from mergebert.neural.features import FeatureConfig, Featurizer, collate
 
 THREADS_ENV = "MERGEBERT_THREADS"
-FORMAT = "mergebert-model/1"
-N_PATTERNS = 9
+FORMAT = "mergebert-model/1"  # config.json "format" of the model directories training writes
 MAX_BATCH = 256  # units per ONNX Runtime call
 
 
@@ -86,13 +85,13 @@ class OnnxClassifier:
 
     # -- scoring ---------------------------------------------------------------------------------
     def unit_probabilities(self, all_units: Sequence) -> np.ndarray:
-        """(n, 10) class probabilities of the units, scored in length-sorted batches."""
+        """(n, N_CLASSES) class probabilities of the units, scored in length-sorted batches."""
         if not all_units:
-            return np.zeros((0, 10), dtype=np.float32)
+            return np.zeros((0, N_CLASSES), dtype=np.float32)
         feats = [self.featurizer.unit(u) for u in all_units]
         is_token = [u.kind == "token" for u in all_units]
         order = sorted(range(len(feats)), key=lambda i: feats[i][0].shape[1])
-        out = np.zeros((len(feats), 10), dtype=np.float32)
+        out = np.zeros((len(feats), N_CLASSES), dtype=np.float32)
         for s in range(0, len(order), MAX_BATCH):
             chunk = order[s : s + MAX_BATCH]
             batch = collate([feats[i] for i in chunk], [is_token[i] for i in chunk], self.featurizer.pad_id)
@@ -106,10 +105,8 @@ class OnnxClassifier:
         ranked: list[list[Candidate]] = []
         at = 0
         for conflict, us in zip(conflicts, per_conflict, strict=False):
-            p = probs[at : at + len(us)]
+            ranked.append(decode(conflict, probs[at : at + len(us)], beam=self.beam))
             at += len(us)
-            token_probs = [row[:N_PATTERNS] / max(float(row[:N_PATTERNS].sum()), 1e-9) for row in p[1:]]
-            ranked.append(decode(conflict, p[0], token_probs, beam=self.beam))
         return ranked
 
 
