@@ -13,6 +13,7 @@ from mergebert.core.linemerge import (
     merge_lines,
     render,
 )
+from mergebert.core.options import MergeOptions
 
 CASES = {
     "one conflict": ("a\nb\nc\n", "a\nB1\nc\n", "a\nB2\nc\n"),
@@ -48,7 +49,7 @@ def test_render_equals_git_merge_file_diff3(tmp_path: Path, case: str) -> None:
 @pytest.mark.parametrize("case", ["add/add", "crlf", "no final newline", "one conflict"])
 def test_merge_style_narrows_conflicts_like_git(tmp_path: Path, case: str) -> None:
     base, ours, theirs = CASES[case]
-    assert render(merge_lines(base, ours, theirs), style="merge") == git_merge_file(
+    assert render(merge_lines(base, ours, theirs), MergeOptions()) == git_merge_file(
         tmp_path, base, ours, theirs
     )
 
@@ -56,13 +57,13 @@ def test_merge_style_narrows_conflicts_like_git(tmp_path: Path, case: str) -> No
 def test_merge_style_rendering_with_marker_size() -> None:
     chunks = merge_lines(*CASES["one conflict"])
     expected = "a\n<<<<<<<<<< ours\nB1\n==========\nB2\n>>>>>>>>>> theirs\nc\n"
-    assert render(chunks, style="merge", marker_size=10) == expected
+    assert render(chunks, MergeOptions(marker_size=10)) == expected
 
 
 def test_merge_bytes_equals_git_merge_file(tmp_path: Path) -> None:
     base, ours, theirs = CASES["two conflicts"]
     expected = git_merge_file(tmp_path, base, ours, theirs, "--marker-size=10")
-    data, left = merge_bytes(base.encode(), ours.encode(), theirs.encode(), marker_size=10)
+    data, left = merge_bytes(base.encode(), ours.encode(), theirs.encode(), MergeOptions(marker_size=10))
     assert (data.decode(), left) == (expected, 1), "git joins conflicts close together in merge style"
 
 

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 
 from mergebert.core.candidates import Candidate, ConflictInput
 from mergebert.core.languages import language_by_name
+from mergebert.core.options import MergeOptions
 from mergebert.core.resolver import resolve_bytes, resolve_text
 
 JAVA = language_by_name("java")
@@ -36,7 +37,7 @@ def test_token_merge_resolves_a_line_conflict() -> None:
 
 def test_unresolved_conflict_is_written_like_git() -> None:
     theirs = BASE.replace("foo(a, b)", "foo(c, b)")
-    result = resolve_text(BASE, OURS, theirs, lang=JAVA, style="merge", labels=("HEAD", "", "topic"))
+    result = resolve_text(BASE, OURS, theirs, lang=JAVA, options=MergeOptions(labels=("HEAD", "", "topic")))
     assert result.left == 1 and result.resolutions[0].reason == "1 token conflict left"
     assert "<<<<<<< HEAD\n    foo(a2, b);\n=======\n    foo(c, b);\n>>>>>>> topic\n" in result.text
 

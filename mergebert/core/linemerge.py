@@ -14,9 +14,8 @@ from pygit2.enums import FileMode, MergeFileFlag
 from pygit2.ffi import C, ffi
 
 from mergebert.core import markers
+from mergebert.core.options import DEFAULT_LABELS, DIFF3, GIT_DEFAULT, MergeOptions
 from mergebert.core.textio import is_binary, split_lines
-
-DEFAULT_LABELS = ("ours", "base", "theirs")
 
 
 @dataclass(frozen=True)
@@ -58,10 +57,7 @@ def _libgit2_merge(
     base: bytes,
     ours: bytes,
     theirs: bytes,
-    *,
-    marker_size: int,
-    labels: Sequence[str],
-    style: str,
+    options: MergeOptions,
     stored: StoredBlobs | None = None,
 ) -> tuple[bytes, bool]:
     """libgit2's git_merge_file_from_index over three blobs: (merged bytes, automergeable)."""
@@ -72,20 +68,20 @@ def _libgit2_merge(
         repo, ids = stored.repository, list(stored.ids)
     entries = [pygit2.IndexEntry("file", blob_id, FileMode.BLOB) for blob_id in ids]
     keep_alive = [entry._to_c() for entry in entries]
-    options = ffi.new("git_merge_file_options *")
-    options.version = 1
-    label_strings = [ffi.new("char[]", label.encode("utf-8")) for label in labels]
-    options.our_label, options.ancestor_label, options.their_label = (
+    c_options = ffi.new("git_merge_file_options *")
+    c_options.version = 1
+    label_strings = [ffi.new("char[]", label.encode("utf-8")) for label in options.labels]
+    c_options.our_label, c_options.ancestor_label, c_options.their_label = (
         label_strings[0],
         label_strings[1],
         label_strings[2],
     )
-    flag = {"merge": MergeFileFlag.STYLE_MERGE, "diff3": MergeFileFlag.STYLE_DIFF3}[style]
-    options.flags = int(flag)
-    options.marker_size = marker_size
+    flag = {"merge": MergeFileFlag.STYLE_MERGE, "diff3": MergeFileFlag.STYLE_DIFF3}[options.style]
+    c_options.flags = int(flag)
+    c_options.marker_size = options.marker_size
     result = ffi.new("git_merge_file_result *")
     err = C.git_merge_file_from_index(
-        result, repo._repo, keep_alive[0][0], keep_alive[1][0], keep_alive[2][0], options
+        result, repo._repo, keep_alive[0][0], keep_alive[1][0], keep_alive[2][0], c_options
     )
     if err < 0:
         raise RuntimeError(f"libgit2 merge failed with error {err}")
@@ -111,10 +107,8 @@ def merge_lines(base: str, ours: str, theirs: str, stored: StoredBlobs | None = 
         base.encode("utf-8"),
         ours.encode("utf-8"),
         theirs.encode("utf-8"),
-        marker_size=size,
-        labels=DEFAULT_LABELS,
-        style="diff3",
-        stored=stored,
+        MergeOptions(size, DEFAULT_LABELS, "diff3"),
+        stored,
     )
     return parse_diff3(merged.decode("utf-8"), marker_size=size, sides=(ours, base, theirs))
 
@@ -191,28 +185,22 @@ def _with_eol(text: str, eol: str) -> str:
     return text if not text or text.endswith("\n") else text + eol
 
 
-def render(
-    chunks: Sequence[Chunk],
-    *,
-    marker_size: int = 7,
-    labels: Sequence[str] = DEFAULT_LABELS,
-    style: str = "diff3",
-    eol: str = "\n",
-) -> str:
+def render(chunks: Sequence[Chunk], options: MergeOptions = DIFF3, *, eol: str = "\n") -> str:
     """Write chunks back as a file, conflicts with markers as `git merge-file` writes them.
 
     In the "merge" style git narrows a conflict to the lines where ours and theirs differ; libgit2 does
     the same for each conflict here, so the markers left are the ones git would have written.
     """
-    ours_label, base_label, theirs_label = labels
+    ours_label, base_label, theirs_label = options.labels
+    marker_size = options.marker_size
     out: list[str] = []
     for chunk in chunks:
         if isinstance(chunk, CleanText):
             out.append(chunk.text)
             continue
-        if style == "merge":
+        if options.style == "merge":
             sides = (chunk.base.encode(), chunk.ours.encode(), chunk.theirs.encode())
-            merged, _ = _libgit2_merge(*sides, marker_size=marker_size, labels=labels, style="merge")
+            merged, _ = _libgit2_merge(*sides, options)
             out.append(merged.decode("utf-8"))
             continue
         out.append("<" * marker_size + (f" {ours_label}" if ours_label else "") + eol)
@@ -226,13 +214,7 @@ def render(
 
 
 def merge_bytes(
-    base: bytes,
-    ours: bytes,
-    theirs: bytes,
-    *,
-    marker_size: int = 7,
-    labels: Sequence[str] = DEFAULT_LABELS,
-    style: str = "merge",
+    base: bytes, ours: bytes, theirs: bytes, options: MergeOptions = GIT_DEFAULT
 ) -> tuple[bytes, int]:
     """git's own line merge of raw bytes, the fallback for content mergebert does not handle.
 
@@ -241,10 +223,10 @@ def merge_bytes(
     """
     if any(is_binary(data) for data in (base, ours, theirs)):
         return ours, 1  # like git: a binary file keeps our version and stays conflicted
-    merged, clean = _libgit2_merge(base, ours, theirs, marker_size=marker_size, labels=labels, style=style)
+    merged, clean = _libgit2_merge(base, ours, theirs, options)
     if clean:
         return merged, 0
-    return merged, max(1, len(markers.bytes_pattern(marker_size, "<").findall(merged)))
+    return merged, max(1, len(markers.bytes_pattern(options.marker_size, "<").findall(merged)))
 
 
 def conflict_contexts(chunks: Sequence[Chunk], lines: int = 30) -> list[tuple[str, str]]:

@@ -10,7 +10,6 @@ from mergebert.core.candidates import Candidate, ConflictInput
 from mergebert.core.classifier import Classifier, TokenMergeClassifier
 from mergebert.core.languages import Language, language_by_name, language_for_path
 from mergebert.core.linemerge import (
-    DEFAULT_LABELS,
     Chunk,
     CleanText,
     LineConflict,
@@ -20,6 +19,7 @@ from mergebert.core.linemerge import (
     merge_lines,
     render,
 )
+from mergebert.core.options import DIFF3, GIT_DEFAULT, MergeOptions
 from mergebert.core.splice import ParseCheck
 from mergebert.core.textio import UnsupportedContent, decode, dominant_eol, encode
 
@@ -128,9 +128,7 @@ def resolve_text(
     lang: Language | None,
     classifier: Classifier | None = None,
     threshold: float | None = None,
-    marker_size: int = 7,
-    labels: Sequence[str] = DEFAULT_LABELS,
-    style: str = "diff3",
+    options: MergeOptions = DIFF3,
 ) -> MergeResult:
     """Merge three texts, resolving the conflicts the classifier answers with enough confidence.
 
@@ -152,9 +150,7 @@ def resolve_text(
         else _choose(index, conflict, next(ranked), chunks, threshold)
         for index, (conflict, skip) in enumerate(zip(inputs, skipped, strict=True))
     )
-    text = render(
-        _splice(chunks, resolutions, eol), marker_size=marker_size, labels=labels, style=style, eol=eol
-    )
+    text = render(_splice(chunks, resolutions, eol), options, eol=eol)
     return MergeResult(text, len(inputs), resolutions)
 
 
@@ -166,10 +162,7 @@ def resolve_bytes(
     path: str | None = None,
     language: str | None = None,
     classifier: Classifier | None = None,
-    threshold: float | None = None,
-    marker_size: int = 7,
-    labels: Sequence[str] = DEFAULT_LABELS,
-    style: str = "merge",
+    options: MergeOptions = GIT_DEFAULT,
 ) -> BytesMergeResult:
     """resolve_text over file contents; content it cannot handle gets git's own line merge and a reason.
 
@@ -184,10 +177,7 @@ def resolve_bytes(
             decoded[2].text,
             lang=lang,
             classifier=classifier,
-            threshold=threshold,
-            marker_size=marker_size,
-            labels=labels,
-            style=style,
+            options=options,
         )
         return BytesMergeResult(
             encode(result.text, decoded[1].bom), result.conflicts, result.left, result.resolutions
@@ -198,5 +188,5 @@ def resolve_bytes(
         reason = str(err.args[0])
     except Exception as err:  # noqa: BLE001 - any failure falls back to git's own merge
         reason = f"internal error: {type(err).__name__}: {err}"
-    data, left = merge_bytes(base, ours, theirs, marker_size=marker_size, labels=labels, style=style)
+    data, left = merge_bytes(base, ours, theirs, options)
     return BytesMergeResult(data, left, left, (), fallback=reason)

@@ -8,14 +8,13 @@ working file for paths not staged). It reports `file:line` for each marker and s
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from mergebert.core import markers
 from mergebert.core.textio import is_binary
-from mergebert.git import frontend, gitinfo
+from mergebert.git import frontend, gitcmd, gitinfo
 
 
 @dataclass(frozen=True)
@@ -39,13 +38,9 @@ def find_markers(path: str, data: bytes, size: int = 7) -> list[Marker]:
     return found
 
 
-def _git(*args: str, data: bytes | None = None) -> bytes:
-    return subprocess.run(["git", *args], input=data, capture_output=True, check=True).stdout
-
-
 def staged_paths() -> list[str]:
     """Files the commit adds, copies, modifies or renames."""
-    out = _git("diff", "--cached", "--name-only", "-z", "--diff-filter=ACMR")
+    out = gitcmd.git("diff", "--cached", "--name-only", "-z", "--diff-filter=ACMR").stdout
     return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
 
 
@@ -53,7 +48,7 @@ def staged_blobs(paths: Sequence[str]) -> dict[str, bytes]:
     """The staged (stage 0) content of those of `paths` that are regular files in the index."""
     if not paths:
         return {}
-    listing = _git("--literal-pathspecs", "ls-files", "--stage", "-z", "--", *paths)
+    listing = gitcmd.git("--literal-pathspecs", "ls-files", "--stage", "-z", "--", *paths).stdout
     entries = listing.decode("utf-8", "surrogateescape").split("\0")
     ids = {}
     for entry in filter(None, entries):
@@ -61,7 +56,7 @@ def staged_blobs(paths: Sequence[str]) -> dict[str, bytes]:
         mode, oid, stage = info.split()
         if stage == "0" and mode in ("100644", "100755"):
             ids[path] = oid
-    out = _git("cat-file", "--batch", data="".join(f"{oid}\n" for oid in ids.values()).encode())
+    out = gitcmd.git("cat-file", "--batch", data="".join(f"{oid}\n" for oid in ids.values()).encode()).stdout
     blobs, offset = {}, 0
     for path in ids:
         header_end = out.index(b"\n", offset)
@@ -86,8 +81,8 @@ def run(files: Sequence[str]) -> int:
     try:
         paths = list(files) or staged_paths()
         blobs = staged_blobs(paths)
-    except subprocess.CalledProcessError as error:
-        frontend.warn(f"check: git failed: {error.stderr.decode(errors='replace').strip()}")
+    except gitcmd.GitError as error:
+        frontend.warn(f"check: {error}")
         return 2
     contents = []
     for path in paths:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from mergebert.git import frontend
+from mergebert.core.options import MergeOptions
+from mergebert.git import frontend, gitcmd
 
 PATH = "src/Server.java"
 TEMPLATE = """\
@@ -65,8 +65,8 @@ def _section(title: str) -> None:
 
 def _commit(repo: Path, env: dict[str, str], text: str, message: str) -> None:
     (repo / PATH).write_text(text, encoding="utf-8")
-    subprocess.run(["git", "add", PATH], cwd=repo, env=env, check=True)
-    subprocess.run(["git", "commit", "-q", "-m", message], cwd=repo, env=env, check=True)
+    gitcmd.git("add", PATH, cwd=repo, env=env)
+    gitcmd.git("commit", "-q", "-m", message, cwd=repo, env=env)
 
 
 def run(keep: bool = False) -> int:
@@ -74,17 +74,16 @@ def run(keep: bool = False) -> int:
     env = _environment()
     repo = Path(tempfile.mkdtemp(prefix="mergebert-demo-"))
     try:
-        git = ["git", "-C", str(repo)]
-        subprocess.run([*git, "init", "-q", "-b", "main"], env=env, check=True)
+        gitcmd.git("init", "-q", "-b", "main", cwd=repo, env=env)
         (repo / "src").mkdir()
         _commit(repo, env, BASE, "Server on localhost:8080")
-        subprocess.run([*git, "checkout", "-q", "-b", "feature"], env=env, check=True)
+        gitcmd.git("checkout", "-q", "-b", "feature", cwd=repo, env=env)
         _commit(repo, env, THEIRS, "Turn on TLS")
-        subprocess.run([*git, "checkout", "-q", "main"], env=env, check=True)
+        gitcmd.git("checkout", "-q", "main", cwd=repo, env=env)
         _commit(repo, env, OURS, "Listen on every interface")
 
         driver = f"{shlex.quote(sys.executable)} -m mergebert driver --model none %O %A %B %L %P"
-        subprocess.run([*git, "config", "merge.mergebert.driver", driver], env=env, check=True)
+        gitcmd.git("config", "merge.mergebert.driver", driver, cwd=repo, env=env)
         (repo / ".git" / "info").mkdir(exist_ok=True)
         (repo / ".git" / "info" / "attributes").write_text("*.java merge=mergebert\n", encoding="utf-8")
 
@@ -93,34 +92,20 @@ def run(keep: bool = False) -> int:
         print("    " + BASE.splitlines()[12].strip())
         _section("git alone (git merge-file) would stop with this conflict")
         merged, conflicts = frontend.git_merge_file(
-            BASE.encode(),
-            OURS.encode(),
-            THEIRS.encode(),
-            marker_size=7,
-            labels=("HEAD", "base", "feature"),
-            style="merge",
+            BASE.encode(), OURS.encode(), THEIRS.encode(), MergeOptions(labels=("HEAD", "base", "feature"))
         )
         print(merged.decode().rstrip("\n"))
         print(f"({conflicts} conflict)")
 
         _section("git merge feature, with mergebert's token merge as the merge driver")
-        proc = subprocess.run(
-            [*git, "merge", "--no-edit", "feature"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            check=False,
-        )
-        print(proc.stdout.rstrip("\n"))
+        proc = gitcmd.git("merge", "--no-edit", "feature", cwd=repo, env=env, accept=range(256))
+        print((proc.stdout + proc.stderr).decode("utf-8", "replace").rstrip("\n"))
         result = (repo / PATH).read_text(encoding="utf-8")
         _section(f"{PATH} after the merge")
         print(result.rstrip("\n"))
-        log = subprocess.run(
-            [*git, "log", "--oneline", "--graph"], env=env, capture_output=True, text=True, check=True
-        )
+        log = gitcmd.git("log", "--oneline", "--graph", cwd=repo, env=env)
         _section("history")
-        print(log.stdout.rstrip("\n"))
+        print(log.stdout.decode("utf-8", "replace").rstrip("\n"))
         ok = proc.returncode == 0 and result == EXPECTED
         print("\nmergebert kept both edits and git committed the merge." if ok else "\nUnexpected result.")
         return 0 if ok else 1

@@ -8,6 +8,7 @@ conflicts are left. Whatever goes wrong inside mergebert, %A receives git's own 
 
 from __future__ import annotations
 
+from mergebert.core.options import MergeOptions
 from mergebert.git import frontend, gitinfo
 
 
@@ -59,9 +60,7 @@ def run(
         ours,
         theirs,
         path=path,
-        marker_size=size,
-        labels=labels,
-        style=style,
+        options=MergeOptions(size, labels, style),
         classifier=frontend.pick_classifier(model, threshold, repo),
     )
     if outcome.message:

@@ -1,7 +1,7 @@
 """The one call every git front-end makes: merge three blobs, never fail, say what happened.
 
-`merge_blobs` runs the resolver and, when anything inside it raises, falls back to git's own line merge
-(libgit2, then `git merge-file` as the last resort), so a driver or command built on it always has a
+`merge_blobs` runs the resolver and, when it resolves nothing or anything inside it raises, gives git's own
+line merge (`git merge-file`, libgit2 if git cannot run), so a driver or command built on it always has a
 complete merge result to write: the worst case is exactly what git alone would have produced.
 """
 
@@ -9,22 +9,21 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mergebert.core.messages import warn as warn  # the front-ends' one warn, re-exported
-from mergebert.git import gitinfo
+from mergebert.core.options import MergeOptions
+from mergebert.core.textio import is_binary
+from mergebert.git import gitcmd, gitinfo
 
 if TYPE_CHECKING:
     import pygit2
 
     from mergebert.core.classifier import Classifier
     from mergebert.core.resolver import Resolution
-
-Labels = tuple[str, str, str]
 
 # Like git's GIT_TEST_* variables: make a stage fail on purpose, so tests can prove the fallbacks work.
 FAULT_VARIABLE = "MERGEBERT_TEST_FAULT"
@@ -51,38 +50,35 @@ def _fault(stage: str) -> None:
         raise RuntimeError(f"fault injected by {FAULT_VARIABLE}={stage}")
 
 
-def git_merge_file(
-    base: bytes, ours: bytes, theirs: bytes, *, marker_size: int, labels: Labels, style: str
-) -> tuple[bytes, int]:
-    """git's own `git merge-file -p`: the last-resort line merge, independent of libgit2."""
+def git_merge_file(base: bytes, ours: bytes, theirs: bytes, options: MergeOptions) -> tuple[bytes, int]:
+    """git's own `git merge-file -p`: the merged bytes and the number of conflicts git counted."""
     with tempfile.TemporaryDirectory(prefix="mergebert-") as tmp:
         paths = []
         for name, data in (("ours", ours), ("base", base), ("theirs", theirs)):
             path = Path(tmp) / name
             path.write_bytes(data)
             paths.append(str(path))
-        args = ["git", "merge-file", "-p", f"--marker-size={marker_size}"]
-        if style == "diff3":
+        args = ["merge-file", "-p", f"--marker-size={options.marker_size}"]
+        if options.style == "diff3":
             args.append("--diff3")
-        for label in labels:
+        for label in options.labels:
             args += ["-L", label]
-        proc = subprocess.run([*args, *paths], capture_output=True, check=False)
-    if proc.returncode < 0 or proc.returncode > 127:
-        raise RuntimeError(f"git merge-file failed: {proc.stderr.decode(errors='replace').strip()}")
+        proc = gitcmd.git(*args, *paths, accept=range(128))
     return proc.stdout, proc.returncode
 
 
-def line_merge(
-    base: bytes, ours: bytes, theirs: bytes, *, marker_size: int, labels: Labels, style: str
-) -> tuple[bytes, int]:
-    """git's line merge through libgit2, or through `git merge-file` if libgit2 fails."""
+def line_merge(base: bytes, ours: bytes, theirs: bytes, options: MergeOptions) -> tuple[bytes, int]:
+    """git's own line merge: `git merge-file`, the reference mergebert must equal where it resolves
+    nothing; libgit2 when git cannot do it, and binary content kept as ours with one conflict, as git does."""
+    from mergebert.core import linemerge
+
+    if any(is_binary(data) for data in (base, ours, theirs)):
+        return linemerge.merge_bytes(base, ours, theirs, options)
     try:
         _fault("linemerge")
-        from mergebert.core import linemerge
-
-        return linemerge.merge_bytes(base, ours, theirs, marker_size=marker_size, labels=labels, style=style)
+        return git_merge_file(base, ours, theirs, options)
     except Exception:  # any failure here still has a correct fallback
-        return git_merge_file(base, ours, theirs, marker_size=marker_size, labels=labels, style=style)
+        return linemerge.merge_bytes(base, ours, theirs, options)
 
 
 def merge_blobs(
@@ -91,44 +87,27 @@ def merge_blobs(
     theirs: bytes,
     *,
     path: str | None,
+    options: MergeOptions,
     language: str | None = None,
-    marker_size: int = 7,
-    labels: Labels = ("ours", "base", "theirs"),
-    style: str = "merge",
     classifier: Classifier | None = None,
 ) -> Outcome:
-    """Resolve what mergebert can; for content it cannot handle, or on any internal error, return git's
-    line merge with a one-line message (binary content: ours, one conflict, as git's binary driver does).
-    """
+    """Resolve what mergebert can. Where it resolves nothing, for content it cannot handle, and on any
+    internal error, the result is git's own line merge (the latter two with a one-line message)."""
     where = f"{path}: " if path else ""
     try:
         _fault("resolve")
         from mergebert.core import resolver
 
         result = resolver.resolve_bytes(
-            base,
-            ours,
-            theirs,
-            path=path,
-            language=language,
-            classifier=classifier,
-            marker_size=marker_size,
-            labels=labels,
-            style=style,
+            base, ours, theirs, path=path, language=language, classifier=classifier, options=options
         )
-        if result.conflicts and result.left == result.conflicts and not result.fallback:
-            # Nothing resolved: give git's own bytes (its "merge" style refines conflicts further).
-            data, left = line_merge(base, ours, theirs, marker_size=marker_size, labels=labels, style=style)
-            return Outcome(data=data, conflicts=left, left=left, resolutions=tuple(result.resolutions))
-        return Outcome(
-            data=result.data,
-            conflicts=result.conflicts,
-            left=result.left,
-            resolutions=tuple(result.resolutions),
-            message=f"{where}{result.fallback}; kept git's line merge" if result.fallback else None,
-        )
+        if result.fallback or (result.conflicts and result.left == result.conflicts):
+            data, left = line_merge(base, ours, theirs, options)
+            message = f"{where}{result.fallback}; kept git's line merge" if result.fallback else None
+            return Outcome(data, left, left, tuple(result.resolutions), message)
+        return Outcome(result.data, result.conflicts, result.left, tuple(result.resolutions))
     except Exception as error:  # the contract: never fail, fall back to git's line merge
-        data, left = line_merge(base, ours, theirs, marker_size=marker_size, labels=labels, style=style)
+        data, left = line_merge(base, ours, theirs, options)
         message = f"{where}internal error ({type(error).__name__}: {error}); kept git's line merge"
         return Outcome(data=data, conflicts=left, left=left, message=message)
 

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pygit2
 
-Labels = tuple[str, str, str]
-DEFAULT_LABELS: Labels = ("ours", "base", "theirs")
+from mergebert.core.options import DEFAULT_LABELS, ConflictStyle, Labels, MergeOptions
 
 
 def open_repo(start: str | os.PathLike[str] = ".") -> pygit2.Repository | None:
@@ -42,7 +41,24 @@ def settings(repo: pygit2.Repository | None) -> dict[str, str]:
     return found
 
 
-def conflict_style(repo: pygit2.Repository | None) -> str:
+def merge_options(
+    repo: pygit2.Repository | None,
+    path: str | None,
+    *,
+    size: int | None = None,
+    labels: Labels | None = None,
+    style: ConflictStyle | None = None,
+) -> MergeOptions:
+    """How git would write a conflict in `path`: what the caller was told (the driver's %L, merge-file's
+    `-L`, `--marker-size`, `--diff3`) wins over the attributes, the config and the operation in progress."""
+    return MergeOptions(
+        marker_size=size or marker_size(repo, path),
+        labels=labels or conflict_labels(repo),
+        style=style or conflict_style(repo),
+    )
+
+
+def conflict_style(repo: pygit2.Repository | None) -> ConflictStyle:
     """`merge.conflictStyle` as the resolver's style: "diff3" (also for zdiff3) or "merge"."""
     if repo is None:
         return "merge"

@@ -57,7 +57,10 @@ def run(
             frontend.warn(f"unknown language {language!r} (java, javascript, typescript, tsx, csharp)")
             return ERROR
     repo = gitinfo.open_repo(".")
-    style = "diff3" if diff3 else gitinfo.conflict_style(repo)
+    labels3 = (names[0], names[1], names[2])
+    options = gitinfo.merge_options(
+        repo, None, size=marker_size, labels=labels3, style="diff3" if diff3 else None
+    )
     ours, base_blob, theirs = blobs
     outcome = frontend.merge_blobs(
         base_blob,
@@ -65,9 +68,7 @@ def run(
         theirs,
         path=path or current,
         language=language,
-        marker_size=marker_size,
-        labels=(names[0], names[1], names[2]),
-        style=style,
+        options=options,
         classifier=frontend.pick_classifier(model, threshold, repo),
     )
     if not quiet:

@@ -47,9 +47,7 @@ def run(
         ours,
         theirs,
         path=path,
-        marker_size=gitinfo.marker_size(repo, path),
-        labels=gitinfo.conflict_labels(repo),
-        style=gitinfo.conflict_style(repo),
+        options=gitinfo.merge_options(repo, path),
         classifier=frontend.pick_classifier(model, threshold, repo),
     )
     if outcome.message:

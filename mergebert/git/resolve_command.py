@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ import pygit2
 
 from mergebert.core import markers
 from mergebert.core.textio import is_binary
-from mergebert.git import frontend, gitinfo
+from mergebert.git import frontend, gitcmd, gitinfo
 
 if TYPE_CHECKING:
     from mergebert.core.classifier import Classifier
@@ -97,8 +96,8 @@ def resolve_one(
     except OSError:
         row.notes.append("working file missing; left alone")
         return row
-    size = gitinfo.marker_size(repo, path)
-    if not markers.has_conflict(current, size):
+    options = gitinfo.merge_options(repo, path)
+    if not markers.has_conflict(current, options.marker_size):
         row.notes.append("no conflict markers in the working file (already edited?); left alone")
         return row
     outcome = frontend.merge_blobs(
@@ -106,9 +105,7 @@ def resolve_one(
         blobs[1],
         blobs[2],
         path=path,
-        marker_size=size,
-        labels=gitinfo.conflict_labels(repo),
-        style=gitinfo.conflict_style(repo),
+        options=options,
         classifier=classifier,
     )
     row.conflicts, row.resolved, row.left = outcome.conflicts, outcome.resolved, outcome.left
@@ -128,7 +125,7 @@ def resolve_one(
         textio.atomic_write(f"{worktree}.orig", current)
     textio.atomic_write(worktree, data)
     if add and outcome.left == 0:
-        subprocess.run(["git", "add", "--", path], cwd=repo.workdir, check=True)
+        gitcmd.git("add", "--", path, cwd=repo.workdir)
         row.notes.append("staged")
     return row
 

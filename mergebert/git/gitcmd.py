@@ -1,0 +1,34 @@
+"""The one way mergebert runs git: arguments in, output out, an error that carries git's stderr."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Container, Mapping, Sequence
+
+
+class GitError(RuntimeError):
+    """git exited with a status the caller did not expect; the message ends with git's own stderr."""
+
+    def __init__(self, args: Sequence[str], returncode: int, stderr: bytes) -> None:
+        said = stderr.decode("utf-8", "replace").strip()
+        super().__init__(f"git {' '.join(args)} failed (exit {returncode}){': ' + said if said else ''}")
+        self.returncode = returncode
+        self.stderr = said
+
+
+def git(
+    *args: str,
+    cwd: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    data: bytes | None = None,
+    accept: Container[int] = (0,),
+) -> subprocess.CompletedProcess[bytes]:
+    """Run `git ARGS` (stdin: `data`); raises GitError unless its exit status is in `accept`."""
+    try:
+        proc = subprocess.run(["git", *args], cwd=cwd, env=env, input=data, capture_output=True, check=False)
+    except OSError as error:  # git itself cannot be started
+        raise GitError(args, 127, str(error).encode()) from error
+    if proc.returncode not in accept:
+        raise GitError(args, proc.returncode, proc.stderr)
+    return proc
