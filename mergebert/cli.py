@@ -136,32 +136,17 @@ class _GitErrorCommand(click.Command):
             raise
 
 
-@main.command("driver")
-@click.argument("base")
-@click.argument("current")
-@click.argument("other")
-@click.argument("marker_size", default="7")
-@click.argument("path", required=False)
-@MODEL_OPTION
-@THRESHOLD_OPTION
-def driver_command(
-    base: str,
-    current: str,
-    other: str,
-    marker_size: str,
-    path: str | None,
-    model: str | None,
-    threshold: float | None,
-) -> None:
-    """Merge driver for git: %O %A %B %L %P.
-
-    Configured as `mergebert driver %O %A %B %L %P`; exit 0 clean, 1 conflicts left.
-    """
+@main.command(
+    "driver",
+    add_help_option=False,
+    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+)
+@click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
+def driver_command(arguments: tuple[str, ...]) -> None:
+    """Merge driver for git: %O %A %B %L %P [%S %X %Y]; overwrites %A (see `driver --help`)."""
     from mergebert.git import driver
 
-    raise SystemExit(
-        driver.run(base, current, other, marker_size, path or current, model=model, threshold=threshold)
-    )
+    raise SystemExit(driver.main(list(arguments)))
 
 
 @main.command("mergetool")

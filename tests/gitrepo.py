@@ -122,9 +122,13 @@ class GitRepo:
         with_driver = self.git(*command, check=False)
         return without, self.read(name), with_driver.stderr
 
-    def use_driver(self, patterns: str = "*.java *.js *.ts *.cs *.txt") -> None:
-        """Configure the merge driver by hand, as `mergebert install` would, also for extra patterns."""
-        self.git("config", "merge.mergebert.driver", "mergebert driver %O %A %B %L %P")
+    def use_driver(self, patterns: str = "*.java *.js *.ts *.cs *.txt", command: str | None = None) -> None:
+        """Configure the merge driver by hand, also for extra patterns: the command `mergebert install`
+        writes (the shell entry point), or `command` (e.g. `mergebert driver %O %A %B %L %P`)."""
+        from mergebert.git import install
+
+        command = command or install.driver_command(install.git_version())
+        self.git("config", "merge.mergebert.driver", command)
         self.add_attributes("".join(f"{p} merge=mergebert\n" for p in patterns.split()))
 
     def add_attributes(self, lines: str) -> None:

@@ -6,6 +6,11 @@ merges once with the driver and once without it and compares.
 
 from __future__ import annotations
 
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from gitrepo import (
     CLASH_BASE,
@@ -18,6 +23,8 @@ from gitrepo import (
     GitRepo,
     java,
 )
+
+from mergebert.git import driver, install
 
 NAME = "src/App.java"
 
@@ -143,3 +150,185 @@ def test_model_is_loaded_for_a_line_conflict(repo: GitRepo, tmp_path) -> None:
     output = merge_with_broken_model(repo, tmp_path, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
     assert "model unavailable" in output
     assert repo.read("src/App.java") == TOKEN_MERGED.encode(), "the token merge still resolves it"
+
+
+BARE = "mergebert driver %O %A %B %L %P"
+
+
+def git_alone(repo: GitRepo, name: str, base: str, ours: str, theirs: str) -> bytes:
+    """diverge, merge feature without any driver (it must conflict), abort; the file git left."""
+    repo.diverge(name, base, ours, theirs)
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode != 0
+    left = repo.read(name)
+    repo.git("merge", "--abort")
+    return left
+
+
+@pytest.mark.parametrize("name", ["-Dash.java", "--help.ts", "-h.cs", "src/-x.java"])
+@pytest.mark.parametrize("command", [None, BARE], ids=["installed", "bare"])
+def test_path_starting_with_a_dash_keeps_both_sides(repo: GitRepo, name: str, command: str | None) -> None:
+    expected = git_alone(repo, name, CLASH_BASE, CLASH_OURS, CLASH_THEIRS)
+    repo.use_driver("*.java *.ts *.cs", command=command)
+    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    assert merge.returncode != 0
+    assert repo.read(name) == expected, merge.stderr
+    assert repo.conflicted() == [name]
+
+
+@pytest.mark.parametrize("command", [None, BARE], ids=["installed", "bare"])
+def test_path_starting_with_a_dash_is_resolved(repo: GitRepo, command: str | None) -> None:
+    repo.diverge("-h.java", TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    repo.use_driver(command=command)
+    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    assert merge.returncode == 0, merge.stderr
+    assert repo.read("-h.java") == TOKEN_MERGED.encode()
+
+
+def merge_file(tmp_path, base: str, ours: str, theirs: str, *options: str) -> tuple[bytes, int]:
+    """`git merge-file -p` on the three texts: git's own result and exit status."""
+    paths = []
+    for side, text in (("ours", ours), ("base", base), ("theirs", theirs)):
+        (tmp_path / side).write_text(text)
+        paths.append(str(tmp_path / side))
+    proc = subprocess.run(["git", "merge-file", "-p", *options, *paths], capture_output=True, check=False)
+    return proc.stdout, proc.returncode
+
+
+def call_driver(
+    repo: GitRepo, entry: list[str], *arguments: str
+) -> tuple[subprocess.CompletedProcess, bytes]:
+    """The driver called as git calls it, on CLASH_* in files O, A, B; its process and A afterwards."""
+    for name, text in (("O", CLASH_BASE), ("A", CLASH_OURS), ("B", CLASH_THEIRS)):
+        repo.write(name, text)
+    proc = repo.run(*entry, "O", "A", "B", *arguments, check=False)
+    return proc, repo.read("A")
+
+
+ENTRIES = {
+    "bare": ["mergebert", "driver"],
+    "shell": ["sh", str(Path(driver.__file__).with_name("driver.sh")), sys.executable],
+}
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ("-3", "-Dash.java"),
+        ("abc", "x.java"),
+        ("7",),
+        (),
+        ("7", "x.java", "one", "two", "three", "four"),
+        ("7", "--", "--"),
+    ],
+)
+def test_arguments_it_cannot_parse_still_give_gits_markers(
+    repo: GitRepo, tmp_path, entry: str, arguments: tuple[str, ...]
+) -> None:
+    expected, conflicts = merge_file(
+        tmp_path, CLASH_BASE, CLASH_OURS, CLASH_THEIRS, "-L", "ours", "-L", "base", "-L", "theirs"
+    )
+    assert conflicts == 1
+    proc, result = call_driver(repo, ENTRIES[entry], *arguments)
+    assert proc.returncode == 1, proc.stderr
+    assert result == expected
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_invalid_threshold_option_gives_gits_markers(repo: GitRepo, tmp_path, entry: str) -> None:
+    repo.write("O", TOKEN_BASE)
+    repo.write("A", TOKEN_OURS)
+    repo.write("B", TOKEN_THEIRS)
+    expected, _ = merge_file(
+        tmp_path, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS, "-L", "ours", "-L", "base", "-L", "theirs"
+    )
+    command = ["mergebert", "driver", "--threshold", "nan", "O", "A", "B", "7", "x.java"]
+    proc = repo.run(*command, check=False)
+    assert proc.returncode == 1
+    assert repo.read("A") == expected
+    assert "--threshold 'nan'" in proc.stderr
+
+
+def test_driver_help_says_it_overwrites_current(repo: GitRepo) -> None:
+    for flag in ("--help", "-h"):
+        shown = repo.mergebert("driver", flag)
+        assert shown.returncode == 0
+        assert "Overwrites CURRENT" in shown.stdout
+
+
+def test_labels_passed_by_git_are_used(repo: GitRepo) -> None:
+    proc, result = call_driver(
+        repo, ["mergebert", "driver"], "7", "x.java", "base-label", "our-label", "their"
+    )
+    assert proc.returncode == 1
+    assert result.startswith(b"public class App") and b"<<<<<<< our-label\n" in result
+    assert b">>>>>>> their\n" in result
+
+
+def test_mergebert_that_cannot_start_leaves_gits_markers(repo: GitRepo, tmp_path) -> None:
+    """A broken environment (the interpreter is gone): the shell entry writes git's merge."""
+    expected, _ = merge_file(
+        tmp_path, CLASH_BASE, CLASH_OURS, CLASH_THEIRS, "-L", "ours", "-L", "base", "-L", "theirs"
+    )
+    shell = ["sh", str(Path(driver.__file__).with_name("driver.sh")), str(tmp_path / "gone" / "python")]
+    proc, result = call_driver(repo, shell, "7", "x.java")
+    assert proc.returncode == 1
+    assert result == expected
+    assert "mergebert could not run (exit 127); kept git's line merge" in proc.stderr
+
+
+def test_missing_entry_point_falls_back_to_git_merge_file(repo: GitRepo) -> None:
+    """The whole environment deleted: the configured command runs `git merge-file` itself."""
+    expected = git_alone(repo, NAME, CLASH_BASE, CLASH_OURS, CLASH_THEIRS)
+    command = install.driver_command(install.git_version())
+    script = str(Path(driver.__file__).with_name("driver.sh"))
+    assert script in command
+    repo.use_driver(command=command.replace(script, "/nonexistent/mergebert/git/driver.sh"))
+    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    assert merge.returncode != 0
+    text = repo.read(NAME)
+    assert text.replace(b" ours\n", b" HEAD\n").replace(b" theirs\n", b" feature\n") == expected
+    assert repo.conflicted() == [NAME]
+
+
+@pytest.mark.parametrize("fault", ["start", "fastpath", "fastpath,start"])
+def test_faults_in_the_shell_entry_keep_both_sides(repo: GitRepo, fault: str) -> None:
+    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    repo.use_driver()
+    repo.env["MERGEBERT_TEST_FAULT"] = fault
+    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    text = repo.read(NAME).decode()
+    if fault == "fastpath":  # git merge-file failed: mergebert still resolves
+        assert merge.returncode == 0 and text == TOKEN_MERGED
+    elif fault == "start":  # mergebert cannot start: git's markers
+        assert merge.returncode != 0 and repo.conflicted() == [NAME]
+        assert TOKEN_OURS.split("\n")[2] in text and TOKEN_THEIRS.split("\n")[2] in text
+        assert "<<<<<<< ours\n" in text
+    else:  # neither runs: ours stays, git records the conflict (all sides in the index), as for binaries
+        assert merge.returncode != 0 and repo.conflicted() == [NAME]
+        assert text == TOKEN_OURS and "left ours in place" in merge.stderr
+        assert repo.git("show", f":3:{NAME}").stdout == TOKEN_THEIRS
+
+
+def test_clean_file_does_not_start_python(repo: GitRepo, tmp_path) -> None:
+    base = java("int a = 1;\n        int b = 2;\n        int c = 3;\n        int d = 4;")
+    ours, theirs = base.replace("a = 1", "a = 10"), base.replace("d = 4", "d = 40")
+    repo.diverge(NAME, base, ours, theirs)
+    command = install.driver_command(install.git_version())
+    repo.use_driver(command=command.replace(shlex.quote(sys.executable), str(tmp_path / "no-python")))
+    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    assert merge.returncode == 0, merge.stderr
+    assert "mergebert" not in merge.stderr
+    assert repo.read(NAME) == base.replace("a = 1", "a = 10").replace("d = 4", "d = 40").encode()
+
+
+def test_resolve_past_the_time_limit_keeps_gits_merge(repo: GitRepo) -> None:
+    expected = git_alone(repo, NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    repo.use_driver()
+    repo.env.update(MERGEBERT_TEST_FAULT="stall", MERGEBERT_DRIVER_TIMEOUT="1")
+    merge = repo.git("merge", "--no-edit", "feature", check=False, timeout=120)
+    assert merge.returncode != 0
+    assert repo.read(NAME) == expected
+    assert "src/App.java: not resolved within 1 s ($MERGEBERT_DRIVER_TIMEOUT); kept git's line merge" in (
+        merge.stderr
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gitrepo import CLASH_BASE, CLASH_OURS, CLASH_THEIRS, GitRepo
+from gitrepo import CLASH_BASE, CLASH_OURS, CLASH_THEIRS, MERGEBERT, GitRepo
 
 from mergebert.git.check import find_markers
 
@@ -72,3 +72,19 @@ def test_pre_commit_framework_manifest() -> None:
     assert "id: mergebert-check" in manifest
     assert "entry: mergebert check" in manifest
     assert "pre-commit" in manifest and "pre-merge-commit" in manifest
+
+
+def test_hook_fails_closed_when_mergebert_cannot_run(hooked: GitRepo) -> None:
+    hook = hooked.path / ".git" / "hooks" / "pre-commit"
+    text = hook.read_text()
+    assert MERGEBERT in text
+    hook.write_text(text.replace(MERGEBERT, str(hooked.path / "deleted-venv" / "bin" / "mergebert")))
+    hooked.write("x.js", "a\n<<<<<<< HEAD\nb\n=======\nc\n>>>>>>> other\n")
+    hooked.git("add", "x.js")
+    commit = hooked.git("commit", "-m", "markers", check=False)
+    assert commit.returncode != 0
+    assert "checking markers in plain shell" in commit.stderr
+    assert "+<<<<<<< HEAD" in commit.stderr and "+>>>>>>> other" in commit.stderr
+    hooked.write("x.js", "a\nb\n")
+    hooked.git("add", "x.js")
+    assert hooked.git("commit", "-q", "-m", "clean", check=False).returncode == 0

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gitrepo import TOKEN_BASE, TOKEN_MERGED, TOKEN_OURS, TOKEN_THEIRS, GitRepo
+import pytest
+from gitrepo import MERGEBERT, TOKEN_BASE, TOKEN_MERGED, TOKEN_OURS, TOKEN_THEIRS, GitRepo
 
+from mergebert.core.languages import EXTENSIONS
+from mergebert.git import install
 from mergebert.git.install import PATTERNS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,14 +29,15 @@ def test_local_install_configures_git_and_uninstall_restores_everything(repo: Gi
     def get(key: str) -> str:
         return repo.git("config", "--local", "--get", key).stdout.strip()
 
-    assert get("merge.mergebert.driver") == "mergebert driver %O %A %B %L %P"
+    assert get("merge.mergebert.driver") == install.driver_command(install.git_version())
     assert get("merge.mergebert.name")
-    assert get("mergetool.mergebert.cmd") == 'mergebert mergetool "$BASE" "$LOCAL" "$REMOTE" "$MERGED"'
+    assert get("mergetool.mergebert.cmd") == f'{MERGEBERT} mergetool "$BASE" "$LOCAL" "$REMOTE" "$MERGED"'
     assert get("mergetool.mergebert.trustExitCode") == "true"
     for pattern in PATTERNS:
         probe = "x" + pattern[1:]
         assert repo.git("check-attr", "merge", "--", probe).stdout.strip().endswith("merge: mergebert")
-    assert hook.read_text() == (ROOT / "git_hooks" / "pre-commit").read_text()
+    shipped = (ROOT / "git_hooks" / "pre-commit").read_text()
+    assert hook.read_text() == shipped.replace("{ command mergebert ", f"{{ {MERGEBERT} ")
     assert hook.stat().st_mode & 0o111
     assert repo.git("status", "--porcelain").stdout == ""  # nothing tracked was touched
     repo.mergebert("install", check=True)  # idempotent
@@ -123,3 +127,56 @@ def test_install_outside_a_repository_fails_clearly(tmp_path: Path, repo: GitRep
     result = outside.mergebert("install")
     assert result.returncode != 0
     assert "not a git repository" in result.stderr.lower()
+
+
+def test_patterns_cover_every_supported_extension() -> None:
+    assert sorted(PATTERNS) == sorted(f"*{extension}" for extension in EXTENSIONS)
+
+
+@pytest.mark.parametrize(
+    ("version", "passes"), [((2, 39, 5), False), ((2, 43, 9), False), ((2, 44, 0), True)]
+)
+def test_labels_are_passed_from_git_2_44_on(version: tuple[int, ...], passes: bool) -> None:
+    command = install.driver_command(version)
+    assert ("%O %A %B %L %P %S %X %Y;" in command) == passes
+    assert ("-L %X -L %S -L %Y %A %O %B" in command) == passes
+
+
+def test_installed_commands_work_without_mergebert_on_path(repo: GitRepo) -> None:
+    repo.mergebert("install", check=True)
+    repo.diverge("src/App.java", TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    repo.env["PATH"] = "/usr/bin:/bin"  # an IDE or GUI client: no virtual environment
+    assert repo.run("sh", "-c", "command -v mergebert", check=False).returncode != 0
+    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    assert merge.returncode == 0, merge.stderr
+    assert repo.read("src/App.java") == TOKEN_MERGED.encode()
+    repo.write("x.js", "<<<<<<< HEAD\na\n=======\nb\n>>>>>>> other\n")
+    repo.git("add", "x.js")
+    commit = repo.git("commit", "-m", "markers", check=False)
+    assert commit.returncode != 0
+    assert "x.js:1: <<<<<<< HEAD" in commit.stderr
+
+
+BARE = {
+    "merge.mergebert.driver": "mergebert driver %O %A %B %L %P",
+    "mergetool.mergebert.cmd": 'mergebert mergetool "$BASE" "$LOCAL" "$REMOTE" "$MERGED"',
+}
+
+
+def test_install_replaces_entries_with_the_bare_name(repo: GitRepo) -> None:
+    for key, value in BARE.items():
+        repo.git("config", key, value)
+    repo.mergebert("install", check=True)
+    written = install.settings(install.git_version())
+    for key in BARE:
+        assert repo.git("config", "--get-all", key).stdout.splitlines() == [written[key]]
+
+
+def test_uninstall_removes_entries_with_the_bare_name(repo: GitRepo) -> None:
+    config = repo.path / ".git" / "config"
+    before = config.read_bytes()
+    for key, value in BARE.items():
+        repo.git("config", key, value)
+    repo.git("config", "merge.mergebert.name", install.NAME)
+    repo.mergebert("uninstall", check=True)
+    assert config.read_bytes() == before

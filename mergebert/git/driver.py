@@ -1,78 +1,248 @@
-"""`mergebert driver %O %A %B %L %P`: git's merge-driver contract.
+"""`mergebert driver %O %A %B %L %P [%S %X %Y]`: git's merge-driver contract.
 
-git hands over three temporary files (base, current, other), the conflict marker size and the path; the
-driver writes the merge result into the current file (%A) and exits 0 when it is clean, 1 when
-conflicts are left. Whatever goes wrong inside mergebert, %A receives git's own line-merge result
-(written atomically, never half), so installing the driver can never make a merge worse than git's.
+git hands over three temporary files (base, current, other), the conflict marker size, the path and, on
+git 2.44 or later, the conflict labels; the driver OVERWRITES the current file (%A) with the merge result
+and exits 0 when it is clean, 1 when conflicts are left. Whatever goes wrong inside mergebert (arguments
+it cannot parse, an internal error, a resolve past the time limit), %A receives git's own line-merge
+result with its markers, written atomically, so installing the driver never makes a merge worse than git's.
+
+The arguments are parsed here, not by click: a path such as `-h.cs` or `--help.ts` is a path. Nothing heavy
+(pygit2, tree-sitter, the model) is imported before there is a conflict to resolve. git normally reaches
+this module through the shell entry point `driver.sh`, which settles files without conflicts by itself.
 """
 
 from __future__ import annotations
 
-from mergebert.core.options import MergeOptions
-from mergebert.git import frontend, gitinfo
+import os
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mergebert.core.options import DEFAULT_LABELS, Labels, MergeOptions
+from mergebert.git import frontend
+from mergebert.git.frontend import Outcome, warn
+from mergebert.neural import policy
+
+if TYPE_CHECKING:
+    import pygit2
+
+HELP = """\
+Usage: mergebert driver [--model DIR] [--threshold X] BASE CURRENT OTHER [MARKER_SIZE [PATH [S X Y]]]
+
+  Merge driver for git: %O %A %B %L %P, and on git >= 2.44 the labels %S %X %Y.
+
+  Overwrites CURRENT (%A) with the merge result: conflicts mergebert resolves are settled, the others
+  keep git's markers. Exit 0 when no conflict is left, 1 otherwise. `mergebert install` configures it.
+  If anything fails, CURRENT receives git's own line merge, as git alone would have written it.
+
+Options:
+  --model DIR    Model directory, or 'none' for the token merge only.
+  --threshold X  Confidence below which a conflict is left.
+  -h, --help     Show this message and exit.
+"""
+TIMEOUT_VARIABLE = "MERGEBERT_DRIVER_TIMEOUT"
+DEFAULT_TIMEOUT = 10.0
+# Used by the shell entry point (driver.sh) to tell "conflicts left" from a Python that failed to start,
+# which also exits 1.
+CONFLICT_STATUS_OPTION = "--conflict-status"
 
 
-def _marker_size(value: str) -> int:
-    if value.isdigit() and int(value) > 0:
-        return int(value)
-    frontend.warn(f"marker size {value!r} is not a positive number; using 7")
-    return 7
+@dataclass(frozen=True)
+class Arguments:
+    """What git passed, checked; `problem` is why the driver must fall back to git's line merge."""
+
+    base: str
+    current: str
+    other: str
+    marker_size: int = 7
+    path: str = ""
+    labels: Labels | None = None
+    model: str | None = None
+    threshold: float | None = None
+    conflict_status: int = 1
+    problem: str | None = None
+    warnings: tuple[str, ...] = ()
 
 
-def summary(path: str, outcome: frontend.Outcome) -> str | None:
-    """One line for git's merge output when mergebert resolved something."""
-    if not outcome.resolved:
-        return None
-    left = f", {outcome.left} left" if outcome.left else ""
-    return f"{path}: resolved {outcome.resolved} of {outcome.conflicts} conflicts{left}"
+class UsageError(Exception):
+    """Fewer than the three files git always passes: there is nothing to write to."""
 
 
-def run(
-    base_path: str,
-    current_path: str,
-    other_path: str,
-    marker_size: str,
-    path: str,
-    *,
-    model: str | None = None,
-    threshold: float | None = None,
-) -> int:
-    """Merge into `current_path`; the exit status git expects (0 clean, 1 conflicts left)."""
+def parse(argv: list[str]) -> Arguments:
+    """Leading options, then the positional arguments exactly as given (a path may start with '-')."""
+    options: dict[str, str] = {}
+    rest = list(argv)
+    while rest and rest[0].split("=", 1)[0] in ("--model", "--threshold", CONFLICT_STATUS_OPTION):
+        name, equals, value = rest.pop(0).partition("=")
+        if not equals and not rest:
+            raise UsageError(f"{name} needs a value")
+        options[name] = value if equals else rest.pop(0)
+    if rest[:1] == ["--"]:
+        rest.pop(0)
+    if len(rest) < 3:
+        raise UsageError("expected BASE CURRENT OTHER [MARKER_SIZE [PATH [S X Y]]]")
+    base, current, other, *more = rest
+    warnings, problem = [], None
+    size = 7
+    if more:
+        value = more.pop(0)
+        if value.isdigit() and int(value) > 0:
+            size = int(value)
+        else:
+            warnings.append(f"marker size {value!r} is not a positive number; using 7")
+    path = more.pop(0) if more else current
+    labels = None
+    if len(more) == 3:
+        ancestor, ours, theirs = more
+        labels, more = (ours, ancestor, theirs), []
+    if more:
+        warnings.append(f"{path}: ignored extra arguments {more!r}")
+    threshold = None
+    if "--threshold" in options:
+        try:
+            threshold = policy.parse_threshold(options["--threshold"], "--threshold")
+        except policy.PolicyError as error:
+            problem = str(error)
+    status = options.get(CONFLICT_STATUS_OPTION, "1")
+    return Arguments(
+        base=base,
+        current=current,
+        other=other,
+        marker_size=size,
+        path=path,
+        labels=labels,
+        model=options.get("--model"),
+        threshold=threshold,
+        conflict_status=int(status) if status.isdigit() else 1,
+        problem=problem,
+        warnings=tuple(warnings),
+    )
+
+
+def time_limit() -> float:
+    """Seconds the whole resolve may take ($MERGEBERT_DRIVER_TIMEOUT, default 10)."""
+    value = os.environ.get(TIMEOUT_VARIABLE, "")
     try:
-        with open(base_path, "rb") as f:
-            base = f.read()
-        with open(current_path, "rb") as f:
-            ours = f.read()
-        with open(other_path, "rb") as f:
-            theirs = f.read()
-    except OSError as error:
-        frontend.warn(f"{path}: cannot read the versions to merge ({error}); nothing written")
-        return 1
-    size = _marker_size(marker_size)
-    labels, style, repo = gitinfo.DEFAULT_LABELS, "merge", None
+        limit = float(value)
+    except ValueError:
+        return DEFAULT_TIMEOUT
+    return limit if limit > 0 else DEFAULT_TIMEOUT
+
+
+def repository_settings(args: Arguments) -> tuple[MergeOptions, pygit2.Repository | None]:
+    """How git would write a conflict (git's own labels when it passed them), and the repository."""
+    from mergebert.git import gitinfo
+
     try:
         repo = gitinfo.open_repo(".")
-        labels, style = gitinfo.conflict_labels(repo), gitinfo.conflict_style(repo)
+        return gitinfo.merge_options(repo, args.path, size=args.marker_size, labels=args.labels), repo
     except Exception as error:  # labels are cosmetic: keep merging with the defaults
-        frontend.warn(f"cannot read the repository ({error}); using default conflict labels")
-    outcome = frontend.merge_blobs(
+        warn(f"cannot read the repository ({error}); using default conflict labels")
+        return MergeOptions(args.marker_size, args.labels or DEFAULT_LABELS), None
+
+
+def resolve(args: Arguments, base: bytes, ours: bytes, theirs: bytes) -> Outcome:
+    """The merge result in this process: mergebert's, or git's line merge when `args` has a problem."""
+    if "stall" in os.environ.get(frontend.FAULT_VARIABLE, "").split(","):
+        threading.Event().wait()  # a resolve that never ends, for the time limit's test
+    options, repo = repository_settings(args)
+    if args.problem:
+        data, left = frontend.line_merge(base, ours, theirs, options)
+        message = f"{args.path}: {args.problem}; kept git's line merge"
+        return Outcome(data, left, left, message=message)
+    return frontend.merge_blobs(
         base,
         ours,
         theirs,
-        path=path,
-        options=MergeOptions(size, labels, style),
-        classifier=frontend.pick_classifier(model, threshold, repo),
+        path=args.path,
+        options=options,
+        classifier=frontend.pick_classifier(args.model, args.threshold, repo),
     )
-    if outcome.message:
-        frontend.warn(outcome.message)
-    try:
-        from mergebert.core import textio
 
-        textio.atomic_write(current_path, outcome.data)
+
+def _within(limit: float, work: Callable[[], Outcome]) -> Outcome | BaseException | None:
+    """`work()` (or what it raised) run on a thread; None when it has not finished after `limit` seconds."""
+    done: list[Outcome | BaseException] = []
+
+    def target() -> None:
+        try:
+            done.append(work())
+        except BaseException as error:  # reported by the caller, which falls back to git's merge
+            done.append(error)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(limit)
+    return done[0] if done else None
+
+
+def git_outcome(args: Arguments, base: bytes, ours: bytes, theirs: bytes, why: str) -> Outcome:
+    """git's own line merge by the `git merge-file` binary, independent of whatever failed."""
+    options, _ = repository_settings(args)
+    data, left = frontend.git_merge_file(base, ours, theirs, options)
+    return Outcome(data, left, left, message=f"{args.path}: {why}; kept git's line merge")
+
+
+def _write(args: Arguments, outcome: Outcome) -> int:
+    """Write `outcome` to %A atomically; the exit status git expects."""
+    from mergebert.core import textio
+
+    if outcome.message:
+        warn(outcome.message)
+    try:
+        textio.atomic_write(args.current, outcome.data)
     except Exception as error:  # %A is untouched (atomic write): git's index still holds all sides
-        frontend.warn(f"{path}: cannot write the merge result ({error}); left ours in place")
-        return 1
-    line = summary(path, outcome)
+        warn(f"{args.path}: cannot write the merge result ({error}); left ours in place")
+        return args.conflict_status
+    line = frontend.report_line(args.path, outcome)
     if line:
-        frontend.warn(line)
-    return 0 if outcome.left == 0 else 1
+        warn(line)
+    return 0 if outcome.left == 0 else args.conflict_status
+
+
+def run(args: Arguments) -> int:
+    """Merge into `args.current`; exit 0 clean, `args.conflict_status` (1) when conflicts are left."""
+    try:
+        with open(args.base, "rb") as f:
+            base = f.read()
+        with open(args.current, "rb") as f:
+            ours = f.read()
+        with open(args.other, "rb") as f:
+            theirs = f.read()
+    except OSError as error:
+        warn(f"{args.path}: cannot read the versions to merge ({error}); nothing written")
+        return args.conflict_status
+    for message in args.warnings:
+        warn(message)
+    limit = time_limit()
+    outcome = _within(limit, lambda: resolve(args, base, ours, theirs))
+    if outcome is None:
+        why = f"not resolved within {limit:g} s (${TIMEOUT_VARIABLE})"
+        # the resolve thread may be stuck in native code: end the process without waiting for it
+        status = _write(args, git_outcome(args, base, ours, theirs, why))
+        sys.stderr.flush()
+        os._exit(status)
+    if isinstance(outcome, BaseException):
+        why = f"internal error ({type(outcome).__name__}: {outcome})"
+        return _write(args, git_outcome(args, base, ours, theirs, why))
+    return _write(args, outcome)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point for `mergebert driver` and for `python -m mergebert.git.driver` (driver.sh)."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ("-h", "--help"):
+        print(HELP, end="")
+        return 0
+    try:
+        args = parse(argv)
+    except UsageError as error:
+        warn(f"driver: {error}; see `mergebert driver --help`")
+        return 2
+    return run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -10,19 +10,24 @@ mergebert's own hook (putting back a hook it had chained).
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import stat
 import subprocess
+import sys
 from importlib import resources
 from pathlib import Path
 
-CONFIG: dict[str, str] = {
-    "merge.mergebert.name": "mergebert: token-level merge of Java, JavaScript, TypeScript and C# conflicts",
-    "merge.mergebert.driver": "mergebert driver %O %A %B %L %P",
-    "mergetool.mergebert.cmd": 'mergebert mergetool "$BASE" "$LOCAL" "$REMOTE" "$MERGED"',
-    "mergetool.mergebert.trustExitCode": "true",
-}
+from mergebert.core.languages import EXTENSIONS
+
+NAME = "mergebert: token-level merge of Java, JavaScript, TypeScript and C# conflicts"
+MERGETOOL_ARGUMENTS = 'mergetool "$BASE" "$LOCAL" "$REMOTE" "$MERGED"'
+# What installs before the absolute paths wrote; install replaces these entries, uninstall removes them.
+BARE_DRIVER = "mergebert driver %O %A %B %L %P"
+BARE_MERGETOOL = f"mergebert {MERGETOOL_ARGUMENTS}"
+LABELS_SINCE = (2, 44)  # git passes the conflict labels %S %X %Y to merge drivers from 2.44 on
 SECTIONS = ("merge.mergebert", "mergetool.mergebert")
-PATTERNS = ("*.java", "*.js", "*.jsx", "*.mjs", "*.cjs", "*.ts", "*.tsx", "*.mts", "*.cts", "*.cs")
+PATTERNS = tuple(f"*{extension}" for extension in EXTENSIONS)
 BEGIN = "# >>> mergebert: written by `mergebert install`, removed by `mergebert uninstall`"
 END = "# <<< mergebert"
 HOOK_MARK = "# mergebert pre-commit hook"
@@ -40,9 +45,62 @@ def _git(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return proc
 
 
+def git_version() -> tuple[int, ...]:
+    """The version of the `git` on PATH, e.g. (2, 39, 5)."""
+    found = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", _git("--version").stdout)
+    return tuple(int(part) for part in found.groups("0")) if found else (0,)
+
+
+def mergebert_command() -> str:
+    """This installation's `mergebert`, by absolute path, so that it runs whatever PATH git sees."""
+    script = Path(sys.executable).parent / ("mergebert.exe" if os.name == "nt" else "mergebert")
+    if script.is_file():
+        return shlex.quote(str(script))
+    return f"{shlex.quote(sys.executable)} -m mergebert"
+
+
+def driver_script() -> Path:
+    """The shell entry point of the merge driver (git's line merge first, Python only for conflicts)."""
+    return Path(str(resources.files("mergebert").joinpath("git/driver.sh")))
+
+
+def driver_command(version: tuple[int, ...]) -> str:
+    """The `merge.mergebert.driver` value: the shell entry point by absolute paths, or, should it be
+    gone (a deleted environment), git's own `git merge-file`, so %A still gets both sides."""
+    labels = " %S %X %Y" if version >= LABELS_SINCE else ""
+    names = "-L %X -L %S -L %Y" if labels else "-L ours -L base -L theirs"
+    script = shlex.quote(str(driver_script()))
+    return (
+        f"[ -r {script} ] && exec sh {script} {shlex.quote(sys.executable)} %O %A %B %L %P{labels}; "
+        f"git merge-file --marker-size=%L {names} %A %O %B"
+    )
+
+
+def settings(version: tuple[int, ...]) -> dict[str, str]:
+    """The git config install writes."""
+    return {
+        "merge.mergebert.name": NAME,
+        "merge.mergebert.driver": driver_command(version),
+        "mergetool.mergebert.cmd": f"{mergebert_command()} {MERGETOOL_ARGUMENTS}",
+        "mergetool.mergebert.trustExitCode": "true",
+    }
+
+
+def is_ours(key: str, value: str) -> bool:
+    """Whether a config value is one that some `mergebert install` wrote (any version, any path)."""
+    if key == "merge.mergebert.driver":
+        return value == BARE_DRIVER or ("mergebert" in value and "driver.sh" in value)
+    if key == "mergetool.mergebert.cmd":
+        return "mergebert" in value and value.endswith(MERGETOOL_ARGUMENTS)
+    return value == settings((0,))[key]
+
+
 def hook_script() -> str:
-    """The pre-commit hook shipped with the package (identical to git_hooks/pre-commit)."""
-    return resources.files("mergebert").joinpath("git/hooks/pre-commit").read_text(encoding="utf-8")
+    """The pre-commit hook shipped with the package (git_hooks/pre-commit), calling this installation's
+    `mergebert` by absolute path."""
+    text = resources.files("mergebert").joinpath("git/hooks/pre-commit").read_text(encoding="utf-8")
+    own = f"\nmergebert() {{ {mergebert_command()} \"$@\"; }}\n"
+    return text.replace('\nmergebert() { command mergebert "$@"; }\n', own, 1)
 
 
 def attributes_block() -> str:
@@ -142,7 +200,7 @@ def install(global_: bool = False) -> list[str]:
     if not global_:
         _git("rev-parse", "--git-dir")
     done = []
-    for key, value in CONFIG.items():
+    for key, value in settings(git_version()).items():
         _git("config", scope, key, value)
         done.append(f"git config {scope} {key} {value!r}")
     path = attributes_file(global_)
@@ -161,9 +219,9 @@ def uninstall(global_: bool = False) -> list[str]:
     if not global_:
         _git("rev-parse", "--git-dir")
     done = []
-    for key, value in CONFIG.items():
+    for key in settings((0,)):
         current = _git("config", scope, "--get", key, check=False)
-        if current.returncode == 0 and current.stdout.rstrip("\n") == value:
+        if current.returncode == 0 and is_ours(key, current.stdout.rstrip("\n")):
             _git("config", scope, "--unset", key)
             done.append(f"git config {scope} --unset {key}")
     for section in SECTIONS:

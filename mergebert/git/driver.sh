@@ -1,0 +1,54 @@
+#!/bin/sh
+# mergebert merge driver entry point, as `mergebert install` configures it:
+#   sh driver.sh PYTHON %O %A %B %L %P [%S %X %Y]
+# git's own line merge (`git merge-file`) runs first; a file it merges cleanly never starts Python.
+# Only when conflicts remain does PYTHON run mergebert's driver. If mergebert cannot start or dies,
+# %A receives git's own merge result with its markers. %A is only ever replaced whole (rename).
+python=${1-} base=${2-} current=${3-} other=${4-} size=${5-} path=${6-$3}
+case $size in '' | *[!0-9]* | 0 | 00*) size=7 ;; esac
+if [ $# -eq 9 ]; then
+    ours_label=$8 base_label=$7 theirs_label=$9
+else
+    ours_label=ours base_label=base theirs_label=theirs
+fi
+say() { echo "mergebert: $path: $*" >&2; }
+faults=",${MERGEBERT_TEST_FAULT-},"
+
+result="$current.mergebert-$$"
+trap 'rm -f "$result"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# git merge-file STYLE...: git's result into $result; its exit status (conflicts, or >127 on error)
+line_merge() {
+    git merge-file -p "$@" --marker-size="$size" -L "$ours_label" -L "$base_label" -L "$theirs_label" \
+        -- "$current" "$base" "$other" >"$result"
+}
+
+case $faults in *,fastpath,*) status=255 ;; *) line_merge; status=$? ;; esac
+if [ "$status" -eq 0 ]; then
+    mv -f "$result" "$current" && exit 0
+    say "cannot write the merge result; left ours in place"
+    exit 1
+fi
+if [ "$status" -lt 128 ]; then
+    # conflicts: git's result in the configured style is the fallback if mergebert cannot run
+    case $(git config --get merge.conflictStyle 2>/dev/null) in
+    diff3) line_merge --diff3 ;;
+    zdiff3) line_merge --zdiff3 ;;
+    esac
+fi
+
+shift
+case $faults in
+*,start,*) mergebert=127 ;;
+*) "$python" -m mergebert.git.driver --conflict-status 3 "$@"; mergebert=$? ;;
+esac
+case $mergebert in 0) exit 0 ;; 3) exit 1 ;; esac
+if [ "$status" -lt 128 ]; then
+    say "mergebert could not run (exit $mergebert); kept git's line merge"
+    mv -f "$result" "$current" || say "cannot write git's merge result; left ours in place"
+else
+    say "mergebert could not run (exit $mergebert) and git merge-file failed; left ours in place"
+fi
+exit 1
