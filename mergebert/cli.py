@@ -143,7 +143,7 @@ class _GitErrorCommand(click.Command):
 )
 @click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
 def driver_command(arguments: tuple[str, ...]) -> None:
-    """Merge driver for git: %O %A %B %L %P [%S %X %Y]; overwrites %A (see `driver --help`)."""
+    """Merge driver for git (overwrites %A)."""
     from mergebert.git import driver
 
     raise SystemExit(driver.main(list(arguments)))

@@ -186,19 +186,21 @@ def git_outcome(args: Arguments, base: bytes, ours: bytes, theirs: bytes, why: s
 
 
 def _write(args: Arguments, outcome: Outcome) -> int:
-    """Write `outcome` to %A atomically; the exit status git expects."""
+    """Write `outcome` to %A atomically and print one line about it; the exit status git expects."""
     from mergebert.core import textio
 
-    if outcome.message:
-        warn(outcome.message)
     try:
         textio.atomic_write(args.current, outcome.data)
     except Exception as error:  # %A is untouched (atomic write): git's index still holds all sides
         warn(f"{args.path}: cannot write the merge result ({error}); left ours in place")
         return args.conflict_status
     line = frontend.report_line(args.path, outcome)
-    if line:
-        warn(line)
+    message = outcome.message
+    if message and line and message.removeprefix(f"{args.path}: ") in line:
+        message = None  # the report line already says why
+    for text in (message, line):
+        if text:
+            warn(text)
     return 0 if outcome.left == 0 else args.conflict_status
 
 
