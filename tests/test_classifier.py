@@ -197,7 +197,8 @@ def _records(n: int = 48) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from training.train import TrainConfig, train
+    from training.config import TrainConfig
+    from training.train import train
 
     root = tmp_path_factory.mktemp("tiny")
     data = root / "train.regions.jsonl"
@@ -284,7 +285,8 @@ def test_training_and_runtime_decode_alike(tiny_model: Path, tmp_path: Path) -> 
     from mergebert.neural.onnx_classifier import load_classifier
     from training.dataset import build_cache
     from training.export import load_torch
-    from training.train import predict, record_level
+    from training.fit import predict
+    from training.metrics import record_level
 
     records = _records(6) + [
         {**_records(1)[0], "ours": "f(x, 1, p);\n", "base": "f(a, 0, p);\n", "theirs": "f(y, 2, p);\n"}
@@ -340,7 +342,8 @@ def test_init_from_local_roberta_checkpoint(tmp_path: Path, tiny_model: Path) ->
     """--init-from takes a RoBERTa-family directory with its own tokenizer files."""
     from transformers import RobertaConfig, RobertaModel
 
-    from training.train import TrainConfig, train
+    from training.config import TrainConfig
+    from training.train import train
 
     ckpt = tmp_path / "roberta"
     vocab = json.loads((tiny_model / "vocab.json").read_text())

@@ -94,7 +94,7 @@ def ort_predict(session, arrays, idx: np.ndarray, batch_size: int = 128) -> np.n
 def _valid_arrays(model_dir: str, valid: list[str] | None, cache_dir: str | None, limit: int | None):
     """Validation features (and records) for the checks, from the training metrics when not given."""
     from training.data import read_records
-    from training.train import _features
+    from training.prepare import features
 
     if not valid:
         try:
@@ -107,7 +107,7 @@ def _valid_arrays(model_dir: str, valid: list[str] | None, cache_dir: str | None
     with open(os.path.join(model_dir, "config.json")) as f:
         fcfg = FeatureConfig.from_dict(json.load(f)["features"])
     records = list(read_records(valid, limit=limit))
-    arrays = _features(records, valid, model_dir, fcfg, cache_dir, "valid", True, 2)
+    arrays = features(records, valid, model_dir, fcfg, cache_dir, "valid", True, 2)
     return records, arrays
 
 
@@ -140,7 +140,7 @@ def export(
     seed: int = 0,
 ) -> Iterator[str]:
     """Export, verify, quantise; yields report lines. Raises RuntimeError when ORT and torch disagree."""
-    from training.train import calibrate, record_level, summarise_records
+    from training.metrics import calibrate, record_level, summarise_records
 
     t0 = time.time()
     model = load_torch(model_dir)
@@ -154,7 +154,7 @@ def export(
     check = va if va is not None else _synthetic(model)
     n = len(check["lengths"])
     sample_idx = np.sort(rng.choice(n, size=min(sample, n), replace=False))
-    from training.train import predict
+    from training.fit import predict
 
     torch_probs = predict(model, check, sample_idx)
     sess = _session(fp32_path)

@@ -1,0 +1,227 @@
+"""The fitting loop: the torch model, length-bucketed batches, AdamW with warm-up and linear decay,
+periodic selection on validation with early stopping, and prediction."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from mergebert.core.candidates import N_CLASSES
+from mergebert.neural.bpe import BPE, PAD
+from mergebert.neural.features import EDIT_TYPES
+from training.config import TrainConfig
+from training.model import MergeBert, make_config, multi_hot_loss
+
+Arrays = dict[str, np.ndarray]
+Select = Callable[[], tuple[float, float]]  # () -> (selection score, unit accuracy) of the current model
+
+
+def build_model(cfg: TrainConfig, bpe: BPE) -> MergeBert:
+    """A fresh encoder of `cfg`'s shape, or one started from a RoBERTa checkpoint (--init-from)."""
+    pad_id = bpe.token_id(PAD)
+    if cfg.init_from:
+        from transformers import RobertaModel
+
+        encoder = RobertaModel.from_pretrained(cfg.init_from, add_pooling_layer=False)
+        rc = encoder.config
+        encoder.resize_token_embeddings(len(bpe))
+        old = encoder.embeddings.token_type_embeddings
+        if old.num_embeddings != len(EDIT_TYPES):
+            new = torch.nn.Embedding(len(EDIT_TYPES), rc.hidden_size)
+            with torch.no_grad():
+                new.weight[:] = old.weight[0]
+            encoder.embeddings.token_type_embeddings = new
+            rc.type_vocab_size = len(EDIT_TYPES)
+        max_len = rc.max_position_embeddings - rc.pad_token_id - 1
+        if cfg.max_len > max_len:
+            raise ValueError(f"--max-len {cfg.max_len} exceeds the checkpoint's {max_len} positions")
+        rc.vocab_size = len(bpe)
+        return MergeBert(rc, encoder)
+    rc = make_config(
+        len(bpe),
+        pad_id,
+        cfg.max_len,
+        hidden=cfg.hidden,
+        layers=cfg.layers,
+        heads=cfg.heads,
+        dropout=cfg.dropout,
+    )
+    return MergeBert(rc)
+
+
+def _device(model: torch.nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+def _batch(arrays: Arrays, idx: np.ndarray, device: torch.device | None = None):
+    if device is not None and device.type != "cpu":
+        return tuple(t.to(device) for t in _batch(arrays, idx))
+    width = int(arrays["lengths"][idx].max())
+    return (
+        torch.from_numpy(arrays["input_ids"][idx, :, :width].astype(np.int64)),
+        torch.from_numpy(arrays["type_ids"][idx, :, :width].astype(np.int64)),
+        torch.from_numpy(arrays["is_token"][idx].astype(np.float32)),
+        torch.from_numpy(arrays["labels"][idx].astype(np.float32)),
+    )
+
+
+def _length_batches(arrays: Arrays, idx: np.ndarray, batch_size: int, rng: np.random.Generator | None):
+    """Batches of similar length: shuffle, sort within pools of 50 batches, shuffle the batches."""
+    idx = idx.copy()
+    if rng is not None:
+        rng.shuffle(idx)
+    pool = batch_size * 50
+    batches = []
+    for s in range(0, len(idx), pool):
+        chunk = idx[s : s + pool]
+        chunk = chunk[np.argsort(arrays["lengths"][chunk], kind="stable")]
+        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
+    if rng is not None:
+        order = rng.permutation(len(batches))
+        batches = [batches[i] for i in order]
+    return batches
+
+
+@torch.no_grad()
+def predict(model: MergeBert, arrays: Arrays, idx: np.ndarray, batch_size: int = 128) -> np.ndarray:
+    """(len(idx), N_CLASSES) class probabilities of the rows `idx`."""
+    model.eval()
+    out = np.zeros((len(idx), N_CLASSES), dtype=np.float32)
+    order = np.argsort(arrays["lengths"][idx], kind="stable")
+    for s in range(0, len(order), batch_size):
+        pos = order[s : s + batch_size]
+        ids, tys, it, _ = _batch(arrays, idx[pos], _device(model))
+        out[pos] = torch.softmax(model(ids, tys, it), dim=-1).float().cpu().numpy()
+    return out
+
+
+@dataclass
+class FitResult:
+    steps: int
+    best_step: int
+    best_score: float
+    minutes: float
+    history: list[dict] = field(default_factory=list)
+
+
+def _optimizer(model: MergeBert, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """AdamW, without weight decay on embeddings, biases and norms."""
+    decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "embeddings" not in n]
+    no_decay = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and "embeddings" not in n)]
+    return torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=cfg.lr,
+    )
+
+
+def fit(
+    model: MergeBert,
+    arrays: Arrays,
+    train_idx: np.ndarray,
+    weights: np.ndarray,
+    cfg: TrainConfig,
+    select: Select,
+    rng: np.random.Generator,
+    log: Callable[[str], None],
+) -> FitResult:
+    """Train until the epochs or the time budget run out or selection stops improving; the model ends with
+    the weights that scored best."""
+    device = _device(model)
+    opt = _optimizer(model, cfg)
+    steps_per_epoch = math.ceil(len(train_idx) / cfg.batch_size)
+    total_steps = max(1, int(steps_per_epoch * cfg.epochs))
+    budget = cfg.max_minutes * 60 if cfg.max_minutes > 0 else None
+    log(
+        f"plan: {total_steps} steps ({steps_per_epoch}/epoch, batch {cfg.batch_size})"
+        + (f", time budget {cfg.max_minutes:.0f} min" if budget else "")
+    )
+
+    best = {"accuracy": -1.0, "step": 0, "state": None}
+    history: list[dict] = []
+    step = 0
+    bad_evals = 0
+    ema = None
+    t_train = time.time()
+    seen = 0
+    stop = False
+    epoch = 0
+
+    def validate() -> tuple[float, float]:
+        score, unit_acc = select()
+        history.append(
+            {
+                "step": step,
+                "loss": ema,
+                "valid_accuracy": score,
+                "valid_unit_accuracy": unit_acc,
+                "minutes": (time.time() - t_train) / 60,
+            }
+        )
+        return score, unit_acc
+
+    while not stop:
+        for batch_idx in _length_batches(arrays, train_idx, cfg.batch_size, rng):
+            elapsed = time.time() - t_train
+            progress = step / total_steps
+            if budget:
+                progress = max(progress, elapsed / budget)
+            if progress >= 1.0:
+                stop = True
+                break
+            lr = cfg.lr * min(1.0, (step + 1) / cfg.warmup_steps) * max(0.0, 1.0 - progress)
+            for g in opt.param_groups:
+                g["lr"] = lr
+            model.train()
+            ids, tys, it, labels = _batch(arrays, batch_idx, device)
+            w = torch.from_numpy(weights[batch_idx]).to(device)
+            loss = multi_hot_loss(model(ids, tys, it), labels, w)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            step += 1
+            seen += len(batch_idx)
+            lv = loss.item()
+            ema = lv if ema is None else 0.98 * ema + 0.02 * lv
+            if step % 50 == 0:
+                rate = seen / (time.time() - t_train)
+                left = (1 - progress) * (
+                    budget
+                    if budget and progress == elapsed / budget
+                    else (time.time() - t_train) / max(progress, 1e-9)
+                )
+                log(
+                    f"epoch {epoch + 1} step {step}/{total_steps} [{'#' * int(20 * progress):<20}] "
+                    f"loss {ema:.4f} lr {lr:.2e} {rate:.0f} units/s, ~{left / 60:.0f} min left"
+                )
+            if step % cfg.eval_every == 0:
+                score, unit_acc = validate()
+                improved = score > best["accuracy"]
+                if improved:
+                    best = {
+                        "accuracy": score,
+                        "step": step,
+                        "state": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+                    }
+                    bad_evals = 0
+                else:
+                    bad_evals += 1
+                log(
+                    f"valid step {step}: conflict top-1 accuracy {score:.4f} (best {best['accuracy']:.4f} "
+                    f"at {best['step']}){' *' if improved else ''}, unit accuracy {unit_acc:.4f}"
+                )
+                if bad_evals >= cfg.patience:
+                    log("early stop: no improvement")
+                    stop = True
+                    break
+        epoch += 1
+    score, _ = validate()  # final selection check
+    if score > best["accuracy"] or best["state"] is None:
+        best = {"accuracy": score, "step": step, "state": model.state_dict()}
+    model.load_state_dict(best["state"])
+    return FitResult(step, best["step"], best["accuracy"], (time.time() - t_train) / 60, history)

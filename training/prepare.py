@@ -1,0 +1,169 @@
+"""Preparing a training run: records, the split by repository, the BPE vocabulary and the feature caches."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from mergebert.core.candidates import N_PATTERNS, TOKEN_CLASS
+from mergebert.neural.bpe import BPE
+from mergebert.neural.features import KIND_TOKENS, FeatureConfig
+from training.config import TrainConfig
+from training.data import read_records
+from training.dataset import build_cache, load_cache
+
+Arrays = dict[str, np.ndarray]
+
+
+def log(msg: str) -> None:
+    """A training log line, time-stamped, on stdout."""
+    print(time.strftime("%H:%M:%S"), msg, flush=True)
+
+
+@dataclass
+class Prepared:
+    """Everything the fitting loop and the validation metrics need."""
+
+    train_records: list[dict]
+    valid_records: list[dict]
+    bpe: BPE
+    features: FeatureConfig
+    train: Arrays  # featurised labelled training units
+    valid: Arrays  # featurised validation units, unlabelled ones too (for record-level decoding)
+    train_idx: np.ndarray  # training rows used
+    weights: np.ndarray  # loss weight of every training row
+
+
+def split_by_repo(records: list[dict], fraction: float, seed: int) -> tuple[list[dict], list[dict]]:
+    """(train, valid): a `fraction` of the repositories held out whole (every tenth record with one)."""
+    repos = sorted({r.get("repo", "") for r in records})
+    rng = random.Random(seed)
+    rng.shuffle(repos)
+    n_valid = max(1, round(len(repos) * fraction)) if len(repos) > 1 else 0
+    held = set(repos[:n_valid])
+    train = [r for r in records if r.get("repo", "") not in held]
+    valid = [r for r in records if r.get("repo", "") in held]
+    if not valid:  # one repository only: hold out every tenth record
+        valid = records[::10]
+        train = [r for i, r in enumerate(records) if i % 10]
+    return train, valid
+
+
+def prepare_vocab(cfg: TrainConfig, records: list[dict], out_dir: str) -> BPE:
+    """The run's BPE in `out_dir`: a checkpoint's (plus our kind tokens), a given one, or learned."""
+    if cfg.init_from:
+        for name in ("vocab.json", "merges.txt"):
+            src = os.path.join(cfg.init_from, name)
+            if not os.path.exists(src):
+                raise FileNotFoundError(f"--init-from {cfg.init_from}: no {name} (a RoBERTa byte-level BPE)")
+            shutil.copy(src, os.path.join(out_dir, name))
+        with open(os.path.join(out_dir, "vocab.json"), encoding="utf-8") as f:
+            vocab = json.load(f)
+        nxt = max(vocab.values()) + 1
+        for tok in KIND_TOKENS:
+            if tok not in vocab:
+                vocab[tok] = nxt
+                nxt += 1
+        with open(os.path.join(out_dir, "vocab.json"), "w", encoding="utf-8") as f:
+            json.dump(vocab, f, ensure_ascii=False)
+    elif cfg.vocab_from or cfg.warm_start:
+        for name in ("vocab.json", "merges.txt"):
+            shutil.copy(os.path.join(cfg.vocab_from or cfg.warm_start, name), os.path.join(out_dir, name))
+    else:
+        from training.bpe import train_bpe
+
+        train_bpe(records, out_dir, vocab_size=cfg.vocab_size, seed=cfg.seed)
+    return BPE.from_dir(out_dir)
+
+
+def _cache_key(paths: list[str], vocab_dir: str, fcfg: FeatureConfig, keep: bool) -> str:
+    h = hashlib.sha1()
+    for p in paths:
+        st = os.stat(p)
+        h.update(f"{os.path.abspath(p)}:{st.st_size}:{int(st.st_mtime)};".encode())
+    for name in ("vocab.json", "merges.txt"):
+        with open(os.path.join(vocab_dir, name), "rb") as f:
+            h.update(hashlib.sha1(f.read()).digest())
+    h.update(json.dumps(fcfg.to_dict(), sort_keys=True).encode())
+    h.update(b"keep" if keep else b"labelled")
+    return h.hexdigest()[:16]
+
+
+def features(
+    records: list[dict],
+    paths: list[str] | None,
+    vocab_dir: str,
+    fcfg: FeatureConfig,
+    cache_dir: str | None,
+    name: str,
+    keep: bool,
+    workers: int,
+    log: Callable[[str], None] = log,
+) -> Arrays:
+    """The records' feature arrays, from `cache_dir` when they were built before from the same files."""
+    if cache_dir and paths:
+        path = os.path.join(cache_dir, f"{name}-{_cache_key(paths, vocab_dir, fcfg, keep)}.npz")
+        if os.path.exists(path):
+            arrays = load_cache(path)
+            if int(arrays["n_records"]) == len(records):
+                log(f"{name}: features from cache {path}")
+                return arrays
+            path = path[: -len(".npz")] + f"-n{len(records)}.npz"  # a --limit run: a cache of its own
+            if os.path.exists(path):
+                log(f"{name}: features from cache {path}")
+                return load_cache(path)
+    else:
+        path = os.path.join(vocab_dir, f".{name}-features.npz")
+    log(f"{name}: featurising {len(records)} records")
+    arrays = build_cache(records, vocab_dir, fcfg, path, keep_unlabelled=keep, workers=workers, log=log)
+    if not (cache_dir and paths):
+        os.remove(path)
+    return arrays
+
+
+def prepare(
+    data: list[str],
+    valid: list[str] | None,
+    out_dir: str,
+    cfg: TrainConfig,
+    cache_dir: str | None,
+    workers: int,
+    limit: int | None,
+    log: Callable[[str], None] = log,
+) -> Prepared:
+    """Read and split the records, build the vocabulary, featurise, and weight the training units."""
+    records = list(read_records(data, limit=limit))
+    if valid:
+        valid_records = list(read_records(valid, limit=limit))
+        train_records = records
+    else:
+        train_records, valid_records = split_by_repo(records, cfg.valid_fraction, cfg.seed)
+    log(f"records: train {len(train_records)}, valid {len(valid_records)}")
+    if not train_records or not valid_records:
+        raise ValueError("need training and validation records")
+
+    bpe = prepare_vocab(cfg, train_records, out_dir)
+    fcfg = FeatureConfig(cfg.max_len, cfg.max_context, cfg.min_context)
+    tr = features(
+        train_records, data if valid else None, out_dir, fcfg, cache_dir, "train", False, workers, log
+    )
+    va = features(valid_records, valid, out_dir, fcfg, cache_dir, "valid", True, workers, log)
+
+    train_idx = np.arange(len(tr["labels"]))
+    if cfg.prefer_patterns:
+        region_rows = (tr["is_token"] == 0) & (tr["labels"][:, :N_PATTERNS].sum(1) > 0)
+        tr["labels"] = tr["labels"].copy()
+        tr["labels"][region_rows, TOKEN_CLASS] = 0
+        log(f"prefer patterns: TOKEN dropped from {int(region_rows.sum())} region units' labels")
+    weights = np.where(tr["bulk"] > 0, cfg.bulk_weight, 1.0).astype(np.float32)
+    if cfg.bulk_weight <= 0:
+        train_idx = train_idx[tr["bulk"] == 0]
+    return Prepared(train_records, valid_records, bpe, fcfg, tr, va, train_idx, weights)
