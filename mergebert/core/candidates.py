@@ -145,10 +145,14 @@ def _ours_view(items: Sequence[MergeItem]) -> tuple[Token, ...]:
     return tuple(tokens)
 
 
+def _eol(*texts: str) -> str:
+    return "\r\n" if any("\r\n" in text for text in texts) else "\n"
+
+
 def join_lines(first: str, second: str) -> str:
     """Concatenate two runs of lines, ending the first one's last line if it has no line ending."""
     if first and second and not first.endswith("\n"):
-        first += "\r\n" if first.count("\r\n") else "\n"
+        first += _eol(first)
     return first + second
 
 
@@ -167,6 +171,30 @@ def _glue(tokens: Sequence[Token]) -> list[Token]:
     return glued
 
 
+@functools.lru_cache(maxsize=16)
+def _places(conflict: ConflictInput) -> dict[int, tuple[tuple[Token, ...], int]]:
+    """Where each token of ours and theirs sits: its side and index there (tokens are known by identity)."""
+    a, _, b = conflict.tokens
+    return {id(token): (side, i) for side in (a.tokens, b.tokens) for i, token in enumerate(side)}
+
+
+def _concatenate(parts: Sequence[Sequence[Token]], conflict: ConflictInput) -> list[Token]:
+    """The parts one after another, keeping the sides' line breaks where they meet: where a part ended a
+    line of its side, or the next part began one, the next part starts on a new line."""
+    eol = _eol(conflict.ours, conflict.theirs)
+    tokens: list[Token] = []
+    for part in parts:
+        if tokens and part and "\n" not in part[0].lead:
+            place = _places(conflict)
+            side, i = place.get(id(tokens[-1]), ((), -1))
+            ended_line = i >= 0 and (i + 1 == len(side) or "\n" in side[i + 1].lead)
+            began_line = place.get(id(part[0]), ((), -1))[1] == 0
+            if ended_line or began_line:
+                part = [Token(part[0].text, eol + part[0].lead), *part[1:]]
+        tokens.extend(part)
+    return tokens
+
+
 def _render(tokens: Sequence[Token], conflict: ConflictInput) -> str:
     a, _, b = conflict.tokens
     trail = a.trail if a.tokens or not b.tokens else b.trail
@@ -182,7 +210,7 @@ def region_text(conflict: ConflictInput, pattern_index: int) -> str:
             text = join_lines(text, getattr(conflict, side))
         return text
     a, base, b = conflict.tokens
-    return _render(pattern.apply(a.tokens, b.tokens, base.tokens), conflict)
+    return _render(_concatenate(pattern.parts(a.tokens, b.tokens, base.tokens), conflict), conflict)
 
 
 def token_merge_text(conflict: ConflictInput, choices: Sequence[int]) -> str:
@@ -193,7 +221,7 @@ def token_merge_text(conflict: ConflictInput, choices: Sequence[int]) -> str:
         if isinstance(item, MergedRun):
             tokens.extend(item.tokens)
         else:
-            tokens.extend(PATTERNS[next(chosen)].apply(item.a, item.b, item.base))
+            tokens.extend(_concatenate(PATTERNS[next(chosen)].parts(item.a, item.b, item.base), conflict))
     return _render(tokens, conflict)
 
 

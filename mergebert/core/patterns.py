@@ -33,22 +33,27 @@ def minus_base(side: Tokens, base: Tokens) -> Tokens:
 @dataclass(frozen=True)
 class Pattern:
     name: str
-    _build: Callable[[Tokens, Tokens, Tokens], Tokens]
+    _parts: Callable[[Tokens, Tokens, Tokens], tuple[Tokens, ...]]
+
+    def parts(self, a: Tokens, b: Tokens, base: Tokens) -> tuple[Tokens, ...]:
+        """The runs of tokens the pattern puts one after another, each from one side."""
+        return self._parts(a, b, base)
 
     def apply(self, a: Tokens, b: Tokens, base: Tokens) -> Tokens:
-        return self._build(a, b, base)
+        parts = self._parts(a, b, base)
+        return parts[0] if len(parts) == 1 else parts[0] + parts[1]
 
 
 PATTERNS: tuple[Pattern, ...] = (
-    Pattern("A", lambda a, b, base: a),
-    Pattern("B", lambda a, b, base: b),
-    Pattern("BASE", lambda a, b, base: base),
-    Pattern("A+B", lambda a, b, base: a + b),
-    Pattern("B+A", lambda a, b, base: b + a),
-    Pattern("A-BASE", lambda a, b, base: minus_base(a, base)),
-    Pattern("B-BASE", lambda a, b, base: minus_base(b, base)),
-    Pattern("A+B-BASE", lambda a, b, base: minus_base(a, base) + minus_base(b, base)),
-    Pattern("B+A-BASE", lambda a, b, base: minus_base(b, base) + minus_base(a, base)),
+    Pattern("A", lambda a, b, base: (a,)),
+    Pattern("B", lambda a, b, base: (b,)),
+    Pattern("BASE", lambda a, b, base: (base,)),
+    Pattern("A+B", lambda a, b, base: (a, b)),
+    Pattern("B+A", lambda a, b, base: (b, a)),
+    Pattern("A-BASE", lambda a, b, base: (minus_base(a, base),)),
+    Pattern("B-BASE", lambda a, b, base: (minus_base(b, base),)),
+    Pattern("A+B-BASE", lambda a, b, base: (minus_base(a, base), minus_base(b, base))),
+    Pattern("B+A-BASE", lambda a, b, base: (minus_base(b, base), minus_base(a, base))),
 )
 PATTERN_BY_NAME = {pattern.name: pattern for pattern in PATTERNS}
 

@@ -20,7 +20,7 @@ from mergebert.core.linemerge import (
     render,
 )
 from mergebert.core.options import DIFF3, GIT_DEFAULT, MergeOptions
-from mergebert.core.splice import ParseCheck
+from mergebert.core.splice import SpliceCheck, region_text
 from mergebert.core.textio import UnsupportedContent, decode, dominant_eol, encode
 
 MAX_PARSE_CHECKS = 4  # candidates tried per conflict before it is left as it is
@@ -87,20 +87,24 @@ def _choose(
     candidates: list[Candidate],
     chunks: Sequence[Chunk],
     threshold: float,
+    eol: str,
 ) -> Resolution:
     if not candidates:
         tokens = len(conflict.token_conflicts)
         reason = f"{tokens} token conflict{'s' * (tokens != 1)} left" if tokens else "no candidate"
         return Resolution(index, None, None, reason)
-    check = ParseCheck(chunks, index, conflict.lang)
+    check = SpliceCheck(chunks, index, conflict.lang, eol)
+    refusals: list[str] = []
     for candidate in candidates[:MAX_PARSE_CHECKS]:
         if candidate.confidence < threshold:
             return Resolution(
                 index, None, None, f"confidence {candidate.confidence:.2f} below threshold {threshold:.2f}"
             )
-        if check.accepts(candidate.text):
+        refusal = check.refusal(candidate.text)
+        if refusal is None:
             return Resolution(index, candidate.text, candidate, "resolved")
-    return Resolution(index, None, None, "no candidate parses")
+        refusals.append(refusal)
+    return Resolution(index, None, None, refusals[0])
 
 
 def _splice(chunks: Sequence[Chunk], resolutions: Sequence[Resolution], eol: str) -> list[Chunk]:
@@ -110,12 +114,8 @@ def _splice(chunks: Sequence[Chunk], resolutions: Sequence[Resolution], eol: str
     for position, chunk in enumerate(chunks):
         if isinstance(chunk, LineConflict):
             text = next(texts)
-            if text is None:
-                spliced.append(chunk)
-                continue
-            if text and not text.endswith("\n") and position + 1 < len(chunks):
-                text += eol
-            chunk = CleanText(text)
+            if text is not None:
+                chunk = CleanText(region_text(text, position + 1 == len(chunks), eol))
         spliced.append(chunk)
     return spliced
 
@@ -147,7 +147,7 @@ def resolve_text(
     resolutions = tuple(
         Resolution(index, None, None, skip)
         if skip is not None
-        else _choose(index, conflict, next(ranked), chunks, threshold)
+        else _choose(index, conflict, next(ranked), chunks, threshold, eol)
         for index, (conflict, skip) in enumerate(zip(inputs, skipped, strict=True))
     )
     text = render(_splice(chunks, resolutions, eol), options, eol=eol)

@@ -1,4 +1,5 @@
-"""Stage 4: put a candidate into the file and check that the file parses no worse than with the sides."""
+"""Stage 4: put a candidate into the file, keeping every line git merged, and check that it parses no worse
+than with the sides."""
 
 from __future__ import annotations
 
@@ -7,9 +8,71 @@ from collections.abc import Sequence
 from mergebert.core.languages import Language, parser_for
 from mergebert.core.linemerge import Chunk, CleanText, LineConflict
 from mergebert.core.textio import split_lines
+from mergebert.core.tokendiff import matching_blocks
 
 WHOLE_FILE_LIMIT = 256 * 1024  # larger files are checked on a window of lines around the conflict
 WINDOW_LINES = 200
+
+
+def clean_segments(chunks: Sequence[Chunk]) -> list[str]:
+    """The clean text before, between and after the conflicts: one more segment than conflicts."""
+    segments = [""]
+    for chunk in chunks:
+        if isinstance(chunk, CleanText):
+            segments[-1] += chunk.text
+        else:
+            segments.append("")
+    return segments
+
+
+def merged_lines(conflict: LineConflict) -> list[str]:
+    """The lines git's merge style shows clean in a conflict, as `keeps` wants them: the lines ours and
+    theirs share at its start, runs of shared lines holding code inside it, and those at its end."""
+    ours, theirs = split_lines(conflict.ours), split_lines(conflict.theirs)
+    blocks = [block for block in matching_blocks(ours, theirs) if block[2]]
+    segments = [""]
+    for at_ours, at_theirs, length in blocks:
+        run = "".join(ours[at_ours : at_ours + length])
+        if at_ours == at_theirs == 0:
+            segments[0] = run
+        elif at_ours + length == len(ours) and at_theirs + length == len(theirs):
+            segments.append(run)
+            return segments
+        elif any(char.isalnum() for char in run):
+            segments.append(run)
+    segments.append("")
+    return segments
+
+
+def _at_line_start(text: str, at: int) -> bool:
+    return at == 0 or text[at - 1] == "\n"
+
+
+def keeps(segments: Sequence[str], text: str) -> bool:
+    """Whether `text` holds `segments` byte for byte, in order and at line starts, the first at its start
+    and the last at its end: what a resolution must do with the lines git merged."""
+    if len(segments) == 1:
+        return text == segments[0]
+    first, last = segments[0], segments[-1]
+    end = len(text) - len(last)
+    if end < len(first) or not text.startswith(first) or not text.endswith(last):
+        return False
+    if last and not _at_line_start(text, end):
+        return False
+    at = len(first)
+    for segment in segments[1:-1]:
+        found = text.find(segment, at, end)
+        while found >= 0 and not _at_line_start(text, found):
+            found = text.find(segment, found + 1, end)
+        if found < 0:
+            return False
+        at = found + len(segment)
+    return True
+
+
+def region_text(text: str, at_end: bool, eol: str) -> str:
+    """A resolution as it goes into the file: ended with a line ending unless it is the file's end."""
+    return text + eol if text and not text.endswith("\n") and not at_end else text
 
 
 def error_count(text: str, lang: Language) -> int:
@@ -59,13 +122,18 @@ class FileView:
         return self.before + text + self.after
 
 
-class ParseCheck:
-    """Accepts a candidate when the file parses with no more errors than with the worse of the sides."""
+class SpliceCheck:
+    """Accepts a candidate when it keeps the lines git merged and the file parses with no more errors than
+    with the worse of the sides."""
 
-    def __init__(self, chunks: Sequence[Chunk], index: int, lang: Language | None) -> None:
+    def __init__(self, chunks: Sequence[Chunk], index: int, lang: Language | None, eol: str = "\n") -> None:
         self.lang = lang
+        self.eol = eol
         self.view = FileView(chunks, index)
+        assert self.view.conflict is not None
+        self.merged = merged_lines(self.view.conflict)
         self._allowed: int | None = None
+        self._refusals: dict[str, str | None] = {}
 
     @property
     def allowed(self) -> int:
@@ -77,7 +145,15 @@ class ParseCheck:
             )
         return self._allowed
 
-    def accepts(self, text: str) -> bool:
-        if self.lang is None:
-            return True
-        return error_count(self.view.with_text(text), self.lang) <= self.allowed
+    def refusal(self, text: str) -> str | None:
+        """Why `text` cannot replace the conflict, or None when it can."""
+        if text not in self._refusals:
+            self._refusals[text] = self._judge(text)
+        return self._refusals[text]
+
+    def _judge(self, text: str) -> str | None:
+        if not keeps(self.merged, region_text(text, not self.view.after, self.eol)):
+            return "would alter merged lines"
+        if self.lang is not None and error_count(self.view.with_text(text), self.lang) > self.allowed:
+            return "no candidate parses"
+        return None

@@ -22,6 +22,7 @@ from mergebert.core.languages import NAMES as LANGUAGES
 from mergebert.core.linemerge import Chunk, CleanText, LineConflict, conflict_contexts, merge_lines
 from mergebert.core.patterns import squash
 from mergebert.core.resolver import resolve_text
+from mergebert.core.splice import clean_segments
 from mergebert.data.mining.align import align
 from mergebert.data.records import Record, is_region, read_records, record_language
 from mergebert.data.tables import percent, render_table
@@ -30,17 +31,6 @@ from mergebert.neural import policy
 SYSTEMS = ("take-ours", "take-theirs", "token-merge-only", "resolver", "pattern-oracle")
 CORRECT, WRONG, LEFT = "correct", "wrong", "left"
 MAX_PLACEMENTS = 400  # candidate positions tried per clean chunk when aligning an output
-
-
-def clean_segments(chunks: Sequence[Chunk]) -> list[str]:
-    """The clean text before, between and after the conflicts: one more segment than conflicts."""
-    segments = [""]
-    for chunk in chunks:
-        if isinstance(chunk, CleanText):
-            segments[-1] += chunk.text
-        else:
-            segments.append("")
-    return segments
 
 
 def _judge(answer: str, expected: str) -> str:

@@ -1,0 +1,104 @@
+"""The splice never alters lines git merged, and concatenations keep the sides' own line breaks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from mergebert.core.candidates import CLASS_NAMES, Candidate, ConflictInput, region_text, token_merge_text
+from mergebert.core.languages import language_by_name
+from mergebert.core.linemerge import LineConflict, merge_lines, render
+from mergebert.core.resolver import resolve_text
+from mergebert.core.splice import keeps, merged_lines
+
+JAVA = language_by_name("java")
+SHARED = "\t}\n\n\t@Test\n"  # the lines the issue saw deleted: both sides have them after their change
+BASE = "class T {\n\tvoid a() {\n\t\tx();\n\t}\n}\n"
+OURS = "class T {\n\tvoid a() {\n\t\tfoo();\n" + SHARED + "\tvoid c() {\n\t\tx();\n\t}\n}\n"
+THEIRS = "class T {\n\tvoid a() {\n\t\tbar();\n" + SHARED + "\tvoid d() {\n\t\tx();\n\t}\n}\n"
+
+
+class Proposes:
+    """A classifier that proposes the given texts, best first, for every conflict."""
+
+    threshold = 0.0
+
+    def __init__(self, *texts: str) -> None:
+        self.texts = texts
+
+    def rank(self, conflicts: Sequence[ConflictInput]) -> list[list[Candidate]]:
+        return [[Candidate(text, "region", ("BASE",), 0.9) for text in self.texts] for _ in conflicts]
+
+
+def the_conflict() -> LineConflict:
+    (conflict,) = [chunk for chunk in merge_lines(BASE, OURS, THEIRS) if isinstance(chunk, LineConflict)]
+    return conflict
+
+
+def test_the_lines_both_sides_share_are_merged_lines() -> None:
+    conflict = the_conflict()
+    assert SHARED in conflict.ours and SHARED in conflict.theirs, "libgit2's diff3 keeps them inside"
+    segments = merged_lines(conflict)
+    assert SHARED in "".join(segments)
+    assert keeps(segments, conflict.ours) and keeps(segments, conflict.theirs)
+    assert not keeps(segments, "\n")
+
+
+def test_a_resolution_dropping_shared_lines_is_refused() -> None:
+    """The issue's case at threshold 0: a conflict resolved to "\\n", deleting `\\t}`, ``, `\\t@Test`."""
+    result = resolve_text(BASE, OURS, THEIRS, lang=JAVA, classifier=Proposes("\n"), threshold=0.0)
+    assert result.left == 1 and result.resolutions[0].reason == "would alter merged lines"
+    assert result.text == render(merge_lines(BASE, OURS, THEIRS))
+
+
+def test_the_next_candidate_that_keeps_them_is_taken() -> None:
+    keeping = the_conflict().ours.replace("foo();", "foo();\n\t\tbar();")
+    result = resolve_text(BASE, OURS, THEIRS, lang=JAVA, classifier=Proposes("\n", keeping), threshold=0.0)
+    assert result.left == 0 and result.resolutions[0].text == keeping
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("a\nb\nc\n", True),
+        ("a\nx\nb\nc\n", True),
+        ("x\na\nb\nc\n", False),  # the shared first line must stay first
+        ("a\nb\n", False),  # the shared last line must stay last
+        ("a\nxb\nc\n", False),  # a merged line must be a whole line
+    ],
+)
+def test_keeps_wants_segments_in_order_at_line_starts(text: str, kept: bool) -> None:
+    assert keeps(["a\n", "b\n", "c\n"], text) is kept
+
+
+def test_concatenations_of_added_imports_keep_their_line_breaks() -> None:
+    """At threshold 0 two added imports came out as `import java.util.Optional;import java.util.Set;`."""
+    ours, theirs = "import java.util.Optional;\n", "import java.util.Set;\n"
+    conflict = ConflictInput.from_texts(ours, "", theirs, lang=JAVA)
+    for name in ("A+B", "A+B-BASE"):
+        assert region_text(conflict, CLASS_NAMES.index(name)) == (
+            "import java.util.Optional;\nimport java.util.Set;\n"
+        )
+    assert region_text(conflict, CLASS_NAMES.index("B+A-BASE")) == (
+        "import java.util.Set;\nimport java.util.Optional;\n"
+    )
+
+
+def test_token_level_concatenation_keeps_line_breaks() -> None:
+    conflict = ConflictInput.from_texts(
+        "import java.util.Optional;\nclass X {}\n",
+        "class X {}\n",
+        "import java.util.Set;\nclass X {}\n",
+        lang=JAVA,
+    )
+    assert len(conflict.token_conflicts) == 1
+    a_plus_b = CLASS_NAMES.index("A+B")
+    assert token_merge_text(conflict, [a_plus_b]) == (
+        "import java.util.Optional;\nimport java.util.Set;\nclass X {}\n"
+    )
+
+
+def test_concatenation_within_a_line_stays_on_the_line() -> None:
+    conflict = ConflictInput.from_texts("f(x, 1);\n", "f(x);\n", "f(x, 2);\n", lang=JAVA)
+    assert token_merge_text(conflict, [CLASS_NAMES.index("A+B")]) == "f(x, 1, 2);\n"
