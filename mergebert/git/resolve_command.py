@@ -1,9 +1,10 @@
 """`mergebert resolve [PATHS...]`: resolve the conflicted files of a merge, rebase or cherry-pick in place.
 
-The three versions come from the index (stages 1, 2, 3), as git recorded them; the working file is
-rewritten atomically only when mergebert resolved something, after a `<file>.orig` backup. Files
-deleted on one side, binary files, non-regular files and working files that no longer contain conflict
-markers (someone already edited them) are reported and left alone.
+The three versions come from the index (stages 1, 2, 3), as git recorded them. Only conflicts still marked
+in the working file are replaced (`marked.py`): hand-made resolutions and every other byte stay. The file
+is rewritten atomically only when mergebert resolved something, after a `<file>.orig` backup. Files
+deleted on one side, binary files, non-regular files and working files without conflict markers are
+reported and left alone.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pygit2
 
 from mergebert.core import markers
 from mergebert.core.textio import is_binary
-from mergebert.git import frontend, gitcmd, gitinfo
+from mergebert.git import frontend, gitcmd, gitinfo, marked
 
 if TYPE_CHECKING:
     from mergebert.core.classifier import Classifier
@@ -108,14 +109,29 @@ def resolve_one(
         options=options,
         classifier=classifier,
     )
-    row.conflicts, row.resolved, row.left = outcome.conflicts, outcome.resolved, outcome.left
-    if outcome.message:
+    if outcome.message:  # mergebert could not handle the content: nothing of its own to put in
         row.notes.append(outcome.message)
-    row.notes.extend(describe(r) for r in outcome.resolutions)
-    if not outcome.resolved:
         return row
     filters = repo.load_filter_list(path, pygit2.enums.FilterMode.TO_WORKTREE)
-    data = filters.apply_to_buffer(outcome.data) if filters is not None else outcome.data
+    applied = marked.apply(
+        current,
+        marked.regions(blobs, outcome.resolutions, options, filters.apply_to_buffer if filters else bytes),
+        options.marker_size,
+    )
+    row.conflicts, row.resolved = applied.marked, applied.replaced
+    row.left = applied.marked - applied.replaced
+    for resolution, still_marked in zip(outcome.resolutions, applied.found, strict=True):
+        row.notes.append(
+            describe(resolution) if still_marked else f"{resolution.index + 1}:not marked (kept)"
+        )
+    if applied.unmatched:
+        row.notes.append(
+            f"{applied.unmatched} marked conflict(s) match none of git's (edited inside the markers?); "
+            "kept as they are"
+        )
+    if not applied.replaced:
+        return row
+    data = applied.data
     if dry_run:
         sys.stdout.write(_diff(path, current, data))
         return row
@@ -124,7 +140,7 @@ def resolve_one(
     if backup:
         textio.atomic_write(f"{worktree}.orig", current)
     textio.atomic_write(worktree, data)
-    if add and outcome.left == 0:
+    if add and row.left == 0:
         gitcmd.git("add", "--", path, cwd=repo.workdir)
         row.notes.append("staged")
     return row
