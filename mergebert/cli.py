@@ -154,18 +154,26 @@ def driver_command(arguments: tuple[str, ...]) -> None:
 @click.argument("local")
 @click.argument("remote")
 @click.argument("merged")
+@click.argument("backup", required=False)
 @MODEL_OPTION
 @THRESHOLD_OPTION
 def mergetool_command(
-    base: str, local: str, remote: str, merged: str, model: str | None, threshold: float | None
+    base: str,
+    local: str,
+    remote: str,
+    merged: str,
+    backup: str | None,
+    model: str | None,
+    threshold: float | None,
 ) -> None:
     """Tool for `git mergetool --tool mergebert`.
 
-    Writes MERGED; exit 0 only when no conflict is left.
+    Resolves the conflicts still marked in MERGED; exit 0 only when none is left. A partial result also
+    goes into BACKUP (git-mergetool's $BACKUP, found beside LOCAL when not given), which git restores.
     """
     from mergebert.git import mergetool
 
-    raise SystemExit(mergetool.run(base, local, remote, merged, model=model, threshold=threshold))
+    raise SystemExit(mergetool.run(base, local, remote, merged, backup, model=model, threshold=threshold))
 
 
 @main.command("resolve")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from gitrepo import (
     CLASH_BASE,
     CLASH_OURS,
@@ -12,6 +13,11 @@ from gitrepo import (
     TOKEN_THEIRS,
     GitRepo,
 )
+from test_resolve_marked import block, pair
+
+PAIR = "src/Pair.java"
+PAIR_OURS = pair("call(10, 2);", "int port = 9090;")
+PAIR_THEIRS = pair("call(1, 20);", "int port = 7070;")
 
 NAME = "src/App.java"
 
@@ -41,3 +47,42 @@ def test_mergetool_fails_when_conflicts_are_left(repo: GitRepo) -> None:
     assert tool.returncode != 0
     assert repo.conflicted() == [NAME]
     assert repo.read(NAME) == before
+
+
+def mixed_merge(repo: GitRepo) -> str:
+    """Two conflicts in one file, the first token-resolvable, the second not; git stops on both."""
+    repo.diverge(PAIR, pair("call(1, 2);", "int port = 8080;"), PAIR_OURS, PAIR_THEIRS)
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode != 0
+    repo.mergebert("install", check=True)
+    text = repo.read(PAIR).decode()
+    assert text.count("<<<<<<<") == 2
+    return text
+
+
+def partial(text: str) -> str:
+    """`text` with its first conflict replaced by the token merge."""
+    start, end = block(text)
+    return text[:start] + "    void f() { call(10, 20); }\n" + text[end:]
+
+
+@pytest.mark.parametrize("trust", ["true", "false"])
+def test_partial_resolution_survives_and_the_file_stays_conflicted(repo: GitRepo, trust: str) -> None:
+    text = mixed_merge(repo)
+    repo.git("config", "mergetool.mergebert.trustExitCode", trust)
+    tool = repo.git("mergetool", "--tool", "mergebert", "--no-prompt", check=False, input="")
+    assert tool.returncode != 0
+    assert repo.read(PAIR).decode() == partial(text)
+    assert repo.conflicted() == [PAIR]
+    assert f"mergebert: {PAIR}: resolved 1 of 2 conflicts (1 left: token conflict left)" in tool.stderr
+
+
+def test_a_hand_resolution_in_the_working_file_is_kept(repo: GitRepo) -> None:
+    text = mixed_merge(repo)
+    start, end = block(text)
+    second_start, second_end = block(text[end:])
+    by_hand = text[: end + second_start] + "    void g() { int port = 1; }\n" + text[end + second_end :]
+    repo.write(PAIR, by_hand)
+    tool = repo.git("mergetool", "--tool", "mergebert", "--no-prompt", check=False)
+    assert tool.returncode == 0, tool.stdout + tool.stderr
+    assert repo.read(PAIR).decode() == partial(by_hand)
+    assert repo.conflicted() == []

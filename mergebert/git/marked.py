@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import pygit2
+
 from mergebert.core import markers
 from mergebert.core.linemerge import CleanText, LineConflict, merge_lines, render
 from mergebert.core.options import MergeOptions
@@ -116,3 +118,18 @@ def apply(working: bytes, found: Sequence[Region], size: int) -> Applied:
         cursor = end
     out.extend(lines[cursor:])
     return Applied(b"".join(out), _blocks(keys, size), matched, replaced, tuple(seen))
+
+
+def resolve_working_file(
+    repo: pygit2.Repository | None,
+    path: str,
+    working: bytes,
+    blobs: Sequence[bytes],
+    options: MergeOptions,
+    resolutions: Sequence[Resolution],
+) -> Applied:
+    """`resolutions` of the three versions (base, ours, theirs) applied to the working file's bytes, with
+    the repository's working-tree filters (line endings) applied to what is compared and written."""
+    filters = repo.load_filter_list(path, pygit2.enums.FilterMode.TO_WORKTREE) if repo is not None else None
+    to_worktree = filters.apply_to_buffer if filters is not None else bytes
+    return apply(working, regions(blobs, resolutions, options, to_worktree), options.marker_size)

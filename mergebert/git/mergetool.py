@@ -1,14 +1,20 @@
-"""`mergebert mergetool "$BASE" "$LOCAL" "$REMOTE" "$MERGED"`: a tool for `git mergetool --tool mergebert`.
+"""`mergebert mergetool "$BASE" "$LOCAL" "$REMOTE" "$MERGED" ["$BACKUP"]`: `git mergetool --tool mergebert`.
 
-Writes the merge of the three versions into $MERGED and exits 0 only when no conflict is left, so that
-with `trustExitCode = true` git marks exactly the fully resolved files as resolved.
+Resolves the conflicts still marked in $MERGED (the working file, so resolutions made by hand stay) and
+exits 0 only when no conflict is left, so that with `trustExitCode = true` git marks exactly the fully
+resolved files as resolved. When conflicts are left, git answers the failed tool by restoring $MERGED from
+its backup copy; so a partial result is written into that backup as well ($BACKUP, passed by the tool
+command or found beside $LOCAL where git-mergetool puts it) and the user keeps both the resolutions and
+the markers. Written after $MERGED, the backup is also the newer file, so with `trustExitCode = false`
+git does not take the file for resolved either.
 """
 
 from __future__ import annotations
 
 import os
 
-from mergebert.git import frontend, gitinfo
+from mergebert.core import markers, textio
+from mergebert.git import frontend, gitinfo, marked
 
 
 def _read(path: str, *, missing_ok: bool) -> bytes:
@@ -21,20 +27,32 @@ def _read(path: str, *, missing_ok: bool) -> bytes:
         raise
 
 
+def backup_of(local_path: str) -> str | None:
+    """git-mergetool's backup of $MERGED, `<name>_BACKUP_<pid><ext>` beside `<name>_LOCAL_<pid><ext>`."""
+    folder, name = os.path.split(local_path)
+    head, separator, tail = name.rpartition("_LOCAL_")
+    candidate = os.path.join(folder, f"{head}_BACKUP_{tail}")
+    return candidate if separator and os.path.isfile(candidate) else None
+
+
 def run(
     base_path: str,
     local_path: str,
     remote_path: str,
     merged_path: str,
+    backup_path: str | None = None,
     *,
     model: str | None = None,
     threshold: float | None = None,
 ) -> int:
-    """Merge into `merged_path`; 0 when it is conflict-free, 1 otherwise."""
+    """Resolve what is still marked in `merged_path`; 0 when no conflict is left in it, 1 otherwise."""
     try:
-        base = _read(base_path, missing_ok=True)
-        ours = _read(local_path, missing_ok=False)
-        theirs = _read(remote_path, missing_ok=False)
+        blobs = (
+            _read(base_path, missing_ok=True),
+            _read(local_path, missing_ok=False),
+            _read(remote_path, missing_ok=False),
+        )
+        current = _read(merged_path, missing_ok=False)
     except OSError as error:
         frontend.warn(f"cannot read the versions to merge ({error}); {merged_path} left alone")
         return 1
@@ -42,20 +60,28 @@ def run(
     path = merged_path
     if repo is not None and repo.workdir:
         path = os.path.relpath(os.path.abspath(merged_path), repo.workdir)
+    options = gitinfo.merge_options(repo, path)
+    if not markers.has_conflict(current, options.marker_size):
+        frontend.warn(f"{path}: no conflict markers in it (resolved by hand?); left as it is")
+        return 1
     outcome = frontend.merge_blobs(
-        base,
-        ours,
-        theirs,
-        path=path,
-        options=gitinfo.merge_options(repo, path),
-        classifier=frontend.pick_classifier(model, threshold, repo),
+        *blobs, path=path, options=options, classifier=frontend.pick_classifier(model, threshold, repo)
     )
-    if outcome.message:
+    if outcome.message:  # content mergebert cannot handle: the file stays as git wrote it
         frontend.warn(outcome.message)
-    from mergebert.core import textio
-
-    textio.atomic_write(merged_path, outcome.data)
-    line = frontend.report_line(path, outcome)
+        return 1
+    applied = marked.resolve_working_file(repo, path, current, blobs, options, outcome.resolutions)
+    left = applied.marked - applied.replaced
+    if applied.replaced:
+        textio.atomic_write(merged_path, applied.data)
+        backup = backup_path or backup_of(local_path)
+        if left and backup:
+            textio.atomic_write(backup, applied.data)
+        elif left:
+            frontend.warn(f"{path}: git-mergetool's backup not found; git will restore the file as it was")
+    still = tuple(r for r, found in zip(outcome.resolutions, applied.found, strict=True) if found)
+    report = frontend.Outcome(applied.data, applied.marked, left, still)
+    line = frontend.report_line(path, report)
     if line:
         frontend.warn(line)
-    return 0 if outcome.left == 0 else 1
+    return 0 if left == 0 else 1

@@ -112,12 +112,7 @@ def resolve_one(
     if outcome.message:  # mergebert could not handle the content: nothing of its own to put in
         row.notes.append(outcome.message)
         return row
-    filters = repo.load_filter_list(path, pygit2.enums.FilterMode.TO_WORKTREE)
-    applied = marked.apply(
-        current,
-        marked.regions(blobs, outcome.resolutions, options, filters.apply_to_buffer if filters else bytes),
-        options.marker_size,
-    )
+    applied = marked.resolve_working_file(repo, path, current, blobs, options, outcome.resolutions)
     row.conflicts, row.resolved = applied.marked, applied.replaced
     row.left = applied.marked - applied.replaced
     for resolution, still_marked in zip(outcome.resolutions, applied.found, strict=True):
