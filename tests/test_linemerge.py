@@ -22,6 +22,9 @@ CASES = {
     "add/add": ("", "x\ny\n", "x\nz\n"),
     "markers in the file": ("a\n<<<<<<< x\nb\n", "a\n<<<<<<< x\nB\n", "a\n<<<<<<< x\nC\n"),
     "two conflicts": ("1\n2\n3\n4\n5\n", "1\nx\n3\n4\ny\n", "1\nX\n3\n4\nY\n"),
+    "empty ours": ("a\nb\nc\n", "a\nc\n", "a\nB\nc\n"),
+    "empty theirs": ("a\nb\nc\n", "a\nB\nc\n", "a\nc\n"),
+    "empty ours, whole file": ("x\n", "", "y\n"),
 }
 
 
@@ -46,7 +49,18 @@ def test_render_equals_git_merge_file_diff3(tmp_path: Path, case: str) -> None:
     )
 
 
-@pytest.mark.parametrize("case", ["add/add", "crlf", "no final newline", "one conflict"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "add/add",
+        "crlf",
+        "no final newline",
+        "one conflict",
+        "empty ours",
+        "empty theirs",
+        "empty ours, whole file",
+    ],
+)
 def test_merge_style_narrows_conflicts_like_git(tmp_path: Path, case: str) -> None:
     base, ours, theirs = CASES[case]
     assert render(merge_lines(base, ours, theirs), MergeOptions()) == git_merge_file(

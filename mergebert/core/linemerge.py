@@ -201,7 +201,7 @@ def render(chunks: Sequence[Chunk], options: MergeOptions = DIFF3, *, eol: str =
         if options.style == "merge":
             sides = (chunk.base.encode(), chunk.ours.encode(), chunk.theirs.encode())
             merged, _ = _libgit2_merge(*sides, options)
-            out.append(merged.decode("utf-8"))
+            out.append(_label_empty_sides(merged.decode("utf-8"), options))
             continue
         out.append("<" * marker_size + (f" {ours_label}" if ours_label else "") + eol)
         out.append(_with_eol(chunk.ours, eol))
@@ -211,6 +211,20 @@ def render(chunks: Sequence[Chunk], options: MergeOptions = DIFF3, *, eol: str =
         out.append(_with_eol(chunk.theirs, eol))
         out.append(">" * marker_size + (f" {theirs_label}" if theirs_label else "") + eol)
     return "".join(out)
+
+
+def _label_empty_sides(merged: str, options: MergeOptions) -> str:
+    """libgit2 drops the label of a conflict's empty side (`<<<<<<<`); git writes it (`<<<<<<< ours`)."""
+    ours_label, _, theirs_label = options.labels
+    size, inside, lines = options.marker_size, False, []
+    for line in split_lines(merged):
+        kind, body = markers.kind(line, size), line.rstrip("\r\n")
+        label = ours_label if kind == "<" and not inside else theirs_label if kind == ">" and inside else ""
+        if label and body == kind * size:
+            line = f"{body} {label}{line[len(body) :]}"
+        inside = kind == "<" or (inside and kind != ">")
+        lines.append(line)
+    return "".join(lines)
 
 
 def merge_bytes(

@@ -21,7 +21,7 @@ from mergebert.core.linemerge import (
 )
 from mergebert.core.options import DIFF3, GIT_DEFAULT, MergeOptions
 from mergebert.core.splice import SpliceCheck, region_text
-from mergebert.core.textio import UnsupportedContent, decode, dominant_eol, encode
+from mergebert.core.textio import UnsupportedContent, decode, dominant_eol, encode, merged_bom
 
 MAX_PARSE_CHECKS = 4  # candidates tried per conflict before it is left as it is
 MAX_FILE_TOKENS = 40_000  # token-diff work per file; conflicts past it are left as git wrote them
@@ -180,7 +180,7 @@ def resolve_bytes(
             options=options,
         )
         return BytesMergeResult(
-            encode(result.text, decoded[1].bom), result.conflicts, result.left, result.resolutions
+            encode(result.text, merged_bom(*decoded)), result.conflicts, result.left, result.resolutions
         )
     except UnsupportedContent as err:
         reason = err.reason

@@ -55,6 +55,12 @@ def split_lines(text: str) -> list[str]:
     return lines if lines[-1] else lines[:-1]
 
 
+def merged_bom(base: DecodedText, ours: DecodedText, theirs: DecodedText) -> bool:
+    """Whether the merge starts with a byte-order mark: like any other change to the first line, a side
+    that adds or drops it wins over one that left it as the base had it (git keeps theirs' BOM)."""
+    return theirs.bom if ours.bom == base.bom else ours.bom
+
+
 def encode(text: str, bom: bool) -> bytes:
     return (UTF8_BOM if bom else b"") + text.encode("utf-8")
 
