@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-import importlib.util
+import importlib
 import os
 
 import click
@@ -12,10 +12,22 @@ from mergebert import __version__
 from mergebert.neural import policy
 
 GIT_USER_COMMANDS = ("install", "uninstall", "resolve", "mergetool", "driver", "merge-file", "check", "demo")
+# the training commands live beside the training code; importing them does not import torch
+LAZY_COMMANDS = {"train": "training.cli:train_command", "export": "training.cli:export_command"}
 
 
 class _Grouped(click.Group):
-    """`mergebert --help` lists the commands for git users apart from those for model builders."""
+    """`mergebert --help` lists the commands for git users apart from those for model builders; the
+    training commands are imported only when named or listed."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *LAZY_COMMANDS])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in LAZY_COMMANDS:
+            module, attribute = LAZY_COMMANDS[name].split(":")
+            return getattr(importlib.import_module(module), attribute)
+        return super().get_command(ctx, name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         names = [name for name in self.list_commands(ctx) if not self.get_command(ctx, name).hidden]
@@ -73,7 +85,9 @@ def mine(
     jobs: int | None,
     quiet: bool,
 ) -> None:
-    """Replay the merges of git repositories and record each conflict with its committed resolution.
+    """Record merge conflicts with their committed resolutions.
+
+    Replays the merges of git repositories and records each conflict with its committed resolution.
 
     Writes DIR/<owner>__<name>.regions.jsonl.gz, .scenarios.jsonl.gz and .stats.json in the schema of
     the shared data set. A second run over the same DIR skips the merges already done.
@@ -323,7 +337,9 @@ def stats(
     limit: int | None,
     jobs: int | None,
 ) -> None:
-    """Token-merge and pattern statistics of region or scenario records (*.jsonl.gz), per language.
+    """Token-merge and pattern statistics of records, per language.
+
+    Reads region or scenario records (*.jsonl.gz).
 
     --write-labels OUT.jsonl.gz stores every region's classification units (tokens as [text, lead]) with
     the classes that reproduce its resolution, for training
@@ -334,10 +350,7 @@ def stats(
     summary = region_stats.run(data, limit=limit, jobs=jobs or os.cpu_count() or 1, labels_out=labels_out)
     click.echo(region_stats.report(summary))
     if markdown_out:
-        with open(markdown_out, "w", encoding="utf-8") as out:
-            out.write(
-                f"# mergebert stats: {', '.join(data)}\n\n" + region_stats.report(summary, markdown=True)
-            )
+        region_stats.write_markdown(markdown_out, data, summary)
 
 
 @main.command("eval")
@@ -361,220 +374,34 @@ def eval_command(
     limit: int | None,
     jobs: int | None,
 ) -> None:
-    """Score the resolver and the baselines on scenario records against the developers' resolutions.
+    """Score the resolver and the baselines on recorded merges.
+
+    Compares with the developers' resolutions of scenario records.
 
     The resolver uses --model, else $MERGEBERT_MODEL, else the shipped model; with none it takes only
     clean token merges. Per language: accuracy (correct / all conflicts), precision (correct / answered),
     left and wrong rates, whole files reproduced. --plot covers thresholds from --threshold upwards.
     """
-    import json
-
     from mergebert.data import evaluate
 
-    if plot_out:
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError:
-            raise click.UsageError("--plot needs matplotlib: pip install 'mergebert[plot]'") from None
+    try:
+        if plot_out:
+            evaluate.pyplot()
+    except RuntimeError as err:
+        raise click.UsageError(str(err)) from None
     try:
         choice = evaluate.model_to_evaluate(model_dir, threshold)
-        model, threshold = choice.model, choice.threshold
         summary, scores, skipped = evaluate.run(
-            data, model_dir=model, threshold=threshold, limit=limit, jobs=jobs or os.cpu_count() or 1
+            data,
+            model_dir=choice.model,
+            threshold=choice.threshold,
+            limit=limit,
+            jobs=jobs or os.cpu_count() or 1,
         )
     except RuntimeError as err:  # includes the model policy's errors
         raise click.ClickException(str(err)) from None
-    click.echo(f"resolver: {f'model {model}' if model else 'no model: clean token merges only'}\n")
-    click.echo(evaluate.report(summary))
-    if skipped:
-        click.echo(f"{skipped} scenario(s) skipped: their conflicts do not all align with the resolved file")
-    sweep = evaluate.threshold_sweep(scores)
-    if json_out:
-        with open(json_out, "w", encoding="utf-8") as out:
-            payload = {"model": model, "threshold": threshold, "skipped": skipped, "summary": summary}
-            json.dump({**payload, "threshold_sweep": sweep}, out, indent=2)
-    if markdown_out:
-        with open(markdown_out, "w", encoding="utf-8") as out:
-            out.write(f"# mergebert eval: {', '.join(data)}\n\n" + evaluate.report(summary, markdown=True))
-    if plot_out:
-        evaluate.plot(sweep, plot_out)
-
-
-def _need_train_extra() -> None:
-    """Stop with a clear message when the [train] extra is not installed (without importing it)."""
-    missing = [
-        name for name in ("torch", "transformers", "tokenizers") if importlib.util.find_spec(name) is None
-    ]
-    if missing:
-        raise click.ClickException(
-            f"training needs the [train] extra ({', '.join(missing)} missing): pip install 'mergebert[train]'"
-        )
-
-
-@main.command("train")
-@click.argument("data", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "-o",
-    "--output",
-    "out_dir",
-    required=True,
-    type=click.Path(file_okay=False),
-    help="Model directory to write.",
-)
-@click.option(
-    "--valid",
-    "valid",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False),
-    help="Validation records (other repositories); default: hold out 10% of DATA's repositories.",
-)
-@click.option("--seed", default=0, show_default=True, type=int)
-@click.option(
-    "--max-minutes",
-    default=45.0,
-    show_default=True,
-    type=float,
-    help="Training time budget (the LR schedule follows it); 0 = none (exactly reproducible).",
-)
-@click.option("--epochs", default=3.0, show_default=True, type=float)
-@click.option("--hidden", default=128, show_default=True, type=int)
-@click.option("--layers", default=2, show_default=True, type=int)
-@click.option("--heads", default=4, show_default=True, type=int)
-@click.option("--max-len", default=96, show_default=True, type=int, help="Sub-words per aligned sequence.")
-@click.option(
-    "--max-context", default=32, show_default=True, type=int, help="Context sub-words per sequence."
-)
-@click.option("--vocab-size", default=8000, show_default=True, type=int)
-@click.option("--batch-size", default=64, show_default=True, type=int)
-@click.option("--lr", default=5e-4, show_default=True, type=float)
-@click.option("--eval-every", default=400, show_default=True, type=int, help="Validation every N steps.")
-@click.option(
-    "--patience", default=6, show_default=True, type=int, help="Early stop after N bad validations."
-)
-@click.option(
-    "--bulk-weight",
-    default=0.25,
-    show_default=True,
-    type=float,
-    help="Loss weight of bulk-merge records (0 drops them).",
-)
-@click.option(
-    "--init-from",
-    type=click.Path(exists=True, file_okay=False),
-    help="A local RoBERTa-family checkpoint (with vocab.json, merges.txt) to start from.",
-)
-@click.option(
-    "--vocab",
-    "vocab_from",
-    type=click.Path(exists=True, file_okay=False),
-    help="Reuse this directory's vocab.json + merges.txt instead of learning a BPE.",
-)
-@click.option("--cache-dir", type=click.Path(file_okay=False), help="Keep featurised data here between runs.")
-@click.option(
-    "--warm-start",
-    type=click.Path(exists=True, file_okay=False),
-    help="Start from the weights (and vocabulary) of a model directory of ours with the same shape.",
-)
-@click.option(
-    "--prefer-patterns/--no-prefer-patterns",
-    default=False,
-    show_default=True,
-    help="Region units learn a whole-region pattern rather than TOKEN when both reproduce the resolution.",
-)
-@click.option("--threads", default=2, show_default=True, type=int, help="torch CPU threads.")
-@click.option("-j", "--jobs", default=2, show_default=True, type=int, help="Featurisation processes.")
-@click.option("--limit", type=click.IntRange(min=1), help="Read at most N records per file set.")
-@click.option(
-    "--export/--no-export",
-    "do_export",
-    default=True,
-    show_default=True,
-    help="Export model.onnx when training ends.",
-)
-def train_command(
-    data,
-    out_dir,
-    valid,
-    seed,
-    max_minutes,
-    epochs,
-    hidden,
-    layers,
-    heads,
-    max_len,
-    max_context,
-    vocab_size,
-    batch_size,
-    lr,
-    eval_every,
-    patience,
-    bulk_weight,
-    init_from,
-    vocab_from,
-    cache_dir,
-    warm_start,
-    prefer_patterns,
-    threads,
-    jobs,
-    limit,
-    do_export,
-) -> None:
-    """Train the classifier on mined region records (*.regions.jsonl.gz) into MODEL_DIR (needs [train])."""
-    _need_train_extra()
-    from training.train import TrainConfig, train
-
-    cfg = TrainConfig(
-        hidden=hidden,
-        layers=layers,
-        heads=heads,
-        max_len=max_len,
-        max_context=max_context,
-        vocab_size=vocab_size,
-        batch_size=batch_size,
-        lr=lr,
-        epochs=epochs,
-        max_minutes=max_minutes,
-        eval_every=eval_every,
-        patience=patience,
-        bulk_weight=bulk_weight,
-        seed=seed,
-        threads=threads,
-        init_from=init_from,
-        vocab_from=vocab_from,
-        warm_start=warm_start,
-        prefer_patterns=prefer_patterns,
-    )
-    train(list(data), out_dir, cfg, valid=list(valid) or None, cache_dir=cache_dir, workers=jobs, limit=limit)
-    if do_export:
-        from training.export import export
-
-        for line in export(out_dir, valid=list(valid) or None, cache_dir=cache_dir, limit=limit):
-            click.echo(line)
-
-
-@main.command("export")
-@click.argument("model_dir", type=click.Path(exists=True, file_okay=False))
-@click.option(
-    "--valid",
-    "valid",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False),
-    help="Validation records for the int8 accuracy check (default: the ones training used).",
-)
-@click.option(
-    "--quantize/--no-quantize",
-    default=True,
-    show_default=True,
-    help="Try int8; kept only if validation accuracy drops < 0.5 pt.",
-)
-@click.option("--cache-dir", type=click.Path(file_okay=False), help="Featurised data cache (as in train).")
-@click.option("--limit", type=click.IntRange(min=1), help="Read at most N validation records.")
-def export_command(model_dir, valid, quantize, cache_dir, limit) -> None:
-    """Export MODEL_DIR/model.pt to model.onnx and check ONNX Runtime against torch (needs [train])."""
-    _need_train_extra()
-    from training.export import export
-
-    for line in export(
-        model_dir, valid=list(valid) or None, quantize=quantize, cache_dir=cache_dir, limit=limit
-    ):
-        click.echo(line)
+    click.echo(evaluate.console_report(choice.model, summary, skipped))
+    evaluate.write_outputs(
+        data, choice.model, choice.threshold, summary, scores, skipped,
+        json_out=json_out, markdown_out=markdown_out, plot_out=plot_out,
+    )  # fmt: skip

@@ -8,6 +8,7 @@ conflict of the file wrong.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import re
 from collections import Counter
@@ -23,6 +24,7 @@ from mergebert.core.linemerge import Chunk, CleanText, LineConflict, conflict_co
 from mergebert.core.patterns import squash
 from mergebert.core.resolver import resolve_text
 from mergebert.core.splice import clean_segments
+from mergebert.core.textio import atomic_write
 from mergebert.data.mining.align import align
 from mergebert.data.records import Record, is_region, read_records, record_language
 from mergebert.data.tables import percent, render_table
@@ -262,8 +264,8 @@ def threshold_sweep(scores: Sequence[ScenarioScore]) -> list[dict[str, float]]:
     return points
 
 
-def plot(points: Sequence[dict[str, float]], out: str) -> None:
-    """Precision against accuracy as the threshold moves; needs the optional extra `plot` (matplotlib)."""
+def pyplot() -> Any:
+    """matplotlib's pyplot (non-interactive); RuntimeError without the optional extra `plot`."""
     try:
         import matplotlib
 
@@ -271,6 +273,12 @@ def plot(points: Sequence[dict[str, float]], out: str) -> None:
         import matplotlib.pyplot as plt
     except ImportError:
         raise RuntimeError("--plot needs matplotlib: pip install 'mergebert[plot]'") from None
+    return plt
+
+
+def plot(points: Sequence[dict[str, float]], out: str) -> None:
+    """Precision against accuracy as the threshold moves."""
+    plt = pyplot()
     figure, axes = plt.subplots(figsize=(5, 4))
     axes.plot([p["accuracy"] for p in points], [p["precision"] for p in points], marker=".")
     for point in points[:: max(1, len(points) // 8)]:
@@ -296,3 +304,38 @@ def run(
         else:
             scores.append(score)
     return summarise(scores), scores, skipped
+
+
+def console_report(model: str | None, summary: dict[str, Any], skipped: int) -> str:
+    """What `mergebert eval` prints: the resolver used, the table, the scenarios skipped."""
+    text = f"resolver: {f'model {model}' if model else 'no model: clean token merges only'}\n\n"
+    text += report(summary)
+    if skipped:
+        text += f"\n{skipped} scenario(s) skipped: their conflicts do not all align with the resolved file"
+    return text
+
+
+def write_outputs(
+    paths: Sequence[str],
+    model: str | None,
+    threshold: float | None,
+    summary: dict[str, Any],
+    scores: Sequence[ScenarioScore],
+    skipped: int,
+    *,
+    json_out: str | None = None,
+    markdown_out: str | None = None,
+    plot_out: str | None = None,
+) -> None:
+    """The files `mergebert eval` writes on request: numbers as JSON, the table as Markdown, the plot."""
+    sweep = threshold_sweep(scores)
+    if json_out:
+        payload = {"model": model, "threshold": threshold, "skipped": skipped, "summary": summary}
+        atomic_write(json_out, json.dumps({**payload, "threshold_sweep": sweep}, indent=2).encode("utf-8"))
+    if markdown_out:
+        atomic_write(
+            markdown_out,
+            (f"# mergebert eval: {', '.join(paths)}\n\n" + report(summary, markdown=True)).encode("utf-8"),
+        )
+    if plot_out:
+        plot(sweep, plot_out)

@@ -17,6 +17,7 @@ from mergebert.core.candidates import CLASS_NAMES, ConflictInput, Unit, label_un
 from mergebert.core.languages import NAMES as LANGUAGES
 from mergebert.core.lexer import Token
 from mergebert.core.patterns import squash
+from mergebert.core.textio import atomic_write
 from mergebert.data.mining.extract import FileTexts, extract_file
 from mergebert.data.records import Record, conflict_input, is_region, read_records, write_records
 from mergebert.data.tables import percent, render_table
@@ -162,6 +163,13 @@ def report(summary: dict[str, dict[str, Any]], markdown: bool = False) -> str:
         render_table(headers, overview, markdown)
         + "\nShare of conflicts each class resolves (whitespace ignored; a conflict can have several):\n\n"
         + render_table(["language", *CLASS_NAMES], distribution, markdown)
+    )
+
+
+def write_markdown(out: str, paths: Sequence[str], summary: dict[str, dict[str, Any]]) -> None:
+    """The tables of `report`, as Markdown under a title naming the inputs."""
+    atomic_write(
+        out, (f"# mergebert stats: {', '.join(paths)}\n\n" + report(summary, markdown=True)).encode("utf-8")
     )
 
 

@@ -1,0 +1,143 @@
+"""`mergebert train` and `mergebert export`, registered lazily by `mergebert.cli` (nothing here imports
+torch until a command runs). The `train` options are generated from `TrainConfig`'s fields, so each
+default and its help exist once."""
+
+from __future__ import annotations
+
+import importlib.util
+import types
+from collections.abc import Callable
+from dataclasses import MISSING, fields
+from typing import Any, TypeVar, get_args, get_type_hints
+
+import click
+
+from training.config import TrainConfig
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def need_train_extra() -> None:
+    """Stop with a clear message when the [train] extra is not installed (without importing it)."""
+    missing = [
+        name for name in ("torch", "transformers", "tokenizers") if importlib.util.find_spec(name) is None
+    ]
+    if missing:
+        raise click.ClickException(
+            f"training needs the [train] extra ({', '.join(missing)} missing): pip install 'mergebert[train]'"
+        )
+
+
+def _option(name: str, kind: Any, default: Any, meta: Any) -> Callable[[F], F]:
+    """The click option of one config field."""
+    flag = meta.get("flag", "--" + name.replace("_", "-"))
+    if kind is bool:
+        return click.option(
+            f"{flag}/--no-{flag[2:]}", name, default=default, show_default=True, help=meta["help"]
+        )
+    if isinstance(kind, types.UnionType):  # `str | None`: the value's type
+        kind = next(arg for arg in get_args(kind) if arg is not type(None))
+    param_type = click.Path(exists=True, file_okay=False) if meta.get("directory") else kind
+    return click.option(
+        flag, name, type=param_type, default=default, show_default=default is not None, help=meta["help"]
+    )
+
+
+def config_options(config: type) -> Callable[[F], F]:
+    """One option per field of the dataclass `config` that has help text; values arrive as keywords."""
+    hints = get_type_hints(config)
+    options = [
+        _option(f.name, hints[f.name], f.default, f.metadata)
+        for f in fields(config)
+        if "help" in f.metadata and f.default is not MISSING
+    ]
+
+    def decorate(command: F) -> F:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+@click.command("train")
+@click.argument("data", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False), help="Model directory."
+)
+@click.option(
+    "--valid",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Validation records (other repositories); default: --valid-fraction of DATA's repositories.",
+)
+@click.option("--cache-dir", type=click.Path(file_okay=False), help="Keep featurised data here between runs.")
+@click.option("-j", "--jobs", default=2, show_default=True, type=int, help="Featurisation processes.")
+@click.option("--limit", type=click.IntRange(min=1), help="Read at most N records per file set.")
+@click.option(
+    "--export/--no-export", "do_export", default=True, show_default=True, help="Export model.onnx at the end."
+)
+@config_options(TrainConfig)
+def train_command(
+    data: tuple[str, ...],
+    out_dir: str,
+    valid: tuple[str, ...],
+    cache_dir: str | None,
+    jobs: int,
+    limit: int | None,
+    do_export: bool,
+    **settings: Any,
+) -> None:
+    """Train the classifier on mined records (needs [train]).
+
+    Reads region records (*.regions.jsonl.gz) and writes a model directory: model.pt, config.json,
+    metrics.json and, unless --no-export, model.onnx.
+    """
+    need_train_extra()
+    from training.export import export
+    from training.train import train
+
+    train(
+        list(data),
+        out_dir,
+        TrainConfig(**settings),
+        valid=list(valid) or None,
+        cache_dir=cache_dir,
+        workers=jobs,
+        limit=limit,
+    )
+    if do_export:
+        for line in export(out_dir, valid=list(valid) or None, cache_dir=cache_dir, limit=limit):
+            click.echo(line)
+
+
+@click.command("export")
+@click.argument("model_dir", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--valid",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Validation records for the int8 accuracy check (default: the ones training used).",
+)
+@click.option(
+    "--quantize/--no-quantize",
+    default=True,
+    show_default=True,
+    help="Try int8; kept only if validation accuracy drops < 0.5 pt.",
+)
+@click.option("--cache-dir", type=click.Path(file_okay=False), help="Featurised data cache (as in train).")
+@click.option("--limit", type=click.IntRange(min=1), help="Read at most N validation records.")
+def export_command(
+    model_dir: str, valid: tuple[str, ...], quantize: bool, cache_dir: str | None, limit: int | None
+) -> None:
+    """Export a trained model to ONNX (needs [train]).
+
+    Writes MODEL_DIR/model.onnx from model.pt, checks ONNX Runtime against torch and recalibrates.
+    """
+    need_train_extra()
+    from training.export import export
+
+    for line in export(
+        model_dir, valid=list(valid) or None, quantize=quantize, cache_dir=cache_dir, limit=limit
+    ):
+        click.echo(line)
