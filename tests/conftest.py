@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gitrepo import GitRepo, isolated_env
+from gitrepo import GitRepo, isolated_env, stop_daemons
 
 
 @pytest.fixture
-def git_env(tmp_path: Path) -> dict[str, str]:
-    """Environment for git and mergebert with HOME in the test's folder and no system config."""
-    return isolated_env(tmp_path / "home")
+def git_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """Environment for git and mergebert with HOME in the test's folder and no system config; resolver
+    daemons get a private folder of their own and are stopped when the test ends."""
+    env = isolated_env(tmp_path / "home")
+    daemons = Path(tempfile.mkdtemp(prefix="mb-"))  # short: Unix socket paths are limited to ~100 bytes
+    env["MERGEBERT_DAEMON_DIR"] = str(daemons)
+    yield env
+    stop_daemons(daemons)
+    shutil.rmtree(daemons, ignore_errors=True)
 
 
 @pytest.fixture

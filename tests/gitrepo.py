@@ -8,8 +8,10 @@ finds the installed `mergebert` for the merge driver, mergetool and hook.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
@@ -37,6 +39,47 @@ def isolated_env(home: Path) -> dict[str, str]:
         LC_ALL="C",
     )
     return env
+
+
+def daemon_pids(folder: Path) -> list[int]:
+    """The resolver daemons running with sockets in `folder` (by their pid files)."""
+    pids = []
+    for pid_file in folder.glob("*.pid"):
+        try:
+            pids.append(int(pid_file.read_text()))
+        except (OSError, ValueError):
+            continue
+    return pids
+
+
+def alive(pid: int) -> bool:
+    """Whether process `pid` still runs (a zombie counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def wait_until(condition, seconds: float = 30) -> bool:  # type: ignore[no-untyped-def]
+    """Poll `condition` until it holds or `seconds` pass (a bound on waiting, not a measurement)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def stop_daemons(folder: Path) -> None:
+    """End the daemons of `folder`: SIGTERM, then SIGKILL if one has not ended after a while."""
+    for pid in daemon_pids(folder):
+        try:
+            os.kill(pid, signal.SIGTERM)
+            if not wait_until(lambda pid=pid: not alive(pid), 10):
+                os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            continue
 
 
 class GitRepo:

@@ -18,15 +18,18 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from mergebert.core.messages import warn
 from mergebert.core.options import DEFAULT_LABELS, Labels, MergeOptions
-from mergebert.git import frontend
-from mergebert.git.frontend import Outcome, warn
 from mergebert.neural import policy
 
 if TYPE_CHECKING:
     import pygit2
+
+    from mergebert.core.classifier import Classifier
+    from mergebert.git.daemon import Reply
+    from mergebert.git.frontend import Outcome
 
 HELP = """\
 Usage: mergebert driver [--model DIR] [--threshold X] BASE CURRENT OTHER [MARKER_SIZE [PATH [S X Y]]]
@@ -131,38 +134,52 @@ def time_limit() -> float:
     return limit if limit > 0 else DEFAULT_TIMEOUT
 
 
-def repository_settings(args: Arguments) -> tuple[MergeOptions, pygit2.Repository | None]:
-    """How git would write a conflict (git's own labels when it passed them), and the repository."""
+def repository_settings(
+    args: Arguments, caller: int | None = None
+) -> tuple[MergeOptions, pygit2.Repository | None]:
+    """How git would write a conflict (git's own labels when it passed them), and the repository;
+    `caller`: the process whose parent git is (the driver's parent when None)."""
     from mergebert.git import gitinfo
 
     try:
         repo = gitinfo.open_repo(".")
-        return gitinfo.merge_options(repo, args.path, size=args.marker_size, labels=args.labels), repo
+        labels = args.labels or gitinfo.conflict_labels(repo, caller=caller)
+        return gitinfo.merge_options(repo, args.path, size=args.marker_size, labels=labels), repo
     except Exception as error:  # labels are cosmetic: keep merging with the defaults
         warn(f"cannot read the repository ({error}); using default conflict labels")
         return MergeOptions(args.marker_size, args.labels or DEFAULT_LABELS), None
 
 
-def resolve(args: Arguments, base: bytes, ours: bytes, theirs: bytes) -> Outcome:
-    """The merge result in this process: mergebert's, or git's line merge when `args` has a problem."""
+ClassifierFor = Callable[[Any, Any, Any], "Classifier"]
+
+
+def resolve(
+    args: Arguments,
+    base: bytes,
+    ours: bytes,
+    theirs: bytes,
+    *,
+    caller: int | None = None,
+    classifier_for: ClassifierFor | None = None,
+) -> Outcome:
+    """The merge result (in this process or the daemon's): mergebert's, or git's line merge when `args`
+    has a problem. `classifier_for(model, threshold, repo)` defaults to the front-ends' lazy classifier."""
+    from mergebert.git import frontend
+
     if "stall" in os.environ.get(frontend.FAULT_VARIABLE, "").split(","):
-        threading.Event().wait()  # a resolve that never ends, for the time limit's test
-    options, repo = repository_settings(args)
+        threading.Event().wait()  # a resolve that never ends, for the time limit's tests
+    options, repo = repository_settings(args, caller)
     if args.problem:
         data, left = frontend.line_merge(base, ours, theirs, options)
         message = f"{args.path}: {args.problem}; kept git's line merge"
-        return Outcome(data, left, left, message=message)
+        return frontend.Outcome(data, left, left, message=message)
+    pick = classifier_for or frontend.pick_classifier
     return frontend.merge_blobs(
-        base,
-        ours,
-        theirs,
-        path=args.path,
-        options=options,
-        classifier=frontend.pick_classifier(args.model, args.threshold, repo),
+        base, ours, theirs, path=args.path, options=options, classifier=pick(args.model, args.threshold, repo)
     )
 
 
-def _within(limit: float, work: Callable[[], Outcome]) -> Outcome | BaseException | None:
+def within(limit: float, work: Callable[[], Outcome]) -> Outcome | BaseException | None:
     """`work()` (or what it raised) run on a thread; None when it has not finished after `limit` seconds."""
     done: list[Outcome | BaseException] = []
 
@@ -178,34 +195,61 @@ def _within(limit: float, work: Callable[[], Outcome]) -> Outcome | BaseExceptio
     return done[0] if done else None
 
 
+def report(path: str, outcome: Outcome) -> list[str]:
+    """The lines to print for a file: the report line every front-end prints, and the outcome's message
+    unless the report line already says it."""
+    from mergebert.git import frontend
+
+    line = frontend.report_line(path, outcome)
+    message = outcome.message
+    if message and line and message.removeprefix(f"{path}: ") in line:
+        message = None
+    return [text for text in (message, line) if text]
+
+
 def git_outcome(args: Arguments, base: bytes, ours: bytes, theirs: bytes, why: str) -> Outcome:
     """git's own line merge by the `git merge-file` binary, independent of whatever failed."""
+    from mergebert.git import frontend
+
     options, _ = repository_settings(args)
     data, left = frontend.git_merge_file(base, ours, theirs, options)
-    return Outcome(data, left, left, message=f"{args.path}: {why}; kept git's line merge")
+    return frontend.Outcome(data, left, left, message=f"{args.path}: {why}; kept git's line merge")
 
 
-def _write(args: Arguments, outcome: Outcome) -> int:
-    """Write `outcome` to %A atomically and print one line about it; the exit status git expects."""
+def _write(args: Arguments, data: bytes, left: int, lines: list[str]) -> int:
+    """Write the result to %A atomically and print its lines; the exit status git expects."""
     from mergebert.core import textio
 
     try:
-        textio.atomic_write(args.current, outcome.data)
+        textio.atomic_write(args.current, data)
     except Exception as error:  # %A is untouched (atomic write): git's index still holds all sides
         warn(f"{args.path}: cannot write the merge result ({error}); left ours in place")
         return args.conflict_status
-    line = frontend.report_line(args.path, outcome)
-    message = outcome.message
-    if message and line and message.removeprefix(f"{args.path}: ") in line:
-        message = None  # the report line already says why
-    for text in (message, line):
-        if text:
-            warn(text)
-    return 0 if outcome.left == 0 else args.conflict_status
+    for line in lines:
+        warn(line)
+    return 0 if left == 0 else args.conflict_status
+
+
+def _write_outcome(args: Arguments, outcome: Outcome) -> int:
+    return _write(args, outcome.data, outcome.left, report(args.path, outcome))
+
+
+def _ask_daemon(args: Arguments, base: bytes, ours: bytes, theirs: bytes, limit: float) -> Reply | None:
+    from mergebert.git import daemon
+
+    if not daemon.enabled():
+        return None
+    try:
+        return daemon.ask(args, base, ours, theirs, limit)
+    except Exception as error:  # the daemon is an optimisation: resolve here instead
+        warn(f"{args.path}: resolver daemon unusable ({type(error).__name__}: {error}); resolving here")
+        return None
 
 
 def run(args: Arguments) -> int:
-    """Merge into `args.current`; exit 0 clean, `args.conflict_status` (1) when conflicts are left."""
+    """Merge into `args.current`; exit 0 clean, `args.conflict_status` (1) when conflicts are left.
+
+    The per-repository daemon resolves when it can (see daemon.py); otherwise this process does."""
     try:
         with open(args.base, "rb") as f:
             base = f.read()
@@ -219,17 +263,22 @@ def run(args: Arguments) -> int:
     for message in args.warnings:
         warn(message)
     limit = time_limit()
-    outcome = _within(limit, lambda: resolve(args, base, ours, theirs))
+    why = f"not resolved within {limit:g} s (${TIMEOUT_VARIABLE})"
+    reply = _ask_daemon(args, base, ours, theirs, limit)
+    if reply is not None and reply.timed_out:
+        return _write_outcome(args, git_outcome(args, base, ours, theirs, why))
+    if reply is not None:
+        return _write(args, reply.data, reply.left, list(reply.lines))
+    outcome = within(limit, lambda: resolve(args, base, ours, theirs))
     if outcome is None:
-        why = f"not resolved within {limit:g} s (${TIMEOUT_VARIABLE})"
         # the resolve thread may be stuck in native code: end the process without waiting for it
-        status = _write(args, git_outcome(args, base, ours, theirs, why))
+        status = _write_outcome(args, git_outcome(args, base, ours, theirs, why))
         sys.stderr.flush()
         os._exit(status)
     if isinstance(outcome, BaseException):
         why = f"internal error ({type(outcome).__name__}: {outcome})"
-        return _write(args, git_outcome(args, base, ours, theirs, why))
-    return _write(args, outcome)
+        return _write_outcome(args, git_outcome(args, base, ours, theirs, why))
+    return _write_outcome(args, outcome)
 
 
 def main(argv: list[str] | None = None) -> int:

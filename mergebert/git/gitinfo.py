@@ -115,13 +115,13 @@ def _commit_id(repo: pygit2.Repository, revision: str) -> pygit2.Oid:
 VALUE_OPTIONS = ("-m", "--mainline", "-s", "--strategy", "-X", "--strategy-option")
 
 
-def _cherry_pick_argument() -> str | None:
+def _cherry_pick_argument(caller: int | None = None) -> str | None:
     """The commit a single `git cherry-pick X` applies, from the calling git's command line.
 
     A one-commit cherry-pick leaves no state file while the driver runs; on Linux the parent git
     process's arguments name the commit. None elsewhere or when it is not one plain revision.
     """
-    pid = os.getppid()
+    pid = os.getppid() if caller is None else caller
     for _ in range(4):
         try:
             args = Path(f"/proc/{pid}/cmdline").read_bytes().decode("utf-8", "replace").split("\0")
@@ -148,7 +148,9 @@ def _merged_name(repo: pygit2.Repository, oid: pygit2.Oid) -> str:
     return match.group(1) if match else _short(repo, oid)
 
 
-def conflict_labels(repo: pygit2.Repository | None, *, environ: dict[str, str] | None = None) -> Labels:
+def conflict_labels(
+    repo: pygit2.Repository | None, *, environ: dict[str, str] | None = None, caller: int | None = None
+) -> Labels:
     """The (ours, base, theirs) labels git's line merge would write in the current operation.
 
     Inside a merge driver git has not written MERGE_HEAD / CHERRY_PICK_HEAD yet, so the merged commit
@@ -177,7 +179,7 @@ def conflict_labels(repo: pygit2.Repository | None, *, environ: dict[str, str] |
             text = _read(gitdir / state)
             if text:
                 return _pick_labels(repo, pygit2.Oid(hex=text.split()[0]))
-        picked = _cherry_pick_argument()
+        picked = _cherry_pick_argument(caller)
         if picked:
             return _pick_labels(repo, _commit_id(repo, picked))
     except (pygit2.GitError, KeyError, ValueError, IndexError):

@@ -1,0 +1,398 @@
+"""A per-repository resolver that stays loaded across the driver calls of one git operation.
+
+The merge driver asks the daemon first (`ask`); when there is none it starts one and asks it. The daemon
+is reachable only by the user (a Unix socket in a private 0700 folder), serves one request at a time,
+and ends after `$MERGEBERT_DAEMON_IDLE` seconds (default 15) without one. A request carries the three
+versions, the driver's arguments and the settings of the caller's environment; the reply carries the
+merged bytes, the conflict counts, the lines to print and the record of decisions, nothing more. Whenever
+the daemon is absent, busy past the time limit, stale (other mergebert code) or dead, `ask` returns None
+and the driver resolves in its own process. $MERGEBERT_DAEMON=0 turns it off.
+
+This module imports only the standard library at the top: the driver's warm path must stay light.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import struct
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mergebert.git.driver import Arguments
+
+ENABLE_VARIABLE = "MERGEBERT_DAEMON"
+DIR_VARIABLE = "MERGEBERT_DAEMON_DIR"
+IDLE_VARIABLE = "MERGEBERT_DAEMON_IDLE"
+DEFAULT_IDLE = 15.0
+START_WAIT = 5.0  # seconds a driver waits for a daemon it started to listen
+REPLY_MARGIN = 5.0  # seconds past the time limit a driver waits for a reply before giving up
+# The caller's settings that a request carries: the model policy, the test faults, git's merge heads.
+PASSED_PREFIXES = ("MERGEBERT_", "GITHEAD_")
+_LENGTH = struct.Struct(">Q")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the daemon decided for one file; `timed_out`: it did not finish within the time limit."""
+
+    data: bytes
+    conflicts: int
+    left: int
+    lines: tuple[str, ...]
+    decisions: tuple[dict[str, Any], ...]
+    timed_out: bool = False
+
+
+def enabled() -> bool:
+    return os.environ.get(ENABLE_VARIABLE, "1") != "0" and hasattr(socket, "AF_UNIX")
+
+
+def private_dir() -> Path | None:
+    """The folder for the sockets, created 0700; None when it exists but is not private to this user."""
+    configured = os.environ.get(DIR_VARIABLE)
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if configured:
+        folder = Path(configured)
+    elif runtime:
+        folder = Path(runtime) / "mergebert"
+    else:
+        folder = Path("/tmp") / f"mergebert-{os.getuid()}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        info = folder.lstat()
+    except OSError:
+        return None
+    private = info.st_uid == os.getuid() and info.st_mode & 0o077 == 0 and folder.is_dir()
+    return folder if private and not folder.is_symlink() else None
+
+
+def code_signature() -> str:
+    """mergebert's version and the state of its runtime code: a daemon with other code is stale."""
+    from mergebert import __version__
+
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256(f"{__version__} {root}".encode())
+    for folder in ("core", "git", "neural"):
+        for entry in sorted(os.scandir(root / folder), key=lambda e: e.name):
+            if entry.name.endswith((".py", ".sh")):
+                info = entry.stat()
+                digest.update(f"{entry.name} {info.st_mtime_ns} {info.st_size}".encode())
+    return digest.hexdigest()[:16]
+
+
+def socket_path(folder: Path) -> Path:
+    """One daemon per repository (work tree top, where git runs drivers)."""
+    key = hashlib.sha256(os.path.realpath(os.getcwd()).encode()).hexdigest()[:16]
+    return folder / f"{key}.sock"
+
+
+def _send(conn: socket.socket, *frames: bytes) -> None:
+    conn.sendall(b"".join(_LENGTH.pack(len(frame)) + frame for frame in frames))
+
+
+def _receive_exactly(conn: socket.socket, size: int) -> bytes:
+    chunks, left = [], size
+    while left:
+        chunk = conn.recv(min(left, 1 << 20))
+        if not chunk:
+            raise ConnectionError("connection closed mid-message")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _receive(conn: socket.socket, count: int) -> list[bytes]:
+    frames = []
+    for _ in range(count):
+        (size,) = _LENGTH.unpack(_receive_exactly(conn, _LENGTH.size))
+        frames.append(_receive_exactly(conn, size))
+    return frames
+
+
+# ----------------------------------------------------------------------------------------------- client
+
+
+def _start(path: Path) -> None:
+    """Start a daemon for `path` in its own session, detached from git's terminal and pipes."""
+    import subprocess
+
+    subprocess.Popen(
+        [sys.executable, "-m", "mergebert.git.daemon", str(path)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        close_fds=True,
+    )
+
+
+def _connect(path: Path, wait: float) -> socket.socket | None:
+    """A connection to the daemon at `path`, waiting up to `wait` seconds for one to listen."""
+    deadline = time.monotonic() + wait
+    while True:
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            conn.connect(str(path))
+            return conn
+        except OSError:
+            conn.close()
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.01)
+
+
+def ask(args: Arguments, base: bytes, ours: bytes, theirs: bytes, limit: float) -> Reply | None:
+    """The daemon's result for this file, starting a daemon when there is none; None: resolve here."""
+    folder = private_dir()
+    if folder is None:
+        return None
+    path = socket_path(folder)
+    signature = code_signature()
+    header = {
+        "signature": signature,
+        "arguments": {
+            "path": args.path,
+            "marker_size": args.marker_size,
+            "labels": args.labels,
+            "model": args.model,
+            "threshold": args.threshold,
+            "problem": args.problem,
+        },
+        "environment": {k: v for k, v in os.environ.items() if k.startswith(PASSED_PREFIXES)},
+        "caller": os.getppid(),
+        "limit": limit,
+    }
+    for _attempt in range(2):
+        conn = _connect(path, 0)
+        if conn is None:
+            _start(path)
+            conn = _connect(path, START_WAIT)
+        if conn is None:
+            return None
+        try:
+            with conn:
+                conn.settimeout(limit + REPLY_MARGIN)
+                _send(conn, json.dumps(header).encode(), base, ours, theirs)
+                head, data = _receive(conn, 2)
+            reply = json.loads(head)
+        except TimeoutError:
+            return Reply(b"", 0, 0, (), (), timed_out=True)
+        except (OSError, ValueError):  # dead or broken daemon
+            return None
+        if reply.get("stale"):  # it ran other code and has now ended: start a current one
+            continue
+        if reply.get("signature") != signature or "error" in reply:
+            return None
+        if reply.get("timed_out"):
+            return Reply(b"", 0, 0, (), (), timed_out=True)
+        try:
+            return Reply(
+                data=data,
+                conflicts=int(reply["conflicts"]),
+                left=int(reply["left"]),
+                lines=tuple(str(line) for line in reply["lines"]),
+                decisions=tuple(reply["decisions"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+    return None
+
+
+# ----------------------------------------------------------------------------------------------- server
+
+
+def _decisions(outcome: Any) -> list[dict[str, Any]]:
+    """Each line conflict's fate: resolved by which candidate (kind, patterns, confidence), or why left."""
+    record = []
+    for resolution in outcome.resolutions:
+        candidate = resolution.candidate
+        record.append(
+            {
+                "index": resolution.index,
+                "resolved": resolution.text is not None,
+                "reason": resolution.reason,
+                "candidate": None
+                if candidate is None
+                else {
+                    "kind": candidate.kind,
+                    "patterns": list(candidate.patterns),
+                    "confidence": candidate.confidence,
+                },
+            }
+        )
+    return record
+
+
+class Server:
+    """The daemon: answers requests on `path` until it has been idle for `idle` seconds."""
+
+    def __init__(self, path: Path, idle: float) -> None:
+        self.path = path
+        self.idle = idle
+        self.signature = code_signature()
+        self.classifiers: dict[Any, Any] = {}
+        self.listener: socket.socket | None = None
+        self.inode: int | None = None
+        self.lock: int | None = None
+
+    def classifier_for(self, model: str | None, threshold: float | None, repo: Any) -> Any:
+        """The classifier the model policy chooses, loaded once per choice (and model files' state)."""
+        from mergebert.git import gitinfo
+        from mergebert.neural import policy
+
+        choice = policy.choose(model, threshold, config=gitinfo.settings(repo))
+        state: tuple[Any, ...] = ()
+        if choice.model and os.path.isdir(choice.model):
+            state = tuple(sorted((e.name, e.stat().st_mtime_ns) for e in os.scandir(choice.model)))
+        key = (choice, state)
+        if key not in self.classifiers:
+            self.classifiers[key] = policy.LazyClassifier(choice)
+        return self.classifiers[key]
+
+    def listen(self) -> bool:
+        """Bind the socket (replacing a stale one); False when another daemon holds the lock."""
+        import fcntl
+
+        lock = os.open(self.path.with_suffix(".lock"), os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(lock)
+            return False
+        # the lock is held until close(): no other daemon can own the socket file meanwhile
+        self.lock = lock
+        self.path.unlink(missing_ok=True)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old = os.umask(0o177)
+        try:
+            listener.bind(str(self.path))
+        finally:
+            os.umask(old)
+        listener.listen(8)
+        listener.settimeout(self.idle)
+        self.listener, self.inode = listener, self.path.stat().st_ino
+        self.path.with_suffix(".pid").write_text(f"{os.getpid()}\n")
+        return True
+
+    def close(self) -> None:
+        """Remove the socket and the pid file, then let another daemon start."""
+        if self.lock is None:
+            return
+        try:
+            if self.path.stat().st_ino == self.inode:
+                self.path.unlink()
+        except OSError:
+            pass
+        self.path.with_suffix(".pid").unlink(missing_ok=True)
+        if self.listener is not None:
+            self.listener.close()
+        os.close(self.lock)
+        self.lock = None
+
+    def serve(self) -> None:
+        assert self.listener is not None
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                return
+            with conn:
+                if not self.handle(conn):
+                    return
+
+    def handle(self, conn: socket.socket) -> bool:
+        """Answer one request; False when the daemon must end (stale, stuck)."""
+        conn.settimeout(30)
+        try:
+            head, base, ours, theirs = _receive(conn, 4)
+            request = json.loads(head)
+        except (OSError, ValueError):
+            return True
+        if request.get("signature") != self.signature:
+            self.close()
+            _send(conn, json.dumps({"stale": True}).encode(), b"")
+            return False
+        environment = request["environment"]
+        if "daemon-crash" in environment.get("MERGEBERT_TEST_FAULT", "").split(","):
+            os._exit(3)  # a daemon that dies mid-request, for the tests
+        for key in [k for k in os.environ if k.startswith(PASSED_PREFIXES)]:
+            del os.environ[key]
+        os.environ.update(environment)
+        result = self.resolve(request, base, ours, theirs)
+        if result is None:
+            self.close()
+            _send(conn, json.dumps({"signature": self.signature, "timed_out": True}).encode(), b"")
+            return False
+        _send(conn, *result)
+        return True
+
+    def resolve(self, request: dict[str, Any], base: bytes, ours: bytes, theirs: bytes) -> list[bytes] | None:
+        """The reply's two frames, or None when the resolve did not finish within the time limit."""
+        import contextlib
+        import io
+
+        from mergebert.git import driver
+
+        given = request["arguments"]
+        args = driver.Arguments(
+            base="",
+            current="",
+            other="",
+            marker_size=given["marker_size"],
+            path=given["path"],
+            labels=tuple(given["labels"]) if given["labels"] else None,
+            model=given["model"],
+            threshold=given["threshold"],
+            problem=given["problem"],
+        )
+        printed = io.StringIO()
+        with contextlib.redirect_stderr(printed):
+            outcome = driver.within(
+                float(request["limit"]),
+                lambda: driver.resolve(
+                    args, base, ours, theirs, caller=request["caller"], classifier_for=self.classifier_for
+                ),
+            )
+        if outcome is None:
+            return None
+        if isinstance(outcome, BaseException):
+            return [json.dumps({"signature": self.signature, "error": repr(outcome)}).encode(), b""]
+        lines = [line.removeprefix("mergebert: ") for line in printed.getvalue().splitlines()]
+        reply = {
+            "signature": self.signature,
+            "conflicts": outcome.conflicts,
+            "left": outcome.left,
+            "lines": lines + driver.report(args.path, outcome),
+            "decisions": _decisions(outcome),
+        }
+        return [json.dumps(reply).encode(), outcome.data]
+
+
+def main(argv: list[str]) -> int:
+    """`python -m mergebert.git.daemon SOCKET`: serve until idle (started by the driver, not by hand)."""
+    import signal
+
+    try:
+        idle = float(os.environ.get(IDLE_VARIABLE, DEFAULT_IDLE))
+    except ValueError:
+        idle = DEFAULT_IDLE
+    server = Server(Path(argv[0]), idle if idle > 0 else DEFAULT_IDLE)
+    if not server.listen():
+        return 0
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        server.serve()
+    finally:
+        server.close()
+    os._exit(0)  # a resolve thread past its time limit may still run: do not wait for it
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

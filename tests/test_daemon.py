@@ -1,0 +1,275 @@
+"""The per-repository resolver daemon through real git operations, and its failure modes: a stale socket,
+a killed daemon, another version's daemon, two repositories at once, faults, the idle end."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+from gitrepo import (
+    CLASH_BASE,
+    CLASH_OURS,
+    CLASH_THEIRS,
+    TOKEN_BASE,
+    TOKEN_MERGED,
+    TOKEN_OURS,
+    TOKEN_THEIRS,
+    GitRepo,
+    alive,
+    daemon_pids,
+    java,
+    wait_until,
+)
+
+from mergebert.git import daemon
+
+NAME = "src/App.java"
+
+
+def folder(repo: GitRepo) -> Path:
+    return Path(repo.env["MERGEBERT_DAEMON_DIR"])
+
+
+def socket_of(repo: GitRepo) -> Path:
+    """Where the driver looks for the repository's daemon (git runs drivers at the work tree's top)."""
+    key = daemon.hashlib.sha256(os.path.realpath(repo.path).encode()).hexdigest()[:16]
+    return folder(repo) / f"{key}.sock"
+
+
+def merge_token_conflict(repo: GitRepo) -> subprocess.CompletedProcess[str]:
+    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    repo.use_driver()
+    return repo.git("merge", "--no-edit", "feature", check=False)
+
+
+def second_merge(repo: GitRepo, name: str = "src/Other.java") -> subprocess.CompletedProcess[str]:
+    """Another token conflict in the same repository, after the first merge was committed."""
+    repo.git("checkout", "-q", "-b", f"base-{name.replace('/', '-')}")
+    repo.commit({name: TOKEN_BASE}, "base 2")
+    repo.git("checkout", "-q", "-b", "feature2")
+    repo.commit({name: TOKEN_THEIRS}, "theirs 2")
+    repo.git("checkout", "-q", "-")
+    repo.commit({name: TOKEN_OURS}, "ours 2")
+    return repo.git("merge", "--no-edit", "feature2", check=False)
+
+
+def test_daemon_serves_the_next_file_and_ends_after_idle(repo: GitRepo) -> None:
+    repo.env["MERGEBERT_DAEMON_IDLE"] = "3"
+    merge = merge_token_conflict(repo)
+    assert merge.returncode == 0, merge.stderr
+    assert repo.read(NAME) == TOKEN_MERGED.encode()
+    assert "resolved 1 of 1 conflict" in merge.stderr
+    (pid,) = daemon_pids(folder(repo))
+    assert socket_of(repo).exists()
+    assert (folder(repo).stat().st_mode & 0o777) == 0o700
+    merge = second_merge(repo)
+    assert merge.returncode == 0, merge.stderr
+    assert repo.read("src/Other.java") == TOKEN_MERGED.encode()
+    assert daemon_pids(folder(repo)) == [pid], "the same daemon answered"
+    assert wait_until(lambda: not alive(pid)), "the daemon must end once idle"
+    assert not socket_of(repo).exists() and daemon_pids(folder(repo)) == []
+
+
+def test_stale_socket_is_replaced(repo: GitRepo) -> None:
+    folder(repo).mkdir(mode=0o700, exist_ok=True)
+    stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    stale.bind(str(socket_of(repo)))
+    stale.close()  # the file stays; nobody listens
+    merge = merge_token_conflict(repo)
+    assert merge.returncode == 0, merge.stderr
+    assert repo.read(NAME) == TOKEN_MERGED.encode()
+    assert len(daemon_pids(folder(repo))) == 1
+
+
+def test_killed_daemon_is_replaced(repo: GitRepo) -> None:
+    assert merge_token_conflict(repo).returncode == 0
+    (pid,) = daemon_pids(folder(repo))
+    os.kill(pid, signal.SIGKILL)
+    assert wait_until(lambda: not alive(pid))
+    merge = second_merge(repo)
+    assert merge.returncode == 0, merge.stderr
+    assert repo.read("src/Other.java") == TOKEN_MERGED.encode()
+    (new,) = daemon_pids(folder(repo))
+    assert new != pid
+
+
+def request(path: Path, signature: str) -> dict:
+    """A request as the driver sends it, with `signature` as the caller's code; the daemon's reply header."""
+    header = {
+        "signature": signature,
+        "arguments": {
+            "path": "x.java",
+            "marker_size": 7,
+            "labels": None,
+            "model": None,
+            "threshold": None,
+            "problem": None,
+        },
+        "environment": {"MERGEBERT_MODEL": "none"},
+        "caller": os.getpid(),
+        "limit": 10,
+    }
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(30)
+        conn.connect(str(path))
+        daemon._send(
+            conn, json.dumps(header).encode(), CLASH_BASE.encode(), CLASH_OURS.encode(), CLASH_THEIRS.encode()
+        )
+        head, _ = daemon._receive(conn, 2)
+    return json.loads(head)
+
+
+def test_daemon_of_another_version_ends_and_is_not_used(repo: GitRepo) -> None:
+    assert merge_token_conflict(repo).returncode == 0
+    (pid,) = daemon_pids(folder(repo))
+    assert request(socket_of(repo), "another-version") == {"stale": True}
+    assert wait_until(lambda: not alive(pid))
+    assert not socket_of(repo).exists()
+    merge = second_merge(repo)
+    assert merge.returncode == 0 and repo.read("src/Other.java") == TOKEN_MERGED.encode()
+    assert daemon_pids(folder(repo)) not in ([], [pid])
+
+
+def test_reply_from_another_version_is_ignored(repo: GitRepo) -> None:
+    """Something else listens on the socket and answers with other code's signature and wrong bytes."""
+    folder(repo).mkdir(mode=0o700, exist_ok=True)
+    impostor = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    impostor.bind(str(socket_of(repo)))
+    impostor.listen(1)
+    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    repo.use_driver()
+    merge = subprocess.Popen(
+        ["git", "merge", "--no-edit", "feature"],
+        cwd=repo.path,
+        env=repo.env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    impostor.settimeout(60)
+    conn, _ = impostor.accept()
+    with conn:
+        daemon._receive(conn, 4)
+        reply = {"signature": "old", "conflicts": 1, "left": 0, "lines": [], "decisions": []}
+        daemon._send(conn, json.dumps(reply).encode(), b"LOST BOTH SIDES\n")
+    impostor.close()
+    assert merge.wait(timeout=120) == 0, merge.stderr.read()
+    merge.stderr.close()
+    assert repo.read(NAME) == TOKEN_MERGED.encode()
+
+
+def test_two_repositories_at_once(tmp_path: Path, git_env: dict[str, str]) -> None:
+    repos = [GitRepo.init(tmp_path / name, git_env) for name in ("one", "two")]
+    for repo in repos:
+        repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+        repo.use_driver()
+        repo.git("checkout", "-q", "feature")
+    rebases = [
+        subprocess.Popen(["git", "rebase", "main"], cwd=r.path, env=r.env, stderr=subprocess.PIPE, text=True)
+        for r in repos
+    ]
+    for rebase in rebases:
+        assert rebase.wait(timeout=120) == 0, rebase.stderr.read()
+        rebase.stderr.close()
+    for repo in repos:
+        assert repo.read(NAME) == TOKEN_MERGED.encode()
+    assert len(daemon_pids(folder(repos[0]))) == 2
+
+
+def test_daemon_that_dies_mid_request_falls_back_in_process(repo: GitRepo) -> None:
+    repo.env["MERGEBERT_TEST_FAULT"] = "daemon-crash"
+    merge = merge_token_conflict(repo)
+    assert merge.returncode == 0, merge.stderr
+    assert repo.read(NAME) == TOKEN_MERGED.encode()
+
+
+@pytest.mark.parametrize("fault", ["resolve", "resolve,linemerge"])
+def test_fault_in_the_daemon_gives_gits_line_merge(repo: GitRepo, fault: str) -> None:
+    assert merge_token_conflict(repo).returncode == 0  # a daemon is running
+    (pid,) = daemon_pids(folder(repo))
+    repo.git("reset", "-q", "--hard", "HEAD~1")
+    driver = repo.git("config", "merge.mergebert.driver").stdout.strip()
+    repo.git("config", "--unset", "merge.mergebert.driver")
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode != 0
+    expected = repo.read(NAME)
+    repo.git("merge", "--abort")
+    repo.use_driver(command=driver)
+    repo.env["MERGEBERT_TEST_FAULT"] = fault
+    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    assert merge.returncode != 0
+    assert repo.read(NAME) == expected
+    assert "internal error" in merge.stderr and "kept git's line merge" in merge.stderr
+    assert daemon_pids(folder(repo)) == [pid], "the daemon answered"
+
+
+def test_daemon_past_the_time_limit_gives_gits_merge_and_ends(repo: GitRepo) -> None:
+    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode != 0
+    expected = repo.read(NAME)
+    repo.git("merge", "--abort")
+    repo.use_driver()
+    repo.env.update(MERGEBERT_TEST_FAULT="stall", MERGEBERT_DRIVER_TIMEOUT="1")
+    merge = repo.git("merge", "--no-edit", "feature", check=False, timeout=120)
+    assert merge.returncode != 0
+    assert repo.read(NAME) == expected
+    assert "not resolved within 1 s" in merge.stderr
+    assert wait_until(lambda: not daemon_pids(folder(repo)) and not socket_of(repo).exists())
+
+
+def test_folder_that_is_not_private_is_not_used(repo: GitRepo, tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)
+    repo.env["MERGEBERT_DAEMON_DIR"] = str(shared)
+    merge = merge_token_conflict(repo)
+    assert merge.returncode == 0 and repo.read(NAME) == TOKEN_MERGED.encode()
+    assert list(shared.iterdir()) == []
+
+
+FILES = [f"src/F{i}.java" for i in range(3)]
+
+
+def history(repo: GitRepo) -> None:
+    """main and a 4-commit branch touching the same files: clean line merges and token conflicts."""
+    lines = "".join(f"        step({i});\n" for i in range(12))
+    base = java('Server s = new Server("localhost", 8080, false);', lines)
+    repo.commit({name: base for name in FILES}, "base")
+    repo.git("checkout", "-q", "-b", "topic")
+    theirs = base
+    for n in range(4):
+        theirs = theirs.replace(f"step({n * 3});", f"step({n * 3}, {n});")
+        if n == 1:
+            theirs = theirs.replace('"localhost", 8080, false', '"localhost", 8080, true')
+        repo.commit({name: theirs for name in FILES}, f"topic {n}")
+    repo.git("checkout", "-q", "main")
+    ours = base.replace("step(11);", "step(11, 0);").replace('"localhost"', '"0.0.0.0"')
+    repo.commit({FILES[0]: ours, FILES[1]: ours, FILES[2]: ours.replace("step(5);", "step(5, 5);")}, "main")
+
+
+def rebased_tree(repo: GitRepo, driver: str | None) -> str:
+    """`git rebase main` of topic with the given driver command; the tree it ends with (or where it stops)."""
+    repo.git("checkout", "-q", "-B", "work", "topic")
+    repo.use_driver(command=driver)
+    rebase = repo.git("rebase", "main", check=False)
+    if rebase.returncode != 0:
+        repo.git("add", "-A")
+        tree = repo.git("write-tree").stdout.strip()
+        repo.git("rebase", "--abort")
+        return tree
+    return repo.git("rev-parse", "HEAD^{tree}").stdout.strip()
+
+
+def test_rebase_gives_identical_trees_with_and_without_fast_path_and_daemon(repo: GitRepo) -> None:
+    history(repo)
+    repo.env["MERGEBERT_DAEMON"] = "0"
+    in_process = rebased_tree(repo, "mergebert driver %O %A %B %L %P")
+    del repo.env["MERGEBERT_DAEMON"]
+    fast = rebased_tree(repo, None)
+    assert daemon_pids(folder(repo)), "the daemon served the rebase"
+    assert fast == in_process
+    merged = repo.git("show", f"{fast}:{FILES[0]}").stdout
+    assert 'new Server("0.0.0.0", 8080, true);' in merged and "step(9, 3);" in merged
