@@ -118,7 +118,8 @@ def test_resolve_after_a_conflicted_merge(repo: GitRepo) -> None:
 def test_mergetool_and_merge_file_on_files(repo: GitRepo) -> None:
     for name, text in (("base.java", TOKEN_BASE), ("local.java", TOKEN_OURS), ("remote.java", TOKEN_THEIRS)):
         repo.write(name, text)
-    repo.write("merged.java", "anything")
+    conflicted = repo.git("merge-file", "-p", "local.java", "base.java", "remote.java", check=False).stdout
+    repo.write("merged.java", conflicted)  # what git leaves in MERGED
     repo.mergebert("mergetool", "base.java", "local.java", "remote.java", "merged.java", check=True)
     assert repo.read("merged.java") == TOKEN_MERGED.encode()
     repo.mergebert("merge-file", "local.java", "base.java", "remote.java", check=True)
