@@ -25,6 +25,7 @@ CASES = {
     "empty ours": ("a\nb\nc\n", "a\nc\n", "a\nB\nc\n"),
     "empty theirs": ("a\nb\nc\n", "a\nB\nc\n", "a\nc\n"),
     "empty ours, whole file": ("x\n", "", "y\n"),
+    "gap without letters": ("x\n", "A1\n}\n}\n}\n}\nB1\n", "A2\n}\n}\n}\n}\nB2\n"),
 }
 
 
@@ -59,6 +60,7 @@ def test_render_equals_git_merge_file_diff3(tmp_path: Path, case: str) -> None:
         "empty ours",
         "empty theirs",
         "empty ours, whole file",
+        "gap without letters",
     ],
 )
 def test_merge_style_narrows_conflicts_like_git(tmp_path: Path, case: str) -> None:

@@ -76,7 +76,11 @@ def _libgit2_merge(
         label_strings[1],
         label_strings[2],
     )
-    flag = {"merge": MergeFileFlag.STYLE_MERGE, "diff3": MergeFileFlag.STYLE_DIFF3}[options.style]
+    # git merge-file also joins conflicts separated only by lines without letters or digits
+    flag = {
+        "merge": MergeFileFlag.STYLE_MERGE | MergeFileFlag.SIMPLIFY_ALNUM,
+        "diff3": MergeFileFlag.STYLE_DIFF3,
+    }[options.style]
     c_options.flags = int(flag)
     c_options.marker_size = options.marker_size
     result = ffi.new("git_merge_file_result *")
