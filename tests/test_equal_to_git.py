@@ -85,3 +85,11 @@ def test_nothing_resolved_gives_gits_bytes_where_libgit2_places_conflicts_otherw
 def test_threshold_nan_in_merge_file_is_refused(repo: GitRepo, tmp_path: Path) -> None:
     result = repo.mergebert("merge-file", "--threshold", "nan", "a", "b", "c")
     assert result.returncode == 255 and "not a threshold" in result.stderr
+
+
+@pytest.mark.parametrize("style", ["diff3", "zdiff3"])
+def test_conflict_style_from_config_includes_zdiff3(repo: GitRepo, style: str) -> None:
+    repo.git("config", "merge.conflictStyle", style)
+    base = b"a\nb\nc\nd\n"
+    mine, git = both(repo, base, b"a\nX\nc\nY\n", b"a\nX\nc\nZ\n")
+    assert mine == git and git[0] == 1 and b"|||||||" in git[1]

@@ -70,6 +70,14 @@ def test_merge_style_narrows_conflicts_like_git(tmp_path: Path, case: str) -> No
     )
 
 
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_zdiff3_style_equals_git_merge_file(tmp_path: Path, case: str) -> None:
+    base, ours, theirs = CASES[case]
+    assert render(merge_lines(base, ours, theirs), MergeOptions(style="zdiff3")) == git_merge_file(
+        tmp_path, base, ours, theirs, "--zdiff3"
+    )
+
+
 def test_merge_style_rendering_with_marker_size() -> None:
     chunks = merge_lines(*CASES["one conflict"])
     expected = "a\n<<<<<<<<<< ours\nB1\n==========\nB2\n>>>>>>>>>> theirs\nc\n"

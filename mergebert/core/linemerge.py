@@ -80,6 +80,7 @@ def _libgit2_merge(
     flag = {
         "merge": MergeFileFlag.STYLE_MERGE | MergeFileFlag.SIMPLIFY_ALNUM,
         "diff3": MergeFileFlag.STYLE_DIFF3,
+        "zdiff3": MergeFileFlag.STYLE_ZDIFF3 | MergeFileFlag.SIMPLIFY_ALNUM,
     }[options.style]
     c_options.flags = int(flag)
     c_options.marker_size = options.marker_size
@@ -192,8 +193,8 @@ def _with_eol(text: str, eol: str) -> str:
 def render(chunks: Sequence[Chunk], options: MergeOptions = DIFF3, *, eol: str = "\n") -> str:
     """Write chunks back as a file, conflicts with markers as `git merge-file` writes them.
 
-    In the "merge" style git narrows a conflict to the lines where ours and theirs differ; libgit2 does
-    the same for each conflict here, so the markers left are the ones git would have written.
+    In the "merge" and "zdiff3" styles git narrows a conflict to the lines where ours and theirs differ;
+    libgit2 does the same for each conflict here, so the markers left are the ones git would have written.
     """
     ours_label, base_label, theirs_label = options.labels
     marker_size = options.marker_size
@@ -202,7 +203,7 @@ def render(chunks: Sequence[Chunk], options: MergeOptions = DIFF3, *, eol: str =
         if isinstance(chunk, CleanText):
             out.append(chunk.text)
             continue
-        if options.style == "merge":
+        if options.style != "diff3":  # merge, zdiff3: libgit2 narrows the conflict as git does
             sides = (chunk.base.encode(), chunk.ours.encode(), chunk.theirs.encode())
             merged, _ = _libgit2_merge(*sides, options)
             out.append(_label_empty_sides(merged.decode("utf-8"), options))
@@ -219,13 +220,12 @@ def render(chunks: Sequence[Chunk], options: MergeOptions = DIFF3, *, eol: str =
 
 def _label_empty_sides(merged: str, options: MergeOptions) -> str:
     """libgit2 drops the label of a conflict's empty side (`<<<<<<<`); git writes it (`<<<<<<< ours`)."""
-    ours_label, _, theirs_label = options.labels
     size, inside, lines = options.marker_size, False, []
     for line in split_lines(merged):
         kind, body = markers.kind(line, size), line.rstrip("\r\n")
-        label = ours_label if kind == "<" and not inside else theirs_label if kind == ">" and inside else ""
-        if label and body == kind * size:
-            line = f"{body} {label}{line[len(body) :]}"
+        side = {"<": 0, "|": 1, ">": 2}.get(kind or "") if (kind == "<") != inside else None
+        if side is not None and options.labels[side] and body == kind * size:
+            line = f"{body} {options.labels[side]}{line[len(body) :]}"
         inside = kind == "<" or (inside and kind != ">")
         lines.append(line)
     return "".join(lines)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-ConflictStyle = Literal["merge", "diff3"]
+ConflictStyle = Literal["merge", "diff3", "zdiff3"]
 Labels = tuple[str, str, str]
 DEFAULT_LABELS: Labels = ("ours", "base", "theirs")
 

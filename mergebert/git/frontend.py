@@ -59,8 +59,8 @@ def git_merge_file(base: bytes, ours: bytes, theirs: bytes, options: MergeOption
             path.write_bytes(data)
             paths.append(str(path))
         args = ["merge-file", "-p", f"--marker-size={options.marker_size}"]
-        if options.style == "diff3":
-            args.append("--diff3")
+        if options.style != "merge":
+            args.append(f"--{options.style}")
         for label in options.labels:
             args += ["-L", label]
         proc = gitcmd.git(*args, *paths, accept=range(128))

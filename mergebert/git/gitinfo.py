@@ -59,14 +59,15 @@ def merge_options(
 
 
 def conflict_style(repo: pygit2.Repository | None) -> ConflictStyle:
-    """`merge.conflictStyle` as the resolver's style: "diff3" (also for zdiff3) or "merge"."""
+    """`merge.conflictStyle`: "merge" (git's default), "diff3" or "zdiff3"."""
     if repo is None:
         return "merge"
     try:
         value = repo.config["merge.conflictStyle"]
     except KeyError:
         return "merge"
-    return "diff3" if value.lower() in ("diff3", "zdiff3") else "merge"
+    value = value.lower()
+    return "diff3" if value == "diff3" else "zdiff3" if value == "zdiff3" else "merge"
 
 
 def marker_size(repo: pygit2.Repository | None, path: str | None, default: int = 7) -> int:
