@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from mergebert.cli import main
-from mergebert.core.candidates import CLASS_NAMES, TOKEN_CLASS
+from mergebert.core.candidates import CLASS_NAMES, TOKEN_CLASS, Candidate
 from mergebert.data import evaluate, stats
 from mergebert.data.records import read_records, scenario_id, write_records
 
@@ -73,6 +73,37 @@ def test_score_output_places_repeated_clean_chunks_at_their_best() -> None:
     assert evaluate.score_output(["{\n", "}\n", "}\n"], ["a\n}\n", "b\n"], output) == ["correct", "correct"]
 
 
+def test_line_exact_scoring_sees_joined_lines() -> None:
+    joined = "head\nA;B;\nmid\nC\n\ntail\n"
+    expected = ["A;\nB;\n", "C\n"]
+    assert evaluate.score_output(SEGMENTS, expected, joined) == ["correct", "correct"]
+    assert evaluate.score_output(SEGMENTS, expected, joined, evaluate._judge_lines) == ["wrong", "correct"]
+    assert evaluate.line_key("  a ( 1 );\r\n\n b;") == ("a(1);", "b;")
+
+
+class Proposes:
+    """A classifier that proposes the given texts, each with confidence 0.5, for every conflict."""
+
+    threshold = 0.9
+
+    def __init__(self, *texts: str) -> None:
+        self.texts = texts
+
+    def rank(self, conflicts):
+        return [[Candidate(text, "region", ("A",), 0.5) for text in self.texts] for _ in conflicts]
+
+
+def test_top3_counts_a_resolution_among_the_suggestions() -> None:
+    """Below the threshold nothing is resolved, yet the developers' answer is the second suggestion."""
+    record = SCENARIOS[1]  # the developer took theirs
+    score = evaluate.score_scenario(record, Proposes("let a = 2;\n", "let a = 3;\n"), None)
+    assert score.outcomes["resolver"] == ["left"] and score.top3 == [True]
+    score = evaluate.score_scenario(record, Proposes("let a = 2;\n", "let a = 5;\n"), None)
+    assert score.top3 == [False]
+    summary = evaluate.summarise([score])["all"]
+    assert summary["resolver"]["top3_accuracy"] == 0.0 and summary["take-ours"]["top3_correct"] is None
+
+
 def test_eval_scores_baselines_resolver_and_oracle(scenarios_file: Path) -> None:
     summary, scores, skipped = evaluate.run(
         [str(scenarios_file)], model_dir=None, threshold=None, limit=None, jobs=1
@@ -93,9 +124,15 @@ def test_eval_scores_baselines_resolver_and_oracle(scenarios_file: Path) -> None
         "precision": None,
         "left_rate": None,
         "wrong_rate": None,
+        "line_exact_accuracy": None,
+        "top3_accuracy": None,
     } == {
         "conflicts": 3,
         "correct": 1,
+        "line_exact_correct": 1,
+        "line_exact_accuracy": None,
+        "top3_correct": 1,
+        "top3_accuracy": None,
         "wrong": 0,
         "left": 2,
         "files": 3,

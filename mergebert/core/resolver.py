@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mergebert.core import markers
 from mergebert.core.candidates import Candidate, ConflictInput
@@ -20,10 +20,13 @@ from mergebert.core.linemerge import (
     render,
 )
 from mergebert.core.options import DIFF3, GIT_DEFAULT, MergeOptions
+from mergebert.core.patterns import squash
 from mergebert.core.splice import SpliceCheck, region_text
 from mergebert.core.textio import UnsupportedContent, decode, dominant_eol, encode, merged_bom
 
 MAX_PARSE_CHECKS = 4  # candidates tried per conflict before it is left as it is
+SUGGESTIONS = 3  # distinct candidates (whitespace aside) offered per conflict when asked
+MAX_SUGGESTION_CHECKS = 12  # candidates tried for them
 MAX_FILE_TOKENS = 40_000  # token-diff work per file; conflicts past it are left as git wrote them
 
 
@@ -35,6 +38,7 @@ class Resolution:
     text: str | None
     candidate: Candidate | None
     reason: str
+    suggestions: tuple[str, ...] = ()  # when asked: the first distinct candidates the splice accepts
 
 
 @dataclass(frozen=True)
@@ -88,12 +92,23 @@ def _choose(
     chunks: Sequence[Chunk],
     threshold: float,
     eol: str,
+    suggest: bool,
 ) -> Resolution:
     if not candidates:
         tokens = len(conflict.token_conflicts)
         reason = f"{tokens} token conflict{'s' * (tokens != 1)} left" if tokens else "no candidate"
         return Resolution(index, None, None, reason)
     check = SpliceCheck(chunks, index, conflict.lang, eol)
+    resolution = _first_accepted(index, candidates, check, threshold)
+    if suggest:
+        resolution = replace(resolution, suggestions=_suggestions(candidates, check))
+    return resolution
+
+
+def _first_accepted(
+    index: int, candidates: list[Candidate], check: SpliceCheck, threshold: float
+) -> Resolution:
+    """The best candidate the splice accepts among the first few, or why the conflict is left."""
     refusals: list[str] = []
     for candidate in candidates[:MAX_PARSE_CHECKS]:
         if candidate.confidence < threshold:
@@ -105,6 +120,18 @@ def _choose(
             return Resolution(index, candidate.text, candidate, "resolved")
         refusals.append(refusal)
     return Resolution(index, None, None, refusals[0])
+
+
+def _suggestions(candidates: list[Candidate], check: SpliceCheck) -> tuple[str, ...]:
+    """The first distinct candidate texts (whitespace aside) the splice accepts, whatever the threshold."""
+    seen: dict[str, str] = {}
+    for candidate in candidates[:MAX_SUGGESTION_CHECKS]:
+        key = squash(candidate.text)
+        if key not in seen and check.refusal(candidate.text) is None:
+            seen[key] = candidate.text
+            if len(seen) == SUGGESTIONS:
+                break
+    return tuple(seen.values())
 
 
 def _splice(chunks: Sequence[Chunk], resolutions: Sequence[Resolution], eol: str) -> list[Chunk]:
@@ -129,10 +156,12 @@ def resolve_text(
     classifier: Classifier | None = None,
     threshold: float | None = None,
     options: MergeOptions = DIFF3,
+    suggest: bool = False,
 ) -> MergeResult:
     """Merge three texts, resolving the conflicts the classifier answers with enough confidence.
 
     Without a classifier only clean token merges are taken; `threshold` defaults to the classifier's own.
+    With `suggest`, each classified conflict's Resolution also lists its suggestions.
     """
     chunks = merge_lines(base, ours, theirs)
     inputs = conflict_inputs(chunks, lang)
@@ -147,7 +176,7 @@ def resolve_text(
     resolutions = tuple(
         Resolution(index, None, None, skip)
         if skip is not None
-        else _choose(index, conflict, next(ranked), chunks, threshold, eol)
+        else _choose(index, conflict, next(ranked), chunks, threshold, eol, suggest)
         for index, (conflict, skip) in enumerate(zip(inputs, skipped, strict=True))
     )
     text = render(_splice(chunks, resolutions, eol), options, eol=eol)

@@ -3,7 +3,10 @@
 Scoring trusts only git's line merge: the output file must reproduce git's clean chunks in order, and
 the text between two clean chunks is that conflict's answer, whitespace ignored: correct, wrong (a
 silent bad merge) or left (conflict markers). An output that changes a clean chunk makes every
-conflict of the file wrong.
+conflict of the file wrong. Line-exact accuracy also wants the answer's lines broken where the expected
+one's are (blank lines and other whitespace still aside), so that joined lines show; top-3 accuracy (the
+paper's Acc@3) counts a conflict whose resolution is among the resolver's suggestions: the first three
+distinct candidate texts that the splice accepts, whatever the threshold.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import json
 import multiprocessing
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,8 +34,14 @@ from mergebert.data.tables import percent, render_table
 from mergebert.neural import policy
 
 SYSTEMS = ("take-ours", "take-theirs", "token-merge-only", "resolver", "pattern-oracle")
+LINE_EXACT_SYSTEMS = SYSTEMS[:-1]  # the oracle writes no output to compare line by line
 CORRECT, WRONG, LEFT = "correct", "wrong", "left"
 MAX_PLACEMENTS = 400  # candidate positions tried per clean chunk when aligning an output
+
+
+def line_key(text: str) -> tuple[str, ...]:
+    """The non-blank lines of `text` with their whitespace removed: the line-exact way to compare."""
+    return tuple(key for key in (squash(line) for line in text.split("\n")) if key)
 
 
 def _judge(answer: str, expected: str) -> str:
@@ -41,11 +50,23 @@ def _judge(answer: str, expected: str) -> str:
     return CORRECT if squash(answer) == squash(expected) else WRONG
 
 
-def score_output(segments: Sequence[str], expected: Sequence[str], output: str) -> list[str]:
+def _judge_lines(answer: str, expected: str) -> str:
+    """As `_judge`, but an answer must also break its lines where the expected one does."""
+    outcome = _judge(answer, expected)
+    return WRONG if outcome == CORRECT and line_key(answer) != line_key(expected) else outcome
+
+
+Judge = Callable[[str, str], str]
+
+
+def score_output(
+    segments: Sequence[str], expected: Sequence[str], output: str, judge: Judge = _judge
+) -> list[str]:
     """Per conflict: correct, wrong or left, reading each answer between git's clean chunks in `output`.
 
     When a clean chunk occurs several times, the placement that scores best is used; when the output
-    does not hold the clean chunks in order, every conflict is wrong.
+    does not hold the clean chunks in order, every conflict is wrong. `judge` compares one answer with
+    the expected one (whitespace aside by default).
     """
     n = len(expected)
     first, last = segments[0], segments[-1]
@@ -71,7 +92,7 @@ def score_output(segments: Sequence[str], expected: Sequence[str], output: str) 
             for previous, (score, outcomes) in best.items():
                 begin = previous + len(segments[i - 1])
                 if begin <= start:
-                    outcome = _judge(output[begin:start], expected[i - 1])
+                    outcome = judge(output[begin:start], expected[i - 1])
                     options.append((score + (outcome == CORRECT), outcomes + [outcome]))
             if options:
                 step[start] = max(options, key=lambda option: option[0])
@@ -92,6 +113,8 @@ class ScenarioScore:
     outcomes: dict[str, list[str]]  # system → per-conflict outcome
     reproduced: dict[str, bool]  # system → whole file reproduced, whitespace ignored
     confidences: list[float | None]  # the resolver's confidence in each answered conflict
+    line_exact: dict[str, list[str]]  # system → per-conflict outcome with line breaks kept (no oracle)
+    top3: list[bool]  # per conflict: the resolution is among the resolver's suggestions
 
 
 _CLASSIFIER: Classifier | None = None
@@ -134,9 +157,18 @@ def score_scenario(
             base, ours, theirs, lang=lang, classifier=TokenMergeClassifier()
         ).text,
     }
-    result = resolve_text(base, ours, theirs, lang=lang, classifier=classifier, threshold=threshold)
+    result = resolve_text(
+        base, ours, theirs, lang=lang, classifier=classifier, threshold=threshold, suggest=True
+    )
     outputs["resolver"] = result.text
     outcomes = {system: score_output(segments, expected_texts, text) for system, text in outputs.items()}
+    line_exact = {
+        system: score_output(segments, expected_texts, text, _judge_lines) for system, text in outputs.items()
+    }
+    top3 = [
+        squash(text) in {squash(suggestion) for suggestion in resolution.suggestions}
+        for resolution, text in zip(result.resolutions, expected_texts, strict=True)
+    ]
     reproduced = {system: squash(text) == squash(resolved) for system, text in outputs.items()}
     conflicts = [chunk for chunk in chunks if isinstance(chunk, LineConflict)]
     contexts = conflict_contexts(chunks)
@@ -152,7 +184,7 @@ def score_scenario(
         for resolution in result.resolutions:
             if resolution.text is not None and resolution.candidate is not None:
                 confidences[resolution.index] = resolution.candidate.confidence
-    return ScenarioScore(record["lang"], outcomes, reproduced, confidences)
+    return ScenarioScore(record["lang"], outcomes, reproduced, confidences, line_exact, top3)
 
 
 def _score_job(job: tuple[Record, float | None]) -> ScenarioScore | None:
@@ -190,9 +222,19 @@ def _summary(scores: Sequence[ScenarioScore]) -> dict[str, dict[str, Any]]:
         counts = Counter(outcome for score in scores for outcome in score.outcomes[system])
         total = sum(counts.values())
         answered = counts[CORRECT] + counts[WRONG]
+        exact = (
+            sum(outcome == CORRECT for score in scores for outcome in score.line_exact[system])
+            if system in LINE_EXACT_SYSTEMS
+            else None
+        )
+        top3 = sum(sum(score.top3) for score in scores) if system == "resolver" else None
         table[system] = {
             "conflicts": total,
             "correct": counts[CORRECT],
+            "line_exact_correct": exact,
+            "line_exact_accuracy": exact / total if total and exact is not None else None,
+            "top3_correct": top3,
+            "top3_accuracy": top3 / total if total and top3 is not None else None,
             "wrong": counts[WRONG],
             "left": counts[LEFT],
             "files": len(scores),
@@ -211,6 +253,8 @@ def report(summary: dict[str, dict[str, dict[str, Any]]], markdown: bool = False
         "system",
         "conflicts",
         "accuracy",
+        "line-exact",
+        "top-3",
         "precision",
         "left",
         "wrong",
@@ -222,6 +266,8 @@ def report(summary: dict[str, dict[str, dict[str, Any]]], markdown: bool = False
             system,
             s["conflicts"],
             percent(s["correct"], s["conflicts"]),
+            "-" if s["line_exact_correct"] is None else percent(s["line_exact_correct"], s["conflicts"]),
+            "-" if s["top3_correct"] is None else percent(s["top3_correct"], s["conflicts"]),
             percent(s["correct"], s["correct"] + s["wrong"]),
             percent(s["left"], s["conflicts"]),
             percent(s["wrong"], s["conflicts"]),

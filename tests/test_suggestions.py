@@ -1,0 +1,52 @@
+"""The resolver's suggestions: up to three distinct candidates the splice accepts, only when asked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mergebert.core.candidates import Candidate, ConflictInput
+from mergebert.core.languages import language_by_name
+from mergebert.core.resolver import resolve_text
+
+JAVA = language_by_name("java")
+BASE = "class A {\n  void f() {\n    foo(a, b);\n  }\n}\n"
+OURS = BASE.replace("foo(a, b)", "foo(a2, b)")
+THEIRS = BASE.replace("foo(a, b)", "foo(a, b3)")
+
+
+class Proposes:
+    threshold = 0.5
+
+    def __init__(self, *texts: tuple[str, float]) -> None:
+        self.texts = texts
+
+    def rank(self, conflicts: Sequence[ConflictInput]) -> list[list[Candidate]]:
+        return [[Candidate(text, "region", ("A",), p) for text, p in self.texts] for _ in conflicts]
+
+
+CANDIDATES = (
+    ("    foo(a2, b3);\n", 0.4),
+    ("    foo(a2,b3);\n", 0.3),  # the same text, whitespace aside
+    ("    foo(a2, b3;\n", 0.1),  # does not parse
+    ("    foo(a2, b);\n", 0.1),
+    ("    foo(a, b3);\n", 0.05),
+    ("    foo(a, b);\n", 0.05),
+)
+
+
+def test_suggestions_are_distinct_accepted_and_ignore_the_threshold() -> None:
+    result = resolve_text(BASE, OURS, THEIRS, lang=JAVA, classifier=Proposes(*CANDIDATES), suggest=True)
+    (resolution,) = result.resolutions
+    assert resolution.text is None and "below threshold" in resolution.reason
+    assert resolution.suggestions == ("    foo(a2, b3);\n", "    foo(a2, b);\n", "    foo(a, b3);\n")
+
+
+def test_suggestions_only_when_asked() -> None:
+    result = resolve_text(BASE, OURS, THEIRS, lang=JAVA, classifier=Proposes(*CANDIDATES))
+    assert result.resolutions[0].suggestions == ()
+
+
+def test_a_resolved_conflict_suggests_its_resolution_first() -> None:
+    result = resolve_text(BASE, OURS, THEIRS, lang=JAVA, suggest=True)
+    (resolution,) = result.resolutions
+    assert resolution.suggestions == (resolution.text,) == ("    foo(a2, b3);\n",)
