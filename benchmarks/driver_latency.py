@@ -1,15 +1,23 @@
-"""Median wall time of `mergebert driver` on a conflicted file next to `git merge-file` on the same file.
+"""Median wall time of the merge driver, as `mergebert install` configures it, next to `git merge-file`.
 
     python benchmarks/driver_latency.py [--runs N] [--lines L]
 
-The file is a Java class of L lines with one conflict a token merge settles (the driver's everyday
-case); each run copies the current version afresh, as git does, and times the whole process.
+Inside a throwaway repository, on a Java class of L lines, it times whole processes, each on a fresh
+copy of the current version (as git does):
+- a file git's line merge settles: the driver against `git merge-file` (target: at most 4x);
+- a conflict the shipped model decides and resolves (the driver must exit 0; at the model's own
+  threshold it leaves this one, so the run sets MERGEBERT_THRESHOLD, 0.7 by default): cold (no daemon
+  running, so the call starts one), in-process (MERGEBERT_DAEMON=0, the fallback) and warm (the daemon
+  is up; target: a median of at most 0.15 s).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -17,47 +25,129 @@ import tempfile
 import time
 from pathlib import Path
 
-
-def java(lines: int, call: str) -> str:
-    methods = "".join(f"    static int f{i}(int x) {{ return x + {i}; }}\n" for i in range(lines))
-    return f"public class App {{\n{methods}    void run() {{\n        {call}\n    }}\n}}\n"
+from mergebert.git import install
 
 
-def median_seconds(command: list[str], current: Path, ours: str, runs: int, ok: tuple[int, ...]) -> float:
-    times = []
-    for _ in range(runs):
-        current.write_text(ours)
-        start = time.perf_counter()
-        status = subprocess.run(command, capture_output=True, check=False).returncode
-        times.append(time.perf_counter() - start)
-        if status not in ok:
-            raise SystemExit(f"{command[0]} exited {status}")
-    return statistics.median(times)
+def java(lines: int, call: str, first: str = "return x + 0;") -> str:
+    methods = "".join(f"    static int f{i}(int x) {{ return x + {i}; }}\n" for i in range(1, lines))
+    return (
+        f"public class App {{\n    static int f0(int x) {{ {first} }}\n{methods}    void run() {{\n"
+        f"        {call}\n    }}\n}}\n"
+    )
+
+
+def timed(command: list[str], cwd: Path, env: dict[str, str], current: Path, ours: str, ok: int) -> float:
+    """Seconds one process takes on a fresh copy of ours; it must exit `ok`."""
+    current.write_text(ours)
+    start = time.perf_counter()
+    proc = subprocess.run(command, cwd=cwd, env=env, capture_output=True, check=False)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != ok:
+        raise SystemExit(f"{command[:3]} exited {proc.returncode}, not {ok}: {proc.stderr.decode()}")
+    return elapsed
+
+
+def stop_daemons(folder: Path) -> None:
+    for pid_file in folder.glob("*.pid"):
+        try:
+            os.kill(int(pid_file.read_text()), signal.SIGTERM)
+        except (OSError, ValueError):
+            continue
+    deadline = time.monotonic() + 10
+    while list(folder.glob("*.pid")) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--lines", type=int, default=500)
+    parser.add_argument("--lines", type=int, default=300)
+    parser.add_argument(
+        "--threshold",
+        default="0.7",
+        help="MERGEBERT_THRESHOLD for the run: the shipped model's own (0.99) leaves this conflict",
+    )
     args = parser.parse_args()
-    mergebert = shutil.which("mergebert", path=str(Path(sys.executable).parent)) or "mergebert"
-    base = java(args.lines, 'Server s = new Server("localhost", 8080, false);')
-    ours = java(args.lines, 'Server s = new Server("0.0.0.0", 8080, false);')
-    theirs = java(args.lines, 'Server s = new Server("localhost", 8080, true);')
+    script = str(install.driver_script())
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        (folder / "base").write_text(base)
-        (folder / "theirs").write_text(theirs)
-        current = folder / "current"
-        files = [str(current), str(folder / "base"), str(folder / "theirs")]
-        git = median_seconds(["git", "merge-file", *files], current, ours, args.runs, ok=(1,))
-        driver_args = [mergebert, "driver", files[1], files[0], files[2], "7", "App.java"]
-        driver = median_seconds(driver_args, current, ours, args.runs, ok=(0, 1))
-    size = len(ours.encode())
-    print(f"file: {args.lines + 6} lines, {size} bytes, 1 conflict; median of {args.runs} runs")
-    print(f"git merge-file    {git * 1000:8.1f} ms  (leaves the conflict)")
-    print(f"mergebert driver  {driver * 1000:8.1f} ms  (resolves it)")
-    print(f"ratio             {driver / git:8.1f} x")
+        work = Path(tmp)
+        daemons = Path(tempfile.mkdtemp(prefix="mb-bench-"))
+        env = dict(os.environ, MERGEBERT_DAEMON_DIR=str(daemons))
+        env.pop("MERGEBERT_MODEL", None)  # the shipped model decides
+        env["MERGEBERT_THRESHOLD"] = args.threshold
+        subprocess.run(["git", "init", "-q", str(work)], check=True)
+        current, base_file, other = work / "current", work / "base", work / "other"
+        files = [str(current), str(base_file), str(other)]
+        driver = [
+            "sh",
+            script,
+            sys.executable,
+            files[1],
+            files[0],
+            files[2],
+            "7",
+            "App.java",
+        ]
+        print(f"driver: {' '.join(shlex.quote(part) for part in driver[:3])} %O %A %B %L %P")
+        print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+
+        def versions(call_base: str, call_ours: str, call_theirs: str, first_ours: str, first_theirs: str):
+            base_file.write_text(java(args.lines, call_base))
+            other.write_text(java(args.lines, call_theirs, first_theirs))
+            return java(args.lines, call_ours, first_ours)
+
+        # clean: one change on each side, far apart
+        call = 'Server s = new Server("localhost", 8080, false);'
+        ours = versions(
+            call, call, 'Server s = new Server("localhost", 8080, true);', "return x - 0;", "return x + 0;"
+        )
+        size = len(ours.encode())
+        git = [timed(["git", "merge-file", *files], work, env, current, ours, 0) for _ in range(args.runs)]
+        clean = [timed(driver, work, env, current, ours, 0) for _ in range(args.runs)]
+        print(f"\nclean file ({args.lines + 5} lines, {size} bytes), median of {args.runs} runs")
+        print(f"  git merge-file          {statistics.median(git) * 1000:8.1f} ms")
+        print(
+            f"  driver                  {statistics.median(clean) * 1000:8.1f} ms  "
+            f"({statistics.median(clean) / statistics.median(git):.1f}x git merge-file; target <= 4x)"
+        )
+
+        # conflict: both sides change the same line; the model decides (exit 0 required)
+        ours = versions(
+            call,
+            'Server s = new Server("0.0.0.0", 8080, false);',
+            'Server s = new Server("localhost", 8080, true);',
+            "return x + 0;",
+            "return x + 0;",
+        )
+        git = [timed(["git", "merge-file", *files], work, env, current, ours, 1) for _ in range(args.runs)]
+        cold_runs = max(3, args.runs // 4)
+        cold = []
+        for _ in range(cold_runs):
+            stop_daemons(daemons)
+            cold.append(timed(driver, work, env, current, ours, 0))
+        stop_daemons(daemons)
+        in_process_env = dict(env, MERGEBERT_DAEMON="0")
+        in_process = [timed(driver, work, in_process_env, current, ours, 0) for _ in range(cold_runs)]
+        timed(driver, work, env, current, ours, 0)  # start the daemon
+        warm = [timed(driver, work, env, current, ours, 0) for _ in range(args.runs)]
+        stop_daemons(daemons)
+        shutil.rmtree(daemons)
+        print(f"\nconflict the model resolves ({size} bytes, MERGEBERT_THRESHOLD={args.threshold}, exit 0)")
+        print(f"  git merge-file          {statistics.median(git) * 1000:8.1f} ms  (leaves the conflict)")
+        print(
+            f"  driver, cold            {statistics.median(cold) * 1000:8.1f} ms  "
+            f"(median of {cold_runs}; no daemon: starts one)"
+        )
+        print(
+            f"  driver, in-process      {statistics.median(in_process) * 1000:8.1f} ms  "
+            f"(median of {cold_runs}; MERGEBERT_DAEMON=0)"
+        )
+        print(
+            f"  driver, warm            {statistics.median(warm) * 1000:8.1f} ms  "
+            f"(median of {args.runs}; target <= 150 ms)"
+        )
+        print(f"  warm / git merge-file   {statistics.median(warm) / statistics.median(git):8.1f} x")
+        print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -20,11 +20,11 @@ import socket
 import struct
 import sys
 import time
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing, dataclasses and pathlib are not imported: the warm path stays light
 if TYPE_CHECKING:
+    from typing import Any
+
     from mergebert.git.driver import Arguments
 
 ENABLE_VARIABLE = "MERGEBERT_DAEMON"
@@ -38,59 +38,66 @@ PASSED_PREFIXES = ("MERGEBERT_", "GITHEAD_")
 _LENGTH = struct.Struct(">Q")
 
 
-@dataclass(frozen=True)
 class Reply:
     """What the daemon decided for one file; `timed_out`: it did not finish within the time limit."""
 
-    data: bytes
-    conflicts: int
-    left: int
-    lines: tuple[str, ...]
-    decisions: tuple[dict[str, Any], ...]
-    timed_out: bool = False
+    def __init__(
+        self,
+        data: bytes = b"",
+        conflicts: int = 0,
+        left: int = 0,
+        lines: tuple[str, ...] = (),
+        decisions: tuple[dict[str, Any], ...] = (),
+        *,
+        timed_out: bool = False,
+    ) -> None:
+        self.data, self.conflicts, self.left = data, conflicts, left
+        self.lines, self.decisions, self.timed_out = lines, decisions, timed_out
+
+
+TIMED_OUT = Reply(timed_out=True)
 
 
 def enabled() -> bool:
     return os.environ.get(ENABLE_VARIABLE, "1") != "0" and hasattr(socket, "AF_UNIX")
 
 
-def private_dir() -> Path | None:
+def private_dir() -> str | None:
     """The folder for the sockets, created 0700; None when it exists but is not private to this user."""
-    configured = os.environ.get(DIR_VARIABLE)
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
-    if configured:
-        folder = Path(configured)
-    elif runtime:
-        folder = Path(runtime) / "mergebert"
-    else:
-        folder = Path("/tmp") / f"mergebert-{os.getuid()}"
+    import stat
+
+    folder = os.environ.get(DIR_VARIABLE) or ""
+    if not folder and os.environ.get("XDG_RUNTIME_DIR"):
+        folder = os.path.join(os.environ["XDG_RUNTIME_DIR"], "mergebert")
+    folder = folder or f"/tmp/mergebert-{os.getuid()}"
     try:
-        folder.mkdir(mode=0o700, exist_ok=True)
-        info = folder.lstat()
+        if not os.path.lexists(folder):
+            os.mkdir(folder, 0o700)
+        info = os.lstat(folder)
     except OSError:
         return None
-    private = info.st_uid == os.getuid() and info.st_mode & 0o077 == 0 and folder.is_dir()
-    return folder if private and not folder.is_symlink() else None
+    private = info.st_uid == os.getuid() and info.st_mode & 0o077 == 0
+    return folder if private and stat.S_ISDIR(info.st_mode) else None
 
 
 def code_signature() -> str:
     """mergebert's version and the state of its runtime code: a daemon with other code is stale."""
     from mergebert import __version__
 
-    root = Path(__file__).resolve().parent.parent
+    root = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
     digest = hashlib.sha256(f"{__version__} {root}".encode())
     for folder in ("core", "git", "neural"):
-        for entry in sorted(os.scandir(root / folder), key=lambda e: e.name):
+        for entry in sorted(os.scandir(os.path.join(root, folder)), key=lambda e: e.name):
             if entry.name.endswith((".py", ".sh")):
                 info = entry.stat()
                 digest.update(f"{entry.name} {info.st_mtime_ns} {info.st_size}".encode())
     return digest.hexdigest()[:16]
 
 
-def socket_path(folder: Path) -> Path:
-    """One daemon per repository (work tree top, where git runs drivers)."""
+def socket_path(folder: str) -> str:
+    """One daemon per repository (the work tree's top, where git runs drivers)."""
     key = hashlib.sha256(os.path.realpath(os.getcwd()).encode()).hexdigest()[:16]
-    return folder / f"{key}.sock"
+    return os.path.join(folder, f"{key}.sock")
 
 
 def _send(conn: socket.socket, *frames: bytes) -> None:
@@ -119,12 +126,12 @@ def _receive(conn: socket.socket, count: int) -> list[bytes]:
 # ----------------------------------------------------------------------------------------------- client
 
 
-def _start(path: Path) -> None:
+def _start(path: str) -> None:
     """Start a daemon for `path` in its own session, detached from git's terminal and pipes."""
     import subprocess
 
     subprocess.Popen(
-        [sys.executable, "-m", "mergebert.git.daemon", str(path)],
+        [sys.executable, "-m", "mergebert.git.daemon", path],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -133,13 +140,13 @@ def _start(path: Path) -> None:
     )
 
 
-def _connect(path: Path, wait: float) -> socket.socket | None:
+def _connect(path: str, wait: float) -> socket.socket | None:
     """A connection to the daemon at `path`, waiting up to `wait` seconds for one to listen."""
     deadline = time.monotonic() + wait
     while True:
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            conn.connect(str(path))
+            conn.connect(path)
             return conn
         except OSError:
             conn.close()
@@ -183,7 +190,7 @@ def ask(args: Arguments, base: bytes, ours: bytes, theirs: bytes, limit: float) 
                 head, data = _receive(conn, 2)
             reply = json.loads(head)
         except TimeoutError:
-            return Reply(b"", 0, 0, (), (), timed_out=True)
+            return TIMED_OUT
         except (OSError, ValueError):  # dead or broken daemon
             return None
         if reply.get("stale"):  # it ran other code and has now ended: start a current one
@@ -191,7 +198,7 @@ def ask(args: Arguments, base: bytes, ours: bytes, theirs: bytes, limit: float) 
         if reply.get("signature") != signature or "error" in reply:
             return None
         if reply.get("timed_out"):
-            return Reply(b"", 0, 0, (), (), timed_out=True)
+            return TIMED_OUT
         try:
             return Reply(
                 data=data,
@@ -233,7 +240,7 @@ def _decisions(outcome: Any) -> list[dict[str, Any]]:
 class Server:
     """The daemon: answers requests on `path` until it has been idle for `idle` seconds."""
 
-    def __init__(self, path: Path, idle: float) -> None:
+    def __init__(self, path: str, idle: float) -> None:
         self.path = path
         self.idle = idle
         self.signature = code_signature()
@@ -241,6 +248,10 @@ class Server:
         self.listener: socket.socket | None = None
         self.inode: int | None = None
         self.lock: int | None = None
+
+    def sibling(self, suffix: str) -> str:
+        """The lock or pid file next to the socket."""
+        return self.path.removesuffix(".sock") + suffix
 
     def classifier_for(self, model: str | None, threshold: float | None, repo: Any) -> Any:
         """The classifier the model policy chooses, loaded once per choice (and model files' state)."""
@@ -260,7 +271,7 @@ class Server:
         """Bind the socket (replacing a stale one); False when another daemon holds the lock."""
         import fcntl
 
-        lock = os.open(self.path.with_suffix(".lock"), os.O_CREAT | os.O_RDWR, 0o600)
+        lock = os.open(self.sibling(".lock"), os.O_CREAT | os.O_RDWR, 0o600)
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -268,29 +279,31 @@ class Server:
             return False
         # the lock is held until close(): no other daemon can own the socket file meanwhile
         self.lock = lock
-        self.path.unlink(missing_ok=True)
+        if os.path.lexists(self.path):
+            os.unlink(self.path)
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         old = os.umask(0o177)
         try:
-            listener.bind(str(self.path))
+            listener.bind(self.path)
         finally:
             os.umask(old)
         listener.listen(8)
         listener.settimeout(self.idle)
-        self.listener, self.inode = listener, self.path.stat().st_ino
-        self.path.with_suffix(".pid").write_text(f"{os.getpid()}\n")
+        self.listener, self.inode = listener, os.stat(self.path).st_ino
+        with open(self.sibling(".pid"), "w") as f:
+            f.write(f"{os.getpid()}\n")
         return True
 
     def close(self) -> None:
         """Remove the socket and the pid file, then let another daemon start."""
         if self.lock is None:
             return
-        try:
-            if self.path.stat().st_ino == self.inode:
-                self.path.unlink()
-        except OSError:
-            pass
-        self.path.with_suffix(".pid").unlink(missing_ok=True)
+        for path in (self.path, self.sibling(".pid")):
+            try:
+                if path != self.path or os.stat(path).st_ino == self.inode:
+                    os.unlink(path)
+            except OSError:
+                pass
         if self.listener is not None:
             self.listener.close()
         os.close(self.lock)
@@ -383,7 +396,7 @@ def main(argv: list[str]) -> int:
         idle = float(os.environ.get(IDLE_VARIABLE, DEFAULT_IDLE))
     except ValueError:
         idle = DEFAULT_IDLE
-    server = Server(Path(argv[0]), idle if idle > 0 else DEFAULT_IDLE)
+    server = Server(argv[0], idle if idle > 0 else DEFAULT_IDLE)
     if not server.listen():
         return 0
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

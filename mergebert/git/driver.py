@@ -15,19 +15,19 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from mergebert.core.messages import warn
-from mergebert.core.options import DEFAULT_LABELS, Labels, MergeOptions
-from mergebert.neural import policy
 
+# The warm path (a daemon answers) imports only what it needs: not typing, dataclasses or threading.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
     import pygit2
 
     from mergebert.core.classifier import Classifier
+    from mergebert.core.options import Labels, MergeOptions
     from mergebert.git.daemon import Reply
     from mergebert.git.frontend import Outcome
 
@@ -52,21 +52,28 @@ DEFAULT_TIMEOUT = 10.0
 CONFLICT_STATUS_OPTION = "--conflict-status"
 
 
-@dataclass(frozen=True)
 class Arguments:
     """What git passed, checked; `problem` is why the driver must fall back to git's line merge."""
 
-    base: str
-    current: str
-    other: str
-    marker_size: int = 7
-    path: str = ""
-    labels: Labels | None = None
-    model: str | None = None
-    threshold: float | None = None
-    conflict_status: int = 1
-    problem: str | None = None
-    warnings: tuple[str, ...] = ()
+    def __init__(
+        self,
+        base: str,
+        current: str,
+        other: str,
+        *,
+        marker_size: int = 7,
+        path: str = "",
+        labels: Labels | None = None,
+        model: str | None = None,
+        threshold: float | None = None,
+        conflict_status: int = 1,
+        problem: str | None = None,
+        warnings: tuple[str, ...] = (),
+    ) -> None:
+        self.base, self.current, self.other = base, current, other
+        self.marker_size, self.path, self.labels = marker_size, path, labels
+        self.model, self.threshold = model, threshold
+        self.conflict_status, self.problem, self.warnings = conflict_status, problem, warnings
 
 
 class UsageError(Exception):
@@ -104,6 +111,8 @@ def parse(argv: list[str]) -> Arguments:
         warnings.append(f"{path}: ignored extra arguments {more!r}")
     threshold = None
     if "--threshold" in options:
+        from mergebert.neural import policy
+
         try:
             threshold = policy.parse_threshold(options["--threshold"], "--threshold")
         except policy.PolicyError as error:
@@ -139,6 +148,7 @@ def repository_settings(
 ) -> tuple[MergeOptions, pygit2.Repository | None]:
     """How git would write a conflict (git's own labels when it passed them), and the repository;
     `caller`: the process whose parent git is (the driver's parent when None)."""
+    from mergebert.core.options import DEFAULT_LABELS, MergeOptions
     from mergebert.git import gitinfo
 
     try:
@@ -150,9 +160,6 @@ def repository_settings(
         return MergeOptions(args.marker_size, args.labels or DEFAULT_LABELS), None
 
 
-ClassifierFor = Callable[[Any, Any, Any], "Classifier"]
-
-
 def resolve(
     args: Arguments,
     base: bytes,
@@ -160,13 +167,15 @@ def resolve(
     theirs: bytes,
     *,
     caller: int | None = None,
-    classifier_for: ClassifierFor | None = None,
+    classifier_for: Callable[[Any, Any, Any], Classifier] | None = None,
 ) -> Outcome:
     """The merge result (in this process or the daemon's): mergebert's, or git's line merge when `args`
     has a problem. `classifier_for(model, threshold, repo)` defaults to the front-ends' lazy classifier."""
     from mergebert.git import frontend
 
     if "stall" in os.environ.get(frontend.FAULT_VARIABLE, "").split(","):
+        import threading
+
         threading.Event().wait()  # a resolve that never ends, for the time limit's tests
     options, repo = repository_settings(args, caller)
     if args.problem:
@@ -181,6 +190,8 @@ def resolve(
 
 def within(limit: float, work: Callable[[], Outcome]) -> Outcome | BaseException | None:
     """`work()` (or what it raised) run on a thread; None when it has not finished after `limit` seconds."""
+    import threading
+
     done: list[Outcome | BaseException] = []
 
     def target() -> None:
