@@ -15,7 +15,7 @@ say() { echo "mergebert: $path: $*" >&2; }
 faults=",${MERGEBERT_TEST_FAULT-},"
 
 result="$current.mergebert-$$"
-trap 'rm -f "$result"' EXIT
+trap '[ ! -e "$result" ] || rm -f "$result"' EXIT  # no rm process when there is nothing left
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
