@@ -337,3 +337,38 @@ def test_languages_and_max_merges(history, tmp_path: Path) -> None:
 def test_repository_name_without_origin(tmp_path: Path) -> None:
     assert repo_name(pygit2.init_repository(str(tmp_path / "plain.git"), bare=True)) == "plain"
     assert repo_name(pygit2.init_repository(str(tmp_path / "work"))) == "work"
+
+
+def test_ambiguous_alignments_and_long_lines_are_dropped_and_counted(tmp_path: Path) -> None:
+    builder = HistoryBuilder(str(tmp_path / "slide.git"), "git@github.com:acme/slide.git")
+    head = "class P {\n  void f() {\n    start();\n"
+    sides = {k: head + f"    {v}();\n  }}\n}}\n" for k, v in (("base", "x"), ("ours", "a"), ("theirs", "b"))}
+    # the developer took ours and added a method and a field after f. The diff gives two hunks, the
+    # conflict's and the added lines', with "  }" between them; "  }" occurs twice in the lines the two hunks
+    # span, so the resolution may as well end after that "  }" (and the method start with "  void g")
+    sliding = head + "    a();\n  }\n  void g() {\n    run();\n  }\n  int count;\n}\n"
+    # the same with the method on one line: the "  }" between the hunks occurs once, the alignment is sure
+    unique = head + "    a();\n  }\n  void g() { run(); }\n  int count;\n}\n"
+    long_line = "  // " + "x" * 1000 + "\n"
+    merges = [
+        builder.merge(
+            *({"Slide.java": text} for text in (sides["base"], sides["ours"], sides["theirs"], sliding))
+        ),
+        builder.merge(
+            *({"Unique.java": text} for text in (sides["base"], sides["ours"], sides["theirs"], unique))
+        ),
+        builder.merge(
+            *(
+                {"Long.java": long_line + text}
+                for text in (sides["base"], sides["ours"], sides["theirs"], unique)
+            )
+        ),
+    ]
+    for i, merge in enumerate(merges):
+        builder.ref(f"refs/heads/m{i}", merge)
+    stats = mine_repository(builder.repo.path, tmp_path / "out", MineOptions(jobs=1, progress=False))
+    regions = read(tmp_path / "out" / "acme__slide.regions.jsonl.gz")
+    assert [(r["path"], r["resolution"]) for r in regions] == [("Unique.java", "    a();\n")]
+    assert stats["skipped"]["skipped conflict: resolution boundary ambiguous (sliding alignment)"] == 1
+    assert stats["skipped"]["skipped file: line over 1000 characters"] == 1
+    assert stats["scenarios"] == 0, "no file whose alignment is a guess or that changed outside is a scenario"

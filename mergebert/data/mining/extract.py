@@ -53,6 +53,10 @@ def extract_file(texts: FileTexts, counts: Counter[str]) -> tuple[list[Record], 
         if resolution is None:
             counts["skipped conflict: resolution not aligned"] += 1
             continue
+        if index in alignment.sliding:
+            counts["skipped conflict: resolution boundary ambiguous (sliding alignment)"] += 1
+            exact = False
+            continue
         counts["conflicts aligned"] += 1
         regions.append(
             {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 MAX_BLOB_BYTES = 1 << 20
 
@@ -21,8 +22,8 @@ _GENERATED_HEADER = re.compile(
     re.IGNORECASE,
 )
 HEADER_LINES = 15
-MINIFIED_LONGEST_LINE = 5000
 MINIFIED_AVERAGE_LINE = 300
+LONGEST_LINE = 1000  # the shared data has no line longer than this (its longest: 955 characters)
 
 
 def path_reason(path: str) -> str | None:
@@ -44,6 +45,13 @@ def content_reason(text: str) -> str | None:
     if _GENERATED_HEADER.search(head):
         return "generated header"
     lines = text.split("\n")
-    if max(map(len, lines)) > MINIFIED_LONGEST_LINE or len(text) / len(lines) > MINIFIED_AVERAGE_LINE:
+    if len(text) / len(lines) > MINIFIED_AVERAGE_LINE:
         return "minified"
+    return None
+
+
+def long_line_reason(texts: Sequence[str]) -> str | None:
+    """Why a file is left out for a line over LONGEST_LINE characters in any of its versions, or None."""
+    if any(len(line) > LONGEST_LINE for text in texts for line in text.split("\n")):
+        return f"line over {LONGEST_LINE} characters"
     return None

@@ -20,7 +20,7 @@ from mergebert.core.languages import language_for_path
 from mergebert.core.linemerge import StoredBlobs
 from mergebert.core.textio import UnsupportedContent, decode
 from mergebert.data.mining.extract import FileTexts, extract_file
-from mergebert.data.mining.filters import MAX_BLOB_BYTES, content_reason, path_reason
+from mergebert.data.mining.filters import MAX_BLOB_BYTES, content_reason, long_line_reason, path_reason
 from mergebert.data.mining.walk import MergeRef, list_merges, merge_bases, repo_name
 from mergebert.data.progress import Progress
 from mergebert.data.records import (
@@ -91,7 +91,7 @@ def _file_texts(blobs: Sequence[pygit2.Blob]) -> list[str] | str:
         reason = content_reason(text)
         if reason:
             return reason
-    return texts
+    return long_line_reason(texts) or texts
 
 
 def mine_merge(
