@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shlex
 import shutil
 import signal
@@ -45,6 +46,19 @@ def timed(command: list[str], cwd: Path, env: dict[str, str], current: Path, our
     if proc.returncode != ok:
         raise SystemExit(f"{command[:3]} exited {proc.returncode}, not {ok}: {proc.stderr.decode()}")
     return elapsed
+
+
+def cpu_seconds(daemons: Path) -> float:
+    """CPU time used so far by this benchmark's finished children and by the running daemons."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = usage.ru_utime + usage.ru_stime
+    for pid_file in daemons.glob("*.pid"):
+        try:
+            fields = Path(f"/proc/{int(pid_file.read_text())}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
 
 
 def stop_daemons(folder: Path) -> None:
@@ -129,7 +143,9 @@ def main() -> None:
         in_process_env = dict(env, MERGEBERT_DAEMON="0")
         in_process = [timed(driver, work, in_process_env, current, ours, 0) for _ in range(cold_runs)]
         timed(driver, work, env, current, ours, 0)  # start the daemon
+        before = cpu_seconds(daemons)
         warm = [timed(driver, work, env, current, ours, 0) for _ in range(args.runs)]
+        warm_cpu = (cpu_seconds(daemons) - before) / args.runs
         stop_daemons(daemons)
         shutil.rmtree(daemons)
         print(f"\nconflict the model resolves ({size} bytes, MERGEBERT_THRESHOLD={args.threshold}, exit 0)")
@@ -146,6 +162,7 @@ def main() -> None:
             f"  driver, warm            {statistics.median(warm) * 1000:8.1f} ms  "
             f"(median of {args.runs}; target <= 150 ms)"
         )
+        print(f"  driver, warm, CPU       {warm_cpu * 1000:8.1f} ms  (mean; driver's processes and daemon)")
         print(f"  warm / git merge-file   {statistics.median(warm) / statistics.median(git):8.1f} x")
         print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 

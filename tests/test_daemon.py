@@ -187,6 +187,14 @@ def test_daemon_that_dies_mid_request_falls_back_in_process(repo: GitRepo) -> No
     assert repo.read(NAME) == TOKEN_MERGED.encode()
 
 
+def test_daemon_that_cannot_start_falls_back_in_process(repo: GitRepo) -> None:
+    repo.env["MERGEBERT_TEST_FAULT"] = "daemon-start"
+    merge = merge_token_conflict(repo)
+    assert merge.returncode == 0, merge.stderr
+    assert repo.read(NAME) == TOKEN_MERGED.encode()
+    assert daemon_pids(folder(repo)) == [] and not socket_of(repo).exists()
+
+
 @pytest.mark.parametrize("fault", ["resolve", "resolve,linemerge"])
 def test_fault_in_the_daemon_gives_gits_line_merge(repo: GitRepo, fault: str) -> None:
     assert merge_token_conflict(repo).returncode == 0  # a daemon is running

@@ -23,6 +23,7 @@ import time
 
 TYPE_CHECKING = False  # typing, dataclasses and pathlib are not imported: the warm path stays light
 if TYPE_CHECKING:
+    import subprocess
     from typing import Any
 
     from mergebert.git.driver import Arguments
@@ -126,11 +127,11 @@ def _receive(conn: socket.socket, count: int) -> list[bytes]:
 # ----------------------------------------------------------------------------------------------- client
 
 
-def _start(path: str) -> None:
+def _start(path: str) -> subprocess.Popen[bytes]:
     """Start a daemon for `path` in its own session, detached from git's terminal and pipes."""
     import subprocess
 
-    subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "mergebert.git.daemon", path],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -140,8 +141,9 @@ def _start(path: str) -> None:
     )
 
 
-def _connect(path: str, wait: float) -> socket.socket | None:
-    """A connection to the daemon at `path`, waiting up to `wait` seconds for one to listen."""
+def _connect(path: str, wait: float, started: subprocess.Popen[bytes] | None = None) -> socket.socket | None:
+    """A connection to the daemon at `path`, waiting up to `wait` seconds for one to listen, and no longer
+    once the daemon `started` has failed (it exits 0 only when another one holds the lock: keep waiting)."""
     deadline = time.monotonic() + wait
     while True:
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -150,7 +152,8 @@ def _connect(path: str, wait: float) -> socket.socket | None:
             return conn
         except OSError:
             conn.close()
-            if time.monotonic() >= deadline:
+            failed = started is not None and started.poll() not in (None, 0)
+            if failed or time.monotonic() >= deadline:
                 return None
             time.sleep(0.01)
 
@@ -179,8 +182,7 @@ def ask(args: Arguments, base: bytes, ours: bytes, theirs: bytes, limit: float) 
     for _attempt in range(2):
         conn = _connect(path, 0)
         if conn is None:
-            _start(path)
-            conn = _connect(path, START_WAIT)
+            conn = _connect(path, START_WAIT, _start(path))
         if conn is None:
             return None
         try:
@@ -392,6 +394,8 @@ def main(argv: list[str]) -> int:
     """`python -m mergebert.git.daemon SOCKET`: serve until idle (started by the driver, not by hand)."""
     import signal
 
+    if "daemon-start" in os.environ.get("MERGEBERT_TEST_FAULT", "").split(","):
+        return 1  # a daemon that cannot start, for the tests
     try:
         idle = float(os.environ.get(IDLE_VARIABLE, DEFAULT_IDLE))
     except ValueError:
