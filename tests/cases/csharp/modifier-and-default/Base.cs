@@ -1,0 +1,7 @@
+namespace Shop
+{
+    public class Cart
+    {
+        public int Count { get; set; } = 0;
+    }
+}

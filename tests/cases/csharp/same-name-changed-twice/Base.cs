@@ -1,0 +1,7 @@
+namespace Shop
+{
+    public class Cart
+    {
+        public decimal Total { get; set; }
+    }
+}

@@ -1,0 +1,11 @@
+namespace Shop
+{
+    public class Cart
+    {
+<<<<<<< Left
+        public decimal Sum { get; set; }
+=======
+        public decimal Amount { get; set; }
+>>>>>>> Right
+    }
+}

@@ -1,0 +1,7 @@
+namespace Shop
+{
+    public class Cart
+    {
+        public decimal Amount { get; set; }
+    }
+}

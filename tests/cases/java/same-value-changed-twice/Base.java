@@ -1,0 +1,5 @@
+public class Server {
+    public static void main(String[] args) {
+        int port = 8080;
+    }
+}

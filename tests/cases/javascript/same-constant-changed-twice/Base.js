@@ -1,0 +1,2 @@
+const retries = 3;
+export default retries;

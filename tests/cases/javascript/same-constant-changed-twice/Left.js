@@ -1,0 +1,2 @@
+const retries = 5;
+export default retries;

@@ -1,0 +1,2 @@
+const retries = 1;
+export default retries;

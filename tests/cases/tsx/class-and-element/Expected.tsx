@@ -1,0 +1,3 @@
+export function Badge({ label }: Props) {
+  return <span className="badge badge-primary">{label.toUpperCase()}</span>;
+}

@@ -1,0 +1,3 @@
+export function Badge({ label }: Props) {
+  return <b>{label}</b>;
+}

@@ -1,0 +1,3 @@
+export function connect(url: string): Client {
+  return new Client(url, { retry: true, timeout: 1000 });
+}

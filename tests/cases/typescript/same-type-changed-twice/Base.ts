@@ -1,0 +1,2 @@
+export type Id = number;
+export const first: Id = 0;

@@ -1,0 +1,6 @@
+<<<<<<< Left
+export type Id = string;
+=======
+export type Id = bigint;
+>>>>>>> Right
+export const first: Id = 0;

@@ -1,0 +1,2 @@
+export type Id = string;
+export const first: Id = 0;

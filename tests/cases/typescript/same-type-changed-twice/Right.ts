@@ -1,0 +1,2 @@
+export type Id = bigint;
+export const first: Id = 0;
