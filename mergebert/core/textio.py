@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
+
+from mergebert.core.atomic import atomic_write as atomic_write  # re-exported: its one home is atomic.py
 
 UTF8_BOM = b"\xef\xbb\xbf"
 BINARY_PROBE_BYTES = 8000  # git's own heuristic: a NUL byte in the first 8000 bytes means binary
@@ -63,21 +62,3 @@ def merged_bom(base: DecodedText, ours: DecodedText, theirs: DecodedText) -> boo
 
 def encode(text: str, bom: bool) -> bytes:
     return (UTF8_BOM if bom else b"") + text.encode("utf-8")
-
-
-def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
-    """Replace `path` with `data` in one step: a temporary file in the same folder, then os.replace."""
-    target = Path(path)
-    mode = target.stat().st_mode & 0o7777 if target.exists() else None
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".mergebert")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -229,10 +229,10 @@ def git_outcome(args: Arguments, base: bytes, ours: bytes, theirs: bytes, why: s
 
 def _write(args: Arguments, data: bytes, left: int, lines: list[str]) -> int:
     """Write the result to %A atomically and print its lines; the exit status git expects."""
-    from mergebert.core import textio
+    from mergebert.core import atomic
 
     try:
-        textio.atomic_write(args.current, data)
+        atomic.atomic_write(args.current, data)
     except Exception as error:  # %A is untouched (atomic write): git's index still holds all sides
         warn(f"{args.path}: cannot write the merge result ({error}); left ours in place")
         return args.conflict_status
