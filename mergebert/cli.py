@@ -60,6 +60,21 @@ def main() -> None:
     """Resolve merge conflicts in Java, JavaScript, TypeScript and C# with a neural model."""
 
 
+# options the model builders' commands share
+JOBS_OPTION = click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=os.cpu_count() or 1,
+    show_default="all cores",
+    help="Worker processes.",
+)
+RECORDS_ARGUMENT = click.argument(
+    "data", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False)
+)
+LIMIT_OPTION = click.option("--limit", type=click.IntRange(min=1), help="Read at most N records.")
+
+
 @main.command()
 @click.argument("repos", nargs=-1, type=click.Path(exists=True, file_okay=False))
 @click.option("--repos-file", type=click.File(), help="A file with one repository path a line.")
@@ -71,7 +86,7 @@ def main() -> None:
 @click.option("--languages", help="Comma-separated subset of java,javascript,typescript,csharp.")
 @click.option("--max-conflicts-per-merge", default=20, show_default=True, type=click.IntRange(min=0))
 @click.option("--max-scenarios-per-merge", default=10, show_default=True, type=click.IntRange(min=0))
-@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes [default: all cores].")
+@JOBS_OPTION
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def mine(
     repos: tuple[str, ...],
@@ -82,7 +97,7 @@ def mine(
     languages: str | None,
     max_conflicts_per_merge: int,
     max_scenarios_per_merge: int,
-    jobs: int | None,
+    jobs: int,
     quiet: bool,
 ) -> None:
     """Record merge conflicts with their committed resolutions.
@@ -111,7 +126,7 @@ def mine(
         max_scenarios=max_scenarios_per_merge,
         since=int(since.timestamp()) if since else None,
         max_merges=max_merges,
-        jobs=jobs or os.cpu_count() or 1,
+        jobs=jobs,
         progress=not quiet,
     )
     for path in paths:
@@ -321,21 +336,21 @@ def demo_command(keep: bool) -> None:
 
 
 @main.command()
-@click.argument("data", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@RECORDS_ARGUMENT
 @click.option(
     "--markdown", "markdown_out", type=click.Path(dir_okay=False), help="Also write the tables here."
 )
 @click.option(
     "--write-labels", "labels_out", type=click.Path(dir_okay=False), help="Store labelled examples."
 )
-@click.option("--limit", type=click.IntRange(min=1), help="Read at most N records.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes [default: all cores].")
+@LIMIT_OPTION
+@JOBS_OPTION
 def stats(
     data: tuple[str, ...],
     markdown_out: str | None,
     labels_out: str | None,
     limit: int | None,
-    jobs: int | None,
+    jobs: int,
 ) -> None:
     """Token-merge and pattern statistics of records, per language.
 
@@ -347,14 +362,14 @@ def stats(
     """
     from mergebert.data import stats as region_stats
 
-    summary = region_stats.run(data, limit=limit, jobs=jobs or os.cpu_count() or 1, labels_out=labels_out)
+    summary = region_stats.run(data, limit=limit, jobs=jobs, labels_out=labels_out)
     click.echo(region_stats.report(summary))
     if markdown_out:
         region_stats.write_markdown(markdown_out, data, summary)
 
 
 @main.command("eval")
-@click.argument("data", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@RECORDS_ARGUMENT
 @click.option("--model", "model_dir", type=click.Path(exists=True, file_okay=False), help="Model folder.")
 @click.option("--threshold", type=_Threshold(), help="Confidence threshold [default: the classifier's own].")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Write the numbers as JSON.")
@@ -362,8 +377,8 @@ def stats(
     "--markdown", "markdown_out", type=click.Path(dir_okay=False), help="Also write the table here."
 )
 @click.option("--plot", "plot_out", type=click.Path(dir_okay=False), help="Precision/accuracy curve (PNG).")
-@click.option("--limit", type=click.IntRange(min=1), help="Read at most N records.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes [default: all cores].")
+@LIMIT_OPTION
+@JOBS_OPTION
 def eval_command(
     data: tuple[str, ...],
     model_dir: str | None,
@@ -372,7 +387,7 @@ def eval_command(
     markdown_out: str | None,
     plot_out: str | None,
     limit: int | None,
-    jobs: int | None,
+    jobs: int,
 ) -> None:
     """Score the resolver and the baselines on recorded merges.
 
@@ -396,7 +411,7 @@ def eval_command(
             model_dir=choice.model,
             threshold=choice.threshold,
             limit=limit,
-            jobs=jobs or os.cpu_count() or 1,
+            jobs=jobs,
         )
     except RuntimeError as err:  # includes the model policy's errors
         raise click.ClickException(str(err)) from None

@@ -22,7 +22,6 @@ from typing import Any
 from mergebert.core import markers
 from mergebert.core.candidates import ConflictInput, label_units
 from mergebert.core.classifier import Classifier, TokenMergeClassifier
-from mergebert.core.languages import NAMES as LANGUAGES
 from mergebert.core.linemerge import Chunk, CleanText, LineConflict, conflict_contexts, merge_lines
 from mergebert.core.patterns import squash
 from mergebert.core.resolver import resolve_text
@@ -30,7 +29,7 @@ from mergebert.core.splice import clean_segments
 from mergebert.core.textio import atomic_write
 from mergebert.data.mining.align import align
 from mergebert.data.records import Record, is_region, read_records, record_language
-from mergebert.data.tables import percent, render_table
+from mergebert.data.tables import by_language, percent, render_table
 from mergebert.neural import policy
 
 SYSTEMS = ("take-ours", "take-theirs", "token-merge-only", "resolver", "pattern-oracle")
@@ -207,11 +206,7 @@ def score_all(
 
 def summarise(scores: Sequence[ScenarioScore]) -> dict[str, dict[str, dict[str, Any]]]:
     """Per language and overall, per system: counts and rates."""
-    groups: dict[str, list[ScenarioScore]] = {}
-    for score in scores:
-        groups.setdefault(score.lang, []).append(score)
-    order = [lang for lang in LANGUAGES if lang in groups] + sorted(set(groups) - set(LANGUAGES))
-    summary = {lang: _summary(groups[lang]) for lang in order}
+    summary = {lang: _summary(group) for lang, group in by_language(scores, lambda score: score.lang).items()}
     summary["all"] = _summary(scores)
     return summary
 

@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from mergebert.core.candidates import CLASS_NAMES, ConflictInput, Unit, label_units, token_merge_text, units
-from mergebert.core.languages import NAMES as LANGUAGES
 from mergebert.core.lexer import Token
 from mergebert.core.patterns import squash
 from mergebert.core.textio import atomic_write
 from mergebert.data.mining.extract import FileTexts, extract_file
 from mergebert.data.records import Record, conflict_input, is_region, read_records, write_records
-from mergebert.data.tables import percent, render_table
+from mergebert.data.tables import by_language, percent, render_table
 
 UNIT_PARTS = ("a", "base", "b", "before", "after")
 
@@ -109,11 +108,7 @@ def analyse_all(
 
 def summarise(facts: Sequence[RegionFacts]) -> dict[str, dict[str, Any]]:
     """Per language and overall: counts of conflicts, token-merge outcomes and correct classes."""
-    groups: dict[str, list[RegionFacts]] = {}
-    for fact in facts:
-        groups.setdefault(fact.lang, []).append(fact)
-    ordered = [lang for lang in LANGUAGES if lang in groups] + sorted(set(groups) - set(LANGUAGES))
-    summary = {lang: _summary(groups[lang]) for lang in ordered}
+    summary = {lang: _summary(group) for lang, group in by_language(facts, lambda fact: fact.lang).items()}
     summary["all"] = _summary(list(facts))
     return summary
 

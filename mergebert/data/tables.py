@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
+
+from mergebert.core.languages import NAMES
+
+T = TypeVar("T")
 
 
 def render_table(headers: Sequence[str], rows: Sequence[Sequence[object]], markdown: bool = False) -> str:
@@ -26,3 +31,12 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[object]], markd
 
 def percent(part: float, whole: float) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "-"
+
+
+def by_language(items: Iterable[T], language: Callable[[T], str]) -> dict[str, list[T]]:
+    """Items grouped by language: the data set's languages first, in their order, then others sorted."""
+    groups: dict[str, list[T]] = {}
+    for item in items:
+        groups.setdefault(language(item), []).append(item)
+    order = [name for name in NAMES if name in groups] + sorted(set(groups) - set(NAMES))
+    return {name: groups[name] for name in order}
