@@ -97,7 +97,7 @@ def run(files: Sequence[str]) -> int:
     markers = scan(contents)
     if not markers:
         return 0
-    print("mergebert: conflict markers in files to be committed:", file=sys.stderr)
+    frontend.warn("conflict markers in files to be committed:")
     for marker in markers:
         print(f"  {marker.path}:{marker.line}: {marker.text}", file=sys.stderr)
     print(
