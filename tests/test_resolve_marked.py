@@ -101,3 +101,57 @@ def test_a_file_the_driver_resolved_in_part_is_still_resolved(repo: GitRepo) -> 
     start, end = block(by_driver)
     assert after.startswith(by_driver[:start]) and after.endswith(by_driver[end:])
     assert "<<<<<<<" not in after and "port = " in after[start:]
+
+
+@pytest.mark.parametrize("variant", ["crlf", "no final newline", "bom", "autocrlf"])
+def test_awkward_files_are_still_matched(repo: GitRepo, variant: str) -> None:
+    def shape(text: str) -> bytes:
+        if variant == "crlf":
+            return text.replace("\n", "\r\n").encode()
+        if variant == "no final newline":
+            return text.rstrip("\n").replace("other(", "last(").encode()
+        if variant == "bom":
+            return b"\xef\xbb\xbf" + text.encode()
+        return text.encode()
+
+    if variant == "autocrlf":
+        repo.git("config", "core.autocrlf", "true")
+    base, ours, theirs = shape(BASE), shape(OURS), shape(THEIRS)
+    if variant == "no final newline":  # the last line conflicts and has no line ending
+        base, ours, theirs = (t + b"\nx(1, 2);" for t in (base, ours, theirs))
+        ours, theirs = ours.replace(b"x(1, 2);", b"x(10, 2);"), theirs.replace(b"x(1, 2);", b"x(1, 20);")
+    repo.diverge(NAME, base, ours, theirs)
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode != 0
+    before = repo.read(NAME)
+    assert before.count(b"<<<<<<<") >= 2
+    result = repo.mergebert("resolve", "--no-backup")
+    assert result.returncode == 0, result.stdout + result.stderr
+    after = repo.read(NAME)
+    assert b"<<<<<<<" not in after and b"call(10, 20);" in after
+    assert after.startswith(before[: before.index(b"<<<<<<<")])
+    if variant in ("crlf", "autocrlf"):
+        assert after.count(b"\r\n") == after.count(b"\n")
+
+
+@pytest.mark.parametrize("second", ["other(10, 2);|other(1, 20);", "int port = 9090;|int port = 7070;"])
+def test_conflicts_git_writes_as_one_are_matched(repo: GitRepo, second: str) -> None:
+    def close(first: str, then: str) -> str:  # two conflicts two lines apart: git joins them
+        return f"class A {{\n    void f() {{ {first} }}\n}}\nclass B {{\n    void g() {{ {then} }}\n}}\n"
+
+    ours_second, theirs_second = second.split("|")
+    repo.diverge(
+        NAME,
+        close("call(1, 2);", "other(1, 2);" if "other" in second else "int port = 8080;"),
+        close("call(10, 2);", ours_second),
+        close("call(1, 20);", theirs_second),
+    )
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode != 0
+    assert repo.read(NAME).count(b"<<<<<<<") == 1, "git joined the two conflicts"
+    result = repo.mergebert("resolve", "--no-backup")
+    after = repo.read(NAME).decode()
+    assert "call(10, 20);" in after
+    if "other" in second:
+        assert result.returncode == 0 and after == close("call(10, 20);", "other(10, 20);")
+    else:
+        assert result.returncode == 1 and after.count("<<<<<<<") == 1
+        assert "    void g() { int port = 9090; }\n=======\n    void g() { int port = 7070; }\n" in after

@@ -2,20 +2,22 @@
 
 `mergebert resolve` runs on a file the user (or the merge driver) may already have worked on. Each of
 git's line conflicts is looked for, as git writes it while unresolved, in the working file, in order; only
-a conflict found there, and resolved by mergebert, is replaced. Every other byte of the working file is
-kept: hand-made resolutions, edits outside the markers, conflicts mergebert left. Marker labels are not
-compared (git's labels depend on the command that stopped), the marker lines themselves are.
+a conflict found there, and resolved by mergebert, is replaced. Neighbouring conflicts that git writes as
+one are looked for joined, then one by one (as the merge driver writes them). Every other byte of the
+working file is kept: hand-made resolutions, edits outside the markers, conflicts mergebert left. Marker
+labels are not compared (git's labels depend on the command that stopped), the marker lines themselves are.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pygit2
 
 from mergebert.core import markers
-from mergebert.core.linemerge import CleanText, LineConflict, merge_lines, render
+from mergebert.core.linemerge import Chunk, CleanText, LineConflict, merge_lines, render
 from mergebert.core.options import MergeOptions
 from mergebert.core.resolver import Resolution, _splice
 from mergebert.core.textio import UTF8_BOM, decode, dominant_eol
@@ -23,10 +25,13 @@ from mergebert.core.textio import UTF8_BOM, decode, dominant_eol
 
 @dataclass(frozen=True)
 class Region:
-    """One of git's line conflicts: as it reads while unresolved, and its resolution (None: left)."""
+    """Some of git's line conflicts as the working file shows them while unresolved, and their resolution."""
 
+    indices: tuple[int, ...]  # the conflicts (resolution indices) it holds
     marked: bytes
-    resolved: bytes | None
+    resolved: bytes | None  # None: mergebert resolved none of them
+    settled: int = 0  # how many of them `resolved` settles
+    parts: tuple[Region, ...] = ()  # the same conflicts one by one, as the merge driver writes them
 
 
 @dataclass(frozen=True)
@@ -34,15 +39,43 @@ class Applied:
     """The working file with the resolutions applied, and what was found in it."""
 
     data: bytes
-    marked: int  # conflict blocks (start markers) in the working file
-    matched: int  # of those, found as one of git's conflicts
-    replaced: int  # of those, replaced by a resolution
-    found: tuple[bool, ...]  # per region: still marked in the working file
+    found: tuple[bool, ...]  # per conflict: still marked in the working file
+    replaced: int  # conflicts replaced by their resolution
+    unmatched: int  # marked blocks matching none of git's conflicts (edited inside, or placed otherwise)
 
     @property
-    def unmatched(self) -> int:
-        """Marked conflicts that match none of git's: edited inside the markers, or placed otherwise."""
-        return self.marked - self.matched
+    def conflicts(self) -> int:
+        return sum(self.found) + self.unmatched
+
+    @property
+    def left(self) -> int:
+        return self.conflicts - self.replaced
+
+
+_ALNUM = re.compile(r"[A-Za-z0-9]")
+
+
+def _runs(chunks: Sequence[Chunk], style: str) -> list[list[int]]:
+    """The chunk positions each conflict git writes spans: outside the diff3 style git joins neighbouring
+    conflicts separated by three lines or fewer, or by lines without letters or digits."""
+    runs: list[list[int]] = []
+    for position, chunk in enumerate(chunks):
+        if not isinstance(chunk, LineConflict):
+            continue
+        if runs and style != "diff3":
+            gap = chunks[runs[-1][-1] + 1 : position]
+            text = "".join(c.text for c in gap if isinstance(c, CleanText))
+            if len(gap) == len([c for c in gap if isinstance(c, CleanText)]) and (
+                text.count("\n") <= 3 or not _ALNUM.search(text)
+            ):
+                runs[-1].extend(range(runs[-1][-1] + 1, position + 1))
+                continue
+        runs.append([position])
+    return runs
+
+
+def _side(chunk: Chunk, side: str) -> str:
+    return chunk.text if isinstance(chunk, CleanText) else getattr(chunk, side)
 
 
 def regions(
@@ -56,14 +89,22 @@ def regions(
     chunks = merge_lines(base, ours, theirs)
     eol = dominant_eol(ours)
     spliced = _splice(chunks, resolutions, eol)
-    found = []
-    for chunk, after in zip(chunks, spliced, strict=True):
-        if not isinstance(chunk, LineConflict):
-            continue
-        marked = to_worktree(render([chunk], options, eol=eol).encode("utf-8"))
-        resolved = to_worktree(after.text.encode("utf-8")) if isinstance(after, CleanText) else None
-        found.append(Region(marked, resolved))
-    return found
+    number = {p: i for i, p in enumerate(p for p, c in enumerate(chunks) if isinstance(c, LineConflict))}
+
+    def written(span: Sequence[Chunk]) -> bytes:
+        return to_worktree(render(span, options, eol=eol).encode("utf-8"))
+
+    def region(positions: Sequence[int]) -> Region:
+        conflicts = [p for p in positions if p in number]
+        settled = sum(isinstance(spliced[p], CleanText) for p in conflicts)
+        span = chunks[positions[0] : positions[-1] + 1]
+        joined = LineConflict(*("".join(_side(c, side) for c in span) for side in ("ours", "base", "theirs")))
+        after = spliced[positions[0] : positions[-1] + 1]
+        parts = tuple(region([p]) for p in conflicts) if len(conflicts) > 1 else ()
+        resolved = written(after) if settled else None
+        return Region(tuple(number[p] for p in conflicts), written([joined]), resolved, settled, parts)
+
+    return [region(run) for run in _runs(chunks, options.style)]
 
 
 def _lines(data: bytes) -> list[bytes]:
@@ -94,30 +135,36 @@ def _blocks(keys: Sequence[bytes], size: int) -> int:
 
 
 def apply(working: bytes, found: Sequence[Region], size: int) -> Applied:
-    """Replace each region still marked in `working` (in order) by its resolution; keep every other byte."""
+    """Replace each region still marked in `working` (in order) by its resolution; keep every other byte.
+    A region git would write as one joined conflict is also looked for one conflict at a time."""
     bom = UTF8_BOM if working.startswith(UTF8_BOM) else b""
     lines = _lines(working[len(bom) :])
     keys = [_key(line, size) for line in lines]
     out: list[bytes] = [bom]
-    cursor, replaced, matched, seen = 0, 0, 0, []
+    cursor, replaced, matched = 0, 0, 0
+    still: dict[int, bool] = {}
     for region in found:
-        wanted = [_key(line, size) for line in _lines(region.marked)]
-        at = _find(keys, wanted, cursor)
-        seen.append(at is not None)
-        if at is None:
-            continue
-        blocks = _blocks(wanted, size)
-        matched += blocks
-        end = at + len(wanted)
-        if region.resolved is None:
-            out.extend(lines[cursor:end])
-        else:
+        for candidate in (region, *region.parts):
+            wanted = [_key(line, size) for line in _lines(candidate.marked)]
+            at = _find(keys, wanted, cursor)
+            if at is None:
+                continue
+            still.update(dict.fromkeys(candidate.indices, True))
+            matched += _blocks(wanted, size)
+            end = at + len(wanted)
             out.extend(lines[cursor:at])
-            out.append(region.resolved)
-            replaced += blocks
-        cursor = end
+            if candidate.resolved is None:
+                out.extend(lines[at:end])
+            else:
+                out.append(candidate.resolved)
+                replaced += candidate.settled
+            cursor = end
+            if candidate is region:
+                break
     out.extend(lines[cursor:])
-    return Applied(b"".join(out), _blocks(keys, size), matched, replaced, tuple(seen))
+    total = max((i for region in found for i in region.indices), default=-1) + 1
+    flags = tuple(still.get(i, False) for i in range(total))
+    return Applied(b"".join(out), flags, replaced, _blocks(keys, size) - matched)
 
 
 def resolve_working_file(

@@ -71,7 +71,7 @@ def run(
         frontend.warn(outcome.message)
         return 1
     applied = marked.resolve_working_file(repo, path, current, blobs, options, outcome.resolutions)
-    left = applied.marked - applied.replaced
+    left = applied.left
     if applied.replaced:
         textio.atomic_write(merged_path, applied.data)
         backup = backup_path or backup_of(local_path)
@@ -80,7 +80,7 @@ def run(
         elif left:
             frontend.warn(f"{path}: git-mergetool's backup not found; git will restore the file as it was")
     still = tuple(r for r, found in zip(outcome.resolutions, applied.found, strict=True) if found)
-    report = frontend.Outcome(applied.data, applied.marked, left, still)
+    report = frontend.Outcome(applied.data, applied.conflicts, left, still)
     line = frontend.report_line(path, report)
     if line:
         frontend.warn(line)

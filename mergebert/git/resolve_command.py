@@ -113,8 +113,7 @@ def resolve_one(
         row.notes.append(outcome.message)
         return row
     applied = marked.resolve_working_file(repo, path, current, blobs, options, outcome.resolutions)
-    row.conflicts, row.resolved = applied.marked, applied.replaced
-    row.left = applied.marked - applied.replaced
+    row.conflicts, row.resolved, row.left = applied.conflicts, applied.replaced, applied.left
     for resolution, still_marked in zip(outcome.resolutions, applied.found, strict=True):
         row.notes.append(
             describe(resolution) if still_marked else f"{resolution.index + 1}:not marked (kept)"
