@@ -22,7 +22,7 @@ from mergebert.core.linemerge import (
 from mergebert.core.options import DIFF3, GIT_DEFAULT, MergeOptions
 from mergebert.core.patterns import squash
 from mergebert.core.splice import SpliceCheck, region_text
-from mergebert.core.textio import UnsupportedContent, decode, dominant_eol, encode, merged_bom
+from mergebert.core.textio import UnsupportedContent, decode_sides, dominant_eol, encode
 
 MAX_PARSE_CHECKS = 4  # candidates tried per conflict before it is left as it is
 SUGGESTIONS = 3  # distinct candidates (whitespace aside) offered per conflict when asked
@@ -199,18 +199,9 @@ def resolve_bytes(
     """
     try:
         lang = language_by_name(language) if language else language_for_path(path or "")
-        decoded = [decode(data) for data in (base, ours, theirs)]
-        result = resolve_text(
-            decoded[0].text,
-            decoded[1].text,
-            decoded[2].text,
-            lang=lang,
-            classifier=classifier,
-            options=options,
-        )
-        return BytesMergeResult(
-            encode(result.text, merged_bom(*decoded)), result.conflicts, result.left, result.resolutions
-        )
+        texts, bom = decode_sides(base, ours, theirs)
+        result = resolve_text(*texts, lang=lang, classifier=classifier, options=options)
+        return BytesMergeResult(encode(result.text, bom), result.conflicts, result.left, result.resolutions)
     except UnsupportedContent as err:
         reason = err.reason
     except KeyError as err:  # an unknown language name

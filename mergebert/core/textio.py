@@ -54,10 +54,18 @@ def split_lines(text: str) -> list[str]:
     return lines if lines[-1] else lines[:-1]
 
 
-def merged_bom(base: DecodedText, ours: DecodedText, theirs: DecodedText) -> bool:
-    """Whether the merge starts with a byte-order mark: like any other change to the first line, a side
-    that adds or drops it wins over one that left it as the base had it (git keeps theirs' BOM)."""
-    return theirs.bom if ours.bom == base.bom else ours.bom
+def decode_sides(base: bytes, ours: bytes, theirs: bytes) -> tuple[tuple[str, str, str], bool]:
+    """The three versions as text, and whether the merge is written with a byte-order mark.
+
+    When they agree on the mark it is set aside and written back; when they do not, it stays in each text
+    that has it as U+FEFF, part of the first line as git sees it, so a change of the mark merges (or
+    conflicts with a change of that line) exactly as in git.
+    """
+    decoded = [decode(data) for data in (base, ours, theirs)]
+    if len({side.bom for side in decoded}) == 1:
+        return (decoded[0].text, decoded[1].text, decoded[2].text), decoded[0].bom
+    texts = [("\ufeff" if side.bom else "") + side.text for side in decoded]
+    return (texts[0], texts[1], texts[2]), False
 
 
 def encode(text: str, bom: bool) -> bytes:

@@ -20,7 +20,7 @@ from mergebert.core import markers
 from mergebert.core.linemerge import Chunk, CleanText, LineConflict, merge_lines, render
 from mergebert.core.options import MergeOptions
 from mergebert.core.resolver import Resolution, _splice
-from mergebert.core.textio import UTF8_BOM, decode, dominant_eol
+from mergebert.core.textio import UTF8_BOM, decode_sides, dominant_eol
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def regions(
     to_worktree: Callable[[bytes], bytes],
 ) -> list[Region]:
     """git's conflicts among the three versions (base, ours, theirs), in working-tree form."""
-    base, ours, theirs = (decode(blob).text for blob in blobs)
+    (base, ours, theirs), _ = decode_sides(*blobs)
     chunks = merge_lines(base, ours, theirs)
     eol = dominant_eol(ours)
     spliced = _splice(chunks, resolutions, eol)
