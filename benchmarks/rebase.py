@@ -1,13 +1,15 @@
 """A long `git rebase` with mergebert installed, next to plain git and a driver that only runs git merge-file.
 
-    python benchmarks/rebase.py [--commits 50] [--files 6] [--conflicts 10]
+    python benchmarks/rebase.py [--commits 50] [--files 6] [--conflicts 10] [--repeat 3] [--in-process]
 
 1. A fixed history: a branch of COMMITS commits, each changing FILES Java files that upstream also
    changed, at lines git merges on its own (so git calls the merge driver for every file of every
    commit, and nothing conflicts). It is rebased three times in one run: plain git; with a driver that
    only runs `git merge-file` (the floor for any merge driver: git forks a process per file); with
-   `mergebert install`. Target: mergebert at most 1.5x the merge-file-only driver. The three results
-   must be the same trees.
+   `mergebert install`, each REPEAT times, interleaved (the median is shown). Target: mergebert at most
+   1.5x the merge-file-only driver. The three results must be the same trees. With --in-process, both
+   histories are also rebased with `mergebert driver` run in-process for every file (as before the shell
+   entry point and the daemon), which must give the same trees.
 2. A history whose CONFLICTS commits each conflict with upstream on one line that the token merge
    settles; mergebert's rebase must complete, and its time per resolved conflict is reported. The
    shipped model leaves these at its own threshold, so this run sets MERGEBERT_THRESHOLD (0.7).
@@ -19,6 +21,7 @@ import argparse
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -129,10 +132,22 @@ def use(repo: Repo, driver: str | None) -> None:
         repo.git("config", "merge.mergefile.driver", "git merge-file --marker-size=%L %A %O %B")
         attributes.parent.mkdir(exist_ok=True)
         attributes.write_text("*.java merge=mergefile\n")
-    elif driver == "mergebert":
+    elif driver in ("mergebert", "in-process"):
         subprocess.run(
             [str(BIN / "mergebert"), "install"], cwd=repo.path, env=repo.env, check=True, capture_output=True
         )
+    if driver == "in-process":  # what every driver call cost before the shell entry point and the daemon
+        repo.git("config", "merge.mergebert.driver", f"{BIN / 'mergebert'} driver %O %A %B %L %P")
+
+
+def in_process(repo: Repo) -> tuple[float, str, str]:
+    """Rebase with `mergebert driver` started for every file, no shell entry point, no daemon."""
+    use(repo, "in-process")
+    repo.env["MERGEBERT_DAEMON"] = "0"
+    try:
+        return rebase(repo)
+    finally:
+        del repo.env["MERGEBERT_DAEMON"]
 
 
 def stop_daemons(home: Path) -> None:
@@ -148,6 +163,13 @@ def main() -> None:
     parser.add_argument("--commits", type=int, default=50)
     parser.add_argument("--files", type=int, default=6)
     parser.add_argument("--conflicts", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=3, help="rebases per setup; the median is shown")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="also rebase both histories with `mergebert driver` in-process for every file (slow) and check "
+        "that the trees are the same as with the shell entry point and the daemon",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="mergebert-rebase-") as tmp:
         home = Path(tmp) / "h"
@@ -160,14 +182,18 @@ def main() -> None:
             clean.path.mkdir()
             clean.git("init", "-q", "-b", "main")
             clean_history(clean, args.commits, args.files)
-            times, trees = {}, {}
-            for driver in (None, "merge-file", "mergebert"):
-                use(clean, driver)
-                times[driver], trees[driver], _ = rebase(clean)
+            runs: dict[str | None, list[float]] = {None: [], "merge-file": [], "mergebert": []}
+            trees = {}
+            for _ in range(args.repeat):  # interleaved, so that a burst of load does not hit one setup only
+                for driver in runs:
+                    use(clean, driver)
+                    seconds, trees[driver], _ = rebase(clean)
+                    runs[driver].append(seconds)
+            times = {driver: statistics.median(seconds) for driver, seconds in runs.items()}
             calls = args.commits * args.files
             print(
                 f"\n1. {args.commits} commits x {args.files} files, all merged by git's line merge "
-                f"({calls} driver calls)"
+                f"({calls} driver calls); median of {args.repeat} interleaved rebases each"
             )
             print(f"  plain git                {times[None]:7.2f} s")
             print(
@@ -181,19 +207,32 @@ def main() -> None:
             )
             same = len(set(trees.values())) == 1
             print(f"  same tree all three ways: {'yes' if same else 'NO'}")
+            if args.in_process:
+                seconds, tree, _ = in_process(clean)
+                print(
+                    f"  in-process driver        {seconds:7.2f} s  ({seconds / times[None]:.1f}x plain git; "
+                    f"same tree: {'yes' if tree == trees['mergebert'] else 'NO'})"
+                )
 
             conflicted = Repo(Path(tmp) / "conflicts", dict(env, MERGEBERT_THRESHOLD="0.7"))
             conflicted.path.mkdir()
             conflicted.git("init", "-q", "-b", "main")
             conflict_history(conflicted, args.conflicts)
             use(conflicted, "mergebert")
-            seconds, _, stderr = rebase(conflicted)
+            seconds, tree, stderr = rebase(conflicted)
             resolved = sum(int(m) for m in re.findall(r"resolved (\d+) of \d+ conflict", stderr))
             print(f"\n2. {args.conflicts} commits, each with a line conflict (MERGEBERT_THRESHOLD=0.7)")
             print(
                 f"  mergebert installed      {seconds:7.2f} s  for {resolved} resolved conflicts: "
                 f"{seconds / max(resolved, 1) * 1000:.0f} ms per resolved conflict"
             )
+            if args.in_process:
+                seconds, other, _ = in_process(conflicted)
+                print(
+                    f"  in-process driver        {seconds:7.2f} s  "
+                    f"({seconds / max(resolved, 1) * 1000:.0f} ms per resolved conflict; "
+                    f"same tree: {'yes' if other == tree else 'NO'})"
+                )
         finally:
             stop_daemons(home)
             time.sleep(0.5)
