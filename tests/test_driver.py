@@ -268,13 +268,29 @@ def test_labels_passed_by_git_are_used(repo: GitRepo) -> None:
 def test_mergebert_that_cannot_start_leaves_gits_markers(repo: GitRepo, tmp_path) -> None:
     """A broken environment (the interpreter is gone): the shell entry writes git's merge."""
     expected, _ = merge_file(
-        tmp_path, CLASH_BASE, CLASH_OURS, CLASH_THEIRS, "-L", "ours", "-L", "base", "-L", "theirs"
+        tmp_path, CLASH_BASE, CLASH_OURS, CLASH_THEIRS, "-L", "HEAD", "-L", "base", "-L", "theirs"
     )
     shell = ["sh", str(Path(driver.__file__).with_name("driver.sh")), str(tmp_path / "gone" / "python")]
     proc, result = call_driver(repo, shell, "7", "x.java")
     assert proc.returncode == 1
     assert result == expected
     assert "mergebert could not run (exit 127); kept git's line merge" in proc.stderr
+
+
+@pytest.mark.parametrize("style", ["merge", "diff3"])
+@pytest.mark.parametrize("command", [("merge", "--no-edit", "feature"), ("rebase", "main")])
+def test_mergebert_that_cannot_start_gives_exactly_gits_conflict(
+    repo: GitRepo, style: str, command: tuple[str, ...]
+) -> None:
+    """Even the labels git (before 2.44) does not pass are git's own: HEAD, the branch, the commit."""
+    repo.git("config", "merge.conflictStyle", style)
+    repo.diverge(NAME, CLASH_BASE, CLASH_OURS, CLASH_THEIRS)
+    if command[0] == "rebase":
+        repo.git("checkout", "-q", "feature")
+    repo.env["MERGEBERT_TEST_FAULT"] = "start"
+    without, with_driver, stderr = repo.merge_both_ways(NAME, *command)
+    assert "mergebert could not run (exit 127)" in stderr
+    assert with_driver == without
 
 
 def test_missing_entry_point_falls_back_to_git_merge_file(repo: GitRepo) -> None:
@@ -303,7 +319,7 @@ def test_faults_in_the_shell_entry_keep_both_sides(repo: GitRepo, fault: str) ->
     elif fault == "start":  # mergebert cannot start: git's markers
         assert merge.returncode != 0 and repo.conflicted() == [NAME]
         assert TOKEN_OURS.split("\n")[2] in text and TOKEN_THEIRS.split("\n")[2] in text
-        assert "<<<<<<< ours\n" in text
+        assert "<<<<<<< HEAD\n" in text and ">>>>>>> feature\n" in text
     else:  # neither runs: ours stays, git records the conflict (all sides in the index), as for binaries
         assert merge.returncode != 0 and repo.conflicted() == [NAME]
         assert text == TOKEN_OURS and "left ours in place" in merge.stderr

@@ -4,7 +4,7 @@
 # git's own line merge (`git merge-file`) runs first; a file it merges cleanly never starts Python.
 # Only when conflicts remain does PYTHON run mergebert's driver. If mergebert cannot start or dies,
 # %A receives git's own merge result with its markers. %A is only ever replaced whole (rename).
-python=${1-} base=${2-} current=${3-} other=${4-} size=${5-} path=${6-$3}
+python=${1-} base=${2-} current=${3-} other=${4-} size=${5-} path=${6-$3} given=$#
 case $size in '' | *[!0-9]* | 0 | 00*) size=7 ;; esac
 if [ $# -eq 9 ]; then
     ours_label=$8 base_label=$7 theirs_label=$9
@@ -25,6 +25,39 @@ line_merge() {
         -- "$current" "$base" "$other" >"$result"
 }
 
+# line_merge in merge.conflictStyle (read into $style once conflicts are found)
+styled_merge() {
+    case $style in
+    diff3) line_merge --diff3 ;;
+    zdiff3) line_merge --zdiff3 ;;
+    *) line_merge ;;
+    esac
+}
+
+# the labels git writes, when git (before 2.44) did not pass them: HEAD, and the merged branch or the
+# commit being replayed (as mergebert's gitinfo finds them)
+git_labels() {
+    ours_label=HEAD
+    heads=$(env | sed -n 's/^GITHEAD_\([0-9a-fA-F]*\)=\(.*\)$/\1 \2/p')
+    case $heads in
+    *"
+"*) ;;
+    ?*)
+        theirs_label=${heads#* }
+        bases=$(git merge-base --all HEAD "${heads%% *}" 2>/dev/null)
+        case $bases in *"
+"* | '') ;; *) base_label=$(git rev-parse --short "$bases") ;; esac
+        return
+        ;;
+    esac
+    done_file=$(git rev-parse --git-path rebase-merge/done 2>/dev/null)
+    if [ -s "$done_file" ]; then
+        replayed=$(sed -n '$s/^[^ ]* \([^ ]*\).*$/\1/p' "$done_file")
+        name=$(git log -1 --format='%h (%s)' "$replayed" 2>/dev/null) || return
+        theirs_label=$name base_label="parent of $name"
+    fi
+}
+
 case $faults in *,fastpath,*) status=255 ;; *) line_merge; status=$? ;; esac
 if [ "$status" -eq 0 ]; then
     mv -f "$result" "$current" && exit 0
@@ -32,11 +65,9 @@ if [ "$status" -eq 0 ]; then
     exit 1
 fi
 if [ "$status" -lt 128 ]; then
-    # conflicts: git's result in the configured style is the fallback if mergebert cannot run
-    case $(git config --get merge.conflictStyle 2>/dev/null) in
-    diff3) line_merge --diff3 ;;
-    zdiff3) line_merge --zdiff3 ;;
-    esac
+    # conflicts: git's result in the configured style is the fallback if mergebert dies
+    style=$(git config --get merge.conflictStyle 2>/dev/null)
+    case $style in diff3 | zdiff3) styled_merge ;; esac
 fi
 
 shift
@@ -46,6 +77,10 @@ case $faults in
 esac
 case $mergebert in 0) exit 0 ;; 3) exit 1 ;; esac
 if [ "$status" -lt 128 ]; then
+    if [ "$given" -ne 9 ] && [ "$mergebert" -ge 126 ] && [ "$mergebert" -le 127 ]; then
+        git_labels # Python never started, so %A is still ours: merge again with git's labels
+        styled_merge
+    fi
     say "mergebert could not run (exit $mergebert); kept git's line merge"
     mv -f "$result" "$current" || say "cannot write git's merge result; left ours in place"
 else
