@@ -155,3 +155,12 @@ def test_conflicts_git_writes_as_one_are_matched(repo: GitRepo, second: str) -> 
     else:
         assert result.returncode == 1 and after.count("<<<<<<<") == 1
         assert "    void g() { int port = 9090; }\n=======\n    void g() { int port = 7070; }\n" in after
+
+
+@pytest.mark.parametrize("style", ["diff3", "zdiff3"])
+def test_conflict_styles_are_matched(repo: GitRepo, style: str) -> None:
+    repo.git("config", "merge.conflictStyle", style)
+    stopped_merge(repo)
+    result = repo.mergebert("resolve", "--no-backup")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert repo.read(NAME).decode() == pair("call(10, 20);", "other(10, 20);")

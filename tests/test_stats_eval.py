@@ -224,3 +224,12 @@ def test_eval_with_an_unusable_model_fails_clearly(scenarios_file: Path, tmp_pat
     result = CliRunner().invoke(main, ["eval", str(scenarios_file), "-j", "2", "--model", str(tmp_path)])
     assert result.exit_code == 1
     assert "cannot use the model" in result.output
+
+
+def test_eval_refuses_a_threshold_from_the_environment_that_is_not_a_number(
+    scenarios_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MERGEBERT_THRESHOLD", "nan")
+    result = CliRunner().invoke(main, ["eval", str(scenarios_file), "-j", "1"])
+    assert result.exit_code == 1
+    assert "$MERGEBERT_THRESHOLD='nan' is not a threshold" in result.output
