@@ -198,6 +198,10 @@ def _records(n: int = 48) -> list[dict]:
     return out
 
 
+# sequences, batches and threads of the tiny training runs; no time budget, so a run is reproducible
+TINY_RUN = dict(max_len=48, max_context=16, min_context=8, batch_size=16, max_minutes=0, threads=1)
+
+
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _need_train_extra()
@@ -209,22 +213,9 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data.write_text("".join(json.dumps(r) + "\n" for r in _records()))
     out = root / "model"
     cfg = TrainConfig(
-        hidden=32,
-        layers=1,
-        heads=2,
-        max_len=48,
-        max_context=16,
-        min_context=8,
-        vocab_size=400,
-        batch_size=16,
-        lr=3e-3,
-        warmup_steps=5,
-        epochs=12,
-        max_minutes=0,
-        eval_every=1000,
-        threads=1,
-        seed=1,
-    )
+        **TINY_RUN, hidden=32, layers=1, heads=2, vocab_size=400, lr=3e-3, warmup_steps=5, epochs=12,
+        eval_every=1000, seed=1,
+    )  # fmt: skip
     metrics = train([str(data)], str(out), cfg, workers=1)
     assert metrics["train_units"] > 0
     from training.export import export
@@ -385,16 +376,7 @@ def test_init_from_local_roberta_checkpoint(tmp_path: Path, tiny_model: Path) ->
     shutil.copy(tiny_model / "merges.txt", ckpt / "merges.txt")
     data = tmp_path / "d.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in _records(24)))
-    cfg = TrainConfig(
-        max_len=48,
-        max_context=16,
-        min_context=8,
-        batch_size=16,
-        epochs=1,
-        max_minutes=0,
-        threads=1,
-        init_from=str(ckpt),
-    )
+    cfg = TrainConfig(**TINY_RUN, epochs=1, init_from=str(ckpt))
     metrics = train([str(data)], str(tmp_path / "out"), cfg, workers=1)
     assert metrics["parameters"] > 0
     out_vocab = json.loads((tmp_path / "out" / "vocab.json").read_text())

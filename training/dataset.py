@@ -20,6 +20,8 @@ from mergebert.data.records import conflict_input
 from mergebert.neural.bpe import BPE
 from mergebert.neural.features import FeatureConfig, Featurizer
 
+Arrays = dict[str, np.ndarray]  # a feature cache: one row per unit (see build_cache)
+
 _FZ: Featurizer | None = None
 
 
@@ -63,7 +65,7 @@ def build_cache(
     keep_unlabelled: bool = False,
     workers: int = 2,
     log=print,
-) -> dict[str, np.ndarray]:
+) -> Arrays:
     """Featurise ``records`` and save the arrays to ``out_path`` (npz); returns them."""
     repos = sorted({r.get("repo", "") for r in records})
     repo_index = {r: i for i, r in enumerate(repos)}
@@ -126,6 +128,6 @@ def build_cache(
     return arrays
 
 
-def load_cache(path: str) -> dict[str, np.ndarray]:
+def load_cache(path: str) -> Arrays:
     with np.load(path, allow_pickle=True) as z:
         return {k: z[k] for k in z.files}

@@ -15,9 +15,9 @@ from mergebert.core.candidates import N_CLASSES
 from mergebert.neural.bpe import BPE, PAD
 from mergebert.neural.features import EDIT_TYPES
 from training.config import TrainConfig
+from training.dataset import Arrays
 from training.model import MergeBert, make_config, multi_hot_loss
 
-Arrays = dict[str, np.ndarray]
 Select = Callable[[], tuple[float, float]]  # () -> (selection score, unit accuracy) of the current model
 
 

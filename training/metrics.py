@@ -13,10 +13,10 @@ from mergebert.core.languages import NAMES as LANGS
 from mergebert.core.patterns import squash
 from mergebert.data.records import conflict_input
 from training.config import TrainConfig
+from training.dataset import Arrays
 from training.fit import predict
 from training.model import MergeBert
 
-Arrays = dict[str, np.ndarray]
 NEVER = 1.01  # the threshold calibration returns when no threshold reaches the target precision
 
 

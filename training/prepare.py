@@ -18,9 +18,7 @@ from mergebert.neural.bpe import BPE
 from mergebert.neural.features import KIND_TOKENS, FeatureConfig
 from training.config import TrainConfig
 from training.data import read_records
-from training.dataset import build_cache, load_cache
-
-Arrays = dict[str, np.ndarray]
+from training.dataset import Arrays, build_cache, load_cache
 
 
 def log(msg: str) -> None:
