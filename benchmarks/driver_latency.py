@@ -142,6 +142,9 @@ def main() -> None:
         stop_daemons(daemons)
         in_process_env = dict(env, MERGEBERT_DAEMON="0")
         in_process = [timed(driver, work, in_process_env, current, ours, 0) for _ in range(cold_runs)]
+        # what `mergebert install` used to configure: `mergebert driver` through click, all in-process
+        click = [str(Path(sys.executable).parent / "mergebert"), "driver", *driver[3:]]
+        old_entry = [timed(click, work, in_process_env, current, ours, 0) for _ in range(cold_runs)]
         timed(driver, work, env, current, ours, 0)  # start the daemon
         before = cpu_seconds(daemons)
         warm = [timed(driver, work, env, current, ours, 0) for _ in range(args.runs)]
@@ -157,6 +160,10 @@ def main() -> None:
         print(
             f"  driver, in-process      {statistics.median(in_process) * 1000:8.1f} ms  "
             f"(median of {cold_runs}; MERGEBERT_DAEMON=0)"
+        )
+        print(
+            f"  `mergebert driver`      {statistics.median(old_entry) * 1000:8.1f} ms  "
+            f"(median of {cold_runs}; the command install wrote before, in-process)"
         )
         print(
             f"  driver, warm            {statistics.median(warm) * 1000:8.1f} ms  "
