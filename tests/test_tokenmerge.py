@@ -49,3 +49,12 @@ def test_whitespace_only_differences_are_not_changes() -> None:
 def test_insertion_by_theirs_keeps_their_line_break() -> None:
     items = merge("  LineItemUpdate\n", "  LineItemUpdate,\n", "  isCart,\n  LineItemUpdate,\n")
     assert merged_text(items) == "  isCart,\n  LineItemUpdate"
+
+
+def test_deletion_by_theirs_keeps_the_line_break_it_held() -> None:
+    """theirs deleted `this.`, the tokens that held the line break: the next line must not be joined."""
+    ours = "f() {\n  this._assertUnremoved();\n"
+    base = "f() {\n  this._assertUnremoved();\n"
+    theirs = "f() {\n  _assertUnremoved.call(this);\n"
+    items = merge(ours.replace("f()", "g(x)"), base, theirs)
+    assert merged_text(items) == "g(x) {\n  _assertUnremoved.call(this);"

@@ -53,6 +53,7 @@ def diff3_tokens(a: TokenSeq, base: TokenSeq, b: TokenSeq) -> list[MergeItem]:
     items: list[MergeItem] = []
     ia = ib = iz = 0
     for z_start, z_end, a_start, a_end, b_start, b_end in _sync_regions(tbase, ta, tb):
+        took_theirs = False
         if a_start > ia or b_start > ib or z_start > iz:
             a_changed = ta[ia:a_start] != tbase[iz:z_start]
             b_changed = tb[ib:b_start] != tbase[iz:z_start]
@@ -60,13 +61,15 @@ def diff3_tokens(a: TokenSeq, base: TokenSeq, b: TokenSeq) -> list[MergeItem]:
                 _append(items, a.tokens[ia:a_start], "both" if b_changed else "a")
             elif not a_changed:
                 _append(items, b.tokens[ib:b_start], "b")
+                took_theirs = True
             else:
                 items.append(
                     TokenConflict(a.tokens[ia:a_start], base.tokens[iz:z_start], b.tokens[ib:b_start])
                 )
         unchanged = a.tokens[a_start:a_end]
-        if unchanged and items and isinstance(items[-1], MergedRun) and items[-1].source == "b":
-            # the whitespace after theirs' change is theirs: it belongs to what they inserted
+        if unchanged and took_theirs:
+            # the whitespace after theirs' change is theirs, also where they only deleted: a deleted
+            # token may have held the line break, which theirs then put before the next one
             unchanged = (Token(unchanged[0].text, b.tokens[b_start].lead), *unchanged[1:])
         _append(items, unchanged, "base")
         ia, ib, iz = a_end, b_end, z_end
