@@ -10,6 +10,8 @@ import argparse
 import json
 import os
 
+from mergebert.core.languages import NAMES
+
 
 def _pct(x) -> str:
     return "–" if x is None else f"{100 * x:.1f}%"
@@ -106,7 +108,7 @@ def render(model_dir: str, command: str, notes: str = "") -> str:
         "| | conflicts | top-1 accuracy | resolved at threshold | precision at threshold |",
         "|---|---|---|---|---|",
     ]
-    for key in ("all", "java", "javascript", "typescript", "csharp"):
+    for key in ("all", *NAMES):
         b = conflicts.get(key) or {}
         if b:
             lines.append(
