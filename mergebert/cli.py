@@ -13,7 +13,11 @@ from mergebert.neural import policy
 
 GIT_USER_COMMANDS = ("install", "uninstall", "resolve", "mergetool", "driver", "merge-file", "check", "demo")
 # the training commands live beside the training code; importing them does not import torch
-LAZY_COMMANDS = {"train": "training.cli:train_command", "export": "training.cli:export_command"}
+LAZY_COMMANDS = {
+    "train": "training.cli:train_command",
+    "export": "training.cli:export_command",
+    "fit-acceptor": "training.cli:fit_acceptor_command",
+}
 
 
 class _Grouped(click.Group):
@@ -419,4 +423,5 @@ def eval_command(
     evaluate.write_outputs(
         data, choice.model, choice.threshold, summary, scores, skipped,
         json_out=json_out, markdown_out=markdown_out, plot_out=plot_out,
+        default_threshold=evaluate.default_threshold(choice.model),
     )  # fmt: skip

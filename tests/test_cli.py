@@ -1,7 +1,7 @@
-"""The installed `mergebert` command: every one of its 13 commands run as a user runs it.
+"""The installed `mergebert` command: every one of its 14 commands run as a user runs it.
 
 Model builders' commands run as one chain on a history built here: `mine` it, `stats` and `eval` the
-records, `train` a tiny model on them for a few steps and `export` it again.
+records, `train` a tiny model on them for a few steps, `export` it again and `fit-acceptor` its second stage.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from gitrepo import (
 from minerepo import HistoryBuilder
 
 GIT_USER_COMMANDS = ("install", "uninstall", "resolve", "mergetool", "driver", "merge-file", "check", "demo")
-BUILDER_COMMANDS = ("mine", "stats", "eval", "train", "export")
+BUILDER_COMMANDS = ("mine", "stats", "eval", "train", "export", "fit-acceptor")
 
 
 def _listed(help_text: str, section: str) -> dict[str, str]:
@@ -161,6 +161,17 @@ def _lines(path: Path) -> list[dict]:
         return [json.loads(line) for line in lines]
 
 
+def _scenario_sides(scenarios: Path, folder: Path) -> list[str]:
+    """The first scenario's ours, base and theirs as files, in merge-file's order."""
+    record = _lines(scenarios)[0]
+    paths = []
+    for side in ("ours", "base", "theirs"):
+        path = folder / f"{side}.java"
+        path.write_text(record[side])
+        paths.append(str(path))
+    return paths
+
+
 def test_mine_stats_eval_train_export_chain(repo: GitRepo, tmp_path: Path) -> None:
     pytest.importorskip("torch", reason="train and export need the [train] extra")
     _history(tmp_path / "ports.git")
@@ -201,3 +212,13 @@ def test_mine_stats_eval_train_export_chain(repo: GitRepo, tmp_path: Path) -> No
     assert "max |Δp|" in exported.stdout and (model / "model.onnx").exists()
     config = json.loads((model / "config.json").read_text())
     assert config["format"] == "mergebert-model/1" and config["quantized"] is False
+
+    completed = repo.mergebert("fit-acceptor", str(model), str(scenarios), "--margin", "0", "-j", "1")
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "default threshold" in completed.stdout
+    config = json.loads((model / "config.json").read_text())
+    assert config["acceptor"] == "acceptor.json" and 0.0 <= config["threshold"] <= 1.0
+    report = json.loads((model / "acceptor_metrics.json").read_text())
+    assert report["conflicts"] == 8 and report["repositories"] == ["acme/ports"]
+    ranked = repo.mergebert("merge-file", "-p", "--model", str(model), *_scenario_sides(scenarios, tmp_path))
+    assert ranked.returncode in (0, 1), ranked.stderr

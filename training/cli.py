@@ -141,3 +141,80 @@ def export_command(
         model_dir, valid=list(valid) or None, quantize=quantize, cache_dir=cache_dir, limit=limit
     ):
         click.echo(line)
+
+
+@click.command("fit-acceptor")
+@click.argument("model_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--exclude-repos-of",
+    "exclude",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Records whose repositories the encoder trained on: their scenario files are not used.",
+)
+@click.option(
+    "--margin",
+    default=0.01,
+    show_default=True,
+    type=click.FloatRange(0.0, 1.0),
+    help="The default threshold gets at least the token merge's accuracy plus this, out of fold.",
+)
+@click.option(
+    "--target-precision",
+    default=0.90,
+    show_default=True,
+    type=click.FloatRange(0.0, 1.0),
+    help="Also report the threshold whose out-of-fold precision reaches this.",
+)
+@click.option("-j", "--jobs", default=2, show_default=True, type=int, help="Processes.")
+@click.option(
+    "--rows-cache",
+    type=click.Path(dir_okay=False),
+    help="Keep the candidate rows here (an .npz) and reuse them when it exists (same model and files).",
+)
+def fit_acceptor_command(
+    model_dir: str,
+    scenarios: tuple[str, ...],
+    exclude: tuple[str, ...],
+    margin: float,
+    target_precision: float,
+    jobs: int,
+    rows_cache: str | None,
+) -> None:
+    """Fit the model's second stage and choose its default threshold on whole files (needs [train]).
+
+    SCENARIOS are *.scenarios.jsonl.gz files from repositories the encoder never saw (never the files the
+    results are quoted on). Writes MODEL_DIR/acceptor.json and acceptor_metrics.json and sets the acceptor
+    and the threshold in MODEL_DIR/config.json.
+    """
+    need_train_extra()
+    from mergebert.data.records import read_records
+    from training.acceptor import complete_model, scenario_repos
+
+    seen = {record.get("repo", "") for record in read_records(list(exclude))} if exclude else set()
+    repos = scenario_repos(scenarios) - seen
+    if not repos:
+        raise click.UsageError("no scenario file comes from a repository outside --exclude-repos-of")
+    report = complete_model(
+        model_dir,
+        scenarios,
+        repos=repos,
+        margin=margin,
+        target=target_precision,
+        workers=jobs,
+        rows_cache=rows_cache,
+        log=click.echo,
+    )
+    chosen, zero, strict = report["chosen"], report["at_zero"], report["precision_threshold"]
+    click.echo(
+        f"{report['conflicts']} conflicts of {report['files']} files from {len(repos)} repositories, out of "
+        f"fold: default threshold {chosen['threshold']:.2f}: accuracy {chosen['accuracy']:.1%}, precision "
+        f"{chosen['precision']:.1%}; token merge alone: accuracy {report['token_merge_only_accuracy']:.1%}; "
+        f"at 0: accuracy {zero['accuracy']:.1%}"
+    )
+    if strict:
+        click.echo(
+            f"precision {target_precision:.0%} needs threshold {strict['threshold']:.2f}: accuracy "
+            f"{strict['accuracy']:.1%}, precision {strict['precision']:.1%}"
+        )

@@ -17,6 +17,52 @@ def _pct(x) -> str:
     return "–" if x is None else f"{100 * x:.1f}%"
 
 
+def _calibration_section(cfg: dict, calib: dict) -> list[str]:
+    return [
+        "## Calibration",
+        "",
+        f"Threshold **{cfg.get('threshold', 0):.4f}** (in `config.json`): the lowest confidence at which the "
+        f"validation conflicts accepted have precision ≥ {_pct(calib.get('target'))}; there it accepts "
+        f"{_pct(calib.get('coverage'))} of them with precision {_pct(calib.get('precision'))}. "
+        "Override with `--threshold` or `MERGEBERT_THRESHOLD`.",
+        "",
+    ]
+
+
+def _acceptor_section(cfg: dict, report: dict) -> list[str]:
+    chosen, zero, strict = report["chosen"], report["at_zero"], report.get("precision_threshold")
+    decoder = report["decoder_only_curve"][0]
+    lines = [
+        "## Second stage (acceptor) and the default threshold",
+        "",
+        f"`acceptor.json` (see `mergebert/neural/acceptor.py`) was fitted by `mergebert fit-acceptor` on "
+        f"{report['conflicts']} line conflicts of {report['files']} whole files from "
+        f"{len(report['repositories'])} repositories the encoder never saw (never the validation files). "
+        "Figures below are out of fold (five folds by repository), replaying the resolver's rule:",
+        "",
+        "| | threshold | accuracy | precision | answered |",
+        "|---|---|---|---|---|",
+        f"| default ({report['rule']}) | **{cfg.get('threshold', 0):.2f}** | {_pct(chosen['accuracy'])} | "
+        f"{_pct(chosen['precision'])} | {_pct(chosen['answered'])} |",
+    ]
+    if strict:
+        lines.append(
+            f"| ≥ {_pct(report['target_precision'])} precision | {strict['threshold']:.2f} | "
+            f"{_pct(strict['accuracy'])} | {_pct(strict['precision'])} | {_pct(strict['answered'])} |"
+        )
+    lines += [
+        f"| every conflict answered | 0 | {_pct(zero['accuracy'])} | {_pct(zero['precision'])} | "
+        f"{_pct(zero['answered'])} |",
+        f"| decoder confidence, no acceptor | 0 | {_pct(decoder['accuracy'])} | {_pct(decoder['precision'])} | "
+        f"{_pct(decoder['answered'])} |",
+        f"| token merge alone | – | {_pct(report['token_merge_only_accuracy'])} | | |",
+        "",
+        "Override with `--threshold`, `MERGEBERT_THRESHOLD` or git config `mergebert.threshold`.",
+        "",
+    ]
+    return lines
+
+
 def render(model_dir: str, command: str, notes: str = "") -> str:
     def load(name):
         path = os.path.join(model_dir, name)
@@ -115,16 +161,8 @@ def render(model_dir: str, command: str, notes: str = "") -> str:
                 f"| {key} | {b.get('conflicts')} | {_pct(b.get('top1_accuracy'))} | {_pct(b.get('resolved'))}"
                 f" | {_pct(b.get('precision_at_threshold'))} |"
             )
-    lines += [
-        "",
-        "## Calibration",
-        "",
-        f"Threshold **{cfg.get('threshold', 0):.4f}** (in `config.json`): the lowest confidence at which the "
-        f"validation conflicts accepted have precision ≥ {_pct(calib.get('target'))}; there it accepts "
-        f"{_pct(calib.get('coverage'))} of them with precision {_pct(calib.get('precision'))}. "
-        "Override with `--threshold` or `MERGEBERT_THRESHOLD`.",
-        "",
-    ]
+    acceptor = load("acceptor_metrics.json")
+    lines += [""] + (_acceptor_section(cfg, acceptor) if acceptor else _calibration_section(cfg, calib))
     if export:
         lines += [
             "## Export",

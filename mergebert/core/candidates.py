@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from mergebert.core.filefacts import FileFacts
 from mergebert.core.languages import Language
 from mergebert.core.lexer import Token, TokenSeq, tokenize
 from mergebert.core.patterns import PATTERNS, squash, squash_tokens
@@ -69,6 +70,7 @@ class ConflictInput:
     prefix: str = ""
     suffix: str = ""
     lang: Language | None = None
+    file: FileFacts | None = None  # the whole file's facts, where the caller has the whole file
 
     @classmethod
     def from_texts(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from mergebert.core import markers
 from mergebert.core.candidates import Candidate, ConflictInput
 from mergebert.core.classifier import Classifier, TokenMergeClassifier
+from mergebert.core.filefacts import FileFacts, file_facts
 from mergebert.core.languages import Language, language_by_name, language_for_path
 from mergebert.core.linemerge import (
     Chunk,
@@ -61,15 +62,17 @@ class BytesMergeResult:
     fallback: str | None = None  # why git's own line merge was used instead, if it was
 
 
-def conflict_inputs(chunks: Sequence[Chunk], lang: Language | None) -> list[ConflictInput]:
+def conflict_inputs(
+    chunks: Sequence[Chunk], lang: Language | None, facts: FileFacts | None = None
+) -> list[ConflictInput]:
     """The classifier's view of every line conflict among `chunks`."""
     return [
-        ConflictInput(conflict.ours, conflict.base, conflict.theirs, prefix, suffix, lang)
+        ConflictInput(conflict.ours, conflict.base, conflict.theirs, prefix, suffix, lang, facts)
         for conflict, (prefix, suffix) in zip(conflicts_of(chunks), conflict_contexts(chunks), strict=True)
     ]
 
 
-def _skip_reasons(inputs: Sequence[ConflictInput]) -> list[str | None]:
+def skip_reasons(inputs: Sequence[ConflictInput]) -> list[str | None]:
     """Why each conflict is not token-merged or classified at all, or None; the same on every run."""
     reasons: list[str | None] = []
     spent = 0
@@ -164,12 +167,12 @@ def resolve_text(
     With `suggest`, each classified conflict's Resolution also lists its suggestions.
     """
     chunks = merge_lines(base, ours, theirs)
-    inputs = conflict_inputs(chunks, lang)
     eol = dominant_eol(ours)
-    if not inputs:
+    if not conflicts_of(chunks):
         return MergeResult(render(chunks, eol=eol), 0, ())
+    inputs = conflict_inputs(chunks, lang, file_facts(base, ours, theirs, chunks))
     classifier = classifier or TokenMergeClassifier()
-    skipped = _skip_reasons(inputs)
+    skipped = skip_reasons(inputs)
     kept = [conflict for conflict, skip in zip(inputs, skipped, strict=True) if skip is None]
     ranked = iter(classifier.rank(kept))
     threshold = classifier.threshold if threshold is None else threshold

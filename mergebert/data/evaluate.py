@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -305,6 +306,18 @@ def threshold_sweep(scores: Sequence[ScenarioScore]) -> list[dict[str, float]]:
     return points
 
 
+def default_threshold(model_dir: str | None) -> float | None:
+    """The threshold a model directory's config.json ships with (None without a model or one)."""
+    if not model_dir:
+        return None
+    try:
+        with open(os.path.join(model_dir, "config.json"), encoding="utf-8") as f:
+            value = json.load(f).get("threshold")
+    except (OSError, ValueError):
+        return None
+    return float(value) if isinstance(value, (int, float)) else None
+
+
 def pyplot() -> Any:
     """matplotlib's pyplot (non-interactive); RuntimeError without the optional extra `plot`."""
     try:
@@ -317,13 +330,44 @@ def pyplot() -> Any:
     return plt
 
 
-def plot(points: Sequence[dict[str, float]], out: str) -> None:
-    """Precision against accuracy as the threshold moves."""
+def plot(
+    points: Sequence[dict[str, float]],
+    out: str,
+    token_merge: dict[str, Any] | None = None,
+    default_threshold: float | None = None,
+) -> None:
+    """Precision against accuracy as the threshold moves, beside the token merge alone and with the
+    model's default threshold marked."""
     plt = pyplot()
-    figure, axes = plt.subplots(figsize=(5, 4))
-    axes.plot([p["accuracy"] for p in points], [p["precision"] for p in points], marker=".")
+    figure, axes = plt.subplots(figsize=(5.5, 4.2))
+    axes.plot(
+        [p["accuracy"] for p in points],
+        [p["precision"] for p in points],
+        marker=".",
+        markersize=2,
+        label="mergebert, by threshold",
+    )
     for point in points[:: max(1, len(points) // 8)]:
         axes.annotate(f"{point['threshold']:.2f}", (point["accuracy"], point["precision"]), fontsize=7)
+    if default_threshold is not None:
+        at = [p for p in points if p["threshold"] >= default_threshold]
+        if at:
+            axes.plot(
+                at[-1]["accuracy"],
+                at[-1]["precision"],
+                "o",
+                color="C1",
+                label=f"default threshold {default_threshold:.2f}",
+            )
+    if token_merge and token_merge.get("precision") is not None:
+        axes.plot(
+            token_merge["accuracy"],
+            token_merge["precision"],
+            "s",
+            color="C2",
+            label="token merge only (no model)",
+        )
+    axes.legend(fontsize=7, loc="lower left")
     axes.set_xlabel("accuracy (correct / all conflicts)")
     axes.set_ylabel("precision (correct / answered)")
     axes.set_title("mergebert resolver: confidence threshold sweep")
@@ -367,8 +411,10 @@ def write_outputs(
     json_out: str | None = None,
     markdown_out: str | None = None,
     plot_out: str | None = None,
+    default_threshold: float | None = None,
 ) -> None:
-    """The files `mergebert eval` writes on request: numbers as JSON, the table as Markdown, the plot."""
+    """The files `mergebert eval` writes on request: numbers as JSON, the table as Markdown, the plot
+    (with `default_threshold`, the model's own, marked on the curve)."""
     sweep = threshold_sweep(scores)
     if json_out:
         payload = {"model": model, "threshold": threshold, "skipped": skipped, "summary": summary}
@@ -379,4 +425,4 @@ def write_outputs(
             (f"# mergebert eval: {', '.join(paths)}\n\n" + report(summary, markdown=True)).encode("utf-8"),
         )
     if plot_out:
-        plot(sweep, plot_out)
+        plot(sweep, plot_out, summary["all"].get("token-merge-only"), default_threshold)

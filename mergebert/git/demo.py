@@ -1,10 +1,10 @@
 """`mergebert demo`: a real merge conflict in a throwaway repository, before and after mergebert.
 
 Two branches change the same line of a Java file, each a different argument of one call. git's line
-merge can only stop with a conflict; a token-level merge sees that the edits do not overlap and takes
-both. The demo runs a plain `git merge` with mergebert configured as the merge driver, on its token
-merge alone (`--model none`): the shipped model answers only where it is confident enough for its
-calibrated precision, which this tiny example need not reach.
+merge can only stop with a conflict; mergebert's token merge sees that the edits do not overlap, and the
+shipped model, at its default threshold, accepts that merge. The demo runs a plain `git merge` with
+mergebert as the merge driver exactly as `mergebert install` sets it up out of the box: the shipped model
+and its default threshold, whatever MERGEBERT_MODEL or MERGEBERT_THRESHOLD say.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ EXPECTED = TEMPLATE.format(host='"0.0.0.0"', tls="true")
 
 def _environment() -> dict[str, str]:
     """git isolated from the user's own config (signing, hooks, templates) for the throwaway repo."""
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if k not in ("MERGEBERT_MODEL", "MERGEBERT_THRESHOLD")}
     env.update(
         GIT_CONFIG_NOSYSTEM="1",
         GIT_CONFIG_GLOBAL=os.devnull,
@@ -82,7 +82,7 @@ def run(keep: bool = False) -> int:
         gitcmd.git("checkout", "-q", "main", cwd=repo, env=env)
         _commit(repo, env, OURS, "Listen on every interface")
 
-        driver = f"{shlex.quote(sys.executable)} -m mergebert driver --model none %O %A %B %L %P"
+        driver = f"{shlex.quote(sys.executable)} -m mergebert driver %O %A %B %L %P"
         gitcmd.git("config", "merge.mergebert.driver", driver, cwd=repo, env=env)
         (repo / ".git" / "info").mkdir(exist_ok=True)
         (repo / ".git" / "info" / "attributes").write_text("*.java merge=mergebert\n", encoding="utf-8")
@@ -97,7 +97,7 @@ def run(keep: bool = False) -> int:
         print(merged.decode().rstrip("\n"))
         print(f"({conflicts} conflict)")
 
-        _section("git merge feature, with mergebert's token merge as the merge driver")
+        _section("git merge feature, with mergebert (shipped model, default threshold) as the merge driver")
         proc = gitcmd.git("merge", "--no-edit", "feature", cwd=repo, env=env, accept=range(256))
         print((proc.stdout + proc.stderr).decode("utf-8", "replace").rstrip("\n"))
         result = (repo / PATH).read_text(encoding="utf-8")

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from mergebert.core.candidates import N_CLASSES, Candidate, ConflictInput, decode, units
+from mergebert.neural.acceptor import Acceptor, Decoded
 from mergebert.neural.bpe import BPE
 from mergebert.neural.features import FeatureConfig, Featurizer, collate
 
@@ -79,9 +80,20 @@ class OnnxClassifier:
             self.session = ort.InferenceSession(onnx_path, opts, providers=_providers(ort))
         except Exception as err:  # noqa: BLE001 - onnxruntime raises its own exception types
             raise ModelError(f"cannot load {onnx_path}: {err}") from None
+        self.acceptor = self._load_acceptor()
         names = {i.name for i in self.session.get_inputs()}
         if names != {"input_ids", "type_ids", "is_token"}:
             raise ModelError(f"{onnx_path}: unexpected inputs {sorted(names)}")
+
+    def _load_acceptor(self) -> Acceptor | None:
+        """The second stage named by the config (None for a model without one)."""
+        name = self.config.get("acceptor")
+        if not name:
+            return None
+        try:
+            return Acceptor.from_file(os.path.join(self.model_dir, name))
+        except (OSError, ValueError, KeyError) as err:
+            raise ModelError(f"cannot read the model's acceptor {name}: {err}") from None
 
     # -- scoring ---------------------------------------------------------------------------------
     def unit_probabilities(self, all_units: Sequence) -> np.ndarray:
@@ -98,16 +110,24 @@ class OnnxClassifier:
             out[chunk] = self.session.run(["probs"], batch)[0]
         return out
 
-    def rank(self, conflicts: Sequence[ConflictInput]) -> list[list[Candidate]]:
+    def decode_all(self, conflicts: Sequence[ConflictInput]) -> list[Decoded]:
+        """The encoder's scores and the decoder's ranked candidates for each conflict (one ORT pass)."""
         per_conflict = [units(c) for c in conflicts]
         flat = [u for us in per_conflict for u in us]
         probs = self.unit_probabilities(flat)
-        ranked: list[list[Candidate]] = []
+        decoded: list[Decoded] = []
         at = 0
-        for conflict, us in zip(conflicts, per_conflict, strict=False):
-            ranked.append(decode(conflict, probs[at : at + len(us)], beam=self.beam))
+        for conflict, us in zip(conflicts, per_conflict, strict=True):
+            unit_probs = probs[at : at + len(us)]
             at += len(us)
-        return ranked
+            decoded.append(Decoded(decode(conflict, unit_probs, beam=self.beam), unit_probs[0]))
+        return decoded
+
+    def rank(self, conflicts: Sequence[ConflictInput]) -> list[list[Candidate]]:
+        decoded = self.decode_all(conflicts)
+        if self.acceptor is None:
+            return [entry.candidates for entry in decoded]
+        return self.acceptor.rerank(conflicts, decoded)
 
 
 def load_classifier(

@@ -1,0 +1,199 @@
+"""The classifier's second stage: the probability that a decoded candidate is the developers' resolution.
+
+The encoder scores each conflict's units on their own; the decoder (``candidates.decode``) turns those
+scores into ranked candidate texts. The acceptor then looks at each of a conflict's first candidates
+together with what the whole file shows — which side changed more of the rest of the file, what the
+encoder thinks of the file's other conflicts, whether the token merge is clean, sizes, language — and
+gives the probability that the candidate is right. It is a small multilayer perceptron fitted on
+conflicts from repositories the encoder never saw (``training/acceptor.py``), evaluated here with numpy,
+and its output is the confidence that the threshold is compared with.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from mergebert.core.candidates import TOKEN_CLASS, Candidate, ConflictInput
+from mergebert.core.patterns import PATTERNS, squash
+
+CANDIDATES_SCORED = 4  # a conflict's first candidates (by the decoder's order) that the acceptor scores
+LANGUAGES = ("java", "javascript", "typescript", "csharp")
+_A, _B = 0, 1  # the A and B patterns' class indices
+
+FEATURE_NAMES: tuple[str, ...] = (
+    "bias",
+    "confidence",
+    "log_confidence",
+    "margin_to_next",
+    "gap_from_top",
+    *(f"rank_{i}" for i in range(CANDIDATES_SCORED)),
+    *(f"kind_{pattern.name}" for pattern in PATTERNS),
+    "kind_clean_token_merge",
+    "kind_token_choices",
+    "token_merge_clean",
+    "log_token_conflicts",
+    "same_as_ours",
+    "same_as_theirs",
+    "same_as_base",
+    "p_token",
+    "p_ours",
+    "p_theirs",
+    "file_direction",
+    "file_direction_x_side",
+    "abs_file_direction",
+    "log_ours_changed",
+    "log_theirs_changed",
+    "others_lean",
+    "others_lean_x_side",
+    "others_top_side",
+    "others_top_side_x_side",
+    "log_conflicts",
+    *(f"lang_{name}" for name in LANGUAGES),
+    "log_lines_ours",
+    "log_lines_base",
+    "log_lines_theirs",
+    "log_candidate_chars",
+    "candidate_chars_vs_sides",
+)
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """One conflict as the encoder and decoder left it: ranked candidates and the region unit's scores."""
+
+    candidates: list[Candidate]
+    region: np.ndarray  # (10,) probabilities of the region unit
+
+
+def _lines(text: str) -> int:
+    return text.count("\n") + (not text.endswith("\n") and bool(text))
+
+
+def _side(candidate_key: str, ours_key: str, theirs_key: str) -> int:
+    """+1 for a candidate that is ours (whitespace aside), -1 for theirs, 0 otherwise or when both."""
+    return int(candidate_key == ours_key) - int(candidate_key == theirs_key)
+
+
+def _file_leans(decoded: Sequence[Decoded], keys: Sequence[tuple[str, str]]) -> tuple[list[float], list[int]]:
+    """Per conflict, the encoder's lean to ours over theirs (P(A) − P(B)) and its top candidate's side."""
+    leans = [float(d.region[_A] - d.region[_B]) for d in decoded]
+    tops = [
+        _side(squash(d.candidates[0].text), ours, theirs) if d.candidates else 0
+        for d, (ours, theirs) in zip(decoded, keys, strict=True)
+    ]
+    return leans, tops
+
+
+def candidate_features(conflicts: Sequence[ConflictInput], decoded: Sequence[Decoded]) -> list[np.ndarray]:
+    """Per conflict, a (k, len(FEATURE_NAMES)) array for its first k ≤ CANDIDATES_SCORED candidates.
+
+    ``conflicts`` are all the conflicts of one file that the encoder scored, in file order.
+    """
+    keys = [(squash(c.ours), squash(c.theirs)) for c in conflicts]
+    leans, tops = _file_leans(decoded, keys)
+    total_lean, total_top, n = sum(leans), sum(tops), len(conflicts)
+    out: list[np.ndarray] = []
+    for index, (conflict, entry) in enumerate(zip(conflicts, decoded, strict=True)):
+        ours_key, theirs_key = keys[index]
+        base_key = squash(conflict.base)
+        others = max(n - 1, 1)
+        others_lean = (total_lean - leans[index]) / others if n > 1 else 0.0
+        others_top = (total_top - tops[index]) / others if n > 1 else 0.0
+        facts = conflict.file
+        direction = facts.direction if facts else 0.0
+        clean = not conflict.token_conflicts
+        side_chars = max(len(ours_key), len(theirs_key), 1)
+        lang = conflict.lang.name if conflict.lang else ""
+        shown = entry.candidates[:CANDIDATES_SCORED]
+        rows = []
+        for rank, candidate in enumerate(shown):
+            key = squash(candidate.text)
+            side = _side(key, ours_key, theirs_key)
+            following = shown[rank + 1].confidence if rank + 1 < len(shown) else 0.0
+            kind = [0.0] * (len(PATTERNS) + 2)
+            if candidate.kind == "region":
+                kind[[p.name for p in PATTERNS].index(candidate.patterns[0])] = 1.0
+            else:
+                kind[len(PATTERNS) + bool(candidate.patterns)] = 1.0
+            rows.append(
+                [
+                    1.0,
+                    candidate.confidence,
+                    math.log(candidate.confidence + 1e-6),
+                    candidate.confidence - following,
+                    shown[0].confidence - candidate.confidence,
+                    *(float(rank == i) for i in range(CANDIDATES_SCORED)),
+                    *kind,
+                    float(clean),
+                    math.log1p(len(conflict.token_conflicts)),
+                    float(key == ours_key),
+                    float(key == theirs_key),
+                    float(key == base_key),
+                    float(entry.region[TOKEN_CLASS]),
+                    float(entry.region[_A]),
+                    float(entry.region[_B]),
+                    direction,
+                    direction * side,
+                    abs(direction),
+                    math.log1p(facts.ours_changed) if facts else 0.0,
+                    math.log1p(facts.theirs_changed) if facts else 0.0,
+                    others_lean,
+                    others_lean * side,
+                    others_top,
+                    others_top * side,
+                    math.log1p(n),
+                    *(float(lang == name) for name in LANGUAGES),
+                    math.log1p(_lines(conflict.ours)),
+                    math.log1p(_lines(conflict.base)),
+                    math.log1p(_lines(conflict.theirs)),
+                    math.log1p(len(key)),
+                    len(key) / side_chars,
+                ]
+            )
+        out.append(np.asarray(rows, dtype=np.float32).reshape(len(rows), len(FEATURE_NAMES)))
+    return out
+
+
+class Acceptor:
+    """A small MLP over candidate features: standardise, one hidden ReLU layer, a sigmoid."""
+
+    def __init__(self, params: dict) -> None:
+        if tuple(params.get("features", ())) != FEATURE_NAMES:
+            raise ValueError("the acceptor was fitted on other features than this version computes")
+        self.mean = np.asarray(params["mean"], dtype=np.float32)
+        self.scale = np.asarray(params["scale"], dtype=np.float32)
+        self.w1 = np.asarray(params["w1"], dtype=np.float32)
+        self.b1 = np.asarray(params["b1"], dtype=np.float32)
+        self.w2 = np.asarray(params["w2"], dtype=np.float32)
+        self.b2 = float(params["b2"])
+
+    @classmethod
+    def from_file(cls, path: str) -> Acceptor:
+        with open(path, encoding="utf-8") as f:
+            return cls(json.load(f))
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        """P(candidate is the resolution) for each row of ``features``."""
+        hidden = np.maximum(((features - self.mean) / self.scale) @ self.w1 + self.b1, 0.0)
+        logits = hidden @ self.w2 + self.b2
+        return 1.0 / (1.0 + np.exp(-np.clip(logits, -30.0, 30.0)))
+
+    def rerank(self, conflicts: Sequence[ConflictInput], decoded: Sequence[Decoded]) -> list[list[Candidate]]:
+        """Each conflict's first candidates, confidence = the acceptor's probability, best first."""
+        ranked: list[list[Candidate]] = []
+        for entry, rows in zip(decoded, candidate_features(conflicts, decoded), strict=True):
+            if not len(rows):
+                ranked.append([])
+                continue
+            scores = self.probabilities(rows)
+            rescored = [
+                Candidate(c.text, c.kind, c.patterns, float(p))
+                for c, p in zip(entry.candidates, scores, strict=False)
+            ]
+            ranked.append(sorted(rescored, key=lambda c: -c.confidence))
+        return ranked

@@ -1,0 +1,178 @@
+"""The acceptor's ablation table: each lever of the second stage on and off, chosen on held-out training
+repositories and quoted on other files.
+
+    python -m training.ablation MODEL_DIR --fit FIT.scenarios.jsonl.gz... --exclude-repos-of TRAIN.regions...
+        --quote QUOTE.scenarios.jsonl.gz... [--fit-rows F.npz] [--quote-rows Q.npz]
+
+For every variant an acceptor is fitted on the FIT files (repositories the encoder never saw), its
+default threshold chosen there out of fold by the shipped rule (as many right as the token merge alone,
+plus a margin), and the 90%-precision threshold likewise; all are replayed through the
+resolver's rule on the QUOTE files, whose answers are never used for any choice. The full variant's
+accuracy at threshold 0 is also given per language with a 95% bootstrap interval over files.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+import numpy as np
+
+from mergebert.data.records import read_records
+from mergebert.neural.acceptor import FEATURE_NAMES, Acceptor
+from training.acceptor import (
+    THRESHOLDS,
+    cached_rows,
+    choose_threshold,
+    curve,
+    fit,
+    match_token_merge,
+    out_of_fold,
+    replay,
+    scenario_repos,
+)
+
+FILE_FACTS = (
+    "file_direction",
+    "file_direction_x_side",
+    "abs_file_direction",
+    "log_ours_changed",
+    "log_theirs_changed",
+)
+OTHER_CONFLICTS = (
+    "others_lean",
+    "others_lean_x_side",
+    "others_top_side",
+    "others_top_side_x_side",
+    "log_conflicts",
+)
+VARIANTS: dict[str, tuple[str, ...] | None] = {
+    "decoder confidence only (no acceptor)": None,
+    "acceptor without file facts or other conflicts": FILE_FACTS + OTHER_CONFLICTS,
+    "acceptor without file facts": FILE_FACTS,
+    "acceptor without the other conflicts": OTHER_CONFLICTS,
+    "acceptor, all features (shipped)": (),
+}
+
+
+def _masked(features: np.ndarray, dropped: tuple[str, ...]) -> np.ndarray:
+    out = features.copy()
+    out[:, [FEATURE_NAMES.index(name) for name in dropped]] = 0.0
+    return out
+
+
+def _point(probs: np.ndarray, rows: dict, threshold: float) -> dict:
+    return curve(probs, rows["parses"], rows["correct"], rows["conflict"], len(rows["repo"]), [threshold])[0]
+
+
+def _threshold(choose: Callable[..., dict], *args: object) -> float:
+    """The threshold of the point ``choose(*args)`` picks, or 1.01 (never answer) when none qualifies."""
+    try:
+        return float(choose(*args)["threshold"])
+    except ValueError:
+        return 1.01
+
+
+def _pair(point: dict) -> str:
+    precision = f"{point['precision']:.1%}" if point["precision"] is not None else "–"
+    return f"{point['accuracy']:.1%} / {precision}"
+
+
+def bootstrap(
+    per_file_right: np.ndarray, per_file_total: np.ndarray, rounds: int = 1000
+) -> tuple[float, float]:
+    """95% interval of (right / total) resampling files."""
+    rng = np.random.default_rng(0)
+    n = len(per_file_total)
+    picks = rng.integers(0, n, size=(rounds, n))
+    ratios = per_file_right[picks].sum(1) / np.maximum(per_file_total[picks].sum(1), 1)
+    return float(np.percentile(ratios, 2.5)), float(np.percentile(ratios, 97.5))
+
+
+def by_language(probs: np.ndarray, rows: dict, threshold: float) -> dict[str, dict]:
+    """Accuracy per language with its bootstrap interval over files."""
+    answers = replay(probs, rows["parses"], rows["correct"], rows["conflict"], threshold)
+    right = np.zeros(len(rows["repo"]))
+    for conflict, ok in answers.items():
+        right[conflict] = ok
+    out = {}
+    for lang in sorted(set(rows["lang"].tolist())):
+        inside = rows["lang"] == lang
+        files = rows["file_index"][inside]
+        names, index = np.unique(files, return_inverse=True)
+        per_file_right = np.bincount(index, weights=right[inside], minlength=len(names))
+        per_file_total = np.bincount(index, minlength=len(names)).astype(float)
+        low, high = bootstrap(per_file_right, per_file_total)
+        out[lang] = {
+            "accuracy": float(right[inside].mean()),
+            "low": low,
+            "high": high,
+            "conflicts": int(inside.sum()),
+        }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model_dir")
+    parser.add_argument("--fit", nargs="+", required=True)
+    parser.add_argument("--exclude-repos-of", nargs="*", default=[])
+    parser.add_argument("--quote", nargs="+", required=True)
+    parser.add_argument("--margin", type=float, default=0.01)
+    parser.add_argument("--fit-rows", help="an .npz to keep (and reuse) the fitting files' candidate rows")
+    parser.add_argument("--quote-rows", help="the same for the quoted files")
+    parser.add_argument("-j", "--jobs", type=int, default=2)
+    args = parser.parse_args()
+
+    seen = (
+        {r.get("repo", "") for r in read_records(args.exclude_repos_of)} if args.exclude_repos_of else set()
+    )
+    repos = scenario_repos(args.fit) - seen
+    fit_records = [r for r in read_records(args.fit) if r.get("repo", "") in repos]
+    fit_rows = cached_rows(args.fit_rows, fit_records, args.model_dir, args.jobs)
+    quote_rows = cached_rows(args.quote_rows, list(read_records(args.quote)), args.model_dir, args.jobs)
+    groups = fit_rows["repo"][fit_rows["conflict"]]
+    n_fit = len(fit_rows["repo"])
+    print(
+        f"fit: {n_fit} conflicts from {len(repos)} repositories; quote: {len(quote_rows['repo'])} conflicts"
+    )
+    print(f"token merge alone on the quoted files: accuracy {quote_rows['token_merge_correct'].mean():.1%}\n")
+    fit_token_merge = float(fit_rows["token_merge_correct"].mean())
+    print(
+        "| variant | default threshold | quote accuracy at 0 | quote accuracy / precision at default | "
+        "90%-precision threshold | quote accuracy / precision there |"
+    )
+    print("|---|---|---|---|---|---|")
+    for name, dropped in VARIANTS.items():
+        if dropped is None:
+            oof = fit_rows["features"][:, FEATURE_NAMES.index("confidence")]
+            quoted = quote_rows["features"][:, FEATURE_NAMES.index("confidence")]
+        else:
+            x_fit = _masked(fit_rows["features"], dropped)
+            oof = out_of_fold(x_fit, fit_rows["correct"], groups)
+            acceptor = Acceptor(fit(x_fit, fit_rows["correct"], groups))
+            quoted = acceptor.probabilities(_masked(quote_rows["features"], dropped))
+        points = curve(oof, fit_rows["parses"], fit_rows["correct"], fit_rows["conflict"], n_fit, THRESHOLDS)
+        default = _threshold(match_token_merge, points, fit_token_merge, args.margin)
+        strict = _threshold(choose_threshold, points, 0.90)
+        zero, at_default = _point(quoted, quote_rows, 0.0), _point(quoted, quote_rows, default)
+        print(
+            f"| {name} | {default:.2f} | {zero['accuracy']:.1%} | {_pair(at_default)} | "
+            f"{strict:.2f} | {_pair(_point(quoted, quote_rows, strict))} |"
+        )
+        if dropped == ():
+            full = (quoted, default)
+    print("\nfull acceptor per language (accuracy, 95% bootstrap interval over files):\n")
+    print("| language | conflicts | at threshold 0 | at the default threshold |")
+    print("|---|---|---|---|")
+    zero, default = by_language(full[0], quote_rows, 0.0), by_language(full[0], quote_rows, full[1])
+    for lang in zero:
+        z, d = zero[lang], default[lang]
+        print(
+            f"| {lang} | {z['conflicts']} | {z['accuracy']:.1%} ({z['low']:.1%}–{z['high']:.1%}) | "
+            f"{d['accuracy']:.1%} ({d['low']:.1%}–{d['high']:.1%}) |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,357 @@
+"""Fitting the classifier's second stage (``mergebert/neural/acceptor.py``) on whole conflicting files.
+
+1. ``collect``: every scenario file goes through the runtime's own path — git's line merge, the file's
+   facts, the encoder and decoder of the model being completed — and each conflict's first candidates get
+   their acceptor features, whether they pass the parse check, and whether they equal the developers'
+   resolution.
+2. ``fit``: a small MLP, P(candidate is the resolution), with early stopping on held-out repositories.
+3. The default threshold: out-of-fold probabilities (folds by repository) are replayed through the
+   resolver's own rule (candidates in order of probability; below the threshold the conflict is left; the
+   first that passes the splice check is taken), and the highest threshold that still gets as many
+   conflicts right as the token merge alone (plus a margin) becomes the default; the threshold that
+   reaches a target precision is reported beside it.
+
+The files used here must come from repositories the encoder did not train on, and never from the
+validation split that the results are quoted on.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from mergebert.core.filefacts import file_facts
+from mergebert.core.linemerge import merge_lines
+from mergebert.core.patterns import squash
+from mergebert.core.resolver import MAX_PARSE_CHECKS, conflict_inputs, skip_reasons
+from mergebert.core.splice import SpliceCheck
+from mergebert.core.textio import dominant_eol
+from mergebert.data.mining.align import align
+from mergebert.data.records import Record, record_language
+from mergebert.neural.acceptor import FEATURE_NAMES, candidate_features
+
+_CLASSIFIER = None
+
+
+@dataclass
+class Rows:
+    """Candidate rows (features, parses, correct, conflict id) and per-conflict facts of many files."""
+
+    features: list[np.ndarray]
+    parses: list[bool]
+    correct: list[bool]
+    conflict: list[int]
+    repo: list[str]  # per conflict
+    lang: list[str]  # per conflict
+    file: list[int]  # per conflict: the index of its scenario file
+    token_merge_correct: list[bool]  # per conflict: a clean token merge that equals the resolution
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "features": np.concatenate(self.features) if self.features else np.zeros((0, len(FEATURE_NAMES))),
+            "parses": np.asarray(self.parses, dtype=bool),
+            "correct": np.asarray(self.correct, dtype=bool),
+            "conflict": np.asarray(self.conflict, dtype=np.int64),
+            "repo": np.asarray(self.repo, dtype=object),
+            "lang": np.asarray(self.lang, dtype=object),
+            "file_index": np.asarray(self.file, dtype=np.int64),
+            "token_merge_correct": np.asarray(self.token_merge_correct, dtype=bool),
+        }
+
+
+def _init(model_dir: str) -> None:
+    global _CLASSIFIER
+    from mergebert.neural.onnx_classifier import OnnxClassifier
+
+    _CLASSIFIER = OnnxClassifier(model_dir, threads=1)
+
+
+def collect_file(record: Record) -> dict | None:
+    """One scenario's candidate rows; None when its conflicts cannot all be aligned with the resolution."""
+    base, ours, theirs = record["base"], record["ours"], record["theirs"]
+    chunks = merge_lines(base, ours, theirs)
+    alignment = align(chunks, record["resolved"])
+    if not alignment.resolutions or not alignment.complete:
+        return None
+    expected = [squash(text or "") for text in alignment.resolutions]
+    lang = record_language(record)
+    eol = dominant_eol(ours)
+    inputs = conflict_inputs(chunks, lang, file_facts(base, ours, theirs, chunks))
+    scored = [i for i, skip in enumerate(skip_reasons(inputs)) if skip is None]
+    decoded = _CLASSIFIER.decode_all([inputs[i] for i in scored])
+    features = candidate_features([inputs[i] for i in scored], decoded)
+    out = {"n": len(inputs), "rows": [], "token_merge_correct": [False] * len(inputs)}
+    for i, entry, rows in zip(scored, decoded, features, strict=True):
+        conflict = inputs[i]
+        if not conflict.token_conflicts:
+            clean = next(c for c in entry.candidates if c.kind == "token")
+            out["token_merge_correct"][i] = squash(clean.text) == expected[i]
+        check = SpliceCheck(chunks, i, lang, eol)
+        for candidate, row in zip(entry.candidates, rows, strict=False):
+            accepted = check.refusal(candidate.text) is None
+            out["rows"].append((i, row, accepted, squash(candidate.text) == expected[i]))
+    return out
+
+
+def collect(records: Iterable[Record], model_dir: str, workers: int = 2) -> Rows:
+    """Candidate rows of every scenario in ``records`` (scored with the model in ``model_dir``)."""
+    rows = Rows([], [], [], [], [], [], [], [])
+    records = list(records)
+    if workers > 1:
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(workers, _init, (model_dir,)) as pool:
+            results = list(pool.imap(collect_file, records, chunksize=8))
+    else:
+        _init(model_dir)
+        results = [collect_file(record) for record in records]
+    for number, (record, result) in enumerate(zip(records, results, strict=True)):
+        if result is None:
+            continue
+        first = len(rows.repo)
+        lang = (record_language(record).name if record_language(record) else record.get("lang")) or ""
+        rows.repo.extend([record.get("repo", "")] * result["n"])
+        rows.lang.extend([lang] * result["n"])
+        rows.file.extend([number] * result["n"])
+        rows.token_merge_correct.extend(result["token_merge_correct"])
+        for index, row, parses, correct in result["rows"]:
+            rows.features.append(row[None, :])
+            rows.parses.append(parses)
+            rows.correct.append(correct)
+            rows.conflict.append(first + index)
+    return rows
+
+
+def fit(
+    features: np.ndarray,
+    correct: np.ndarray,
+    groups: np.ndarray,
+    *,
+    hidden: int = 32,
+    seed: int = 0,
+    max_epochs: int = 400,
+) -> dict:
+    """An MLP P(correct | features), early-stopped on a tenth of the groups (repositories)."""
+    import torch
+
+    torch.manual_seed(seed)
+    rng = random.Random(seed)
+    names = sorted(set(groups.tolist()))
+    rng.shuffle(names)
+    held = set(names[: max(1, len(names) // 10)])
+    stop = np.array([g in held for g in groups])
+    if stop.all():  # one repository only: every tenth row stops the fit instead
+        stop = np.arange(len(groups)) % 10 == 0
+    mean = features[~stop].mean(0)
+    scale = features[~stop].std(0) + 1e-6
+    x = torch.from_numpy(((features - mean) / scale).astype(np.float32))
+    y = torch.from_numpy(correct.astype(np.float32))
+    model = torch.nn.Sequential(
+        torch.nn.Linear(x.shape[1], hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 1)
+    )
+    optimiser = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-3)
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    train_rows, stop_rows = torch.from_numpy(np.nonzero(~stop)[0]), torch.from_numpy(np.nonzero(stop)[0])
+    best, best_state, patience = float("inf"), None, 0
+    for _ in range(max_epochs):
+        model.train()
+        for batch in train_rows[torch.randperm(len(train_rows))].split(1024):
+            optimiser.zero_grad()
+            loss_fn(model(x[batch]).squeeze(1), y[batch]).backward()
+            optimiser.step()
+        model.eval()
+        with torch.no_grad():
+            held_loss = float(loss_fn(model(x[stop_rows]).squeeze(1), y[stop_rows]))
+        if held_loss < best - 1e-4:
+            best, patience = held_loss, 0
+            best_state = {k: v.clone() for k, v in model.state_dict().items()}
+        else:
+            patience += 1
+            if patience >= 15:
+                break
+    model.load_state_dict(best_state)
+    first, last = model[0], model[2]
+    return {
+        "features": list(FEATURE_NAMES),
+        "mean": mean.tolist(),
+        "scale": scale.tolist(),
+        "w1": first.weight.detach().numpy().T.tolist(),
+        "b1": first.bias.detach().numpy().tolist(),
+        "w2": last.weight.detach().numpy()[0].tolist(),
+        "b2": float(last.bias.detach().numpy()[0]),
+    }
+
+
+def out_of_fold(features: np.ndarray, correct: np.ndarray, groups: np.ndarray, folds: int = 5) -> np.ndarray:
+    """Each row's probability from an acceptor fitted on the other folds (folds by repository)."""
+    from mergebert.neural.acceptor import Acceptor
+
+    names = sorted(set(groups.tolist()))
+    random.Random(1).shuffle(names)
+    fold_of = {name: i % folds for i, name in enumerate(names)}
+    fold = np.array([fold_of[g] for g in groups])
+    if len(names) < folds:  # too few repositories to fold by: fold by row
+        fold = np.arange(len(groups)) % folds
+    probs = np.zeros(len(correct))
+    for k in range(folds):
+        inside = fold == k
+        params = fit(features[~inside], correct[~inside], groups[~inside], seed=k)
+        probs[inside] = Acceptor(params).probabilities(features[inside])
+    return probs
+
+
+def replay(
+    probs: np.ndarray, parses: np.ndarray, correct: np.ndarray, conflict: np.ndarray, threshold: float
+) -> dict[int, bool]:
+    """The resolver's rule per conflict: candidates by probability, left below the threshold, first that
+    parses taken. Returns the answered conflicts, each with whether its answer is right."""
+    answers: dict[int, bool] = {}
+    order = np.lexsort((-probs, conflict))
+    tried: dict[int, int] = {}
+    closed: set[int] = set()
+    for row in order:
+        c = int(conflict[row])
+        if c in closed:
+            continue
+        tried[c] = tried.get(c, 0) + 1
+        if tried[c] > MAX_PARSE_CHECKS or probs[row] < threshold:
+            closed.add(c)
+        elif parses[row]:
+            answers[c] = bool(correct[row])
+            closed.add(c)
+    return answers
+
+
+def curve(
+    probs: np.ndarray,
+    parses: np.ndarray,
+    correct: np.ndarray,
+    conflict: np.ndarray,
+    n_conflicts: int,
+    thresholds: Sequence[float],
+) -> list[dict]:
+    """Accuracy (correct / all conflicts), precision and answered share at each threshold."""
+    out = []
+    for threshold in thresholds:
+        answers = replay(probs, parses, correct, conflict, threshold)
+        right = sum(answers.values())
+        out.append(
+            {
+                "threshold": float(threshold),
+                "accuracy": right / max(n_conflicts, 1),
+                "precision": right / len(answers) if answers else None,
+                "answered": len(answers) / max(n_conflicts, 1),
+            }
+        )
+    return out
+
+
+def match_token_merge(points: Sequence[dict], token_merge_accuracy: float, margin: float) -> dict:
+    """The highest threshold whose accuracy is at least the token merge's (plus ``margin``): as many
+    conflicts right as without a model, and, where the acceptor separates right from wrong, fewer wrong."""
+    good = [p for p in points if p["answered"] and p["accuracy"] >= token_merge_accuracy + margin]
+    if not good:
+        raise ValueError(f"no threshold reaches the token merge's accuracy {token_merge_accuracy:.1%}")
+    return max(good, key=lambda p: p["threshold"])
+
+
+def choose_threshold(points: Sequence[dict], target: float) -> dict:
+    """The point with the highest accuracy among those whose precision reaches ``target``."""
+    good = [p for p in points if p["precision"] is not None and p["precision"] >= target]
+    if not good:
+        raise ValueError(f"no threshold reaches precision {target:.0%}")
+    return max(good, key=lambda p: (p["accuracy"], -p["threshold"]))
+
+
+def cached_rows(
+    path: str | None, records: list[Record], model_dir: str, workers: int
+) -> dict[str, np.ndarray]:
+    """collect(...).arrays(), kept in (and read back from) the .npz ``path`` when one is given."""
+    if path and os.path.exists(path):
+        with np.load(path, allow_pickle=True) as saved:
+            return {key: saved[key] for key in saved.files}
+    arrays = collect(records, model_dir, workers).arrays()
+    if path:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        np.savez(path, **arrays)
+    return arrays
+
+
+def _decoder_only(arrays: dict[str, np.ndarray]) -> np.ndarray:
+    """The decoder's own confidence of each row (the acceptor switched off)."""
+    return arrays["features"][:, FEATURE_NAMES.index("confidence")].astype(np.float64)
+
+
+THRESHOLDS = tuple(np.round(np.arange(0.0, 1.0001, 0.01), 2))
+
+
+def complete_model(
+    model_dir: str,
+    scenarios: Sequence[str],
+    *,
+    repos: set[str],
+    margin: float = 0.01,
+    target: float = 0.90,
+    workers: int = 2,
+    rows_cache: str | None = None,
+    log=print,
+) -> dict:
+    """Fit the acceptor for the model in ``model_dir`` on the scenario files of ``repos``; write
+    ``acceptor.json``, set the config's acceptor and default threshold (see ``match_token_merge``), and
+    return the report, which also names the threshold that reaches ``target`` precision."""
+    import json
+
+    from mergebert.data.records import read_records
+
+    records = [r for r in read_records(list(scenarios)) if r.get("repo", "") in repos]
+    log(f"acceptor: {len(records)} scenario files from {len(repos)} held-out repositories")
+    arrays = cached_rows(rows_cache, records, model_dir, workers)
+    n = len(arrays["repo"])
+    groups = arrays["repo"][arrays["conflict"]]
+    log(f"acceptor: {n} conflicts, {len(arrays['correct'])} candidates")
+    oof = out_of_fold(arrays["features"], arrays["correct"], groups)
+    args = (arrays["parses"], arrays["correct"], arrays["conflict"], n)
+    points = curve(oof, *args, THRESHOLDS)
+    token_merge = float(arrays["token_merge_correct"].mean()) if n else 0.0
+    chosen = match_token_merge(points, token_merge, margin)
+    try:
+        strict = choose_threshold(points, target)
+    except ValueError:
+        strict = None
+    params = fit(arrays["features"], arrays["correct"], groups)
+    with open(os.path.join(model_dir, "acceptor.json"), "w", encoding="utf-8") as f:
+        json.dump(params, f)
+    config_path = os.path.join(model_dir, "config.json")
+    with open(config_path, encoding="utf-8") as f:
+        config = json.load(f)
+    config.update(acceptor="acceptor.json", threshold=chosen["threshold"])
+    config.pop("target_precision", None)
+    with open(config_path, "w", encoding="utf-8") as f:
+        json.dump(config, f, indent=1)
+    report = {
+        "files": len(records),
+        "conflicts": n,
+        "repositories": sorted(repos),
+        "rule": f"highest threshold with out-of-fold accuracy >= token merge alone + {margin:.0%}",
+        "chosen": chosen,
+        "target_precision": target,
+        "precision_threshold": strict,
+        "curve": points,
+        "at_zero": points[0],
+        "decoder_only_curve": curve(_decoder_only(arrays), *args, THRESHOLDS),
+        "token_merge_only_accuracy": token_merge,
+    }
+    with open(os.path.join(model_dir, "acceptor_metrics.json"), "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=1)
+    return report
+
+
+def scenario_repos(paths: Sequence[str]) -> set[str]:
+    """The repositories the scenario files come from."""
+    from mergebert.data.records import read_records
+
+    return {record.get("repo", "") for record in read_records(list(paths))}
