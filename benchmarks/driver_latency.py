@@ -5,8 +5,8 @@
 Inside a throwaway repository, on a Java class of L lines, it times whole processes, each on a fresh
 copy of the current version (as git does):
 - a file git's line merge settles: the driver against `git merge-file` (target: at most 4x);
-- a conflict the shipped model decides and resolves (the driver must exit 0; at the model's own
-  threshold it leaves this one, so the run sets MERGEBERT_THRESHOLD, 0.7 by default): cold (no daemon
+- a conflict the shipped model decides and resolves at its default threshold (the driver must exit 0):
+  cold (no daemon
   running, so the call starts one), in-process (MERGEBERT_DAEMON=0, the fallback) and warm (the daemon
   is up; target: a median of at most 0.15 s).
 """
@@ -76,19 +76,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--lines", type=int, default=300)
-    parser.add_argument(
-        "--threshold",
-        default="0.7",
-        help="MERGEBERT_THRESHOLD for the run: the shipped model's own (0.99) leaves this conflict",
-    )
     args = parser.parse_args()
     script = str(install.driver_script())
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         daemons = Path(tempfile.mkdtemp(prefix="mb-bench-"))
         env = dict(os.environ, MERGEBERT_DAEMON_DIR=str(daemons))
-        env.pop("MERGEBERT_MODEL", None)  # the shipped model decides
-        env["MERGEBERT_THRESHOLD"] = args.threshold
+        for name in ("MERGEBERT_MODEL", "MERGEBERT_THRESHOLD"):  # the shipped model at its default decides
+            env.pop(name, None)
         subprocess.run(["git", "init", "-q", str(work)], check=True)
         current, base_file, other = work / "current", work / "base", work / "other"
         files = [str(current), str(base_file), str(other)]
@@ -151,7 +146,7 @@ def main() -> None:
         warm_cpu = (cpu_seconds(daemons) - before) / args.runs
         stop_daemons(daemons)
         shutil.rmtree(daemons)
-        print(f"\nconflict the model resolves ({size} bytes, MERGEBERT_THRESHOLD={args.threshold}, exit 0)")
+        print(f"\nconflict the model resolves ({size} bytes, default threshold, exit 0)")
         print(f"  git merge-file          {statistics.median(git) * 1000:8.1f} ms  (leaves the conflict)")
         print(
             f"  driver, cold            {statistics.median(cold) * 1000:8.1f} ms  "

@@ -11,8 +11,8 @@
    histories are also rebased with `mergebert driver` run in-process for every file (as before the shell
    entry point and the daemon), which must give the same trees.
 2. A history whose CONFLICTS commits each conflict with upstream on one line that the token merge
-   settles; mergebert's rebase must complete, and its time per resolved conflict is reported. The
-   shipped model leaves these at its own threshold, so this run sets MERGEBERT_THRESHOLD (0.7).
+   settles; mergebert's rebase (shipped model, default threshold) must complete, and its time per
+   resolved conflict is reported.
 """
 
 from __future__ import annotations
@@ -214,14 +214,14 @@ def main() -> None:
                     f"same tree: {'yes' if tree == trees['mergebert'] else 'NO'})"
                 )
 
-            conflicted = Repo(Path(tmp) / "conflicts", dict(env, MERGEBERT_THRESHOLD="0.7"))
+            conflicted = Repo(Path(tmp) / "conflicts", env)
             conflicted.path.mkdir()
             conflicted.git("init", "-q", "-b", "main")
             conflict_history(conflicted, args.conflicts)
             use(conflicted, "mergebert")
             seconds, tree, stderr = rebase(conflicted)
             resolved = sum(int(m) for m in re.findall(r"resolved (\d+) of \d+ conflict", stderr))
-            print(f"\n2. {args.conflicts} commits, each with a line conflict (MERGEBERT_THRESHOLD=0.7)")
+            print(f"\n2. {args.conflicts} commits, each with a line conflict (shipped model, default threshold)")
             print(
                 f"  mergebert installed      {seconds:7.2f} s  for {resolved} resolved conflicts: "
                 f"{seconds / max(resolved, 1) * 1000:.0f} ms per resolved conflict"
