@@ -221,7 +221,7 @@ def main() -> None:
             use(conflicted, "mergebert")
             seconds, tree, stderr = rebase(conflicted)
             resolved = sum(int(m) for m in re.findall(r"resolved (\d+) of \d+ conflict", stderr))
-            print(f"\n2. {args.conflicts} commits, each with a line conflict (shipped model, default threshold)")
+            print(f"\n2. {args.conflicts} commits, each with a line conflict (shipped model at its defaults)")
             print(
                 f"  mergebert installed      {seconds:7.2f} s  for {resolved} resolved conflicts: "
                 f"{seconds / max(resolved, 1) * 1000:.0f} ms per resolved conflict"

@@ -73,4 +73,4 @@ def test_help_shows_git_users_commands_apart_from_model_builders(repo: GitRepo) 
     listed = {line.split()[0] for line in git_part.splitlines() if line.startswith("  ")}
     assert listed == {"install", "uninstall", "resolve", "mergetool", "driver", "merge-file", "check", "demo"}
     builders = {line.split()[0] for line in builder_part.splitlines() if line.startswith("  ")}
-    assert builders == {"mine", "stats", "eval", "train", "export"}
+    assert builders == {"mine", "stats", "eval", "train", "export", "fit-acceptor"}

@@ -182,7 +182,7 @@ def fit_acceptor_command(
     jobs: int,
     rows_cache: str | None,
 ) -> None:
-    """Fit the model's second stage and choose its default threshold on whole files (needs [train]).
+    """Fit the acceptor and the default threshold (needs [train]).
 
     SCENARIOS are *.scenarios.jsonl.gz files from repositories the encoder never saw (never the files the
     results are quoted on). Writes MODEL_DIR/acceptor.json and acceptor_metrics.json and sets the acceptor
