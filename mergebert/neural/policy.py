@@ -3,8 +3,8 @@
 The model comes from `--model`, else `$MERGEBERT_MODEL`, else git config `mergebert.model`, else the
 model shipped in the package; `none` (at any of those levels) means no model: clean token merges only.
 The threshold comes from `--threshold`, else `$MERGEBERT_THRESHOLD`, else `mergebert.threshold`, else the
-model's calibrated one. Front-ends load the model lazily and fall back to the token merge when it cannot
-be used (one line on stderr); `eval` asks for strict loading and fails instead.
+model's default (its config.json). Front-ends load the model lazily and fall back to the token merge
+when it cannot be used (one line on stderr); `eval` asks for strict loading and fails instead.
 """
 
 from __future__ import annotations
