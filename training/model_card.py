@@ -110,8 +110,8 @@ def render(model_dir: str, command: str, notes: str = "") -> str:
         f"  characters skipped; bulk-merge records weighted {tc.get('bulk_weight')}.",
         f"- validation: {metrics.get('valid_records')} records of `valid.regions.jsonl.gz` (13 other repositories), "
         f"{metrics.get('valid_units')} labelled units; 4 000 of them select the checkpoint (early stopping), all of",
-        "  them give the metrics and the calibration below. `valid.scenarios` comes from the same repositories, so",
-        "  `mergebert eval` on it is not a fully independent test (the threshold was calibrated there).",
+        "  them give the unit metrics below. `valid.scenarios` comes from the same repositories, so",
+        "  `mergebert eval` on it is not a fully independent test (the checkpoint was selected there; `valid2` was not used).",
         "",
         "## Training",
         "",
