@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from gitrepo import GitRepo
 
-from mergebert.core.filefacts import file_facts
-from mergebert.core.linemerge import merge_lines
+from mergebert.core.filefacts import FileFacts
+from mergebert.core.linemerge import conflicts_of, merge_lines
 from mergebert.neural.acceptor import FEATURE_NAMES, Acceptor
 from mergebert.neural.onnx_classifier import ModelError, OnnxClassifier
 from mergebert.neural.policy import shipped_model_dir
@@ -28,11 +28,11 @@ def test_file_facts_count_each_sides_changes_outside_the_conflicts() -> None:
     ours = _lines("a", "B1", "c", "D1", "e", "f", "g", "h", "X1")
     theirs = _lines("a", "b", "c", "d", "e", "f", "g", "h", "X2")
     chunks = merge_lines(base, ours, theirs)
-    facts = file_facts(base, ours, theirs, chunks)
-    assert facts.conflicts == 1
+    facts = FileFacts(base, ours, theirs, chunks)
+    assert len(conflicts_of(chunks)) == 1
     assert (facts.ours_changed, facts.theirs_changed) == (4, 0), "two lines replaced by ours, none by theirs"
     assert facts.direction > 0.7
-    mirrored = file_facts(base, theirs, ours, merge_lines(base, theirs, ours))
+    mirrored = FileFacts(base, theirs, ours, merge_lines(base, theirs, ours))
     assert mirrored.direction == pytest.approx(-facts.direction)
 
 

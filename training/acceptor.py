@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mergebert.core.filefacts import file_facts
+from mergebert.core.filefacts import FileFacts
 from mergebert.core.linemerge import merge_lines
 from mergebert.core.patterns import squash
 from mergebert.core.resolver import MAX_PARSE_CHECKS, conflict_inputs, skip_reasons
@@ -81,7 +81,7 @@ def collect_file(record: Record) -> dict | None:
     expected = [squash(text or "") for text in alignment.resolutions]
     lang = record_language(record)
     eol = dominant_eol(ours)
-    inputs = conflict_inputs(chunks, lang, file_facts(base, ours, theirs, chunks))
+    inputs = conflict_inputs(chunks, lang, FileFacts(base, ours, theirs, chunks))
     scored = [i for i, skip in enumerate(skip_reasons(inputs)) if skip is None]
     decoded = _CLASSIFIER.decode_all([inputs[i] for i in scored])
     features = candidate_features([inputs[i] for i in scored], decoded)

@@ -6,24 +6,13 @@ work; the classifier's second stage reads these counts (see ``neural/acceptor.py
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import pygit2
 
 from mergebert.core.linemerge import Chunk, LineConflict
-
-
-@dataclass(frozen=True)
-class FileFacts:
-    ours_changed: int  # lines ours added or deleted outside the line conflicts
-    theirs_changed: int  # the same for theirs
-    conflicts: int  # line conflicts in the file
-
-    @property
-    def direction(self) -> float:
-        """+1 when only ours changed the rest of the file, -1 when only theirs did, 0 when balanced."""
-        return (self.ours_changed - self.theirs_changed) / (self.ours_changed + self.theirs_changed + 1)
+from mergebert.core.textio import line_count
 
 
 def _changed_lines(old: str, new: str) -> int:
@@ -31,17 +20,35 @@ def _changed_lines(old: str, new: str) -> int:
     return additions + deletions
 
 
-def _line_count(text: str) -> int:
-    return text.count("\n") + (not text.endswith("\n") and bool(text))
+class FileFacts:
+    """How many lines ours and theirs changed outside the line conflicts; diffed only when first read, so
+    a merge without the model never pays for it."""
 
+    def __init__(self, base: str, ours: str, theirs: str, chunks: Sequence[Chunk]) -> None:
+        self._base, self._ours, self._theirs = base, ours, theirs
+        self._conflicts = [chunk for chunk in chunks if isinstance(chunk, LineConflict)]
 
-def file_facts(base: str, ours: str, theirs: str, chunks: Sequence[Chunk]) -> FileFacts:
-    """Line counts of each side's changes to `base`, less the lines inside the conflicts."""
-    conflicts = [chunk for chunk in chunks if isinstance(chunk, LineConflict)]
-    in_ours = sum(_line_count(c.ours) + _line_count(c.base) for c in conflicts if c.ours != c.base)
-    in_theirs = sum(_line_count(c.theirs) + _line_count(c.base) for c in conflicts if c.theirs != c.base)
-    return FileFacts(
-        max(0, _changed_lines(base, ours) - in_ours),
-        max(0, _changed_lines(base, theirs) - in_theirs),
-        len(conflicts),
-    )
+    def _outside(self, text: str, side: str) -> int:
+        """Lines `text` (the side called `side`) changed against base, less the lines of the conflicts in
+        which that side differs from base."""
+        inside = sum(
+            line_count(getattr(c, side)) + line_count(c.base)
+            for c in self._conflicts
+            if getattr(c, side) != c.base
+        )
+        return max(0, _changed_lines(self._base, text) - inside)
+
+    @functools.cached_property
+    def ours_changed(self) -> int:
+        """Lines ours added or deleted outside the line conflicts."""
+        return self._outside(self._ours, "ours")
+
+    @functools.cached_property
+    def theirs_changed(self) -> int:
+        """The same for theirs."""
+        return self._outside(self._theirs, "theirs")
+
+    @property
+    def direction(self) -> float:
+        """+1 when only ours changed the rest of the file, -1 when only theirs did, 0 when balanced."""
+        return (self.ours_changed - self.theirs_changed) / (self.ours_changed + self.theirs_changed + 1)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from mergebert.core import markers
 from mergebert.core.candidates import Candidate, ConflictInput
 from mergebert.core.classifier import Classifier, TokenMergeClassifier
-from mergebert.core.filefacts import FileFacts, file_facts
+from mergebert.core.filefacts import FileFacts
 from mergebert.core.languages import Language, language_by_name, language_for_path
 from mergebert.core.linemerge import (
     Chunk,
@@ -170,7 +170,7 @@ def resolve_text(
     eol = dominant_eol(ours)
     if not conflicts_of(chunks):
         return MergeResult(render(chunks, eol=eol), 0, ())
-    inputs = conflict_inputs(chunks, lang, file_facts(base, ours, theirs, chunks))
+    inputs = conflict_inputs(chunks, lang, FileFacts(base, ours, theirs, chunks))
     classifier = classifier or TokenMergeClassifier()
     skipped = skip_reasons(inputs)
     kept = [conflict for conflict, skip in zip(inputs, skipped, strict=True) if skip is None]

@@ -47,6 +47,11 @@ def decode(data: bytes) -> DecodedText:
     return DecodedText(text=text, bom=bom, eol=dominant_eol(text))
 
 
+def line_count(text: str) -> int:
+    """Lines as xdiff counts them: split at "\\n", a last line without ending still counts."""
+    return text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+
+
 def split_lines(text: str) -> list[str]:
     """Lines as git sees them, each keeping its ending: split at "\n" only (unlike str.splitlines)."""
     lines = [line + "\n" for line in text.split("\n")]

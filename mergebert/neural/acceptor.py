@@ -20,6 +20,7 @@ import numpy as np
 
 from mergebert.core.candidates import TOKEN_CLASS, Candidate, ConflictInput
 from mergebert.core.patterns import PATTERNS, squash
+from mergebert.core.textio import line_count
 
 CANDIDATES_SCORED = 4  # a conflict's first candidates (by the decoder's order) that the acceptor scores
 LANGUAGES = ("java", "javascript", "typescript", "csharp")
@@ -68,10 +69,6 @@ class Decoded:
 
     candidates: list[Candidate]
     region: np.ndarray  # (10,) probabilities of the region unit
-
-
-def _lines(text: str) -> int:
-    return text.count("\n") + (not text.endswith("\n") and bool(text))
 
 
 def _side(candidate_key: str, ours_key: str, theirs_key: str) -> int:
@@ -148,9 +145,9 @@ def candidate_features(conflicts: Sequence[ConflictInput], decoded: Sequence[Dec
                     others_top * side,
                     math.log1p(n),
                     *(float(lang == name) for name in LANGUAGES),
-                    math.log1p(_lines(conflict.ours)),
-                    math.log1p(_lines(conflict.base)),
-                    math.log1p(_lines(conflict.theirs)),
+                    math.log1p(line_count(conflict.ours)),
+                    math.log1p(line_count(conflict.base)),
+                    math.log1p(line_count(conflict.theirs)),
                     math.log1p(len(key)),
                     len(key) / side_chars,
                 ]

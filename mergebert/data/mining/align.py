@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import pygit2
 
 from mergebert.core.linemerge import Chunk, CleanText
+from mergebert.core.textio import line_count
 
 
 @dataclass(frozen=True)
@@ -31,11 +32,6 @@ class Alignment:
     def complete(self) -> bool:
         """Every conflict aligned and nothing changed outside them: the file is an exact scenario."""
         return self.clean_context and all(text is not None for text in self.resolutions)
-
-
-def line_count(text: str) -> int:
-    """Lines as xdiff counts them: split at "\\n", a last line without ending still counts."""
-    return text.count("\n") + (1 if text and not text.endswith("\n") else 0)
 
 
 def align(chunks: Sequence[Chunk], resolved: str) -> Alignment:
