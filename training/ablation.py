@@ -25,11 +25,12 @@ from training.acceptor import (
     cached_rows,
     choose_threshold,
     curve,
+    decoder_confidence,
     fit,
+    held_out_records,
     match_token_merge,
     out_of_fold,
     replay,
-    scenario_repos,
 )
 
 FILE_FACTS = (
@@ -124,11 +125,8 @@ def main() -> None:
     parser.add_argument("-j", "--jobs", type=int, default=2)
     args = parser.parse_args()
 
-    seen = (
-        {r.get("repo", "") for r in read_records(args.exclude_repos_of)} if args.exclude_repos_of else set()
-    )
-    repos = scenario_repos(args.fit) - seen
-    fit_records = [r for r in read_records(args.fit) if r.get("repo", "") in repos]
+    fit_records = held_out_records(args.fit, args.exclude_repos_of)
+    repos = {record.get("repo", "") for record in fit_records}
     fit_rows = cached_rows(args.fit_rows, fit_records, args.model_dir, args.jobs)
     quote_rows = cached_rows(args.quote_rows, list(read_records(args.quote)), args.model_dir, args.jobs)
     groups = fit_rows["repo"][fit_rows["conflict"]]
@@ -145,8 +143,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     for name, dropped in VARIANTS.items():
         if dropped is None:
-            oof = fit_rows["features"][:, FEATURE_NAMES.index("confidence")]
-            quoted = quote_rows["features"][:, FEATURE_NAMES.index("confidence")]
+            oof = decoder_confidence(fit_rows["features"])
+            quoted = decoder_confidence(quote_rows["features"])
         else:
             x_fit = _masked(fit_rows["features"], dropped)
             oof = out_of_fold(x_fit, fit_rows["correct"], groups)

@@ -17,6 +17,7 @@ validation split that the results are quoted on.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import random
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mergebert.core.atomic import atomic_write
 from mergebert.core.filefacts import FileFacts
 from mergebert.core.linemerge import merge_lines
 from mergebert.core.patterns import squash
@@ -32,7 +34,7 @@ from mergebert.core.resolver import MAX_PARSE_CHECKS, conflict_inputs, skip_reas
 from mergebert.core.splice import SpliceCheck
 from mergebert.core.textio import dominant_eol
 from mergebert.data.mining.align import align
-from mergebert.data.records import Record, record_language
+from mergebert.data.records import Record, read_records, record_language
 from mergebert.neural.acceptor import FEATURE_NAMES, candidate_features
 
 _CLASSIFIER = None
@@ -85,7 +87,12 @@ def collect_file(record: Record) -> dict | None:
     scored = [i for i, skip in enumerate(skip_reasons(inputs)) if skip is None]
     decoded = _CLASSIFIER.decode_all([inputs[i] for i in scored])
     features = candidate_features([inputs[i] for i in scored], decoded)
-    out = {"n": len(inputs), "rows": [], "token_merge_correct": [False] * len(inputs)}
+    out = {
+        "n": len(inputs),
+        "lang": (lang.name if lang else record.get("lang")) or "",
+        "rows": [],
+        "token_merge_correct": [False] * len(inputs),
+    }
     for i, entry, rows in zip(scored, decoded, features, strict=True):
         conflict = inputs[i]
         if not conflict.token_conflicts:
@@ -113,9 +120,8 @@ def collect(records: Iterable[Record], model_dir: str, workers: int = 2) -> Rows
         if result is None:
             continue
         first = len(rows.repo)
-        lang = (record_language(record).name if record_language(record) else record.get("lang")) or ""
         rows.repo.extend([record.get("repo", "")] * result["n"])
-        rows.lang.extend([lang] * result["n"])
+        rows.lang.extend([result["lang"]] * result["n"])
         rows.file.extend([number] * result["n"])
         rows.token_merge_correct.extend(result["token_merge_correct"])
         for index, row, parses, correct in result["rows"]:
@@ -281,33 +287,34 @@ def cached_rows(
     return arrays
 
 
-def _decoder_only(arrays: dict[str, np.ndarray]) -> np.ndarray:
-    """The decoder's own confidence of each row (the acceptor switched off)."""
-    return arrays["features"][:, FEATURE_NAMES.index("confidence")].astype(np.float64)
+def decoder_confidence(features: np.ndarray) -> np.ndarray:
+    """The decoder's own confidence of each candidate row (the acceptor switched off)."""
+    return features[:, FEATURE_NAMES.index("confidence")].astype(np.float64)
 
 
 THRESHOLDS = tuple(np.round(np.arange(0.0, 1.0001, 0.01), 2))
 
 
+def held_out_records(scenarios: Sequence[str], exclude: Sequence[str]) -> list[Record]:
+    """The scenario records whose repository has no record in ``exclude`` (what the encoder trained on)."""
+    seen = {record.get("repo", "") for record in read_records(list(exclude))} if exclude else set()
+    return [record for record in read_records(list(scenarios)) if record.get("repo", "") not in seen]
+
+
 def complete_model(
     model_dir: str,
-    scenarios: Sequence[str],
+    records: Sequence[Record],
     *,
-    repos: set[str],
     margin: float = 0.01,
     target: float = 0.90,
     workers: int = 2,
     rows_cache: str | None = None,
     log=print,
 ) -> dict:
-    """Fit the acceptor for the model in ``model_dir`` on the scenario files of ``repos``; write
+    """Fit the acceptor for the model in ``model_dir`` on the scenario ``records``; write
     ``acceptor.json``, set the config's acceptor and default threshold (see ``match_token_merge``), and
     return the report, which also names the threshold that reaches ``target`` precision."""
-    import json
-
-    from mergebert.data.records import read_records
-
-    records = [r for r in read_records(list(scenarios)) if r.get("repo", "") in repos]
+    repos = {record.get("repo", "") for record in records}
     log(f"acceptor: {len(records)} scenario files from {len(repos)} held-out repositories")
     arrays = cached_rows(rows_cache, records, model_dir, workers)
     n = len(arrays["repo"])
@@ -323,15 +330,13 @@ def complete_model(
     except ValueError:
         strict = None
     params = fit(arrays["features"], arrays["correct"], groups)
-    with open(os.path.join(model_dir, "acceptor.json"), "w", encoding="utf-8") as f:
-        json.dump(params, f)
+    atomic_write(os.path.join(model_dir, "acceptor.json"), json.dumps(params).encode("utf-8"))
     config_path = os.path.join(model_dir, "config.json")
     with open(config_path, encoding="utf-8") as f:
         config = json.load(f)
     config.update(acceptor="acceptor.json", threshold=chosen["threshold"])
     config.pop("target_precision", None)
-    with open(config_path, "w", encoding="utf-8") as f:
-        json.dump(config, f, indent=1)
+    atomic_write(config_path, json.dumps(config, indent=1).encode("utf-8"))
     report = {
         "files": len(records),
         "conflicts": n,
@@ -342,16 +347,9 @@ def complete_model(
         "precision_threshold": strict,
         "curve": points,
         "at_zero": points[0],
-        "decoder_only_curve": curve(_decoder_only(arrays), *args, THRESHOLDS),
+        "decoder_only_curve": curve(decoder_confidence(arrays["features"]), *args, THRESHOLDS),
         "token_merge_only_accuracy": token_merge,
     }
-    with open(os.path.join(model_dir, "acceptor_metrics.json"), "w", encoding="utf-8") as f:
-        json.dump(report, f, indent=1)
+    metrics_path = os.path.join(model_dir, "acceptor_metrics.json")
+    atomic_write(metrics_path, json.dumps(report, indent=1).encode("utf-8"))
     return report
-
-
-def scenario_repos(paths: Sequence[str]) -> set[str]:
-    """The repositories the scenario files come from."""
-    from mergebert.data.records import read_records
-
-    return {record.get("repo", "") for record in read_records(list(paths))}

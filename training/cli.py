@@ -189,17 +189,14 @@ def fit_acceptor_command(
     and the threshold in MODEL_DIR/config.json.
     """
     need_train_extra()
-    from mergebert.data.records import read_records
-    from training.acceptor import complete_model, scenario_repos
+    from training.acceptor import complete_model, held_out_records
 
-    seen = {record.get("repo", "") for record in read_records(list(exclude))} if exclude else set()
-    repos = scenario_repos(scenarios) - seen
-    if not repos:
+    records = held_out_records(scenarios, exclude)
+    if not records:
         raise click.UsageError("no scenario file comes from a repository outside --exclude-repos-of")
     report = complete_model(
         model_dir,
-        scenarios,
-        repos=repos,
+        records,
         margin=margin,
         target=target_precision,
         workers=jobs,
@@ -208,7 +205,8 @@ def fit_acceptor_command(
     )
     chosen, zero, strict = report["chosen"], report["at_zero"], report["precision_threshold"]
     click.echo(
-        f"{report['conflicts']} conflicts of {report['files']} files from {len(repos)} repositories, out of "
+        f"{report['conflicts']} conflicts of {report['files']} files from {len(report['repositories'])} "
+        "repositories, out of "
         f"fold: default threshold {chosen['threshold']:.2f}: accuracy {chosen['accuracy']:.1%}, precision "
         f"{chosen['precision']:.1%}; token merge alone: accuracy {report['token_merge_only_accuracy']:.1%}; "
         f"at 0: accuracy {zero['accuracy']:.1%}"
