@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 from mergebert.core.languages import EXTENSIONS
+from mergebert.git import gitcmd
 
 NAME = "mergebert: token-level merge of Java, JavaScript, TypeScript and C# conflicts"
 MERGETOOL_ARGUMENTS = 'mergetool "$BASE" "$LOCAL" "$REMOTE" "$MERGED"'
@@ -38,16 +39,22 @@ class InstallError(Exception):
     """Install or uninstall cannot proceed (not in a repository, git failed)."""
 
 
-def _git(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
-    if check and proc.returncode != 0:
-        raise InstallError(f"git {' '.join(args)}: {proc.stderr.strip() or f'exit {proc.returncode}'}")
-    return proc
+def _git(*args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    """gitcmd.git, its failure an InstallError (any exit status accepted when not `check`)."""
+    try:
+        return gitcmd.git(*args, accept=(0,) if check else range(256))
+    except gitcmd.GitError as error:
+        raise InstallError(str(error)) from error
+
+
+def _git_output(*args: str, check: bool = True) -> str:
+    """What `git ARGS` prints, as text without the final newline."""
+    return _git(*args, check=check).stdout.decode().rstrip("\n")
 
 
 def git_version() -> tuple[int, ...]:
     """The version of the `git` on PATH, e.g. (2, 39, 5)."""
-    found = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", _git("--version").stdout)
+    found = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", _git_output("--version"))
     return tuple(int(part) for part in found.groups("0")) if found else (0,)
 
 
@@ -111,8 +118,8 @@ def attributes_block() -> str:
 def attributes_file(global_: bool) -> Path:
     """`.git/info/attributes`, or the global attributes file git reads (core.attributesFile / XDG)."""
     if not global_:
-        return Path(_git("rev-parse", "--git-path", "info/attributes").stdout.strip())
-    configured = _git("config", "--global", "--get", "core.attributesFile", check=False).stdout.strip()
+        return Path(_git_output("rev-parse", "--git-path", "info/attributes"))
+    configured = _git_output("config", "--global", "--get", "core.attributesFile", check=False).strip()
     if configured:
         return Path(configured).expanduser()
     xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
@@ -151,7 +158,7 @@ def _remove_attributes(path: Path) -> bool:
 
 
 def _hooks_dir() -> Path:
-    return Path(_git("rev-parse", "--git-path", "hooks").stdout.strip())
+    return Path(_git_output("rev-parse", "--git-path", "hooks"))
 
 
 def _is_ours(hook: Path) -> bool:
@@ -221,7 +228,7 @@ def uninstall(global_: bool = False) -> list[str]:
     done = []
     for key in settings((0,)):
         current = _git("config", scope, "--get", key, check=False)
-        if current.returncode == 0 and is_ours(key, current.stdout.rstrip("\n")):
+        if current.returncode == 0 and is_ours(key, current.stdout.decode().rstrip("\n")):
             _git("config", scope, "--unset", key)
             done.append(f"git config {scope} --unset {key}")
     for section in SECTIONS:
