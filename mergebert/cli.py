@@ -188,6 +188,7 @@ def driver_command(arguments: tuple[str, ...]) -> None:
 @click.argument("remote")
 @click.argument("merged")
 @click.argument("backup", required=False)
+@click.option("-i", "--interactive", is_flag=True, help="Ask about each conflict left (as resolve -i).")
 @MODEL_OPTION
 @THRESHOLD_OPTION
 def mergetool_command(
@@ -196,17 +197,23 @@ def mergetool_command(
     remote: str,
     merged: str,
     backup: str | None,
+    interactive: bool,
     model: str | None,
     threshold: float | None,
 ) -> None:
-    """Tool for `git mergetool --tool mergebert`.
+    """Tool for `git mergetool --tool mergebert` (and mergebert-i).
 
     Resolves the conflicts still marked in MERGED; exit 0 only when none is left. A partial result also
     goes into BACKUP (git-mergetool's $BACKUP, found beside LOCAL when not given), which git restores.
+    With --interactive it asks about each conflict it leaves.
     """
     from mergebert.git import mergetool
 
-    raise SystemExit(mergetool.run(base, local, remote, merged, backup, model=model, threshold=threshold))
+    raise SystemExit(
+        mergetool.run(
+            base, local, remote, merged, backup, model=model, threshold=threshold, interactive=interactive
+        )
+    )
 
 
 @main.command("resolve")
@@ -214,6 +221,13 @@ def mergetool_command(
 @click.option("--dry-run", is_flag=True, help="Show the changes as a diff; write nothing.")
 @click.option("--add", is_flag=True, help="Stage the files that end up fully resolved.")
 @click.option("--no-backup", is_flag=True, help="Do not keep <file>.orig copies of the rewritten files.")
+@click.option(
+    "-i",
+    "--interactive",
+    is_flag=True,
+    help="Ask about each conflict left, offering the model's top suggestions.",
+)
+@click.option("--all", "ask_all", is_flag=True, help="With -i: also ask about those mergebert resolves.")
 @MODEL_OPTION
 @THRESHOLD_OPTION
 def resolve_command(
@@ -221,6 +235,8 @@ def resolve_command(
     dry_run: bool,
     add: bool,
     no_backup: bool,
+    interactive: bool,
+    ask_all: bool,
     model: str | None,
     threshold: float | None,
 ) -> None:
@@ -228,11 +244,28 @@ def resolve_command(
 
     Reads the conflicted index entries of a merge, rebase or cherry-pick, resolves each file, rewrites
     it (keeping <file>.orig) and prints a table: file, conflicts, resolved, left, patterns.
+
+    With -i it asks about each conflict it leaves: the three sides, then up to three suggestions of the
+    model; answer 1/2/3 (a suggestion), o/t/b (ours, theirs, both), e (edit), s (skip), q (quit), ? (help),
+    one answer a line (scripts may pipe them in).
     """
     from mergebert.git import resolve_command as command
 
+    if dry_run and interactive:
+        raise click.UsageError("--dry-run and --interactive do not go together")
+    if ask_all and not interactive:
+        raise click.UsageError("--all goes with --interactive")
     raise SystemExit(
-        command.run(paths, dry_run=dry_run, add=add, backup=not no_backup, model=model, threshold=threshold)
+        command.run(
+            paths,
+            dry_run=dry_run,
+            add=add,
+            backup=not no_backup,
+            model=model,
+            threshold=threshold,
+            interactive=interactive,
+            ask_all=ask_all,
+        )
     )
 
 

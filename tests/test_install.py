@@ -33,6 +33,9 @@ def test_local_install_configures_git_and_uninstall_restores_everything(repo: Gi
     assert get("merge.mergebert.name")
     assert get("mergetool.mergebert.cmd") == f'{MERGEBERT} mergetool "$BASE" "$LOCAL" "$REMOTE" "$MERGED"'
     assert get("mergetool.mergebert.trustExitCode") == "true"
+    interactive = f'{MERGEBERT} mergetool --interactive "$BASE" "$LOCAL" "$REMOTE" "$MERGED"'
+    assert get("mergetool.mergebert-i.cmd") == interactive
+    assert get("mergetool.mergebert-i.trustExitCode") == "true"
     for pattern in PATTERNS:
         probe = "x" + pattern[1:]
         assert repo.git("check-attr", "merge", "--", probe).stdout.strip().endswith("merge: mergebert")

@@ -52,3 +52,32 @@ def test_neural_runtime_does_not_depend_on_front_ends_or_data(path: Path) -> Non
         if name.startswith(("mergebert.git", "mergebert.data", "mergebert.cli"))
     }
     assert not outside, f"{path.name} reaches into front-ends or data: {sorted(outside)}"
+
+
+def _top_level_imports(path: Path) -> set[str]:
+    """The module names a file imports when it is loaded (its module-level statements only)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.update({node.module, *(f"{node.module}.{alias.name}" for alias in node.names)})
+    return names
+
+
+def test_only_the_interactive_commands_load_rich() -> None:
+    """rich is imported by git/interactive.py alone, which no module imports when it is loaded: the merge
+    driver and the other front-ends never pay for it."""
+    users = {
+        str(p.relative_to(PACKAGE))
+        for p in PACKAGE.rglob("*.py")
+        if any(name.split(".")[0] == "rich" for name in _imports(p))
+    }
+    assert users == {"git/interactive.py"}
+    eager = [
+        str(p.relative_to(PACKAGE))
+        for p in PACKAGE.rglob("*.py")
+        if "mergebert.git.interactive" in _top_level_imports(p)
+    ]
+    assert eager == []

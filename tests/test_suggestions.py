@@ -38,7 +38,9 @@ def test_suggestions_are_distinct_accepted_and_ignore_the_threshold() -> None:
     result = resolve_text(BASE, OURS, THEIRS, lang=JAVA, classifier=Proposes(*CANDIDATES), suggest=True)
     (resolution,) = result.resolutions
     assert resolution.text is None and "below threshold" in resolution.reason
-    assert resolution.suggestions == ("    foo(a2, b3);\n", "    foo(a2, b);\n", "    foo(a, b3);\n")
+    texts = tuple(suggestion.text for suggestion in resolution.suggestions)
+    assert texts == ("    foo(a2, b3);\n", "    foo(a2, b);\n", "    foo(a, b3);\n")
+    assert [suggestion.confidence for suggestion in resolution.suggestions] == [0.4, 0.1, 0.05]
 
 
 def test_suggestions_only_when_asked() -> None:
@@ -49,4 +51,5 @@ def test_suggestions_only_when_asked() -> None:
 def test_a_resolved_conflict_suggests_its_resolution_first() -> None:
     result = resolve_text(BASE, OURS, THEIRS, lang=JAVA, suggest=True)
     (resolution,) = result.resolutions
-    assert resolution.suggestions == (resolution.text,) == ("    foo(a2, b3);\n",)
+    assert resolution.suggestions == (resolution.candidate,)
+    assert resolution.text == "    foo(a2, b3);\n"

@@ -39,7 +39,7 @@ class Resolution:
     text: str | None
     candidate: Candidate | None
     reason: str
-    suggestions: tuple[str, ...] = ()  # when asked: the first distinct candidates the splice accepts
+    suggestions: tuple[Candidate, ...] = ()  # when asked: the first distinct candidates the splice accepts
 
 
 @dataclass(frozen=True)
@@ -125,13 +125,13 @@ def _first_accepted(
     return Resolution(index, None, None, refusals[0])
 
 
-def _suggestions(candidates: list[Candidate], check: SpliceCheck) -> tuple[str, ...]:
-    """The first distinct candidate texts (whitespace aside) the splice accepts, whatever the threshold."""
-    seen: dict[str, str] = {}
+def _suggestions(candidates: list[Candidate], check: SpliceCheck) -> tuple[Candidate, ...]:
+    """The first candidates of distinct texts (whitespace aside) the splice accepts, at any confidence."""
+    seen: dict[str, Candidate] = {}
     for candidate in candidates[:MAX_SUGGESTION_CHECKS]:
         key = squash(candidate.text)
         if key not in seen and check.refusal(candidate.text) is None:
-            seen[key] = candidate.text
+            seen[key] = candidate
             if len(seen) == SUGGESTIONS:
                 break
     return tuple(seen.values())
@@ -195,6 +195,7 @@ def resolve_bytes(
     language: str | None = None,
     classifier: Classifier | None = None,
     options: MergeOptions = GIT_DEFAULT,
+    suggest: bool = False,
 ) -> BytesMergeResult:
     """resolve_text over file contents; content it cannot handle gets git's own line merge and a reason.
 
@@ -203,7 +204,7 @@ def resolve_bytes(
     try:
         lang = language_by_name(language) if language else language_for_path(path or "")
         texts, bom = decode_sides(base, ours, theirs)
-        result = resolve_text(*texts, lang=lang, classifier=classifier, options=options)
+        result = resolve_text(*texts, lang=lang, classifier=classifier, options=options, suggest=suggest)
         return BytesMergeResult(encode(result.text, bom), result.conflicts, result.left, result.resolutions)
     except UnsupportedContent as err:
         reason = err.reason

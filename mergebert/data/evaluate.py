@@ -166,7 +166,7 @@ def score_scenario(
         system: score_output(segments, expected_texts, text, _judge_lines) for system, text in outputs.items()
     }
     top3 = [
-        squash(text) in {squash(suggestion) for suggestion in resolution.suggestions}
+        squash(text) in {squash(suggestion.text) for suggestion in resolution.suggestions}
         for resolution, text in zip(result.resolutions, expected_texts, strict=True)
     ]
     reproduced = {system: squash(text) == squash(resolved) for system, text in outputs.items()}

@@ -90,16 +90,25 @@ def merge_blobs(
     options: MergeOptions,
     language: str | None = None,
     classifier: Classifier | None = None,
+    suggest: bool = False,
 ) -> Outcome:
     """Resolve what mergebert can. Where it resolves nothing, for content it cannot handle, and on any
-    internal error, the result is git's own line merge (the latter two with a one-line message)."""
+    internal error, the result is git's own line merge (the latter two with a one-line message).
+    With `suggest`, the resolutions list their suggestions (the interactive commands)."""
     where = f"{path}: " if path else ""
     try:
         _fault("resolve")
         from mergebert.core import resolver
 
         result = resolver.resolve_bytes(
-            base, ours, theirs, path=path, language=language, classifier=classifier, options=options
+            base,
+            ours,
+            theirs,
+            path=path,
+            language=language,
+            classifier=classifier,
+            options=options,
+            suggest=suggest,
         )
         if result.fallback or (result.conflicts and result.left == result.conflicts):
             data, left = line_merge(base, ours, theirs, options)

@@ -1,6 +1,7 @@
 """`mergebert install [--global]` / `mergebert uninstall`: wire mergebert into git, and take it out again.
 
-Install writes four things: the merge driver and mergetool config (`git config`), the attributes that
+Install writes four things: the merge driver and the two mergetools' config (`mergebert`, and
+`mergebert-i` which asks about what is left; `git config`), the attributes that
 route Java/JS/TS/C# files to the driver (`.git/info/attributes` locally, so tracked files stay
 untouched; the global attributes file with `--global`), and, locally, the pre-commit hook. Uninstall
 removes exactly those: config keys that still hold mergebert's values, the marked attributes block and
@@ -23,11 +24,12 @@ from mergebert.git import gitcmd
 
 NAME = "mergebert: token-level merge of Java, JavaScript, TypeScript and C# conflicts"
 MERGETOOL_ARGUMENTS = 'mergetool "$BASE" "$LOCAL" "$REMOTE" "$MERGED"'
+INTERACTIVE_ARGUMENTS = 'mergetool --interactive "$BASE" "$LOCAL" "$REMOTE" "$MERGED"'  # mergebert-i
 # What installs before the absolute paths wrote; install replaces these entries, uninstall removes them.
 BARE_DRIVER = "mergebert driver %O %A %B %L %P"
 BARE_MERGETOOL = f"mergebert {MERGETOOL_ARGUMENTS}"
 LABELS_SINCE = (2, 44)  # git passes the conflict labels %S %X %Y to merge drivers from 2.44 on
-SECTIONS = ("merge.mergebert", "mergetool.mergebert")
+SECTIONS = ("merge.mergebert", "mergetool.mergebert", "mergetool.mergebert-i")
 PATTERNS = tuple(f"*{extension}" for extension in EXTENSIONS)
 BEGIN = "# >>> mergebert: written by `mergebert install`, removed by `mergebert uninstall`"
 END = "# <<< mergebert"
@@ -90,6 +92,8 @@ def settings(version: tuple[int, ...]) -> dict[str, str]:
         "merge.mergebert.driver": driver_command(version),
         "mergetool.mergebert.cmd": f"{mergebert_command()} {MERGETOOL_ARGUMENTS}",
         "mergetool.mergebert.trustExitCode": "true",
+        "mergetool.mergebert-i.cmd": f"{mergebert_command()} {INTERACTIVE_ARGUMENTS}",
+        "mergetool.mergebert-i.trustExitCode": "true",
     }
 
 
@@ -99,6 +103,8 @@ def is_ours(key: str, value: str) -> bool:
         return value == BARE_DRIVER or ("mergebert" in value and "driver.sh" in value)
     if key == "mergetool.mergebert.cmd":
         return "mergebert" in value and value.endswith(MERGETOOL_ARGUMENTS)
+    if key == "mergetool.mergebert-i.cmd":
+        return "mergebert" in value and value.endswith(INTERACTIVE_ARGUMENTS)
     return value == settings((0,))[key]
 
 

@@ -6,7 +6,8 @@ resolved files as resolved. When conflicts are left, git answers the failed tool
 its backup copy; so a partial result is written into that backup as well ($BACKUP, passed by the tool
 command or found beside $LOCAL where git-mergetool puts it) and the user keeps both the resolutions and
 the markers. Written after $MERGED, the backup is also the newer file, so with `trustExitCode = false`
-git does not take the file for resolved either.
+git does not take the file for resolved either. With `--interactive` (`git mergetool --tool mergebert-i`)
+it asks about each conflict it leaves, with the keys and the loop of `mergebert resolve -i`.
 """
 
 from __future__ import annotations
@@ -44,8 +45,10 @@ def run(
     *,
     model: str | None = None,
     threshold: float | None = None,
+    interactive: bool = False,
 ) -> int:
-    """Resolve what is still marked in `merged_path`; 0 when no conflict is left in it, 1 otherwise."""
+    """Resolve what is still marked in `merged_path`, asking about the rest when `interactive`; 0 when no
+    conflict is left in it, 1 otherwise."""
     try:
         blobs = (
             _read(base_path, missing_ok=True),
@@ -65,12 +68,22 @@ def run(
         frontend.warn(f"{path}: no conflict markers in it (resolved by hand?); left as it is")
         return 1
     outcome = frontend.merge_blobs(
-        *blobs, path=path, options=options, classifier=frontend.pick_classifier(model, threshold, repo)
+        *blobs,
+        path=path,
+        options=options,
+        classifier=frontend.pick_classifier(model, threshold, repo),
+        suggest=interactive,
     )
     if outcome.message:  # content mergebert cannot handle: the file stays as git wrote it
         frontend.warn(outcome.message)
         return 1
-    applied = marked.resolve_working_file(repo, path, current, blobs, options, outcome.resolutions)
+    if interactive:
+        from mergebert.git.interactive import Asker, Terminal
+
+        asker = Asker(Terminal(), cwd=repo.workdir if repo is not None else None)
+        applied = asker.resolve(repo, path, current, blobs, options, outcome.resolutions).applied
+    else:
+        applied = marked.resolve_working_file(repo, path, current, blobs, options, outcome.resolutions)
     left = applied.left
     if applied.replaced:
         textio.atomic_write(merged_path, applied.data)

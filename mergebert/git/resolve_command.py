@@ -26,6 +26,7 @@ from mergebert.git import frontend, gitcmd, gitinfo, marked
 if TYPE_CHECKING:
     from mergebert.core.classifier import Classifier
     from mergebert.core.resolver import Resolution
+    from mergebert.git.interactive import Asker
 
 REGULAR_MODES = (pygit2.enums.FileMode.BLOB, pygit2.enums.FileMode.BLOB_EXECUTABLE)
 
@@ -77,9 +78,14 @@ def resolve_one(
     add: bool,
     backup: bool,
     classifier: Classifier | None = None,
+    asker: Asker | None = None,
 ) -> Row:
-    """Resolve one conflicted path; never raises for the file's content."""
+    """Resolve one conflicted path, asking the user through `asker` if given; never raises for the file's
+    content."""
     row = Row(path)
+    if asker is not None and asker.quit:
+        row.notes.append("not asked (quit); left alone")
+        return row
     base, ours, theirs = entries
     if ours is None or theirs is None:
         row.notes.append(f"deleted by {'us' if ours is None else 'them'}; left alone")
@@ -108,16 +114,26 @@ def resolve_one(
         path=path,
         options=options,
         classifier=classifier,
+        suggest=asker is not None,
     )
     if outcome.message:  # mergebert could not handle the content: nothing of its own to put in
         row.notes.append(outcome.message)
         return row
-    applied = marked.resolve_working_file(repo, path, current, blobs, options, outcome.resolutions)
+    if asker is None:
+        applied = marked.resolve_working_file(repo, path, current, blobs, options, outcome.resolutions)
+        answers = {}
+    else:
+        session = asker.resolve(repo, path, current, blobs, options, outcome.resolutions)
+        applied, answers = session.applied, session.notes
     row.conflicts, row.resolved, row.left = applied.conflicts, applied.replaced, applied.left
     for resolution, still_marked in zip(outcome.resolutions, applied.found, strict=True):
-        row.notes.append(
-            describe(resolution) if still_marked else f"{resolution.index + 1}:not marked (kept)"
-        )
+        number = resolution.index + 1
+        if not still_marked:
+            row.notes.append(f"{number}:not marked (kept)")
+        elif resolution.index in answers:
+            row.notes.append(f"{number}:{answers[resolution.index]}")
+        else:
+            row.notes.append(describe(resolution))
     if applied.unmatched:
         row.notes.append(
             f"{applied.unmatched} marked conflict(s) match none of git's (edited inside the markers?); "
@@ -164,8 +180,11 @@ def run(
     backup: bool = True,
     model: str | None = None,
     threshold: float | None = None,
+    interactive: bool = False,
+    ask_all: bool = False,
 ) -> int:
-    """Resolve the conflicted files under `paths` (all when empty); 0 when none is left conflicted."""
+    """Resolve the conflicted files under `paths` (all when empty), asking about each conflict left when
+    `interactive` (about every one with `ask_all`); 0 when none is left conflicted."""
     repo = gitinfo.open_repo(".")
     if repo is None or repo.workdir is None:
         frontend.warn("not inside a git working tree")
@@ -187,7 +206,12 @@ def run(
         print("no conflicted files" + (" under the given paths" if wanted else ""))
         return 0
     classifier = frontend.pick_classifier(model, threshold, repo)
-    options = {"dry_run": dry_run, "add": add, "backup": backup, "classifier": classifier}
+    asker = None
+    if interactive:
+        from mergebert.git.interactive import Asker, Terminal
+
+        asker = Asker(Terminal(), ask_all=ask_all, cwd=repo.workdir)
+    options = {"dry_run": dry_run, "add": add, "backup": backup, "classifier": classifier, "asker": asker}
     rows = [resolve_one(repo, path, entries[path], **options) for path in sorted(entries)]
     print_table(rows)
     return 0 if all(r.left == 0 for r in rows) else 1

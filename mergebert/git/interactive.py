@@ -1,0 +1,264 @@
+"""The one interactive loop, shared by `mergebert resolve -i` and `mergebert mergetool --interactive`.
+
+For each conflict a file still shows, it prints the three sides with their labels, then the resolver's
+suggestions (`resolve_text(..., suggest=True)`: up to three distinct texts that pass the parse check, in
+the model's order), each as a diff against ours with its pattern and confidence, and reads one key, as
+`git add -p` does. The answers become the conflicts' resolutions, which `marked.py` puts into the working
+file like any other: hand edits and every other byte stay, a skipped conflict keeps git's markers.
+
+Answers are read one line at a time straight from the file descriptor, unbuffered, so that a script can
+pipe them in and whatever follows is left to the next reader (git mergetool's own prompts, the tool it
+runs for the next file). rich colours the output only on a terminal, and never with NO_COLOR set; it is
+imported here only, never on the merge driver's path.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mergebert.core import markers
+from mergebert.core.linemerge import LineConflict, conflicts_of, merge_lines, render
+from mergebert.core.options import MergeOptions
+from mergebert.core.textio import decode_sides, dominant_eol
+from mergebert.git import gitcmd, marked
+
+if TYPE_CHECKING:
+    import pygit2
+
+    from mergebert.core.resolver import Resolution
+
+HELP = """\
+1,2,3 - take that suggestion
+o - take ours
+t - take theirs
+b - take both: ours, then theirs
+e - edit the conflict in your editor, starting from its markers
+s - skip: leave the conflict marked
+q - quit: keep what was decided, leave the conflicts not answered marked
+? - print help"""
+DIFF_CONTEXT = 3  # unchanged lines of ours shown around each change in a suggestion's diff
+
+
+def wants_colour() -> bool:
+    """Colour only on a terminal, never with NO_COLOR set (https://no-color.org) or TERM=dumb."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+
+
+class Terminal:
+    """Where questions go (stdout, through rich) and answers come from (a file descriptor, one line each)."""
+
+    def __init__(self, fd: int = 0, colour: bool | None = None) -> None:
+        from rich.console import Console
+
+        colour = wants_colour() if colour is None else colour
+        self.console = Console(
+            color_system="standard" if colour else None,
+            force_terminal=colour,
+            highlight=False,
+            markup=False,
+            emoji=False,
+            soft_wrap=True,
+        )
+        self.fd = fd
+        self.echo = not os.isatty(fd)  # scripted answers: end the prompt's line ourselves
+
+    def say(self, text: str = "", style: str | None = None, end: str = "\n") -> None:
+        self.console.print(text, style=style, end=end)
+
+    def answer(self, prompt: str) -> str | None:
+        """The next line of input after `prompt`, stripped; None at the end of the input."""
+        self.say(prompt, "bold blue", end="")
+        self.console.file.flush()
+        line = bytearray()
+        while (byte := os.read(self.fd, 1)) not in (b"", b"\n"):
+            line += byte
+        if self.echo:
+            self.say(line.decode("utf-8", "replace"))
+        return None if not byte and not line else line.decode("utf-8", "replace").strip()
+
+
+@dataclass(frozen=True)
+class Question:
+    """One conflict to answer."""
+
+    path: str
+    number: int  # among the file's questions, from 1
+    total: int
+    conflict: LineConflict
+    resolution: Resolution
+    marked: str  # the conflict as git writes it: the editor's starting text
+    options: MergeOptions
+
+
+@dataclass(frozen=True)
+class Choice:
+    text: str | None  # the conflict's resolution; None: it stays marked
+    note: str  # for the report: "suggestion 2 (B)", "ours", "theirs", "both", "edited", "skipped"
+
+
+@dataclass(frozen=True)
+class Session:
+    """A file's answers applied to its working file."""
+
+    applied: marked.Applied
+    notes: dict[int, str]  # per conflict asked (by index): what became of it
+
+
+def _with_eol(text: str, eol: str) -> str:
+    return text + eol if text and not text.endswith("\n") else text
+
+
+def _diff(ours: str, text: str) -> list[str]:
+    """`text` against ours, line by line, without headers; hunks apart are separated by `...`."""
+    lines = list(difflib.unified_diff(ours.splitlines(), text.splitlines(), n=DIFF_CONTEXT, lineterm=""))
+    shown = ["..." if line.startswith("@@") else line for line in lines[2:]]
+    return shown[1:] if shown[:1] == ["..."] else shown
+
+
+class Asker:
+    """Asks about the conflicts of one file after another, until the answers run out or say `q`."""
+
+    def __init__(self, terminal: Terminal, *, ask_all: bool = False, cwd: str | None = None) -> None:
+        self.terminal = terminal
+        self.ask_all = ask_all  # also the conflicts mergebert resolves by itself
+        self.cwd = cwd
+        self.quit = False
+
+    def resolve(
+        self,
+        repo: pygit2.Repository | None,
+        path: str,
+        working: bytes,
+        blobs: Sequence[bytes],
+        options: MergeOptions,
+        resolutions: Sequence[Resolution],
+    ) -> Session:
+        """Ask about each conflict `working` still marks that mergebert left (or every one with ask_all),
+        and apply the answers with mergebert's own resolutions of the others."""
+        found = marked.resolve_working_file(repo, path, working, blobs, options, resolutions).found
+        (base, ours, theirs), _ = decode_sides(*blobs)
+        conflicts = conflicts_of(merge_lines(base, ours, theirs))
+        eol = dominant_eol(ours)
+        asked = [
+            index
+            for index, (resolution, still) in enumerate(zip(resolutions, found, strict=True))
+            if still and (resolution.text is None or self.ask_all)
+        ]
+        decided = list(resolutions)
+        notes = {}
+        for number, index in enumerate(asked, 1):
+            conflict = conflicts[index]
+            question = Question(
+                path,
+                number,
+                len(asked),
+                conflict,
+                resolutions[index],
+                render([conflict], options, eol=eol),
+                options,
+            )
+            choice = None if self.quit else self.ask(question, eol)
+            if choice is None:
+                self.quit = True
+                choice = Choice(None, "left (quit)")
+            decided[index] = replace(resolutions[index], text=choice.text)
+            notes[index] = choice.note
+        return Session(marked.resolve_working_file(repo, path, working, blobs, options, decided), notes)
+
+    def ask(self, question: Question, eol: str) -> Choice | None:
+        """The user's answer to one question; None when they quit or the answers run out."""
+        self.show(question)
+        suggestions = question.resolution.suggestions
+        keys = [str(n) for n in range(1, len(suggestions) + 1)] + list("otbesq?")
+        prompt = f"({question.number}/{question.total}) Resolve this conflict [{','.join(keys)}]? "
+        conflict = question.conflict
+        while True:
+            key = self.terminal.answer(prompt)
+            if key is None or key == "q":
+                return None
+            if key.isdigit() and 1 <= int(key) <= len(suggestions):
+                suggestion = suggestions[int(key) - 1]
+                return Choice(suggestion.text, f"suggestion {key} ({suggestion.describe()})")
+            if key == "o":
+                return Choice(conflict.ours, "ours")
+            if key == "t":
+                return Choice(conflict.theirs, "theirs")
+            if key == "b":
+                return Choice(_with_eol(conflict.ours, eol) + conflict.theirs, "both")
+            if key == "s":
+                return Choice(None, "skipped")
+            if key == "e":
+                edited = self.edit(question)
+                if edited is not None:
+                    return Choice(edited, "edited")
+                continue
+            self.terminal.say(HELP, "red" if key not in ("?", "") else None)
+
+    def show(self, question: Question) -> None:
+        """The conflict's three sides with their labels, then the suggestions as diffs against ours."""
+        say = self.terminal.say
+        resolution, conflict = question.resolution, question.conflict
+        if resolution.text is None:
+            state = f"left: {resolution.reason}"
+        else:
+            confidence = f", confidence {resolution.candidate.confidence:.2f}" if resolution.candidate else ""
+            state = f"mergebert resolved it ({_pattern(resolution)}{confidence})"
+        say()
+        say(f"{question.path}: conflict {question.number} of {question.total} ({state})", "bold")
+        ours_label, base_label, theirs_label = question.options.labels
+        for marker, text in (
+            (f"<<<<<<< ours: {ours_label}", conflict.ours),
+            (f"||||||| base: {base_label}", conflict.base),
+            ("=======", conflict.theirs),
+        ):
+            say(marker, "cyan")
+            say(text, end="" if text.endswith("\n") or not text else "\n")
+        say(f">>>>>>> theirs: {theirs_label}", "cyan")
+        for number, suggestion in enumerate(resolution.suggestions, 1):
+            say(f"[{number}] {suggestion.describe()}, confidence {suggestion.confidence:.2f}", "bold")
+            diff = _diff(conflict.ours, suggestion.text)
+            if not diff:
+                say("    (the same as ours)")
+            for line in diff:
+                say(f"    {line}", {"-": "red", "+": "green"}.get(line[:1]))
+        if not resolution.suggestions:
+            say("(no suggestion passes the parse check)")
+
+    def edit(self, question: Question) -> str | None:
+        """The conflict as the user leaves it in their editor (`git var GIT_EDITOR`); None when the editor
+        fails or conflict markers are left in it."""
+        editor = _editor(self.cwd)
+        with tempfile.TemporaryDirectory(prefix="mergebert-edit-") as folder:
+            target = Path(folder) / Path(question.path).name
+            target.write_bytes(question.marked.encode("utf-8"))
+            command = ["sh", "-c", f'{editor} "$@"', editor, str(target)]
+            run = subprocess.run(command, cwd=self.cwd, check=False)
+            text = target.read_bytes().decode("utf-8", "replace")
+        if run.returncode != 0:
+            self.terminal.say(f"the editor ({editor}) failed with exit status {run.returncode}", "red")
+            return None
+        if markers.has_conflict(text.encode("utf-8"), question.options.marker_size):
+            self.terminal.say("the edited conflict still holds conflict markers; answer s to leave it", "red")
+            return None
+        return text
+
+
+def _pattern(resolution: Resolution) -> str:
+    return resolution.candidate.describe() if resolution.candidate else "?"
+
+
+def _editor(cwd: str | None) -> str:
+    """The editor git would start: GIT_EDITOR, core.editor, VISUAL, EDITOR, then git's default."""
+    try:
+        found = gitcmd.git("var", "GIT_EDITOR", cwd=cwd).stdout.decode().strip()
+    except gitcmd.GitError:
+        found = ""
+    return found or os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"

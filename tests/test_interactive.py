@@ -1,0 +1,309 @@
+"""`mergebert resolve -i` and `git mergetool --tool mergebert-i` driven through stdin, with the shipped model.
+
+Each scenario stops a real merge (rebase, cherry-pick) on several conflicts in a Java, TypeScript or C#
+file. Which conflicts the model leaves and what it suggests come from the one resolver, asked in-process
+on the index's three stages (`plan`); the answers piped in follow that, and the file must then hold
+exactly the chosen texts where git's markers were, every other byte as git left it.
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from gitrepo import MERGEBERT, GitRepo
+
+from mergebert.core.languages import language_for_path
+from mergebert.core.linemerge import conflicts_of, merge_lines
+from mergebert.core.resolver import Resolution, resolve_text
+from mergebert.git import frontend
+from mergebert.neural import policy
+
+# base, ours, theirs of each conflicting statement; the fifth merges cleanly by tokens
+STATEMENTS = [
+    ("int a = f(1, 2);", "int a = f(10, 20);", "int a = f(100, 2);"),
+    ("int b = g(1, 2, 3);", "int b = g(10, 2, 30);", "int b = g(100, 2, 3);"),
+    ("int c = h(x, y);", "int c = h(x2, y);", "int c = h(x3, y3);"),
+    ("int d = k(1);", "int d = k(10);", "int d = k(100);"),
+    ("int e = f(1, 2);", "int e = f(10, 2);", "int e = f(1, 20);"),
+    ("int g = q(1, 2);", "int g = q(10, 20);", "int g = q(100, 2);"),
+]
+
+
+def java(statements: Sequence[str]) -> str:
+    methods = "".join(
+        f'    void m{i}() {{\n        {s}\n        log("m{i}");\n        log("done");\n    }}\n'
+        for i, s in enumerate(statements)
+    )
+    return f"public class App {{\n{methods}}}\n"
+
+
+def typescript(statements: Sequence[str]) -> str:
+    return "".join(
+        f'function m{i}(): void {{\n  {s.replace("int ", "let ")}\n  log("m{i}");\n  log("done");\n}}\n'
+        for i, s in enumerate(statements)
+    )
+
+
+def csharp(statements: Sequence[str]) -> str:
+    methods = "".join(
+        f'    void M{i}()\n    {{\n        {s}\n        Log("m{i}");\n        Log("done");\n    }}\n'
+        for i, s in enumerate(statements)
+    )
+    return f"class App\n{{\n{methods}}}\n"
+
+
+def versions(write: Callable[[Sequence[str]], str], count: int = len(STATEMENTS)) -> tuple[str, str, str]:
+    """Base, ours and theirs of a file with the first `count` statements."""
+    base, ours, theirs = zip(*STATEMENTS[:count], strict=True)
+    return write(base), write(ours), write(theirs)
+
+
+def stop(repo: GitRepo, files: dict[str, tuple[str, str, str]], command: str = "merge") -> None:
+    """Commit base, theirs (branch feature) and ours (main) of `files`; `command` stops on all of them."""
+    repo.commit({name: sides[0] for name, sides in files.items()}, "base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit({name: sides[2] for name, sides in files.items()}, "theirs")
+    repo.git("checkout", "-q", "main")
+    repo.commit({name: sides[1] for name, sides in files.items()}, "ours")
+    if command == "rebase":
+        repo.git("checkout", "-q", "feature")
+        stopped = repo.git("rebase", "main", check=False)
+    elif command == "cherry-pick":
+        stopped = repo.git("cherry-pick", "feature", check=False)
+    else:
+        stopped = repo.git("merge", "--no-edit", "feature", check=False)
+    assert stopped.returncode != 0
+    assert sorted(repo.conflicted()) == sorted(files)
+
+
+@pytest.fixture
+def shipped(repo: GitRepo) -> GitRepo:
+    """The repository, with mergebert choosing its shipped model (the other tests pin the token merge)."""
+    repo.env.pop("MERGEBERT_MODEL", None)
+    return repo
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The answers to pipe in for one file, and the file they must produce."""
+
+    answers: list[str]
+    expected: str
+    left: int
+    resolutions: tuple[Resolution, ...]
+
+
+def blocks(text: str) -> list[tuple[int, int]]:
+    """Where each conflict (marker lines included) is in `text`."""
+    spans, start, at = [], None, 0
+    for line in text.splitlines(keepends=True):
+        if line.startswith("<<<<<<<"):
+            start = at
+        at += len(line)
+        if line.startswith(">>>>>>>") and start is not None:
+            spans.append((start, at))
+            start = None
+    return spans
+
+
+def plan(repo: GitRepo, name: str, keys: Sequence[str], edited: str = "") -> Plan:
+    """Give each conflict the resolver leaves the next key of `keys` that it can take (a suggestion's number
+    only where there is such a suggestion); `s` to the rest. `edited`: what the editor leaves for `e`."""
+    base, ours, theirs = (repo.git("show", f":{stage}:{name}").stdout for stage in (1, 2, 3))
+    classifier = frontend.pick_classifier(policy.shipped_model_dir())
+    lang = language_for_path(name)
+    result = resolve_text(base, ours, theirs, lang=lang, classifier=classifier, suggest=True)
+    conflicts = conflicts_of(merge_lines(base, ours, theirs))
+    todo, answers, texts = list(keys), [], []
+    for resolution, conflict in zip(result.resolutions, conflicts, strict=True):
+        if resolution.text is not None:
+            texts.append(resolution.text)
+            continue
+        key = next((k for k in todo if not k.isdigit() or int(k) <= len(resolution.suggestions)), "s")
+        if key in todo:
+            todo.remove(key)
+        answers.append(key)
+        texts.append(
+            {
+                "o": conflict.ours,
+                "t": conflict.theirs,
+                "b": conflict.ours + conflict.theirs,
+                "e": edited,
+                "s": None,
+            }[key]
+            if not key.isdigit()
+            else resolution.suggestions[int(key) - 1].text
+        )
+    assert not todo, f"the shipped model leaves too few conflicts in {name} for the keys {todo}"
+    before = repo.read(name).decode()
+    spans = blocks(before)
+    assert len(spans) == len(texts)
+    expected, cursor = "", 0
+    for (start, end), text in zip(spans, texts, strict=True):
+        expected += before[cursor:start] + (before[start:end] if text is None else text)
+        cursor = end
+    return Plan(answers, expected + before[cursor:], texts.count(None), result.resolutions)
+
+
+@pytest.mark.parametrize("command", ["merge", "rebase", "cherry-pick"])
+def test_java_suggestions_ours_theirs_both_and_help(shipped: GitRepo, command: str) -> None:
+    repo, name = shipped, "src/App.java"
+    stop(repo, {name: versions(java)}, command)
+    before = repo.read(name)
+    steps = plan(repo, name, ["1", "o", "t", "b", "2"])
+    assert steps.left == 0, "the scenario needs every conflict the model leaves answered"
+    answers = ["?", "x", *steps.answers]
+    result = repo.mergebert("resolve", "-i", "--add", input="".join(a + "\n" for a in answers))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert repo.read(name).decode() == steps.expected
+    assert repo.read(name + ".orig") == before
+    assert repo.conflicted() == []  # --add staged the file
+    assert repo.git("show", f":0:{name}").stdout == steps.expected
+    assert "\x1b[" not in result.stdout  # no terminal, no colour
+    assert result.stdout.count("1,2,3 - take that suggestion") == 2  # `?` and the unknown `x`
+    first = next(r for r in steps.resolutions if r.text is None)
+    for number, suggestion in enumerate(first.suggestions, 1):
+        assert f"[{number}] {suggestion.describe()}, confidence {suggestion.confidence:.2f}" in result.stdout
+    assert "<<<<<<< ours: HEAD" in result.stdout
+
+
+EDITOR = """#!/bin/sh
+# The first edit leaves the markers (mergebert must ask again), the second resolves the conflict.
+cat "$1" >> "{seen}"
+if [ -e "{seen}.once" ]; then printf '  let b = g(7, 7, 7);\\n' > "$1"; else : > "{seen}.once"; fi
+"""
+
+
+def test_typescript_suggestion_edit_and_skip(shipped: GitRepo, tmp_path: Path) -> None:
+    repo, name = shipped, "web/app.ts"
+    stop(repo, {name: versions(typescript)})
+    before = repo.read(name).decode()
+    seen = tmp_path / "seen.txt"
+    editor = tmp_path / "editor.sh"
+    editor.write_text(EDITOR.format(seen=seen))
+    editor.chmod(0o755)
+    repo.env["GIT_EDITOR"] = str(editor)
+    steps = plan(repo, name, ["2", "e", "s"], edited="  let b = g(7, 7, 7);\n")
+    answers = list(steps.answers)
+    answers.insert(answers.index("e"), "e")  # the first edit leaves the markers: asked again
+    result = repo.mergebert("resolve", "--interactive", "--add", input="".join(a + "\n" for a in answers))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert repo.read(name).decode() == steps.expected
+    assert repo.read(name + ".orig").decode() == before
+    assert repo.conflicted() == [name]  # a conflict is left: not staged
+    assert "still holds conflict markers" in result.stdout
+    edited_block = next(before[s:e] for s, e in blocks(before) if "let b" in before[s:e])
+    assert seen.read_text() == edited_block * 2  # seeded with the conflict as git wrote it, both times
+
+
+def test_csharp_suggestion_then_quit_keeps_what_was_decided(shipped: GitRepo) -> None:
+    repo, name, other = shipped, "Src/App.cs", "Src/Other.cs"
+    stop(repo, {name: versions(csharp), other: versions(csharp, 2)})
+    before, other_before = repo.read(name).decode(), repo.read(other)
+    steps = plan(repo, name, ["3"])  # skips (`s`) before and after the 3: all of them stay marked, as after q
+    answers = [*steps.answers[: steps.answers.index("3") + 1], "q"]
+    result = repo.mergebert("resolve", "-i", name, other, input="".join(a + "\n" for a in answers))
+    assert result.returncode == 1
+    assert repo.read(name).decode() == steps.expected
+    assert repo.read(name + ".orig").decode() == before
+    assert repo.read(other) == other_before  # not asked after q: untouched, no backup
+    assert not (repo.path / (other + ".orig")).exists()
+    assert sorted(repo.conflicted()) == [name, other]
+    assert "not asked (quit)" in result.stdout
+
+
+def test_mergetool_interactive_asks_file_by_file(shipped: GitRepo) -> None:
+    repo, first, second = shipped, "src/App.java", "web/app.ts"
+    stop(repo, {first: versions(java), second: versions(typescript)})
+    repo.mergebert("install", check=True)
+    first_steps = plan(repo, first, ["t", "1", "b", "o", "2"])
+    second_steps = plan(repo, second, ["3"])  # the others skipped
+    assert first_steps.left == 0 and second_steps.left > 0
+    # one stream for both files: the tool must read only its own answers, leaving the rest to the next
+    answers = first_steps.answers + second_steps.answers
+    tool = repo.git(
+        "mergetool",
+        "--tool",
+        "mergebert-i",
+        "--no-prompt",
+        input="".join(a + "\n" for a in answers),
+        check=False,
+    )
+    assert tool.returncode != 0, tool.stdout + tool.stderr
+    assert repo.read(first).decode() == first_steps.expected
+    assert repo.git("show", f":0:{first}").stdout == first_steps.expected  # git took it as resolved
+    assert repo.read(second).decode() == second_steps.expected  # the partial result survives git's restore
+    assert repo.conflicted() == [second]
+    total = len(second_steps.resolutions)
+    assert f"mergebert: {second}: resolved {total - second_steps.left} of {total} conflicts" in tool.stderr
+
+
+def run_in_terminal(repo: GitRepo, args: Sequence[str], answers: bytes, **env: str) -> tuple[int, bytes]:
+    """`mergebert ARGS` on a pseudo-terminal: the answers are typed once it asks; returns its exit status
+    and everything it showed."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [MERGEBERT, *args], cwd=repo.path, env={**repo.env, **env}, stdin=slave, stdout=slave, stderr=slave
+    )
+    os.close(slave)
+    shown, typed = b"", False
+    while True:
+        ready, _, _ = select.select([master], [], [], 120)  # a bound on waiting, not a measurement
+        if not ready:
+            proc.kill()
+            raise AssertionError(f"no output for 120 s; so far:\n{shown.decode(errors='replace')}")
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # the terminal closed: the command ended
+            break
+        if not data:
+            break
+        shown += data
+        if not typed and b"Resolve this conflict" in shown:
+            os.write(master, answers)
+            typed = True
+    os.close(master)
+    return proc.wait(), shown
+
+
+@pytest.mark.parametrize("no_color", ["", "1"])
+def test_a_terminal_shows_colours_and_q_leaves_the_repository_consistent(
+    shipped: GitRepo, no_color: str
+) -> None:
+    repo, name = shipped, "src/App.java"
+    stop(repo, {name: versions(java)})
+    before = repo.read(name)
+    status = repo.git("status", "--porcelain").stdout
+    steps = plan(repo, name, [])  # q on the first question: mergebert's own resolutions go in, nothing else
+    assert steps.left == len(steps.answers) > 0
+    code, shown = run_in_terminal(repo, ["resolve", "-i"], b"q\n", TERM="xterm", NO_COLOR=no_color)
+    assert code == 1
+    assert (b"\x1b[" in shown) == (not no_color)  # colour on a terminal, none with NO_COLOR
+    assert b"<<<<<<< ours: HEAD" in shown and b"[1] " in shown
+    assert b"1:left (quit)" in shown
+    assert repo.read(name).decode() == steps.expected
+    assert repo.read(name + ".orig") == before
+    assert repo.git("status", "--porcelain").stdout == status + f"?? {name}.orig\n"
+
+
+def test_all_also_asks_about_what_mergebert_resolves(shipped: GitRepo) -> None:
+    repo, name = shipped, "src/App.java"
+    stop(repo, {name: versions(java)})
+    before = repo.read(name).decode()
+    steps = plan(repo, name, [])
+    resolved = len(steps.resolutions) - steps.left
+    assert resolved > 0, "the scenario needs a conflict the model resolves by itself"
+    answers = "s\n" * len(steps.resolutions)  # every conflict asked, each skipped
+    result = repo.mergebert("resolve", "-i", "--all", input=answers)
+    assert result.returncode == 1
+    assert repo.read(name).decode() == before  # nothing replaced: no backup either
+    assert not (repo.path / (name + ".orig")).exists()
+    assert f"(1/{len(steps.resolutions)}) Resolve this conflict" in result.stdout
+    assert "mergebert resolved it (token merge" in result.stdout
