@@ -307,3 +307,13 @@ def test_all_also_asks_about_what_mergebert_resolves(shipped: GitRepo) -> None:
     assert not (repo.path / (name + ".orig")).exists()
     assert f"(1/{len(steps.resolutions)}) Resolve this conflict" in result.stdout
     assert "mergebert resolved it (token merge" in result.stdout
+
+
+def test_answers_running_out_is_like_q(shipped: GitRepo) -> None:
+    repo, name = shipped, "Src/App.cs"
+    stop(repo, {name: versions(csharp)})
+    steps = plan(repo, name, [])  # nothing answered: mergebert's own resolutions, the rest marked
+    result = repo.mergebert("resolve", "-i", input="")
+    assert result.returncode == 1
+    assert repo.read(name).decode() == steps.expected
+    assert result.stdout.count("left (quit)") == steps.left

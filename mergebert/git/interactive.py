@@ -74,12 +74,16 @@ class Terminal:
         self.console.print(text, style=style, end=end)
 
     def answer(self, prompt: str) -> str | None:
-        """The next line of input after `prompt`, stripped; None at the end of the input."""
+        """The next line of input after `prompt`, stripped; None at the end of the input (or on ^C)."""
         self.say(prompt, "bold blue", end="")
         self.console.file.flush()
         line = bytearray()
-        while (byte := os.read(self.fd, 1)) not in (b"", b"\n"):
-            line += byte
+        try:
+            while (byte := os.read(self.fd, 1)) not in (b"", b"\n"):
+                line += byte
+        except (OSError, KeyboardInterrupt):  # no input at all, or ^C: as at its end
+            self.say()
+            return None
         if self.echo:
             self.say(line.decode("utf-8", "replace"))
         return None if not byte and not line else line.decode("utf-8", "replace").strip()
