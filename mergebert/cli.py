@@ -11,7 +11,17 @@ import click
 from mergebert import __version__
 from mergebert.neural import policy
 
-GIT_USER_COMMANDS = ("install", "uninstall", "resolve", "mergetool", "driver", "merge-file", "check", "demo")
+GIT_USER_COMMANDS = (
+    "install",
+    "uninstall",
+    "resolve",
+    "review",
+    "mergetool",
+    "driver",
+    "merge-file",
+    "check",
+    "demo",
+)
 # the training commands live beside the training code; importing them does not import torch
 LAZY_COMMANDS = {
     "train": "training.cli:train_command",
@@ -320,18 +330,48 @@ def merge_file_command(
     )
 
 
+@main.command("review")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option(
+    "--undo", is_flag=True, help="Put git's own conflict back where the merge driver resolved one in PATHS."
+)
+def review_command(paths: tuple[str, ...], undo: bool) -> None:
+    """Show what the merge driver decided in the last merge, rebase or cherry-pick (PATHS: only these).
+
+    Per file: every conflict it resolved, with the three sides, the chosen text, the pattern and the
+    confidence, and every conflict it left, with why. With --undo, each region it resolved in PATHS gets
+    git's conflict back, byte for byte; a region edited since is refused and nothing else is touched.
+    """
+    from mergebert.git import review
+
+    if undo and not paths:
+        raise click.UsageError("--undo needs the paths to undo")
+    try:
+        status = review.run(paths, undo_paths=undo, style=review.Style.for_stdout())
+    except review.ReviewError as error:
+        raise click.ClickException(str(error)) from error
+    raise SystemExit(status)
+
+
 @main.command("install")
 @click.option("--global", "global_", is_flag=True, help="Configure git for the user, not this repository.")
-def install_command(global_: bool) -> None:
+@click.option(
+    "--confirm/--no-confirm",
+    default=True,
+    show_default=True,
+    help="Stop before committing a merge in which mergebert resolved something (git config "
+    "mergebert.confirm), so you check it (`mergebert review`) and `git add` it.",
+)
+def install_command(global_: bool, confirm: bool) -> None:
     """Configure git to use mergebert.
 
-    Merge driver, mergetool, attributes for *.java *.js *.jsx *.mjs *.cjs *.ts *.tsx *.mts *.cts *.cs
-    and (in a repository) the pre-commit hook.
+    Merge driver, mergetool, attributes for *.java *.js *.jsx *.mjs *.cjs *.ts *.tsx *.mts *.cts *.cs,
+    confirm mode and (in a repository) the pre-commit hook.
     """
     from mergebert.git import install
 
     try:
-        for line in install.install(global_):
+        for line in install.install(global_, confirm=confirm):
             click.echo(line)
     except install.InstallError as error:
         raise click.ClickException(str(error)) from None

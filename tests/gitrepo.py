@@ -165,13 +165,22 @@ class GitRepo:
         with_driver = self.git(*command, check=False)
         return without, self.read(name), with_driver.stderr
 
-    def use_driver(self, patterns: str = "*.java *.js *.ts *.cs *.txt", command: str | None = None) -> None:
+    def use_driver(
+        self,
+        patterns: str = "*.java *.js *.ts *.cs *.txt",
+        command: str | None = None,
+        *,
+        confirm: bool = False,
+    ) -> None:
         """Configure the merge driver by hand, also for extra patterns: the command `mergebert install`
-        writes (the shell entry point), or `command` (e.g. `mergebert driver %O %A %B %L %P`)."""
+        writes (the shell entry point), or `command` (e.g. `mergebert driver %O %A %B %L %P`). Confirm
+        mode is off unless asked for: these tests pin what the driver resolves, and git commits it at
+        once; tests/test_review.py tests the stop."""
         from mergebert.git import install
 
         command = command or install.driver_command(install.git_version())
         self.git("config", "merge.mergebert.driver", command)
+        self.git("config", "mergebert.confirm", str(confirm).lower())
         self.add_attributes("".join(f"{p} merge=mergebert\n" for p in patterns.split()))
 
     def add_attributes(self, lines: str) -> None:

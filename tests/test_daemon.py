@@ -154,7 +154,7 @@ def test_reply_from_another_version_is_ignored(repo: GitRepo) -> None:
     conn, _ = impostor.accept()
     with conn:
         daemon._receive(conn, 4)
-        reply = {"signature": "old", "conflicts": 1, "left": 0, "lines": [], "decisions": []}
+        reply = {"signature": "old", "conflicts": 1, "left": 0, "lines": [], "record": None}
         daemon._send(conn, json.dumps(reply).encode(), b"LOST BOTH SIDES\n")
     impostor.close()
     assert merge.wait(timeout=120) == 0, merge.stderr.read()

@@ -35,7 +35,7 @@ def test_merge_resolves_token_conflict_and_commits(repo: GitRepo) -> None:
     merge = repo.git("merge", "--no-edit", "feature", check=False)
     assert merge.returncode == 0, merge.stdout + merge.stderr
     assert repo.read(NAME) == TOKEN_MERGED.encode()
-    assert "mergebert: src/App.java: resolved 1 of 1 conflict\n" in merge.stderr
+    assert "mergebert: src/App.java: resolved 1 of 1 conflict (mergebert review)\n" in merge.stderr
     parents = repo.git("rev-list", "--parents", "-n1", "HEAD").stdout.split()
     assert len(parents) == 3
     assert repo.git("show", f"HEAD:{NAME}").stdout == TOKEN_MERGED
@@ -346,4 +346,4 @@ def test_resolve_past_the_time_limit_keeps_gits_merge(repo: GitRepo) -> None:
     assert merge.returncode != 0
     assert repo.read(NAME) == expected
     assert "src/App.java: resolved 0 of 1 conflict (1 left: not resolved within 1 s" in merge.stderr
-    assert "($MERGEBERT_DRIVER_TIMEOUT); kept git's line merge)" in merge.stderr
+    assert "($MERGEBERT_DRIVER_TIMEOUT); kept git's line merge; mergebert review)" in merge.stderr

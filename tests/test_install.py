@@ -36,6 +36,7 @@ def test_local_install_configures_git_and_uninstall_restores_everything(repo: Gi
     interactive = f'{MERGEBERT} mergetool --interactive "$BASE" "$LOCAL" "$REMOTE" "$MERGED"'
     assert get("mergetool.mergebert-i.cmd") == interactive
     assert get("mergetool.mergebert-i.trustExitCode") == "true"
+    assert get("mergebert.confirm") == "true"
     for pattern in PATTERNS:
         probe = "x" + pattern[1:]
         assert repo.git("check-attr", "merge", "--", probe).stdout.strip().endswith("merge: mergebert")
@@ -63,7 +64,7 @@ def test_uninstall_keeps_the_users_own_settings(repo: GitRepo) -> None:
 
 
 def test_installed_driver_resolves_a_merge(repo: GitRepo) -> None:
-    repo.mergebert("install", check=True)
+    repo.mergebert("install", "--no-confirm", check=True)  # the default, confirm mode: test_review.py
     repo.diverge("src/App.java", TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
     merge = repo.git("merge", "--no-edit", "feature", check=False)
     assert merge.returncode == 0, merge.stderr
@@ -146,7 +147,7 @@ def test_labels_are_passed_from_git_2_44_on(version: tuple[int, ...], passes: bo
 
 
 def test_installed_commands_work_without_mergebert_on_path(repo: GitRepo) -> None:
-    repo.mergebert("install", check=True)
+    repo.mergebert("install", "--no-confirm", check=True)
     repo.diverge("src/App.java", TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
     repo.env["PATH"] = "/usr/bin:/bin"  # an IDE or GUI client: no virtual environment
     assert repo.run("sh", "-c", "command -v mergebert", check=False).returncode != 0

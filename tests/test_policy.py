@@ -71,6 +71,16 @@ def test_help_shows_git_users_commands_apart_from_model_builders(repo: GitRepo) 
     text = repo.mergebert("--help").stdout
     git_part, builder_part = text.split("Commands for git users:")[1].split("Commands for model builders:")
     listed = {line.split()[0] for line in git_part.splitlines() if line.startswith("  ")}
-    assert listed == {"install", "uninstall", "resolve", "mergetool", "driver", "merge-file", "check", "demo"}
+    assert listed == {
+        "install",
+        "uninstall",
+        "resolve",
+        "review",
+        "mergetool",
+        "driver",
+        "merge-file",
+        "check",
+        "demo",
+    }
     builders = {line.split()[0] for line in builder_part.splitlines() if line.startswith("  ")}
     assert builders == {"mine", "stats", "eval", "train", "export", "fit-acceptor"}

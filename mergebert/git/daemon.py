@@ -4,7 +4,8 @@ The merge driver asks the daemon first (`ask`); when there is none it starts one
 is reachable only by the user (a Unix socket in a private 0700 folder), serves one request at a time,
 and ends after `$MERGEBERT_DAEMON_IDLE` seconds (default 15) without one. A request carries the three
 versions, the driver's arguments and the settings of the caller's environment; the reply carries the
-merged bytes, the conflict counts, the lines to print and the record of decisions, nothing more. Whenever
+merged bytes, the conflict counts, the lines to print and the record of decisions (for the driver's
+decision log), nothing more. Whenever
 the daemon is absent, busy past the time limit, stale (other mergebert code) or dead, `ask` returns None
 and the driver resolves in its own process. $MERGEBERT_DAEMON=0 turns it off.
 
@@ -48,12 +49,12 @@ class Reply:
         conflicts: int = 0,
         left: int = 0,
         lines: tuple[str, ...] = (),
-        decisions: tuple[dict[str, Any], ...] = (),
+        record: dict[str, Any] | None = None,
         *,
         timed_out: bool = False,
     ) -> None:
         self.data, self.conflicts, self.left = data, conflicts, left
-        self.lines, self.decisions, self.timed_out = lines, decisions, timed_out
+        self.lines, self.record, self.timed_out = lines, record, timed_out
 
 
 TIMED_OUT = Reply(timed_out=True)
@@ -201,13 +202,16 @@ def ask(args: Arguments, base: bytes, ours: bytes, theirs: bytes, limit: float) 
             return None
         if reply.get("timed_out"):
             return TIMED_OUT
+        record = reply.get("record")
+        if record is not None and not isinstance(record, dict):
+            return None
         try:
             return Reply(
                 data=data,
                 conflicts=int(reply["conflicts"]),
                 left=int(reply["left"]),
                 lines=tuple(str(line) for line in reply["lines"]),
-                decisions=tuple(reply["decisions"]),
+                record=record,
             )
         except (KeyError, TypeError, ValueError):
             return None
@@ -215,28 +219,6 @@ def ask(args: Arguments, base: bytes, ours: bytes, theirs: bytes, limit: float) 
 
 
 # ----------------------------------------------------------------------------------------------- server
-
-
-def _decisions(outcome: Any) -> list[dict[str, Any]]:
-    """Each line conflict's fate: resolved by which candidate (kind, patterns, confidence), or why left."""
-    record = []
-    for resolution in outcome.resolutions:
-        candidate = resolution.candidate
-        record.append(
-            {
-                "index": resolution.index,
-                "resolved": resolution.text is not None,
-                "reason": resolution.reason,
-                "candidate": None
-                if candidate is None
-                else {
-                    "kind": candidate.kind,
-                    "patterns": list(candidate.patterns),
-                    "confidence": candidate.confidence,
-                },
-            }
-        )
-    return record
 
 
 class Server:
@@ -369,23 +351,24 @@ class Server:
         )
         printed = io.StringIO()
         with contextlib.redirect_stderr(printed):
-            outcome = driver.within(
+            result = driver.within(
                 float(request["limit"]),
                 lambda: driver.resolve(
                     args, base, ours, theirs, caller=request["caller"], classifier_for=self.classifier_for
                 ),
             )
-        if outcome is None:
+        if result is None:
             return None
-        if isinstance(outcome, BaseException):
-            return [json.dumps({"signature": self.signature, "error": repr(outcome)}).encode(), b""]
+        if isinstance(result, BaseException):
+            return [json.dumps({"signature": self.signature, "error": repr(result)}).encode(), b""]
+        outcome = result.outcome
         lines = [line.removeprefix("mergebert: ") for line in printed.getvalue().splitlines()]
         reply = {
             "signature": self.signature,
             "conflicts": outcome.conflicts,
             "left": outcome.left,
             "lines": lines + driver.report(args.path, outcome),
-            "decisions": _decisions(outcome),
+            "record": result.record,
         }
         return [json.dumps(reply).encode(), outcome.data]
 

@@ -37,8 +37,11 @@ Usage: mergebert driver [--model DIR] [--threshold X] BASE CURRENT OTHER [MARKER
   Merge driver for git: %O %A %B %L %P, and on git >= 2.44 the labels %S %X %Y.
 
   Overwrites CURRENT (%A) with the merge result: conflicts mergebert resolves are settled, the others
-  keep git's markers. Exit 0 when no conflict is left, 1 otherwise. `mergebert install` configures it.
-  If anything fails, CURRENT receives git's own line merge, as git alone would have written it.
+  keep git's markers. Exit 0 when no conflict is left, 1 otherwise; also 1 when mergebert resolved
+  something and `git config mergebert.confirm` is not false, so that git stops for you to check the
+  file (`mergebert review`) and `git add` it. Its decisions are recorded for `mergebert review`.
+  `mergebert install` configures it. If anything fails, CURRENT receives git's own line merge, as git
+  alone would have written it.
 
 Options:
   --model DIR    Model directory, or 'none' for the token merge only.
@@ -50,6 +53,8 @@ DEFAULT_TIMEOUT = 10.0
 # Used by the shell entry point (driver.sh) to tell "conflicts left" from a Python that failed to start,
 # which also exits 1.
 CONFLICT_STATUS_OPTION = "--conflict-status"
+# On (the default) unless set to false: git stops after a file in which mergebert resolved something.
+CONFIRM_KEY = "mergebert.confirm"
 
 
 class Arguments:
@@ -160,6 +165,27 @@ def repository_settings(
         return MergeOptions(args.marker_size, args.labels or DEFAULT_LABELS), None
 
 
+class Decided:
+    """A file's merge result, and the record of its decisions for the log (None: nothing to record)."""
+
+    def __init__(self, outcome: Outcome, record: dict[str, Any] | None) -> None:
+        self.outcome, self.record = outcome, record
+
+
+def decided(
+    args: Arguments, blobs: tuple[bytes, bytes, bytes], options: MergeOptions, outcome: Outcome
+) -> Decided:
+    """`outcome` with its record; a record that cannot be made is only reported, never fatal."""
+    from mergebert.git import frontend
+
+    try:
+        record = frontend.decision_record(args.path, blobs, options, outcome)
+    except Exception as error:  # the log is for review: the merge result stands without it
+        warn(f"{args.path}: cannot record the decisions ({type(error).__name__}: {error})")
+        record = None
+    return Decided(outcome, record)
+
+
 def resolve(
     args: Arguments,
     base: bytes,
@@ -168,7 +194,7 @@ def resolve(
     *,
     caller: int | None = None,
     classifier_for: Callable[[Any, Any, Any], Classifier] | None = None,
-) -> Outcome:
+) -> Decided:
     """The merge result (in this process or the daemon's): mergebert's, or git's line merge when `args`
     has a problem. `classifier_for(model, threshold, repo)` defaults to the front-ends' lazy classifier."""
     from mergebert.git import frontend
@@ -181,18 +207,21 @@ def resolve(
     if args.problem:
         data, left = frontend.line_merge(base, ours, theirs, options)
         message = f"{args.path}: {args.problem}; kept git's line merge"
-        return frontend.Outcome(data, left, left, message=message)
+        return decided(
+            args, (base, ours, theirs), options, frontend.Outcome(data, left, left, message=message)
+        )
     pick = classifier_for or frontend.pick_classifier
-    return frontend.merge_blobs(
+    outcome = frontend.merge_blobs(
         base, ours, theirs, path=args.path, options=options, classifier=pick(args.model, args.threshold, repo)
     )
+    return decided(args, (base, ours, theirs), options, outcome)
 
 
-def within(limit: float, work: Callable[[], Outcome]) -> Outcome | BaseException | None:
+def within(limit: float, work: Callable[[], Decided]) -> Decided | BaseException | None:
     """`work()` (or what it raised) run on a thread; None when it has not finished after `limit` seconds."""
     import threading
 
-    done: list[Outcome | BaseException] = []
+    done: list[Decided | BaseException] = []
 
     def target() -> None:
         try:
@@ -211,24 +240,53 @@ def report(path: str, outcome: Outcome) -> list[str]:
     unless the report line already says it."""
     from mergebert.git import frontend
 
-    line = frontend.report_line(path, outcome)
+    line = frontend.report_line(path, outcome, review=True)
     message = outcome.message
     if message and line and message.removeprefix(f"{path}: ") in line:
         message = None
     return [text for text in (message, line) if text]
 
 
-def git_outcome(args: Arguments, base: bytes, ours: bytes, theirs: bytes, why: str) -> Outcome:
+def git_outcome(args: Arguments, base: bytes, ours: bytes, theirs: bytes, why: str) -> Decided:
     """git's own line merge by the `git merge-file` binary, independent of whatever failed."""
     from mergebert.git import frontend
 
     options, _ = repository_settings(args)
     data, left = frontend.git_merge_file(base, ours, theirs, options)
-    return frontend.Outcome(data, left, left, message=f"{args.path}: {why}; kept git's line merge")
+    outcome = frontend.Outcome(data, left, left, message=f"{args.path}: {why}; kept git's line merge")
+    return decided(args, (base, ours, theirs), options, outcome)
 
 
-def _write(args: Arguments, data: bytes, left: int, lines: list[str]) -> int:
-    """Write the result to %A atomically and print its lines; the exit status git expects."""
+def confirming() -> bool:
+    """Whether git must stop on a file mergebert resolved something in: `mergebert.confirm` (git's own
+    config reading, `git -c` included), on unless false."""
+    from mergebert.git import gitcmd
+
+    try:
+        value = gitcmd.git("config", "--type=bool", "--get", CONFIRM_KEY, accept=(0, 1)).stdout.strip()
+    except gitcmd.GitError as error:
+        warn(f"{CONFIRM_KEY}: {error}; git stops for you to confirm")
+        return True
+    return value != b"false"
+
+
+def _log(path: str, record: dict[str, Any] | None) -> None:
+    """Add the file's record to the decision log; a failure is reported and changes nothing else."""
+    if record is None:
+        return
+    from mergebert.git import decisionlog
+
+    try:
+        decisionlog.append(record)
+    except Exception as error:  # the merge result is written: only `mergebert review` misses this file
+        warn(f"{path}: cannot write the decision log ({type(error).__name__}: {error})")
+
+
+def _write(
+    args: Arguments, data: bytes, left: int, lines: list[str], record: dict[str, Any] | None, resolved: int
+) -> int:
+    """Write the result to %A atomically, record it and print its lines; the exit status git expects:
+    conflicts left, or, in confirm mode, mergebert resolved something."""
     from mergebert.core import atomic
 
     try:
@@ -236,13 +294,20 @@ def _write(args: Arguments, data: bytes, left: int, lines: list[str]) -> int:
     except Exception as error:  # %A is untouched (atomic write): git's index still holds all sides
         warn(f"{args.path}: cannot write the merge result ({error}); left ours in place")
         return args.conflict_status
+    _log(args.path, record)
+    stop = resolved > 0 and confirming()
     for line in lines:
         warn(line)
-    return 0 if left == 0 else args.conflict_status
+    if stop and left == 0:
+        warn(f"{args.path}: left unmerged for you to confirm: check it (mergebert review), then git add it")
+    return 0 if left == 0 and not stop else args.conflict_status
 
 
-def _write_outcome(args: Arguments, outcome: Outcome) -> int:
-    return _write(args, outcome.data, outcome.left, report(args.path, outcome))
+def _write_decided(args: Arguments, result: Decided) -> int:
+    outcome = result.outcome
+    return _write(
+        args, outcome.data, outcome.left, report(args.path, outcome), result.record, outcome.resolved
+    )
 
 
 def _ask_daemon(args: Arguments, base: bytes, ours: bytes, theirs: bytes, limit: float) -> Reply | None:
@@ -277,19 +342,20 @@ def run(args: Arguments) -> int:
     why = f"not resolved within {limit:g} s (${TIMEOUT_VARIABLE})"
     reply = _ask_daemon(args, base, ours, theirs, limit)
     if reply is not None and reply.timed_out:
-        return _write_outcome(args, git_outcome(args, base, ours, theirs, why))
+        return _write_decided(args, git_outcome(args, base, ours, theirs, why))
     if reply is not None:
-        return _write(args, reply.data, reply.left, list(reply.lines))
-    outcome = within(limit, lambda: resolve(args, base, ours, theirs))
-    if outcome is None:
+        resolved = reply.conflicts - reply.left
+        return _write(args, reply.data, reply.left, list(reply.lines), reply.record, resolved)
+    result = within(limit, lambda: resolve(args, base, ours, theirs))
+    if result is None:
         # the resolve thread may be stuck in native code: end the process without waiting for it
-        status = _write_outcome(args, git_outcome(args, base, ours, theirs, why))
+        status = _write_decided(args, git_outcome(args, base, ours, theirs, why))
         sys.stderr.flush()
         os._exit(status)
-    if isinstance(outcome, BaseException):
-        why = f"internal error ({type(outcome).__name__}: {outcome})"
-        return _write_outcome(args, git_outcome(args, base, ours, theirs, why))
-    return _write_outcome(args, outcome)
+    if isinstance(result, BaseException):
+        why = f"internal error ({type(result).__name__}: {result})"
+        return _write_decided(args, git_outcome(args, base, ours, theirs, why))
+    return _write_decided(args, result)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mergebert.core.messages import warn as warn  # the front-ends' one warn, re-exported
 from mergebert.core.options import MergeOptions
@@ -137,17 +137,80 @@ def _why(reason: str) -> str:
     return re.sub(r"\bconflicts\b", "conflict", " ".join(words.split()))
 
 
-def report_line(path: str, outcome: Outcome) -> str | None:
+REVIEW = "mergebert review"
+
+
+def report_line(path: str, outcome: Outcome, *, review: bool = False) -> str | None:
     """What every front-end prints for a file that had line conflicts (None for one that had none):
-    `src/App.java: resolved 2 of 3 conflicts (1 left: confidence below threshold)`."""
+    `src/App.java: resolved 2 of 3 conflicts (1 left: confidence below threshold)`; with `review` (the
+    merge driver, which records its decisions) the parenthesis ends with `mergebert review`:
+    `src/App.java: resolved 3 of 3 conflicts (mergebert review)`."""
     if not outcome.conflicts:
         return None
     plural = "s" if outcome.conflicts != 1 else ""
     line = f"{path}: resolved {outcome.resolved} of {outcome.conflicts} conflict{plural}"
-    if not outcome.left:
-        return line
-    reasons = [_why(r.reason) for r in outcome.resolutions if r.text is None]
-    if outcome.message and not reasons:
-        reasons = [outcome.message.removeprefix(f"{path}: ")]
-    why = ", ".join(dict.fromkeys(reasons))
-    return f"{line} ({outcome.left} left{': ' + why if why else ''})"
+    notes = [REVIEW] if review else []
+    if outcome.left:
+        reasons = [_why(r.reason) for r in outcome.resolutions if r.text is None]
+        if outcome.message and not reasons:
+            reasons = [outcome.message.removeprefix(f"{path}: ")]
+        why = ", ".join(dict.fromkeys(reasons))
+        notes.insert(0, f"{outcome.left} left{': ' + why if why else ''}")
+    return f"{line} ({'; '.join(notes)})" if notes else line
+
+
+def decision_record(
+    path: str, blobs: tuple[bytes, bytes, bytes], options: MergeOptions, outcome: Outcome
+) -> dict[str, Any] | None:
+    """What the merge driver decided for one file, for its log (`decisionlog`; None without conflicts):
+    each line conflict's sides and chosen text, pattern and confidence, or why it was left; and, where
+    mergebert resolved something, the bytes written and git's own line merge of the file (for `--undo`)."""
+    from mergebert.core.linemerge import LineConflict, conflicts_of, merge_lines, render
+    from mergebert.core.resolver import _splice
+    from mergebert.core.textio import decode_sides, dominant_eol, encode, line_count
+    from mergebert.git import decisionlog
+
+    if not outcome.conflicts:
+        return None
+    record: dict[str, Any] = {
+        "path": path,
+        "conflicts": outcome.conflicts,
+        "left": outcome.left,
+        "message": outcome.message,
+        "labels": list(options.labels),
+        "style": options.style,
+        "marker_size": options.marker_size,
+        "conflicts_detail": [],
+    }
+    if not outcome.resolutions:  # git's line merge only (content mergebert does not handle, an error)
+        return record
+    (base, ours, theirs), bom = decode_sides(*blobs)
+    chunks = merge_lines(base, ours, theirs)
+    eol = dominant_eol(ours)
+    spans: list[tuple[int, int] | None] = [None] * len(outcome.resolutions)
+    if outcome.resolved:  # where each conflict lies in the bytes written, by line
+        pieces, line, index = [], 0, 0
+        for chunk, written in zip(chunks, _splice(chunks, outcome.resolutions, eol), strict=True):
+            pieces.append(render([written], options, eol=eol))
+            if isinstance(chunk, LineConflict):
+                spans[index], index = (line, line + line_count(pieces[-1])), index + 1
+            line += pieces[-1].count("\n")
+        if encode("".join(pieces), bom) == outcome.data:
+            git, _ = line_merge(*blobs, options)
+            record.update(output=decisionlog.pack(outcome.data), git=decisionlog.pack(git))
+    for conflict, resolution, span in zip(conflicts_of(chunks), outcome.resolutions, spans, strict=True):
+        candidate = resolution.candidate
+        record["conflicts_detail"].append(
+            {
+                "index": resolution.index,
+                "ours": conflict.ours,
+                "base": conflict.base,
+                "theirs": conflict.theirs,
+                "text": resolution.text,
+                "pattern": candidate.describe() if candidate else None,
+                "confidence": candidate.confidence if candidate else None,
+                "reason": resolution.reason,
+                "lines": list(span) if span else None,
+            }
+        )
+    return record

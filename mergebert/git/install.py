@@ -1,11 +1,12 @@
 """`mergebert install [--global]` / `mergebert uninstall`: wire mergebert into git, and take it out again.
 
 Install writes four things: the merge driver and the two mergetools' config (`mergebert`, and
-`mergebert-i` which asks about what is left; `git config`), the attributes that
+`mergebert-i` which asks about what is left; `git config`, with `mergebert.confirm`, whether git stops
+for the user to check a file the driver resolved), the attributes that
 route Java/JS/TS/C# files to the driver (`.git/info/attributes` locally, so tracked files stay
 untouched; the global attributes file with `--global`), and, locally, the pre-commit hook. Uninstall
-removes exactly those: config keys that still hold mergebert's values, the marked attributes block and
-mergebert's own hook (putting back a hook it had chained).
+removes exactly those: config keys that still hold mergebert's values, `mergebert.confirm`, the marked
+attributes block and mergebert's own hook (putting back a hook it had chained).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from mergebert.core.languages import EXTENSIONS
 from mergebert.git import gitcmd
+from mergebert.git.driver import CONFIRM_KEY
 
 NAME = "mergebert: token-level merge of Java, JavaScript, TypeScript and C# conflicts"
 MERGETOOL_ARGUMENTS = 'mergetool "$BASE" "$LOCAL" "$REMOTE" "$MERGED"'
@@ -29,7 +31,8 @@ INTERACTIVE_ARGUMENTS = 'mergetool --interactive "$BASE" "$LOCAL" "$REMOTE" "$ME
 BARE_DRIVER = "mergebert driver %O %A %B %L %P"
 BARE_MERGETOOL = f"mergebert {MERGETOOL_ARGUMENTS}"
 LABELS_SINCE = (2, 44)  # git passes the conflict labels %S %X %Y to merge drivers from 2.44 on
-SECTIONS = ("merge.mergebert", "mergetool.mergebert", "mergetool.mergebert-i")
+# removed by uninstall once empty
+SECTIONS = ("merge.mergebert", "mergetool.mergebert", "mergetool.mergebert-i", "mergebert")
 PATTERNS = tuple(f"*{extension}" for extension in EXTENSIONS)
 BEGIN = "# >>> mergebert: written by `mergebert install`, removed by `mergebert uninstall`"
 END = "# <<< mergebert"
@@ -112,7 +115,7 @@ def hook_script() -> str:
     """The pre-commit hook shipped with the package (git_hooks/pre-commit), calling this installation's
     `mergebert` by absolute path."""
     text = resources.files("mergebert").joinpath("git/hooks/pre-commit").read_text(encoding="utf-8")
-    own = f"\nmergebert() {{ {mergebert_command()} \"$@\"; }}\n"
+    own = f'\nmergebert() {{ {mergebert_command()} "$@"; }}\n'
     return text.replace('\nmergebert() { command mergebert "$@"; }\n', own, 1)
 
 
@@ -207,8 +210,9 @@ def uninstall_hook() -> str | None:
     return f"removed the pre-commit hook {hook}"
 
 
-def install(global_: bool = False) -> list[str]:
-    """Configure git to use mergebert; returns what was done, one line each."""
+def install(global_: bool = False, confirm: bool = True) -> list[str]:
+    """Configure git to use mergebert (`confirm`: git stops after a file the driver resolved something
+    in, for the user to check and `git add`); returns what was done, one line each."""
     scope = "--global" if global_ else "--local"
     if not global_:
         _git("rev-parse", "--git-dir")
@@ -216,6 +220,8 @@ def install(global_: bool = False) -> list[str]:
     for key, value in settings(git_version()).items():
         _git("config", scope, key, value)
         done.append(f"git config {scope} {key} {value!r}")
+    _git("config", scope, CONFIRM_KEY, str(confirm).lower())
+    done.append(f"git config {scope} {CONFIRM_KEY} {str(confirm).lower()}")
     path = attributes_file(global_)
     _write_attributes(path)
     done.append(f"attributes: {path} ({' '.join(PATTERNS)} merge=mergebert)")
@@ -237,6 +243,8 @@ def uninstall(global_: bool = False) -> list[str]:
         if current.returncode == 0 and is_ours(key, current.stdout.decode().rstrip("\n")):
             _git("config", scope, "--unset", key)
             done.append(f"git config {scope} --unset {key}")
+    if _git("config", scope, "--unset", CONFIRM_KEY, check=False).returncode == 0:
+        done.append(f"git config {scope} --unset {CONFIRM_KEY}")
     for section in SECTIONS:
         pattern = "^" + section.replace(".", r"\.") + r"\."
         if _git("config", scope, "--get-regexp", pattern, check=False).returncode == 1:

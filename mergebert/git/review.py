@@ -1,0 +1,269 @@
+"""`mergebert review [PATHS...]` and `mergebert review --undo PATHS...`: what the merge driver decided.
+
+The listing reads the driver's decision log (`decisionlog`): per file, every conflict mergebert resolved
+(the three sides with git's labels, the chosen text, pattern and confidence) and every one it left, with
+why. `--undo` puts git's own conflict back where the driver resolved one: the regions where what the driver
+wrote differs from git's line merge of the file (both recorded) are found, by a line diff, in the working
+file; each one still as the driver wrote it is replaced by git's conflict, byte for byte; one the user has
+edited since is refused; every other byte of the file stays.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pygit2
+
+from mergebert.core import atomic, tokendiff
+from mergebert.git import decisionlog, gitinfo
+from mergebert.git.marked import _lines
+
+
+class ReviewError(Exception):
+    """Nothing to review: not in a repository, or no decisions recorded."""
+
+
+@dataclass(frozen=True)
+class Log:
+    """The decision log of the last operation: its header and the latest record of each file."""
+
+    operation: dict[str, Any]
+    records: list[dict[str, Any]]
+
+
+def load(repo: pygit2.Repository) -> Log:
+    """The log under `repo`'s git directory; per file (and commit applied) only its latest record, as a
+    repeated operation (a merge aborted and run again) records it again."""
+    found = decisionlog.read(repo.path)
+    if found is None:
+        raise ReviewError(
+            "no decisions recorded in this repository: the merge driver records them when it meets "
+            "conflicts (`mergebert install` configures it)"
+        )
+    header, records = found
+    latest = {(record["path"], record.get("commit", "")): record for record in records}
+    return Log(header, list(latest.values()))
+
+
+def repo_paths(repo: pygit2.Repository, given: Sequence[str]) -> list[str]:
+    """Paths as the user typed them (relative to the current folder) as repository paths."""
+    top = Path(repo.workdir).resolve()
+    return [Path(os.path.abspath(path)).resolve().relative_to(top).as_posix() for path in given]
+
+
+# ---------------------------------------------------------------------------------------------- listing
+
+
+class Style:
+    """ANSI colour for a terminal; none when stdout is not one, when NO_COLOR is set or TERM is dumb."""
+
+    def __init__(self, colour: bool) -> None:
+        self.colour = colour
+
+    @classmethod
+    def for_stdout(cls) -> Style:
+        wanted = sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+        return cls(wanted)
+
+    def __call__(self, text: str, code: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if self.colour and text else text
+
+
+BOLD, GREEN, YELLOW, RED, DIM = "1", "32", "33", "31", "2"
+
+
+def describe(operation: dict[str, Any]) -> str:
+    """The operation a log belongs to, in words."""
+    head = operation.get("head", "")[:7] or "an unborn branch"
+    when = (
+        time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(operation.get("time", 0)))
+        if "time" in operation
+        else ""
+    )
+    kinds = {
+        "merge": f"merge of {operation.get('name') or operation.get('commit', '')[:7]} into {head}",
+        "rebase": f"rebase onto {operation.get('name', '')[:7]}",
+        "sequence": "cherry-pick or revert of several commits",
+        "head": f"operation on {head} (a cherry-pick, revert or stash apply)",
+    }
+    return kinds.get(operation.get("kind", ""), "git operation") + (f", {when}" if when else "")
+
+
+def _indented(text: str, prefix: str = "      ") -> list[str]:
+    return [prefix + line for line in text.splitlines()] or [prefix + "(nothing)"]
+
+
+def _marker(char: str, label: str, size: int) -> str:
+    return char * size + (f" {label}" if label else "")
+
+
+def file_lines(record: dict[str, Any], style: Style, *, applying: bool = False) -> list[str]:
+    """One file's decisions, as `review` prints them; `applying`: name the commit being applied."""
+    conflicts, left = record["conflicts"], record["left"]
+    plural = "s" if conflicts != 1 else ""
+    title = f"{record['path']}: resolved {conflicts - left} of {conflicts} conflict{plural}"
+    labels = record.get("labels") or ["ours", "base", "theirs"]
+    if applying:
+        title += f" (applying {labels[2]})"
+    lines = [style(title, BOLD)]
+    if record.get("message"):
+        lines.append(f"  {record['message']}")
+    if record.get("slim"):
+        lines.append("  (the texts were not recorded: the decision log was full)")
+    size = record.get("marker_size", 7)
+    ours_label, base_label, theirs_label = labels
+    for detail in record.get("conflicts_detail", ()):
+        where = f" (line {detail['lines'][0] + 1})" if detail.get("lines") else ""
+        name = f"  conflict {detail['index'] + 1}{where}"
+        if detail.get("text") is None and detail.get("pattern") is None:
+            lines.append(f"{name}: {style('left', YELLOW)}: {detail.get('reason', '')}")
+            continue
+        confidence = detail.get("confidence")
+        said = f"{detail.get('pattern')}, confidence {confidence:.2f}" if confidence is not None else ""
+        lines.append(f"{name}: {style('resolved', GREEN)} by {said}")
+        if "ours" in detail:
+            lines.append(style("    " + _marker("<", ours_label, size), DIM))
+            lines += _indented(detail["ours"])
+            lines.append(style("    " + _marker("|", base_label, size), DIM))
+            lines += _indented(detail["base"])
+            lines.append(style("    " + "=" * size, DIM))
+            lines += _indented(detail["theirs"])
+            lines.append(style("    " + _marker(">", theirs_label, size), DIM))
+            lines.append("    chosen:")
+            lines += _indented(detail["text"])
+    return lines
+
+
+def listing(log: Log, paths: Sequence[str], style: Style) -> list[str]:
+    """The whole review: the operation, then each file's decisions (only `paths`' when given)."""
+    records = [r for r in log.records if not paths or r["path"] in paths]
+    lines = [style(f"mergebert review: {describe(log.operation)}", BOLD)]
+    for record in records:
+        lines += ["", *file_lines(record, style, applying=log.operation.get("kind") != "merge")]
+    if not records:
+        lines.append("no file of these was handled by the merge driver" if paths else "no files recorded")
+    return lines
+
+
+# ------------------------------------------------------------------------------------------------- undo
+
+
+def _mapping(old: Sequence[bytes], new: Sequence[bytes]) -> list[int | None]:
+    """For each line of `old`, the line of `new` it is kept as (None where it was changed or dropped)."""
+    where: list[int | None] = [None] * len(old)
+    for tag, a, b, c, _ in tokendiff.opcodes(old, new):
+        if tag == "equal":
+            for i in range(b - a):
+                where[a + i] = c + i
+    return where
+
+
+def _found(where: Sequence[int | None], start: int, end: int) -> tuple[int, int] | None:
+    """Where lines start..end of the old text lie, unchanged and together, in the new one; an empty range
+    is found between its two neighbours kept next to each other."""
+    if end > start:
+        first = where[start]
+        if first is None or where[start:end] != list(range(first, first + end - start)):
+            return None
+        return first, first + end - start
+    before = where[start - 1] if start > 0 else -1
+    after = where[start] if start < len(where) else None
+    if before is None or (start < len(where) and after != before + 1):
+        return None
+    return before + 1, before + 1
+
+
+def _overlap(start: int, end: int, other_start: int, other_end: int) -> bool:
+    """Whether two line ranges share a line, or an empty one touches the other."""
+    if start == end or other_start == other_end:
+        return other_start <= end and start <= other_end
+    return other_start < end and start < other_end
+
+
+@dataclass(frozen=True)
+class Undone:
+    """The working file with git's conflicts put back, and what happened to each region."""
+
+    data: bytes
+    restored: list[str]
+    refused: list[str]
+    already: list[str]
+
+
+def undo(record: dict[str, Any], working: bytes, to_worktree: Any = bytes) -> Undone:
+    """git's conflicts back into `working` wherever the driver's resolution is still as it wrote it."""
+    written, git = (_lines(to_worktree(decisionlog.unpack(record[key]))) for key in ("output", "git"))
+    current = _lines(working)
+    from_written, from_git = _mapping(written, current), _mapping(git, current)
+    spans = [(d["index"], d["lines"]) for d in record["conflicts_detail"] if d.get("text") is not None]
+    out: list[bytes] = []
+    restored, refused, already = [], [], []
+    cursor = 0
+    for tag, a, b, c, d in tokendiff.opcodes(written, git):
+        if tag == "equal":
+            continue
+        numbers = [i + 1 for i, (s, e) in spans if _overlap(a, b, s, e)]
+        name = f"conflict{'s' * (len(numbers) > 1)} {', '.join(map(str, numbers)) or '?'}"
+        place = _found(from_written, a, b)
+        if place is None:
+            if _found(from_git, c, d) is not None:
+                already.append(f"{name}: already git's conflict")
+            else:
+                refused.append(f"{name}: edited since mergebert resolved it; left as it is")
+            continue
+        start, end = place
+        out += current[cursor:start] + git[c:d]
+        cursor = end
+        restored.append(f"{name} (line {len(out) - (d - c) + 1}): git's conflict put back")
+    out += current[cursor:]
+    return Undone(b"".join(out), restored, refused, already)
+
+
+def undo_file(repo: pygit2.Repository, log: Log, path: str) -> tuple[list[str], bool]:
+    """Undo the driver's resolutions in one file (its latest record); the lines to print, and whether
+    every region was put back (or nothing needed it)."""
+    records = [record for record in log.records if record["path"] == path]
+    if not records:
+        return [f"{path}: not handled by the merge driver in this operation"], False
+    record = records[-1]
+    if "output" not in record:
+        why = "the texts were not recorded (log full)" if record.get("slim") else "mergebert resolved nothing"
+        return [f"{path}: nothing to undo ({why})"], not record.get("slim")
+    target = Path(repo.workdir) / path
+    try:
+        working = target.read_bytes()
+    except OSError as error:
+        return [f"{path}: cannot read it ({error.strerror})"], False
+    filters = repo.load_filter_list(path, pygit2.enums.FilterMode.TO_WORKTREE)
+    result = undo(record, working, filters.apply_to_buffer if filters is not None else bytes)
+    if result.restored:
+        atomic.atomic_write(target, result.data)
+    lines = [f"{path}: {line}" for line in result.restored + result.already + result.refused]
+    if result.restored:
+        lines.append(f"{path}: resolve it yourself, then `git add {path}`")
+    return lines or [f"{path}: nothing to undo"], not result.refused
+
+
+def run(paths: Sequence[str], *, undo_paths: bool, style: Style) -> int:
+    """The `review` command: 0 when done, 1 when nothing is recorded or a region was refused."""
+    repo = gitinfo.open_repo(".")
+    if repo is None or repo.workdir is None:
+        raise ReviewError("not inside a git work tree")
+    log = load(repo)
+    wanted = repo_paths(repo, paths)
+    if not undo_paths:
+        print("\n".join(listing(log, wanted, style)))
+        return 0
+    ok = True
+    for path in wanted:
+        lines, done = undo_file(repo, log, path)
+        ok = ok and done
+        for line in lines:
+            print(line)
+    return 0 if ok else 1

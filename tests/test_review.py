@@ -1,0 +1,305 @@
+"""The driver's decision log, `mergebert review`, `review --undo` and confirm mode, through real `git merge`,
+`git rebase` and `git cherry-pick` with the driver `mergebert install` configures.
+
+`--undo` must give back git's own conflict byte for byte: each test compares with the same operation run
+by git alone.
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+
+import pytest
+from gitrepo import MERGEBERT, TOKEN_BASE, TOKEN_MERGED, TOKEN_OURS, TOKEN_THEIRS, GitRepo
+
+from mergebert.git import decisionlog
+
+NAME = "src/App.java"
+PADDING = "".join(f"        step({i});\n" for i in range(8))
+
+
+def body(first: str, second: str, third: str) -> str:
+    """A Java class with three statements far enough apart for git to write three conflicts."""
+    return (
+        "public class App {\n"
+        "    public static void main(String[] args) {\n"
+        f"        {first}\n{PADDING}        {second}\n{PADDING}        {third}\n"
+        "    }\n"
+        "}\n"
+    )
+
+
+# conflicts 1 and 3 are token merges mergebert settles; conflict 2 changes one value both ways
+BASE = body('a("x", 1, false);', "int port = 8080;", 'b("y", 2, false);')
+OURS = body('a("X", 1, false);', "int port = 9090;", 'b("Y", 2, false);')
+THEIRS = body('a("x", 1, true);', "int port = 7070;", 'b("y", 2, true);')
+
+
+def log_of(repo: GitRepo) -> tuple[dict, list[dict]]:
+    found = decisionlog.read(str(repo.path / ".git"))
+    assert found is not None, "no decision log"
+    return found
+
+
+def git_alone(repo: GitRepo, *command: str) -> bytes:
+    """The file as git alone leaves it after `command` (which must conflict); the operation is aborted."""
+    assert repo.git(*command, check=False).returncode != 0
+    left = repo.read(NAME)
+    repo.git(command[0], "--abort")
+    return left
+
+
+def install(repo: GitRepo, *options: str) -> None:
+    repo.mergebert("install", *options, check=True)
+
+
+@pytest.mark.parametrize("daemon", ["1", "0"], ids=["daemon", "in-process"])
+def test_review_lists_exactly_the_drivers_decisions(repo: GitRepo, daemon: str) -> None:
+    repo.env["MERGEBERT_DAEMON"] = daemon
+    repo.diverge(NAME, BASE, OURS, THEIRS)
+    install(repo)
+    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    assert merge.returncode != 0
+    line = (
+        "mergebert: src/App.java: resolved 2 of 3 conflicts (1 left: token conflict left; mergebert review)"
+    )
+    assert line in merge.stderr
+    header, records = log_of(repo)
+    assert header["kind"] == "merge" and header["name"] == "feature"
+    assert header["commit"] == repo.git("rev-parse", "feature").stdout.strip()
+    [record] = records
+    details = record["conflicts_detail"]
+    assert [d["text"] is not None for d in details] == [True, False, True]
+    working = repo.read(NAME).decode()
+    for detail in details[0], details[2]:
+        assert (
+            detail["text"] in working and detail["pattern"] == "token merge" and detail["confidence"] == 1.0
+        )
+    assert details[0]["text"] == '        a("X", 1, true);\n'
+    review = repo.mergebert("review")
+    assert review.returncode == 0, review.stderr
+    out = review.stdout
+    assert "mergebert review: merge of feature into " in out
+    assert "src/App.java: resolved 2 of 3 conflicts\n" in out
+    assert "  conflict 1 (line 3): resolved by token merge, confidence 1.00\n" in out
+    assert "  conflict 2 (line 12): left: 1 token conflict left\n" in out
+    assert "  conflict 3 (line 25): resolved by token merge, confidence 1.00\n" in out
+    assert '    <<<<<<< HEAD\n              a("X", 1, false);\n' in out
+    assert '    =======\n              a("x", 1, true);\n    >>>>>>> feature\n' in out
+    assert '    chosen:\n              a("X", 1, true);\n' in out
+    assert "\033[" not in out  # not a terminal: no colour
+    assert out.count("resolved by") == 2
+    assert repo.mergebert("review", "src/Other.java").stdout.endswith("handled by the merge driver\n")
+
+
+@pytest.mark.parametrize("style", ["merge", "diff3"])
+def test_undo_puts_gits_conflicts_back_byte_for_byte(repo: GitRepo, style: str) -> None:
+    repo.git("config", "merge.conflictStyle", style)
+    repo.diverge(NAME, BASE, OURS, THEIRS)
+    expected = git_alone(repo, "merge", "--no-edit", "feature")
+    install(repo)
+    repo.git("merge", "--no-edit", "feature", check=False)
+    assert repo.read(NAME).count(b"<<<<<<<") == 1
+    undo = repo.mergebert("review", "--undo", NAME)
+    assert undo.returncode == 0, undo.stdout + undo.stderr
+    assert repo.read(NAME) == expected
+    assert "src/App.java: conflict 1 (line 3): git's conflict put back" in undo.stdout
+    again = repo.mergebert("review", "--undo", NAME)
+    assert "conflict 1: already git's conflict" in again.stdout
+    assert repo.read(NAME) == expected
+
+
+def test_undo_after_a_committed_merge_keeps_the_users_edits_elsewhere(repo: GitRepo) -> None:
+    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    expected = git_alone(repo, "merge", "--no-edit", "feature")
+    install(repo, "--no-confirm")
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode == 0
+    assert repo.read(NAME) == TOKEN_MERGED.encode()
+    repo.write(NAME, TOKEN_MERGED + "// the user's line\n")
+    inside = repo.path / "src"  # a path as typed in a subfolder
+    command = [MERGEBERT, "review", "--undo", "App.java"]
+    undo = subprocess.run(command, cwd=inside, env=repo.env, capture_output=True, text=True, check=False)
+    assert undo.returncode == 0, undo.stdout + undo.stderr
+    assert repo.read(NAME) == expected + b"// the user's line\n"
+
+
+def test_undo_refuses_a_region_the_user_edited(repo: GitRepo) -> None:
+    repo.diverge(NAME, BASE, OURS, THEIRS)
+    expected = git_alone(repo, "merge", "--no-edit", "feature")
+    install(repo)
+    repo.git("merge", "--no-edit", "feature", check=False)
+    edited = repo.read(NAME).replace(b'a("X", 1, true);', b'a("X", 1, true, "mine");')
+    repo.write(NAME, edited)
+    undo = repo.mergebert("review", "--undo", NAME)
+    assert undo.returncode == 1
+    assert "src/App.java: conflict 1: edited since mergebert resolved it; left as it is" in undo.stdout
+    assert "src/App.java: conflict 3 (line " in undo.stdout
+    text = repo.read(NAME)
+    assert b'a("X", 1, true, "mine");' in text  # the user's edit is kept
+    # conflict 3 is git's again: the file equals git's, but for the edited first region
+    region = b'<<<<<<< HEAD\n        a("X", 1, false);\n=======\n        a("x", 1, true);\n>>>>>>> feature\n'
+    assert region in expected
+    assert text == expected.replace(region, b'        a("X", 1, true, "mine");\n')
+
+
+def test_rebase_of_two_picks_is_one_operation_with_a_record_per_pick(repo: GitRepo) -> None:
+    other = "src/Other.java"
+    repo.commit({NAME: TOKEN_BASE, other: TOKEN_BASE}, "base")
+    repo.git("checkout", "-q", "-b", "feature")
+    first = repo.commit({NAME: TOKEN_THEIRS}, "first pick")
+    second = repo.commit({other: TOKEN_THEIRS}, "second pick")
+    repo.git("checkout", "-q", "main")
+    onto = repo.commit({NAME: TOKEN_OURS, other: TOKEN_OURS}, "ours")
+    repo.git("checkout", "-q", "feature")
+    install(repo, "--no-confirm")
+    rebase = repo.git("rebase", "main", check=False)
+    assert rebase.returncode == 0, rebase.stderr
+    assert repo.read(NAME) == repo.read(other) == TOKEN_MERGED.encode()
+    header, records = log_of(repo)
+    assert header["kind"] == "rebase" and header["key"] == f"rebase {second} {onto}"
+    assert [(r["path"], r["commit"]) for r in records] == [(NAME, first), (other, second)]
+    assert records[0]["labels"][2] == f"{first[:7]} (first pick)"
+    out = repo.mergebert("review").stdout
+    assert f"mergebert review: rebase onto {onto[:7]}" in out
+    assert f"src/App.java: resolved 1 of 1 conflict (applying {first[:7]} (first pick))" in out
+    assert f"src/Other.java: resolved 1 of 1 conflict (applying {second[:7]} (second pick))" in out
+
+
+def test_rebase_stopped_in_confirm_mode_keeps_one_log_across_picks(repo: GitRepo) -> None:
+    other = "src/Other.java"
+    repo.commit({NAME: TOKEN_BASE, other: TOKEN_BASE}, "base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit({NAME: TOKEN_THEIRS}, "first pick")
+    repo.commit({other: TOKEN_THEIRS}, "second pick")
+    repo.git("checkout", "-q", "main")
+    repo.commit({NAME: TOKEN_OURS, other: TOKEN_OURS}, "ours")
+    repo.git("checkout", "-q", "feature")
+    install(repo)
+    assert repo.git("rebase", "main", check=False).returncode != 0  # stopped at the first pick
+    assert repo.conflicted() == [NAME] and repo.read(NAME) == TOKEN_MERGED.encode()
+    repo.git("add", NAME)
+    assert repo.git("-c", "core.editor=true", "rebase", "--continue", check=False).returncode != 0
+    assert repo.conflicted() == [other]
+    _, records = log_of(repo)
+    assert [r["path"] for r in records] == [NAME, other]
+
+
+def test_cherry_pick_is_recorded_and_undone(repo: GitRepo) -> None:
+    repo.diverge(NAME, BASE, OURS, THEIRS)
+    expected = git_alone(repo, "cherry-pick", "feature")
+    install(repo)
+    repo.git("merge", "--no-edit", "feature", check=False)  # an earlier operation, then a new one
+    repo.git("merge", "--abort")
+    assert repo.git("cherry-pick", "feature", check=False).returncode != 0
+    header, records = log_of(repo)
+    assert header["kind"] == "head"  # a single cherry-pick shows git's state only through HEAD
+    assert header["head"] == repo.git("rev-parse", "HEAD").stdout.strip()
+    assert len(records) == 1 and records[0]["labels"][2].endswith(" (theirs)")
+    assert repo.mergebert("review", "--undo", NAME).returncode == 0
+    assert repo.read(NAME) == expected
+
+
+def test_confirm_mode_is_the_default_and_stops_before_the_commit(repo: GitRepo) -> None:
+    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    install(repo)
+    assert repo.git("config", "mergebert.confirm").stdout.strip() == "true"
+    head = repo.git("rev-parse", "HEAD").stdout
+    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    assert merge.returncode != 0
+    assert repo.git("rev-parse", "HEAD").stdout == head  # nothing committed
+    assert repo.conflicted() == [NAME]
+    assert repo.read(NAME) == TOKEN_MERGED.encode()  # mergebert's resolution, no markers
+    assert "src/App.java: left unmerged for you to confirm: check it (mergebert review)" in merge.stderr
+    repo.git("add", NAME)
+    repo.git("commit", "--no-edit")
+    assert repo.git("show", f"HEAD:{NAME}").stdout == TOKEN_MERGED
+
+
+@pytest.mark.parametrize("how", ["install", "config", "-c"])
+def test_confirm_off_commits_at_once(repo: GitRepo, how: str) -> None:
+    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    install(repo, *(["--no-confirm"] if how == "install" else []))
+    if how == "config":
+        repo.git("config", "mergebert.confirm", "false")
+    flags = ["-c", "mergebert.confirm=false"] if how == "-c" else []
+    merge = repo.git(*flags, "merge", "--no-edit", "feature", check=False)
+    assert merge.returncode == 0, merge.stderr
+    assert len(repo.git("rev-list", "--parents", "-n1", "HEAD").stdout.split()) == 3
+    assert "confirm" not in merge.stderr
+
+
+def test_confirm_mode_changes_nothing_where_mergebert_resolves_nothing(repo: GitRepo) -> None:
+    base, ours, theirs = (body("int port = 8080;", x, "z();") for x in ("f(1);", "f(2);", "f(3);"))
+    repo.diverge(NAME, base.replace("8080", "1"), ours.replace("8080", "2"), theirs.replace("8080", "3"))
+    without, with_driver, stderr = repo.merge_both_ways(NAME, "merge", "--no-edit", "feature")
+    assert with_driver == without
+    repo.git("merge", "--abort")
+    install(repo)
+    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    assert merge.returncode != 0 and repo.read(NAME) == without
+    assert "confirm" not in merge.stderr
+
+
+def test_a_log_that_cannot_be_written_changes_nothing(repo: GitRepo) -> None:
+    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    install(repo, "--no-confirm")
+    (repo.path / ".git" / "mergebert").write_text("a file where the log's folder should be")
+    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    assert merge.returncode == 0, merge.stderr
+    assert repo.read(NAME) == TOKEN_MERGED.encode()
+    assert "src/App.java: cannot write the decision log" in merge.stderr
+
+
+def test_the_log_never_grows_past_its_cap(repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo.commit({"a.txt": "a\n"})
+    monkeypatch.chdir(repo.path)
+    monkeypatch.setattr(decisionlog, "MAX_BYTES", 50_000)
+    monkeypatch.setattr(decisionlog, "SLIM_ROOM", 5_000)
+    detail = {"index": 0, "ours": "x" * 10_000, "base": "", "theirs": "", "text": "x", "pattern": "A"}
+    record = {"path": "a.java", "conflicts": 1, "left": 0, "conflicts_detail": [detail]}
+    environ = {"GITHEAD_" + "1" * 40: "feature"}
+    paths = [decisionlog.append({**record, "path": f"{i}.java"}, environ) for i in range(100)]
+    log = repo.path / ".git" / "mergebert" / "decisions.jsonl"
+    assert log.stat().st_size <= 55_000
+    assert paths[0] == str(log) and paths[-1] is None  # full: dropped
+    _, records = decisionlog.read(str(repo.path / ".git"))
+    assert any(r.get("slim") for r in records) and "ours" not in records[-1]["conflicts_detail"][0]
+    decisionlog.append(record, {})  # another operation replaces the log
+    header, records = decisionlog.read(str(repo.path / ".git"))
+    assert header["kind"] == "head" and len(records) == 1
+
+
+def _in_terminal(repo: GitRepo, env: dict[str, str]) -> bytes:
+    """`mergebert review` with its stdout on a pseudo-terminal; what it printed."""
+    main, child = pty.openpty()
+    proc = subprocess.Popen([MERGEBERT, "review"], cwd=repo.path, env=env, stdout=child, stderr=child)
+    os.close(child)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    proc.wait()
+    os.close(main)
+    return out
+
+
+def test_colour_only_in_a_terminal_and_never_with_no_color(repo: GitRepo) -> None:
+    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    install(repo)
+    repo.git("merge", "--no-edit", "feature", check=False)
+    env = {**repo.env, "TERM": "xterm"}
+    assert b"\033[32mresolved\033[0m" in _in_terminal(repo, env)
+    assert b"\033[" not in _in_terminal(repo, {**env, "NO_COLOR": "1"})
+
+
+def test_review_without_a_log_says_so(repo: GitRepo) -> None:
+    repo.commit({"a.txt": "a\n"})
+    review = repo.mergebert("review")
+    assert review.returncode == 1 and "no decisions recorded" in review.stderr
