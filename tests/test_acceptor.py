@@ -113,7 +113,7 @@ def test_readme_example_is_resolved_by_default(repo: GitRepo) -> None:
         GREETER.format('"Hi, " + name'),
         GREETER.format('"Hello, " + name.trim()'),
     )
-    repo.mergebert("install", check=True)
+    repo.mergebert("install", "--no-confirm", check=True)
     merged = repo.git("merge", "--no-edit", "feature", check=False)
     assert merged.returncode == 0, merged.stdout + merged.stderr
     assert repo.read("Greeter.java").decode() == GREETER.format('"Hi, " + name.trim()')

@@ -27,7 +27,17 @@ from gitrepo import (
 )
 from minerepo import HistoryBuilder
 
-GIT_USER_COMMANDS = ("install", "uninstall", "resolve", "mergetool", "driver", "merge-file", "check", "demo")
+GIT_USER_COMMANDS = (
+    "install",
+    "uninstall",
+    "resolve",
+    "review",
+    "mergetool",
+    "driver",
+    "merge-file",
+    "check",
+    "demo",
+)
 BUILDER_COMMANDS = ("mine", "stats", "eval", "train", "export", "fit-acceptor")
 
 
@@ -134,7 +144,9 @@ def test_demo_resolves_its_conflict(repo: GitRepo) -> None:
     result = repo.mergebert("demo", check=True)
     assert "<<<<<<< HEAD" in result.stdout
     assert 'new Server("0.0.0.0", 8080, true);' in result.stdout
-    assert "mergebert kept both edits" in result.stdout
+    assert "left unmerged for you to confirm" in result.stdout
+    assert "  conflict 1 (line 13): resolved by token merge" in result.stdout  # mergebert review
+    assert "mergebert kept both edits; you confirmed and git committed the merge." in result.stdout
 
 
 # --------------------------------------------------------------------------------------------- model builders

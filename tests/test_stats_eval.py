@@ -97,11 +97,15 @@ def test_top3_counts_a_resolution_among_the_suggestions() -> None:
     """Below the threshold nothing is resolved, yet the developers' answer is the second suggestion."""
     record = SCENARIOS[1]  # the developer took theirs
     score = evaluate.score_scenario(record, Proposes("let a = 2;\n", "let a = 3;\n"), None)
-    assert score.outcomes["resolver"] == ["left"] and score.top3 == [True]
+    assert score.outcomes["resolver"] == ["left"] and score.top3 == [True] and score.top1 == [False]
+    first = evaluate.score_scenario(record, Proposes("let a = 3;\n", "let a = 2;\n"), None)
+    assert first.top3 == [True] and first.top1 == [True]
     score = evaluate.score_scenario(record, Proposes("let a = 2;\n", "let a = 5;\n"), None)
-    assert score.top3 == [False]
-    summary = evaluate.summarise([score])["all"]
-    assert summary["resolver"]["top3_accuracy"] == 0.0 and summary["take-ours"]["top3_correct"] is None
+    assert score.top3 == [False] and score.top1 == [False]
+    summary = evaluate.summarise([score, first])["all"]
+    assert summary["resolver"]["top3_accuracy"] == summary["resolver"]["top1_accuracy"] == 0.5
+    assert summary["take-ours"]["top3_correct"] is None and summary["take-ours"]["top1_correct"] is None
+    assert "top-1  top-3" in evaluate.report(evaluate.summarise([score, first]))
 
 
 def test_eval_scores_baselines_resolver_and_oracle(scenarios_file: Path) -> None:
@@ -126,11 +130,14 @@ def test_eval_scores_baselines_resolver_and_oracle(scenarios_file: Path) -> None
         "wrong_rate": None,
         "line_exact_accuracy": None,
         "top3_accuracy": None,
+        "top1_accuracy": None,
     } == {
         "conflicts": 3,
         "correct": 1,
         "line_exact_correct": 1,
         "line_exact_accuracy": None,
+        "top1_correct": 1,
+        "top1_accuracy": None,
         "top3_correct": 1,
         "top3_accuracy": None,
         "wrong": 0,

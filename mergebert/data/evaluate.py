@@ -6,7 +6,8 @@ silent bad merge) or left (conflict markers). An output that changes a clean chu
 conflict of the file wrong. Line-exact accuracy also wants the answer's lines broken where the expected
 one's are (blank lines and other whitespace still aside), so that joined lines show; top-3 accuracy (the
 paper's Acc@3) counts a conflict whose resolution is among the resolver's suggestions: the first three
-distinct candidate texts that the splice accepts, whatever the threshold.
+distinct candidate texts that the splice accepts, whatever the threshold; top-1 accuracy, one whose
+resolution is the first of them.
 """
 
 from __future__ import annotations
@@ -115,6 +116,7 @@ class ScenarioScore:
     confidences: list[float | None]  # the resolver's confidence in each answered conflict
     line_exact: dict[str, list[str]]  # system → per-conflict outcome with line breaks kept (no oracle)
     top3: list[bool]  # per conflict: the resolution is among the resolver's suggestions
+    top1: list[bool]  # per conflict: the resolution is the resolver's first suggestion
 
 
 _CLASSIFIER: Classifier | None = None
@@ -165,10 +167,12 @@ def score_scenario(
     line_exact = {
         system: score_output(segments, expected_texts, text, _judge_lines) for system, text in outputs.items()
     }
-    top3 = [
-        squash(text) in {squash(suggestion.text) for suggestion in resolution.suggestions}
-        for resolution, text in zip(result.resolutions, expected_texts, strict=True)
+    suggested = [
+        [squash(suggestion.text) for suggestion in resolution.suggestions]
+        for resolution in result.resolutions
     ]
+    top3 = [squash(text) in found for found, text in zip(suggested, expected_texts, strict=True)]
+    top1 = [found[:1] == [squash(text)] for found, text in zip(suggested, expected_texts, strict=True)]
     reproduced = {system: squash(text) == squash(resolved) for system, text in outputs.items()}
     conflicts = [chunk for chunk in chunks if isinstance(chunk, LineConflict)]
     contexts = conflict_contexts(chunks)
@@ -184,7 +188,7 @@ def score_scenario(
         for resolution in result.resolutions:
             if resolution.text is not None and resolution.candidate is not None:
                 confidences[resolution.index] = resolution.candidate.confidence
-    return ScenarioScore(record["lang"], outcomes, reproduced, confidences, line_exact, top3)
+    return ScenarioScore(record["lang"], outcomes, reproduced, confidences, line_exact, top3, top1)
 
 
 def _score_job(job: tuple[Record, float | None]) -> ScenarioScore | None:
@@ -224,11 +228,14 @@ def _summary(scores: Sequence[ScenarioScore]) -> dict[str, dict[str, Any]]:
             else None
         )
         top3 = sum(sum(score.top3) for score in scores) if system == "resolver" else None
+        top1 = sum(sum(score.top1) for score in scores) if system == "resolver" else None
         table[system] = {
             "conflicts": total,
             "correct": counts[CORRECT],
             "line_exact_correct": exact,
             "line_exact_accuracy": exact / total if total and exact is not None else None,
+            "top1_correct": top1,
+            "top1_accuracy": top1 / total if total and top1 is not None else None,
             "top3_correct": top3,
             "top3_accuracy": top3 / total if total and top3 is not None else None,
             "wrong": counts[WRONG],
@@ -250,6 +257,7 @@ def report(summary: dict[str, dict[str, dict[str, Any]]], markdown: bool = False
         "conflicts",
         "accuracy",
         "line-exact",
+        "top-1",
         "top-3",
         "precision",
         "left",
@@ -263,6 +271,7 @@ def report(summary: dict[str, dict[str, dict[str, Any]]], markdown: bool = False
             s["conflicts"],
             percent(s["correct"], s["conflicts"]),
             "-" if s["line_exact_correct"] is None else percent(s["line_exact_correct"], s["conflicts"]),
+            "-" if s["top1_correct"] is None else percent(s["top1_correct"], s["conflicts"]),
             "-" if s["top3_correct"] is None else percent(s["top3_correct"], s["conflicts"]),
             percent(s["correct"], s["correct"] + s["wrong"]),
             percent(s["left"], s["conflicts"]),

@@ -4,7 +4,8 @@ Two branches change the same line of a Java file, each a different argument of o
 merge can only stop with a conflict; mergebert's token merge sees that the edits do not overlap, and the
 shipped model, at its default threshold, accepts that merge. The demo runs a plain `git merge` with
 mergebert as the merge driver exactly as `mergebert install` sets it up out of the box: the shipped model
-and its default threshold, whatever MERGEBERT_MODEL or MERGEBERT_THRESHOLD say.
+and its default threshold, whatever MERGEBERT_MODEL or MERGEBERT_THRESHOLD say, and confirm mode, so git
+stops for the user to check the resolution; the demo shows `mergebert review`, then adds and commits.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -101,13 +103,24 @@ def run(keep: bool = False) -> int:
         proc = gitcmd.git("merge", "--no-edit", "feature", cwd=repo, env=env, accept=range(256))
         print((proc.stdout + proc.stderr).decode("utf-8", "replace").rstrip("\n"))
         result = (repo / PATH).read_text(encoding="utf-8")
-        _section(f"{PATH} after the merge")
+        _section(f"{PATH} after the merge: mergebert's resolution, left for you to confirm (confirm mode)")
         print(result.rstrip("\n"))
+        review = subprocess.run(
+            [sys.executable, "-m", "mergebert", "review"], cwd=repo, env=env, capture_output=True, text=True
+        )
+        _section("mergebert review")
+        print((review.stdout + review.stderr).rstrip("\n"))
+        _section(f"git add {PATH} && git commit --no-edit")
+        gitcmd.git("add", PATH, cwd=repo, env=env)
+        commit = gitcmd.git("commit", "-q", "--no-edit", cwd=repo, env=env, accept=range(256))
         log = gitcmd.git("log", "--oneline", "--graph", cwd=repo, env=env)
-        _section("history")
         print(log.stdout.decode("utf-8", "replace").rstrip("\n"))
-        ok = proc.returncode == 0 and result == EXPECTED
-        print("\nmergebert kept both edits and git committed the merge." if ok else "\nUnexpected result.")
+        ok = proc.returncode != 0 and result == EXPECTED and review.returncode == 0 and commit.returncode == 0
+        print(
+            "\nmergebert kept both edits; you confirmed and git committed the merge."
+            if ok
+            else "\nUnexpected result."
+        )
         return 0 if ok else 1
     finally:
         if keep:

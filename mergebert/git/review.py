@@ -54,7 +54,13 @@ def load(repo: pygit2.Repository) -> Log:
 def repo_paths(repo: pygit2.Repository, given: Sequence[str]) -> list[str]:
     """Paths as the user typed them (relative to the current folder) as repository paths."""
     top = Path(repo.workdir).resolve()
-    return [Path(os.path.abspath(path)).resolve().relative_to(top).as_posix() for path in given]
+    paths = []
+    for path in given:
+        try:
+            paths.append(Path(os.path.abspath(path)).resolve().relative_to(top).as_posix())
+        except ValueError:
+            raise ReviewError(f"{path}: outside the work tree {top}") from None
+    return paths
 
 
 # ---------------------------------------------------------------------------------------------- listing
@@ -75,7 +81,7 @@ class Style:
         return f"\033[{code}m{text}\033[0m" if self.colour and text else text
 
 
-BOLD, GREEN, YELLOW, RED, DIM = "1", "32", "33", "31", "2"
+BOLD, GREEN, YELLOW, DIM = "1", "32", "33", "2"
 
 
 def describe(operation: dict[str, Any]) -> str:
