@@ -336,11 +336,12 @@ def merge_file_command(
     "--undo", is_flag=True, help="Put git's own conflict back where the merge driver resolved one in PATHS."
 )
 def review_command(paths: tuple[str, ...], undo: bool) -> None:
-    """Show what the merge driver decided in the last merge, rebase or cherry-pick (PATHS: only these).
+    """Show (or --undo) what the merge driver decided.
 
-    Per file: every conflict it resolved, with the three sides, the chosen text, the pattern and the
-    confidence, and every conflict it left, with why. With --undo, each region it resolved in PATHS gets
-    git's conflict back, byte for byte; a region edited since is refused and nothing else is touched.
+    In the last merge, rebase or cherry-pick (PATHS: only these files), per file: every conflict it
+    resolved, with the three sides, the chosen text, the pattern and the confidence, and every conflict
+    it left, with why. With --undo, each region it resolved in PATHS gets git's conflict back, byte for
+    byte; a region edited since is refused and nothing else is touched.
     """
     from mergebert.git import review
 

@@ -240,6 +240,9 @@ def test_confirm_mode_changes_nothing_where_mergebert_resolves_nothing(repo: Git
     merge = repo.git("merge", "--no-edit", "feature", check=False)
     assert merge.returncode != 0 and repo.read(NAME) == without
     assert "confirm" not in merge.stderr
+    undo = repo.mergebert("review", "--undo", NAME)
+    assert undo.returncode == 0
+    assert undo.stdout == "src/App.java: nothing to undo (mergebert resolved nothing)\n"
 
 
 def test_a_log_that_cannot_be_written_changes_nothing(repo: GitRepo) -> None:

@@ -239,8 +239,10 @@ def undo_file(repo: pygit2.Repository, log: Log, path: str) -> tuple[list[str], 
         return [f"{path}: not handled by the merge driver in this operation"], False
     record = records[-1]
     if "output" not in record:
-        why = "the texts were not recorded (log full)" if record.get("slim") else "mergebert resolved nothing"
-        return [f"{path}: nothing to undo ({why})"], not record.get("slim")
+        if record["conflicts"] == record["left"]:
+            return [f"{path}: nothing to undo (mergebert resolved nothing)"], True
+        why = "the decision log was full" if record.get("slim") else "what the driver wrote was not recorded"
+        return [f"{path}: cannot undo: {why}"], False
     target = Path(repo.workdir) / path
     try:
         working = target.read_bytes()
