@@ -94,9 +94,12 @@ def test_review_lists_exactly_the_drivers_decisions(repo: GitRepo, daemon: str) 
     assert repo.mergebert("review", "src/Other.java").stdout.endswith("handled by the merge driver\n")
 
 
-@pytest.mark.parametrize("style", ["merge", "diff3"])
+@pytest.mark.parametrize("style", ["merge", "diff3", "zdiff3", "crlf"])
 def test_undo_puts_gits_conflicts_back_byte_for_byte(repo: GitRepo, style: str) -> None:
-    repo.git("config", "merge.conflictStyle", style)
+    if style == "crlf":  # the working file has CRLF line endings, the recorded bytes LF
+        repo.add_attributes("*.java text eol=crlf\n")
+    else:
+        repo.git("config", "merge.conflictStyle", style)
     repo.diverge(NAME, BASE, OURS, THEIRS)
     expected = git_alone(repo, "merge", "--no-edit", "feature")
     install(repo)
