@@ -85,6 +85,8 @@ def main() -> None:
         for name in ("MERGEBERT_MODEL", "MERGEBERT_THRESHOLD"):  # the shipped model at its default decides
             env.pop(name, None)
         subprocess.run(["git", "init", "-q", str(work)], check=True)
+        # confirm mode off, so that exit 0 says the conflict was resolved (the log is still written)
+        subprocess.run(["git", "-C", str(work), "config", "mergebert.confirm", "false"], check=True)
         current, base_file, other = work / "current", work / "base", work / "other"
         files = [str(current), str(base_file), str(other)]
         driver = [

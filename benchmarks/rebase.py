@@ -133,9 +133,9 @@ def use(repo: Repo, driver: str | None) -> None:
         attributes.parent.mkdir(exist_ok=True)
         attributes.write_text("*.java merge=mergefile\n")
     elif driver in ("mergebert", "in-process"):
-        subprocess.run(
-            [str(BIN / "mergebert"), "install"], cwd=repo.path, env=repo.env, check=True, capture_output=True
-        )
+        # confirm mode off: the rebase must run through the conflicts mergebert resolves
+        command = [str(BIN / "mergebert"), "install", "--no-confirm"]
+        subprocess.run(command, cwd=repo.path, env=repo.env, check=True, capture_output=True)
     if driver == "in-process":  # what every driver call cost before the shell entry point and the daemon
         repo.git("config", "merge.mergebert.driver", f"{BIN / 'mergebert'} driver %O %A %B %L %P")
 
