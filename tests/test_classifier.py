@@ -232,8 +232,18 @@ def test_tiny_model_learns_and_exports(tiny_model: Path) -> None:
     metrics = json.loads((tiny_model / "metrics.json").read_text())
     assert metrics["unit_level"]["accuracy"] >= 0.9
     calibration = metrics["calibration"]  # a model this sure of itself gets a threshold that is reached
-    assert 0.0 < cfg["threshold"] == calibration["threshold"] < 1.0
+    exported = json.loads((tiny_model / "export.json").read_text())["calibration"]  # again, through ONNX
+    assert 0.0 < cfg["threshold"] == exported["threshold"] < 1.0
+    assert exported["threshold"] == pytest.approx(calibration["threshold"], abs=1e-4)
     assert calibration["precision"] >= calibration["target"] == 0.9 and calibration["coverage"] > 0.5
+
+
+def test_export_checks_on_the_repositories_training_held_out(tiny_model: Path) -> None:
+    """Trained without --valid, the export still measures (and may quantise) on the held-out repositories."""
+    metrics = json.loads((tiny_model / "metrics.json").read_text())
+    assert 0 < len(metrics["valid_repos"]) < len({r["repo"] for r in _records()})
+    report = json.loads((tiny_model / "export.json").read_text())
+    assert report["valid_unit_accuracy_fp32"] >= 0.9
 
 
 def test_calibration_picks_the_lowest_threshold_that_keeps_the_precision() -> None:

@@ -92,22 +92,30 @@ def ort_predict(session, arrays, idx: np.ndarray, batch_size: int = 128) -> np.n
 
 
 def _valid_arrays(model_dir: str, valid: list[str] | None, cache_dir: str | None, limit: int | None):
-    """Validation features (and records) for the checks, from the training metrics when not given."""
+    """Validation features (and records): `valid`, else what training validated on (its --valid files, or
+    the repositories it held out of its data)."""
     from training.data import read_records
     from training.prepare import features
 
+    held_out: set[str] | None = None
     if not valid:
         try:
             with open(os.path.join(model_dir, "metrics.json")) as f:
-                valid = json.load(f).get("valid_data")
+                metrics = json.load(f)
         except (OSError, ValueError):
-            valid = None
+            metrics = {}
+        valid = metrics.get("valid_data")
+        if not valid and metrics.get("valid_repos"):
+            valid, held_out = metrics.get("data"), set(metrics["valid_repos"])
     if not valid or not all(os.path.exists(p) for p in valid):
         return None, None
     with open(os.path.join(model_dir, "config.json")) as f:
         fcfg = FeatureConfig.from_dict(json.load(f)["features"])
     records = list(read_records(valid, limit=limit))
-    arrays = features(records, valid, model_dir, fcfg, cache_dir, "valid", True, 2)
+    if held_out is not None:
+        records = [r for r in records if r.get("repo", "") in held_out]
+    cache_paths = None if held_out is not None else valid  # the cache is keyed on whole files
+    arrays = features(records, cache_paths, model_dir, fcfg, cache_dir, "valid", True, 2)
     return records, arrays
 
 
