@@ -1,11 +1,14 @@
 """Throughput of `mergebert mine` on a generated repository, next to `git merge-tree --write-tree`.
 
-    python benchmarks/mine_throughput.py [--merges 600] [--files 40] [--jobs 1 2]
+    python benchmarks/mine_throughput.py [--merges 600] [--files 40] [--jobs 1 2] [--scheduler local:2]
+                                         [--chunk-merges 100]
 
 Builds a bare repository whose main line is a chain of merges: each merge joins two branches that
 edit a few files of a 200-line Java/JS/TS/C# code base, half of them on the same lines (conflicts,
-resolved by taking one side or both). Then times mining every merge, and `git merge-tree
---write-tree` (one process per merge, as a script over git would run it) over the same merges.
+resolved by taking one side or both). Then times mining every merge with each `--jobs` (a local process
+pool), with each `--scheduler` (a Dask cluster, `local:N` = a LocalCluster of N worker processes, started
+before the clock starts; needs the [cluster] extra) and `git merge-tree --write-tree` (one process per
+merge, as a script over git would run it) over the same merges.
 """
 
 from __future__ import annotations
@@ -76,6 +79,28 @@ def build(path: str, merges: int, files: int, seed: int = 7) -> int:
     return conflicting
 
 
+def _report(label: str, seconds: float, stats: dict) -> None:
+    conflicts = stats["counts"].get("conflicts", 0)
+    rate = stats["merges_done"] / seconds
+    print(
+        f"{label}: {seconds:6.2f} s  {rate:7.1f} merges/s  "
+        f"{conflicts / seconds:7.1f} conflicts/s  ({conflicts} conflicts, {stats['regions']} regions)"
+    )
+
+
+def _on_cluster(repo_path: str, out: Path, scheduler: str, chunk: int) -> None:
+    """Mine on a Dask cluster: the clock starts once a LocalCluster's workers are up."""
+    from mergebert.data.mining.cluster import connect, mine_on_cluster
+
+    options = MineOptions(progress=False, chunk_merges=chunk)
+    with connect(scheduler) as client:
+        client.wait_for_workers(1)
+        start = time.perf_counter()
+        (stats,) = mine_on_cluster([repo_path], out, options, client.scheduler.address)
+        seconds = time.perf_counter() - start
+    _report(f"mergebert mine --scheduler {scheduler} (units of {chunk})", seconds, stats)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -83,6 +108,8 @@ def main() -> None:
     parser.add_argument("--merges", type=int, default=600)
     parser.add_argument("--files", type=int, default=40)
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--scheduler", nargs="+", default=[], help="Dask schedulers: ADDRESS or local:N.")
+    parser.add_argument("--chunk-merges", type=int, default=100, help="Merges a unit on the cluster.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="mergebert-bench-") as scratch:
         repo_path = str(Path(scratch) / "bench.git")
@@ -94,13 +121,9 @@ def main() -> None:
             out = Path(scratch) / f"out{jobs}"
             start = time.perf_counter()
             stats = mine_repository(repo_path, out, MineOptions(jobs=jobs, progress=False))
-            seconds = time.perf_counter() - start
-            conflicts = stats["counts"].get("conflicts", 0)
-            rate = stats["merges_done"] / seconds
-            print(
-                f"mergebert mine --jobs {jobs}: {seconds:6.2f} s  {rate:7.1f} merges/s  "
-                f"{conflicts / seconds:7.1f} conflicts/s  ({conflicts} conflicts, {stats['regions']} regions)"
-            )
+            _report(f"mergebert mine --jobs {jobs}", time.perf_counter() - start, stats)
+        for scheduler in args.scheduler:
+            _on_cluster(repo_path, Path(scratch) / f"out-{scheduler}", scheduler, args.chunk_merges)
         repo = pygit2.Repository(repo_path)
         pairs = [[str(p) for p in repo[merge.oid].parent_ids] for merge in list_merges(repo)]
         start = time.perf_counter()

@@ -91,7 +91,9 @@ LIMIT_OPTION = click.option("--limit", type=click.IntRange(min=1), help="Read at
 
 @main.command()
 @click.argument("repos", nargs=-1, type=click.Path(exists=True, file_okay=False))
-@click.option("--repos-file", type=click.File(), help="A file with one repository path a line.")
+@click.option(
+    "--repos-file", type=click.File(), help="A file with one repository a line: a path, or a URL to clone."
+)
 @click.option(
     "-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder."
 )
@@ -101,6 +103,18 @@ LIMIT_OPTION = click.option("--limit", type=click.IntRange(min=1), help="Read at
 @click.option("--max-conflicts-per-merge", default=20, show_default=True, type=click.IntRange(min=0))
 @click.option("--max-scenarios-per-merge", default=10, show_default=True, type=click.IntRange(min=0))
 @JOBS_OPTION
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    envvar="MERGEBERT_SCHEDULER",
+    help="Mine on this Dask scheduler (tcp://HOST:8786) or on N local worker processes (local:N) instead "
+    "of -j processes [$MERGEBERT_SCHEDULER]; needs the [cluster] extra.",
+)
+@click.option(
+    "--chunk-merges",
+    type=click.IntRange(min=1),
+    help="With --scheduler: a repository with more merges is mined in units of this many (default 2000).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def mine(
     repos: tuple[str, ...],
@@ -112,6 +126,8 @@ def mine(
     max_conflicts_per_merge: int,
     max_scenarios_per_merge: int,
     jobs: int,
+    scheduler: str | None,
+    chunk_merges: int | None,
     quiet: bool,
 ) -> None:
     """Record merge conflicts with their committed resolutions.
@@ -121,6 +137,8 @@ def mine(
     Writes DIR/<owner>__<name>.regions.jsonl.gz, .scenarios.jsonl.gz and .stats.json in the schema of
     the shared data set. A second run over the same DIR skips the merges already done.
     """
+    import importlib.util
+
     from mergebert.core.languages import language_by_name
     from mergebert.data.mining import MineOptions, mine_repository
     from mergebert.data.mining.miner import output_stem
@@ -142,9 +160,19 @@ def mine(
         max_merges=max_merges,
         jobs=jobs,
         progress=not quiet,
+        **({"chunk_merges": chunk_merges} if chunk_merges else {}),
     )
-    for path in paths:
-        stats = mine_repository(path, out_dir, options)
+    if scheduler:
+        if importlib.util.find_spec("distributed") is None:
+            raise click.ClickException(
+                "--scheduler needs the [cluster] extra: pip install 'mergebert[cluster]'"
+            )
+        from mergebert.data.mining.cluster import mine_on_cluster
+
+        all_stats = mine_on_cluster(paths, out_dir, options, scheduler)
+    else:
+        all_stats = (mine_repository(path, out_dir, options) for path in paths)
+    for stats in all_stats:
         counts = stats["counts"]
         click.echo(
             f"{stats['repo']}: {stats['merges_done']}/{stats['merges_listed']} merges, "

@@ -4,6 +4,8 @@ and the runtime never imports the training stack."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -81,3 +83,22 @@ def test_only_the_interactive_commands_load_rich() -> None:
         if "mergebert.git.interactive" in _top_level_imports(p)
     ]
     assert eager == []
+
+
+CLUSTER_STACK = {"dask", "distributed"}
+CLUSTER_MODULE = PACKAGE / "data" / "mining" / "cluster.py"  # `mine --scheduler`: the one module that may
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_only_mining_on_a_cluster_imports_dask(path: Path) -> None:
+    dask = {name for name in _imports(path) if name.split(".")[0] in CLUSTER_STACK}
+    assert path == CLUSTER_MODULE or not dask, f"{path.relative_to(PACKAGE)} imports {sorted(dask)}"
+
+
+def test_runtime_and_local_mining_load_no_dask() -> None:
+    script = (
+        "import sys, mergebert.cli, mergebert.git.driver, mergebert.git.frontend, mergebert.data.mining; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'dask', 'distributed', 'torch'}))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"

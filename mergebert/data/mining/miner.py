@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import re
+import shutil
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -35,6 +39,7 @@ from mergebert.data.records import (
 
 BULK_MIN_REGIONS = 30
 BULK_SHARE = 0.9
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*://|^[^/\s]+@[^/\s]+:", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,7 @@ class MineOptions:
     max_merges: int | None = None  # only the newest this many merges
     jobs: int = 1
     progress: bool = True
+    chunk_merges: int = 2000  # on a cluster: a repository with more merges is mined in units of this many
 
 
 @dataclass
@@ -154,6 +160,77 @@ def mine_merge(
     return out
 
 
+def mine_one(
+    repo: pygit2.Repository, name: str, merge: MergeRef, languages: frozenset[str] | None
+) -> MergeOutcome:
+    """mine_merge, with a merge that cannot be read counted as skipped rather than stopping the run."""
+    try:
+        return mine_merge(repo, name, merge, languages)
+    except (KeyError, pygit2.GitError) as err:  # e.g. a parent missing from a shallow clone
+        outcome = MergeOutcome(merge.oid)
+        outcome.counts["merges"] += 1
+        outcome.counts[f"skipped merge: unreadable ({type(err).__name__})"] += 1
+        return outcome
+
+
+def is_url(source: str) -> bool:
+    """Whether a repository source is a clone URL (scheme:// or user@host:path) rather than a path."""
+    return bool(_URL.match(source))
+
+
+def _mirror_remote(repo: pygit2.Repository, name: str, url: str) -> pygit2.Remote:
+    """The clone's origin, fetching every ref as it is (branches, tags and pull-request refs)."""
+    return repo.remotes.create(name, url, "+refs/*:refs/*")
+
+
+@contextmanager
+def local_copy(source: str, scratch: str | None = None) -> Iterator[str]:
+    """The repository's path: `source` itself, or for a URL a bare clone of all its refs (pull-request
+    refs too) in a new folder under `scratch`, removed afterwards."""
+    if not is_url(source):
+        yield source
+        return
+    folder = tempfile.mkdtemp(prefix="mergebert-clone-", dir=scratch)
+    try:
+        pygit2.clone_repository(source, folder, bare=True, remote=_mirror_remote)
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class RepositoryPlan:
+    """A repository's name, its source as the stats record it, and the merges to mine, oldest first."""
+
+    name: str
+    path: str
+    merges: tuple[MergeRef, ...]
+
+
+def _plan(repo: pygit2.Repository, source: str, options: MineOptions) -> RepositoryPlan:
+    path = source if is_url(source) else os.path.abspath(source)
+    return RepositoryPlan(repo_name(repo), path, tuple(list_merges(repo, options.since, options.max_merges)))
+
+
+def plan_repository(source: str, options: MineOptions, scratch: str | None = None) -> RepositoryPlan:
+    """The plan of the repository at `source` (a path or a clone URL)."""
+    with local_copy(source, scratch) as path:
+        return _plan(pygit2.Repository(path), source, options)
+
+
+def mine_unit(
+    source: str,
+    name: str,
+    merges: Sequence[MergeRef],
+    languages: frozenset[str] | None,
+    scratch: str | None = None,
+) -> list[MergeOutcome]:
+    """One work unit on a cluster: some merges of one repository (a path or a clone URL)."""
+    with local_copy(source, scratch) as path:
+        repo = pygit2.Repository(path)
+        return [mine_one(repo, name, merge, languages) for merge in merges]
+
+
 _WORKER: tuple[pygit2.Repository, str, frozenset[str] | None] | None = None
 
 
@@ -164,13 +241,7 @@ def _init_worker(path: str, name: str, languages: frozenset[str] | None) -> None
 
 def _run_worker(merge: MergeRef) -> MergeOutcome:
     assert _WORKER is not None
-    try:
-        return mine_merge(*_WORKER[:2], merge, _WORKER[2])
-    except (KeyError, pygit2.GitError) as err:  # e.g. a parent missing from a shallow clone
-        outcome = MergeOutcome(merge.oid)
-        outcome.counts["merges"] += 1
-        outcome.counts[f"skipped merge: unreadable ({type(err).__name__})"] += 1
-        return outcome
+    return mine_one(_WORKER[0], _WORKER[1], merge, _WORKER[2])
 
 
 def output_stem(name: str) -> str:
@@ -178,7 +249,7 @@ def output_stem(name: str) -> str:
     return name.replace("/", "__")
 
 
-class _Output:
+class RepositoryOutput:
     """The three output files of one repository plus the done list that makes a run resumable."""
 
     def __init__(self, out_dir: Path, name: str) -> None:
@@ -217,6 +288,9 @@ class _Output:
                 self.languages.setdefault(record["lang"], Counter())[kind] += 1
 
     def add(self, outcome: MergeOutcome, max_regions: int, max_scenarios: int) -> None:
+        """Write one merge's records (unless that merge is done already: a retried work unit)."""
+        if outcome.oid in self.done:
+            return
         counts = outcome.counts
         regions = self._fresh(outcome.regions, self.region_ids, "region", max_regions, counts)
         scenarios = self._fresh(outcome.scenarios, self.scenario_ids, "scenario", max_scenarios, counts)
@@ -276,24 +350,26 @@ def _outcomes(path: str, name: str, todo: list[MergeRef], options: MineOptions) 
         yield from pool.imap(_run_worker, todo, chunksize=chunk)
 
 
-def mine_repository(path: str, out_dir: str | os.PathLike[str], options: MineOptions) -> dict[str, Any]:
-    """Mine one repository into out_dir; merges finished by an earlier run are skipped."""
+def mine_repository(source: str, out_dir: str | os.PathLike[str], options: MineOptions) -> dict[str, Any]:
+    """Mine one repository (a path or a clone URL) into out_dir; merges finished by an earlier run are
+    skipped."""
     start = time.monotonic()
-    repo = pygit2.Repository(path)
-    name = repo_name(repo)
-    target = Path(out_dir)
-    target.mkdir(parents=True, exist_ok=True)
-    output = _Output(target, name)
-    merges = list_merges(repo, options.since, options.max_merges)
-    todo = [merge for merge in merges if merge.oid not in output.done]
-    progress = Progress(len(todo), name, "merges") if options.progress and todo else None
-    for outcome in _outcomes(repo.path, name, todo, options):
-        output.add(outcome, options.max_regions, options.max_scenarios)
-        if progress:
-            progress.update(note=f"{output.counts['conflicts']} conflicts, {len(output.region_ids)} regions")
+    with local_copy(source) as path:
+        repo = pygit2.Repository(path)
+        plan = _plan(repo, source, options)
+        target = Path(out_dir)
+        target.mkdir(parents=True, exist_ok=True)
+        output = RepositoryOutput(target, plan.name)
+        todo = [merge for merge in plan.merges if merge.oid not in output.done]
+        progress = Progress(len(todo), plan.name, "merges") if options.progress and todo else None
+        for outcome in _outcomes(repo.path, plan.name, todo, options):
+            output.add(outcome, options.max_regions, options.max_scenarios)
+            if progress:
+                conflicts, regions = output.counts["conflicts"], len(output.region_ids)
+                progress.update(note=f"{conflicts} conflicts, {regions} regions")
     if progress:
         progress.close()
-    return output.write_stats(name, os.path.abspath(path), len(merges), time.monotonic() - start)
+    return output.write_stats(plan.name, plan.path, len(plan.merges), time.monotonic() - start)
 
 
 def mine(paths: Sequence[str], out_dir: str | os.PathLike[str], options: MineOptions) -> list[dict[str, Any]]:
