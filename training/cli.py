@@ -91,9 +91,11 @@ def train_command(
     """Train the classifier on mined records (needs [train]).
 
     Reads region records (*.regions.jsonl.gz) and writes a model directory: model.pt, config.json,
-    metrics.json and, unless --no-export, model.onnx.
+    metrics.json and, unless --no-export, model.onnx. Under `torchrun --no-python mergebert train` every
+    process trains on its share of the files (DistributedDataParallel) and rank 0 writes.
     """
     need_train_extra()
+    from training.distributed import is_main
     from training.export import export
     from training.train import train
 
@@ -106,7 +108,7 @@ def train_command(
         workers=jobs,
         limit=limit,
     )
-    if do_export:
+    if do_export and is_main():
         for line in export(out_dir, valid=list(valid) or None, cache_dir=cache_dir, limit=limit):
             click.echo(line)
 

@@ -25,9 +25,9 @@ Arrays = dict[str, np.ndarray]  # a feature cache: one row per unit (see build_c
 _FZ: Featurizer | None = None
 
 
-def _init(bpe_dir: str, cfg: dict) -> None:
+def _init(bpe: BPE, cfg: dict) -> None:
     global _FZ
-    _FZ = Featurizer(BPE.from_dir(bpe_dir), FeatureConfig.from_dict(cfg))
+    _FZ = Featurizer(bpe, FeatureConfig.from_dict(cfg))
 
 
 def _featurise(job: tuple[int, dict, bool]):
@@ -58,15 +58,18 @@ def _featurise(job: tuple[int, dict, bool]):
 
 def build_cache(
     records: Sequence[dict],
-    bpe_dir: str,
+    bpe: BPE | str,
     cfg: FeatureConfig,
-    out_path: str,
+    out_path: str | None,
     *,
     keep_unlabelled: bool = False,
     workers: int = 2,
     log=print,
 ) -> Arrays:
-    """Featurise ``records`` and save the arrays to ``out_path`` (npz); returns them."""
+    """Featurise ``records`` with ``bpe`` (or the one in that directory) and save the arrays to ``out_path``
+    (npz) unless it is None; returns them."""
+    if isinstance(bpe, str):
+        bpe = BPE.from_dir(bpe)
     repos = sorted({r.get("repo", "") for r in records})
     repo_index = {r: i for i, r in enumerate(repos)}
     jobs = ((i, r, keep_unlabelled) for i, r in enumerate(records))
@@ -74,10 +77,10 @@ def build_cache(
     status: dict[str, int] = {}
     start = time.time()
     if workers > 1:
-        pool = mp.get_context("fork").Pool(workers, initializer=_init, initargs=(bpe_dir, cfg.to_dict()))
+        pool = mp.get_context("fork").Pool(workers, initializer=_init, initargs=(bpe, cfg.to_dict()))
         results: Iterable = pool.imap_unordered(_featurise, jobs, chunksize=32)
     else:
-        _init(bpe_dir, cfg.to_dict())
+        _init(bpe, cfg.to_dict())
         pool = None
         results = map(_featurise, jobs)
     for done, (index, out, st) in enumerate(results, start=1):
@@ -122,8 +125,9 @@ def build_cache(
         "repos": np.array(repos, dtype=object),
         "n_records": np.array(len(records)),
     }
-    os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
-    np.savez(out_path, **arrays)
+    if out_path is not None:
+        os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
+        np.savez(out_path, **arrays)
     log(f"  {len(records)} records -> {n} units in {time.time() - start:.0f}s; records: {status}")
     return arrays
 

@@ -3,9 +3,10 @@ periodic selection on validation with early stopping, and prediction."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,6 +17,7 @@ from mergebert.neural.bpe import BPE, PAD
 from mergebert.neural.features import EDIT_TYPES
 from training.config import TrainConfig
 from training.dataset import Arrays
+from training.distributed import Ranks, agree, total_units, wrap
 from training.model import MergeBert, make_config, multi_hot_loss
 
 Select = Callable[[], tuple[float, float]]  # () -> (selection score, unit accuracy) of the current model
@@ -70,6 +72,18 @@ def _batch(arrays: Arrays, idx: np.ndarray, device: torch.device | None = None):
     )
 
 
+def _epochs(
+    arrays: Arrays, idx: np.ndarray, batch_size: int, rng: np.random.Generator
+) -> Iterator[tuple[int, np.ndarray]]:
+    """(epoch, batch) for ever, each epoch's batches drawn afresh (nothing when there are no rows)."""
+    for epoch in itertools.count():
+        batches = _length_batches(arrays, idx, batch_size, rng)
+        if not batches:
+            return
+        for batch in batches:
+            yield epoch, batch
+
+
 def _length_batches(arrays: Arrays, idx: np.ndarray, batch_size: int, rng: np.random.Generator | None):
     """Batches of similar length: shuffle, sort within pools of 50 batches, shuffle the batches."""
     idx = idx.copy()
@@ -106,6 +120,7 @@ class FitResult:
     best_step: int
     best_score: float
     minutes: float
+    units: int  # training units, over all ranks under torchrun
     history: list[dict] = field(default_factory=list)
 
 
@@ -125,15 +140,24 @@ def fit(
     train_idx: np.ndarray,
     weights: np.ndarray,
     cfg: TrainConfig,
-    select: Select,
+    select: Select | None,
     rng: np.random.Generator,
     log: Callable[[str], None],
+    ranks: Ranks | None = None,
 ) -> FitResult:
     """Train until the epochs or the time budget run out or selection stops improving; the model ends with
-    the weights that scored best."""
+    the weights that scored best.
+
+    Under torchrun each rank trains on its shard (`train_idx`) through DistributedDataParallel, an epoch
+    being one pass over all ranks' units; rank 0 alone selects (`select` is None on the others), and every
+    step the ranks agree on the progress and on rank 0's early stop.
+    """
     device = _device(model)
     opt = _optimizer(model, cfg)
-    steps_per_epoch = math.ceil(len(train_idx) / cfg.batch_size)
+    net = model if ranks is None else wrap(model, ranks)
+    world = 1 if ranks is None else ranks.world
+    units = total_units(ranks, len(train_idx))
+    steps_per_epoch = math.ceil(units / (cfg.batch_size * world))
     total_steps = max(1, int(steps_per_epoch * cfg.epochs))
     budget = cfg.max_minutes * 60 if cfg.max_minutes > 0 else None
     log(
@@ -149,9 +173,9 @@ def fit(
     t_train = time.time()
     seen = 0
     stop = False
-    epoch = 0
 
     def validate() -> tuple[float, float]:
+        assert select is not None
         score, unit_acc = select()
         history.append(
             {
@@ -164,64 +188,65 @@ def fit(
         )
         return score, unit_acc
 
-    while not stop:
-        for batch_idx in _length_batches(arrays, train_idx, cfg.batch_size, rng):
-            elapsed = time.time() - t_train
-            progress = step / total_steps
-            if budget:
-                progress = max(progress, elapsed / budget)
-            if progress >= 1.0:
+    for epoch, batch_idx in _epochs(arrays, train_idx, cfg.batch_size, rng):
+        elapsed = time.time() - t_train
+        progress = step / total_steps
+        if budget:
+            progress = max(progress, elapsed / budget)
+        if ranks is not None:
+            progress, stop = agree(ranks, progress, stop)
+        if stop or progress >= 1.0:
+            break
+        lr = cfg.lr * min(1.0, (step + 1) / cfg.warmup_steps) * max(0.0, 1.0 - progress)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        net.train()
+        ids, tys, it, labels = _batch(arrays, batch_idx, device)
+        w = torch.from_numpy(weights[batch_idx]).to(device)
+        loss = multi_hot_loss(net(ids, tys, it), labels, w)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        seen += len(batch_idx) * world
+        lv = loss.item()
+        ema = lv if ema is None else 0.98 * ema + 0.02 * lv
+        if step % 50 == 0:
+            rate = seen / (time.time() - t_train)
+            left = (1 - progress) * (
+                budget
+                if budget and progress == elapsed / budget
+                else (time.time() - t_train) / max(progress, 1e-9)
+            )
+            log(
+                f"epoch {epoch + 1} step {step}/{total_steps} [{'#' * int(20 * progress):<20}] "
+                f"loss {ema:.4f} lr {lr:.2e} {rate:.0f} units/s, ~{left / 60:.0f} min left"
+            )
+        if step % cfg.eval_every == 0 and select is not None:
+            score, unit_acc = validate()
+            improved = score > best["accuracy"]
+            if improved:
+                best = {
+                    "accuracy": score,
+                    "step": step,
+                    "state": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+                }
+                bad_evals = 0
+            else:
+                bad_evals += 1
+            log(
+                f"valid step {step}: conflict top-1 accuracy {score:.4f} (best {best['accuracy']:.4f} "
+                f"at {best['step']}){' *' if improved else ''}, unit accuracy {unit_acc:.4f}"
+            )
+            if bad_evals >= cfg.patience:
+                log("early stop: no improvement")
                 stop = True
-                break
-            lr = cfg.lr * min(1.0, (step + 1) / cfg.warmup_steps) * max(0.0, 1.0 - progress)
-            for g in opt.param_groups:
-                g["lr"] = lr
-            model.train()
-            ids, tys, it, labels = _batch(arrays, batch_idx, device)
-            w = torch.from_numpy(weights[batch_idx]).to(device)
-            loss = multi_hot_loss(model(ids, tys, it), labels, w)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            step += 1
-            seen += len(batch_idx)
-            lv = loss.item()
-            ema = lv if ema is None else 0.98 * ema + 0.02 * lv
-            if step % 50 == 0:
-                rate = seen / (time.time() - t_train)
-                left = (1 - progress) * (
-                    budget
-                    if budget and progress == elapsed / budget
-                    else (time.time() - t_train) / max(progress, 1e-9)
-                )
-                log(
-                    f"epoch {epoch + 1} step {step}/{total_steps} [{'#' * int(20 * progress):<20}] "
-                    f"loss {ema:.4f} lr {lr:.2e} {rate:.0f} units/s, ~{left / 60:.0f} min left"
-                )
-            if step % cfg.eval_every == 0:
-                score, unit_acc = validate()
-                improved = score > best["accuracy"]
-                if improved:
-                    best = {
-                        "accuracy": score,
-                        "step": step,
-                        "state": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
-                    }
-                    bad_evals = 0
-                else:
-                    bad_evals += 1
-                log(
-                    f"valid step {step}: conflict top-1 accuracy {score:.4f} (best {best['accuracy']:.4f} "
-                    f"at {best['step']}){' *' if improved else ''}, unit accuracy {unit_acc:.4f}"
-                )
-                if bad_evals >= cfg.patience:
-                    log("early stop: no improvement")
-                    stop = True
-                    break
-        epoch += 1
+    minutes = (time.time() - t_train) / 60
+    if select is None:  # a rank other than 0: its weights are not kept
+        return FitResult(step, step, float("nan"), minutes, units)
     score, _ = validate()  # final selection check
     if score > best["accuracy"] or best["state"] is None:
         best = {"accuracy": score, "step": step, "state": model.state_dict()}
     model.load_state_dict(best["state"])
-    return FitResult(step, best["step"], best["accuracy"], (time.time() - t_train) / 60, history)
+    return FitResult(step, best["step"], best["accuracy"], minutes, units, history)

@@ -19,6 +19,7 @@ from mergebert.neural.features import KIND_TOKENS, FeatureConfig
 from training.config import TrainConfig
 from training.data import read_records
 from training.dataset import Arrays, build_cache, load_cache
+from training.distributed import Ranks, from_main, shard_by_file
 
 
 def log(msg: str) -> None:
@@ -34,8 +35,8 @@ class Prepared:
     valid_records: list[dict]
     bpe: BPE
     features: FeatureConfig
-    train: Arrays  # featurised labelled training units
-    valid: Arrays  # featurised validation units, unlabelled ones too (for record-level decoding)
+    train: Arrays  # featurised labelled training units (of this rank's shard under torchrun)
+    valid: Arrays | None  # featurised validation units, unlabelled ones too; None on ranks other than 0
     train_idx: np.ndarray  # training rows used
     weights: np.ndarray  # loss weight of every training row
 
@@ -107,6 +108,7 @@ def features(
     log: Callable[[str], None] = log,
 ) -> Arrays:
     """The records' feature arrays, from `cache_dir` when they were built before from the same files."""
+    path = None
     if cache_dir and paths:
         path = os.path.join(cache_dir, f"{name}-{_cache_key(paths, vocab_dir, fcfg, keep)}.npz")
         if os.path.exists(path):
@@ -118,13 +120,8 @@ def features(
             if os.path.exists(path):
                 log(f"{name}: features from cache {path}")
                 return load_cache(path)
-    else:
-        path = os.path.join(vocab_dir, f".{name}-features.npz")
     log(f"{name}: featurising {len(records)} records")
-    arrays = build_cache(records, vocab_dir, fcfg, path, keep_unlabelled=keep, workers=workers, log=log)
-    if not (cache_dir and paths):
-        os.remove(path)
-    return arrays
+    return build_cache(records, vocab_dir, fcfg, path, keep_unlabelled=keep, workers=workers, log=log)
 
 
 def prepare(
@@ -136,8 +133,13 @@ def prepare(
     workers: int,
     limit: int | None,
     log: Callable[[str], None] = log,
+    ranks: Ranks | None = None,
 ) -> Prepared:
-    """Read and split the records, build the vocabulary, featurise, and weight the training units."""
+    """Read and split the records, build the vocabulary, featurise, and weight the training units.
+
+    Under torchrun rank 0 builds the vocabulary and sends it to the others, each rank featurises its shard
+    of the training files, and only rank 0 the validation split; the others write nothing.
+    """
     records = list(read_records(data, limit=limit))
     if valid:
         valid_records = list(read_records(valid, limit=limit))
@@ -148,12 +150,20 @@ def prepare(
     if not train_records or not valid_records:
         raise ValueError("need training and validation records")
 
-    bpe = prepare_vocab(cfg, train_records, out_dir)
     fcfg = FeatureConfig(cfg.max_len, cfg.max_context, cfg.min_context)
-    tr = features(
-        train_records, data if valid else None, out_dir, fcfg, cache_dir, "train", False, workers, log
-    )
-    va = features(valid_records, valid, out_dir, fcfg, cache_dir, "valid", True, workers, log)
+    main = ranks is None or ranks.rank == 0
+    bpe = prepare_vocab(cfg, train_records, out_dir) if main else None
+    shard, name = train_records, "train"
+    if ranks is not None:
+        bpe = from_main(ranks, bpe)
+        shard, name = shard_by_file(train_records, ranks), f"train-shard{ranks.rank}of{ranks.world}"
+        log(f"rank {ranks.rank} of {ranks.world}: {len(shard)} training records (sharded by file)")
+    va: Arrays | None = None
+    if main:
+        tr = features(shard, data if valid else None, out_dir, fcfg, cache_dir, name, False, workers, log)
+        va = features(valid_records, valid, out_dir, fcfg, cache_dir, "valid", True, workers, log)
+    else:
+        tr = build_cache(shard, bpe, fcfg, None, workers=workers, log=log)
 
     train_idx = np.arange(len(tr["labels"]))
     if cfg.prefer_patterns:

@@ -23,6 +23,7 @@ from mergebert.core.candidates import CLASS_NAMES
 from mergebert.neural.bpe import BPE, PAD
 from mergebert.neural.features import EDIT_TYPES, FeatureConfig
 from mergebert.neural.onnx_classifier import FORMAT
+from training import distributed
 from training.config import TrainConfig
 from training.fit import build_model, fit
 from training.metrics import Selection, validation_report
@@ -38,39 +39,71 @@ def train(
     cache_dir: str | None = None,
     workers: int = 2,
     limit: int | None = None,
-) -> dict:
-    """Train on the region records of `data` into `out_dir` (model.pt, config.json, metrics.json)."""
+) -> dict | None:
+    """Train on the region records of `data` into `out_dir` (model.pt, config.json, metrics.json).
+
+    Under torchrun (see `training/distributed.py`) every rank trains on its shard of the files and rank 0
+    alone validates and writes; the others return None.
+    """
+    ranks = distributed.start()
+    try:
+        return _train(data, out_dir, cfg, valid, cache_dir, workers, limit, ranks)
+    finally:
+        distributed.stop(ranks)
+
+
+def _quiet(msg: str) -> None:
+    """The log of ranks other than 0."""
+
+
+def _train(
+    data: list[str],
+    out_dir: str,
+    cfg: TrainConfig,
+    valid: list[str] | None,
+    cache_dir: str | None,
+    workers: int,
+    limit: int | None,
+    ranks: distributed.Ranks | None,
+) -> dict | None:
+    main = ranks is None or ranks.rank == 0
+    say = log if main else _quiet
     t_start = time.time()
     torch.manual_seed(cfg.seed)
     random.seed(cfg.seed)
     np.random.seed(cfg.seed)
     torch.set_num_threads(max(1, cfg.threads))
-    os.makedirs(out_dir, exist_ok=True)
+    if main:
+        os.makedirs(out_dir, exist_ok=True)
 
-    prep = prepare(data, valid, out_dir, cfg, cache_dir, workers, limit)
+    prep = prepare(data, valid, out_dir, cfg, cache_dir, workers, limit, say, ranks)
     rng = np.random.default_rng(cfg.seed)
-    selection = Selection.draw(prep.valid_records, prep.valid, cfg, rng)
-    n_labelled = int((prep.valid["labels"].sum(1) > 0).sum())
-    log(
-        f"units: train {len(prep.train_idx)}, valid {n_labelled} labelled (selection on "
-        f"{len(selection.conflicts)} conflicts)"
-    )
+    selection = None
+    if prep.valid is not None:
+        selection = Selection.draw(prep.valid_records, prep.valid, cfg, rng)
+        n_labelled = int((prep.valid["labels"].sum(1) > 0).sum())
+        log(
+            f"units: train {len(prep.train_idx)}, valid {n_labelled} labelled (selection on "
+            f"{len(selection.conflicts)} conflicts)"
+        )
 
     model = build_model(cfg, prep.bpe)
     if cfg.warm_start:
         ckpt = torch.load(os.path.join(cfg.warm_start, "model.pt"), map_location="cpu", weights_only=False)
         model.load_state_dict(ckpt["state_dict"])
-        log(f"weights from {cfg.warm_start}")
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        say(f"weights from {cfg.warm_start}")
+    device = ranks.device if ranks else torch.device("cuda" if torch.cuda.is_available() else "cpu")
     model.to(device)
     n_params = sum(p.numel() for p in model.parameters())
-    log(
+    say(
         f"model: {n_params / 1e6:.2f}M parameters on {device.type}, hidden {model.config.hidden_size}, "
         f"layers {model.config.num_hidden_layers}"
+        + (f", {ranks.world} processes ({'nccl' if device.type == 'cuda' else 'gloo'})" if ranks else "")
     )
-    result = fit(
-        model, prep.train, prep.train_idx, prep.weights, cfg, lambda: selection.score(model), rng, log
-    )
+    select = (lambda: selection.score(model)) if selection is not None else None
+    result = fit(model, prep.train, prep.train_idx, prep.weights, cfg, select, rng, say, ranks)
+    if selection is None:
+        return None
     model.to("cpu")
     log(
         f"training done: {result.steps} steps, {result.minutes:.1f} min; best step {result.best_step} "
@@ -89,7 +122,7 @@ def train(
     metrics = {
         "train_records": len(prep.train_records),
         "valid_records": len(prep.valid_records),
-        "train_units": int(len(prep.train_idx)),
+        "train_units": result.units,
         "valid_units": n_labelled,
         "parameters": int(n_params),
         "steps": result.steps,
