@@ -98,6 +98,8 @@ def test_torchrun_two_processes_train_and_only_rank_0_writes(tmp_path: Path) -> 
     own_tmp.mkdir()
     script.write_text(RANK_SCRIPT)
     env = {**os.environ, "HOME": str(tmp_path / "home"), "OMP_NUM_THREADS": "1", "RANK_TMPDIR": str(own_tmp)}
+    # torch makes its compile cache's folder when imported (this process's import set the variable)
+    env["TORCHINDUCTOR_CACHE_DIR"] = str(own_tmp / "torchinductor")
     run = subprocess.run(
         ["nice", "-n", "10", torchrun, "--standalone", "--nproc_per_node", "2", str(script), "train",
          str(data), "-o", str(out), *TINY],
