@@ -59,9 +59,13 @@ def csharp(statements: Sequence[str]) -> str:
     return f"class App\n{{\n{methods}}}\n"
 
 
-def versions(write: Callable[[Sequence[str]], str], count: int = len(STATEMENTS)) -> tuple[str, str, str]:
+def versions(
+    write: Callable[[Sequence[str]], str],
+    count: int = len(STATEMENTS),
+    statements: Sequence[tuple[str, str, str]] = STATEMENTS,
+) -> tuple[str, str, str]:
     """Base, ours and theirs of a file with the first `count` statements."""
-    base, ours, theirs = zip(*STATEMENTS[:count], strict=True)
+    base, ours, theirs = zip(*statements[:count], strict=True)
     return write(base), write(ours), write(theirs)
 
 
@@ -113,16 +117,22 @@ def blocks(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def plan(repo: GitRepo, name: str, keys: Sequence[str], edited: str = "") -> Plan:
-    """Give each conflict the resolver leaves the next key of `keys` that it can take (a suggestion's number
-    only where there is such a suggestion); `s` to the rest. `edited`: what the editor leaves for `e`."""
+def oracle(repo: GitRepo, name: str) -> tuple[Resolution, ...]:
+    """What the resolver, with the shipped model, makes of `name`'s three stages in the index."""
     base, ours, theirs = (repo.git("show", f":{stage}:{name}").stdout for stage in (1, 2, 3))
     classifier = frontend.pick_classifier(policy.shipped_model_dir())
     lang = language_for_path(name)
-    result = resolve_text(base, ours, theirs, lang=lang, classifier=classifier, suggest=True)
+    return resolve_text(base, ours, theirs, lang=lang, classifier=classifier, suggest=True).resolutions
+
+
+def plan(repo: GitRepo, name: str, keys: Sequence[str], edited: str = "") -> Plan:
+    """Give each conflict the resolver leaves the next key of `keys` that it can take (a suggestion's number
+    only where there is such a suggestion); `s` to the rest. `edited`: what the editor leaves for `e`."""
+    resolutions = oracle(repo, name)
+    base, ours, theirs = (repo.git("show", f":{stage}:{name}").stdout for stage in (1, 2, 3))
     conflicts = conflicts_of(merge_lines(base, ours, theirs))
     todo, answers, texts = list(keys), [], []
-    for resolution, conflict in zip(result.resolutions, conflicts, strict=True):
+    for resolution, conflict in zip(resolutions, conflicts, strict=True):
         if resolution.text is not None:
             texts.append(resolution.text)
             continue
@@ -149,7 +159,7 @@ def plan(repo: GitRepo, name: str, keys: Sequence[str], edited: str = "") -> Pla
     for (start, end), text in zip(spans, texts, strict=True):
         expected += before[cursor:start] + (before[start:end] if text is None else text)
         cursor = end
-    return Plan(answers, expected + before[cursor:], texts.count(None), result.resolutions)
+    return Plan(answers, expected + before[cursor:], texts.count(None), resolutions)
 
 
 @pytest.mark.parametrize("command", ["merge", "rebase", "cherry-pick"])
@@ -317,3 +327,29 @@ def test_answers_running_out_is_like_q(shipped: GitRepo) -> None:
     assert result.returncode == 1
     assert repo.read(name).decode() == steps.expected
     assert result.stdout.count("left (quit)") == steps.left
+
+
+def test_all_reopens_what_the_driver_resolved_unless_edited_since(shipped: GitRepo) -> None:
+    repo, name = shipped, "src/App.java"
+    clean = ("int h = r(1, 2);", "int h = r(10, 2);", "int h = r(1, 20);")  # merges cleanly by tokens
+    statements = [*STATEMENTS, clean]
+    repo.mergebert("install", check=True)  # the driver, in confirm mode (the default): git stops on the file
+    stop(repo, {name: versions(java, len(statements), statements)})
+    resolutions = oracle(repo, name)
+    by_driver = [r.index for r in resolutions if r.text is not None]
+    assert by_driver[-2:] == [4, 6], "the scenario needs the driver to resolve the two clean conflicts"
+    text = repo.read(name).decode()
+    edited = text.replace("int e = f(10, 20);", "int e = f(10, 20); // checked")
+    repo.write(name, edited)
+    asked = len(resolutions) - len(by_driver) + 1  # those left, and the driver's unedited resolution (last)
+    result = repo.mergebert("resolve", "-i", "--all", input="s\n" * asked)  # skipped: all stay as they were
+    assert repo.read(name).decode() == edited
+    assert not (repo.path / (name + ".orig")).exists()
+    assert f"({asked}/{asked}) Resolve this conflict" in result.stdout
+    assert f"({asked + 1}/" not in result.stdout
+    assert "the merge driver resolved it (token merge" in result.stdout
+    assert "edited since mergebert resolved it" in result.stdout
+    result = repo.mergebert("resolve", "-i", "--all", input="s\n" * (asked - 1) + "t\n")
+    assert result.returncode == 1  # the skipped conflicts are still there
+    assert repo.read(name).decode() == edited.replace("int h = r(10, 20);", "int h = r(1, 20);")
+    assert repo.read(name + ".orig").decode() == edited

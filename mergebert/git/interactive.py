@@ -22,7 +22,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mergebert.core import markers
 from mergebert.core.linemerge import LineConflict, conflicts_of, merge_lines, render
@@ -41,8 +41,8 @@ o - take ours
 t - take theirs
 b - take both: ours, then theirs
 e - edit the conflict in your editor, starting from its markers
-s - skip: leave the conflict marked
-q - quit: keep what was decided, leave the conflicts not answered marked
+s - skip: leave the conflict as it was (marked, or as the merge driver resolved it)
+q - quit: keep what was decided, leave the conflicts not answered as they were
 ? - print help"""
 DIFF_CONTEXT = 3  # unchanged lines of ours shown around each change in a suggestion's diff
 
@@ -100,6 +100,7 @@ class Question:
     resolution: Resolution
     marked: str  # the conflict as git writes it: the editor's starting text
     options: MergeOptions
+    driver: dict[str, Any] | None = None  # the merge driver's record, where it resolved the conflict
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,37 @@ class Session:
 
     applied: marked.Applied
     notes: dict[int, str]  # per conflict asked (by index): what became of it
+    remarks: tuple[str, ...] = ()  # the merge driver's resolutions not asked about (edited since)
+
+
+@dataclass(frozen=True)
+class Reopened:
+    """A working file with the merge driver's resolutions, where nobody has edited them since, turned back
+    into git's conflicts (`mergebert review --undo`'s way), so that `--all` can ask about them."""
+
+    data: bytes
+    decisions: dict[int, dict[str, Any]]  # the driver's record of each conflict it resolved, by index
+    refused: tuple[str, ...]  # regions edited since, left as they are
+
+
+def reopen(repo: pygit2.Repository, path: str, working: bytes) -> Reopened | None:
+    """`working` with the driver's resolutions of the operation in progress (its decision log) reopened;
+    None when the log holds none for `path`."""
+    import pygit2
+
+    from mergebert.git import review
+
+    try:
+        log = review.load(repo)
+    except review.ReviewError:
+        return None
+    records = [record for record in log.records if record["path"] == path and "output" in record]
+    if not records:
+        return None
+    filters = repo.load_filter_list(path, pygit2.enums.FilterMode.TO_WORKTREE)
+    undone = review.undo(records[-1], working, filters.apply_to_buffer if filters is not None else bytes)
+    decisions = {d["index"]: d for d in records[-1]["conflicts_detail"] if d.get("text") is not None}
+    return Reopened(undone.data, decisions, tuple(undone.refused))
 
 
 def _with_eol(text: str, eol: str) -> str:
@@ -145,9 +177,17 @@ class Asker:
         options: MergeOptions,
         resolutions: Sequence[Resolution],
     ) -> Session:
-        """Ask about each conflict `working` still marks that mergebert left (or every one with ask_all),
-        and apply the answers with mergebert's own resolutions of the others."""
-        found = marked.resolve_working_file(repo, path, working, blobs, options, resolutions).found
+        """Ask about each conflict `working` still marks that mergebert left (with ask_all: every one, and
+        those the merge driver resolved); apply the answers with mergebert's own resolutions of the rest."""
+        reopened = reopen(repo, path, working) if self.ask_all and repo is not None else None
+        opened = reopened.data if reopened is not None else working
+        found = marked.resolve_working_file(repo, path, opened, blobs, options, resolutions).found
+        was = marked.resolve_working_file(repo, path, working, blobs, options, resolutions).found
+        driver = {
+            index: decision
+            for index, decision in (reopened.decisions if reopened is not None else {}).items()
+            if index < len(found) and found[index] and not was[index]
+        }
         (base, ours, theirs), _ = decode_sides(*blobs)
         conflicts = conflicts_of(merge_lines(base, ours, theirs))
         eol = dominant_eol(ours)
@@ -168,14 +208,18 @@ class Asker:
                 resolutions[index],
                 render([conflict], options, eol=eol),
                 options,
+                driver.get(index),
             )
             choice = None if self.quit else self.ask(question, eol)
             if choice is None:
                 self.quit = True
                 choice = Choice(None, "left (quit)")
+            if choice.text is None and index in driver:  # skipped: as the driver resolved it
+                choice = Choice(driver[index]["text"], "the driver's resolution kept")
             decided[index] = replace(resolutions[index], text=choice.text)
             notes[index] = choice.note
-        return Session(marked.resolve_working_file(repo, path, working, blobs, options, decided), notes)
+        applied = marked.resolve_working_file(repo, path, opened, blobs, options, decided)
+        return Session(applied, notes, reopened.refused if reopened is not None else ())
 
     def ask(self, question: Question, eol: str) -> Choice | None:
         """The user's answer to one question; None when they quit or the answers run out."""
@@ -210,7 +254,10 @@ class Asker:
         """The conflict's three sides with their labels, then the suggestions as diffs against ours."""
         say = self.terminal.say
         resolution, conflict = question.resolution, question.conflict
-        if resolution.text is None:
+        if question.driver is not None:
+            pattern, confidence = question.driver["pattern"], question.driver["confidence"]
+            state = f"the merge driver resolved it ({pattern}, confidence {confidence:.2f})"
+        elif resolution.text is None:
             state = f"left: {resolution.reason}"
         else:
             confidence = f", confidence {resolution.candidate.confidence:.2f}" if resolution.candidate else ""

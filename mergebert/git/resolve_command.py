@@ -104,7 +104,8 @@ def resolve_one(
         row.notes.append("working file missing; left alone")
         return row
     options = gitinfo.merge_options(repo, path)
-    if not markers.has_conflict(current, options.marker_size):
+    reopening = asker is not None and asker.ask_all  # the driver's resolutions may be asked about too
+    if not reopening and not markers.has_conflict(current, options.marker_size):
         row.notes.append("no conflict markers in the working file (already edited?); left alone")
         return row
     outcome = frontend.merge_blobs(
@@ -125,6 +126,7 @@ def resolve_one(
     else:
         session = asker.resolve(repo, path, current, blobs, options, outcome.resolutions)
         applied, answers = session.applied, session.notes
+        row.notes.extend(session.remarks)
     row.conflicts, row.resolved, row.left = applied.conflicts, applied.replaced, applied.left
     for resolution, still_marked in zip(outcome.resolutions, applied.found, strict=True):
         number = resolution.index + 1
@@ -139,9 +141,9 @@ def resolve_one(
             f"{applied.unmatched} marked conflict(s) match none of git's (edited inside the markers?); "
             "kept as they are"
         )
-    if not applied.replaced:
-        return row
     data = applied.data
+    if data == current:
+        return row
     if dry_run:
         sys.stdout.write(_diff(path, current, data))
         return row
