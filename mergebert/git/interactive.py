@@ -4,7 +4,10 @@ For each conflict a file still shows, it prints the three sides with their label
 suggestions (`resolve_text(..., suggest=True)`: up to three distinct texts that pass the parse check, in
 the model's order), each as a diff against ours with its pattern and confidence, and reads one key, as
 `git add -p` does. The answers become the conflicts' resolutions, which `marked.py` puts into the working
-file like any other: hand edits and every other byte stay, a skipped conflict keeps git's markers.
+file like any other: hand edits and every other byte stay, a skipped conflict keeps git's markers. With
+`--all` the regions the merge driver resolved, where nobody has edited them since, are first turned back
+into git's conflicts from its decision log (`review.undo`), asked about the same way, and kept as the
+driver wrote them when skipped.
 
 Answers are read one line at a time straight from the file descriptor, unbuffered, so that a script can
 pipe them in and whatever follows is left to the next reader (git mergetool's own prompts, the tool it
@@ -259,9 +262,10 @@ class Asker:
             state = f"the merge driver resolved it ({pattern}, confidence {confidence:.2f})"
         elif resolution.text is None:
             state = f"left: {resolution.reason}"
+        elif (candidate := resolution.candidate) is not None:
+            state = f"mergebert resolved it ({candidate.describe()}, confidence {candidate.confidence:.2f})"
         else:
-            confidence = f", confidence {resolution.candidate.confidence:.2f}" if resolution.candidate else ""
-            state = f"mergebert resolved it ({_pattern(resolution)}{confidence})"
+            state = "mergebert resolved it"
         say()
         say(f"{question.path}: conflict {question.number} of {question.total} ({state})", "bold")
         ours_label, base_label, theirs_label = question.options.labels
@@ -300,10 +304,6 @@ class Asker:
             self.terminal.say("the edited conflict still holds conflict markers; answer s to leave it", "red")
             return None
         return text
-
-
-def _pattern(resolution: Resolution) -> str:
-    return resolution.candidate.describe() if resolution.candidate else "?"
 
 
 def _editor(cwd: str | None) -> str:
