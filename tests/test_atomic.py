@@ -27,6 +27,16 @@ def test_creates_a_missing_file(tmp_path: Path) -> None:
     assert textio.atomic_write is atomic_write
 
 
+def test_a_new_file_gets_the_mode_the_umask_allows(tmp_path: Path) -> None:
+    """As open() would create it (a model directory's files stay readable to others), not 0600."""
+    old = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "acceptor.json", b"{}")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "acceptor.json").stat().st_mode & 0o777 == 0o644
+
+
 def test_failure_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> None:
     target = tmp_path / "dir-in-the-way"
     target.mkdir()

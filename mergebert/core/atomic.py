@@ -17,7 +17,8 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     for attempt in range(1000):
         tmp = os.path.join(folder, f".{name}.{os.getpid()}-{attempt}.mergebert")
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            # a new file gets what the umask allows, as open() gives; a replaced one its own mode (below)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if mode is None else 0o600)
             break
         except FileExistsError:
             continue
