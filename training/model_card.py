@@ -13,6 +13,27 @@ import os
 from mergebert.core.languages import NAMES
 
 
+def _data_lines(metrics: dict, tc: dict) -> list[str]:
+    """Where the encoder's training and checkpoint-choosing records came from."""
+    data = ", ".join(f"`{os.path.basename(p)}`" for p in metrics.get("data") or [])
+    held_out = metrics.get("valid_repos")
+    if metrics.get("valid_data"):
+        valid = ", ".join(f"`{os.path.basename(p)}`" for p in metrics["valid_data"])
+        source = f"{valid} (other repositories; its `*.scenarios` come from the same ones, so `mergebert eval` there is not independent)"
+    else:
+        source = f"the {len(held_out or [])} repositories of {data} held out of training ({tc.get('valid_fraction'):.0%})"
+    return [
+        f"- train: {metrics.get('train_records')} region records of {data}"
+        + (f" ({metrics['train_repositories']} repositories)" if "train_repositories" in metrics else "")
+        + f" → {metrics.get('train_units')} labelled units (region units with at least one",
+        "  correct class, token units whose region's TOKEN class is correct); conflicts over 20 000",
+        f"  characters skipped; bulk-merge records weighted {tc.get('bulk_weight')}.",
+        f"- checkpoint choice: {metrics.get('valid_records')} records of {source}, {metrics.get('valid_units')}",
+        f"  labelled units; the top-1 accuracy of {tc.get('valid_conflicts')} of their conflicts selects the checkpoint",
+        "  (early stopping); all of them give the unit metrics below. No validation file played a part.",
+    ]
+
+
 def _pct(x) -> str:
     return "–" if x is None else f"{100 * x:.1f}%"
 
@@ -104,14 +125,7 @@ def render(model_dir: str, command: str, notes: str = "") -> str:
         "",
         "## Data",
         "",
-        f"- train: {metrics.get('train_records')} region records of `../shared/data/train.regions.jsonl.gz`",
-        f"  (74 repositories) → {metrics.get('train_units')} labelled units (region units with at least one",
-        "  correct class, token units whose region's TOKEN class is correct); conflicts over 20 000",
-        f"  characters skipped; bulk-merge records weighted {tc.get('bulk_weight')}.",
-        f"- validation: {metrics.get('valid_records')} records of `valid.regions.jsonl.gz` (13 other repositories), "
-        f"{metrics.get('valid_units')} labelled units; 4 000 of them select the checkpoint (early stopping), all of",
-        "  them give the unit metrics below. `valid.scenarios` comes from the same repositories, so",
-        "  `mergebert eval` on it is not a fully independent test (the checkpoint was selected there; `valid2` was not used).",
+        *_data_lines(metrics, tc),
         "",
         "## Training",
         "",

@@ -135,6 +135,7 @@ def _train(
         "data": [os.path.abspath(p) for p in data],
         "valid_data": [os.path.abspath(p) for p in valid] if valid else None,
         "valid_repos": sorted({r.get("repo", "") for r in prep.valid_records}),
+        "train_repositories": len({r.get("repo", "") for r in prep.train_records}),
     }
     with open(os.path.join(out_dir, "metrics.json"), "w") as f:
         json.dump(metrics, f, indent=1)
