@@ -47,6 +47,7 @@ class MergeResult:
     text: str
     conflicts: int
     resolutions: tuple[Resolution, ...]
+    chunks: tuple[Chunk, ...] = ()  # the line merge the resolutions' indices count conflicts of
 
     @property
     def left(self) -> int:
@@ -60,6 +61,7 @@ class BytesMergeResult:
     left: int
     resolutions: tuple[Resolution, ...]
     fallback: str | None = None  # why git's own line merge was used instead, if it was
+    chunks: tuple[Chunk, ...] = ()  # the line merge the resolutions' indices count conflicts of
 
 
 def conflict_inputs(
@@ -169,7 +171,7 @@ def resolve_text(
     chunks = merge_lines(base, ours, theirs)
     eol = dominant_eol(ours)
     if not conflicts_of(chunks):
-        return MergeResult(render(chunks, eol=eol), 0, ())
+        return MergeResult(render(chunks, eol=eol), 0, (), tuple(chunks))
     inputs = conflict_inputs(chunks, lang, FileFacts(base, ours, theirs, chunks))
     classifier = classifier or TokenMergeClassifier()
     skipped = skip_reasons(inputs)
@@ -183,7 +185,7 @@ def resolve_text(
         for index, (conflict, skip) in enumerate(zip(inputs, skipped, strict=True))
     )
     text = render(_splice(chunks, resolutions, eol), options, eol=eol)
-    return MergeResult(text, len(inputs), resolutions)
+    return MergeResult(text, len(inputs), resolutions, tuple(chunks))
 
 
 def resolve_bytes(
@@ -205,7 +207,9 @@ def resolve_bytes(
         lang = language_by_name(language) if language else language_for_path(path or "")
         texts, bom = decode_sides(base, ours, theirs)
         result = resolve_text(*texts, lang=lang, classifier=classifier, options=options, suggest=suggest)
-        return BytesMergeResult(encode(result.text, bom), result.conflicts, result.left, result.resolutions)
+        return BytesMergeResult(
+            encode(result.text, bom), result.conflicts, result.left, result.resolutions, chunks=result.chunks
+        )
     except UnsupportedContent as err:
         reason = err.reason
     except KeyError as err:  # an unknown language name

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import pygit2
 
     from mergebert.core.classifier import Classifier
+    from mergebert.core.linemerge import Chunk
     from mergebert.core.resolver import Resolution
 
 # Like git's GIT_TEST_* variables: make a stage fail on purpose, so tests can prove the fallbacks work.
@@ -38,6 +39,7 @@ class Outcome:
     left: int
     resolutions: tuple[Resolution, ...] = ()
     message: str | None = None
+    chunks: tuple[Chunk, ...] = ()  # the resolver's line merge, which `resolutions` index
 
     @property
     def resolved(self) -> int:
@@ -113,8 +115,10 @@ def merge_blobs(
         if result.fallback or (result.conflicts and result.left == result.conflicts):
             data, left = line_merge(base, ours, theirs, options)
             message = f"{where}{result.fallback}; kept git's line merge" if result.fallback else None
-            return Outcome(data, left, left, tuple(result.resolutions), message)
-        return Outcome(result.data, result.conflicts, result.left, tuple(result.resolutions))
+            return Outcome(data, left, left, tuple(result.resolutions), message, result.chunks)
+        return Outcome(
+            result.data, result.conflicts, result.left, tuple(result.resolutions), chunks=result.chunks
+        )
     except Exception as error:  # the contract: never fail, fall back to git's line merge
         data, left = line_merge(base, ours, theirs, options)
         message = f"{where}internal error ({type(error).__name__}: {error}); kept git's line merge"
@@ -165,7 +169,7 @@ def decision_record(
     """What the merge driver decided for one file, for its log (`decisionlog`; None without conflicts):
     each line conflict's sides and chosen text, pattern and confidence, or why it was left; and, where
     mergebert resolved something, the bytes written and git's own line merge of the file (for `--undo`)."""
-    from mergebert.core.linemerge import LineConflict, conflicts_of, merge_lines, render
+    from mergebert.core.linemerge import LineConflict, conflicts_of, render
     from mergebert.core.resolver import _splice
     from mergebert.core.textio import decode_sides, dominant_eol, encode, line_count
     from mergebert.git import decisionlog
@@ -184,8 +188,8 @@ def decision_record(
     }
     if not outcome.resolutions:  # git's line merge only (content mergebert does not handle, an error)
         return record
-    (base, ours, theirs), bom = decode_sides(*blobs)
-    chunks = merge_lines(base, ours, theirs)
+    (_, ours, _), bom = decode_sides(*blobs)
+    chunks = outcome.chunks
     eol = dominant_eol(ours)
     spans: list[tuple[int, int] | None] = [None] * len(outcome.resolutions)
     if outcome.resolved:  # where each conflict lies in the bytes written, by line
