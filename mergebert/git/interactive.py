@@ -20,7 +20,6 @@ from __future__ import annotations
 import difflib
 import os
 import subprocess
-import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -32,6 +31,7 @@ from mergebert.core.linemerge import LineConflict, conflicts_of, merge_lines, re
 from mergebert.core.options import MergeOptions
 from mergebert.core.textio import decode_sides, dominant_eol
 from mergebert.git import gitcmd, marked
+from mergebert.git.colour import wants_colour
 
 if TYPE_CHECKING:
     import pygit2
@@ -48,11 +48,6 @@ s - skip: leave the conflict as it was (marked, or as the merge driver resolved 
 q - quit: keep what was decided, leave the conflicts not answered as they were
 ? - print help"""
 DIFF_CONTEXT = 3  # unchanged lines of ours shown around each change in a suggestion's diff
-
-
-def wants_colour() -> bool:
-    """Colour only on a terminal, never with NO_COLOR set (https://no-color.org) or TERM=dumb."""
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
 class Terminal:

@@ -11,7 +11,6 @@ edited since is refused; every other byte of the file stays.
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ import pygit2
 
 from mergebert.core import atomic, tokendiff
 from mergebert.git import decisionlog, gitinfo
+from mergebert.git.colour import wants_colour
 from mergebert.git.marked import _lines
 
 
@@ -67,15 +67,14 @@ def repo_paths(repo: pygit2.Repository, given: Sequence[str]) -> list[str]:
 
 
 class Style:
-    """ANSI colour for a terminal; none when stdout is not one, when NO_COLOR is set or TERM is dumb."""
+    """ANSI colour where `wants_colour` allows it."""
 
     def __init__(self, colour: bool) -> None:
         self.colour = colour
 
     @classmethod
     def for_stdout(cls) -> Style:
-        wanted = sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
-        return cls(wanted)
+        return cls(wants_colour())
 
     def __call__(self, text: str, code: str) -> str:
         return f"\033[{code}m{text}\033[0m" if self.colour and text else text
