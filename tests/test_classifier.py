@@ -429,3 +429,15 @@ def test_shipped_model_ranks_known_conflict_first() -> None:
     (ranked,) = classifier.rank([conflict])
     assert "Map;" in ranked[0].text and "Set;" in ranked[0].text  # ranked first (confidence below threshold)
     assert 0.0 < ranked[0].confidence <= 1.0
+
+
+def test_model_card_says_where_the_checkpoint_was_chosen() -> None:
+    from training.model_card import _data_lines
+
+    metrics = {"data": ["/d/train.regions.jsonl.gz"], "valid_repos": ["a/b", "c/d"], "train_repositories": 9}
+    held_out = "\n".join(_data_lines(metrics, {"valid_fraction": 0.1, "valid_conflicts": 1500}))
+    assert "the 2 repositories of `train.regions.jsonl.gz` held out of training (10%)" in held_out
+    assert "(9 repositories)" in held_out and "No validation file played a part." in held_out
+    given = "\n".join(_data_lines({**metrics, "valid_data": ["/d/valid.regions.jsonl.gz"]}, {}))
+    assert "`valid.regions.jsonl.gz` (other repositories" in given
+    assert "No validation file played a part." not in given  # --valid chose the checkpoint

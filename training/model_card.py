@@ -20,8 +20,10 @@ def _data_lines(metrics: dict, tc: dict) -> list[str]:
     if metrics.get("valid_data"):
         valid = ", ".join(f"`{os.path.basename(p)}`" for p in metrics["valid_data"])
         source = f"{valid} (other repositories; its `*.scenarios` come from the same ones, so `mergebert eval` there is not independent)"
+        untouched = ""
     else:
         source = f"the {len(held_out or [])} repositories of {data} held out of training ({tc.get('valid_fraction'):.0%})"
+        untouched = " No validation file played a part."
     return [
         f"- train: {metrics.get('train_records')} region records of {data}"
         + (f" ({metrics['train_repositories']} repositories)" if "train_repositories" in metrics else "")
@@ -30,7 +32,7 @@ def _data_lines(metrics: dict, tc: dict) -> list[str]:
         f"  characters skipped; bulk-merge records weighted {tc.get('bulk_weight')}.",
         f"- checkpoint choice: {metrics.get('valid_records')} records of {source}, {metrics.get('valid_units')}",
         f"  labelled units; the top-1 accuracy of {tc.get('valid_conflicts')} of their conflicts selects the checkpoint",
-        "  (early stopping); all of them give the unit metrics below. No validation file played a part.",
+        f"  (early stopping); all of them give the unit metrics below.{untouched}",
     ]
 
 
