@@ -65,22 +65,3 @@ def test_threshold_from_git_config_reaches_the_classifier(repo: GitRepo) -> None
     assert "(1 left: confidence below threshold)" in result.stderr
     repo.env["MERGEBERT_THRESHOLD"] = "0.5"  # the environment wins over git config
     assert merge_file(repo, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS).returncode == 0
-
-
-def test_help_shows_git_users_commands_apart_from_model_builders(repo: GitRepo) -> None:
-    text = repo.mergebert("--help").stdout
-    git_part, builder_part = text.split("Commands for git users:")[1].split("Commands for model builders:")
-    listed = {line.split()[0] for line in git_part.splitlines() if line.startswith("  ")}
-    assert listed == {
-        "install",
-        "uninstall",
-        "resolve",
-        "review",
-        "mergetool",
-        "driver",
-        "merge-file",
-        "check",
-        "demo",
-    }
-    builders = {line.split()[0] for line in builder_part.splitlines() if line.startswith("  ")}
-    assert builders == {"mine", "stats", "eval", "train", "export", "fit-acceptor"}
