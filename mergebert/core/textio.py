@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import AnyStr
 
 from mergebert.core.atomic import atomic_write as atomic_write  # re-exported: its one home is atomic.py
 
@@ -52,9 +53,11 @@ def line_count(text: str) -> int:
     return text.count("\n") + (1 if text and not text.endswith("\n") else 0)
 
 
-def split_lines(text: str) -> list[str]:
-    """Lines as git sees them, each keeping its ending: split at "\n" only (unlike str.splitlines)."""
-    lines = [line + "\n" for line in text.split("\n")]
+def split_lines(text: AnyStr) -> list[AnyStr]:
+    """Lines as git sees them, each keeping its ending: split at "\n" only (unlike str.splitlines);
+    text or bytes."""
+    newline = "\n" if isinstance(text, str) else b"\n"
+    lines = [line + newline for line in text.split(newline)]
     lines[-1] = lines[-1][:-1]
     return lines if lines[-1] else lines[:-1]
 

@@ -20,7 +20,7 @@ from mergebert.core import markers
 from mergebert.core.linemerge import Chunk, CleanText, LineConflict, merge_lines, render
 from mergebert.core.options import MergeOptions
 from mergebert.core.resolver import Resolution, _splice
-from mergebert.core.textio import UTF8_BOM, decode_sides, dominant_eol
+from mergebert.core.textio import UTF8_BOM, decode_sides, dominant_eol, split_lines
 
 
 @dataclass(frozen=True)
@@ -107,13 +107,6 @@ def regions(
     return [region(run) for run in _runs(chunks, options.style)]
 
 
-def _lines(data: bytes) -> list[bytes]:
-    """Lines as git sees them, each with its line ending."""
-    lines = [line + b"\n" for line in data.split(b"\n")]
-    lines[-1] = lines[-1][:-1]
-    return lines if lines[-1] else lines[:-1]
-
-
 def _key(line: bytes, size: int) -> bytes:
     """A line compared without a marker's label."""
     kind = markers.kind(line, size)
@@ -138,14 +131,14 @@ def apply(working: bytes, found: Sequence[Region], size: int) -> Applied:
     """Replace each region still marked in `working` (in order) by its resolution; keep every other byte.
     A region git would write as one joined conflict is also looked for one conflict at a time."""
     bom = UTF8_BOM if working.startswith(UTF8_BOM) else b""
-    lines = _lines(working[len(bom) :])
+    lines = split_lines(working[len(bom) :])
     keys = [_key(line, size) for line in lines]
     out: list[bytes] = [bom]
     cursor, replaced, matched = 0, 0, 0
     still: dict[int, bool] = {}
     for region in found:
         for candidate in (region, *region.parts):
-            wanted = [_key(line, size) for line in _lines(candidate.marked)]
+            wanted = [_key(line, size) for line in split_lines(candidate.marked)]
             at = _find(keys, wanted, cursor)
             if at is None:
                 continue

@@ -20,9 +20,9 @@ from typing import Any
 import pygit2
 
 from mergebert.core import atomic, tokendiff
+from mergebert.core.textio import split_lines
 from mergebert.git import decisionlog, gitinfo
 from mergebert.git.colour import wants_colour
-from mergebert.git.marked import _lines
 
 
 class ReviewError(Exception):
@@ -203,8 +203,8 @@ class Undone:
 
 def undo(record: dict[str, Any], working: bytes, to_worktree: Any = bytes) -> Undone:
     """git's conflicts back into `working` wherever the driver's resolution is still as it wrote it."""
-    written, git = (_lines(to_worktree(decisionlog.unpack(record[key]))) for key in ("output", "git"))
-    current = _lines(working)
+    written, git = (split_lines(to_worktree(decisionlog.unpack(record[key]))) for key in ("output", "git"))
+    current = split_lines(working)
     from_written, from_git = _mapping(written, current), _mapping(git, current)
     spans = [(d["index"], d["lines"]) for d in record["conflicts_detail"] if d.get("text") is not None]
     out: list[bytes] = []
