@@ -36,16 +36,19 @@ def test_file_facts_count_each_sides_changes_outside_the_conflicts() -> None:
     assert mirrored.direction == pytest.approx(-facts.direction)
 
 
-def _params(n_features: int) -> dict:
+def _member(n_features: int, sign: float = 1.0) -> dict:
     return {
-        "features": list(FEATURE_NAMES),
         "mean": [0.0] * n_features,
         "scale": [1.0] * n_features,
         "w1": np.eye(n_features, 2).tolist(),
         "b1": [0.0, 0.0],
-        "w2": [1.0, -1.0],
+        "w2": [sign, -sign],
         "b2": 0.0,
     }
+
+
+def _params(n_features: int, *signs: float) -> dict:
+    return {"features": list(FEATURE_NAMES), "members": [_member(n_features, s) for s in signs or (1.0,)]}
 
 
 def test_acceptor_is_a_small_mlp() -> None:
@@ -56,6 +59,18 @@ def test_acceptor_is_a_small_mlp() -> None:
     assert probs[0] == pytest.approx(1 / (1 + np.exp(-2.0)))
     assert probs[1] == pytest.approx(1 / (1 + np.exp(2.0)))
     assert probs[2] == pytest.approx(0.5), "ReLU drops the negative unit"
+
+
+def test_acceptor_averages_its_members() -> None:
+    rows = np.zeros((1, len(FEATURE_NAMES)), dtype=np.float32)
+    rows[0, 0] = 2.0
+    one, mirrored = Acceptor(_params(len(FEATURE_NAMES), 1.0)), Acceptor(_params(len(FEATURE_NAMES), -1.0))
+    both = Acceptor(_params(len(FEATURE_NAMES), 1.0, -1.0))
+    expected = (one.probabilities(rows) + mirrored.probabilities(rows)) / 2
+    assert both.probabilities(rows) == pytest.approx(expected)
+    assert both.probabilities(rows)[0] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="no fitted members"):
+        Acceptor({"features": list(FEATURE_NAMES), "members": []})
 
 
 def test_acceptor_fitted_on_other_features_is_refused(tmp_path: Path) -> None:

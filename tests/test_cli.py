@@ -234,3 +234,10 @@ def test_mine_stats_eval_train_export_chain(repo: GitRepo, tmp_path: Path) -> No
     assert report["conflicts"] == 8 and report["repositories"] == ["acme/ports"]
     ranked = repo.mergebert("merge-file", "-p", "--model", str(model), *_scenario_sides(scenarios, tmp_path))
     assert ranked.returncode in (0, 1), ranked.stderr
+
+    stale = json.loads((model / "acceptor.json").read_text())
+    stale["features"] = stale["features"][:-1]  # as an older version fitted it
+    (model / "acceptor.json").write_text(json.dumps(stale))
+    refitted = repo.mergebert("fit-acceptor", str(model), str(scenarios), "--margin", "0", "-j", "1")
+    assert refitted.returncode == 0, "refitting never needs the acceptor it replaces\n" + refitted.stderr
+    assert json.loads((model / "acceptor.json").read_text())["features"] != stale["features"]

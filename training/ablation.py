@@ -20,6 +20,7 @@ import numpy as np
 
 from mergebert.data.records import read_records
 from mergebert.neural.acceptor import FEATURE_NAMES, Acceptor
+from mergebert.neural.candidate_text import TEXT_FEATURE_NAMES
 from training.acceptor import (
     THRESHOLDS,
     cached_rows,
@@ -52,6 +53,7 @@ VARIANTS: dict[str, tuple[str, ...] | None] = {
     "acceptor without file facts or other conflicts": FILE_FACTS + OTHER_CONFLICTS,
     "acceptor without file facts": FILE_FACTS,
     "acceptor without the other conflicts": OTHER_CONFLICTS,
+    "acceptor without the candidate's text": TEXT_FEATURE_NAMES,
     "acceptor, all features (shipped)": (),
 }
 

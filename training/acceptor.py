@@ -70,7 +70,7 @@ def _init(model_dir: str) -> None:
     global _CLASSIFIER
     from mergebert.neural.onnx_classifier import OnnxClassifier
 
-    _CLASSIFIER = OnnxClassifier(model_dir, threads=1)
+    _CLASSIFIER = OnnxClassifier(model_dir, threads=1, with_acceptor=False)
 
 
 def collect_file(record: Record) -> dict | None:
@@ -109,12 +109,12 @@ def collect(records: Iterable[Record], model_dir: str, workers: int = 2) -> Rows
     """Candidate rows of every scenario in ``records`` (scored with the model in ``model_dir``)."""
     rows = Rows([], [], [], [], [], [], [], [])
     records = list(records)
+    _init(model_dir)  # here first: a model that cannot load fails now, not in every pool worker forever
     if workers > 1:
         context = multiprocessing.get_context("spawn")
         with context.Pool(workers, _init, (model_dir,)) as pool:
             results = list(pool.imap(collect_file, records, chunksize=8))
     else:
-        _init(model_dir)
         results = [collect_file(record) for record in records]
     for number, (record, result) in enumerate(zip(records, results, strict=True)):
         if result is None:
@@ -132,7 +132,19 @@ def collect(records: Iterable[Record], model_dir: str, workers: int = 2) -> Rows
     return rows
 
 
-def fit(
+BAGGED = 5  # MLPs per acceptor, each from its own seed and its own early-stopping repositories
+
+
+def fit(features: np.ndarray, correct: np.ndarray, groups: np.ndarray, *, seed: int = 0) -> dict:
+    """The acceptor's parameters: BAGGED MLPs whose probabilities it averages (one fit varies with its
+    seed by as much as the gain of a feature; the average does not)."""
+    return {
+        "features": list(FEATURE_NAMES),
+        "members": [fit_member(features, correct, groups, seed=seed * BAGGED + i) for i in range(BAGGED)],
+    }
+
+
+def fit_member(
     features: np.ndarray,
     correct: np.ndarray,
     groups: np.ndarray,
@@ -182,7 +194,6 @@ def fit(
     model.load_state_dict(best_state)
     first, last = model[0], model[2]
     return {
-        "features": list(FEATURE_NAMES),
         "mean": mean.tolist(),
         "scale": scale.tolist(),
         "w1": first.weight.detach().numpy().T.tolist(),

@@ -3,10 +3,12 @@
 The encoder scores each conflict's units on their own; the decoder (``candidates.decode``) turns those
 scores into ranked candidate texts. The acceptor then looks at each of a conflict's first candidates
 together with what the whole file shows — which side changed more of the rest of the file, what the
-encoder thinks of the file's other conflicts, whether the token merge is clean, sizes, language — and
-gives the probability that the candidate is right. It is a small multilayer perceptron fitted on
-conflicts from repositories the encoder never saw (``training/acceptor.py``), evaluated here with numpy,
-and its output is the confidence that the threshold is compared with.
+encoder thinks of the file's other conflicts, whether the token merge is clean, sizes, language — and at
+what the candidate's own text shows against the sides (``candidate_text``: each side's change kept or
+lost, lines repeated, brackets unbalanced), and gives the probability that the candidate is right. It is
+the mean of a few small multilayer perceptrons fitted on conflicts from repositories the encoder never
+saw (``training/acceptor.py``), evaluated here with numpy, and its output is the confidence that the
+threshold is compared with.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 from mergebert.core.candidates import TOKEN_CLASS, Candidate, ConflictInput
 from mergebert.core.patterns import PATTERNS, squash
 from mergebert.core.textio import line_count
+from mergebert.neural.candidate_text import TEXT_FEATURE_NAMES, ConflictText
 
 CANDIDATES_SCORED = 4  # a conflict's first candidates (by the decoder's order) that the acceptor scores
 LANGUAGES = ("java", "javascript", "typescript", "csharp")
@@ -60,6 +63,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "log_lines_theirs",
     "log_candidate_chars",
     "candidate_chars_vs_sides",
+    *TEXT_FEATURE_NAMES,
 )
 
 
@@ -107,6 +111,8 @@ def candidate_features(conflicts: Sequence[ConflictInput], decoded: Sequence[Dec
         side_chars = max(len(ours_key), len(theirs_key), 1)
         lang = conflict.lang.name if conflict.lang else ""
         shown = entry.candidates[:CANDIDATES_SCORED]
+        texts = ConflictText(conflict.ours, conflict.base, conflict.theirs, conflict.prefix, conflict.suffix)
+        text_rows = texts.rows([candidate.text for candidate in shown]) if shown else []
         rows = []
         for rank, candidate in enumerate(shown):
             key = squash(candidate.text)
@@ -150,18 +156,17 @@ def candidate_features(conflicts: Sequence[ConflictInput], decoded: Sequence[Dec
                     math.log1p(line_count(conflict.theirs)),
                     math.log1p(len(key)),
                     len(key) / side_chars,
+                    *text_rows[rank],
                 ]
             )
         out.append(np.asarray(rows, dtype=np.float32).reshape(len(rows), len(FEATURE_NAMES)))
     return out
 
 
-class Acceptor:
-    """A small MLP over candidate features: standardise, one hidden ReLU layer, a sigmoid."""
+class _Member:
+    """One MLP: standardise, one hidden ReLU layer, a sigmoid."""
 
     def __init__(self, params: dict) -> None:
-        if tuple(params.get("features", ())) != FEATURE_NAMES:
-            raise ValueError("the acceptor was fitted on other features than this version computes")
         self.mean = np.asarray(params["mean"], dtype=np.float32)
         self.scale = np.asarray(params["scale"], dtype=np.float32)
         self.w1 = np.asarray(params["w1"], dtype=np.float32)
@@ -169,16 +174,30 @@ class Acceptor:
         self.w2 = np.asarray(params["w2"], dtype=np.float32)
         self.b2 = float(params["b2"])
 
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        hidden = np.maximum(((features - self.mean) / self.scale) @ self.w1 + self.b1, 0.0)
+        logits = hidden @ self.w2 + self.b2
+        return 1.0 / (1.0 + np.exp(-np.clip(logits, -30.0, 30.0)))
+
+
+class Acceptor:
+    """Small MLPs over candidate features (standardise, one hidden ReLU layer, a sigmoid), averaged."""
+
+    def __init__(self, params: dict) -> None:
+        if tuple(params.get("features", ())) != FEATURE_NAMES:
+            raise ValueError("the acceptor was fitted on other features than this version computes")
+        self.members = [_Member(member) for member in params["members"]]
+        if not self.members:
+            raise ValueError("the acceptor has no fitted members")
+
     @classmethod
     def from_file(cls, path: str) -> Acceptor:
         with open(path, encoding="utf-8") as f:
             return cls(json.load(f))
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
-        """P(candidate is the resolution) for each row of ``features``."""
-        hidden = np.maximum(((features - self.mean) / self.scale) @ self.w1 + self.b1, 0.0)
-        logits = hidden @ self.w2 + self.b2
-        return 1.0 / (1.0 + np.exp(-np.clip(logits, -30.0, 30.0)))
+        """P(candidate is the resolution) for each row of ``features``: the members' mean."""
+        return np.mean([member.probabilities(features) for member in self.members], axis=0)
 
     def rerank(self, conflicts: Sequence[ConflictInput], decoded: Sequence[Decoded]) -> list[list[Candidate]]:
         """Each conflict's first candidates, confidence = the acceptor's probability, best first."""

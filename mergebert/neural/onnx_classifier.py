@@ -40,7 +40,15 @@ def _providers(ort) -> list[str]:
 class OnnxClassifier:
     """Classifier over an exported MergeBERT model."""
 
-    def __init__(self, model_dir: str, threshold: float | None = None, threads: int | None = None):
+    def __init__(
+        self,
+        model_dir: str,
+        threshold: float | None = None,
+        threads: int | None = None,
+        *,
+        with_acceptor: bool = True,
+    ):
+        """``with_acceptor=False`` leaves out the second stage (fitting a new one never needs the old)."""
         self.model_dir = os.path.abspath(model_dir)
         config_path = os.path.join(self.model_dir, "config.json")
         if not os.path.isdir(self.model_dir):
@@ -80,7 +88,7 @@ class OnnxClassifier:
             self.session = ort.InferenceSession(onnx_path, opts, providers=_providers(ort))
         except Exception as err:  # noqa: BLE001 - onnxruntime raises its own exception types
             raise ModelError(f"cannot load {onnx_path}: {err}") from None
-        self.acceptor = self._load_acceptor()
+        self.acceptor = self._load_acceptor() if with_acceptor else None
         names = {i.name for i in self.session.get_inputs()}
         if names != {"input_ids", "type_ids", "is_token"}:
             raise ModelError(f"{onnx_path}: unexpected inputs {sorted(names)}")
