@@ -347,3 +347,44 @@ def test_resolve_past_the_time_limit_keeps_gits_merge(repo: GitRepo) -> None:
     assert repo.read(NAME) == expected
     assert "src/App.java: resolved 0 of 1 conflict (1 left: not resolved within 1 s" in merge.stderr
     assert "($MERGEBERT_DRIVER_TIMEOUT); kept git's line merge; mergebert review)" in merge.stderr
+
+
+@pytest.mark.parametrize("daemon", ["1", "0"], ids=["daemon", "in-process"])
+def test_settings_given_with_git_dash_c_reach_the_driver(repo: GitRepo, daemon: str) -> None:
+    """`git -c merge.conflictStyle=diff3 -c mergebert.threshold=2 merge`: nothing reaches a threshold of 2,
+    so the file is what git alone writes with the same `-c`, diff3 style included."""
+    repo.env["MERGEBERT_DAEMON"] = daemon
+    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    settings = ("-c", "merge.conflictStyle=diff3", "-c", "Mergebert.Threshold=2")
+    alone = repo.git(*settings, "merge", "--no-edit", "feature", check=False)
+    assert alone.returncode != 0
+    without = repo.read(NAME)
+    assert b"|||||||" in without
+    repo.git("merge", "--abort")
+    repo.use_driver()
+    merged = repo.git(*settings, "merge", "--no-edit", "feature", check=False)
+    assert merged.returncode != 0 and repo.read(NAME) == without, merged.stderr
+    assert "resolved 0 of 1 conflict" in merged.stderr
+
+
+def test_command_line_config_is_read_as_git_writes_it() -> None:
+    from mergebert.git.gitinfo import command_line_config
+
+    written = (
+        "'Mergebert.Threshold'='0.9' 'merge.conflictStyle'='it'\\''s' 'core.bare'= 'merge.y'='' "
+        "'alias.e'=''\\!'env' 'old.Style=diff3' 'old.flag'"
+    )
+    assert command_line_config({"GIT_CONFIG_PARAMETERS": written}) == {
+        "mergebert.threshold": "0.9",
+        "merge.conflictstyle": "it's",
+        "core.bare": None,
+        "merge.y": "",
+        "alias.e": "!env",
+        "old.style": "diff3",
+        "old.flag": None,
+    }
+    counted = {"GIT_CONFIG_COUNT": "2", "GIT_CONFIG_KEY_0": "A.Sub.Key", "GIT_CONFIG_VALUE_0": "1"}
+    counted |= {"GIT_CONFIG_KEY_1": "merge.conflictStyle", "GIT_CONFIG_VALUE_1": "zdiff3"}
+    counted["GIT_CONFIG_PARAMETERS"] = "'merge.conflictstyle'='diff3'"
+    assert command_line_config(counted) == {"a.Sub.key": "1", "merge.conflictstyle": "diff3"}
+    assert command_line_config({"GIT_CONFIG_PARAMETERS": "'unterminated"}) == {}

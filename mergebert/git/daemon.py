@@ -35,8 +35,9 @@ IDLE_VARIABLE = "MERGEBERT_DAEMON_IDLE"
 DEFAULT_IDLE = 15.0
 START_WAIT = 5.0  # seconds a driver waits for a daemon it started to listen
 REPLY_MARGIN = 5.0  # seconds past the time limit a driver waits for a reply before giving up
-# The caller's settings that a request carries: the model policy, the test faults, git's merge heads.
-PASSED_PREFIXES = ("MERGEBERT_", "GITHEAD_")
+# The caller's settings that a request carries: the model policy, the test faults, git's merge heads,
+# and the config that `git -c` gave the command (GIT_CONFIG_PARAMETERS and the like).
+PASSED_PREFIXES = ("MERGEBERT_", "GITHEAD_", "GIT_CONFIG_")
 _LENGTH = struct.Struct(">Q")
 
 

@@ -7,8 +7,10 @@ conflict mergebert leaves looks exactly like the one git would have left.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import pygit2
@@ -25,15 +27,78 @@ def open_repo(start: str | os.PathLike[str] = ".") -> pygit2.Repository | None:
 SETTINGS = ("mergebert.model", "mergebert.threshold")
 
 
+def _canonical(key: str) -> str:
+    """A config key as git compares it: section and name in lower case, a subsection as written."""
+    section, _, rest = key.partition(".")
+    subsection, _, name = rest.rpartition(".")
+    return ".".join(part for part in (section.lower(), subsection, name.lower()) if part)
+
+
+def _sq_word(text: str, at: int) -> tuple[str, int]:
+    """The shell-quoted word at `at` ('a'\\''b' is a'b) and where it ends; ValueError if none starts there."""
+    word = ""
+    while True:
+        if not text.startswith("'", at):
+            raise ValueError("a word does not start with a quote")
+        end = text.index("'", at + 1)
+        word += text[at + 1 : end]
+        at = end + 1
+        if not (text.startswith("\\", at) and at + 2 < len(text)):
+            return word, at
+        word += text[at + 1]  # '\\'' or '\\!': one escaped character, then the word goes on
+        at += 2
+
+
+def _parameters(text: str) -> list[tuple[str, str | None]]:
+    """(key, value) pairs of GIT_CONFIG_PARAMETERS as git writes it: 'key'='value', 'key'= (no value:
+    true), or the older 'key=value' and 'key'."""
+    pairs: list[tuple[str, str | None]] = []
+    at = 0
+    while at < len(text):
+        if text[at] == " ":
+            at += 1
+            continue
+        word, at = _sq_word(text, at)
+        if text.startswith("=", at):
+            at += 1
+            value = None
+            if text.startswith("'", at):
+                value, at = _sq_word(text, at)
+            pairs.append((word, value))
+        else:
+            key, equals, value = word.partition("=")
+            pairs.append((key, value if equals else None))
+    return pairs
+
+
+def command_line_config(environ: Mapping[str, str] | None = None) -> dict[str, str | None]:
+    """The config `git -c` (and `--config-env`, GIT_CONFIG_COUNT) gives the commands git runs, which
+    libgit2 does not read: canonical key → value (None for a key given without "=", git's true).
+    Unreadable settings are ignored, as if none were given."""
+    env = os.environ if environ is None else environ
+    found: dict[str, str | None] = {}
+    try:
+        for i in range(int(env.get("GIT_CONFIG_COUNT") or 0)):
+            found[_canonical(env[f"GIT_CONFIG_KEY_{i}"])] = env[f"GIT_CONFIG_VALUE_{i}"]
+        for key, value in _parameters(env.get("GIT_CONFIG_PARAMETERS", "")):
+            found[_canonical(key)] = value
+    except (KeyError, ValueError):
+        return {}
+    return found
+
+
 def settings(repo: pygit2.Repository | None) -> dict[str, str]:
     """mergebert's own git config (`mergebert.model`, `mergebert.threshold`) as set, for the model policy:
-    the repository's config, or the user's outside a repository."""
+    `git -c`, then the repository's config, or the user's outside a repository."""
+    given = command_line_config()
+    found = {name: value for name in SETTINGS if (value := given.get(name)) is not None}
     try:
         config = repo.config if repo is not None else pygit2.Config.get_global_config()
     except (OSError, pygit2.GitError):  # no user config at all
-        return {}
-    found = {}
+        return found
     for name in SETTINGS:
+        if name in found:
+            continue
         try:
             found[name] = config[name]
         except (KeyError, ValueError, pygit2.GitError):
@@ -60,13 +125,11 @@ def merge_options(
 
 def conflict_style(repo: pygit2.Repository | None) -> ConflictStyle:
     """`merge.conflictStyle`: "merge" (git's default), "diff3" or "zdiff3"."""
-    if repo is None:
-        return "merge"
-    try:
-        value = repo.config["merge.conflictStyle"]
-    except KeyError:
-        return "merge"
-    value = value.lower()
+    value = command_line_config().get("merge.conflictstyle")
+    if value is None and repo is not None:
+        with contextlib.suppress(KeyError):
+            value = repo.config["merge.conflictStyle"]
+    value = (value or "merge").lower()
     return "diff3" if value == "diff3" else "zdiff3" if value == "zdiff3" else "merge"
 
 
