@@ -132,3 +132,35 @@ def test_readme_example_is_resolved_by_default(repo: GitRepo) -> None:
     merged = repo.git("merge", "--no-edit", "feature", check=False)
     assert merged.returncode == 0, merged.stdout + merged.stderr
     assert repo.read("Greeter.java").decode() == GREETER.format('"Hi, " + name.trim()')
+
+
+def test_region_files_group_by_file_in_order_and_skip_what_is_whole_or_seen(tmp_path: Path) -> None:
+    pytest.importorskip("torch", reason="training.acceptor needs the [train] extra")
+    import gzip
+
+    from training.acceptor import ExtraRows, region_files
+
+    def region(repo: str, merge: str, path: str, index: int) -> dict:
+        return {"repo": repo, "merge": merge, "path": path, "index": index, "ours": f"{index}"}
+
+    records = [
+        region("acme/a", "m1", "A.java", 1),
+        region("acme/a", "m1", "A.java", 0),
+        region("acme/a", "m1", "B.java", 0),  # held whole by a scenario: skipped
+        region("acme/a", "m2", "A.java", 0),  # the same path in another merge is another file
+        region("acme/seen", "m3", "C.java", 0),  # a repository the encoder trained on: skipped
+    ]
+    regions, seen = tmp_path / "r.regions.jsonl.gz", tmp_path / "train.regions.jsonl.gz"
+    for path, rows in ((regions, records), (seen, [region("acme/seen", "m0", "X.java", 0)])):
+        with gzip.open(path, "wt", encoding="utf-8") as out:
+            out.writelines(json.dumps(row) + "\n" for row in rows)
+    scenarios = [{"repo": "acme/a", "merge": "m1", "path": "B.java"}]
+    files = region_files([str(regions)], scenarios, [str(seen)])
+    assert [[(r["merge"], r["path"], r["index"]) for r in file] for file in files] == [
+        [("m1", "A.java", 0), ("m1", "A.java", 1)],
+        [("m2", "A.java", 0)],
+    ]
+
+    extra = ExtraRows(np.arange(6.0).reshape(3, 2), np.array([True, False, True]), np.array(["a", "b", "a"]))
+    kept = extra.without({"a"})
+    assert kept.groups.tolist() == ["b"] and kept.features.tolist() == [[2.0, 3.0]]

@@ -238,6 +238,14 @@ def test_mine_stats_eval_train_export_chain(repo: GitRepo, tmp_path: Path) -> No
     stale = json.loads((model / "acceptor.json").read_text())
     stale["features"] = stale["features"][:-1]  # as an older version fitted it
     (model / "acceptor.json").write_text(json.dumps(stale))
-    refitted = repo.mergebert("fit-acceptor", str(model), str(scenarios), "--margin", "0", "-j", "1")
+    half = tmp_path / "half.scenarios.jsonl.gz"  # the other four files come as region records alone
+    with gzip.open(half, "wt", encoding="utf-8") as out:
+        out.writelines(json.dumps(record) + "\n" for record in _lines(scenarios)[:4])
+    cache = tmp_path / "rows.npz"
+    refit = ["fit-acceptor", str(model), str(half), "--regions", str(regions), "--rows-cache", str(cache)]
+    refitted = repo.mergebert(*refit, "--margin", "0", "-j", "1")
     assert refitted.returncode == 0, "refitting never needs the acceptor it replaces\n" + refitted.stderr
     assert json.loads((model / "acceptor.json").read_text())["features"] != stale["features"]
+    report = json.loads((model / "acceptor_metrics.json").read_text())
+    assert (report["conflicts"], report["region_files"], report["region_conflicts"]) == (4, 4, 4)
+    assert (tmp_path / "rows.regions.npz").exists(), "the region rows are kept beside the scenario rows"

@@ -2,7 +2,8 @@
 repositories and quoted on other files.
 
     python -m training.ablation MODEL_DIR --fit FIT.scenarios.jsonl.gz... --exclude-repos-of TRAIN.regions...
-        --quote QUOTE.scenarios.jsonl.gz... [--fit-rows F.npz] [--quote-rows Q.npz]
+        [--regions FIT.regions.jsonl.gz...] --quote QUOTE.scenarios.jsonl.gz... [--fit-rows F.npz]
+        [--quote-rows Q.npz]
 
 For every variant an acceptor is fitted on the FIT files (repositories the encoder never saw), its
 default threshold chosen there out of fold by the shipped rule (as many right as the token merge alone,
@@ -23,14 +24,18 @@ from mergebert.neural.acceptor import FEATURE_NAMES, Acceptor
 from mergebert.neural.candidate_text import TEXT_FEATURE_NAMES
 from training.acceptor import (
     THRESHOLDS,
+    ExtraRows,
     cached_rows,
     choose_threshold,
+    collect_regions_of_file,
     curve,
     decoder_confidence,
-    fit,
+    fit_with,
     held_out_records,
     match_token_merge,
     out_of_fold,
+    region_files,
+    regions_cache,
     replay,
 )
 
@@ -40,6 +45,7 @@ FILE_FACTS = (
     "abs_file_direction",
     "log_ours_changed",
     "log_theirs_changed",
+    "whole_file",
 )
 OTHER_CONFLICTS = (
     "others_lean",
@@ -48,13 +54,15 @@ OTHER_CONFLICTS = (
     "others_top_side_x_side",
     "log_conflicts",
 )
-VARIANTS: dict[str, tuple[str, ...] | None] = {
-    "decoder confidence only (no acceptor)": None,
-    "acceptor without file facts or other conflicts": FILE_FACTS + OTHER_CONFLICTS,
-    "acceptor without file facts": FILE_FACTS,
-    "acceptor without the other conflicts": OTHER_CONFLICTS,
-    "acceptor without the candidate's text": TEXT_FEATURE_NAMES,
-    "acceptor, all features (shipped)": (),
+# name: (features dropped, or None for no acceptor at all; whether the region files train it too)
+VARIANTS: dict[str, tuple[tuple[str, ...] | None, bool]] = {
+    "decoder confidence only (no acceptor)": (None, False),
+    "acceptor without file facts or other conflicts": (FILE_FACTS + OTHER_CONFLICTS, True),
+    "acceptor without file facts": (FILE_FACTS, True),
+    "acceptor without the other conflicts": (OTHER_CONFLICTS, True),
+    "acceptor without the candidate's text": (TEXT_FEATURE_NAMES, True),
+    "acceptor fitted on whole files only (no region files)": ((), False),
+    "acceptor, all features (shipped)": ((), True),
 }
 
 
@@ -120,6 +128,7 @@ def main() -> None:
     parser.add_argument("model_dir")
     parser.add_argument("--fit", nargs="+", required=True)
     parser.add_argument("--exclude-repos-of", nargs="*", default=[])
+    parser.add_argument("--regions", nargs="*", default=[], help="region files that also train the acceptor")
     parser.add_argument("--quote", nargs="+", required=True)
     parser.add_argument("--margin", type=float, default=0.01)
     parser.add_argument("--fit-rows", help="an .npz to keep (and reuse) the fitting files' candidate rows")
@@ -131,6 +140,13 @@ def main() -> None:
     repos = {record.get("repo", "") for record in fit_records}
     fit_rows = cached_rows(args.fit_rows, fit_records, args.model_dir, args.jobs)
     quote_rows = cached_rows(args.quote_rows, list(read_records(args.quote)), args.model_dir, args.jobs)
+    extra = None
+    if args.regions:
+        files = region_files(args.regions, fit_records, args.exclude_repos_of)
+        region_rows = cached_rows(
+            regions_cache(args.fit_rows), files, args.model_dir, args.jobs, collect_regions_of_file
+        )
+        extra = ExtraRows.of(region_rows)
     groups = fit_rows["repo"][fit_rows["conflict"]]
     n_fit = len(fit_rows["repo"])
     print(
@@ -143,14 +159,17 @@ def main() -> None:
         "90%-precision threshold | quote accuracy / precision there |"
     )
     print("|---|---|---|---|---|---|")
-    for name, dropped in VARIANTS.items():
+    for name, (dropped, with_regions) in VARIANTS.items():
         if dropped is None:
             oof = decoder_confidence(fit_rows["features"])
             quoted = decoder_confidence(quote_rows["features"])
         else:
             x_fit = _masked(fit_rows["features"], dropped)
-            oof = out_of_fold(x_fit, fit_rows["correct"], groups)
-            acceptor = Acceptor(fit(x_fit, fit_rows["correct"], groups))
+            masked = None
+            if extra is not None and with_regions:
+                masked = ExtraRows(_masked(extra.features, dropped), extra.correct, extra.groups)
+            oof = out_of_fold(x_fit, fit_rows["correct"], groups, extra=masked)
+            acceptor = Acceptor(fit_with(x_fit, fit_rows["correct"], groups, masked))
             quoted = acceptor.probabilities(_masked(quote_rows["features"], dropped))
         points = curve(oof, fit_rows["parses"], fit_rows["correct"], fit_rows["conflict"], n_fit, THRESHOLDS)
         default = _threshold(match_token_merge, points, fit_token_merge, args.margin)
@@ -160,7 +179,7 @@ def main() -> None:
             f"| {name} | {default:.2f} | {zero['accuracy']:.1%} | {_pair(at_default)} | "
             f"{strict:.2f} | {_pair(_point(quoted, quote_rows, strict))} |"
         )
-        if dropped == ():
+        if name.endswith("(shipped)"):
             full = (quoted, default)
     print("\nfull acceptor per language (accuracy, 95% bootstrap interval over files):\n")
     print("| language | conflicts | at threshold 0 | at the default threshold |")

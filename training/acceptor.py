@@ -21,20 +21,22 @@ import json
 import multiprocessing
 import os
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from mergebert.core.atomic import atomic_write
+from mergebert.core.candidates import ConflictInput
 from mergebert.core.filefacts import FileFacts
-from mergebert.core.linemerge import merge_lines
+from mergebert.core.linemerge import CleanText, LineConflict, merge_lines
 from mergebert.core.patterns import squash
 from mergebert.core.resolver import MAX_PARSE_CHECKS, conflict_inputs, skip_reasons
 from mergebert.core.splice import SpliceCheck
 from mergebert.core.textio import dominant_eol
 from mergebert.data.mining.align import align
-from mergebert.data.records import Record, read_records, record_language
+from mergebert.data.records import Record, conflict_input, read_records, record_language
 from mergebert.neural.acceptor import FEATURE_NAMES, candidate_features
 
 _CLASSIFIER = None
@@ -73,6 +75,37 @@ def _init(model_dir: str) -> None:
     _CLASSIFIER = OnnxClassifier(model_dir, threads=1, with_acceptor=False)
 
 
+def _scored_rows(
+    record: Record,
+    inputs: Sequence[ConflictInput],
+    expected: Sequence[str],
+    check_for: Callable[[int], SpliceCheck],
+) -> dict:
+    """The candidate rows of the conflicts ``inputs`` of one file (``record`` names its repository and
+    language): features, whether the splice accepts each candidate (``check_for(i)`` checks conflict i),
+    and whether it equals the resolution ``expected[i]``."""
+    scored = [i for i, skip in enumerate(skip_reasons(inputs)) if skip is None]
+    decoded = _CLASSIFIER.decode_all([inputs[i] for i in scored])
+    features = candidate_features([inputs[i] for i in scored], decoded)
+    lang = record_language(record)
+    out = {
+        "repo": record.get("repo", ""),
+        "n": len(inputs),
+        "lang": (lang.name if lang else record.get("lang")) or "",
+        "rows": [],
+        "token_merge_correct": [False] * len(inputs),
+    }
+    for i, entry, rows in zip(scored, decoded, features, strict=True):
+        if not inputs[i].token_conflicts:
+            clean = next(c for c in entry.candidates if c.kind == "token")
+            out["token_merge_correct"][i] = squash(clean.text) == expected[i]
+        check = check_for(i)
+        for candidate, row in zip(entry.candidates, rows, strict=False):
+            accepted = check.refusal(candidate.text) is None
+            out["rows"].append((i, row, accepted, squash(candidate.text) == expected[i]))
+    return out
+
+
 def collect_file(record: Record) -> dict | None:
     """One scenario's candidate rows; None when its conflicts cannot all be aligned with the resolution."""
     base, ours, theirs = record["base"], record["ours"], record["theirs"]
@@ -81,46 +114,65 @@ def collect_file(record: Record) -> dict | None:
     if not alignment.resolutions or not alignment.complete:
         return None
     expected = [squash(text or "") for text in alignment.resolutions]
-    lang = record_language(record)
-    eol = dominant_eol(ours)
+    lang, eol = record_language(record), dominant_eol(ours)
     inputs = conflict_inputs(chunks, lang, FileFacts(base, ours, theirs, chunks))
-    scored = [i for i, skip in enumerate(skip_reasons(inputs)) if skip is None]
-    decoded = _CLASSIFIER.decode_all([inputs[i] for i in scored])
-    features = candidate_features([inputs[i] for i in scored], decoded)
-    out = {
-        "n": len(inputs),
-        "lang": (lang.name if lang else record.get("lang")) or "",
-        "rows": [],
-        "token_merge_correct": [False] * len(inputs),
-    }
-    for i, entry, rows in zip(scored, decoded, features, strict=True):
-        conflict = inputs[i]
-        if not conflict.token_conflicts:
-            clean = next(c for c in entry.candidates if c.kind == "token")
-            out["token_merge_correct"][i] = squash(clean.text) == expected[i]
-        check = SpliceCheck(chunks, i, lang, eol)
-        for candidate, row in zip(entry.candidates, rows, strict=False):
-            accepted = check.refusal(candidate.text) is None
-            out["rows"].append((i, row, accepted, squash(candidate.text) == expected[i]))
-    return out
+    return _scored_rows(record, inputs, expected, lambda i: SpliceCheck(chunks, i, lang, eol))
 
 
-def collect(records: Iterable[Record], model_dir: str, workers: int = 2) -> Rows:
-    """Candidate rows of every scenario in ``records`` (scored with the model in ``model_dir``)."""
+def collect_regions_of_file(records: Sequence[Record]) -> dict:
+    """The candidate rows of one file's region records (its conflicts without the whole file: no file
+    facts; the splice check sees the conflict between its prefix and suffix)."""
+    lang = record_language(records[0])
+
+    def check_for(i: int) -> SpliceCheck:
+        record = records[i]
+        sides = LineConflict(record["ours"], record["base"], record["theirs"])
+        around = (CleanText(record.get("prefix", "")), sides, CleanText(record.get("suffix", "")))
+        chunks = [chunk for chunk in around if not isinstance(chunk, CleanText) or chunk.text]
+        return SpliceCheck(chunks, 0, lang, dominant_eol(record["ours"]))
+
+    expected = [squash(record["resolution"]) for record in records]
+    inputs = [conflict_input(record) for record in records]
+    return _scored_rows(records[0], inputs, expected, check_for)
+
+
+def region_files(
+    regions: Sequence[str], scenarios: Sequence[Record], exclude: Sequence[str]
+) -> list[list[Record]]:
+    """The region records of ``regions`` grouped by file (merge and path) in conflict order, less those of
+    repositories in ``exclude`` and of files the ``scenarios`` already hold whole."""
+    seen = {record.get("repo", "") for record in read_records(list(exclude))} if exclude else set()
+    whole = {(record.get("merge"), record.get("path")) for record in scenarios}
+    files: dict[tuple, list[Record]] = {}
+    for record in read_records(list(regions)):
+        key = (record.get("merge"), record.get("path"))
+        if record.get("repo", "") not in seen and key not in whole:
+            files.setdefault(key, []).append(record)
+    return [sorted(group, key=lambda record: record.get("index", 0)) for group in files.values()]
+
+
+def collect(
+    files: Iterable[Any],
+    model_dir: str,
+    workers: int = 2,
+    worker: Callable[[Any], dict | None] = collect_file,
+) -> Rows:
+    """Candidate rows of every file in ``files`` (scored with the model in ``model_dir``): scenario
+    records by default, or groups of region records with ``worker=collect_regions_of_file``."""
     rows = Rows([], [], [], [], [], [], [], [])
-    records = list(records)
+    files = list(files)
     _init(model_dir)  # here first: a model that cannot load fails now, not in every pool worker forever
     if workers > 1:
         context = multiprocessing.get_context("spawn")
         with context.Pool(workers, _init, (model_dir,)) as pool:
-            results = list(pool.imap(collect_file, records, chunksize=8))
+            results = list(pool.imap(worker, files, chunksize=8))
     else:
-        results = [collect_file(record) for record in records]
-    for number, (record, result) in enumerate(zip(records, results, strict=True)):
+        results = [worker(file) for file in files]
+    for number, result in enumerate(results):
         if result is None:
             continue
         first = len(rows.repo)
-        rows.repo.extend([record.get("repo", "")] * result["n"])
+        rows.repo.extend([result["repo"]] * result["n"])
         rows.lang.extend([result["lang"]] * result["n"])
         rows.file.extend([number] * result["n"])
         rows.token_merge_correct.extend(result["token_merge_correct"])
@@ -203,8 +255,43 @@ def fit_member(
     }
 
 
-def out_of_fold(features: np.ndarray, correct: np.ndarray, groups: np.ndarray, folds: int = 5) -> np.ndarray:
-    """Each row's probability from an acceptor fitted on the other folds (folds by repository)."""
+@dataclass(frozen=True)
+class ExtraRows:
+    """Candidate rows that only ever train (region records: conflicts without their whole file)."""
+
+    features: np.ndarray
+    correct: np.ndarray
+    groups: np.ndarray  # the repository of each row
+
+    @classmethod
+    def of(cls, arrays: dict[str, np.ndarray]) -> ExtraRows:
+        return cls(arrays["features"], arrays["correct"], arrays["repo"][arrays["conflict"]])
+
+    def without(self, repositories: set[str]) -> ExtraRows:
+        keep = np.array([group not in repositories for group in self.groups.tolist()], dtype=bool)
+        return ExtraRows(self.features[keep], self.correct[keep], self.groups[keep])
+
+
+def fit_with(
+    features: np.ndarray, correct: np.ndarray, groups: np.ndarray, extra: ExtraRows | None, seed: int = 0
+) -> dict:
+    """``fit`` on the rows and, where given, the extra rows."""
+    if extra is not None and len(extra.correct):
+        features = np.concatenate([features, extra.features])
+        correct = np.concatenate([correct, extra.correct])
+        groups = np.concatenate([groups, extra.groups])
+    return fit(features, correct, groups, seed=seed)
+
+
+def out_of_fold(
+    features: np.ndarray,
+    correct: np.ndarray,
+    groups: np.ndarray,
+    folds: int = 5,
+    extra: ExtraRows | None = None,
+) -> np.ndarray:
+    """Each row's probability from an acceptor fitted on the other folds (folds by repository), and on the
+    extra rows of every repository outside the row's fold."""
     from mergebert.neural.acceptor import Acceptor
 
     names = sorted(set(groups.tolist()))
@@ -216,7 +303,9 @@ def out_of_fold(features: np.ndarray, correct: np.ndarray, groups: np.ndarray, f
     probs = np.zeros(len(correct))
     for k in range(folds):
         inside = fold == k
-        params = fit(features[~inside], correct[~inside], groups[~inside], seed=k)
+        held = set(groups[inside].tolist())
+        others = extra.without(held) if extra is not None else None
+        params = fit_with(features[~inside], correct[~inside], groups[~inside], others, seed=k)
         probs[inside] = Acceptor(params).probabilities(features[inside])
     return probs
 
@@ -285,17 +374,26 @@ def choose_threshold(points: Sequence[dict], target: float) -> dict:
 
 
 def cached_rows(
-    path: str | None, records: list[Record], model_dir: str, workers: int
+    path: str | None,
+    files: list[Any],
+    model_dir: str,
+    workers: int,
+    worker: Callable[[Any], dict | None] = collect_file,
 ) -> dict[str, np.ndarray]:
     """collect(...).arrays(), kept in (and read back from) the .npz ``path`` when one is given."""
     if path and os.path.exists(path):
         with np.load(path, allow_pickle=True) as saved:
             return {key: saved[key] for key in saved.files}
-    arrays = collect(records, model_dir, workers).arrays()
+    arrays = collect(files, model_dir, workers, worker).arrays()
     if path:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         np.savez(path, **arrays)
     return arrays
+
+
+def regions_cache(rows_cache: str | None) -> str | None:
+    """Where the region rows are kept beside the scenario rows' ``rows_cache``."""
+    return rows_cache and os.path.splitext(rows_cache)[0] + ".regions.npz"
 
 
 def decoder_confidence(features: np.ndarray) -> np.ndarray:
@@ -316,22 +414,35 @@ def complete_model(
     model_dir: str,
     records: Sequence[Record],
     *,
+    regions: Sequence[Sequence[Record]] = (),
     margin: float = 0.01,
     target: float = 0.90,
     workers: int = 2,
     rows_cache: str | None = None,
     log=print,
 ) -> dict:
-    """Fit the acceptor for the model in ``model_dir`` on the scenario ``records``; write
-    ``acceptor.json``, set the config's acceptor and default threshold (see ``match_token_merge``), and
-    return the report, which also names the threshold that reaches ``target`` precision."""
+    """Fit the acceptor for the model in ``model_dir`` on the scenario ``records`` and the files of
+    region records ``regions`` (see ``region_files``); write ``acceptor.json``, set the config's
+    acceptor and default threshold (see ``match_token_merge``; chosen on the whole files alone, as the
+    front-ends see them), and return the report, which also names the threshold that reaches ``target``
+    precision."""
     repos = {record.get("repo", "") for record in records}
     log(f"acceptor: {len(records)} scenario files from {len(repos)} held-out repositories")
-    arrays = cached_rows(rows_cache, records, model_dir, workers)
+    arrays = cached_rows(rows_cache, list(records), model_dir, workers)
     n = len(arrays["repo"])
     groups = arrays["repo"][arrays["conflict"]]
     log(f"acceptor: {n} conflicts, {len(arrays['correct'])} candidates")
-    oof = out_of_fold(arrays["features"], arrays["correct"], groups)
+    extra, region_conflicts = None, 0
+    if regions:
+        region_arrays = cached_rows(
+            regions_cache(rows_cache), list(regions), model_dir, workers, collect_regions_of_file
+        )
+        extra, region_conflicts = ExtraRows.of(region_arrays), len(region_arrays["repo"])
+        log(
+            f"acceptor: and {region_conflicts} region conflicts of {len(regions)} other files, "
+            f"{len(extra.correct)} candidates"
+        )
+    oof = out_of_fold(arrays["features"], arrays["correct"], groups, extra=extra)
     args = (arrays["parses"], arrays["correct"], arrays["conflict"], n)
     points = curve(oof, *args, THRESHOLDS)
     token_merge = float(arrays["token_merge_correct"].mean()) if n else 0.0
@@ -340,7 +451,7 @@ def complete_model(
         strict = choose_threshold(points, target)
     except ValueError:
         strict = None
-    params = fit(arrays["features"], arrays["correct"], groups)
+    params = fit_with(arrays["features"], arrays["correct"], groups, extra)
     atomic_write(os.path.join(model_dir, "acceptor.json"), json.dumps(params).encode("utf-8"))
     config_path = os.path.join(model_dir, "config.json")
     with open(config_path, encoding="utf-8") as f:
@@ -351,6 +462,8 @@ def complete_model(
     report = {
         "files": len(records),
         "conflicts": n,
+        "region_files": len(regions),
+        "region_conflicts": region_conflicts,
         "repositories": sorted(repos),
         "rule": f"highest threshold with out-of-fold accuracy >= token merge alone + {margin:.0%}",
         "chosen": chosen,

@@ -156,6 +156,13 @@ def export_command(
     help="Records whose repositories the encoder trained on: their scenario files are not used.",
 )
 @click.option(
+    "--regions",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="*.regions.jsonl.gz of the same held-out repositories: their conflicts (without the whole file) "
+    "also train the acceptor; those of files SCENARIOS hold whole are skipped.",
+)
+@click.option(
     "--margin",
     default=0.01,
     show_default=True,
@@ -179,6 +186,7 @@ def fit_acceptor_command(
     model_dir: str,
     scenarios: tuple[str, ...],
     exclude: tuple[str, ...],
+    regions: tuple[str, ...],
     margin: float,
     target_precision: float,
     jobs: int,
@@ -191,7 +199,7 @@ def fit_acceptor_command(
     and the threshold in MODEL_DIR/config.json.
     """
     need_train_extra()
-    from training.acceptor import complete_model, held_out_records
+    from training.acceptor import complete_model, held_out_records, region_files
 
     records = held_out_records(scenarios, exclude)
     if not records:
@@ -199,6 +207,7 @@ def fit_acceptor_command(
     report = complete_model(
         model_dir,
         records,
+        regions=region_files(regions, records, exclude) if regions else [],
         margin=margin,
         target=target_precision,
         workers=jobs,

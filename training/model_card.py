@@ -60,8 +60,15 @@ def _acceptor_section(cfg: dict, report: dict) -> list[str]:
         "",
         f"`acceptor.json` (see `mergebert/neural/acceptor.py`) was fitted by `mergebert fit-acceptor` on "
         f"{report['conflicts']} line conflicts of {report['files']} whole files from "
-        f"{len(report['repositories'])} repositories the encoder never saw (never the validation files). "
-        "Figures below are out of fold (five folds by repository), replaying the resolver's rule:",
+        f"{len(report['repositories'])} repositories the encoder never saw (never the validation files)"
+        + (
+            f", and on {report['region_conflicts']} conflicts of {report['region_files']} other files of "
+            "theirs, known only as region records (no whole file)"
+            if report.get("region_files")
+            else ""
+        )
+        + ". Figures below are out of fold (five folds by repository), on the whole files alone, replaying "
+        "the resolver's rule:",
         "",
         "| | threshold | accuracy | precision | answered |",
         "|---|---|---|---|---|",
