@@ -12,8 +12,6 @@ from mergebert.core.filefacts import FileFacts
 from mergebert.core.languages import Language, language_by_name, language_for_path
 from mergebert.core.linemerge import (
     Chunk,
-    CleanText,
-    LineConflict,
     conflict_contexts,
     conflicts_of,
     merge_bytes,
@@ -22,7 +20,7 @@ from mergebert.core.linemerge import (
 )
 from mergebert.core.options import DIFF3, GIT_DEFAULT, MergeOptions
 from mergebert.core.patterns import squash
-from mergebert.core.splice import SpliceCheck, region_text
+from mergebert.core.splice import SpliceCheck, splice_texts
 from mergebert.core.textio import UnsupportedContent, decode_sides, dominant_eol, encode
 
 MAX_PARSE_CHECKS = 4  # candidates tried per conflict before it is left as it is
@@ -139,19 +137,6 @@ def _suggestions(candidates: list[Candidate], check: SpliceCheck) -> tuple[Candi
     return tuple(seen.values())
 
 
-def _splice(chunks: Sequence[Chunk], resolutions: Sequence[Resolution], eol: str) -> list[Chunk]:
-    """Chunks with every resolved conflict replaced by its text."""
-    texts = iter(resolution.text for resolution in resolutions)
-    spliced: list[Chunk] = []
-    for position, chunk in enumerate(chunks):
-        if isinstance(chunk, LineConflict):
-            text = next(texts)
-            if text is not None:
-                chunk = CleanText(region_text(text, position + 1 == len(chunks), eol))
-        spliced.append(chunk)
-    return spliced
-
-
 def resolve_text(
     base: str,
     ours: str,
@@ -184,7 +169,7 @@ def resolve_text(
         else _choose(index, conflict, next(ranked), chunks, threshold, eol, suggest)
         for index, (conflict, skip) in enumerate(zip(inputs, skipped, strict=True))
     )
-    text = render(_splice(chunks, resolutions, eol), options, eol=eol)
+    text = render(splice_texts(chunks, [r.text for r in resolutions], eol), options, eol=eol)
     return MergeResult(text, len(inputs), resolutions, tuple(chunks))
 
 

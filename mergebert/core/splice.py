@@ -75,6 +75,19 @@ def region_text(text: str, at_end: bool, eol: str) -> str:
     return text + eol if text and not text.endswith("\n") and not at_end else text
 
 
+def splice_texts(chunks: Sequence[Chunk], texts: Sequence[str | None], eol: str) -> list[Chunk]:
+    """Chunks with each line conflict whose text is given (one per conflict, None: left) replaced by it."""
+    remaining = iter(texts)
+    spliced: list[Chunk] = []
+    for position, chunk in enumerate(chunks):
+        if isinstance(chunk, LineConflict):
+            text = next(remaining)
+            if text is not None:
+                chunk = CleanText(region_text(text, position + 1 == len(chunks), eol))
+        spliced.append(chunk)
+    return spliced
+
+
 def error_count(text: str, lang: Language) -> int:
     """Number of ERROR and MISSING nodes in tree-sitter's parse of `text`."""
     tree = parser_for(lang).parse(text.encode("utf-8"))

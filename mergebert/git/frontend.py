@@ -170,7 +170,7 @@ def decision_record(
     each line conflict's sides and chosen text, pattern and confidence, or why it was left; and, where
     mergebert resolved something, the bytes written and git's own line merge of the file (for `--undo`)."""
     from mergebert.core.linemerge import LineConflict, conflicts_of, render
-    from mergebert.core.resolver import _splice
+    from mergebert.core.splice import splice_texts
     from mergebert.core.textio import decode_sides, dominant_eol, encode, line_count
     from mergebert.git import decisionlog
 
@@ -194,7 +194,8 @@ def decision_record(
     spans: list[tuple[int, int] | None] = [None] * len(outcome.resolutions)
     if outcome.resolved:  # where each conflict lies in the bytes written, by line
         pieces, line, index = [], 0, 0
-        for chunk, written in zip(chunks, _splice(chunks, outcome.resolutions, eol), strict=True):
+        written_chunks = splice_texts(chunks, [r.text for r in outcome.resolutions], eol)
+        for chunk, written in zip(chunks, written_chunks, strict=True):
             pieces.append(render([written], options, eol=eol))
             if isinstance(chunk, LineConflict):
                 spans[index], index = (line, line + line_count(pieces[-1])), index + 1

@@ -19,7 +19,8 @@ import pygit2
 from mergebert.core import markers
 from mergebert.core.linemerge import Chunk, CleanText, LineConflict, merge_lines, render
 from mergebert.core.options import MergeOptions
-from mergebert.core.resolver import Resolution, _splice
+from mergebert.core.resolver import Resolution
+from mergebert.core.splice import splice_texts
 from mergebert.core.textio import UTF8_BOM, decode_sides, dominant_eol, split_lines
 
 
@@ -88,7 +89,7 @@ def regions(
     (base, ours, theirs), _ = decode_sides(*blobs)
     chunks = merge_lines(base, ours, theirs)
     eol = dominant_eol(ours)
-    spliced = _splice(chunks, resolutions, eol)
+    spliced = splice_texts(chunks, [r.text for r in resolutions], eol)
     number = {p: i for i, p in enumerate(p for p, c in enumerate(chunks) if isinstance(c, LineConflict))}
 
     def written(span: Sequence[Chunk]) -> bytes:
