@@ -112,8 +112,8 @@ def candidate_features(conflicts: Sequence[ConflictInput], decoded: Sequence[Dec
         side_chars = max(len(ours_key), len(theirs_key), 1)
         lang = conflict.lang.name if conflict.lang else ""
         shown = entry.candidates[:CANDIDATES_SCORED]
-        texts = ConflictText(conflict.ours, conflict.base, conflict.theirs, conflict.prefix, conflict.suffix)
-        text_rows = texts.rows([candidate.text for candidate in shown]) if shown else []
+        sides = (conflict.ours, conflict.base, conflict.theirs, conflict.prefix, conflict.suffix)
+        text_rows = ConflictText(*sides).rows([candidate.text for candidate in shown]) if shown else []
         rows = []
         for rank, candidate in enumerate(shown):
             key = squash(candidate.text)

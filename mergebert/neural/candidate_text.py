@@ -14,6 +14,8 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
+from mergebert.core.patterns import squash
+
 _WORD = re.compile(r"\w+|[^\w\s]")
 _IMPORT = re.compile(
     r"^\s*(import|using|require|from|export\s.*\sfrom|const\s+\w+\s*=\s*require|package|#include)\b"
@@ -62,10 +64,6 @@ TEXT_FEATURE_NAMES: tuple[str, ...] = (
 )
 
 
-def _key(line: str) -> str:
-    return "".join(line.split())
-
-
 def _lines(text: str) -> list[str]:
     """The non-blank lines of `text`, stripped."""
     return [line.strip() for line in text.split("\n") if line.strip()]
@@ -73,7 +71,7 @@ def _lines(text: str) -> list[str]:
 
 def _meaningful_keys(text: str) -> list[str]:
     """The whitespace-free lines of `text` that say something on their own."""
-    keys = [_key(line) for line in _lines(text)]
+    keys = [squash(line) for line in _lines(text)]
     return [key for key in keys if key not in _TRIVIAL and len(key) > 2]
 
 
@@ -106,14 +104,15 @@ class ConflictText:
         o, b, t = _meaningful_keys(ours), _meaningful_keys(base), _meaningful_keys(theirs)
         self.ours_lines, self.theirs_lines = o, t
         self.ours_set, self.base_set, self.theirs_set = set(o), set(b), set(t)
+        self.sides_set = self.ours_set | self.base_set | self.theirs_set
         self.ours_added, self.theirs_added = self.ours_set - self.base_set, self.theirs_set - self.base_set
         self.ours_deleted = self.base_set - self.ours_set
         self.theirs_deleted = self.base_set - self.theirs_set
         self.ours_counts, self.theirs_counts = Counter(o), Counter(t)
         self.near_prefix = set(_meaningful_keys("\n".join(_lines(prefix)[-_NEAR_LINES:])))
         self.near_suffix = set(_meaningful_keys("\n".join(_lines(suffix)[:_NEAR_LINES])))
-        self.ours_whitespace_only = float(_key(ours) == _key(base))
-        self.theirs_whitespace_only = float(_key(theirs) == _key(base))
+        self.ours_whitespace_only = float(squash(ours) == squash(base))
+        self.theirs_whitespace_only = float(squash(theirs) == squash(base))
         wo, wb, wt = (Counter(_WORD.findall(text)) for text in (ours, base, theirs))
         self.words_ours, self.words_base, self.words_theirs = wo, wb, wt
         self.words_added_ours, self.words_added_theirs = wo - wb, wt - wb
@@ -127,11 +126,10 @@ class ConflictText:
         self.import_lines = sum(bool(_IMPORT.match(line)) for line in side_lines) / max(len(side_lines), 1)
         self.sides_sorted = min(_sorted_share(_lines(ours)), _sorted_share(_lines(theirs)))
 
-    def _line_features(self, text: str) -> list[float]:
-        keys = _meaningful_keys(text)
+    def _line_features(self, keys: list[str]) -> list[float]:
+        """Features of a candidate's meaningful lines (`keys`, whitespace-free)."""
         present, counts, n = set(keys), Counter(keys), max(len(keys), 1)
-        sides = self.ours_set | self.base_set | self.theirs_set
-        novel = sum(1 for key in keys if key not in sides) / n
+        novel = sum(1 for key in keys if key not in self.sides_set) / n
         duplicated = sum(
             1
             for key, count in counts.items()
@@ -157,11 +155,11 @@ class ConflictText:
             len(keys) / max(len(self.ours_lines), len(self.theirs_lines), 1),
         ]
 
-    def _word_features(self, text: str) -> list[float]:
+    def _word_features(self, text: str, keys: list[str]) -> list[float]:
+        """Features of a candidate's words, brackets and first and last meaningful lines (`keys`)."""
         words = Counter(_WORD.findall(text))
         n = max(sum(words.values()), 1)
         braces, parentheses = _balance(text)
-        keys = _meaningful_keys(text)
         beyond_ours = words - (self.words_ours & self.words_base)  # words more than ours and base share
         beyond_theirs = words - (self.words_theirs & self.words_base)
         deleted_ours_gone = 1.0 - _kept(self.words_deleted_ours, beyond_ours)
@@ -183,7 +181,10 @@ class ConflictText:
 
     def rows(self, candidates: Sequence[str]) -> list[list[float]]:
         """One row of TEXT_FEATURE_NAMES per candidate text; the last ones compare it with the others."""
-        own = [self._line_features(text) + self._word_features(text) for text in candidates]
+        own = []
+        for text in candidates:
+            keys = _meaningful_keys(text)
+            own.append(self._line_features(keys) + self._word_features(text, keys))
         kept_ours, kept_theirs, novel = (TEXT_FEATURE_NAMES.index(name) for name in (
             "ours_added_words_kept", "theirs_added_words_kept", "novel_words"))  # fmt: skip
         coverage = [row[kept_ours] + row[kept_theirs] for row in own]
