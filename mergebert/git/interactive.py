@@ -179,8 +179,9 @@ class Asker:
         those the merge driver resolved); apply the answers with mergebert's own resolutions of the rest."""
         reopened = reopen(repo, path, working) if self.ask_all and repo is not None else None
         opened = reopened.data if reopened is not None else working
-        found = marked.resolve_working_file(repo, path, opened, blobs, options, resolutions).found
-        was = marked.resolve_working_file(repo, path, working, blobs, options, resolutions).found
+        known = marked.worktree_regions(repo, path, blobs, options, resolutions)
+        found = marked.apply(opened, known, options.marker_size).found
+        was = marked.apply(working, known, options.marker_size).found
         driver = {
             index: decision
             for index, decision in (reopened.decisions if reopened is not None else {}).items()

@@ -171,6 +171,17 @@ def resolve_working_file(
 ) -> Applied:
     """`resolutions` of the three versions (base, ours, theirs) applied to the working file's bytes, with
     the repository's working-tree filters (line endings) applied to what is compared and written."""
+    return apply(working, worktree_regions(repo, path, blobs, options, resolutions), options.marker_size)
+
+
+def worktree_regions(
+    repo: pygit2.Repository | None,
+    path: str,
+    blobs: Sequence[bytes],
+    options: MergeOptions,
+    resolutions: Sequence[Resolution],
+) -> list[Region]:
+    """`regions` in working-tree form: through the repository's filters (line endings) for `path`."""
     filters = repo.load_filter_list(path, pygit2.enums.FilterMode.TO_WORKTREE) if repo is not None else None
     to_worktree = filters.apply_to_buffer if filters is not None else bytes
-    return apply(working, regions(blobs, resolutions, options, to_worktree), options.marker_size)
+    return regions(blobs, resolutions, options, to_worktree)
