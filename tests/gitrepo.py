@@ -146,6 +146,24 @@ class GitRepo:
         self.git("checkout", "-q", "main")
         self.commit({name: ours}, "ours")
 
+    def stop_on(self, files: dict[str, tuple[str, str, str]], command: str = "merge") -> None:
+        """Commit each file's (base, ours, theirs): base, then theirs on branch feature and ours on main;
+        run `command` (merge, rebase or cherry-pick), which must stop with exactly these files unmerged."""
+        self.commit({name: sides[0] for name, sides in files.items()}, "base")
+        self.git("checkout", "-q", "-b", "feature")
+        self.commit({name: sides[2] for name, sides in files.items()}, "theirs")
+        self.git("checkout", "-q", "main")
+        self.commit({name: sides[1] for name, sides in files.items()}, "ours")
+        if command == "rebase":
+            self.git("checkout", "-q", "feature")
+            stopped = self.git("rebase", "main", check=False)
+        elif command == "cherry-pick":
+            stopped = self.git("cherry-pick", "feature", check=False)
+        else:
+            stopped = self.git("merge", "--no-edit", "feature", check=False)
+        assert stopped.returncode != 0
+        assert sorted(self.conflicted()) == sorted(files)
+
     def conflicted(self) -> list[str]:
         """Paths git records as unmerged."""
         out = self.git("diff", "--name-only", "--diff-filter=U").stdout

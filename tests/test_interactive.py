@@ -72,24 +72,6 @@ def versions(
     return write(base), write(ours), write(theirs)
 
 
-def stop(repo: GitRepo, files: dict[str, tuple[str, str, str]], command: str = "merge") -> None:
-    """Commit base, theirs (branch feature) and ours (main) of `files`; `command` stops on all of them."""
-    repo.commit({name: sides[0] for name, sides in files.items()}, "base")
-    repo.git("checkout", "-q", "-b", "feature")
-    repo.commit({name: sides[2] for name, sides in files.items()}, "theirs")
-    repo.git("checkout", "-q", "main")
-    repo.commit({name: sides[1] for name, sides in files.items()}, "ours")
-    if command == "rebase":
-        repo.git("checkout", "-q", "feature")
-        stopped = repo.git("rebase", "main", check=False)
-    elif command == "cherry-pick":
-        stopped = repo.git("cherry-pick", "feature", check=False)
-    else:
-        stopped = repo.git("merge", "--no-edit", "feature", check=False)
-    assert stopped.returncode != 0
-    assert sorted(repo.conflicted()) == sorted(files)
-
-
 @pytest.fixture
 def shipped(repo: GitRepo) -> GitRepo:
     """The repository, with mergebert choosing its shipped model (the other tests pin the token merge)."""
@@ -168,7 +150,7 @@ def plan(repo: GitRepo, name: str, keys: Sequence[str], edited: str = "", rest: 
 @pytest.mark.parametrize("command", ["merge", "rebase", "cherry-pick"])
 def test_java_suggestions_ours_theirs_both_and_help(shipped: GitRepo, command: str) -> None:
     repo, name = shipped, "src/App.java"
-    stop(repo, {name: versions(java)}, command)
+    repo.stop_on({name: versions(java)}, command)
     before = repo.read(name)
     steps = plan(repo, name, ["1", "o", "t", "b", "2"], rest="o")
     assert steps.left == 0, "the scenario needs every conflict the model leaves answered"
@@ -196,7 +178,7 @@ if [ -e "{seen}.once" ]; then printf '  let b = g(7, 7, 7);\\n' > "$1"; else : >
 
 def test_typescript_suggestion_edit_and_skip(shipped: GitRepo, tmp_path: Path) -> None:
     repo, name = shipped, "web/app.ts"
-    stop(repo, {name: versions(typescript)})
+    repo.stop_on({name: versions(typescript)})
     before = repo.read(name).decode()
     seen = tmp_path / "seen.txt"
     editor = tmp_path / "editor.sh"
@@ -220,7 +202,7 @@ def test_typescript_suggestion_edit_and_skip(shipped: GitRepo, tmp_path: Path) -
 
 def test_csharp_suggestion_then_quit_keeps_what_was_decided(shipped: GitRepo) -> None:
     repo, name, other = shipped, "Src/App.cs", "Src/Other.cs"
-    stop(repo, {name: versions(csharp), other: versions(csharp, 2)})
+    repo.stop_on({name: versions(csharp), other: versions(csharp, 2)})
     before, other_before = repo.read(name).decode(), repo.read(other)
     steps = plan(repo, name, ["3"])  # skips (`s`) before and after the 3: all of them stay marked, as after q
     answers = [*steps.answers[: steps.answers.index("3") + 1], "q"]
@@ -236,7 +218,7 @@ def test_csharp_suggestion_then_quit_keeps_what_was_decided(shipped: GitRepo) ->
 
 def test_mergetool_interactive_asks_file_by_file(shipped: GitRepo) -> None:
     repo, first, second = shipped, "src/App.java", "web/app.ts"
-    stop(repo, {first: versions(java), second: versions(typescript)})
+    repo.stop_on({first: versions(java), second: versions(typescript)})
     repo.mergebert("install", check=True)
     first_steps = plan(repo, first, ["t", "1", "b", "o", "2"], rest="t")
     second_steps = plan(repo, second, ["3"])  # the others skipped
@@ -293,7 +275,7 @@ def test_a_terminal_shows_colours_and_q_leaves_the_repository_consistent(
     shipped: GitRepo, no_color: str
 ) -> None:
     repo, name = shipped, "src/App.java"
-    stop(repo, {name: versions(java)})
+    repo.stop_on({name: versions(java)})
     before = repo.read(name)
     status = repo.git("status", "--porcelain").stdout
     steps = plan(repo, name, [])  # q on the first question: mergebert's own resolutions go in, nothing else
@@ -311,7 +293,7 @@ def test_a_terminal_shows_colours_and_q_leaves_the_repository_consistent(
 
 def test_all_also_asks_about_what_mergebert_resolves(shipped: GitRepo) -> None:
     repo, name = shipped, "src/App.java"
-    stop(repo, {name: versions(java)})
+    repo.stop_on({name: versions(java)})
     before = repo.read(name).decode()
     steps = plan(repo, name, [])
     resolved = len(steps.resolutions) - steps.left
@@ -327,7 +309,7 @@ def test_all_also_asks_about_what_mergebert_resolves(shipped: GitRepo) -> None:
 
 def test_answers_running_out_is_like_q(shipped: GitRepo) -> None:
     repo, name = shipped, "Src/App.cs"
-    stop(repo, {name: versions(csharp)})
+    repo.stop_on({name: versions(csharp)})
     steps = plan(repo, name, [])  # nothing answered: mergebert's own resolutions, the rest marked
     result = repo.mergebert("resolve", "-i", input="")
     assert result.returncode == 1
@@ -340,7 +322,7 @@ def test_all_reopens_what_the_driver_resolved_unless_edited_since(shipped: GitRe
     clean = ("int h = r(1, 2);", "int h = r(10, 2);", "int h = r(1, 20);")  # merges cleanly by tokens
     statements = [*STATEMENTS, clean]
     repo.mergebert("install", check=True)  # the driver, in confirm mode (the default): git stops on the file
-    stop(repo, {name: versions(java, len(statements), statements)})
+    repo.stop_on({name: versions(java, len(statements), statements)})
     resolutions = oracle(repo, name)
     by_driver = [r.index for r in resolutions if r.text is not None]
     clean_ones = [4, len(STATEMENTS)]

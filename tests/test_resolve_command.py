@@ -20,20 +20,8 @@ CLASH = "src/Clash.java"
 
 def stopped(repo: GitRepo, command: str) -> None:
     """Two files conflict (one token-resolvable, one not); run `command`, which stops on them."""
-    repo.commit({NAME: TOKEN_BASE, CLASH: CLASH_BASE}, "base")
-    repo.git("checkout", "-q", "-b", "feature")
-    repo.commit({NAME: TOKEN_THEIRS, CLASH: CLASH_THEIRS}, "theirs")
-    repo.git("checkout", "-q", "main")
-    repo.commit({NAME: TOKEN_OURS, CLASH: CLASH_OURS}, "ours")
-    if command == "rebase":
-        repo.git("checkout", "-q", "feature")
-        stop = repo.git("rebase", "main", check=False)
-    elif command == "cherry-pick":
-        stop = repo.git("cherry-pick", "feature", check=False)
-    else:
-        stop = repo.git("merge", "--no-edit", "feature", check=False)
-    assert stop.returncode != 0
-    assert sorted(repo.conflicted()) == [NAME, CLASH]
+    token, clash = (TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS), (CLASH_BASE, CLASH_OURS, CLASH_THEIRS)
+    repo.stop_on({NAME: token, CLASH: clash}, command)
 
 
 @pytest.mark.parametrize("command", ["merge", "rebase", "cherry-pick"])
