@@ -138,7 +138,7 @@ def test_region_files_group_by_file_in_order_and_skip_what_is_whole_or_seen(tmp_
     pytest.importorskip("torch", reason="training.acceptor needs the [train] extra")
     import gzip
 
-    from training.acceptor import ExtraRows, region_files
+    from training.acceptor import ExtraRows, region_files, repositories_of
 
     def region(repo: str, merge: str, path: str, index: int) -> dict:
         return {"repo": repo, "merge": merge, "path": path, "index": index, "ours": f"{index}"}
@@ -155,7 +155,7 @@ def test_region_files_group_by_file_in_order_and_skip_what_is_whole_or_seen(tmp_
         with gzip.open(path, "wt", encoding="utf-8") as out:
             out.writelines(json.dumps(row) + "\n" for row in rows)
     scenarios = [{"repo": "acme/a", "merge": "m1", "path": "B.java"}]
-    files = region_files([str(regions)], scenarios, [str(seen)])
+    files = region_files([str(regions)], scenarios, repositories_of([str(seen)]))
     assert [[(r["merge"], r["path"], r["index"]) for r in file] for file in files] == [
         [("m1", "A.java", 0), ("m1", "A.java", 1)],
         [("m2", "A.java", 0)],

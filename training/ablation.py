@@ -37,6 +37,7 @@ from training.acceptor import (
     region_files,
     regions_cache,
     replay,
+    repositories_of,
 )
 
 FILE_FACTS = (
@@ -136,13 +137,14 @@ def main() -> None:
     parser.add_argument("-j", "--jobs", type=int, default=2)
     args = parser.parse_args()
 
-    fit_records = held_out_records(args.fit, args.exclude_repos_of)
+    seen = repositories_of(args.exclude_repos_of)
+    fit_records = held_out_records(args.fit, seen)
     repos = {record.get("repo", "") for record in fit_records}
     fit_rows = cached_rows(args.fit_rows, fit_records, args.model_dir, args.jobs)
     quote_rows = cached_rows(args.quote_rows, list(read_records(args.quote)), args.model_dir, args.jobs)
     extra = None
     if args.regions:
-        files = region_files(args.regions, fit_records, args.exclude_repos_of)
+        files = region_files(args.regions, fit_records, seen)
         region_rows = cached_rows(
             regions_cache(args.fit_rows), files, args.model_dir, args.jobs, collect_regions_of_file
         )

@@ -136,12 +136,9 @@ def collect_regions_of_file(records: Sequence[Record]) -> dict:
     return _scored_rows(records[0], inputs, expected, check_for)
 
 
-def region_files(
-    regions: Sequence[str], scenarios: Sequence[Record], exclude: Sequence[str]
-) -> list[list[Record]]:
+def region_files(regions: Sequence[str], scenarios: Sequence[Record], seen: set[str]) -> list[list[Record]]:
     """The region records of ``regions`` grouped by file (merge and path) in conflict order, less those of
-    repositories in ``exclude`` and of files the ``scenarios`` already hold whole."""
-    seen = {record.get("repo", "") for record in read_records(list(exclude))} if exclude else set()
+    the repositories ``seen`` (see ``repositories_of``) and of files the ``scenarios`` already hold whole."""
     whole = {(record.get("merge"), record.get("path")) for record in scenarios}
     files: dict[tuple, list[Record]] = {}
     for record in read_records(list(regions)):
@@ -404,9 +401,13 @@ def decoder_confidence(features: np.ndarray) -> np.ndarray:
 THRESHOLDS = tuple(np.round(np.arange(0.0, 1.0001, 0.01), 2))
 
 
-def held_out_records(scenarios: Sequence[str], exclude: Sequence[str]) -> list[Record]:
-    """The scenario records whose repository has no record in ``exclude`` (what the encoder trained on)."""
-    seen = {record.get("repo", "") for record in read_records(list(exclude))} if exclude else set()
+def repositories_of(paths: Sequence[str]) -> set[str]:
+    """The repositories of the records in ``paths`` (what the encoder trained on), read once."""
+    return {record.get("repo", "") for record in read_records(list(paths))} if paths else set()
+
+
+def held_out_records(scenarios: Sequence[str], seen: set[str]) -> list[Record]:
+    """The scenario records whose repository is not among those ``seen`` (see ``repositories_of``)."""
     return [record for record in read_records(list(scenarios)) if record.get("repo", "") not in seen]
 
 

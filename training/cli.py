@@ -199,15 +199,16 @@ def fit_acceptor_command(
     and the threshold in MODEL_DIR/config.json.
     """
     need_train_extra()
-    from training.acceptor import complete_model, held_out_records, region_files
+    from training.acceptor import complete_model, held_out_records, region_files, repositories_of
 
-    records = held_out_records(scenarios, exclude)
+    seen = repositories_of(exclude)
+    records = held_out_records(scenarios, seen)
     if not records:
         raise click.UsageError("no scenario file comes from a repository outside --exclude-repos-of")
     report = complete_model(
         model_dir,
         records,
-        regions=region_files(regions, records, exclude) if regions else [],
+        regions=region_files(regions, records, seen) if regions else [],
         margin=margin,
         target=target_precision,
         workers=jobs,
