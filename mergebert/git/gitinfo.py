@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pygit2
@@ -22,6 +22,13 @@ def open_repo(start: str | os.PathLike[str] = ".") -> pygit2.Repository | None:
     """The repository containing `start`, or None outside any repository."""
     found = pygit2.discover_repository(str(start))
     return pygit2.Repository(found) if found else None
+
+
+def to_worktree(repo: pygit2.Repository | None, path: str) -> Callable[[bytes], bytes]:
+    """What git does to `path`'s content when it writes it to the working tree (line endings and other
+    filters); no change outside a repository."""
+    filters = repo.load_filter_list(path, pygit2.enums.FilterMode.TO_WORKTREE) if repo is not None else None
+    return filters.apply_to_buffer if filters is not None else bytes
 
 
 SETTINGS = ("mergebert.model", "mergebert.threshold")

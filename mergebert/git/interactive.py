@@ -30,7 +30,7 @@ from mergebert.core import markers
 from mergebert.core.linemerge import LineConflict, conflicts_of, merge_lines, render
 from mergebert.core.options import MergeOptions
 from mergebert.core.textio import decode_sides, dominant_eol
-from mergebert.git import gitcmd, marked
+from mergebert.git import gitcmd, gitinfo, marked
 from mergebert.git.colour import wants_colour
 
 if TYPE_CHECKING:
@@ -129,8 +129,6 @@ class Reopened:
 def reopen(repo: pygit2.Repository, path: str, working: bytes) -> Reopened | None:
     """`working` with the driver's resolutions of the operation in progress (its decision log) reopened;
     None when the log holds none for `path`."""
-    import pygit2
-
     from mergebert.git import review
 
     try:
@@ -140,8 +138,7 @@ def reopen(repo: pygit2.Repository, path: str, working: bytes) -> Reopened | Non
     records = [record for record in log.records if record["path"] == path and "output" in record]
     if not records:
         return None
-    filters = repo.load_filter_list(path, pygit2.enums.FilterMode.TO_WORKTREE)
-    undone = review.undo(records[-1], working, filters.apply_to_buffer if filters is not None else bytes)
+    undone = review.undo(records[-1], working, gitinfo.to_worktree(repo, path))
     decisions = {d["index"]: d for d in records[-1]["conflicts_detail"] if d.get("text") is not None}
     return Reopened(undone.data, decisions, tuple(undone.refused))
 

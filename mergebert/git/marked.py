@@ -22,6 +22,7 @@ from mergebert.core.options import MergeOptions
 from mergebert.core.resolver import Resolution
 from mergebert.core.splice import splice_texts
 from mergebert.core.textio import UTF8_BOM, decode_sides, dominant_eol, split_lines
+from mergebert.git import gitinfo
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,4 @@ def worktree_regions(
     resolutions: Sequence[Resolution],
 ) -> list[Region]:
     """`regions` in working-tree form: through the repository's filters (line endings) for `path`."""
-    filters = repo.load_filter_list(path, pygit2.enums.FilterMode.TO_WORKTREE) if repo is not None else None
-    to_worktree = filters.apply_to_buffer if filters is not None else bytes
-    return regions(blobs, resolutions, options, to_worktree)
+    return regions(blobs, resolutions, options, gitinfo.to_worktree(repo, path))

@@ -247,8 +247,7 @@ def undo_file(repo: pygit2.Repository, log: Log, path: str) -> tuple[list[str], 
         working = target.read_bytes()
     except OSError as error:
         return [f"{path}: cannot read it ({error.strerror})"], False
-    filters = repo.load_filter_list(path, pygit2.enums.FilterMode.TO_WORKTREE)
-    result = undo(record, working, filters.apply_to_buffer if filters is not None else bytes)
+    result = undo(record, working, gitinfo.to_worktree(repo, path))
     if result.restored:
         atomic.atomic_write(target, result.data)
     lines = [f"{path}: {line}" for line in result.restored + result.already + result.refused]
