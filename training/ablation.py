@@ -27,17 +27,14 @@ from training.acceptor import (
     ExtraRows,
     cached_rows,
     choose_threshold,
-    collect_regions_of_file,
     curve,
     decoder_confidence,
     fit_with,
-    held_out_records,
+    held_out_files,
     match_token_merge,
     out_of_fold,
-    region_files,
-    regions_cache,
+    region_rows,
     replay,
-    repositories_of,
 )
 
 FILE_FACTS = (
@@ -137,18 +134,11 @@ def main() -> None:
     parser.add_argument("-j", "--jobs", type=int, default=2)
     args = parser.parse_args()
 
-    seen = repositories_of(args.exclude_repos_of)
-    fit_records = held_out_records(args.fit, seen)
+    fit_records, files = held_out_files(args.fit, args.exclude_repos_of, args.regions)
     repos = {record.get("repo", "") for record in fit_records}
     fit_rows = cached_rows(args.fit_rows, fit_records, args.model_dir, args.jobs)
     quote_rows = cached_rows(args.quote_rows, list(read_records(args.quote)), args.model_dir, args.jobs)
-    extra = None
-    if args.regions:
-        files = region_files(args.regions, fit_records, seen)
-        region_rows = cached_rows(
-            regions_cache(args.fit_rows), files, args.model_dir, args.jobs, collect_regions_of_file
-        )
-        extra = ExtraRows.of(region_rows)
+    extra = ExtraRows.of(region_rows(args.fit_rows, files, args.model_dir, args.jobs)) if files else None
     groups = fit_rows["repo"][fit_rows["conflict"]]
     n_fit = len(fit_rows["repo"])
     print(

@@ -388,9 +388,13 @@ def cached_rows(
     return arrays
 
 
-def regions_cache(rows_cache: str | None) -> str | None:
-    """Where the region rows are kept beside the scenario rows' ``rows_cache``."""
-    return rows_cache and os.path.splitext(rows_cache)[0] + ".regions.npz"
+def region_rows(
+    rows_cache: str | None, files: Sequence[Sequence[Record]], model_dir: str, workers: int
+) -> dict[str, np.ndarray]:
+    """``cached_rows`` of the region ``files`` (see ``region_files``), kept beside the scenario rows'
+    ``rows_cache``."""
+    path = rows_cache and os.path.splitext(rows_cache)[0] + ".regions.npz"
+    return cached_rows(path, list(files), model_dir, workers, collect_regions_of_file)
 
 
 def decoder_confidence(features: np.ndarray) -> np.ndarray:
@@ -409,6 +413,16 @@ def repositories_of(paths: Sequence[str]) -> set[str]:
 def held_out_records(scenarios: Sequence[str], seen: set[str]) -> list[Record]:
     """The scenario records whose repository is not among those ``seen`` (see ``repositories_of``)."""
     return [record for record in read_records(list(scenarios)) if record.get("repo", "") not in seen]
+
+
+def held_out_files(
+    scenarios: Sequence[str], exclude: Sequence[str], regions: Sequence[str] = ()
+) -> tuple[list[Record], list[list[Record]]]:
+    """The scenario records of ``scenarios`` and the region files of ``regions`` (see ``region_files``)
+    whose repositories have no record in ``exclude`` (what the encoder trained on, read once)."""
+    seen = repositories_of(exclude)
+    records = held_out_records(scenarios, seen)
+    return records, region_files(regions, records, seen) if regions else []
 
 
 def complete_model(
@@ -435,9 +449,7 @@ def complete_model(
     log(f"acceptor: {n} conflicts, {len(arrays['correct'])} candidates")
     extra, region_conflicts = None, 0
     if regions:
-        region_arrays = cached_rows(
-            regions_cache(rows_cache), list(regions), model_dir, workers, collect_regions_of_file
-        )
+        region_arrays = region_rows(rows_cache, regions, model_dir, workers)
         extra, region_conflicts = ExtraRows.of(region_arrays), len(region_arrays["repo"])
         log(
             f"acceptor: and {region_conflicts} region conflicts of {len(regions)} other files, "

@@ -199,16 +199,15 @@ def fit_acceptor_command(
     and the threshold in MODEL_DIR/config.json.
     """
     need_train_extra()
-    from training.acceptor import complete_model, held_out_records, region_files, repositories_of
+    from training.acceptor import complete_model, held_out_files
 
-    seen = repositories_of(exclude)
-    records = held_out_records(scenarios, seen)
+    records, files = held_out_files(scenarios, exclude, regions)
     if not records:
         raise click.UsageError("no scenario file comes from a repository outside --exclude-repos-of")
     report = complete_model(
         model_dir,
         records,
-        regions=region_files(regions, records, seen) if regions else [],
+        regions=files,
         margin=margin,
         target=target_precision,
         workers=jobs,
