@@ -38,6 +38,9 @@ class TrainConfig:
     patience: int = setting(6, "Early stop after N bad validations.")
     bulk_weight: float = setting(0.25, "Loss weight of bulk-merge records (0 drops them).")
     dropout: float = setting(0.1, "Encoder dropout.")
+    swap_sides: float = setting(
+        0.0, "Share of each batch's units shown with ours and theirs swapped (their labels mirrored)."
+    )
     seed: int = setting(0, "Random seed.")
     threads: int = setting(2, "torch CPU threads.")
     target_precision: float = setting(0.90, "Precision the calibrated confidence threshold keeps.")

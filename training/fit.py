@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from mergebert.core.candidates import N_CLASSES
+from mergebert.core.candidates import CLASS_NAMES, N_CLASSES
+from mergebert.core.patterns import mirrored
 from mergebert.neural.bpe import BPE, PAD
 from mergebert.neural.features import EDIT_TYPES
 from training.config import TrainConfig
@@ -54,6 +55,20 @@ def build_model(cfg: TrainConfig, bpe: BPE) -> MergeBert:
         dropout=cfg.dropout,
     )
     return MergeBert(rc)
+
+
+_SWAPPED_SEQUENCES = [2, 3, 0, 1]  # features.py orders a|base, base|a, b|base, base|b
+_MIRRORED_CLASSES = [CLASS_NAMES.index(mirrored(name)) for name in CLASS_NAMES]
+
+
+def swap_sides(batch: tuple, chosen: torch.Tensor) -> tuple:
+    """The batch with the ``chosen`` units' sides swapped: ours's sequences where theirs's were and each
+    label moved to its mirrored pattern (A to B, A+B to B+A, ...; BASE and TOKEN stay)."""
+    ids, tys, is_token, labels = (t.clone() for t in batch)
+    ids[chosen] = ids[chosen][:, _SWAPPED_SEQUENCES]
+    tys[chosen] = tys[chosen][:, _SWAPPED_SEQUENCES]
+    labels[chosen] = labels[chosen][:, _MIRRORED_CLASSES]
+    return ids, tys, is_token, labels
 
 
 def _device(model: torch.nn.Module) -> torch.device:
@@ -202,6 +217,9 @@ def fit(
             g["lr"] = lr
         net.train()
         ids, tys, it, labels = _batch(arrays, batch_idx, device)
+        if cfg.swap_sides > 0:
+            chosen = torch.from_numpy(rng.random(len(batch_idx)) < cfg.swap_sides).to(device)
+            ids, tys, it, labels = swap_sides((ids, tys, it, labels), chosen)
         w = torch.from_numpy(weights[batch_idx]).to(device)
         loss = multi_hot_loss(net(ids, tys, it), labels, w)
         opt.zero_grad(set_to_none=True)

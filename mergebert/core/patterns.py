@@ -56,6 +56,12 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern("B+A-BASE", lambda a, b, base: (minus_base(b, base), minus_base(a, base))),
 )
 PATTERN_BY_NAME = {pattern.name: pattern for pattern in PATTERNS}
+_SIDE = re.compile(r"\b[AB]\b")
+
+
+def mirrored(name: str) -> str:
+    """The pattern that does with ours and theirs swapped what ``name`` does: A+B-BASE becomes B+A-BASE."""
+    return _SIDE.sub(lambda side: "B" if side.group() == "A" else "A", name)
 
 
 def label(a: Tokens, b: Tokens, base: Tokens, resolution: Tokens | str) -> list[Pattern]:
