@@ -147,6 +147,7 @@ def render(model_dir: str, command: str, notes: str = "") -> str:
         f"{metrics.get('total_minutes', 0):.0f} min in all, on 2 shared CPU cores; seed {tc.get('seed')}",
         f"- AdamW lr {tc.get('lr')}, warm-up {tc.get('warmup_steps')} steps, linear decay over the time budget "
         f"({tc.get('max_minutes')} min), dropout {tc.get('dropout')}; loss −log Σ P(correct classes)",
+        f"- ours and theirs swapped (labels mirrored) in {tc.get('swap_sides', 0.0):.0%} of each batch's units",
         "",
         "## Validation metrics",
         "",
