@@ -11,7 +11,7 @@ for _name in ("torch", "transformers"):
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from mergebert.core.candidates import ConflictInput, label_units, units  # noqa: E402
+from mergebert.core.candidates import CLASS_NAMES, N_CLASSES, ConflictInput, label_units, units  # noqa: E402
 from mergebert.core.languages import language_by_name  # noqa: E402
 from mergebert.core.lexer import tokenize  # noqa: E402
 from mergebert.core.patterns import PATTERN_BY_NAME, PATTERNS, mirrored  # noqa: E402
@@ -40,7 +40,7 @@ def _region_batch(ours: str, base: str, theirs: str, resolution: str) -> tuple:
     region = next(unit for unit in units(conflict) if unit.kind == "region")
     classes = label_units(conflict, resolution)[0]
     ids, types = Featurizer(BPE.from_dir(shipped_model_dir())).unit(region)
-    labels = np.zeros((1, 10), dtype=np.float32)
+    labels = np.zeros((1, N_CLASSES), dtype=np.float32)
     labels[0, sorted(classes)] = 1.0
     return (
         torch.from_numpy(ids[None].astype(np.int64)),
@@ -57,7 +57,7 @@ def test_a_swapped_unit_is_the_unit_of_the_merge_the_other_way_round() -> None:
     resolution = ours + theirs  # A+B
     forward = _region_batch(ours, base, theirs, resolution)
     backward = _region_batch(theirs, base, ours, resolution)
-    assert forward[3][0, [p.name for p in PATTERNS].index("A+B")] == 1.0
+    assert forward[3][0, CLASS_NAMES.index("A+B")] == 1.0
     swapped = swap_sides(forward, torch.tensor([True]))
     for got, expected in zip(swapped, backward, strict=True):
         assert torch.equal(got, expected)

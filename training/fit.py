@@ -15,7 +15,7 @@ import torch
 from mergebert.core.candidates import CLASS_NAMES, N_CLASSES
 from mergebert.core.patterns import mirrored
 from mergebert.neural.bpe import BPE, PAD
-from mergebert.neural.features import EDIT_TYPES
+from mergebert.neural.features import EDIT_TYPES, SIDES_SWAPPED
 from training.config import TrainConfig
 from training.dataset import Arrays
 from training.distributed import Ranks, agree, total_units, wrap
@@ -57,18 +57,20 @@ def build_model(cfg: TrainConfig, bpe: BPE) -> MergeBert:
     return MergeBert(rc)
 
 
-_SWAPPED_SEQUENCES = [2, 3, 0, 1]  # features.py orders a|base, base|a, b|base, base|b
 _MIRRORED_CLASSES = [CLASS_NAMES.index(mirrored(name)) for name in CLASS_NAMES]
 
 
 def swap_sides(batch: tuple, chosen: torch.Tensor) -> tuple:
     """The batch with the ``chosen`` units' sides swapped: ours's sequences where theirs's were and each
     label moved to its mirrored pattern (A to B, A+B to B+A, ...; BASE and TOKEN stay)."""
-    ids, tys, is_token, labels = (t.clone() for t in batch)
-    ids[chosen] = ids[chosen][:, _SWAPPED_SEQUENCES]
-    tys[chosen] = tys[chosen][:, _SWAPPED_SEQUENCES]
-    labels[chosen] = labels[chosen][:, _MIRRORED_CLASSES]
-    return ids, tys, is_token, labels
+    ids, tys, is_token, labels = batch
+    per_sequence = chosen[:, None, None]
+    return (
+        torch.where(per_sequence, ids[:, SIDES_SWAPPED], ids),
+        torch.where(per_sequence, tys[:, SIDES_SWAPPED], tys),
+        is_token,
+        torch.where(chosen[:, None], labels[:, _MIRRORED_CLASSES], labels),
+    )
 
 
 def _device(model: torch.nn.Module) -> torch.device:

@@ -29,6 +29,7 @@ KIND_TOKENS = (REGION_TOKEN, TOKEN_TOKEN)
 EQUAL, INSERT, DELETE, REPLACE, PAD_TYPE = range(5)
 EDIT_TYPES = ("equal", "insert", "delete", "replace", "padding")
 N_SEQ = 4
+SIDES_SWAPPED = (2, 3, 0, 1)  # the four sequences' order with ours and theirs exchanged
 
 MAX_SIDE_TOKENS = 192  # lexer tokens per side considered for alignment
 
