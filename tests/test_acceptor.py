@@ -13,6 +13,7 @@ from gitrepo import GitRepo
 from mergebert.core.filefacts import FileFacts
 from mergebert.core.linemerge import conflicts_of, merge_lines
 from mergebert.neural.acceptor import FEATURE_NAMES, Acceptor
+from mergebert.neural.boosted_trees import pack
 from mergebert.neural.onnx_classifier import ModelError, OnnxClassifier
 from mergebert.neural.policy import shipped_model_dir
 
@@ -36,45 +37,109 @@ def test_file_facts_count_each_sides_changes_outside_the_conflicts() -> None:
     assert mirrored.direction == pytest.approx(-facts.direction)
 
 
-def _member(n_features: int, sign: float = 1.0) -> dict:
+def _stump(feature: int, threshold: float, low: float, high: float, missing_left: bool = False) -> dict:
+    """One split: rows with ``feature`` ≤ ``threshold`` (or missing, where ``missing_left``) get ``low``."""
     return {
-        "mean": [0.0] * n_features,
-        "scale": [1.0] * n_features,
-        "w1": np.eye(n_features, 2).tolist(),
-        "b1": [0.0, 0.0],
-        "w2": [sign, -sign],
-        "b2": 0.0,
+        "feature": [feature, 0, 0],
+        "threshold": [threshold, 0.0, 0.0],
+        "missing_left": [missing_left, False, False],
+        "left": [1, 0, 0],
+        "right": [2, 0, 0],
+        "leaf": [False, True, True],
+        "value": [0.0, low, high],
     }
 
 
-def _params(n_features: int, *signs: float) -> dict:
-    return {"features": list(FEATURE_NAMES), "members": [_member(n_features, s) for s in signs or (1.0,)]}
+def _params(*trees: dict, baseline: float = 0.0) -> dict:
+    return {"features": list(FEATURE_NAMES), **pack(baseline, trees)}
 
 
-def test_acceptor_is_a_small_mlp() -> None:
-    acceptor = Acceptor(_params(len(FEATURE_NAMES)))
-    rows = np.zeros((3, len(FEATURE_NAMES)), dtype=np.float32)
-    rows[0, 0], rows[1, 1], rows[2, 0] = 2.0, 2.0, -5.0
-    probs = acceptor.probabilities(rows)
-    assert probs[0] == pytest.approx(1 / (1 + np.exp(-2.0)))
-    assert probs[1] == pytest.approx(1 / (1 + np.exp(2.0)))
-    assert probs[2] == pytest.approx(0.5), "ReLU drops the negative unit"
+def test_acceptor_sums_its_trees_leaves_over_the_log_odds() -> None:
+    deep = {  # feature 1 > 0.5, then feature 2 ≤ -1: a leaf two levels down
+        "feature": [1, 0, 2, 0, 0],
+        "threshold": [0.5, 0.0, -1.0, 0.0, 0.0],
+        "missing_left": [False, False, True, False, False],
+        "left": [1, 0, 3, 0, 0],
+        "right": [2, 0, 4, 0, 0],
+        "leaf": [False, True, False, True, True],
+        "value": [0.0, 0.0, 0.0, 2.0, -2.0],
+    }
+    acceptor = Acceptor(_params(_stump(0, 1.0, -1.0, 1.0, missing_left=True), deep, baseline=0.5))
+    rows = np.zeros((4, len(FEATURE_NAMES)), dtype=np.float32)
+    rows[0, 0] = 1.0  # ≤ threshold: left
+    rows[1, :3] = (1.5, 0.7, -3.0)  # first right; second right, then left
+    rows[2, :3] = (np.nan, 0.7, np.nan)  # missing: left in both trees where they say so
+    rows[3, :3] = (2.0, 0.7, 0.0)  # right, right, right
+    expected = [0.5 - 1.0 + 0.0, 0.5 + 1.0 + 2.0, 0.5 - 1.0 + 2.0, 0.5 + 1.0 - 2.0]
+    assert acceptor.probabilities(rows) == pytest.approx([1 / (1 + np.exp(-z)) for z in expected])
 
 
-def test_acceptor_averages_its_members() -> None:
-    rows = np.zeros((1, len(FEATURE_NAMES)), dtype=np.float32)
-    rows[0, 0] = 2.0
-    one, mirrored = Acceptor(_params(len(FEATURE_NAMES), 1.0)), Acceptor(_params(len(FEATURE_NAMES), -1.0))
-    both = Acceptor(_params(len(FEATURE_NAMES), 1.0, -1.0))
-    expected = (one.probabilities(rows) + mirrored.probabilities(rows)) / 2
-    assert both.probabilities(rows) == pytest.approx(expected)
-    assert both.probabilities(rows)[0] == pytest.approx(0.5)
-    with pytest.raises(ValueError, match="no fitted members"):
-        Acceptor({"features": list(FEATURE_NAMES), "members": []})
+def test_acceptor_is_saved_and_read_back(tmp_path: Path) -> None:
+    params = _params(_stump(0, 1.0, -1.0, 1.0), _stump(3, -0.5, 0.25, -0.75, missing_left=True), baseline=0.1)
+    path = str(tmp_path / "acceptor.npz")
+    Acceptor.save(params, path)
+    rows = np.random.default_rng(0).normal(size=(20, len(FEATURE_NAMES)))
+    rows[:5, 3] = np.nan
+    assert Acceptor.from_file(path).probabilities(rows) == pytest.approx(Acceptor(params).probabilities(rows))
+
+
+def test_acceptor_refuses_what_it_cannot_read(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="no fitted trees"):
+        _params()
+    broken = _stump(0, 1.0, -1.0, 1.0)
+    broken["value"] = broken["value"][:2]
+    with pytest.raises(ValueError, match="unequal length"):
+        _params(broken)
+    outside = _stump(0, 1.0, -1.0, 1.0)
+    outside["right"] = [3, 0, 0]
+    with pytest.raises(ValueError, match="outside"):
+        Acceptor(_params(outside))
+    older = tmp_path / "acceptor.json"  # the form of the MLPs before the trees
+    older.write_text(json.dumps({"features": list(FEATURE_NAMES), "members": []}))
+    with pytest.raises(ValueError, match="fit-acceptor"):
+        Acceptor.from_file(str(older))
+
+
+def _synthetic(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    features = rng.normal(size=(n, len(FEATURE_NAMES))).astype(np.float32)
+    logits = 2 * features[:, 1] - features[:, 2] * features[:, 3]
+    return features, rng.random(n) < 1 / (1 + np.exp(-logits))
+
+
+def test_exported_trees_give_the_probabilities_scikit_learn_gives() -> None:
+    pytest.importorskip("sklearn", reason="fitting the acceptor needs the [train] extra")
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from training.acceptor import TREE_SETTINGS, model_trees
+
+    rng = np.random.default_rng(0)
+    features, correct = _synthetic(rng, 3000)
+    features[:300, 2] = np.nan  # missing values in training: the trees learn where they go
+    settings = {**TREE_SETTINGS, "early_stopping": False, "max_iter": 50}
+    model = HistGradientBoostingClassifier(**settings, random_state=0).fit(features, correct)
+    baseline = float(np.ravel(model._baseline_prediction)[0])
+    acceptor = Acceptor({"features": list(FEATURE_NAMES), **pack(baseline, model_trees(model))})
+    rows, _ = _synthetic(rng, 500)
+    rows[:100, 2] = np.nan
+    rows[100:150, 1] = np.inf
+    assert acceptor.probabilities(rows) == pytest.approx(model.predict_proba(rows)[:, 1], abs=1e-9)
+
+
+def test_fit_learns_from_the_rows_of_other_repositories() -> None:
+    pytest.importorskip("sklearn", reason="fitting the acceptor needs the [train] extra")
+    from training.acceptor import fit
+
+    rng = np.random.default_rng(1)
+    features, correct = _synthetic(rng, 3000)
+    groups = np.array([f"repo{i % 20}" for i in range(3000)])
+    acceptor = Acceptor(fit(features, correct, groups))
+    rows, _ = _synthetic(rng, 1000)
+    truth = 1 / (1 + np.exp(-(2 * rows[:, 1] - rows[:, 2] * rows[:, 3])))
+    assert np.corrcoef(acceptor.probabilities(rows), truth)[0, 1] > 0.8
 
 
 def test_acceptor_fitted_on_other_features_is_refused(tmp_path: Path) -> None:
-    params = _params(len(FEATURE_NAMES))
+    params = _params(_stump(0, 1.0, -1.0, 1.0))
     params["features"] = params["features"][:-1]
     with pytest.raises(ValueError, match="other features"):
         Acceptor(params)
@@ -82,17 +147,16 @@ def test_acceptor_fitted_on_other_features_is_refused(tmp_path: Path) -> None:
     model.mkdir()
     for name in ("config.json", "model.onnx", "vocab.json", "merges.txt"):
         (model / name).write_bytes((SHIPPED / name).read_bytes())
-    (model / "acceptor.json").write_text(json.dumps(params))
+    Acceptor.save({**params, "features": FEATURE_NAMES[:-1]}, str(model / "acceptor.npz"))
     config = json.loads((model / "config.json").read_text())
-    config["acceptor"] = "acceptor.json"
+    config["acceptor"] = "acceptor.npz"
     (model / "config.json").write_text(json.dumps(config))
     with pytest.raises(ModelError, match="acceptor"):
         OnnxClassifier(str(model))
 
 
 def test_replay_follows_the_resolvers_rule() -> None:
-    torch = pytest.importorskip("torch", reason="training.acceptor needs the [train] extra")
-    del torch
+    pytest.importorskip("sklearn", reason="training.acceptor needs the [train] extra")
     from training.acceptor import curve, replay
 
     # conflict 0: best candidate does not parse, the second does and is right
@@ -108,7 +172,7 @@ def test_replay_follows_the_resolvers_rule() -> None:
     assert points[0]["accuracy"] == 0.25 and points[0]["precision"] == 0.5 and points[0]["answered"] == 0.5
 
 
-@pytest.mark.skipif(not (SHIPPED / "acceptor.json").exists(), reason="the shipped model has no acceptor")
+@pytest.mark.skipif(not (SHIPPED / "acceptor.npz").exists(), reason="the shipped model has no acceptor")
 def test_shipped_model_ranks_with_its_acceptor() -> None:
     classifier = OnnxClassifier(str(SHIPPED))
     assert classifier.acceptor is not None

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from gitrepo import (
@@ -26,6 +27,8 @@ from gitrepo import (
     java,
 )
 from minerepo import HistoryBuilder
+
+from mergebert.neural.acceptor import FEATURE_NAMES, Acceptor
 
 GIT_USER_COMMANDS = (
     "install",
@@ -229,15 +232,16 @@ def test_mine_stats_eval_train_export_chain(repo: GitRepo, tmp_path: Path) -> No
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "default threshold" in completed.stdout
     config = json.loads((model / "config.json").read_text())
-    assert config["acceptor"] == "acceptor.json" and 0.0 <= config["threshold"] <= 1.0
+    assert config["acceptor"] == "acceptor.npz" and 0.0 <= config["threshold"] <= 1.0
     report = json.loads((model / "acceptor_metrics.json").read_text())
     assert report["conflicts"] == 8 and report["repositories"] == ["acme/ports"]
     ranked = repo.mergebert("merge-file", "-p", "--model", str(model), *_scenario_sides(scenarios, tmp_path))
     assert ranked.returncode in (0, 1), ranked.stderr
 
-    stale = json.loads((model / "acceptor.json").read_text())
+    with np.load(model / "acceptor.npz") as fitted:
+        stale = {name: fitted[name] for name in fitted.files}
     stale["features"] = stale["features"][:-1]  # as an older version fitted it
-    (model / "acceptor.json").write_text(json.dumps(stale))
+    Acceptor.save(stale, str(model / "acceptor.npz"))
     half = tmp_path / "half.scenarios.jsonl.gz"  # the other four files come as region records alone
     with gzip.open(half, "wt", encoding="utf-8") as out:
         out.writelines(json.dumps(record) + "\n" for record in _lines(scenarios)[:4])
@@ -245,7 +249,8 @@ def test_mine_stats_eval_train_export_chain(repo: GitRepo, tmp_path: Path) -> No
     refit = ["fit-acceptor", str(model), str(half), "--regions", str(regions), "--rows-cache", str(cache)]
     refitted = repo.mergebert(*refit, "--margin", "0", "-j", "1")
     assert refitted.returncode == 0, "refitting never needs the acceptor it replaces\n" + refitted.stderr
-    assert json.loads((model / "acceptor.json").read_text())["features"] != stale["features"]
+    with np.load(model / "acceptor.npz") as refitted_params:
+        assert tuple(refitted_params["features"]) == FEATURE_NAMES
     report = json.loads((model / "acceptor_metrics.json").read_text())
     assert (report["conflicts"], report["region_files"], report["region_conflicts"]) == (4, 4, 4)
     assert (tmp_path / "rows.regions.npz").exists(), "the region rows are kept beside the scenario rows"

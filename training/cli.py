@@ -195,7 +195,7 @@ def fit_acceptor_command(
     """Fit the acceptor and the default threshold (needs [train]).
 
     SCENARIOS are *.scenarios.jsonl.gz files from repositories the encoder never saw (never the files the
-    results are quoted on). Writes MODEL_DIR/acceptor.json and acceptor_metrics.json and sets the acceptor
+    results are quoted on). Writes MODEL_DIR/acceptor.npz and acceptor_metrics.json and sets the acceptor
     and the threshold in MODEL_DIR/config.json.
     """
     need_train_extra()

@@ -58,7 +58,7 @@ def _acceptor_section(cfg: dict, report: dict) -> list[str]:
     lines = [
         "## Second stage (acceptor) and the default threshold",
         "",
-        f"`acceptor.json` (see `mergebert/neural/acceptor.py`) was fitted by `mergebert fit-acceptor` on "
+        f"`acceptor.npz` (see `mergebert/neural/acceptor.py`) was fitted by `mergebert fit-acceptor` on "
         f"{report['conflicts']} line conflicts of {report['files']} whole files from "
         f"{len(report['repositories'])} repositories the encoder never saw (never the validation files)"
         + (

@@ -6,23 +6,26 @@ together with what the whole file shows — which side changed more of the rest 
 encoder thinks of the file's other conflicts, whether the token merge is clean, sizes, language — and at
 what the candidate's own text shows against the sides (``candidate_text``: each side's change kept or
 lost, lines repeated, brackets unbalanced), and gives the probability that the candidate is right. It is
-the mean of a few small multilayer perceptrons fitted on conflicts from repositories the encoder never
-saw (``training/acceptor.py``), evaluated here with numpy, and its output is the confidence that the
-threshold is compared with.
+a set of gradient-boosted trees fitted on conflicts from repositories the encoder never saw
+(``training/acceptor.py``), evaluated here with numpy (``boosted_trees``), and its output is the
+confidence that the threshold is compared with.
 """
 
 from __future__ import annotations
 
-import json
+import io
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from mergebert.core.atomic import atomic_write
 from mergebert.core.candidates import TOKEN_CLASS, Candidate, ConflictInput
 from mergebert.core.patterns import PATTERNS, squash
 from mergebert.core.textio import line_count
+from mergebert.neural.boosted_trees import BoostedTrees
 from mergebert.neural.candidate_text import TEXT_FEATURE_NAMES, ConflictText
 
 CANDIDATES_SCORED = 4  # a conflict's first candidates (by the decoder's order) that the acceptor scores
@@ -165,41 +168,33 @@ def candidate_features(conflicts: Sequence[ConflictInput], decoded: Sequence[Dec
     return out
 
 
-class _Member:
-    """One MLP: standardise, one hidden ReLU layer, a sigmoid."""
-
-    def __init__(self, params: dict) -> None:
-        self.mean = np.asarray(params["mean"], dtype=np.float32)
-        self.scale = np.asarray(params["scale"], dtype=np.float32)
-        self.w1 = np.asarray(params["w1"], dtype=np.float32)
-        self.b1 = np.asarray(params["b1"], dtype=np.float32)
-        self.w2 = np.asarray(params["w2"], dtype=np.float32)
-        self.b2 = float(params["b2"])
-
-    def probabilities(self, features: np.ndarray) -> np.ndarray:
-        hidden = np.maximum(((features - self.mean) / self.scale) @ self.w1 + self.b1, 0.0)
-        logits = hidden @ self.w2 + self.b2
-        return 1.0 / (1.0 + np.exp(-np.clip(logits, -30.0, 30.0)))
-
-
 class Acceptor:
-    """Small MLPs over candidate features (standardise, one hidden ReLU layer, a sigmoid), averaged."""
+    """Gradient-boosted trees over candidate features (``boosted_trees``)."""
 
-    def __init__(self, params: dict) -> None:
-        if tuple(params.get("features", ())) != FEATURE_NAMES:
+    def __init__(self, params: Mapping[str, Any]) -> None:
+        """``params``: the feature names (``features``) and ``boosted_trees.pack``'s arrays."""
+        if tuple(str(name) for name in params.get("features", ())) != FEATURE_NAMES:
             raise ValueError("the acceptor was fitted on other features than this version computes")
-        self.members = [_Member(member) for member in params["members"]]
-        if not self.members:
-            raise ValueError("the acceptor has no fitted members")
+        self.trees = BoostedTrees(params)
 
     @classmethod
     def from_file(cls, path: str) -> Acceptor:
-        with open(path, encoding="utf-8") as f:
-            return cls(json.load(f))
+        """The acceptor that ``save`` wrote to ``path``."""
+        if path.endswith(".json"):
+            raise ValueError("it was fitted by an older mergebert: run `mergebert fit-acceptor` again")
+        with np.load(path, allow_pickle=False) as stored:
+            return cls({name: stored[name] for name in stored.files})
+
+    @staticmethod
+    def save(params: Mapping[str, Any], path: str) -> None:
+        """Write ``params`` (see ``__init__``) to ``path``, atomically, as an uncompressed .npz."""
+        buffer = io.BytesIO()
+        np.savez(buffer, **{**params, "features": np.asarray(params["features"], dtype=str)})
+        atomic_write(path, buffer.getvalue())
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
-        """P(candidate is the resolution) for each row of ``features``: the members' mean."""
-        return np.mean([member.probabilities(features) for member in self.members], axis=0)
+        """P(candidate is the resolution) for each row of ``features``."""
+        return self.trees.probabilities(features)
 
     def rerank(self, conflicts: Sequence[ConflictInput], decoded: Sequence[Decoded]) -> list[list[Candidate]]:
         """Each conflict's first candidates, confidence = the acceptor's probability, best first."""

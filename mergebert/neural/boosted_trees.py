@@ -1,0 +1,78 @@
+"""Gradient-boosted decision trees evaluated with numpy: the acceptor's model at run time.
+
+The trees are fitted in training (``training/acceptor.py``, scikit-learn's histogram gradient boosting)
+and stored as arrays of one row per tree and one column per node (``pack``):
+
+- ``feature`` and ``threshold``: a row whose feature is ≤ the threshold goes to ``left``, else ``right``;
+- ``missing_left``: where a row's feature is NaN, whether it goes left;
+- ``leaf`` and ``value``: a leaf's contribution to the log-odds.
+
+The probability is the sigmoid of ``baseline`` plus the value of the leaf each tree leads to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+NODE_ARRAYS = {  # name: (dtype, what a tree shorter than the widest is padded with)
+    "feature": (np.intp, 0),
+    "threshold": (np.float64, 0.0),
+    "missing_left": (np.bool_, False),
+    "left": (np.intp, 0),
+    "right": (np.intp, 0),
+    "leaf": (np.bool_, True),  # padding is never reached
+    "value": (np.float64, 0.0),
+}
+
+
+def pack(baseline: float, trees: Sequence[Mapping[str, Sequence]]) -> dict[str, np.ndarray]:
+    """Trees given as one dict of per-node lists each (keys of NODE_ARRAYS) as the stored arrays."""
+    if not trees:
+        raise ValueError("the acceptor has no fitted trees")
+    for tree in trees:
+        if len({len(tree[name]) for name in NODE_ARRAYS}) != 1:
+            raise ValueError("a tree of the acceptor has fields of unequal length")
+    width = max(len(tree["leaf"]) for tree in trees)
+    arrays = {"baseline": np.float64(baseline)}
+    for name, (dtype, fill) in NODE_ARRAYS.items():
+        arrays[name] = np.full((len(trees), width), fill, dtype=dtype)
+        for i, tree in enumerate(trees):
+            arrays[name][i, : len(tree[name])] = tree[name]
+    return arrays
+
+
+class BoostedTrees:
+    """A binary classifier: a sum of regression trees over the log-odds."""
+
+    def __init__(self, arrays: Mapping[str, np.ndarray]) -> None:
+        shapes = {np.shape(arrays[name]) for name in NODE_ARRAYS}
+        if len(shapes) != 1 or len(next(iter(shapes))) != 2 or 0 in next(iter(shapes)):
+            raise ValueError("the acceptor's tree arrays are empty or of unequal shapes")
+        self.baseline = float(arrays["baseline"])
+        self.nodes = {name: np.asarray(arrays[name], dtype=dtype) for name, (dtype, _) in NODE_ARRAYS.items()}
+        n_trees, width = self.nodes["leaf"].shape
+        if not ((self.nodes["left"] >= 0) & (self.nodes["left"] < width)).all() or not (
+            (self.nodes["right"] >= 0) & (self.nodes["right"] < width)
+        ).all():
+            raise ValueError("a tree of the acceptor points outside itself")
+        self._trees = np.arange(n_trees)
+
+    def log_odds(self, features: np.ndarray) -> np.ndarray:
+        """Each row's baseline plus the value of the leaf it reaches in every tree."""
+        rows = np.asarray(features, dtype=np.float64)
+        node = np.zeros((len(rows), len(self._trees)), dtype=np.intp)
+        row_index = np.arange(len(rows))[:, None]
+        for _ in range(self.nodes["leaf"].shape[1]):  # no walk is longer than a tree has nodes
+            at = {name: array[self._trees, node] for name, array in self.nodes.items()}
+            if at["leaf"].all():
+                break
+            x = rows[row_index, at["feature"]]
+            go_left = np.where(np.isnan(x), at["missing_left"], x <= at["threshold"])
+            node = np.where(at["leaf"], node, np.where(go_left, at["left"], at["right"]))
+        return self.baseline + self.nodes["value"][self._trees, node].sum(axis=1)
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        """P(positive) for each row of ``features``."""
+        return 1.0 / (1.0 + np.exp(-np.clip(self.log_odds(features), -30.0, 30.0)))
