@@ -198,15 +198,16 @@ class Acceptor:
 
     def rerank(self, conflicts: Sequence[ConflictInput], decoded: Sequence[Decoded]) -> list[list[Candidate]]:
         """Each conflict's first candidates, confidence = the acceptor's probability, best first."""
+        rows = candidate_features(conflicts, decoded)
+        scores = self.probabilities(np.concatenate(rows)) if rows else np.zeros(0)
         ranked: list[list[Candidate]] = []
-        for entry, rows in zip(decoded, candidate_features(conflicts, decoded), strict=True):
-            if not len(rows):
-                ranked.append([])
-                continue
-            scores = self.probabilities(rows)
+        start = 0
+        for entry, conflict_rows in zip(decoded, rows, strict=True):
+            own = scores[start : start + len(conflict_rows)]
+            start += len(conflict_rows)
             rescored = [
                 Candidate(c.text, c.kind, c.patterns, float(p))
-                for c, p in zip(entry.candidates, scores, strict=False)
+                for c, p in zip(entry.candidates, own, strict=False)
             ]
             ranked.append(sorted(rescored, key=lambda c: -c.confidence))
         return ranked

@@ -50,28 +50,37 @@ class BoostedTrees:
         shapes = {np.shape(arrays[name]) for name in NODE_ARRAYS}
         if len(shapes) != 1 or len(next(iter(shapes))) != 2 or 0 in next(iter(shapes)):
             raise ValueError("the acceptor's tree arrays are empty or of unequal shapes")
+        nodes = {name: np.asarray(arrays[name], dtype=dtype) for name, (dtype, _) in NODE_ARRAYS.items()}
+        n_trees, width = nodes["leaf"].shape
+        for child in ("left", "right"):
+            if ((nodes[child] < 0) | (nodes[child] >= width)).any():
+                raise ValueError("a tree of the acceptor points outside itself")
+        # One flat array per field, children as flat indices; a leaf is its own child, so a walk that has
+        # reached it stays there whatever its row's features.
+        offset = (np.arange(n_trees) * width)[:, None]
+        here = offset + np.arange(width)
         self.baseline = float(arrays["baseline"])
-        self.nodes = {name: np.asarray(arrays[name], dtype=dtype) for name, (dtype, _) in NODE_ARRAYS.items()}
-        n_trees, width = self.nodes["leaf"].shape
-        if not ((self.nodes["left"] >= 0) & (self.nodes["left"] < width)).all() or not (
-            (self.nodes["right"] >= 0) & (self.nodes["right"] < width)
-        ).all():
-            raise ValueError("a tree of the acceptor points outside itself")
-        self._trees = np.arange(n_trees)
+        self.leaf = nodes["leaf"].ravel()
+        self.feature = np.where(nodes["leaf"], 0, nodes["feature"]).ravel()
+        self.threshold = nodes["threshold"].ravel()
+        self.missing_left = nodes["missing_left"].ravel()
+        self.left = np.where(nodes["leaf"], here, offset + nodes["left"]).ravel()
+        self.right = np.where(nodes["leaf"], here, offset + nodes["right"]).ravel()
+        self.value = nodes["value"].ravel()
+        self.roots = offset.ravel()
 
     def log_odds(self, features: np.ndarray) -> np.ndarray:
         """Each row's baseline plus the value of the leaf it reaches in every tree."""
         rows = np.asarray(features, dtype=np.float64)
-        node = np.zeros((len(rows), len(self._trees)), dtype=np.intp)
+        node = np.broadcast_to(self.roots, (len(rows), len(self.roots)))
         row_index = np.arange(len(rows))[:, None]
-        for _ in range(self.nodes["leaf"].shape[1]):  # no walk is longer than a tree has nodes
-            at = {name: array[self._trees, node] for name, array in self.nodes.items()}
-            if at["leaf"].all():
+        for _ in range(len(self.leaf)):  # no walk is longer than a tree has nodes
+            if self.leaf[node].all():
                 break
-            x = rows[row_index, at["feature"]]
-            go_left = np.where(np.isnan(x), at["missing_left"], x <= at["threshold"])
-            node = np.where(at["leaf"], node, np.where(go_left, at["left"], at["right"]))
-        return self.baseline + self.nodes["value"][self._trees, node].sum(axis=1)
+            x = rows[row_index, self.feature[node]]
+            go_left = (x <= self.threshold[node]) | (np.isnan(x) & self.missing_left[node])
+            node = np.where(go_left, self.left[node], self.right[node])
+        return self.baseline + self.value[node].sum(axis=1)
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         """P(positive) for each row of ``features``."""
