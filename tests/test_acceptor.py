@@ -127,7 +127,7 @@ def test_exported_trees_give_the_probabilities_scikit_learn_gives() -> None:
 
 def test_fit_learns_from_the_rows_of_other_repositories() -> None:
     pytest.importorskip("sklearn", reason="fitting the acceptor needs the [train] extra")
-    from training.acceptor import fit
+    from training.acceptor import BAGGED, fit, fit_trees
 
     rng = np.random.default_rng(1)
     features, correct = _synthetic(rng, 3000)
@@ -136,6 +136,10 @@ def test_fit_learns_from_the_rows_of_other_repositories() -> None:
     rows, _ = _synthetic(rng, 1000)
     truth = 1 / (1 + np.exp(-(2 * rows[:, 1] - rows[:, 2] * rows[:, 3])))
     assert np.corrcoef(acceptor.probabilities(rows), truth)[0, 1] > 0.8
+    ensembles = [fit_trees(features, correct, groups, seed=i) for i in range(BAGGED)]
+    assert len({len(model._predictors) for model in ensembles}) > 1, "each stops on its own repositories"
+    mean_log_odds = np.mean([model.decision_function(rows) for model in ensembles], axis=0)
+    assert acceptor.trees.log_odds(rows) == pytest.approx(mean_log_odds, abs=1e-9)
 
 
 def test_acceptor_fitted_on_other_features_is_refused(tmp_path: Path) -> None:

@@ -223,6 +223,8 @@ def fit_trees(features: np.ndarray, correct: np.ndarray, groups: np.ndarray, *, 
 def model_trees(model: Any) -> list[dict]:
     """The trees of a fitted binary ``HistGradientBoostingClassifier``, as ``boosted_trees.pack`` takes
     them."""
+    # scikit-learn keeps the trees in private attributes; tests/test_acceptor.py checks this reading of
+    # them against its own predict_proba.
     trees = []
     for (predictor,) in model._predictors:  # one tree per boosting round of a binary classifier
         nodes = predictor.nodes
