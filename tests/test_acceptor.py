@@ -203,7 +203,6 @@ def test_readme_example_is_resolved_by_default(repo: GitRepo) -> None:
 
 
 def test_region_files_group_by_file_in_order_and_skip_what_is_whole_or_seen(tmp_path: Path) -> None:
-    pytest.importorskip("torch", reason="training.acceptor needs the [train] extra")
     import gzip
 
     from training.acceptor import ExtraRows, region_files, repositories_of

@@ -96,6 +96,24 @@ def test_training_without_the_train_extra_says_what_to_install(
         assert "the [train] extra (torch missing): pip install 'mergebert[train]'" in result.output
 
 
+def test_fitting_the_acceptor_without_scikit_learn_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    from mergebert.cli import main
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "sklearn" else real(name, *a)
+    )
+    scenarios = tmp_path / "s.scenarios.jsonl"
+    scenarios.write_text("")
+    result = CliRunner().invoke(main, ["fit-acceptor", str(tmp_path), str(scenarios)])
+    assert result.exit_code == 1
+    assert "the [train] extra (scikit-learn missing): pip install 'mergebert[train]'" in result.output
+
+
 # --------------------------------------------------------------------------------------------- git users
 def test_install_check_and_uninstall(repo: GitRepo) -> None:
     installed = repo.mergebert("install", check=True)

@@ -19,9 +19,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def need_train_extra() -> None:
     """Stop with a clear message when the [train] extra is not installed (without importing it)."""
-    missing = [
-        name for name in ("torch", "transformers", "tokenizers") if importlib.util.find_spec(name) is None
-    ]
+    packages = {  # module: the package that brings it
+        "torch": "torch",
+        "transformers": "transformers",
+        "tokenizers": "tokenizers",
+        "sklearn": "scikit-learn",
+    }
+    missing = [package for module, package in packages.items() if importlib.util.find_spec(module) is None]
     if missing:
         raise click.ClickException(
             f"training needs the [train] extra ({', '.join(missing)} missing): pip install 'mergebert[train]'"
