@@ -100,10 +100,14 @@ def test_acceptor_refuses_what_it_cannot_read(tmp_path: Path) -> None:
         Acceptor.from_file(str(older))
 
 
+def _true_probability(features: np.ndarray) -> np.ndarray:
+    """The probability of being right that ``_synthetic`` draws its labels from."""
+    return 1 / (1 + np.exp(-(2 * features[:, 1] - features[:, 2] * features[:, 3])))
+
+
 def _synthetic(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
     features = rng.normal(size=(n, len(FEATURE_NAMES))).astype(np.float32)
-    logits = 2 * features[:, 1] - features[:, 2] * features[:, 3]
-    return features, rng.random(n) < 1 / (1 + np.exp(-logits))
+    return features, rng.random(n) < _true_probability(features)
 
 
 def test_exported_trees_give_the_probabilities_scikit_learn_gives() -> None:
@@ -134,8 +138,7 @@ def test_fit_learns_from_the_rows_of_other_repositories() -> None:
     groups = np.array([f"repo{i % 20}" for i in range(3000)])
     acceptor = Acceptor(fit(features, correct, groups))
     rows, _ = _synthetic(rng, 1000)
-    truth = 1 / (1 + np.exp(-(2 * rows[:, 1] - rows[:, 2] * rows[:, 3])))
-    assert np.corrcoef(acceptor.probabilities(rows), truth)[0, 1] > 0.8
+    assert np.corrcoef(acceptor.probabilities(rows), _true_probability(rows))[0, 1] > 0.8
     ensembles = [fit_trees(features, correct, groups, seed=i) for i in range(BAGGED)]
     assert len({len(model._predictors) for model in ensembles}) > 1, "each stops on its own repositories"
     mean_log_odds = np.mean([model.decision_function(rows) for model in ensembles], axis=0)

@@ -77,8 +77,16 @@ def test_listing_and_training_help_do_not_import_torch() -> None:
     assert "--warm-start" in done.stdout and "--max-minutes" in done.stdout
 
 
+@pytest.mark.parametrize(
+    ("module", "package", "command"),
+    [
+        ("torch", "torch", ["train", "{data}", "-o", "{tmp}/m"]),
+        ("torch", "torch", ["export", "{tmp}"]),
+        ("sklearn", "scikit-learn", ["fit-acceptor", "{tmp}", "{data}"]),
+    ],
+)
 def test_training_without_the_train_extra_says_what_to_install(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    module: str, package: str, command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import importlib.util
 
@@ -86,32 +94,13 @@ def test_training_without_the_train_extra_says_what_to_install(
 
     real = importlib.util.find_spec
     monkeypatch.setattr(
-        importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a)
+        importlib.util, "find_spec", lambda name, *a: None if name == module else real(name, *a)
     )
-    data = tmp_path / "r.jsonl"
+    data = tmp_path / "r.scenarios.jsonl"
     data.write_text("")
-    for args in (["train", str(data), "-o", str(tmp_path / "m")], ["export", str(tmp_path)]):
-        result = CliRunner().invoke(main, args)
-        assert result.exit_code == 1
-        assert "the [train] extra (torch missing): pip install 'mergebert[train]'" in result.output
-
-
-def test_fitting_the_acceptor_without_scikit_learn_says_what_to_install(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import importlib.util
-
-    from mergebert.cli import main
-
-    real = importlib.util.find_spec
-    monkeypatch.setattr(
-        importlib.util, "find_spec", lambda name, *a: None if name == "sklearn" else real(name, *a)
-    )
-    scenarios = tmp_path / "s.scenarios.jsonl"
-    scenarios.write_text("")
-    result = CliRunner().invoke(main, ["fit-acceptor", str(tmp_path), str(scenarios)])
+    result = CliRunner().invoke(main, [arg.format(data=data, tmp=tmp_path) for arg in command])
     assert result.exit_code == 1
-    assert "the [train] extra (scikit-learn missing): pip install 'mergebert[train]'" in result.output
+    assert f"the [train] extra ({package} missing): pip install 'mergebert[train]'" in result.output
 
 
 # --------------------------------------------------------------------------------------------- git users
