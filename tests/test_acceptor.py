@@ -10,9 +10,18 @@ import numpy as np
 import pytest
 from gitrepo import GitRepo
 
+from mergebert.core.candidates import ConflictInput
 from mergebert.core.filefacts import FileFacts
+from mergebert.core.languages import language_for_path
 from mergebert.core.linemerge import conflicts_of, merge_lines
-from mergebert.neural.acceptor import FEATURE_NAMES, Acceptor
+from mergebert.neural.acceptor import (
+    CANDIDATES_SCORED,
+    FEATURE_NAMES,
+    RANKER,
+    RANKER_FEATURE_NAMES,
+    Acceptor,
+    ranker_features,
+)
 from mergebert.neural.boosted_trees import pack
 from mergebert.neural.onnx_classifier import ModelError, OnnxClassifier
 from mergebert.neural.policy import shipped_model_dir
@@ -54,6 +63,12 @@ def _params(*trees: dict, baseline: float = 0.0) -> dict:
     return {"features": list(FEATURE_NAMES), **pack(baseline, trees)}
 
 
+def _with_ranker(params: dict, *trees: dict) -> dict:
+    """``params`` with a ranker of ``trees`` (over RANKER_FEATURE_NAMES)."""
+    ranker = {"features": list(RANKER_FEATURE_NAMES), **pack(0.0, trees)}
+    return {**params, **{RANKER + name: value for name, value in ranker.items()}}
+
+
 def test_acceptor_sums_its_trees_leaves_over_the_log_odds() -> None:
     deep = {  # feature 1 > 0.5, then feature 2 ≤ -1: a leaf two levels down
         "feature": [1, 0, 2, 0, 0],
@@ -76,11 +91,57 @@ def test_acceptor_sums_its_trees_leaves_over_the_log_odds() -> None:
 
 def test_acceptor_is_saved_and_read_back(tmp_path: Path) -> None:
     params = _params(_stump(0, 1.0, -1.0, 1.0), _stump(3, -0.5, 0.25, -0.75, missing_left=True), baseline=0.1)
+    params = _with_ranker(params, _stump(len(FEATURE_NAMES) + 2, -0.3, -1.0, 1.0))
     path = str(tmp_path / "acceptor.npz")
     Acceptor.save(params, path)
-    rows = np.random.default_rng(0).normal(size=(20, len(FEATURE_NAMES)))
+    rows = np.random.default_rng(0).normal(size=(20, len(FEATURE_NAMES))).astype(np.float32)
     rows[:5, 3] = np.nan
-    assert Acceptor.from_file(path).probabilities(rows) == pytest.approx(Acceptor(params).probabilities(rows))
+    conflict = np.arange(20) // 4
+    read = Acceptor.from_file(path)
+    assert read.ranker is not None
+    for got, expected in zip(
+        read.scores(rows, conflict), Acceptor(params).scores(rows, conflict), strict=True
+    ):
+        assert got == pytest.approx(expected, nan_ok=True)
+
+
+def test_ranker_features_compare_each_candidate_with_its_conflicts_best_and_worst() -> None:
+    features = np.array([[1.0, 5.0], [3.0, 2.0], [2.0, 2.0], [7.0, -1.0]], dtype=np.float32)
+    conflict = np.array([0, 0, 0, 1])
+    rows = ranker_features(features, conflict)
+    assert rows.shape == (4, 6) and rows.dtype == np.float32
+    assert rows[:, :2].tolist() == features.tolist()
+    assert rows[:, 2:4].tolist() == [[-2.0, 0.0], [0.0, -3.0], [-1.0, -3.0], [0.0, 0.0]]  # minus the best
+    assert rows[:, 4:].tolist() == [[0.0, 3.0], [2.0, 0.0], [1.0, 0.0], [0.0, 0.0]]  # minus the worst
+
+
+def test_the_ranker_orders_the_candidates_and_the_calibrator_gives_their_confidence() -> None:
+    """Through the shipped encoder and decoder on a real conflict: an acceptor whose ranker prefers the
+    decoder's last scored candidate, and whose calibrator prefers its first, tries the last one first and
+    gives every candidate the calibrator's probability."""
+    classifier = OnnxClassifier(str(SHIPPED), with_acceptor=False)
+    lang = language_for_path("Greeter.java")
+    conflict = ConflictInput.from_texts(
+        "    return a + b;\n",
+        "    return a;\n",
+        "    return a - c;\n",
+        "class A {\n  int f() {\n",
+        "  }\n}\n",
+        lang,
+    )
+    (decoded,) = classifier.decode_all([conflict])
+    assert len(decoded.candidates) >= 3
+    last = min(len(decoded.candidates), CANDIDATES_SCORED) - 1
+    rank_0, rank_last = FEATURE_NAMES.index("rank_0"), FEATURE_NAMES.index(f"rank_{last}")
+    calibrator = _params(_stump(rank_0, 0.5, -2.0, 2.0))
+    acceptor = Acceptor(calibrator)
+    (by_confidence,) = acceptor.rerank([conflict], [decoded])
+    assert by_confidence[0].text == decoded.candidates[0].text
+    acceptor = Acceptor(_with_ranker(calibrator, _stump(rank_last, 0.5, 0.0, 5.0)))
+    (ranked,) = acceptor.rerank([conflict], [decoded])
+    assert ranked[0].text == decoded.candidates[last].text
+    assert ranked[0].confidence == pytest.approx(1 / (1 + np.exp(2.0)))
+    assert [c.confidence for c in ranked[1:]].count(pytest.approx(1 / (1 + np.exp(-2.0)))) == 1
 
 
 def test_acceptor_refuses_what_it_cannot_read(tmp_path: Path) -> None:
@@ -94,6 +155,13 @@ def test_acceptor_refuses_what_it_cannot_read(tmp_path: Path) -> None:
     outside["right"] = [3, 0, 0]
     with pytest.raises(ValueError, match="outside"):
         Acceptor(_params(outside))
+    with pytest.raises(ValueError, match="ranker was fitted on other features"):
+        Acceptor(
+            {
+                **_with_ranker(_params(_stump(0, 1.0, -1.0, 1.0)), _stump(0, 1.0, -1.0, 1.0)),
+                RANKER + "features": FEATURE_NAMES,
+            }
+        )
     older = tmp_path / "acceptor.json"  # the form of the MLPs before the trees
     older.write_text(json.dumps({"features": list(FEATURE_NAMES), "members": []}))
     with pytest.raises(ValueError, match="fit-acceptor"):
@@ -136,13 +204,20 @@ def test_fit_learns_from_the_rows_of_other_repositories() -> None:
     rng = np.random.default_rng(1)
     features, correct = _synthetic(rng, 3000)
     groups = np.array([f"repo{i % 20}" for i in range(3000)])
-    acceptor = Acceptor(fit(features, correct, groups))
+    conflict = np.arange(3000) // 4
+    acceptor = Acceptor(fit(features, correct, groups, conflict))
     rows, _ = _synthetic(rng, 1000)
     assert np.corrcoef(acceptor.probabilities(rows), _true_probability(rows))[0, 1] > 0.8
     ensembles = [fit_trees(features, correct, groups, seed=i) for i in range(BAGGED)]
     assert len({len(model._predictors) for model in ensembles}) > 1, "each stops on its own repositories"
     mean_log_odds = np.mean([model.decision_function(rows) for model in ensembles], axis=0)
     assert acceptor.trees.log_odds(rows) == pytest.approx(mean_log_odds, abs=1e-9)
+    row_conflict = np.arange(1000) // 4
+    rankers = [fit_trees(ranker_features(features, conflict), correct, groups, seed=i) for i in range(BAGGED)]
+    ranked = ranker_features(rows, row_conflict)
+    mean_log_odds = np.mean([model.decision_function(ranked) for model in rankers], axis=0)
+    assert acceptor.scores(rows, row_conflict)[1] == pytest.approx(mean_log_odds, abs=1e-9)
+    assert Acceptor(fit(features, correct, groups, conflict, ranker=False)).ranker is None
 
 
 def test_acceptor_fitted_on_other_features_is_refused(tmp_path: Path) -> None:
@@ -177,16 +252,21 @@ def test_replay_follows_the_resolvers_rule() -> None:
     assert replay(probs, parses, correct, conflict, 0.0) == {0: True, 1: True, 2: False}
     points = curve(probs, parses, correct, conflict, 4, [0.5])
     assert points[0]["accuracy"] == 0.25 and points[0]["precision"] == 0.5 and points[0]["answered"] == 0.5
+    # in the ranker's order, conflict 2's right candidate comes first; conflict 1's below-threshold one is
+    # still what leaves it
+    order = np.array([1.0, 0.0, 0.0, 0.0, 1.0])
+    assert replay(probs, parses, correct, conflict, 0.5, order) == {0: True, 2: True}
+    assert curve(probs, parses, correct, conflict, 4, [0.5], order)[0]["accuracy"] == 0.5
 
 
 @pytest.mark.skipif(not (SHIPPED / "acceptor.npz").exists(), reason="the shipped model has no acceptor")
 def test_shipped_model_ranks_with_its_acceptor() -> None:
     classifier = OnnxClassifier(str(SHIPPED))
-    assert classifier.acceptor is not None
+    assert classifier.acceptor is not None and classifier.acceptor.ranker is not None
     assert 0.0 < classifier.threshold < 1.0
 
 
-GREETER = 'class Greeter {{\n  String greet(String name) {{\n    return {};\n  }}\n}}\n'
+GREETER = "class Greeter {{\n  String greet(String name) {{\n    return {};\n  }}\n}}\n"
 
 
 def test_readme_example_is_resolved_by_default(repo: GitRepo) -> None:
@@ -231,6 +311,12 @@ def test_region_files_group_by_file_in_order_and_skip_what_is_whole_or_seen(tmp_
         [("m2", "A.java", 0)],
     ]
 
-    extra = ExtraRows(np.arange(6.0).reshape(3, 2), np.array([True, False, True]), np.array(["a", "b", "a"]))
+    extra = ExtraRows(
+        np.arange(6.0).reshape(3, 2),
+        np.array([True, False, True]),
+        np.array(["a", "b", "a"]),
+        np.array([0, 1, 2]),
+    )
     kept = extra.without({"a"})
     assert kept.groups.tolist() == ["b"] and kept.features.tolist() == [[2.0, 3.0]]
+    assert kept.conflict.tolist() == [1]

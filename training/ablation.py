@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -52,16 +53,29 @@ OTHER_CONFLICTS = (
     "others_top_side_x_side",
     "log_conflicts",
 )
-# name: (features dropped, or None for no acceptor at all; whether the region files train it too)
-VARIANTS: dict[str, tuple[tuple[str, ...] | None, bool]] = {
-    "decoder confidence only (no acceptor)": (None, False),
-    "acceptor without file facts or other conflicts": (FILE_FACTS + OTHER_CONFLICTS, True),
-    "acceptor without file facts": (FILE_FACTS, True),
-    "acceptor without the other conflicts": (OTHER_CONFLICTS, True),
-    "acceptor without the candidate's text": (TEXT_FEATURE_NAMES, True),
-    "acceptor fitted on whole files only (no region files)": ((), False),
-    "acceptor, all features (shipped)": ((), True),
+
+
+@dataclass(frozen=True)
+class Variant:
+    """An acceptor of the table: the features it loses (None: no acceptor at all, the decoder's own
+    confidence), whether the region files train it too, and whether it has a ranker."""
+
+    dropped: tuple[str, ...] | None
+    regions: bool = True
+    ranker: bool = True
+
+
+VARIANTS: dict[str, Variant] = {
+    "decoder confidence only (no acceptor)": Variant(None),
+    "acceptor without file facts or other conflicts": Variant(FILE_FACTS + OTHER_CONFLICTS),
+    "acceptor without file facts": Variant(FILE_FACTS),
+    "acceptor without the other conflicts": Variant(OTHER_CONFLICTS),
+    "acceptor without the candidate's text": Variant(TEXT_FEATURE_NAMES),
+    "acceptor fitted on whole files only (no region files)": Variant((), regions=False),
+    "acceptor without the ranker (candidates by confidence)": Variant((), ranker=False),
+    "acceptor, all features (shipped)": Variant(()),
 }
+Scores = tuple[np.ndarray, np.ndarray]  # each candidate row's confidence and order key (Acceptor.scores)
 
 
 def _masked(features: np.ndarray, dropped: tuple[str, ...]) -> np.ndarray:
@@ -70,8 +84,10 @@ def _masked(features: np.ndarray, dropped: tuple[str, ...]) -> np.ndarray:
     return out
 
 
-def _point(probs: np.ndarray, rows: dict, threshold: float) -> dict:
-    return curve(probs, rows["parses"], rows["correct"], rows["conflict"], len(rows["repo"]), [threshold])[0]
+def _point(scores: Scores, rows: dict, threshold: float) -> dict:
+    probs, order = scores
+    args = (rows["parses"], rows["correct"], rows["conflict"], len(rows["repo"]))
+    return curve(probs, *args, [threshold], order=order)[0]
 
 
 def _threshold(choose: Callable[..., dict], *args: object) -> float:
@@ -98,9 +114,10 @@ def bootstrap(
     return float(np.percentile(ratios, 2.5)), float(np.percentile(ratios, 97.5))
 
 
-def by_language(probs: np.ndarray, rows: dict, threshold: float) -> dict[str, dict]:
+def by_language(scores: Scores, rows: dict, threshold: float) -> dict[str, dict]:
     """Accuracy per language with its bootstrap interval over files."""
-    answers = replay(probs, rows["parses"], rows["correct"], rows["conflict"], threshold)
+    probs, order = scores
+    answers = replay(probs, rows["parses"], rows["correct"], rows["conflict"], threshold, order)
     right = np.zeros(len(rows["repo"]))
     for conflict, ok in answers.items():
         right[conflict] = ok
@@ -151,28 +168,33 @@ def main() -> None:
         "90%-precision threshold | quote accuracy / precision there |"
     )
     print("|---|---|---|---|---|---|")
-    for name, (dropped, with_regions) in VARIANTS.items():
-        if dropped is None:
+    for name, variant in VARIANTS.items():
+        if variant.dropped is None:
             oof = decoder_confidence(fit_rows["features"])
+            fit_scores = (oof, oof)
             quoted = decoder_confidence(quote_rows["features"])
+            quote_scores = (quoted, quoted)
         else:
-            x_fit = _masked(fit_rows["features"], dropped)
+            columns = (_masked(fit_rows["features"], variant.dropped), fit_rows["correct"], groups)
+            columns += (fit_rows["conflict"],)
             masked = None
-            if extra is not None and with_regions:
-                masked = ExtraRows(_masked(extra.features, dropped), extra.correct, extra.groups)
-            oof = out_of_fold(x_fit, fit_rows["correct"], groups, extra=masked)
-            acceptor = Acceptor(fit_with(x_fit, fit_rows["correct"], groups, masked))
-            quoted = acceptor.probabilities(_masked(quote_rows["features"], dropped))
-        points = curve(oof, fit_rows["parses"], fit_rows["correct"], fit_rows["conflict"], n_fit, THRESHOLDS)
+            if extra is not None and variant.regions:
+                masked = replace(extra, features=_masked(extra.features, variant.dropped))
+            fit_scores = out_of_fold(*columns, extra=masked, ranker=variant.ranker)
+            acceptor = Acceptor(fit_with(*columns, masked, ranker=variant.ranker))
+            quote_features = _masked(quote_rows["features"], variant.dropped)
+            quote_scores = acceptor.scores(quote_features, quote_rows["conflict"])
+        fit_args = (fit_rows["parses"], fit_rows["correct"], fit_rows["conflict"], n_fit)
+        points = curve(fit_scores[0], *fit_args, THRESHOLDS, order=fit_scores[1])
         default = _threshold(match_token_merge, points, fit_token_merge, args.margin)
         strict = _threshold(choose_threshold, points, 0.90)
-        zero, at_default = _point(quoted, quote_rows, 0.0), _point(quoted, quote_rows, default)
+        zero, at_default = _point(quote_scores, quote_rows, 0.0), _point(quote_scores, quote_rows, default)
         print(
             f"| {name} | {default:.2f} | {zero['accuracy']:.1%} | {_pair(at_default)} | "
-            f"{strict:.2f} | {_pair(_point(quoted, quote_rows, strict))} |"
+            f"{strict:.2f} | {_pair(_point(quote_scores, quote_rows, strict))} |"
         )
         if name.endswith("(shipped)"):
-            full = (quoted, default)
+            full = (quote_scores, default)
     print("\nfull acceptor per language (accuracy, 95% bootstrap interval over files):\n")
     print("| language | conflicts | at threshold 0 | at the default threshold |")
     print("|---|---|---|---|")

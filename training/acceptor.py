@@ -4,10 +4,12 @@
    facts, the encoder and decoder of the model being completed — and each conflict's first candidates get
    their acceptor features, whether they pass the parse check, and whether they equal the developers'
    resolution.
-2. ``fit``: gradient-boosted trees, P(candidate is the resolution), early-stopped on held-out repositories.
-3. The default threshold: out-of-fold probabilities (folds by repository) are replayed through the
-   resolver's own rule (candidates in order of probability; below the threshold the conflict is left; the
-   first that passes the splice check is taken), and the highest threshold that still gets as many
+2. ``fit``: gradient-boosted trees early-stopped on held-out repositories: the calibrator, P(candidate is
+   the resolution), and the ranker, the same over the ranker's features (each feature against the best
+   and the worst of the conflict's candidates), whose order the resolver tries the candidates in.
+3. The default threshold: out-of-fold scores (folds by repository) are replayed through the resolver's
+   own rule (candidates in the ranker's order; one below the threshold leaves the conflict; the first
+   that passes the splice check is taken), and the highest threshold that still gets as many
    conflicts right as the token merge alone (plus a margin) becomes the default; the threshold that
    reaches a target precision is reported beside it.
 
@@ -37,7 +39,14 @@ from mergebert.core.splice import SpliceCheck
 from mergebert.core.textio import dominant_eol
 from mergebert.data.mining.align import align
 from mergebert.data.records import Record, conflict_input, read_records, record_language
-from mergebert.neural.acceptor import FEATURE_NAMES, Acceptor, candidate_features
+from mergebert.neural.acceptor import (
+    FEATURE_NAMES,
+    RANKER,
+    RANKER_FEATURE_NAMES,
+    Acceptor,
+    candidate_features,
+    ranker_features,
+)
 from mergebert.neural.boosted_trees import pack
 
 _CLASSIFIER = None
@@ -193,9 +202,29 @@ TREE_SETTINGS = {  # chosen out of fold on train2 against the MLPs they replaced
 BAGGED = 3  # tree ensembles per acceptor, each early-stopped on its own held-out repositories
 
 
-def fit(features: np.ndarray, correct: np.ndarray, groups: np.ndarray, *, seed: int = 0) -> dict:
-    """The acceptor's parameters (``Acceptor``): BAGGED gradient-boosted tree ensembles, P(correct |
-    features), whose log-odds it averages (one fit varies with the repositories it stops on)."""
+def fit(
+    features: np.ndarray,
+    correct: np.ndarray,
+    groups: np.ndarray,
+    conflict: np.ndarray,
+    *,
+    seed: int = 0,
+    ranker: bool = True,
+) -> dict:
+    """The acceptor's parameters (``Acceptor``): the calibrator, P(correct | features), and, unless
+    ``ranker`` is false, the ranker, the same over ``ranker_features`` (``conflict``: each row's conflict
+    number); each ``bagged``."""
+    params = {"features": list(FEATURE_NAMES), **bagged(features, correct, groups, seed=seed)}
+    if ranker:
+        ranked = bagged(ranker_features(features, conflict), correct, groups, seed=seed)
+        params |= {RANKER + name: value for name, value in ranked.items()}
+        params[RANKER + "features"] = list(RANKER_FEATURE_NAMES)
+    return params
+
+
+def bagged(features: np.ndarray, correct: np.ndarray, groups: np.ndarray, *, seed: int) -> dict:
+    """BAGGED gradient-boosted tree ensembles (``fit_trees``) averaged over the log-odds into one set of
+    trees, as ``boosted_trees.pack`` stores them (one fit varies with the repositories it stops on)."""
     models = [fit_trees(features, correct, groups, seed=seed * BAGGED + i) for i in range(BAGGED)]
     trees = [
         {**tree, "value": [value / BAGGED for value in tree["value"]]}
@@ -203,7 +232,7 @@ def fit(features: np.ndarray, correct: np.ndarray, groups: np.ndarray, *, seed: 
         for tree in model_trees(model)
     ]
     baseline = float(np.mean([np.ravel(model._baseline_prediction)[0] for model in models]))
-    return {"features": list(FEATURE_NAMES), **pack(baseline, trees)}
+    return pack(baseline, trees)
 
 
 def fit_trees(features: np.ndarray, correct: np.ndarray, groups: np.ndarray, *, seed: int) -> Any:
@@ -251,62 +280,82 @@ class ExtraRows:
     features: np.ndarray
     correct: np.ndarray
     groups: np.ndarray  # the repository of each row
+    conflict: np.ndarray  # the conflict number of each row
 
     @classmethod
     def of(cls, arrays: dict[str, np.ndarray]) -> ExtraRows:
-        return cls(arrays["features"], arrays["correct"], arrays["repo"][arrays["conflict"]])
+        conflict = arrays["conflict"]
+        return cls(arrays["features"], arrays["correct"], arrays["repo"][conflict], conflict)
 
     def without(self, repositories: set[str]) -> ExtraRows:
         keep = np.array([group not in repositories for group in self.groups.tolist()], dtype=bool)
-        return ExtraRows(self.features[keep], self.correct[keep], self.groups[keep])
+        return ExtraRows(self.features[keep], self.correct[keep], self.groups[keep], self.conflict[keep])
 
 
 def fit_with(
-    features: np.ndarray, correct: np.ndarray, groups: np.ndarray, extra: ExtraRows | None, seed: int = 0
+    features: np.ndarray,
+    correct: np.ndarray,
+    groups: np.ndarray,
+    conflict: np.ndarray,
+    extra: ExtraRows | None,
+    seed: int = 0,
+    ranker: bool = True,
 ) -> dict:
-    """``fit`` on the rows and, where given, the extra rows."""
+    """``fit`` on the rows and, where given, the extra rows (their conflicts numbered after the rows')."""
     if extra is not None and len(extra.correct):
         features = np.concatenate([features, extra.features])
         correct = np.concatenate([correct, extra.correct])
         groups = np.concatenate([groups, extra.groups])
-    return fit(features, correct, groups, seed=seed)
+        conflict = np.concatenate(
+            [conflict, extra.conflict + (int(conflict.max()) + 1 if len(conflict) else 0)]
+        )
+    return fit(features, correct, groups, conflict, seed=seed, ranker=ranker)
 
 
 def out_of_fold(
     features: np.ndarray,
     correct: np.ndarray,
     groups: np.ndarray,
+    conflict: np.ndarray,
     folds: int = 5,
     extra: ExtraRows | None = None,
-) -> np.ndarray:
-    """Each row's probability from an acceptor fitted on the other folds (folds by repository), and on the
-    extra rows of every repository outside the row's fold."""
+    ranker: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's confidence and order key (``Acceptor.scores``) from an acceptor fitted on the other folds
+    (folds by repository), and on the extra rows of every repository outside the row's fold."""
     names = sorted(set(groups.tolist()))
     random.Random(1).shuffle(names)
     fold_of = {name: i % folds for i, name in enumerate(names)}
     fold = np.array([fold_of[g] for g in groups])
     if len(names) < folds:  # too few repositories to fold by: fold by row
         fold = np.arange(len(groups)) % folds
-    probs = np.zeros(len(correct))
+    probs, order = np.zeros(len(correct)), np.zeros(len(correct))
     for k in range(folds):
         inside = fold == k
         held = set(groups[inside].tolist())
         others = extra.without(held) if extra is not None else None
-        params = fit_with(features[~inside], correct[~inside], groups[~inside], others, seed=k)
-        probs[inside] = Acceptor(params).probabilities(features[inside])
-    return probs
+        rest = (features[~inside], correct[~inside], groups[~inside], conflict[~inside])
+        params = fit_with(*rest, others, seed=k, ranker=ranker)
+        probs[inside], order[inside] = Acceptor(params).scores(features[inside], conflict[inside])
+    return probs, order
 
 
 def replay(
-    probs: np.ndarray, parses: np.ndarray, correct: np.ndarray, conflict: np.ndarray, threshold: float
+    probs: np.ndarray,
+    parses: np.ndarray,
+    correct: np.ndarray,
+    conflict: np.ndarray,
+    threshold: float,
+    order: np.ndarray | None = None,
 ) -> dict[int, bool]:
-    """The resolver's rule per conflict: candidates by probability, left below the threshold, first that
-    parses taken. Returns the answered conflicts, each with whether its answer is right."""
+    """The resolver's rule per conflict: candidates by ``order`` (higher first; the probabilities where it
+    is None), the conflict left at the first below the threshold, the first that parses taken. Returns the
+    answered conflicts, each with whether its answer is right."""
     answers: dict[int, bool] = {}
-    order = np.lexsort((-probs, conflict))
+    rows = np.lexsort((-(probs if order is None else order), conflict))
     tried: dict[int, int] = {}
     closed: set[int] = set()
-    for row in order:
+    for row in rows:
         c = int(conflict[row])
         if c in closed:
             continue
@@ -326,11 +375,12 @@ def curve(
     conflict: np.ndarray,
     n_conflicts: int,
     thresholds: Sequence[float],
+    order: np.ndarray | None = None,
 ) -> list[dict]:
-    """Accuracy (correct / all conflicts), precision and answered share at each threshold."""
+    """Accuracy (correct / all conflicts), precision and answered share at each threshold (``replay``)."""
     out = []
     for threshold in thresholds:
-        answers = replay(probs, parses, correct, conflict, threshold)
+        answers = replay(probs, parses, correct, conflict, threshold, order)
         right = sum(answers.values())
         out.append(
             {
@@ -445,16 +495,17 @@ def complete_model(
             f"acceptor: and {region_conflicts} region conflicts of {len(regions)} other files, "
             f"{len(extra.correct)} candidates"
         )
-    oof = out_of_fold(arrays["features"], arrays["correct"], groups, extra=extra)
+    columns = (arrays["features"], arrays["correct"], groups, arrays["conflict"])
+    oof, order = out_of_fold(*columns, extra=extra)
     args = (arrays["parses"], arrays["correct"], arrays["conflict"], n)
-    points = curve(oof, *args, THRESHOLDS)
+    points = curve(oof, *args, THRESHOLDS, order=order)
     token_merge = float(arrays["token_merge_correct"].mean()) if n else 0.0
     chosen = match_token_merge(points, token_merge, margin)
     try:
         strict = choose_threshold(points, target)
     except ValueError:
         strict = None
-    params = fit_with(arrays["features"], arrays["correct"], groups, extra)
+    params = fit_with(*columns, extra)
     Acceptor.save(params, os.path.join(model_dir, "acceptor.npz"))
     config_path = os.path.join(model_dir, "config.json")
     with open(config_path, encoding="utf-8") as f:

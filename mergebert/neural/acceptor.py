@@ -1,14 +1,20 @@
-"""The classifier's second stage: the probability that a decoded candidate is the developers' resolution.
+"""The classifier's second stage: the probability that a decoded candidate is the developers' resolution,
+and the order in which a conflict's candidates are tried.
 
 The encoder scores each conflict's units on their own; the decoder (``candidates.decode``) turns those
 scores into ranked candidate texts. The acceptor then looks at each of a conflict's first candidates
 together with what the whole file shows — which side changed more of the rest of the file, what the
 encoder thinks of the file's other conflicts, whether the token merge is clean, sizes, language — and at
 what the candidate's own text shows against the sides (``candidate_text``: each side's change kept or
-lost, lines repeated, brackets unbalanced), and gives the probability that the candidate is right. It is
-a set of gradient-boosted trees fitted on conflicts from repositories the encoder never saw
-(``training/acceptor.py``), evaluated here with numpy (``boosted_trees``), and its output is the
-confidence that the threshold is compared with.
+lost, lines repeated, brackets unbalanced). Two sets of gradient-boosted trees read these rows, both
+fitted on conflicts from repositories the encoder never saw (``training/acceptor.py``) and evaluated here
+with numpy (``boosted_trees``):
+
+- the calibrator gives each candidate, on its own, the probability that it is right: its confidence,
+  which the threshold is compared with;
+- the ranker also sees how each candidate's features compare with the best and the worst of its
+  conflict's candidates (``ranker_features``), and orders them. A model without one orders them by
+  confidence.
 """
 
 from __future__ import annotations
@@ -69,6 +75,23 @@ FEATURE_NAMES: tuple[str, ...] = (
     "candidate_chars_vs_sides",
     *TEXT_FEATURE_NAMES,
 )
+RANKER_FEATURE_NAMES: tuple[str, ...] = (
+    *FEATURE_NAMES,
+    *(f"{name}_minus_best" for name in FEATURE_NAMES),
+    *(f"{name}_minus_worst" for name in FEATURE_NAMES),
+)
+RANKER = "ranker_"  # the prefix of the ranker's arrays among the acceptor's parameters
+
+
+def ranker_features(features: np.ndarray, conflict: np.ndarray) -> np.ndarray:
+    """Candidate rows (``conflict``: each row's conflict number) followed by each feature's difference from
+    the highest and from the lowest value among its conflict's candidates (``RANKER_FEATURE_NAMES``)."""
+    conflicts = int(conflict.max()) + 1 if len(conflict) else 0
+    highest = np.full((conflicts, features.shape[1]), -np.inf, dtype=features.dtype)
+    lowest = np.full((conflicts, features.shape[1]), np.inf, dtype=features.dtype)
+    np.maximum.at(highest, conflict, features)
+    np.minimum.at(lowest, conflict, features)
+    return np.concatenate([features, features - highest[conflict], features - lowest[conflict]], axis=1)
 
 
 @dataclass(frozen=True)
@@ -168,14 +191,22 @@ def candidate_features(conflicts: Sequence[ConflictInput], decoded: Sequence[Dec
     return out
 
 
+def _trees(params: Mapping[str, Any], names: tuple[str, ...], what: str) -> BoostedTrees:
+    """The trees in ``params``, refused unless they were fitted on the features ``names``."""
+    if tuple(str(name) for name in params.get("features", ())) != names:
+        raise ValueError(f"the acceptor's {what} was fitted on other features than this version computes")
+    return BoostedTrees(params)
+
+
 class Acceptor:
-    """Gradient-boosted trees over candidate features (``boosted_trees``)."""
+    """The calibrator's and the ranker's gradient-boosted trees over candidate features."""
 
     def __init__(self, params: Mapping[str, Any]) -> None:
-        """``params``: the feature names (``features``) and ``boosted_trees.pack``'s arrays."""
-        if tuple(str(name) for name in params.get("features", ())) != FEATURE_NAMES:
-            raise ValueError("the acceptor was fitted on other features than this version computes")
-        self.trees = BoostedTrees(params)
+        """``params``: the calibrator's feature names (``features``) and ``boosted_trees.pack``'s arrays, and
+        the ranker's, where it has one, under the same names prefixed with RANKER."""
+        self.trees = _trees(params, FEATURE_NAMES, "calibrator")
+        ranker = {name[len(RANKER) :]: value for name, value in params.items() if name.startswith(RANKER)}
+        self.ranker = _trees(ranker, RANKER_FEATURE_NAMES, "ranker") if ranker else None
 
     @classmethod
     def from_file(cls, path: str) -> Acceptor:
@@ -188,26 +219,42 @@ class Acceptor:
     @staticmethod
     def save(params: Mapping[str, Any], path: str) -> None:
         """Write ``params`` (see ``__init__``) to ``path``, atomically, as an uncompressed .npz."""
+        names = {
+            key: np.asarray(params[key], dtype=str)
+            for key in ("features", RANKER + "features")
+            if key in params
+        }
         buffer = io.BytesIO()
-        np.savez(buffer, **{**params, "features": np.asarray(params["features"], dtype=str)})
+        np.savez(buffer, **{**params, **names})
         atomic_write(path, buffer.getvalue())
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
-        """P(candidate is the resolution) for each row of ``features``."""
+        """P(candidate is the resolution) for each row of ``features``: the calibrator's confidence."""
         return self.trees.probabilities(features)
 
+    def scores(self, features: np.ndarray, conflict: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each candidate row's confidence and its order key among its conflict's candidates (``conflict``:
+        each row's conflict number; higher first): the ranker's log-odds, or the confidence without one."""
+        confidence = self.probabilities(features)
+        if self.ranker is None:
+            return confidence, confidence
+        return confidence, self.ranker.log_odds(ranker_features(features, conflict))
+
     def rerank(self, conflicts: Sequence[ConflictInput], decoded: Sequence[Decoded]) -> list[list[Candidate]]:
-        """Each conflict's first candidates, confidence = the acceptor's probability, best first."""
+        """Each conflict's first candidates in the ranker's order, with the calibrator's confidences."""
         rows = candidate_features(conflicts, decoded)
-        scores = self.probabilities(np.concatenate(rows)) if rows else np.zeros(0)
+        if not rows:
+            return []
+        conflict = np.repeat(np.arange(len(rows)), [len(conflict_rows) for conflict_rows in rows])
+        confidence, order = self.scores(np.concatenate(rows), conflict)
         ranked: list[list[Candidate]] = []
         start = 0
         for entry, conflict_rows in zip(decoded, rows, strict=True):
-            own = scores[start : start + len(conflict_rows)]
+            own = range(start, start + len(conflict_rows))
             start += len(conflict_rows)
             rescored = [
-                Candidate(c.text, c.kind, c.patterns, float(p))
-                for c, p in zip(entry.candidates, own, strict=False)
+                (float(order[row]), Candidate(c.text, c.kind, c.patterns, float(confidence[row])))
+                for c, row in zip(entry.candidates, own, strict=False)
             ]
-            ranked.append(sorted(rescored, key=lambda c: -c.confidence))
+            ranked.append([candidate for _, candidate in sorted(rescored, key=lambda pair: -pair[0])])
         return ranked
