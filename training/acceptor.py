@@ -199,7 +199,7 @@ TREE_SETTINGS = {  # chosen out of fold on train2 against the MLPs they replaced
     "l2_regularization": 1.0,
     "early_stopping": True,
 }
-BAGGED = 3  # tree ensembles per acceptor, each early-stopped on its own held-out repositories
+BAGGED = 3  # tree ensembles per set of trees (calibrator, ranker), each early-stopped on its own repositories
 
 
 def fit(
