@@ -86,3 +86,22 @@ def test_a_hand_resolution_in_the_working_file_is_kept(repo: GitRepo) -> None:
     assert tool.returncode == 0, tool.stdout + tool.stderr
     assert repo.read(PAIR).decode() == partial(by_hand)
     assert repo.conflicted() == []
+
+
+def test_a_file_the_driver_resolved_in_confirm_mode_is_named_so(repo: GitRepo) -> None:
+    """In confirm mode the driver leaves a file it resolved unmerged: the tool says so, and leaves it."""
+    repo.mergebert("install", check=True)  # the driver, in confirm mode (the default)
+    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode != 0
+    assert repo.read(NAME) == TOKEN_MERGED.encode() and repo.conflicted() == [NAME]
+    tool = repo.git("mergetool", "--tool", "mergebert", "--no-prompt", check=False)
+    assert tool.returncode != 0
+    assert (
+        f"mergebert: {NAME}: the merge driver resolved it; check it (mergebert review), then git add it"
+        in (tool.stderr)
+    )
+    assert "resolved by hand" not in tool.stderr
+    assert repo.read(NAME) == TOKEN_MERGED.encode() and repo.conflicted() == [NAME]
+    repo.write(NAME, TOKEN_MERGED.replace("true", "false"))  # the resolution edited: no longer the driver's
+    tool = repo.git("mergetool", "--tool", "mergebert", "--no-prompt", check=False)
+    assert "no conflict markers in it (resolved by hand?)" in tool.stderr

@@ -7,12 +7,16 @@ its backup copy; so a partial result is written into that backup as well ($BACKU
 command or found beside $LOCAL where git-mergetool puts it) and the user keeps both the resolutions and
 the markers. Written after $MERGED, the backup is also the newer file, so with `trustExitCode = false`
 git does not take the file for resolved either. With `--interactive` (`git mergetool --tool mergebert-i`)
-it asks about each conflict it leaves, with the keys and the loop of `mergebert resolve -i`.
+it asks about each conflict it leaves, with the keys and the loop of `mergebert resolve -i`. A file
+without markers is left alone; where it is the merge driver's result awaiting confirmation, the message
+says so.
 """
 
 from __future__ import annotations
 
 import os
+
+import pygit2
 
 from mergebert.core import markers, textio
 from mergebert.git import frontend, gitinfo, marked
@@ -34,6 +38,17 @@ def backup_of(local_path: str) -> str | None:
     head, separator, tail = name.rpartition("_LOCAL_")
     candidate = os.path.join(folder, f"{head}_BACKUP_{tail}")
     return candidate if separator and os.path.isfile(candidate) else None
+
+
+def _without_markers(repo: pygit2.Repository | None, path: str, current: bytes) -> str:
+    """Why `current` holds no conflict: the merge driver's own result, left for the user to confirm (its
+    decision log holds it, unedited), or an edit."""
+    from mergebert.git.interactive import reopen
+
+    reopened = reopen(repo, path, current) if repo is not None and repo.workdir else None
+    if reopened is not None and reopened.decisions and not reopened.refused:
+        return "the merge driver resolved it; check it (mergebert review), then git add it"
+    return "no conflict markers in it (resolved by hand?)"
 
 
 def run(
@@ -65,7 +80,7 @@ def run(
         path = os.path.relpath(os.path.abspath(merged_path), repo.workdir)
     options = gitinfo.merge_options(repo, path)
     if not markers.has_conflict(current, options.marker_size):
-        frontend.warn(f"{path}: no conflict markers in it (resolved by hand?); left as it is")
+        frontend.warn(f"{path}: {_without_markers(repo, path, current)}; left as it is")
         return 1
     outcome = frontend.merge_blobs(
         *blobs,
