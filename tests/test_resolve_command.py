@@ -75,6 +75,16 @@ def test_resolve_leaves_hand_edited_files_alone(repo: GitRepo) -> None:
     assert repo.read(NAME) == TOKEN_OURS.encode()
 
 
+def test_resolve_names_a_file_the_driver_resolved_in_confirm_mode(repo: GitRepo) -> None:
+    repo.mergebert("install", check=True)  # the driver, in confirm mode (the default): git stops on the file
+    repo.stop_on({NAME: (TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)})
+    assert repo.read(NAME) == TOKEN_MERGED.encode() and repo.conflicted() == [NAME]
+    result = repo.mergebert("resolve")
+    assert "the merge driver resolved it; check it (mergebert review), then git add it" in result.stdout
+    assert "resolved by hand" not in result.stdout
+    assert repo.read(NAME) == TOKEN_MERGED.encode() and repo.conflicted() == [NAME]
+
+
 def test_resolve_reports_deleted_and_binary_files(repo: GitRepo) -> None:
     repo.commit({NAME: TOKEN_BASE, "data.bin": b"\0base\n"}, "base")
     repo.git("checkout", "-q", "-b", "feature")

@@ -143,6 +143,15 @@ def reopen(repo: pygit2.Repository, path: str, working: bytes) -> Reopened | Non
     return Reopened(undone.data, decisions, tuple(undone.refused))
 
 
+def without_markers(repo: pygit2.Repository | None, path: str, working: bytes) -> str:
+    """Why `working` holds no conflict markers: the merge driver's own result, left for the user to confirm
+    (the decision log holds it, unedited since), or an edit."""
+    reopened = reopen(repo, path, working) if repo is not None and repo.workdir else None
+    if reopened is not None and reopened.decisions and not reopened.refused:
+        return "the merge driver resolved it; check it (mergebert review), then git add it"
+    return "no conflict markers in it (resolved by hand?)"
+
+
 def _with_eol(text: str, eol: str) -> str:
     return text + eol if text and not text.endswith("\n") else text
 

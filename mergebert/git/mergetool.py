@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import os
 
-import pygit2
-
 from mergebert.core import markers, textio
 from mergebert.git import frontend, gitinfo, marked
 
@@ -38,17 +36,6 @@ def backup_of(local_path: str) -> str | None:
     head, separator, tail = name.rpartition("_LOCAL_")
     candidate = os.path.join(folder, f"{head}_BACKUP_{tail}")
     return candidate if separator and os.path.isfile(candidate) else None
-
-
-def _without_markers(repo: pygit2.Repository | None, path: str, current: bytes) -> str:
-    """Why `current` holds no conflict: the merge driver's own result, left for the user to confirm (its
-    decision log holds it, unedited), or an edit."""
-    from mergebert.git.interactive import reopen
-
-    reopened = reopen(repo, path, current) if repo is not None and repo.workdir else None
-    if reopened is not None and reopened.decisions and not reopened.refused:
-        return "the merge driver resolved it; check it (mergebert review), then git add it"
-    return "no conflict markers in it (resolved by hand?)"
 
 
 def run(
@@ -80,7 +67,9 @@ def run(
         path = os.path.relpath(os.path.abspath(merged_path), repo.workdir)
     options = gitinfo.merge_options(repo, path)
     if not markers.has_conflict(current, options.marker_size):
-        frontend.warn(f"{path}: {_without_markers(repo, path, current)}; left as it is")
+        from mergebert.git.interactive import without_markers
+
+        frontend.warn(f"{path}: {without_markers(repo, path, current)}; left as it is")
         return 1
     outcome = frontend.merge_blobs(
         *blobs,

@@ -106,7 +106,9 @@ def resolve_one(
     options = gitinfo.merge_options(repo, path)
     reopening = asker is not None and asker.ask_all  # the driver's resolutions may be asked about too
     if not reopening and not markers.has_conflict(current, options.marker_size):
-        row.notes.append("no conflict markers in the working file (already edited?); left alone")
+        from mergebert.git.interactive import without_markers
+
+        row.notes.append(f"{without_markers(repo, path, current)}; left alone")
         return row
     outcome = frontend.merge_blobs(
         blobs[0],
