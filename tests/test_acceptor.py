@@ -18,9 +18,9 @@ from mergebert.neural.acceptor import (
     CANDIDATES_SCORED,
     FEATURE_NAMES,
     RANKER,
-    RANKER_FEATURE_NAMES,
     Acceptor,
     ranker_features,
+    with_ranker,
 )
 from mergebert.neural.boosted_trees import pack
 from mergebert.neural.onnx_classifier import ModelError, OnnxClassifier
@@ -65,8 +65,7 @@ def _params(*trees: dict, baseline: float = 0.0) -> dict:
 
 def _with_ranker(params: dict, *trees: dict) -> dict:
     """``params`` with a ranker of ``trees`` (over RANKER_FEATURE_NAMES)."""
-    ranker = {"features": list(RANKER_FEATURE_NAMES), **pack(0.0, trees)}
-    return {**params, **{RANKER + name: value for name, value in ranker.items()}}
+    return with_ranker(params, pack(0.0, trees))
 
 
 def test_acceptor_sums_its_trees_leaves_over_the_log_odds() -> None:

@@ -41,11 +41,10 @@ from mergebert.data.mining.align import align
 from mergebert.data.records import Record, conflict_input, read_records, record_language
 from mergebert.neural.acceptor import (
     FEATURE_NAMES,
-    RANKER,
-    RANKER_FEATURE_NAMES,
     Acceptor,
     candidate_features,
     ranker_features,
+    with_ranker,
 )
 from mergebert.neural.boosted_trees import pack
 
@@ -215,11 +214,9 @@ def fit(
     ``ranker`` is false, the ranker, the same over ``ranker_features`` (``conflict``: each row's conflict
     number); each ``bagged``."""
     params = {"features": list(FEATURE_NAMES), **bagged(features, correct, groups, seed=seed)}
-    if ranker:
-        ranked = bagged(ranker_features(features, conflict), correct, groups, seed=seed)
-        params |= {RANKER + name: value for name, value in ranked.items()}
-        params[RANKER + "features"] = list(RANKER_FEATURE_NAMES)
-    return params
+    if not ranker:
+        return params
+    return with_ranker(params, bagged(ranker_features(features, conflict), correct, groups, seed=seed))
 
 
 def bagged(features: np.ndarray, correct: np.ndarray, groups: np.ndarray, *, seed: int) -> dict:

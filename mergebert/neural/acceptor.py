@@ -83,6 +83,13 @@ RANKER_FEATURE_NAMES: tuple[str, ...] = (
 RANKER = "ranker_"  # the prefix of the ranker's arrays among the acceptor's parameters
 
 
+def with_ranker(params: Mapping[str, Any], ranker: Mapping[str, Any]) -> dict[str, Any]:
+    """The acceptor's parameters ``params`` and a ranker's trees (``boosted_trees.pack``'s arrays over
+    RANKER_FEATURE_NAMES), stored under the RANKER prefix as ``Acceptor`` reads them."""
+    named = {"features": list(RANKER_FEATURE_NAMES), **ranker}
+    return {**params, **{RANKER + name: value for name, value in named.items()}}
+
+
 def ranker_features(features: np.ndarray, conflict: np.ndarray) -> np.ndarray:
     """Candidate rows (``conflict``: each row's conflict number) followed by each feature's difference from
     the highest and from the lowest value among its conflict's candidates (``RANKER_FEATURE_NAMES``)."""
