@@ -5,11 +5,15 @@ from __future__ import annotations
 import datetime
 import importlib
 import os
+from typing import TYPE_CHECKING
 
 import click
 
 from mergebert import __version__
 from mergebert.neural import policy
+
+if TYPE_CHECKING:
+    from mergebert.core.options import ConflictStyle, Favour
 
 GIT_USER_COMMANDS = (
     "install",
@@ -311,7 +315,11 @@ def resolve_command(
 @click.option("-p", "--stdout", "stdout", is_flag=True, help="Print the result instead of writing CURRENT.")
 @click.option("-L", "labels", multiple=True, help="Label for ours, base, theirs (up to three, in order).")
 @click.option("--marker-size", type=click.IntRange(min=1), default=7, show_default=True)
-@click.option("--diff3", is_flag=True, help="Show the base version in conflicts.")
+@click.option("--diff3", "style", flag_value="diff3", help="Show the base version in conflicts.")
+@click.option("--zdiff3", "style", flag_value="zdiff3", help="diff3, common lines kept outside.")
+@click.option("--ours", "favour", flag_value="ours", help="Ours wins every conflict, as in git.")
+@click.option("--theirs", "favour", flag_value="theirs", help="Theirs wins every conflict, as in git.")
+@click.option("--union", "favour", flag_value="union", help="Every conflict keeps both sides, as in git.")
 @click.option("-q", "--quiet", is_flag=True, help="Do not warn about fallbacks.")
 @click.option("--language", help="java, javascript, typescript, tsx or csharp (default: from the path).")
 @click.option("--path", "path", help="The file the content belongs to (default: CURRENT).")
@@ -324,7 +332,8 @@ def merge_file_command(
     stdout: bool,
     labels: tuple[str, ...],
     marker_size: int,
-    diff3: bool,
+    style: ConflictStyle | None,
+    favour: Favour | None,
     quiet: bool,
     language: str | None,
     path: str | None,
@@ -349,7 +358,8 @@ def merge_file_command(
             stdout=stdout,
             quiet=quiet,
             marker_size=marker_size,
-            diff3=diff3,
+            style=style,
+            favour=favour,
             language=language,
             path=path,
             model=model,

@@ -59,6 +59,26 @@ def test_unresolvable_output_and_status_equal_gits(repo: GitRepo, options: tuple
     assert (ours.returncode, ours.stdout) == (git.returncode, git.stdout) == (1, git.stdout)
 
 
+@pytest.mark.parametrize("option", ["--ours", "--theirs", "--union"])
+@pytest.mark.parametrize(
+    "texts", [(TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS), (CLASH_BASE, CLASH_OURS, CLASH_THEIRS)]
+)
+def test_a_favoured_side_gives_gits_merge(repo: GitRepo, option: str, texts: tuple[str, str, str]) -> None:
+    """git merge-file --ours/--theirs/--union settles every conflict its way; mergebert does not decide."""
+    paths = sides(repo.path, *texts)
+    ours = repo.mergebert("merge-file", "-p", option, *paths)
+    git = repo.git("merge-file", "-p", option, *paths, check=False)
+    assert (ours.returncode, ours.stdout) == (git.returncode, git.stdout) == (0, git.stdout)
+
+
+def test_zdiff3_output_equals_gits(repo: GitRepo) -> None:
+    paths = sides(repo.path, CLASH_BASE, CLASH_OURS, CLASH_THEIRS)
+    ours = repo.mergebert("merge-file", "-p", "--zdiff3", *paths)
+    git = repo.git("merge-file", "-p", "--zdiff3", *paths, check=False)
+    assert (ours.returncode, ours.stdout) == (git.returncode, git.stdout) == (1, git.stdout)
+    assert "|||||||" in ours.stdout
+
+
 def test_conflict_style_from_git_config(repo: GitRepo) -> None:
     repo.git("config", "merge.conflictStyle", "diff3")
     paths = [Path(p).name for p in sides(repo.path, CLASH_BASE, CLASH_OURS, CLASH_THEIRS)]

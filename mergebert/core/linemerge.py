@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pygit2
-from pygit2.enums import FileMode, MergeFileFlag
+from pygit2.enums import FileMode, MergeFavor, MergeFileFlag
 from pygit2.ffi import C, ffi
 
 from mergebert.core import markers
@@ -53,6 +53,14 @@ class StoredBlobs:
     ids: tuple[pygit2.Oid, pygit2.Oid, pygit2.Oid]
 
 
+_FAVOUR = {
+    None: MergeFavor.NORMAL,
+    "ours": MergeFavor.OURS,
+    "theirs": MergeFavor.THEIRS,
+    "union": MergeFavor.UNION,
+}
+
+
 def _libgit2_merge(
     base: bytes,
     ours: bytes,
@@ -83,6 +91,7 @@ def _libgit2_merge(
         "zdiff3": MergeFileFlag.STYLE_ZDIFF3 | MergeFileFlag.SIMPLIFY_ALNUM,
     }[options.style]
     c_options.flags = int(flag)
+    c_options.favor = int(_FAVOUR[options.favour])
     c_options.marker_size = options.marker_size
     result = ffi.new("git_merge_file_result *")
     err = C.git_merge_file_from_index(

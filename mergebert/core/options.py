@@ -1,4 +1,5 @@
-"""How a conflict left in a file is written: marker size, labels and conflict style, as git would."""
+"""How git merges a file and writes a conflict left in it: the side its strategy options favour, marker
+size, labels and conflict style."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Literal
 
 ConflictStyle = Literal["merge", "diff3", "zdiff3"]
 Labels = tuple[str, str, str]
+Favour = Literal["ours", "theirs", "union"]
 DEFAULT_LABELS: Labels = ("ours", "base", "theirs")
 
 
@@ -17,6 +19,9 @@ class MergeOptions:
     marker_size: int = 7
     labels: Labels = DEFAULT_LABELS
     style: ConflictStyle = "merge"
+    # `-X ours|theirs` (`git merge-file --ours|--theirs|--union`): the side git's line merge gives every
+    # conflict (union: both), so that none is left
+    favour: Favour | None = None
 
 
 GIT_DEFAULT = MergeOptions()  # what `git merge-file` writes without options

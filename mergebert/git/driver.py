@@ -151,15 +151,18 @@ def time_limit() -> float:
 def repository_settings(
     args: Arguments, caller: int | None = None
 ) -> tuple[MergeOptions, pygit2.Repository | None]:
-    """How git would write a conflict (git's own labels when it passed them), and the repository;
-    `caller`: the process whose parent git is (the driver's parent when None)."""
+    """How git would merge and write a conflict (git's own labels when it passed them; the side its
+    `-X ours|theirs` favours), and the repository; `caller`: the process whose parent git is (the
+    driver's parent when None)."""
     from mergebert.core.options import DEFAULT_LABELS, MergeOptions
     from mergebert.git import gitinfo
 
     try:
         repo = gitinfo.open_repo(".")
         labels = args.labels or gitinfo.conflict_labels(repo, caller=caller)
-        return gitinfo.merge_options(repo, args.path, size=args.marker_size, labels=labels), repo
+        favour = gitinfo.merge_favour(repo, caller)
+        options = gitinfo.merge_options(repo, args.path, size=args.marker_size, labels=labels, favour=favour)
+        return options, repo
     except Exception as error:  # labels are cosmetic: keep merging with the defaults
         warn(f"cannot read the repository ({error}); using default conflict labels")
         return MergeOptions(args.marker_size, args.labels or DEFAULT_LABELS), None

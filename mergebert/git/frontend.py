@@ -63,6 +63,8 @@ def git_merge_file(base: bytes, ours: bytes, theirs: bytes, options: MergeOption
         args = ["merge-file", "-p", f"--marker-size={options.marker_size}"]
         if options.style != "merge":
             args.append(f"--{options.style}")
+        if options.favour:
+            args.append(f"--{options.favour}")
         for label in options.labels:
             args += ["-L", label]
         proc = gitcmd.git(*args, *paths, accept=range(128))
@@ -94,9 +96,13 @@ def merge_blobs(
     classifier: Classifier | None = None,
     suggest: bool = False,
 ) -> Outcome:
-    """Resolve what mergebert can. Where it resolves nothing, for content it cannot handle, and on any
-    internal error, the result is git's own line merge (the latter two with a one-line message).
+    """Resolve what mergebert can. Where it resolves nothing, for content it cannot handle, on any
+    internal error (the latter two with a one-line message) and where `options.favour` settles every
+    conflict, the result is git's own line merge.
     With `suggest`, the resolutions list their suggestions (the interactive commands)."""
+    if options.favour:  # git was told how every conflict ends: its own merge leaves none to decide
+        data, left = line_merge(base, ours, theirs, options)
+        return Outcome(data, left, left)
     where = f"{path}: " if path else ""
     try:
         _fault("resolve")

@@ -10,12 +10,13 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shlex
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pygit2
 
-from mergebert.core.options import DEFAULT_LABELS, ConflictStyle, Labels, MergeOptions
+from mergebert.core.options import DEFAULT_LABELS, ConflictStyle, Favour, Labels, MergeOptions
 
 
 def open_repo(start: str | os.PathLike[str] = ".") -> pygit2.Repository | None:
@@ -120,13 +121,16 @@ def merge_options(
     size: int | None = None,
     labels: Labels | None = None,
     style: ConflictStyle | None = None,
+    favour: Favour | None = None,
 ) -> MergeOptions:
-    """How git would write a conflict in `path`: what the caller was told (the driver's %L, merge-file's
-    `-L`, `--marker-size`, `--diff3`) wins over the attributes, the config and the operation in progress."""
+    """How git would merge and write a conflict in `path`: what the caller was told (the driver's %L,
+    merge-file's `-L`, `--marker-size`, `--diff3`) wins over the attributes, the config and the operation
+    in progress; `favour` is the side git was told every conflict goes to (see `merge_favour`)."""
     return MergeOptions(
         marker_size=size or marker_size(repo, path),
         labels=labels or conflict_labels(repo),
         style=style or conflict_style(repo),
+        favour=favour,
     )
 
 
@@ -184,6 +188,23 @@ def _commit_id(repo: pygit2.Repository, revision: str) -> pygit2.Oid:
 
 
 VALUE_OPTIONS = ("-m", "--mainline", "-s", "--strategy", "-X", "--strategy-option")
+STRATEGY_OPTION = ("-X", "--strategy-option")
+
+
+def calling_git(caller: int | None = None) -> list[str] | None:
+    """The arguments after `git` of the nearest git process above `caller` (the driver's parent when
+    None): the command that runs the merge driver. Read from /proc on Linux; None elsewhere."""
+    pid = os.getppid() if caller is None else caller
+    for _ in range(4):
+        try:
+            args = Path(f"/proc/{pid}/cmdline").read_bytes().decode("utf-8", "replace").split("\0")
+            stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+        if os.path.basename(args[0]) == "git":
+            return args[1:-1] if args[-1] == "" else args[1:]
+        pid = int(stat.rsplit(")", 1)[1].split()[1])
+    return None
 
 
 def _cherry_pick_argument(caller: int | None = None) -> str | None:
@@ -192,24 +213,72 @@ def _cherry_pick_argument(caller: int | None = None) -> str | None:
     A one-commit cherry-pick leaves no state file while the driver runs; on Linux the parent git
     process's arguments name the commit. None elsewhere or when it is not one plain revision.
     """
-    pid = os.getppid() if caller is None else caller
-    for _ in range(4):
-        try:
-            args = Path(f"/proc/{pid}/cmdline").read_bytes().decode("utf-8", "replace").split("\0")
-            stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return None
-        if os.path.basename(args[0]) == "git" and "cherry-pick" in args:
-            revisions, rest = [], args[args.index("cherry-pick") + 1 :]
-            while rest:
-                arg = rest.pop(0)
-                if arg in VALUE_OPTIONS and rest:
-                    rest.pop(0)
-                elif arg and not arg.startswith("-"):
-                    revisions.append(arg)
-            return revisions[0] if len(revisions) == 1 else None
-        pid = int(stat.rsplit(")", 1)[1].split()[1])
-    return None
+    args = calling_git(caller) or []
+    if "cherry-pick" not in args:
+        return None
+    revisions, rest = [], args[args.index("cherry-pick") + 1 :]
+    while rest:
+        arg = rest.pop(0)
+        if arg in VALUE_OPTIONS and rest:
+            rest.pop(0)
+        elif arg and not arg.startswith("-"):
+            revisions.append(arg)
+    return revisions[0] if len(revisions) == 1 else None
+
+
+def _strategy_options(args: list[str]) -> list[str]:
+    """The values of the -X / --strategy-option options in a git command line, in order."""
+    found, rest = [], list(args)
+    while rest:
+        arg = rest.pop(0)
+        if arg in STRATEGY_OPTION and rest:
+            found.append(rest.pop(0))
+        elif arg.startswith("--strategy-option="):
+            found.append(arg.partition("=")[2])
+        elif arg.startswith("-X") and len(arg) > 2:
+            found.append(arg[2:])
+    return found
+
+
+def _saved_strategy_options(repo: pygit2.Repository, command: str | None) -> list[str]:
+    """The strategy options git applies besides the command line's: those a rebase or a cherry-pick
+    sequence saved when it started (read again by `--continue`), or `branch.<name>.mergeOptions`."""
+    gitdir = Path(repo.path)
+    if command == "rebase":
+        saved = _read(gitdir / "rebase-merge" / "strategy_opts") or ""  # "--theirs --patience"
+        return [word.removeprefix("--") for word in saved.split()]
+    if command in ("cherry-pick", "revert"):
+        opts = _read(gitdir / "sequencer" / "opts") or ""
+        return re.findall(r"^\s*strategy-option\s*=\s*(\S+)\s*$", opts, re.MULTILINE)
+    if command not in ("merge", "pull") or repo.head_is_detached or repo.head_is_unborn:
+        return []
+    key = f"branch.{repo.head.shorthand}.mergeOptions"
+    value = command_line_config().get(_canonical(key))
+    if value is None:
+        with contextlib.suppress(KeyError, ValueError, pygit2.GitError):
+            value = repo.config[key]
+    try:
+        return _strategy_options(shlex.split(value or ""))
+    except ValueError:  # quoting git would refuse too
+        return []
+
+
+def merge_favour(repo: pygit2.Repository | None, caller: int | None = None) -> Favour | None:
+    """The side `-X ours` or `-X theirs` tells the git command running the driver to give every conflict
+    (the last one given wins, as in git), or None.
+
+    git does not pass its strategy options to a merge driver: they are read from the calling git's command
+    line (Linux), the rebase's or cherry-pick sequence's saved options, and the branch's merge options.
+    """
+    args = calling_git(caller)
+    if repo is None or args is None:
+        return None
+    command = next((arg for arg in args if arg in ("merge", "pull", "rebase", "cherry-pick", "revert")), None)
+    sides: dict[str, Favour] = {"ours": "ours", "theirs": "theirs"}
+    favour = None
+    for option in _saved_strategy_options(repo, command) + _strategy_options(args):
+        favour = sides.get(option, favour)
+    return favour
 
 
 def _merged_name(repo: pygit2.Repository, oid: pygit2.Oid) -> str:

@@ -1,7 +1,8 @@
 """`mergebert merge-file`: `git merge-file` with mergebert's resolver in the middle.
 
 Same argument order (CURRENT BASE OTHER), same labels (the file names unless `-L` says otherwise), same
-marker size and conflict style options; the result goes into CURRENT unless `-p` prints it. The exit
+marker size, conflict style and `--ours`/`--theirs`/`--union` options (with which git's merge settles
+every conflict and mergebert decides nothing); the result goes into CURRENT unless `-p` prints it. The exit
 status is the number of conflicts left (at most 127), 255 on error, exactly like git's.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from mergebert.core.options import ConflictStyle, Favour
 from mergebert.core.textio import is_binary
 from mergebert.git import frontend, gitinfo
 
@@ -25,7 +27,8 @@ def run(
     stdout: bool = False,
     quiet: bool = False,
     marker_size: int = 7,
-    diff3: bool = False,
+    style: ConflictStyle | None = None,
+    favour: Favour | None = None,
     language: str | None = None,
     path: str | None = None,
     model: str | None = None,
@@ -58,9 +61,7 @@ def run(
             return ERROR
     repo = gitinfo.open_repo(".")
     labels3 = (names[0], names[1], names[2])
-    options = gitinfo.merge_options(
-        repo, None, size=marker_size, labels=labels3, style="diff3" if diff3 else None
-    )
+    options = gitinfo.merge_options(repo, None, size=marker_size, labels=labels3, style=style, favour=favour)
     ours, base_blob, theirs = blobs
     outcome = frontend.merge_blobs(
         base_blob,
