@@ -198,9 +198,10 @@ def resolve(
     caller: int | None = None,
     classifier_for: Callable[[Any, Any, Any], Classifier] | None = None,
 ) -> Decided:
-    """The merge result (in this process or the daemon's): mergebert's, or git's line merge when `args`
-    has a problem. `classifier_for(model, threshold, repo)` defaults to the front-ends' lazy classifier."""
-    from mergebert.git import frontend
+    """The merge result (in this process or the daemon's): mergebert's; git's line merge when `args`
+    has a problem; git's merge when the repository declares another one for the file (`attributes`).
+    `classifier_for(model, threshold, repo)` defaults to the front-ends' lazy classifier."""
+    from mergebert.git import attributes, frontend
 
     if "stall" in os.environ.get(frontend.FAULT_VARIABLE, "").split(","):
         import threading
@@ -213,6 +214,12 @@ def resolve(
         return decided(
             args, (base, ours, theirs), options, frontend.Outcome(data, left, left, message=message)
         )
+    declared = attributes.declared_merge(args.path)
+    if declared is not None:  # the repository's .gitattributes give the file a merge of their own
+        data, left = attributes.merge_as_declared(declared, (base, ours, theirs), options, args.path)
+        message = f"{args.path}: merge={declared} in the repository's attributes; merged as git does"
+        outcome = frontend.Outcome(data, left, left, message=message)
+        return decided(args, (base, ours, theirs), options, outcome)
     pick = classifier_for or frontend.pick_classifier
     outcome = frontend.merge_blobs(
         base, ours, theirs, path=args.path, options=options, classifier=pick(args.model, args.threshold, repo)

@@ -4,7 +4,8 @@ Install writes four things: the merge driver and the two mergetools' config (`me
 `mergebert-i` which asks about what is left; `git config`, with `mergebert.confirm`, whether git stops
 for the user to check a file the driver resolved), the attributes that
 route Java/JS/TS/C# files to the driver (`.git/info/attributes` locally, so tracked files stay
-untouched; the global attributes file with `--global`), and, locally, the pre-commit hook. Uninstall
+untouched, followed by the files whose `.gitattributes` declare another merge, which that file would
+otherwise outrank; the global attributes file with `--global`), and, locally, the pre-commit hook. Uninstall
 removes exactly those: config keys that still hold mergebert's values, `mergebert.confirm`, the marked
 attributes block and mergebert's own hook (putting back a hook it had chained).
 """
@@ -17,11 +18,12 @@ import shlex
 import stat
 import subprocess
 import sys
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
 from mergebert.core.languages import EXTENSIONS
-from mergebert.git import gitcmd
+from mergebert.git import attributes, gitcmd
 from mergebert.git.driver import CONFIRM_KEY
 
 NAME = "mergebert: token-level merge of Java, JavaScript, TypeScript and C# conflicts"
@@ -119,9 +121,12 @@ def hook_script() -> str:
     return text.replace('\nmergebert() { command mergebert "$@"; }\n', own, 1)
 
 
-def attributes_block() -> str:
-    """The lines install adds to the attributes file."""
-    return "\n".join([BEGIN, *(f"{p} merge=mergebert" for p in PATTERNS), END]) + "\n"
+def attributes_block(declared: Sequence[tuple[str, str]] = ()) -> str:
+    """The lines install adds to the attributes file: the patterns routed to mergebert, then the files
+    whose repository declares another merge (`declared`: path, merge), which win as git reads later lines."""
+    routed = [f"{pattern} merge=mergebert" for pattern in PATTERNS]
+    kept = [attributes.attribute_line(path, value) for path, value in declared]
+    return "\n".join([BEGIN, *routed, *kept, END]) + "\n"
 
 
 def attributes_file(global_: bool) -> Path:
@@ -144,12 +149,12 @@ def _without_block(text: str) -> str:
     return "".join(lines[:start] + lines[end + 1 :])
 
 
-def _write_attributes(path: Path) -> None:
+def _write_attributes(path: Path, declared: Sequence[tuple[str, str]]) -> None:
     text = _without_block(path.read_text(encoding="utf-8")) if path.exists() else ""
     if text and not text.endswith("\n"):
         text += "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text + attributes_block(), encoding="utf-8")
+    path.write_text(text + attributes_block(declared), encoding="utf-8")
 
 
 def _remove_attributes(path: Path) -> bool:
@@ -223,8 +228,13 @@ def install(global_: bool = False, confirm: bool = True) -> list[str]:
     _git("config", scope, CONFIRM_KEY, str(confirm).lower())
     done.append(f"git config {scope} {CONFIRM_KEY} {str(confirm).lower()}")
     path = attributes_file(global_)
-    _write_attributes(path)
-    done.append(f"attributes: {path} ({' '.join(PATTERNS)} merge=mergebert)")
+    # the local file outranks the repository's .gitattributes: the files they give another merge keep it
+    declared = (
+        [] if global_ else attributes.declared_merges(PATTERNS, _git_output("rev-parse", "--show-toplevel"))
+    )
+    _write_attributes(path, declared)
+    kept = f"; {len(declared)} files keep the merge their .gitattributes declare" if declared else ""
+    done.append(f"attributes: {path} ({' '.join(PATTERNS)} merge=mergebert{kept})")
     if global_:
         done.append("pre-commit hook: per repository; run `mergebert install` inside a repository to add it")
     else:
