@@ -233,7 +233,8 @@ def install(global_: bool = False, confirm: bool = True) -> list[str]:
         [] if global_ else attributes.declared_merges(PATTERNS, _git_output("rev-parse", "--show-toplevel"))
     )
     _write_attributes(path, declared)
-    kept = f"; {len(declared)} files keep the merge their .gitattributes declare" if declared else ""
+    files = f"{len(declared)} file keeps" if len(declared) == 1 else f"{len(declared)} files keep"
+    kept = f"; {files} the merge .gitattributes declare" if declared else ""
     done.append(f"attributes: {path} ({' '.join(PATTERNS)} merge=mergebert{kept})")
     if global_:
         done.append("pre-commit hook: per repository; run `mergebert install` inside a repository to add it")
