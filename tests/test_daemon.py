@@ -281,3 +281,19 @@ def test_rebase_gives_identical_trees_with_and_without_fast_path_and_daemon(repo
     assert fast == in_process
     merged = repo.git("show", f"{fast}:{FILES[0]}").stdout
     assert 'new Server("0.0.0.0", 8080, true);' in merged and "step(9, 3);" in merged
+
+
+def test_a_repository_made_again_at_the_same_path_gets_a_daemon_of_its_own(repo: GitRepo) -> None:
+    """The daemon of a deleted work tree must not serve the one created in its place: it would read no
+    repository and write default labels and style."""
+    import shutil
+
+    assert merge_token_conflict(repo).returncode == 0
+    assert len(daemon_pids(folder(repo))) == 1
+    shutil.rmtree(repo.path)
+    again = GitRepo.init(repo.path, repo.env)
+    again.git("config", "merge.conflictStyle", "diff3")
+    again.diverge(NAME, CLASH_BASE, CLASH_OURS, CLASH_THEIRS)
+    without, with_driver, _ = again.merge_both_ways(NAME, "merge", "--no-edit", "feature")
+    assert with_driver == without
+    assert b"||||||| " in with_driver

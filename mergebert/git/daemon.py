@@ -6,7 +6,8 @@ and ends after `$MERGEBERT_DAEMON_IDLE` seconds (default 15) without one. A requ
 versions, the driver's arguments and the settings of the caller's environment; the reply carries the
 merged bytes, the conflict counts, the lines to print and the record of decisions (for the driver's
 decision log), nothing more. Whenever
-the daemon is absent, busy past the time limit, stale (other mergebert code) or dead, `ask` returns None
+the daemon is absent, busy past the time limit, stale (other mergebert code, or a work tree deleted and
+made again at its path) or dead, `ask` returns None
 and the driver resolves in its own process. $MERGEBERT_DAEMON=0 turns it off.
 
 This module imports only the standard library at the top: the driver's warm path must stay light.
@@ -97,6 +98,13 @@ def code_signature() -> str:
     return digest.hexdigest()[:16]
 
 
+def work_tree() -> str:
+    """The work tree served, as the file system knows it: a tree deleted and made again at the same path
+    (where the socket is the same) is another one."""
+    info = os.stat(".")
+    return f"{info.st_dev}:{info.st_ino}"
+
+
 def socket_path(folder: str) -> str:
     """One daemon per repository (the work tree's top, where git runs drivers)."""
     key = hashlib.sha256(os.path.realpath(os.getcwd()).encode()).hexdigest()[:16]
@@ -169,6 +177,7 @@ def ask(args: Arguments, base: bytes, ours: bytes, theirs: bytes, limit: float) 
     signature = code_signature()
     header = {
         "signature": signature,
+        "tree": work_tree(),
         "arguments": {
             "path": args.path,
             "marker_size": args.marker_size,
@@ -229,6 +238,7 @@ class Server:
         self.path = path
         self.idle = idle
         self.signature = code_signature()
+        self.tree = work_tree()
         self.classifiers: dict[Any, Any] = {}
         self.listener: socket.socket | None = None
         self.inode: int | None = None
@@ -313,7 +323,7 @@ class Server:
             request = json.loads(head)
         except (OSError, ValueError):
             return True
-        if request.get("signature") != self.signature:
+        if request.get("signature") != self.signature or request.get("tree") != self.tree:
             self.close()
             _send(conn, json.dumps({"stale": True}).encode(), b"")
             return False
