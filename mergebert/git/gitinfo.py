@@ -166,6 +166,12 @@ def _pick_labels(repo: pygit2.Repository, oid: pygit2.Oid) -> Labels:
     return ("HEAD", f"parent of {name}", name)
 
 
+def _revert_labels(repo: pygit2.Repository, oid: pygit2.Oid) -> Labels:
+    """Labels git uses when it reverts one commit: its parent is theirs, the commit the base."""
+    ours, parent, name = _pick_labels(repo, oid)
+    return (ours, name, parent)
+
+
 def _merge_labels(repo: pygit2.Repository, oid: pygit2.Oid, name: str) -> Labels:
     """Labels git uses in a merge: HEAD, the merge base's abbreviated id, the merged branch's name."""
     try:
@@ -187,6 +193,8 @@ def _commit_id(repo: pygit2.Repository, revision: str) -> pygit2.Oid:
     return repo.revparse_single(revision).peel(pygit2.Commit).id
 
 
+STASH_LABELS: Labels = ("Updated upstream", "Stash base", "Stashed changes")  # git stash apply, pop
+APPLIED_BASE = "constructed merge base"  # the base label of git am -3 and rebase --apply
 VALUE_OPTIONS = ("-m", "--mainline", "-s", "--strategy", "-X", "--strategy-option")
 STRATEGY_OPTION = ("-X", "--strategy-option")
 
@@ -207,16 +215,19 @@ def calling_git(caller: int | None = None) -> list[str] | None:
     return None
 
 
-def _cherry_pick_argument(caller: int | None = None) -> str | None:
-    """The commit a single `git cherry-pick X` applies, from the calling git's command line.
+def _subcommand(args: list[str]) -> tuple[str | None, list[str]]:
+    """A git command line's subcommand (after git's own options) and the arguments that follow it."""
+    rest = list(args)
+    while rest and rest[0].startswith("-"):
+        option = rest.pop(0)
+        if option in ("-c", "-C") and rest:
+            rest.pop(0)
+    return (rest[0], rest[1:]) if rest else (None, [])
 
-    A one-commit cherry-pick leaves no state file while the driver runs; on Linux the parent git
-    process's arguments name the commit. None elsewhere or when it is not one plain revision.
-    """
-    args = calling_git(caller) or []
-    if "cherry-pick" not in args:
-        return None
-    revisions, rest = [], args[args.index("cherry-pick") + 1 :]
+
+def _single_revision(args: list[str]) -> str | None:
+    """The one plain revision among a command's arguments (values of VALUE_OPTIONS skipped), or None."""
+    revisions, rest = [], list(args)
     while rest:
         arg = rest.pop(0)
         if arg in VALUE_OPTIONS and rest:
@@ -224,6 +235,28 @@ def _cherry_pick_argument(caller: int | None = None) -> str | None:
         elif arg and not arg.startswith("-"):
             revisions.append(arg)
     return revisions[0] if len(revisions) == 1 else None
+
+
+def _command_labels(repo: pygit2.Repository, caller: int | None) -> Labels | None:
+    """The labels of the operations that leave no state file while the driver runs, from the calling git's
+    command line (Linux): a one-commit cherry-pick or revert, stash apply/pop, checkout (switch) -m."""
+    command, rest = _subcommand(calling_git(caller) or [])
+    if command == "stash":
+        return STASH_LABELS
+    if command in ("cherry-pick", "revert"):
+        revision = _single_revision(rest)
+        if revision is None:
+            return None
+        labels_of = _pick_labels if command == "cherry-pick" else _revert_labels
+        return labels_of(repo, _commit_id(repo, revision))
+    if (
+        command in ("checkout", "switch")
+        and ("-m" in rest or "--merge" in rest)
+        and not repo.head_is_detached
+    ):
+        branch = _single_revision([arg for arg in rest if arg not in ("-m", "--merge")])  # -m: no value here
+        return (branch, repo.head.shorthand, "local") if branch else None
+    return None
 
 
 def _strategy_options(args: list[str]) -> list[str]:
@@ -309,19 +342,25 @@ def conflict_labels(
         if merge_head:
             oid = pygit2.Oid(hex=merge_head.split()[0])
             return _merge_labels(repo, oid, _merged_name(repo, oid))
-        # rebase: the last command done is the one being applied; cherry-pick of several commits:
-        # the first one still to do.
+        applied = _read(gitdir / "rebase-apply" / "final-commit")
+        if applied is not None:  # git am -3, rebase --apply: theirs is the patch's subject
+            return ("HEAD", APPLIED_BASE, applied.split("\n", 1)[0])
+        # rebase: the last command done is the one being applied; cherry-pick or revert of several
+        # commits: the first one still to do.
         for todo, line in (("rebase-merge/done", -1), ("sequencer/todo", 0)):
             lines = (_read(gitdir / todo) or "").strip().splitlines()
-            if lines and len(lines[line].split()) >= 2:
-                return _pick_labels(repo, _commit_id(repo, lines[line].split()[1]))
-        for state in ("CHERRY_PICK_HEAD", "REBASE_HEAD"):
+            if lines and len(words := lines[line].split()) >= 2:
+                labels_of = _revert_labels if words[0] == "revert" else _pick_labels
+                return labels_of(repo, _commit_id(repo, words[1]))
+        for state, labels_of in (
+            ("CHERRY_PICK_HEAD", _pick_labels),
+            ("REBASE_HEAD", _pick_labels),
+            ("REVERT_HEAD", _revert_labels),
+        ):
             text = _read(gitdir / state)
             if text:
-                return _pick_labels(repo, pygit2.Oid(hex=text.split()[0]))
-        picked = _cherry_pick_argument(caller)
-        if picked:
-            return _pick_labels(repo, _commit_id(repo, picked))
+                return labels_of(repo, pygit2.Oid(hex=text.split()[0]))
+        return _command_labels(repo, caller) or DEFAULT_LABELS
     except (pygit2.GitError, KeyError, ValueError, IndexError):
         pass
     return DEFAULT_LABELS

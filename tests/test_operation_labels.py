@@ -1,0 +1,95 @@
+"""Conflict labels of the git operations besides merge, rebase and cherry-pick, on a git that does not pass
+them to drivers (before 2.44): stash, revert, checkout -m, am -3 and rebase --apply. Where mergebert
+resolves nothing, the file must be what git alone leaves, labels included. Each test runs the operation
+with git alone, undoes it, runs it again with the driver and compares (diff3 style: the base label too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from gitrepo import CLASH_BASE, CLASH_OURS, CLASH_THEIRS, GitRepo
+
+NAME = "src/App.java"
+
+
+def stash(repo: GitRepo) -> Callable[[], None]:
+    repo.commit({NAME: CLASH_BASE}, "base")
+    repo.write(NAME, CLASH_THEIRS)
+    repo.git("stash", "-q")
+    repo.commit({NAME: CLASH_OURS}, "ours")
+
+    def undo() -> None:
+        repo.git("reset", "-q", "--hard")
+
+    return undo
+
+
+def revert(repo: GitRepo) -> Callable[[], None]:
+    repo.commit({NAME: CLASH_BASE}, "base")
+    repo.commit({NAME: CLASH_THEIRS}, "to revert")
+    repo.commit({NAME: CLASH_OURS}, "after it")
+    return lambda: repo.git("revert", "--abort")
+
+
+def checkout_merge(repo: GitRepo) -> Callable[[], None]:
+    repo.commit({NAME: CLASH_BASE}, "base")
+    repo.git("checkout", "-q", "-b", "other")
+    repo.commit({NAME: CLASH_THEIRS}, "other")
+    repo.git("checkout", "-q", "main")
+    repo.write(NAME, CLASH_OURS)
+
+    def undo() -> None:
+        repo.git("checkout", "-q", "-f", "main")
+        repo.write(NAME, CLASH_OURS)
+
+    return undo
+
+
+def patch_on_main(repo: GitRepo) -> None:
+    repo.commit({NAME: CLASH_BASE}, "base")
+    repo.git("checkout", "-q", "-b", "other")
+    repo.commit({NAME: CLASH_THEIRS}, "change the port\n\nwith a body")
+    repo.git("format-patch", "-q", "-1", "-o", str(repo.path.parent / "patches"))
+    repo.git("checkout", "-q", "main")
+    repo.commit({NAME: CLASH_OURS}, "ours")
+
+
+def apply_mailbox(repo: GitRepo) -> Callable[[], None]:
+    patch_on_main(repo)
+    return lambda: repo.git("am", "--abort")
+
+
+def rebase_apply(repo: GitRepo) -> Callable[[], None]:
+    patch_on_main(repo)
+    repo.git("checkout", "-q", "other")
+
+    def undo() -> None:
+        repo.git("rebase", "--abort")
+
+    return undo
+
+
+OPERATIONS = {
+    "stash pop": (stash, ("stash", "pop")),
+    "revert": (revert, ("revert", "--no-edit", "HEAD~1")),
+    "checkout -m": (checkout_merge, ("checkout", "-m", "other")),
+    "am -3": (apply_mailbox, ("am", "-3", "../patches/0001-change-the-port.patch")),
+    "rebase --apply": (rebase_apply, ("rebase", "--apply", "main")),
+}
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_labels_equal_gits(repo: GitRepo, operation: str) -> None:
+    prepare, command = OPERATIONS[operation]
+    repo.git("config", "merge.conflictStyle", "diff3")
+    undo = prepare(repo)
+    alone = repo.git(*command, check=False)
+    expected = repo.read(NAME)
+    assert b"<<<<<<< " in expected, "the operation must conflict for git alone"
+    assert b"<<<<<<< ours" not in expected
+    undo()
+    repo.use_driver()
+    with_driver = repo.git(*command, check=False)
+    assert (with_driver.returncode, repo.read(NAME)) == (alone.returncode, expected)
