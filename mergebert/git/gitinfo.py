@@ -195,6 +195,16 @@ def _commit_id(repo: pygit2.Repository, revision: str) -> pygit2.Oid:
 
 STASH_LABELS: Labels = ("Updated upstream", "Stash base", "Stashed changes")  # git stash apply, pop
 APPLIED_BASE = "constructed merge base"  # the base label of git am -3 and rebase --apply
+# git's own options (before the subcommand) whose value may be the next argument
+GLOBAL_VALUE_OPTIONS = (
+    "-c",
+    "-C",
+    "--git-dir",
+    "--work-tree",
+    "--namespace",
+    "--config-env",
+    "--super-prefix",
+)
 VALUE_OPTIONS = ("-m", "--mainline", "-s", "--strategy", "-X", "--strategy-option")
 STRATEGY_OPTION = ("-X", "--strategy-option")
 
@@ -220,7 +230,7 @@ def _subcommand(args: list[str]) -> tuple[str | None, list[str]]:
     rest = list(args)
     while rest and rest[0].startswith("-"):
         option = rest.pop(0)
-        if option in ("-c", "-C") and rest:
+        if option in GLOBAL_VALUE_OPTIONS and rest:
             rest.pop(0)
     return (rest[0], rest[1:]) if rest else (None, [])
 
@@ -306,10 +316,10 @@ def merge_favour(repo: pygit2.Repository | None, caller: int | None = None) -> F
     args = calling_git(caller)
     if repo is None or args is None:
         return None
-    command = next((arg for arg in args if arg in ("merge", "pull", "rebase", "cherry-pick", "revert")), None)
+    command, rest = _subcommand(args)
     sides: dict[str, Favour] = {"ours": "ours", "theirs": "theirs"}
     favour = None
-    for option in _saved_strategy_options(repo, command) + _strategy_options(args):
+    for option in _saved_strategy_options(repo, command) + _strategy_options(rest):
         favour = sides.get(option, favour)
     return favour
 
