@@ -4,8 +4,8 @@
 attributes file git ranks above the repository's `.gitattributes`. A file those declare another merge for
 (`merge=union`, `-merge`, `binary`, `merge=text`, a driver of the repository's own) is merged as git alone
 would merge it. git's check-attr tells what they declare, run over the same work tree with an empty
-repository, so that `info/attributes` is not read. Standard library and git only: the driver asks before
-it loads anything else.
+repository, so that `info/attributes` is not read: `install` asks for the tracked files, the driver for
+each file that reaches it with conflicts.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from mergebert.git import gitcmd
 
-TYPE_CHECKING = False  # the driver asks before the daemon: no typing import on its warm path
+TYPE_CHECKING = False  # install imports this module: no typing import needed at run time
 if TYPE_CHECKING:
     from mergebert.core.options import MergeOptions
 
