@@ -134,13 +134,19 @@ def merge_options(
     )
 
 
-def conflict_style(repo: pygit2.Repository | None) -> ConflictStyle:
-    """`merge.conflictStyle`: "merge" (git's default), "diff3" or "zdiff3"."""
-    value = command_line_config().get("merge.conflictstyle")
+def config_value(repo: pygit2.Repository | None, key: str) -> str | None:
+    """`key` as the git command running mergebert reads it: what `git -c` gave, else the repository's
+    config; None where neither sets it."""
+    value = command_line_config().get(_canonical(key))
     if value is None and repo is not None:
         with contextlib.suppress(KeyError):
-            value = repo.config["merge.conflictStyle"]
-    value = (value or "merge").lower()
+            value = repo.config[key]
+    return value
+
+
+def conflict_style(repo: pygit2.Repository | None) -> ConflictStyle:
+    """`merge.conflictStyle`: "merge" (git's default), "diff3" or "zdiff3"."""
+    value = (config_value(repo, "merge.conflictStyle") or "merge").lower()
     return "diff3" if value == "diff3" else "zdiff3" if value == "zdiff3" else "merge"
 
 
@@ -295,13 +301,10 @@ def _saved_strategy_options(repo: pygit2.Repository, command: str | None) -> lis
         return re.findall(r"^\s*strategy-option\s*=\s*(\S+)\s*$", opts, re.MULTILINE)
     if command not in ("merge", "pull") or repo.head_is_detached or repo.head_is_unborn:
         return []
-    key = f"branch.{repo.head.shorthand}.mergeOptions"
-    value = command_line_config().get(_canonical(key))
-    if value is None:
-        with contextlib.suppress(KeyError, ValueError, pygit2.GitError):
-            value = repo.config[key]
     try:
-        return _strategy_options(shlex.split(value or ""))
+        return _strategy_options(
+            shlex.split(config_value(repo, f"branch.{repo.head.shorthand}.mergeOptions") or "")
+        )
     except ValueError:  # quoting git would refuse too
         return []
 

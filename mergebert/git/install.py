@@ -124,7 +124,7 @@ def hook_script() -> str:
 def attributes_block(declared: Sequence[tuple[str, str]] = ()) -> str:
     """The lines install adds to the attributes file: the patterns routed to mergebert, then the files
     whose repository declares another merge (`declared`: path, merge), which win as git reads later lines."""
-    routed = [f"{pattern} merge=mergebert" for pattern in PATTERNS]
+    routed = [f"{pattern} merge={attributes.DRIVER_NAME}" for pattern in PATTERNS]
     kept = [attributes.attribute_line(path, value) for path, value in declared]
     return "\n".join([BEGIN, *routed, *kept, END]) + "\n"
 
