@@ -8,6 +8,10 @@ installed driver and compares.
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+
 import pytest
 from gitrepo import CLASH_BASE, CLASH_OURS, CLASH_THEIRS, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS, GitRepo
 
@@ -125,3 +129,21 @@ def test_the_libgit2_fallback_favours_a_side_as_git_merge_file_does(favour: str,
     options = MergeOptions(labels=("HEAD", "base", "feature"), favour=favour)  # type: ignore[arg-type]
     assert merge_bytes(base, ours, theirs, options) == git_merge_file(base, ours, theirs, options)
     assert merge_bytes(base, ours, theirs, options)[0] == (ours if favour == "ours" else theirs)
+
+
+PROBE = """\
+import json
+from mergebert.git import gitinfo
+by_proc = gitinfo.calling_git(process=gitinfo.proc_entry)
+print(json.dumps([by_proc, gitinfo.calling_git(process=gitinfo.ps_table().get)]))
+"""
+
+
+def test_ps_finds_the_calling_git_as_proc_does(repo: GitRepo, tmp_path: Path) -> None:
+    """Where there is no /proc (macOS), the git running mergebert, and so its `-X`, is found by `ps`."""
+    probe = tmp_path / "probe.py"
+    probe.write_text(PROBE)
+    repo.git("config", "alias.probe", f"!{sys.executable} {probe}")
+    by_proc, by_ps = json.loads(repo.git("probe", "merge", "-X", "theirs", "feature").stdout)
+    assert by_proc == ["probe", "merge", "-X", "theirs", "feature"]
+    assert by_ps == by_proc

@@ -159,8 +159,9 @@ def repository_settings(
 
     try:
         repo = gitinfo.open_repo(".")
-        labels = args.labels or gitinfo.conflict_labels(repo, caller=caller)
-        favour = gitinfo.merge_favour(repo, caller)
+        calling = gitinfo.calling_git(caller)
+        labels = args.labels or gitinfo.conflict_labels(repo, calling=calling)
+        favour = gitinfo.merge_favour(repo, calling)
         options = gitinfo.merge_options(repo, args.path, size=args.marker_size, labels=labels, favour=favour)
         return options, repo
     except Exception as error:  # labels are cosmetic: keep merging with the defaults

@@ -11,6 +11,7 @@ import contextlib
 import os
 import re
 import shlex
+import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -213,21 +214,56 @@ GLOBAL_VALUE_OPTIONS = (
 )
 VALUE_OPTIONS = ("-m", "--mainline", "-s", "--strategy", "-X", "--strategy-option")
 STRATEGY_OPTION = ("-X", "--strategy-option")
+PS_TIMEOUT = 5.0  # seconds for `ps` to list the processes
 
 
-def calling_git(caller: int | None = None) -> list[str] | None:
+def proc_entry(pid: int) -> tuple[list[str], int] | None:
+    """A process's arguments and its parent's id, from /proc (Linux); None when it cannot be read."""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().decode("utf-8", "replace").split("\0")
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    return (args[:-1] if args[-1] == "" else args), int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def ps_table() -> dict[int, tuple[list[str], int]]:
+    """Every process's arguments and parent's id by one `ps` (systems without /proc: macOS, the BSDs).
+    ps joins the arguments with spaces, so they come back split at every space."""
+    try:
+        listing = subprocess.run(
+            ["ps", "-A", "-o", "pid=", "-o", "ppid=", "-o", "args="],
+            capture_output=True,
+            timeout=PS_TIMEOUT,
+            check=False,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    table: dict[int, tuple[list[str], int]] = {}
+    for line in listing.decode("utf-8", "replace").splitlines():
+        words = line.split()
+        if len(words) >= 3 and words[0].isdigit() and words[1].isdigit():
+            table[int(words[0])] = (words[2:], int(words[1]))
+    return table
+
+
+def calling_git(
+    caller: int | None = None,
+    process: Callable[[int], tuple[list[str], int] | None] | None = None,
+) -> list[str] | None:
     """The arguments after `git` of the nearest git process above `caller` (the driver's parent when
-    None): the command that runs the merge driver. Read from /proc on Linux; None elsewhere."""
+    None): the command that runs the merge driver, or None. `process(pid)` gives a process's arguments
+    and parent: /proc where there is one, else `ps`."""
+    if process is None:
+        process = proc_entry if os.path.exists("/proc/self/stat") else ps_table().get
     pid = os.getppid() if caller is None else caller
     for _ in range(4):
-        try:
-            args = Path(f"/proc/{pid}/cmdline").read_bytes().decode("utf-8", "replace").split("\0")
-            stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
-        except OSError:
+        entry = process(pid)
+        if entry is None:
             return None
+        args, pid = entry
         if os.path.basename(args[0]) == "git":
-            return args[1:-1] if args[-1] == "" else args[1:]
-        pid = int(stat.rsplit(")", 1)[1].split()[1])
+            return args[1:]
     return None
 
 
@@ -253,10 +289,10 @@ def _single_revision(args: list[str]) -> str | None:
     return revisions[0] if len(revisions) == 1 else None
 
 
-def _command_labels(repo: pygit2.Repository, caller: int | None) -> Labels | None:
+def _command_labels(repo: pygit2.Repository, calling: list[str] | None) -> Labels | None:
     """The labels of the operations that leave no state file while the driver runs, from the calling git's
-    command line (Linux): a one-commit cherry-pick or revert, stash apply/pop, checkout (switch) -m."""
-    command, rest = _subcommand(calling_git(caller) or [])
+    arguments (`calling_git`): a one-commit cherry-pick or revert, stash apply/pop, checkout (switch) -m."""
+    command, rest = _subcommand(calling or [])
     if command == "stash":
         return STASH_LABELS
     if command in ("cherry-pick", "revert"):
@@ -309,17 +345,17 @@ def _saved_strategy_options(repo: pygit2.Repository, command: str | None) -> lis
         return []
 
 
-def merge_favour(repo: pygit2.Repository | None, caller: int | None = None) -> Favour | None:
+def merge_favour(repo: pygit2.Repository | None, calling: list[str] | None) -> Favour | None:
     """The side `-X ours` or `-X theirs` tells the git command running the driver to give every conflict
     (the last one given wins, as in git), or None.
 
-    git does not pass its strategy options to a merge driver: they are read from the calling git's command
-    line (Linux), the rebase's or cherry-pick sequence's saved options, and the branch's merge options.
+    git does not pass its strategy options to a merge driver: they are read from the calling git's
+    arguments (`calling_git`), the rebase's or cherry-pick sequence's saved options, and the branch's merge
+    options.
     """
-    args = calling_git(caller)
-    if repo is None or args is None:
+    if repo is None or calling is None:
         return None
-    command, rest = _subcommand(args)
+    command, rest = _subcommand(calling)
     sides: dict[str, Favour] = {"ours": "ours", "theirs": "theirs"}
     favour = None
     for option in _saved_strategy_options(repo, command) + _strategy_options(rest):
@@ -335,13 +371,17 @@ def _merged_name(repo: pygit2.Repository, oid: pygit2.Oid) -> str:
 
 
 def conflict_labels(
-    repo: pygit2.Repository | None, *, environ: dict[str, str] | None = None, caller: int | None = None
+    repo: pygit2.Repository | None,
+    *,
+    environ: dict[str, str] | None = None,
+    calling: list[str] | None = None,
 ) -> Labels:
     """The (ours, base, theirs) labels git's line merge would write in the current operation.
 
     Inside a merge driver git has not written MERGE_HEAD / CHERRY_PICK_HEAD yet, so the merged commit
     comes from `GITHEAD_<id>` (set by `git merge`) or from the rebase todo list; afterwards (`mergebert
-    resolve`) the state files name it.
+    resolve`) the state files name it. `calling`: the arguments of the git running the driver
+    (`calling_git`), for the operations that leave no state file.
     """
     if repo is None:
         return DEFAULT_LABELS
@@ -373,7 +413,7 @@ def conflict_labels(
             text = _read(gitdir / state)
             if text:
                 return labels_of(repo, pygit2.Oid(hex=text.split()[0]))
-        return _command_labels(repo, caller) or DEFAULT_LABELS
+        return _command_labels(repo, calling) or DEFAULT_LABELS
     except (pygit2.GitError, KeyError, ValueError, IndexError):
         pass
     return DEFAULT_LABELS
