@@ -190,6 +190,23 @@ def decided(
     return Decided(outcome, record)
 
 
+def left_to_git(
+    args: Arguments,
+    blobs: tuple[bytes, bytes, bytes],
+    options: MergeOptions,
+    merged: tuple[bytes, int],
+    why: str,
+    kept: str = "kept git's line merge",
+) -> Decided:
+    """A file merged by git's means (`merged`: the bytes and the conflicts left in them), not mergebert's,
+    with the reason the report and the log give."""
+    from mergebert.git import frontend
+
+    data, left = merged
+    outcome = frontend.Outcome(data, left, left, message=f"{args.path}: {why}; {kept}")
+    return decided(args, blobs, options, outcome)
+
+
 def resolve(
     args: Arguments,
     base: bytes,
@@ -209,18 +226,14 @@ def resolve(
 
         threading.Event().wait()  # a resolve that never ends, for the time limit's tests
     options, repo = repository_settings(args, caller)
+    blobs = (base, ours, theirs)
     if args.problem:
-        data, left = frontend.line_merge(base, ours, theirs, options)
-        message = f"{args.path}: {args.problem}; kept git's line merge"
-        return decided(
-            args, (base, ours, theirs), options, frontend.Outcome(data, left, left, message=message)
-        )
+        return left_to_git(args, blobs, options, frontend.line_merge(*blobs, options), args.problem)
     declared = attributes.declared_merge(args.path)
     if declared is not None:  # the repository's .gitattributes give the file a merge of their own
-        data, left = attributes.merge_as_declared(declared, (base, ours, theirs), options, args.path)
-        message = f"{args.path}: merge={declared} in the repository's attributes; merged as git does"
-        outcome = frontend.Outcome(data, left, left, message=message)
-        return decided(args, (base, ours, theirs), options, outcome)
+        merged = attributes.merge_as_declared(declared, blobs, options, args.path)
+        why = f"merge={declared} in the repository's attributes"
+        return left_to_git(args, blobs, options, merged, why, kept="merged as git does")
     pick = classifier_for or frontend.pick_classifier
     outcome = frontend.merge_blobs(
         base, ours, theirs, path=args.path, options=options, classifier=pick(args.model, args.threshold, repo)
@@ -263,9 +276,8 @@ def git_outcome(args: Arguments, base: bytes, ours: bytes, theirs: bytes, why: s
     from mergebert.git import frontend
 
     options, _ = repository_settings(args)
-    data, left = frontend.git_merge_file(base, ours, theirs, options)
-    outcome = frontend.Outcome(data, left, left, message=f"{args.path}: {why}; kept git's line merge")
-    return decided(args, (base, ours, theirs), options, outcome)
+    blobs = (base, ours, theirs)
+    return left_to_git(args, blobs, options, frontend.git_merge_file(*blobs, options), why)
 
 
 def confirming() -> bool:
