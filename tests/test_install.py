@@ -31,6 +31,7 @@ def test_local_install_configures_git_and_uninstall_restores_everything(repo: Gi
 
     assert get("merge.mergebert.driver") == install.driver_command(install.git_version())
     assert get("merge.mergebert.name")
+    assert get("merge.mergebert.recursive") == "text"
     assert get("mergetool.mergebert.cmd") == f'{MERGEBERT} mergetool "$BASE" "$LOCAL" "$REMOTE" "$MERGED"'
     assert get("mergetool.mergebert.trustExitCode") == "true"
     interactive = f'{MERGEBERT} mergetool --interactive "$BASE" "$LOCAL" "$REMOTE" "$MERGED"'

@@ -95,6 +95,9 @@ def settings(version: tuple[int, ...]) -> dict[str, str]:
     return {
         "merge.mergebert.name": NAME,
         "merge.mergebert.driver": driver_command(version),
+        # the inner merge of a criss-cross merge's bases: git's text merge, as without mergebert (git
+        # ignores a driver's exit status there, so a resolution would slip into the base unconfirmed)
+        "merge.mergebert.recursive": "text",
         "mergetool.mergebert.cmd": f"{mergebert_command()} {MERGETOOL_ARGUMENTS}",
         "mergetool.mergebert.trustExitCode": "true",
         "mergetool.mergebert-i.cmd": f"{mergebert_command()} {INTERACTIVE_ARGUMENTS}",
