@@ -202,8 +202,8 @@ class GitRepo:
         self.add_attributes("".join(f"{p} merge=mergebert\n" for p in patterns.split()))
 
     def add_attributes(self, lines: str) -> None:
-        """Append to .git/info/attributes."""
-        path = self.path / ".git" / "info" / "attributes"
+        """Append to the repository's info/attributes."""
+        path = self.path / self.git("rev-parse", "--git-path", "info/attributes").stdout.strip()
         path.parent.mkdir(exist_ok=True)
         path.write_text((path.read_text() if path.exists() else "") + lines)
 

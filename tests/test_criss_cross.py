@@ -66,3 +66,17 @@ def test_the_inner_merge_of_a_criss_cross_is_gits(repo: GitRepo) -> None:
     if with_mergebert[2] != alone:
         assert "<<<<<<<" not in with_mergebert[2]
         assert repo.mergebert("review").stdout.count("resolved") >= 1
+
+
+def test_a_conflict_left_in_a_criss_cross_merge_equals_gits(repo: GitRepo) -> None:
+    """diff3 style: the base of the real merge is labelled as git labels it ("merged common ancestors")."""
+    repo.git("config", "merge.conflictStyle", "diff3")
+    criss_cross(repo)
+    repo.git("checkout", "-q", "side")
+    repo.commit({NAME: server("0.0.0.0", 7070, "true")}, "side: another port")
+    repo.git("checkout", "-q", "main")
+    alone = state(repo)
+    assert alone[0] != 0 and "||||||| merged common ancestors" in alone[2]
+    repo.git("merge", "--abort")
+    repo.mergebert("install", check=True)
+    assert state(repo) == alone

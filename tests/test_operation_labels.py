@@ -71,12 +71,29 @@ def rebase_apply(repo: GitRepo) -> Callable[[], None]:
     return undo
 
 
+def autostash(repo: GitRepo) -> Callable[[], None]:
+    """A rebase whose autostash, applied at its end, conflicts: git applies it as `git stash apply`."""
+    repo.commit({NAME: CLASH_BASE}, "base")
+    repo.git("checkout", "-q", "-b", "upstream")
+    repo.commit({NAME: CLASH_THEIRS}, "upstream")
+    repo.git("checkout", "-q", "main")
+    start = repo.commit({"notes.txt": "local\n"}, "local")
+    repo.write(NAME, CLASH_OURS)
+
+    def undo() -> None:
+        repo.git("reset", "-q", "--hard", start)
+        repo.write(NAME, CLASH_OURS)
+
+    return undo
+
+
 OPERATIONS = {
     "stash pop": (stash, ("stash", "pop")),
     "revert": (revert, ("revert", "--no-edit", "HEAD~1")),
     "checkout -m": (checkout_merge, ("checkout", "-m", "other")),
     "am -3": (apply_mailbox, ("am", "-3", "../patches/0001-change-the-port.patch")),
     "rebase --apply": (rebase_apply, ("rebase", "--apply", "main")),
+    "rebase --autostash": (autostash, ("rebase", "--autostash", "upstream")),
 }
 
 
@@ -93,3 +110,25 @@ def test_labels_equal_gits(repo: GitRepo, operation: str) -> None:
     repo.use_driver()
     with_driver = repo.git(*command, check=False)
     assert (with_driver.returncode, repo.read(NAME)) == (alone.returncode, expected)
+
+
+def test_labels_with_git_dir_and_work_tree_variables_equal_gits(repo: GitRepo) -> None:
+    """GIT_DIR and GIT_WORK_TREE name the repository: no .git in the work tree, and the driver must not
+    read another repository (here one around the work tree, whose config asks for diff3)."""
+    repo.git("config", "merge.conflictStyle", "diff3")
+    inner = repo.path / "tree"
+    store = repo.path.parent / "store.git"
+    env = {**repo.env, "GIT_DIR": str(store), "GIT_WORK_TREE": str(inner)}
+    work = GitRepo(inner, env)
+    inner.mkdir()
+    work.git("init", "-q", "-b", "main")
+    work.git("config", "user.name", "Test")
+    work.git("config", "user.email", "test@example.com")
+    work.stop_on({NAME: (CLASH_BASE, CLASH_OURS, CLASH_THEIRS)})
+    expected = work.read(NAME)
+    assert b"|||||||" not in expected and b"<<<<<<< HEAD" in expected
+    work.git("merge", "--abort")
+    work.use_driver()
+    merged = work.git("merge", "--no-edit", "feature", check=False)
+    assert merged.returncode != 0
+    assert work.read(NAME) == expected

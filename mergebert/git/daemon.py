@@ -37,8 +37,9 @@ DEFAULT_IDLE = 15.0
 START_WAIT = 5.0  # seconds a driver waits for a daemon it started to listen
 REPLY_MARGIN = 5.0  # seconds past the time limit a driver waits for a reply before giving up
 # The caller's settings that a request carries: the model policy, the test faults, git's merge heads,
-# and the config that `git -c` gave the command (GIT_CONFIG_PARAMETERS and the like).
-PASSED_PREFIXES = ("MERGEBERT_", "GITHEAD_", "GIT_CONFIG_")
+# the config that `git -c` gave the command (GIT_CONFIG_PARAMETERS and the like), and the repository
+# and index git was pointed at (GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE).
+PASSED_PREFIXES = ("MERGEBERT_", "GITHEAD_", "GIT_CONFIG_", "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")
 _LENGTH = struct.Struct(">Q")
 
 
@@ -378,7 +379,7 @@ class Server:
             "signature": self.signature,
             "conflicts": outcome.conflicts,
             "left": outcome.left,
-            "lines": lines + driver.report(args.path, outcome),
+            "lines": lines + driver.printed(args, result),
             "record": result.record,
         }
         return [json.dumps(reply).encode(), outcome.data]

@@ -148,32 +148,43 @@ def time_limit() -> float:
     return limit if limit > 0 else DEFAULT_TIMEOUT
 
 
-def repository_settings(
-    args: Arguments, caller: int | None = None
-) -> tuple[MergeOptions, pygit2.Repository | None]:
-    """How git would merge and write a conflict (git's own labels when it passed them; the side its
-    `-X ours|theirs` favours), and the repository; `caller`: the process whose parent git is (the
-    driver's parent when None)."""
+class Settings:
+    """How git would merge and write a conflict, the repository, and whether the calling git is making a
+    conflict again on the user's request (`git checkout --conflict`), which is git's alone to make."""
+
+    def __init__(self, options: MergeOptions, repo: pygit2.Repository | None, remade: bool = False) -> None:
+        self.options, self.repo, self.remade = options, repo, remade
+
+
+def repository_settings(args: Arguments, caller: int | None = None) -> Settings:
+    """The `Settings` of this merge: git's own labels when it passed them; the side its `-X ours|theirs`
+    favours; `caller`: the process whose parent git is (the driver's parent when None)."""
     from mergebert.core.options import DEFAULT_LABELS, MergeOptions
     from mergebert.git import gitinfo
 
     try:
         repo = gitinfo.open_repo(".")
         calling = gitinfo.calling_git(caller)
+        if gitinfo.remaking_conflict(repo, calling, args.path):  # git's labels for it: ours, base, theirs
+            labels, style = args.labels or DEFAULT_LABELS, gitinfo.requested_style(calling)
+            size = args.marker_size
+            options = gitinfo.merge_options(repo, args.path, size=size, labels=labels, style=style)
+            return Settings(options, repo, remade=True)
         labels = args.labels or gitinfo.conflict_labels(repo, calling=calling)
         favour = gitinfo.merge_favour(repo, calling)
         options = gitinfo.merge_options(repo, args.path, size=args.marker_size, labels=labels, favour=favour)
-        return options, repo
+        return Settings(options, repo)
     except Exception as error:  # labels are cosmetic: keep merging with the defaults
         warn(f"cannot read the repository ({error}); using default conflict labels")
-        return MergeOptions(args.marker_size, args.labels or DEFAULT_LABELS), None
+        return Settings(MergeOptions(args.marker_size, args.labels or DEFAULT_LABELS), None)
 
 
 class Decided:
-    """A file's merge result, and the record of its decisions for the log (None: nothing to record)."""
+    """A file's merge result, and the record of its decisions for the log (None: nothing to record);
+    `quiet`: nothing to print either."""
 
-    def __init__(self, outcome: Outcome, record: dict[str, Any] | None) -> None:
-        self.outcome, self.record = outcome, record
+    def __init__(self, outcome: Outcome, record: dict[str, Any] | None, quiet: bool = False) -> None:
+        self.outcome, self.record, self.quiet = outcome, record, quiet
 
 
 def decided(
@@ -225,8 +236,11 @@ def resolve(
         import threading
 
         threading.Event().wait()  # a resolve that never ends, for the time limit's tests
-    options, repo = repository_settings(args, caller)
-    blobs = (base, ours, theirs)
+    settings = repository_settings(args, caller)
+    options, repo, blobs = settings.options, settings.repo, (base, ours, theirs)
+    if settings.remade:  # nothing to report or record: the merge's own decisions stay in the log
+        data, left = frontend.line_merge(*blobs, options)
+        return Decided(frontend.Outcome(data, left, left), None, quiet=True)
     if args.problem:
         return left_to_git(args, blobs, options, frontend.line_merge(*blobs, options), args.problem)
     declared = attributes.declared_merge(args.path)
@@ -275,7 +289,7 @@ def git_outcome(args: Arguments, base: bytes, ours: bytes, theirs: bytes, why: s
     """git's own line merge by the `git merge-file` binary, independent of whatever failed."""
     from mergebert.git import frontend
 
-    options, _ = repository_settings(args)
+    options = repository_settings(args).options
     blobs = (base, ours, theirs)
     return left_to_git(args, blobs, options, frontend.git_merge_file(*blobs, options), why)
 
@@ -326,11 +340,14 @@ def _write(
     return 0 if left == 0 and not stop else args.conflict_status
 
 
+def printed(args: Arguments, result: Decided) -> list[str]:
+    """The lines to print for a decided file (none when it is quiet)."""
+    return [] if result.quiet else report(args.path, result.outcome)
+
+
 def _write_decided(args: Arguments, result: Decided) -> int:
     outcome = result.outcome
-    return _write(
-        args, outcome.data, outcome.left, report(args.path, outcome), result.record, outcome.resolved
-    )
+    return _write(args, outcome.data, outcome.left, printed(args, result), result.record, outcome.resolved)
 
 
 def _ask_daemon(args: Arguments, base: bytes, ours: bytes, theirs: bytes, limit: float) -> Reply | None:

@@ -18,10 +18,19 @@ from pathlib import Path
 import pygit2
 
 from mergebert.core.options import DEFAULT_LABELS, ConflictStyle, Favour, Labels, MergeOptions
+from mergebert.git import gitcmd
 
 
 def open_repo(start: str | os.PathLike[str] = ".") -> pygit2.Repository | None:
-    """The repository containing `start`, or None outside any repository."""
+    """The repository git works on: the one $GIT_DIR names (its work tree $GIT_WORK_TREE, where set), else
+    the one containing `start`; None outside any repository."""
+    git_dir = os.environ.get("GIT_DIR")
+    if git_dir:
+        repo = pygit2.Repository(git_dir)
+        work_tree = os.environ.get("GIT_WORK_TREE")
+        if work_tree:
+            repo.workdir = work_tree
+        return repo
     found = pygit2.discover_repository(str(start))
     return pygit2.Repository(found) if found else None
 
@@ -179,12 +188,17 @@ def _revert_labels(repo: pygit2.Repository, oid: pygit2.Oid) -> Labels:
     return (ours, name, parent)
 
 
+CRISS_CROSS_BASE = "merged common ancestors"  # git's base label where several merge bases were merged
+
+
 def _merge_labels(repo: pygit2.Repository, oid: pygit2.Oid, name: str) -> Labels:
-    """Labels git uses in a merge: HEAD, the merge base's abbreviated id, the merged branch's name."""
+    """Labels git uses in a merge: HEAD, the merge base's abbreviated id (or, with several, the label of
+    their merge), the merged branch's name."""
     try:
-        bases = repo.merge_base_many([repo.head.target, oid])
-        base = _short(repo, bases) if bases else "empty tree"
-    except (pygit2.GitError, KeyError, ValueError):
+        bases = gitcmd.git("merge-base", "--all", "HEAD", str(oid), accept=(0, 1)).stdout.split()
+        base = _short(repo, pygit2.Oid(hex=bases[0].decode())) if len(bases) == 1 else CRISS_CROSS_BASE
+        base = base if bases else "empty tree"
+    except (gitcmd.GitError, pygit2.GitError, KeyError, ValueError):
         base = "base"
     return ("HEAD", base, name)
 
@@ -311,6 +325,26 @@ def _command_labels(repo: pygit2.Repository, calling: list[str] | None) -> Label
     return None
 
 
+def remaking_conflict(repo: pygit2.Repository | None, calling: list[str] | None, path: str) -> bool:
+    """Whether the calling git makes `path`'s conflict again, as the user asked (`git checkout -m`,
+    `--conflict=STYLE`, `git restore --merge`): a checkout or restore of a path git holds unmerged. (A
+    branch switch with -m merges only where the index has no unmerged path.)"""
+    if repo is None or _subcommand(calling or [])[0] not in ("checkout", "restore"):
+        return False
+    try:
+        repo.index.conflicts[path]  # noqa: B018 (a lookup: KeyError when the path is merged)
+    except (KeyError, TypeError, pygit2.GitError):  # TypeError: no conflicts at all (None)
+        return False
+    return True
+
+
+def requested_style(calling: list[str] | None) -> ConflictStyle | None:
+    """The style the calling git's `--conflict=STYLE` asks for, or None."""
+    styles: dict[str, ConflictStyle] = {"merge": "merge", "diff3": "diff3", "zdiff3": "zdiff3"}
+    asked = [arg.partition("=")[2] for arg in _subcommand(calling or [])[1] if arg.startswith("--conflict=")]
+    return styles.get(asked[-1]) if asked else None
+
+
 def _strategy_options(args: list[str]) -> list[str]:
     """The values of the -X / --strategy-option options in a git command line, in order."""
     found, rest = [], list(args)
@@ -387,6 +421,8 @@ def conflict_labels(
         return DEFAULT_LABELS
     env = os.environ if environ is None else environ
     gitdir = Path(repo.path)
+    if _subcommand(calling or [])[0] == "stash":  # a rebase's autostash too, while rebase-merge/ stays
+        return STASH_LABELS
     try:
         heads = [(key[len("GITHEAD_") :], value) for key, value in env.items() if key.startswith("GITHEAD_")]
         if len(heads) == 1:
