@@ -27,6 +27,23 @@ from gitrepo import (
 from mergebert.git import driver, install
 
 NAME = "src/App.java"
+SERVER = """public class Server {
+    private final String host;
+    private final int port;
+    private final boolean tls;
+
+    Server(String host, int port, boolean tls) {
+        this.host = host;
+        this.port = port;
+        this.tls = tls;
+    }
+
+    public static void main(String[] args) {
+        Server server = new Server("localhost", 8080, false);
+        System.out.println("listening on " + server.host + ":" + server.port);
+    }
+}
+"""
 
 
 def test_merge_resolves_token_conflict_and_commits(repo: GitRepo) -> None:
@@ -50,6 +67,20 @@ def test_merge_leaves_unresolvable_conflict_exactly_as_git(repo: GitRepo, style:
     assert b"<<<<<<< HEAD\n" in with_driver and b">>>>>>> feature\n" in with_driver
     assert repo.conflicted() == [NAME]
     assert "mergebert: src/App.java: resolved 0 of 1 conflict (1 left" in stderr
+
+
+@pytest.mark.parametrize("emptied", ["theirs", "ours"])
+def test_a_side_that_empties_the_file_leaves_gits_conflict(repo: GitRepo, emptied: str) -> None:
+    """One side empties the file, the other edits it: only a person can say whether the edit or the
+    emptying wins (git's modify/delete, in content). mergebert never writes an emptied file (the
+    shipped model at its default threshold once took the empty side here)."""
+    del repo.env["MERGEBERT_MODEL"]
+    edited = SERVER.replace("localhost", "0.0.0.0")
+    ours, theirs = ("", edited) if emptied == "ours" else (edited, "")
+    repo.diverge(NAME, SERVER, ours, theirs)
+    without, with_driver, _ = repo.merge_both_ways(NAME, "merge", "--no-edit", "feature")
+    assert with_driver == without
+    assert repo.conflicted() == [NAME]
 
 
 def test_merge_resolves_one_conflict_and_leaves_the_other(repo: GitRepo) -> None:

@@ -52,6 +52,13 @@ def test_a_resolution_dropping_shared_lines_is_refused() -> None:
     assert result.text == render(merge_lines(BASE, OURS, THEIRS))
 
 
+@pytest.mark.parametrize("proposed", ["", "\n", "  \n\n"])
+def test_a_resolution_that_empties_the_file_is_refused(proposed: str) -> None:
+    """One side emptied the file, the other edited it: git's modify/delete in content, for a person."""
+    result = resolve_text(BASE, OURS, "", lang=JAVA, classifier=Proposes(proposed), threshold=0.0)
+    assert result.left == 1 and result.resolutions[0].reason == "would empty the file"
+
+
 def test_the_next_candidate_that_keeps_them_is_taken() -> None:
     keeping = the_conflict().ours.replace("foo();", "foo();\n\t\tbar();")
     result = resolve_text(BASE, OURS, THEIRS, lang=JAVA, classifier=Proposes("\n", keeping), threshold=0.0)

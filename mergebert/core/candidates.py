@@ -198,6 +198,10 @@ def _concatenate(parts: Sequence[Sequence[Token]], conflict: ConflictInput) -> l
 
 
 def _render(tokens: Sequence[Token], conflict: ConflictInput) -> str:
+    """The tokens as text, with their own leading whitespace and the trailing whitespace of a side that
+    has tokens; nothing at all when no token is left (not a side's stray line break)."""
+    if not tokens:
+        return ""
     a, _, b = conflict.tokens
     trail = a.trail if a.tokens or not b.tokens else b.trail
     return "".join(t.lead + t.text for t in _glue(tokens)) + trail

@@ -167,6 +167,8 @@ class SpliceCheck:
     def _judge(self, text: str) -> str | None:
         if not keeps(self.merged, region_text(text, not self.view.after, self.eol)):
             return "would alter merged lines"
+        if not self.view.with_text(text).strip():  # one side emptied the file: a deletion, for a person
+            return "would empty the file"
         if self.lang is not None and error_count(self.view.with_text(text), self.lang) > self.allowed:
             return "no candidate parses"
         return None
