@@ -230,7 +230,7 @@ def resolve(
     """The merge result (in this process or the daemon's): mergebert's; git's line merge when `args`
     has a problem; git's merge when the repository declares another one for the file (`attributes`).
     `classifier_for(model, threshold, repo)` defaults to the front-ends' lazy classifier."""
-    from mergebert.git import attributes, frontend
+    from mergebert.git import attributes, frontend, rerere
 
     if "stall" in os.environ.get(frontend.FAULT_VARIABLE, "").split(","):
         import threading
@@ -243,6 +243,11 @@ def resolve(
         return Decided(frontend.Outcome(data, left, left), None, quiet=True)
     if args.problem:
         return left_to_git(args, blobs, options, frontend.line_merge(*blobs, options), args.problem)
+    if rerere.enabled_in(repo):
+        merged = frontend.line_merge(*blobs, options)
+        if rerere.has_resolution(repo, merged[0], options.marker_size):
+            why = "git rerere holds a resolution you recorded"
+            return left_to_git(args, blobs, options, merged, why, kept="left for git to replay it")
     declared = attributes.declared_merge(args.path)
     if declared is not None:  # the repository's .gitattributes give the file a merge of their own
         merged = attributes.merge_as_declared(declared, blobs, options, args.path)

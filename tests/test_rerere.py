@@ -1,0 +1,65 @@
+"""`rerere.enabled`: a resolution the user recorded for a conflict is replayed by git after the merge, so
+the merge driver must leave that conflict as git's own line merge writes it for rerere to find."""
+
+from __future__ import annotations
+
+import pytest
+from gitrepo import TOKEN_BASE, TOKEN_MERGED, TOKEN_OURS, TOKEN_THEIRS, GitRepo, java
+
+from mergebert.git import rerere
+
+NAME = "src/App.java"
+BY_HAND = TOKEN_OURS.replace("0.0.0.0", "127.0.0.1")
+
+
+def recorded(repo: GitRepo) -> str:
+    """A merge git stopped on, resolved by hand and committed with rerere on; the merge is then undone.
+    Returns the commit to merge again from."""
+    repo.git("config", "rerere.enabled", "true")
+    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    start = repo.git("rev-parse", "HEAD").stdout.strip()
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode != 0
+    repo.write(NAME, BY_HAND)
+    repo.git("add", NAME)
+    repo.git("commit", "-q", "--no-edit")
+    repo.git("reset", "-q", "--hard", start)
+    return start
+
+
+def test_a_recorded_resolution_is_replayed_as_without_mergebert(repo: GitRepo) -> None:
+    start = recorded(repo)
+    alone = repo.git("merge", "--no-edit", "feature", check=False)
+    assert "using previous resolution" in alone.stdout + alone.stderr
+    expected = (alone.returncode, repo.read(NAME), repo.conflicted())
+    assert expected[1] == BY_HAND.encode()
+    repo.git("merge", "--abort")
+    repo.git("reset", "-q", "--hard", start)
+    repo.use_driver()
+    with_driver = repo.git("merge", "--no-edit", "feature", check=False)
+    assert (with_driver.returncode, repo.read(NAME), repo.conflicted()) == expected
+
+
+def test_without_a_recorded_resolution_mergebert_resolves(repo: GitRepo) -> None:
+    repo.git("config", "rerere.enabled", "true")
+    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    repo.use_driver()
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode == 0
+    assert repo.read(NAME) == TOKEN_MERGED.encode()
+
+
+def two_conflicts(port: int) -> str:
+    padding = "".join(f"        step({i});\n" for i in range(6))
+    return java(f"int port = {port};", padding + f"        int backup = {port + 1};\n")
+
+
+@pytest.mark.parametrize(("style", "size"), [("merge", 7), ("diff3", 7), ("zdiff3", 12)])
+def test_the_conflict_id_is_the_one_git_records(repo: GitRepo, style: str, size: int) -> None:
+    repo.git("config", "rerere.enabled", "true")
+    repo.git("config", "merge.conflictStyle", style)
+    repo.add_attributes(f"*.java conflict-marker-size={size}\n")
+    repo.diverge(NAME, two_conflicts(8080), two_conflicts(9090), two_conflicts(7070))
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode != 0
+    (recorded_id,) = [entry.name for entry in (repo.path / ".git" / "rr-cache").iterdir()]
+    merged = repo.read(NAME)
+    assert merged.count(b"<" * size + b" ") == 2
+    assert rerere.conflict_id(merged, size) == recorded_id
