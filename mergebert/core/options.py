@@ -9,6 +9,9 @@ from typing import Literal
 ConflictStyle = Literal["merge", "diff3", "zdiff3"]
 Labels = tuple[str, str, str]
 Favour = Literal["ours", "theirs", "union"]
+# which of git's line merges a result must equal where mergebert resolves nothing: `git merge-file`'s, or
+# that of the ort strategy (git merge, rebase, cherry-pick, revert, stash), which diffs with histogram
+Engine = Literal["merge-file", "ort"]
 DEFAULT_LABELS: Labels = ("ours", "base", "theirs")
 
 
@@ -22,6 +25,7 @@ class MergeOptions:
     # `-X ours|theirs` (`git merge-file --ours|--theirs|--union`): the side git's line merge gives every
     # conflict (union: both), so that none is left
     favour: Favour | None = None
+    engine: Engine = "merge-file"
 
 
 GIT_DEFAULT = MergeOptions()  # what `git merge-file` writes without options

@@ -171,8 +171,10 @@ def repository_settings(args: Arguments, caller: int | None = None) -> Settings:
             options = gitinfo.merge_options(repo, args.path, size=size, labels=labels, style=style)
             return Settings(options, repo, remade=True)
         labels = args.labels or gitinfo.conflict_labels(repo, calling=calling)
-        favour = gitinfo.merge_favour(repo, calling)
-        options = gitinfo.merge_options(repo, args.path, size=args.marker_size, labels=labels, favour=favour)
+        favour, engine = gitinfo.merge_favour(repo, calling), gitinfo.line_engine(calling)
+        options = gitinfo.merge_options(
+            repo, args.path, size=args.marker_size, labels=labels, favour=favour, engine=engine
+        )
         return Settings(options, repo)
     except Exception as error:  # labels are cosmetic: keep merging with the defaults
         warn(f"cannot read the repository ({error}); using default conflict labels")

@@ -7,9 +7,11 @@
 python=${1-} base=${2-} current=${3-} other=${4-} size=${5-} path=${6-$3} given=$#
 case $size in '' | *[!0-9]* | 0 | 00*) size=7 ;; esac
 if [ $# -eq 9 ]; then
-    ours_label=$8 base_label=$7 theirs_label=$9
+    # git 2.44 or later (install passes the labels from then on): merge-file can diff as the ort strategy
+    # of git merge, rebase and cherry-pick does, so a file merges cleanly here exactly where it does there
+    ours_label=$8 base_label=$7 theirs_label=$9 algorithm=--diff-algorithm=histogram
 else
-    ours_label=ours base_label=base theirs_label=theirs
+    ours_label=ours base_label=base theirs_label=theirs algorithm=
 fi
 say() { echo "mergebert: $path: $*" >&2; }
 faults=",${MERGEBERT_TEST_FAULT-},"
@@ -21,8 +23,8 @@ trap 'exit 143' TERM
 
 # git merge-file STYLE...: git's result into $result; its exit status (conflicts, or >127 on error)
 line_merge() {
-    git merge-file -p "$@" --marker-size="$size" -L "$ours_label" -L "$base_label" -L "$theirs_label" \
-        -- "$current" "$base" "$other" >"$result"
+    git merge-file -p $algorithm "$@" --marker-size="$size" -L "$ours_label" -L "$base_label" \
+        -L "$theirs_label" -- "$current" "$base" "$other" >"$result"
 }
 
 # line_merge in merge.conflictStyle (read into $style once conflicts are found)

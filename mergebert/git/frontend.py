@@ -80,6 +80,13 @@ def line_merge(base: bytes, ours: bytes, theirs: bytes, options: MergeOptions) -
         return linemerge.merge_bytes(base, ours, theirs, options)
     try:
         _fault("linemerge")
+        if options.engine == "ort" and options.favour is None:  # merge-file follows -X ours|theirs
+            from mergebert.git import ortmerge
+
+            try:
+                return ortmerge.merge(base, ours, theirs, options)
+            except Exception:  # a git before 2.38 has no merge-tree --write-tree: merge-file is the nearest
+                pass
         return git_merge_file(base, ours, theirs, options)
     except Exception:  # any failure here still has a correct fallback
         return linemerge.merge_bytes(base, ours, theirs, options)
@@ -103,6 +110,9 @@ def merge_blobs(
     if options.favour:  # git was told how every conflict ends: its own merge leaves none to decide
         data, left = line_merge(base, ours, theirs, options)
         return Outcome(data, left, left)
+    gits = line_merge(base, ours, theirs, options) if options.engine == "ort" else None
+    if gits is not None and gits[1] == 0:  # ort merges cleanly where merge-file (or libgit2) does not
+        return Outcome(gits[0], 0, 0)
     where = f"{path}: " if path else ""
     try:
         _fault("resolve")
@@ -119,14 +129,14 @@ def merge_blobs(
             suggest=suggest,
         )
         if result.fallback or (result.conflicts and result.left == result.conflicts):
-            data, left = line_merge(base, ours, theirs, options)
+            data, left = gits or line_merge(base, ours, theirs, options)
             message = f"{where}{result.fallback}; kept git's line merge" if result.fallback else None
             return Outcome(data, left, left, tuple(result.resolutions), message, result.chunks)
         return Outcome(
             result.data, result.conflicts, result.left, tuple(result.resolutions), chunks=result.chunks
         )
     except Exception as error:  # the contract: never fail, fall back to git's line merge
-        data, left = line_merge(base, ours, theirs, options)
+        data, left = gits or line_merge(base, ours, theirs, options)
         message = f"{where}internal error ({type(error).__name__}: {error}); kept git's line merge"
         return Outcome(data=data, conflicts=left, left=left, message=message)
 

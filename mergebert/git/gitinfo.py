@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pygit2
 
-from mergebert.core.options import DEFAULT_LABELS, ConflictStyle, Favour, Labels, MergeOptions
+from mergebert.core.options import DEFAULT_LABELS, ConflictStyle, Engine, Favour, Labels, MergeOptions
 from mergebert.git import gitcmd
 
 
@@ -132,6 +132,7 @@ def merge_options(
     labels: Labels | None = None,
     style: ConflictStyle | None = None,
     favour: Favour | None = None,
+    engine: Engine = "merge-file",
 ) -> MergeOptions:
     """How git would merge and write a conflict in `path`: what the caller was told (the driver's %L,
     merge-file's `-L`, `--marker-size`, `--diff3`) wins over the attributes, the config and the operation
@@ -141,6 +142,7 @@ def merge_options(
         labels=labels or conflict_labels(repo),
         style=style or conflict_style(repo),
         favour=favour,
+        engine=engine,
     )
 
 
@@ -323,6 +325,22 @@ def _command_labels(repo: pygit2.Repository, calling: list[str] | None) -> Label
         branch = _single_revision([arg for arg in rest if arg not in ("-m", "--merge")])  # -m: no value here
         return (branch, repo.head.shorthand, "local") if branch else None
     return None
+
+
+MYERS_COMMANDS = ("am", "checkout", "switch")  # their merges diff with Myers in git before 2.50
+
+
+def line_engine(calling: list[str] | None) -> Engine:
+    """Which line merge the calling git makes: the ort strategy's, unless it is `am` or `checkout -m`, or
+    it was told `-s recursive` (whose merges diff with Myers, as `git merge-file` does, before git 2.50).
+    Where the command is unknown, ort: `git merge` and `rebase` are what runs a driver most."""
+    command, rest = _subcommand(calling or [])
+    recursive = any(
+        arg in ("-srecursive", "--strategy=recursive")
+        or (arg in ("-s", "--strategy") and after == "recursive")
+        for arg, after in zip(rest, [*rest[1:], ""], strict=True)
+    )
+    return "merge-file" if command in MYERS_COMMANDS or recursive else "ort"
 
 
 def remaking_conflict(repo: pygit2.Repository | None, calling: list[str] | None, path: str) -> bool:

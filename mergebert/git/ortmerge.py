@@ -1,0 +1,124 @@
+"""git's own line merge of a file as `git merge`, `rebase`, `cherry-pick` and `revert` make it (the ort
+strategy): `git merge-tree --write-tree` over a scratch repository.
+
+ort diffs with the histogram algorithm and joins neighbouring conflicts less eagerly than `git merge-file`
+(which diffs with Myers, and which before git 2.44 cannot be told otherwise), so the two can place
+conflicts differently, and now and then one of them merges cleanly where the other does not. A merge
+driver that falls back to git's merge must give what git alone would have written: this one.
+
+The three versions become commits of a one-file tree (`f`, which no attribute pattern of the user's
+routes to a merge driver) in a bare repository made once per process; git runs with no global or system
+config and no attributes besides the marker size. Its labels are placeholders that no file can hold by
+chance, replaced afterwards by the real ones.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pygit2
+from pygit2.enums import FileMode
+
+from mergebert.core.options import MergeOptions
+
+SINCE = (2, 38)  # `git merge-tree --write-tree`
+TIMEOUT = 10.0
+NAME = "f"
+_SIGNATURE = pygit2.Signature("mergebert", "mergebert@localhost", 0, 0)
+# the environment variables that would point git at the user's repository or config
+_DROPPED = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY")
+
+
+class Scratch:
+    """A bare repository in a temporary folder, with placeholder branch names for the labels."""
+
+    def __init__(self) -> None:
+        folder = tempfile.mkdtemp(prefix="mergebert-ort-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        self.repo = pygit2.init_repository(folder, bare=True)
+        self.folder = Path(folder)
+        tag = secrets.token_hex(8)
+        self.ours, self.theirs = f"mergebert-ours-{tag}", f"mergebert-theirs-{tag}"
+        self.repo.config["core.attributesFile"] = os.devnull
+        self.env = {
+            k: v for k, v in os.environ.items() if k not in _DROPPED and not k.startswith("GIT_CONFIG")
+        }
+        self.env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
+
+    def commit(self, data: bytes, parents: list[pygit2.Oid]) -> pygit2.Oid:
+        builder = self.repo.TreeBuilder()
+        builder.insert(NAME, self.repo.create_blob(data), FileMode.BLOB)
+        return self.repo.create_commit(None, _SIGNATURE, _SIGNATURE, "v", builder.write(), parents)
+
+
+@functools.cache
+def _scratch() -> Scratch:
+    return Scratch()
+
+
+def merge(base: bytes, ours: bytes, theirs: bytes, options: MergeOptions) -> tuple[bytes, int]:
+    """What ort writes for the file, in `options`' style, marker size and labels, and the number of
+    conflicts in it. Raises OSError, subprocess.SubprocessError or RuntimeError where git cannot do it."""
+    scratch = _scratch()
+    root = scratch.commit(base, [])
+    heads = {scratch.ours: scratch.commit(ours, [root]), scratch.theirs: scratch.commit(theirs, [root])}
+    for branch, oid in heads.items():
+        scratch.repo.references.create(f"refs/heads/{branch}", oid, force=True)
+    (scratch.folder / "info").mkdir(exist_ok=True)
+    (scratch.folder / "info" / "attributes").write_text(
+        f"{NAME} conflict-marker-size={options.marker_size}\n"
+    )
+    command = ["git", "-c", f"merge.conflictStyle={options.style}", "merge-tree", "--write-tree"]
+    done = subprocess.run(
+        [*command, scratch.ours, scratch.theirs],
+        cwd=scratch.folder,
+        env={**scratch.env, "GIT_DIR": str(scratch.folder)},
+        capture_output=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    if done.returncode not in (0, 1):
+        raise RuntimeError(
+            f"git merge-tree failed ({done.returncode}): {done.stderr.decode(errors='replace')}"
+        )
+    tree = scratch.repo[done.stdout.split(b"\n", 1)[0].decode()].peel(pygit2.Tree)
+    merged = scratch.repo[tree[NAME].id].read_raw() if NAME in tree else b""
+    if done.returncode == 0:
+        return merged, 0
+    return _relabelled(merged, options, scratch, str(root))
+
+
+def _relabelled(merged: bytes, options: MergeOptions, scratch: Scratch, root: str) -> tuple[bytes, int]:
+    """ort's conflict markers with the real labels in place of the placeholders; and their number."""
+    size = options.marker_size
+    ours, base, theirs = (label.encode() for label in options.labels)
+
+    def marker(char: bytes, label: bytes) -> bytes:
+        return char * size + (b" " + label if label else b"")
+
+    pattern = re.compile(
+        rb"^(?:(<{%d}) %s|(\|{%d}) [0-9a-f]{4,40}|(>{%d}) %s)(?=\r?$)"
+        % (size, scratch.ours.encode(), size, size, scratch.theirs.encode()),
+        re.MULTILINE,
+    )
+    count = 0
+
+    def replace(found: re.Match[bytes]) -> bytes:
+        nonlocal count
+        if found.group(1):
+            count += 1
+            return marker(b"<", ours)
+        if found.group(2):
+            abbreviated = found.group(0)[size + 1 :]
+            return marker(b"|", base) if root.encode().startswith(abbreviated) else found.group(0)
+        return marker(b">", theirs)
+
+    return pattern.sub(replace, merged), max(count, 1)

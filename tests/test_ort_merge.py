@@ -1,0 +1,68 @@
+"""The merge driver falls back to the line merge git alone makes: ort's (histogram diff) in `git merge`,
+`rebase`, `cherry-pick`, and `git merge-file`'s (Myers) where git uses that (`-s recursive`). The
+two place conflicts differently in about one conflicted file in fourteen of the shared validation data,
+and now and then one merges cleanly where the other conflicts. Each test runs git alone, then the driver.
+"""
+
+from __future__ import annotations
+
+import pytest
+from gitrepo import GitRepo
+
+from mergebert.git import install
+
+NAME = "src/A.java"
+# ort (histogram) and merge-file (Myers) both conflict here, at different lines
+PLACED = ("\n{\n\nx();\nint a;\n", "\n{\n\nx();\n", "\n\n{\nint a;\n")
+# ort merges this cleanly; merge-file conflicts
+CLEAN_FOR_ORT = (
+    "{\ny();\nint a;\n\ny();\ny();\n\nreturn;\n",
+    "{\nint a;\ny();\n\ny();\n    }\n\nreturn;\n",
+    "{\ny();\nint a;\n\nif (c) {\ny();\ny();\n\nreturn;\n",
+)
+
+# merge-file merges this cleanly; ort conflicts (an empty side against a blank line)
+CONFLICT_FOR_ORT = ("{\nif (c) {\n    }\n{\n\n", "{\nif (c) {\n{\n\n", "{\n\nif (c) {\n{\n\n")
+
+
+@pytest.mark.parametrize("style", ["merge", "diff3", "zdiff3"])
+@pytest.mark.parametrize("strategy", [(), ("-s", "recursive")])
+def test_a_conflict_left_is_placed_as_git_places_it(
+    repo: GitRepo, style: str, strategy: tuple[str, ...]
+) -> None:
+    repo.git("config", "merge.conflictStyle", style)
+    repo.diverge(NAME, *PLACED)
+    without, with_driver, stderr = repo.merge_both_ways(NAME, "merge", "--no-edit", *strategy, "feature")
+    assert "resolved 0 of" in stderr
+    assert with_driver == without
+
+
+@pytest.mark.parametrize(
+    "command", [("merge", "--no-edit", "feature"), ("cherry-pick", "feature"), ("rebase", "main")]
+)
+def test_a_file_git_merges_cleanly_is_merged_as_git_merges_it(
+    repo: GitRepo, command: tuple[str, ...]
+) -> None:
+    repo.diverge(NAME, *CLEAN_FOR_ORT)
+    if command[0] == "rebase":
+        repo.git("checkout", "-q", "feature")
+    start = repo.git("rev-parse", "HEAD").stdout.strip()
+    alone = repo.git(*command, check=False)
+    assert alone.returncode == 0
+    expected = repo.read(NAME)
+    repo.git("reset", "-q", "--hard", start)
+    repo.use_driver(confirm=True)
+    with_driver = repo.git(*command, check=False)
+    assert with_driver.returncode == 0, with_driver.stderr
+    assert repo.read(NAME) == expected
+
+
+@pytest.mark.skipif(
+    install.git_version() < install.LABELS_SINCE,
+    reason="git merge-file diffs with histogram from git 2.44; before, a file it merges cleanly is written",
+)
+def test_a_file_git_leaves_conflicted_is_not_merged_cleanly_by_the_shell_entry_point(repo: GitRepo) -> None:
+    repo.diverge(NAME, *CONFLICT_FOR_ORT)
+    without, with_driver, _ = repo.merge_both_ways(NAME, "merge", "--no-edit", "feature")
+    assert with_driver == without
+    assert repo.conflicted() == [NAME]
