@@ -40,6 +40,21 @@ def test_resolve_rewrites_what_it_can_and_reports(repo: GitRepo, command: str) -
     assert sorted(repo.conflicted()) == [NAME, CLASH]  # not staged without --add
 
 
+def test_resolve_keeps_a_backup_already_there(repo: GitRepo) -> None:
+    """A `<file>.orig` already there (the user's, or a mergetool's backup) is never overwritten: the new
+    backup takes the next free name."""
+    stopped(repo, "merge")
+    token_before = repo.read(NAME)
+    repo.write(NAME + ".orig", "mine\n")
+    repo.write(NAME + ".orig.1", "mine too\n")
+    result = repo.mergebert("resolve")
+    assert result.returncode == 1, result.stderr
+    assert repo.read(NAME) == TOKEN_MERGED.encode()
+    assert (repo.read(NAME + ".orig"), repo.read(NAME + ".orig.1")) == (b"mine\n", b"mine too\n")
+    assert repo.read(NAME + ".orig.2") == token_before
+    assert f"backup {NAME}.orig.2" in result.stdout
+
+
 def test_resolve_add_stages_fully_resolved_files_only(repo: GitRepo) -> None:
     stopped(repo, "merge")
     repo.mergebert("resolve", "--add", "--no-backup")

@@ -152,12 +152,28 @@ def resolve_one(
     from mergebert.core import textio
 
     if backup:
-        textio.atomic_write(f"{worktree}.orig", current)
+        suffix = free_backup_suffix(str(worktree))
+        textio.atomic_write(f"{worktree}{suffix}", current)
+        if suffix != BACKUP:
+            row.notes.append(f"backup {path}{suffix}")
     textio.atomic_write(worktree, data)
     if add and row.left == 0:
         gitcmd.git("add", "--", path, cwd=repo.workdir)
         row.notes.append("staged")
     return row
+
+
+BACKUP = ".orig"
+
+
+def free_backup_suffix(worktree: str) -> str:
+    """`.orig`, or `.orig.1`, `.orig.2`... where that file exists already: a backup (the user's, a
+    mergetool's, an earlier `resolve`'s) is never overwritten."""
+    suffix, number = BACKUP, 0
+    while os.path.lexists(f"{worktree}{suffix}"):
+        number += 1
+        suffix = f"{BACKUP}.{number}"
+    return suffix
 
 
 def print_table(rows: Sequence[Row]) -> None:
