@@ -149,11 +149,14 @@ def time_limit() -> float:
 
 
 class Settings:
-    """How git would merge and write a conflict, the repository, and whether the calling git is making a
-    conflict again on the user's request (`git checkout --conflict`), which is git's alone to make."""
+    """How git would merge and write a conflict, and the repository; `remade`: the calling git makes a
+    conflict again on the user's request (`git checkout --conflict`), which is git's alone to make;
+    `logged`: the merge is the user's operation, whose decisions go to the log (not `git merge-tree`'s)."""
 
-    def __init__(self, options: MergeOptions, repo: pygit2.Repository | None, remade: bool = False) -> None:
-        self.options, self.repo, self.remade = options, repo, remade
+    def __init__(
+        self, options: MergeOptions, repo: pygit2.Repository | None, remade: bool = False, logged: bool = True
+    ) -> None:
+        self.options, self.repo, self.remade, self.logged = options, repo, remade, logged
 
 
 def repository_settings(args: Arguments, caller: int | None = None) -> Settings:
@@ -175,7 +178,7 @@ def repository_settings(args: Arguments, caller: int | None = None) -> Settings:
         options = gitinfo.merge_options(
             repo, args.path, size=args.marker_size, labels=labels, favour=favour, engine=engine
         )
-        return Settings(options, repo)
+        return Settings(options, repo, logged=not gitinfo.in_memory(calling))
     except Exception as error:  # labels are cosmetic: keep merging with the defaults
         warn(f"cannot read the repository ({error}); using default conflict labels")
         return Settings(MergeOptions(args.marker_size, args.labels or DEFAULT_LABELS), None)
@@ -232,14 +235,29 @@ def resolve(
     """The merge result (in this process or the daemon's): mergebert's; git's line merge when `args`
     has a problem; git's merge when the repository declares another one for the file (`attributes`).
     `classifier_for(model, threshold, repo)` defaults to the front-ends' lazy classifier."""
-    from mergebert.git import attributes, frontend, rerere
+    from mergebert.git import frontend
 
     if "stall" in os.environ.get(frontend.FAULT_VARIABLE, "").split(","):
         import threading
 
         threading.Event().wait()  # a resolve that never ends, for the time limit's tests
     settings = repository_settings(args, caller)
-    options, repo, blobs = settings.options, settings.repo, (base, ours, theirs)
+    result = _decide(args, (base, ours, theirs), settings, classifier_for)
+    if not settings.logged:
+        result.record = None
+    return result
+
+
+def _decide(
+    args: Arguments,
+    blobs: tuple[bytes, bytes, bytes],
+    settings: Settings,
+    classifier_for: Callable[[Any, Any, Any], Classifier] | None,
+) -> Decided:
+    """`resolve`'s result under `settings`: whichever of git's merges the file must get, else mergebert's."""
+    from mergebert.git import attributes, frontend, rerere
+
+    options, repo = settings.options, settings.repo
     if settings.remade:  # nothing to report or record: the merge's own decisions stay in the log
         data, left = frontend.line_merge(*blobs, options)
         return Decided(frontend.Outcome(data, left, left), None, quiet=True)
@@ -257,9 +275,9 @@ def resolve(
         return left_to_git(args, blobs, options, merged, why, kept="merged as git does")
     pick = classifier_for or frontend.pick_classifier
     outcome = frontend.merge_blobs(
-        base, ours, theirs, path=args.path, options=options, classifier=pick(args.model, args.threshold, repo)
+        *blobs, path=args.path, options=options, classifier=pick(args.model, args.threshold, repo)
     )
-    return decided(args, (base, ours, theirs), options, outcome)
+    return decided(args, blobs, options, outcome)
 
 
 def within(limit: float, work: Callable[[], Decided]) -> Decided | BaseException | None:

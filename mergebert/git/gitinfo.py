@@ -193,16 +193,16 @@ def _revert_labels(repo: pygit2.Repository, oid: pygit2.Oid) -> Labels:
 CRISS_CROSS_BASE = "merged common ancestors"  # git's base label where several merge bases were merged
 
 
-def _merge_labels(repo: pygit2.Repository, oid: pygit2.Oid, name: str) -> Labels:
-    """Labels git uses in a merge: HEAD, the merge base's abbreviated id (or, with several, the label of
-    their merge), the merged branch's name."""
+def _merge_labels(repo: pygit2.Repository, theirs: str, name: str, ours: str = "HEAD") -> Labels:
+    """Labels git uses in a merge of the revision `theirs` (named `name`) into `ours`: ours, the merge
+    base's abbreviated id (or, with several, the label of their merge), the name."""
     try:
-        bases = gitcmd.git("merge-base", "--all", "HEAD", str(oid), accept=(0, 1)).stdout.split()
+        bases = gitcmd.git("merge-base", "--all", ours, theirs, accept=(0, 1)).stdout.split()
         base = _short(repo, pygit2.Oid(hex=bases[0].decode())) if len(bases) == 1 else CRISS_CROSS_BASE
         base = base if bases else "empty tree"
     except (gitcmd.GitError, pygit2.GitError, KeyError, ValueError):
         base = "base"
-    return ("HEAD", base, name)
+    return (ours, base, name)
 
 
 def _read(path: Path) -> str | None:
@@ -343,6 +343,12 @@ def line_engine(calling: list[str] | None) -> Engine:
     return "merge-file" if command in MYERS_COMMANDS or recursive else "ort"
 
 
+def in_memory(calling: list[str] | None) -> bool:
+    """Whether the calling git merges only in memory (`git merge-tree`), not as an operation of the user's
+    work tree."""
+    return _subcommand(calling or [])[0] == "merge-tree"
+
+
 def remaking_conflict(repo: pygit2.Repository | None, calling: list[str] | None, path: str) -> bool:
     """Whether the calling git makes `path`'s conflict again, as the user asked (`git checkout -m`,
     `--conflict=STYLE`, `git restore --merge`): a checkout or restore of a path git holds unmerged. (A
@@ -439,16 +445,21 @@ def conflict_labels(
         return DEFAULT_LABELS
     env = os.environ if environ is None else environ
     gitdir = Path(repo.path)
-    if _subcommand(calling or [])[0] == "stash":  # a rebase's autostash too, while rebase-merge/ stays
+    command, rest = _subcommand(calling or [])
+    if command == "stash":  # a rebase's autostash too, while rebase-merge/ stays
         return STASH_LABELS
+    if command == "merge-tree":  # the two revisions as given name the sides
+        revisions = [arg for arg in rest if not arg.startswith("-")]
+        if len(revisions) == 2:
+            return _merge_labels(repo, revisions[1], revisions[1], ours=revisions[0])
     try:
         heads = [(key[len("GITHEAD_") :], value) for key, value in env.items() if key.startswith("GITHEAD_")]
         if len(heads) == 1:
-            return _merge_labels(repo, pygit2.Oid(hex=heads[0][0]), heads[0][1])
+            return _merge_labels(repo, heads[0][0], heads[0][1])
         merge_head = _read(gitdir / "MERGE_HEAD")
         if merge_head:
             oid = pygit2.Oid(hex=merge_head.split()[0])
-            return _merge_labels(repo, oid, _merged_name(repo, oid))
+            return _merge_labels(repo, str(oid), _merged_name(repo, oid))
         applied = _read(gitdir / "rebase-apply" / "final-commit")
         if applied is not None:  # git am -3, rebase --apply: theirs is the patch's subject
             return ("HEAD", APPLIED_BASE, applied.split("\n", 1)[0])
