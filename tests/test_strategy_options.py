@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from gitrepo import CLASH_BASE, CLASH_OURS, CLASH_THEIRS, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS, GitRepo
+from gitrepo import CLASH_BASE, CLASH_OURS, CLASH_THEIRS, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS, GitRepo, java
 
 NAME = "src/App.java"
 SCENARIOS = {
@@ -147,3 +147,24 @@ def test_ps_finds_the_calling_git_as_proc_does(repo: GitRepo, tmp_path: Path) ->
     by_proc, by_ps = json.loads(repo.git("probe", "merge", "-X", "theirs", "feature").stdout)
     assert by_proc == ["probe", "merge", "-X", "theirs", "feature"]
     assert by_ps == by_proc
+
+
+WHITESPACE_BASE = java("int total = sum(1, 2);")
+WHITESPACE_OURS = java("int total = sum(1, 2) + bonus();")
+WHITESPACE_THEIRS = java("int total = sum(1,  2);")
+
+
+@pytest.mark.parametrize("option", ["-Xignore-space-change", "-Xignore-all-space"])
+def test_merge_ignoring_whitespace_equals_gits(repo: GitRepo, option: str) -> None:
+    """git, told to ignore whitespace, merges a whitespace-only change against a real one cleanly; with
+    the driver it must too (and not stop for a confirmation of a resolution it had no need of)."""
+    repo.diverge(NAME, WHITESPACE_BASE, WHITESPACE_OURS, WHITESPACE_THEIRS)
+    branch_start = repo.git("rev-parse", "HEAD").stdout.strip()
+    alone = repo.git("merge", "--no-edit", option, "feature", check=False)
+    assert alone.returncode == 0
+    expected = repo.read(NAME)
+    repo.git("reset", "-q", "--hard", branch_start)
+    repo.use_driver(confirm=True)
+    with_driver = repo.git("merge", "--no-edit", option, "feature", check=False)
+    assert with_driver.returncode == 0, with_driver.stderr
+    assert repo.read(NAME) == expected

@@ -61,6 +61,13 @@ _FAVOUR = {
 }
 
 
+_WHITESPACE = {
+    "ignore-space-change": MergeFileFlag.IGNORE_WHITESPACE_CHANGE,
+    "ignore-all-space": MergeFileFlag.IGNORE_WHITESPACE,
+    "ignore-space-at-eol": MergeFileFlag.IGNORE_WHITESPACE_EOL,
+}
+
+
 def _libgit2_merge(
     base: bytes,
     ours: bytes,
@@ -90,6 +97,8 @@ def _libgit2_merge(
         "diff3": MergeFileFlag.STYLE_DIFF3,
         "zdiff3": MergeFileFlag.STYLE_ZDIFF3 | MergeFileFlag.SIMPLIFY_ALNUM,
     }[options.style]
+    for ignored in options.whitespace:
+        flag |= _WHITESPACE[ignored]
     c_options.flags = int(flag)
     c_options.favor = int(_FAVOUR[options.favour])
     c_options.marker_size = options.marker_size

@@ -12,6 +12,7 @@ Favour = Literal["ours", "theirs", "union"]
 # which of git's line merges a result must equal where mergebert resolves nothing: `git merge-file`'s, or
 # that of the ort strategy (git merge, rebase, cherry-pick, revert, stash), which diffs with histogram
 Engine = Literal["merge-file", "ort"]
+Whitespace = Literal["ignore-space-change", "ignore-all-space", "ignore-space-at-eol"]
 DEFAULT_LABELS: Labels = ("ours", "base", "theirs")
 
 
@@ -25,6 +26,8 @@ class MergeOptions:
     # `-X ours|theirs` (`git merge-file --ours|--theirs|--union`): the side git's line merge gives every
     # conflict (union: both), so that none is left
     favour: Favour | None = None
+    # `-X ignore-space-change` and its kin: what git's line merge was told to ignore
+    whitespace: tuple[Whitespace, ...] = ()
     engine: Engine = "merge-file"
 
 

@@ -174,9 +174,15 @@ def repository_settings(args: Arguments, caller: int | None = None) -> Settings:
             options = gitinfo.merge_options(repo, args.path, size=size, labels=labels, style=style)
             return Settings(options, repo, remade=True)
         labels = args.labels or gitinfo.conflict_labels(repo, calling=calling)
-        favour, engine = gitinfo.merge_favour(repo, calling), gitinfo.line_engine(calling)
+        given = gitinfo.strategy_options(repo, calling)
         options = gitinfo.merge_options(
-            repo, args.path, size=args.marker_size, labels=labels, favour=favour, engine=engine
+            repo,
+            args.path,
+            size=args.marker_size,
+            labels=labels,
+            favour=gitinfo.merge_favour(given),
+            whitespace=gitinfo.merge_whitespace(given),
+            engine=gitinfo.line_engine(calling),
         )
         return Settings(options, repo, logged=not gitinfo.in_memory(calling))
     except Exception as error:  # labels are cosmetic: keep merging with the defaults

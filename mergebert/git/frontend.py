@@ -76,8 +76,8 @@ def line_merge(base: bytes, ours: bytes, theirs: bytes, options: MergeOptions) -
     nothing; libgit2 when git cannot do it, and binary content kept as ours with one conflict, as git does."""
     from mergebert.core import linemerge
 
-    if any(is_binary(data) for data in (base, ours, theirs)):
-        return linemerge.merge_bytes(base, ours, theirs, options)
+    if options.whitespace or any(is_binary(data) for data in (base, ours, theirs)):
+        return linemerge.merge_bytes(base, ours, theirs, options)  # git merge-file cannot ignore whitespace
     try:
         _fault("linemerge")
         if options.engine == "ort" and options.favour is None:  # merge-file follows -X ours|theirs
@@ -107,7 +107,7 @@ def merge_blobs(
     internal error (the latter two with a one-line message) and where `options.favour` settles every
     conflict, the result is git's own line merge.
     With `suggest`, the resolutions list their suggestions (the interactive commands)."""
-    if options.favour:  # git was told how every conflict ends: its own merge leaves none to decide
+    if options.favour or options.whitespace:  # git was told how to merge: its merge's conflicts stand
         data, left = line_merge(base, ours, theirs, options)
         return Outcome(data, left, left)
     gits = line_merge(base, ours, theirs, options) if options.engine == "ort" else None

@@ -17,7 +17,15 @@ from pathlib import Path
 
 import pygit2
 
-from mergebert.core.options import DEFAULT_LABELS, ConflictStyle, Engine, Favour, Labels, MergeOptions
+from mergebert.core.options import (
+    DEFAULT_LABELS,
+    ConflictStyle,
+    Engine,
+    Favour,
+    Labels,
+    MergeOptions,
+    Whitespace,
+)
 from mergebert.git import gitcmd
 
 
@@ -132,6 +140,7 @@ def merge_options(
     labels: Labels | None = None,
     style: ConflictStyle | None = None,
     favour: Favour | None = None,
+    whitespace: tuple[Whitespace, ...] = (),
     engine: Engine = "merge-file",
 ) -> MergeOptions:
     """How git would merge and write a conflict in `path`: what the caller was told (the driver's %L,
@@ -142,6 +151,7 @@ def merge_options(
         labels=labels or conflict_labels(repo),
         style=style or conflict_style(repo),
         favour=favour,
+        whitespace=whitespace,
         engine=engine,
     )
 
@@ -403,22 +413,36 @@ def _saved_strategy_options(repo: pygit2.Repository, command: str | None) -> lis
         return []
 
 
-def merge_favour(repo: pygit2.Repository | None, calling: list[str] | None) -> Favour | None:
-    """The side `-X ours` or `-X theirs` tells the git command running the driver to give every conflict
-    (the last one given wins, as in git), or None.
+def strategy_options(repo: pygit2.Repository | None, calling: list[str] | None) -> list[str]:
+    """The strategy options (`-X`) of the git command running the driver, in the order git applies them.
 
-    git does not pass its strategy options to a merge driver: they are read from the calling git's
-    arguments (`calling_git`), the rebase's or cherry-pick sequence's saved options, and the branch's merge
-    options.
+    git does not pass them to a merge driver: they are read from the calling git's arguments
+    (`calling_git`), the rebase's or cherry-pick sequence's saved options, and the branch's merge options.
     """
     if repo is None or calling is None:
-        return None
+        return []
     command, rest = _subcommand(calling)
+    return _saved_strategy_options(repo, command) + _strategy_options(rest)
+
+
+def merge_favour(given: list[str]) -> Favour | None:
+    """The side `-X ours` or `-X theirs` (among the `strategy_options` given) tells git to give every
+    conflict (the last one given wins, as in git), or None."""
     sides: dict[str, Favour] = {"ours": "ours", "theirs": "theirs"}
     favour = None
-    for option in _saved_strategy_options(repo, command) + _strategy_options(rest):
+    for option in given:
         favour = sides.get(option, favour)
     return favour
+
+
+def merge_whitespace(given: list[str]) -> tuple[Whitespace, ...]:
+    """The whitespace git's line merge was told to ignore (`-X ignore-space-change` and its kin)."""
+    kinds: dict[str, Whitespace] = {
+        "ignore-space-change": "ignore-space-change",
+        "ignore-all-space": "ignore-all-space",
+        "ignore-space-at-eol": "ignore-space-at-eol",
+    }
+    return tuple(dict.fromkeys(kinds[option] for option in given if option in kinds))
 
 
 def _merged_name(repo: pygit2.Repository, oid: pygit2.Oid) -> str:
