@@ -104,8 +104,9 @@ def merge_blobs(
     suggest: bool = False,
 ) -> Outcome:
     """Resolve what mergebert can. Where it resolves nothing, for content it cannot handle, on any
-    internal error (the latter two with a one-line message) and where `options.favour` settles every
-    conflict, the result is git's own line merge.
+    internal error (the latter two with a one-line message), where `options.favour` settles every
+    conflict or `options.whitespace` changes git's merge, and where git's own merge (with the ort engine)
+    leaves no conflict, the result is git's own line merge.
     With `suggest`, the resolutions list their suggestions (the interactive commands)."""
     if options.favour or options.whitespace:  # git was told how to merge: its merge's conflicts stand
         data, left = line_merge(base, ours, theirs, options)

@@ -288,7 +288,7 @@ def calling_git(
         if entry is None:
             return None
         args, pid = entry
-        if os.path.basename(args[0]) == "git":
+        if args and os.path.basename(args[0]) == "git":  # a process may show no arguments at all
             return args[1:]
     return None
 
