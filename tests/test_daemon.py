@@ -58,8 +58,11 @@ def second_merge(repo: GitRepo, name: str = "src/Other.java") -> subprocess.Comp
     return repo.git("merge", "--no-edit", "feature2", check=False)
 
 
-def test_daemon_serves_the_next_file_and_ends_after_idle(repo: GitRepo) -> None:
+def test_daemon_serves_the_next_file_and_ends_after_idle(repo: GitRepo, tmp_path: Path) -> None:
     repo.env["MERGEBERT_DAEMON_IDLE"] = "3"
+    scratch = tmp_path / "tmp"  # where the daemon's temporary folders go: none must stay
+    scratch.mkdir()
+    repo.env["TMPDIR"] = str(scratch)
     merge = merge_token_conflict(repo)
     assert merge.returncode == 0, merge.stderr
     assert repo.read(NAME) == TOKEN_MERGED.encode()
@@ -73,6 +76,7 @@ def test_daemon_serves_the_next_file_and_ends_after_idle(repo: GitRepo) -> None:
     assert daemon_pids(folder(repo)) == [pid], "the same daemon answered"
     assert wait_until(lambda: not alive(pid)), "the daemon must end once idle"
     assert not socket_of(repo).exists() and daemon_pids(folder(repo)) == []
+    assert list(scratch.iterdir()) == []
 
 
 def test_stale_socket_is_replaced(repo: GitRepo) -> None:

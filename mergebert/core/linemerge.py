@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import atexit
 import functools
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -13,7 +10,7 @@ import pygit2
 from pygit2.enums import FileMode, MergeFavor, MergeFileFlag
 from pygit2.ffi import C, ffi
 
-from mergebert.core import markers
+from mergebert.core import markers, tempdirs
 from mergebert.core.options import DEFAULT_LABELS, DIFF3, GIT_DEFAULT, MergeOptions
 from mergebert.core.textio import is_binary, split_lines
 
@@ -36,8 +33,7 @@ Chunk = CleanText | LineConflict
 @functools.cache
 def _scratch_repository() -> pygit2.Repository:
     """An in-memory repository whose object store is a throw-away folder, to hand blobs to libgit2."""
-    folder = tempfile.mkdtemp(prefix="mergebert-odb-")
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    folder = tempdirs.make("mergebert-odb-")
     odb = pygit2.Odb()
     odb.add_backend(pygit2.OdbBackendLoose(folder, 1, False), 1)
     repo = pygit2.Repository()

@@ -403,6 +403,9 @@ def main(argv: list[str]) -> int:
         server.serve()
     finally:
         server.close()
+    from mergebert.core import tempdirs
+
+    tempdirs.remove_all()  # os._exit skips the exit handlers that would
     os._exit(0)  # a resolve thread past its time limit may still run: do not wait for it
 
 

@@ -422,6 +422,9 @@ def run(args: Arguments) -> int:
         # the resolve thread may be stuck in native code: end the process without waiting for it
         status = _write_decided(args, git_outcome(args, base, ours, theirs, why))
         sys.stderr.flush()
+        from mergebert.core import tempdirs
+
+        tempdirs.remove_all()  # os._exit skips the exit handlers that would
         os._exit(status)
     if isinstance(result, BaseException):
         why = f"internal error ({type(result).__name__}: {result})"

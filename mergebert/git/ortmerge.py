@@ -14,19 +14,17 @@ chance, replaced afterwards by the real ones.
 
 from __future__ import annotations
 
-import atexit
 import functools
 import os
 import re
 import secrets
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pygit2
 from pygit2.enums import FileMode
 
+from mergebert.core import tempdirs
 from mergebert.core.options import MergeOptions
 
 SINCE = (2, 38)  # `git merge-tree --write-tree`
@@ -41,8 +39,7 @@ class Scratch:
     """A bare repository in a temporary folder, with placeholder branch names for the labels."""
 
     def __init__(self) -> None:
-        folder = tempfile.mkdtemp(prefix="mergebert-ort-")
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        folder = tempdirs.make("mergebert-ort-")
         self.repo = pygit2.init_repository(folder, bare=True)
         self.folder = Path(folder)
         tag = secrets.token_hex(8)
