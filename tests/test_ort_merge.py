@@ -66,3 +66,33 @@ def test_a_file_git_leaves_conflicted_is_not_merged_cleanly_by_the_shell_entry_p
     without, with_driver, _ = repo.merge_both_ways(NAME, "merge", "--no-edit", "feature")
     assert with_driver == without
     assert repo.conflicted() == [NAME]
+
+
+@pytest.mark.parametrize("case", ["placed", "clean for ort"])
+@pytest.mark.parametrize("side", ["ours", "theirs"])
+def test_a_favoured_side_gets_orts_conflicts(repo: GitRepo, case: str, side: str) -> None:
+    """`-X ours|theirs` gives each of ort's conflicts to that side: where merge-file's conflict is
+    wider, its favoured merge drops a line git keeps."""
+    repo.diverge(NAME, *(PLACED if case == "placed" else CLEAN_FOR_ORT))
+    start = repo.git("rev-parse", "HEAD").stdout.strip()
+    assert repo.git("merge", "--no-edit", f"-X{side}", "feature", check=False).returncode == 0
+    expected = repo.read(NAME)
+    repo.git("reset", "-q", "--hard", start)
+    repo.use_driver(confirm=True)
+    merged = repo.git("merge", "--no-edit", f"-X{side}", "feature", check=False)
+    assert merged.returncode == 0, merged.stderr
+    assert repo.read(NAME) == expected
+
+
+def test_past_the_time_limit_the_file_gets_orts_merge(repo: GitRepo) -> None:
+    repo.diverge(NAME, *CLEAN_FOR_ORT)
+    start = repo.git("rev-parse", "HEAD").stdout.strip()
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode == 0
+    expected = repo.read(NAME)
+    repo.git("reset", "-q", "--hard", start)
+    repo.use_driver(confirm=True)
+    repo.env.update(MERGEBERT_DRIVER_TIMEOUT="0.001", MERGEBERT_DAEMON="0")
+    merged = repo.git("merge", "--no-edit", "feature", check=False)
+    assert merged.returncode == 0, merged.stderr
+    assert "not resolved within" in merged.stderr
+    assert repo.read(NAME) == expected

@@ -317,12 +317,12 @@ def report(path: str, outcome: Outcome) -> list[str]:
 
 
 def git_outcome(args: Arguments, base: bytes, ours: bytes, theirs: bytes, why: str) -> Decided:
-    """git's own line merge by the `git merge-file` binary, independent of whatever failed."""
+    """git's own line merge by git's binaries (`frontend.gits_merge`), independent of whatever failed."""
     from mergebert.git import frontend
 
     options = repository_settings(args).options
     blobs = (base, ours, theirs)
-    return left_to_git(args, blobs, options, frontend.git_merge_file(*blobs, options), why)
+    return left_to_git(args, blobs, options, frontend.gits_merge(*blobs, options), why)
 
 
 def confirming() -> bool:

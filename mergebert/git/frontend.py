@@ -80,16 +80,22 @@ def line_merge(base: bytes, ours: bytes, theirs: bytes, options: MergeOptions) -
         return linemerge.merge_bytes(base, ours, theirs, options)  # git merge-file cannot ignore whitespace
     try:
         _fault("linemerge")
-        if options.engine == "ort" and options.favour is None:  # merge-file follows -X ours|theirs
-            from mergebert.git import ortmerge
-
-            try:
-                return ortmerge.merge(base, ours, theirs, options)
-            except Exception:  # a git before 2.38 has no merge-tree --write-tree: merge-file is the nearest
-                pass
-        return git_merge_file(base, ours, theirs, options)
+        return gits_merge(base, ours, theirs, options)
     except Exception:  # any failure here still has a correct fallback
         return linemerge.merge_bytes(base, ours, theirs, options)
+
+
+def gits_merge(base: bytes, ours: bytes, theirs: bytes, options: MergeOptions) -> tuple[bytes, int]:
+    """git's own line merge by git itself: the ort strategy's where `options.engine` says git merges with
+    it (`ortmerge`; `git merge-file` where git is too old for that), else `git merge-file`'s."""
+    if options.engine == "ort":
+        from mergebert.git import ortmerge
+
+        try:
+            return ortmerge.merge(base, ours, theirs, options)
+        except Exception:  # a git before 2.38 has no merge-tree --write-tree: merge-file is the nearest
+            pass
+    return git_merge_file(base, ours, theirs, options)
 
 
 def merge_blobs(

@@ -19,13 +19,14 @@ import os
 import re
 import secrets
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pygit2
 from pygit2.enums import FileMode
 
-from mergebert.core import tempdirs
-from mergebert.core.options import MergeOptions
+from mergebert.core import markers, tempdirs
+from mergebert.core.options import Favour, MergeOptions
 
 SINCE = (2, 38)  # `git merge-tree --write-tree`
 TIMEOUT = 10.0
@@ -63,7 +64,42 @@ def _scratch() -> Scratch:
 
 def merge(base: bytes, ours: bytes, theirs: bytes, options: MergeOptions) -> tuple[bytes, int]:
     """What ort writes for the file, in `options`' style, marker size and labels, and the number of
-    conflicts in it. Raises OSError, subprocess.SubprocessError or RuntimeError where git cannot do it."""
+    conflicts in it; with `options.favour` (`-X ours|theirs`), ort's conflicts each given to that side.
+    Raises OSError, subprocess.SubprocessError or RuntimeError where git cannot do it."""
+    if options.favour is None:
+        return _merge_tree(base, ours, theirs, options)
+    texts = (data.decode("utf-8", "replace") for data in (base, ours, theirs))
+    safe = replace(options, marker_size=markers.longest_run(*texts) + 8, style="merge", favour=None)
+    merged, left = _merge_tree(base, ours, theirs, safe)
+    return (merged, 0) if left == 0 else (_favoured(merged, safe, options.favour), 0)
+
+
+def _favoured(merged: bytes, options: MergeOptions, favour: Favour) -> bytes:
+    """Each conflict of `merged` (merge style, markers `options` wrote) replaced by `favour`'s side of it,
+    as git's line merge gives a conflict to the favoured side (union: ours, then theirs)."""
+    out: list[bytes] = []
+    sides: dict[str, list[bytes]] = {}
+    side: str | None = None
+    pieces = merged.split(b"\n")
+    for line in [piece + b"\n" for piece in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else []):
+        kind = markers.kind(line, options.marker_size)
+        if side is None and kind == "<":
+            side, sides = "ours", {"ours": [], "theirs": []}
+        elif side == "ours" and kind == "=":
+            side = "theirs"
+        elif side == "theirs" and kind == ">":
+            chosen = {"ours": ["ours"], "theirs": ["theirs"], "union": ["ours", "theirs"]}[favour]
+            out.extend(line for name in chosen for line in sides[name])
+            side = None
+        elif side is None:
+            out.append(line)
+        else:
+            sides[side].append(line)
+    return b"".join(out)
+
+
+def _merge_tree(base: bytes, ours: bytes, theirs: bytes, options: MergeOptions) -> tuple[bytes, int]:
+    """`git merge-tree --write-tree` of the three versions: the file and its number of conflicts."""
     scratch = _scratch()
     root = scratch.commit(base, [])
     heads = {scratch.ours: scratch.commit(ours, [root]), scratch.theirs: scratch.commit(theirs, [root])}
