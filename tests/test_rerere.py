@@ -26,7 +26,10 @@ def recorded(repo: GitRepo) -> str:
     return start
 
 
-def test_a_recorded_resolution_is_replayed_as_without_mergebert(repo: GitRepo) -> None:
+@pytest.mark.parametrize("autocrlf", [False, True])
+def test_a_recorded_resolution_is_replayed_as_without_mergebert(repo: GitRepo, autocrlf: bool) -> None:
+    """With core.autocrlf the work tree has CRLF lines, and rerere names the conflicts by those."""
+    repo.git("config", "core.autocrlf", str(autocrlf).lower())
     start = recorded(repo)
     alone = repo.git("merge", "--no-edit", "feature", check=False)
     assert "using previous resolution" in alone.stdout + alone.stderr

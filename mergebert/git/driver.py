@@ -261,7 +261,7 @@ def _decide(
     classifier_for: Callable[[Any, Any, Any], Classifier] | None,
 ) -> Decided:
     """`resolve`'s result under `settings`: whichever of git's merges the file must get, else mergebert's."""
-    from mergebert.git import attributes, frontend, rerere
+    from mergebert.git import attributes, frontend, gitinfo, rerere
 
     options, repo = settings.options, settings.repo
     if settings.remade:  # nothing to report or record: the merge's own decisions stay in the log
@@ -269,9 +269,10 @@ def _decide(
         return Decided(frontend.Outcome(data, left, left), None, quiet=True)
     if args.problem:
         return left_to_git(args, blobs, options, frontend.line_merge(*blobs, options), args.problem)
-    if rerere.enabled_in(repo):
+    if repo is not None and rerere.enabled_in(repo):
         merged = frontend.line_merge(*blobs, options)
-        if rerere.has_resolution(repo, merged[0], options.marker_size):
+        as_written = gitinfo.to_worktree(repo, args.path)(merged[0])  # rerere reads the work tree's file
+        if rerere.has_resolution(repo, as_written, options.marker_size):
             why = "git rerere holds a resolution you recorded"
             return left_to_git(args, blobs, options, merged, why, kept="left for git to replay it")
     declared = attributes.declared_merge(args.path)

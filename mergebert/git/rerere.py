@@ -76,10 +76,8 @@ def conflict_id(merged: bytes, marker_size: int) -> str | None:
     return digest.hexdigest() if found else None
 
 
-def enabled_in(repo: pygit2.Repository | None) -> bool:
+def enabled_in(repo: pygit2.Repository) -> bool:
     """`rerere.enabled`, which defaults to whether an rr-cache folder exists."""
-    if repo is None:
-        return False
     value = gitinfo.config_value(repo, "rerere.enabled")
     if value is None:
         return (common_dir(repo) / "rr-cache").is_dir()
@@ -96,7 +94,8 @@ def common_dir(repo: pygit2.Repository) -> Path:
 
 
 def has_resolution(repo: pygit2.Repository, merged: bytes, marker_size: int) -> bool:
-    """Whether git's rerere (see `enabled_in`) holds a resolution of the conflicts in `merged`."""
+    """Whether git's rerere (see `enabled_in`) holds a resolution of the conflicts in `merged`, the file
+    as written to the work tree (line endings and other filters applied), which rerere reads."""
     found = conflict_id(merged, marker_size)
     if found is None:
         return False
