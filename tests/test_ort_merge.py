@@ -96,3 +96,28 @@ def test_past_the_time_limit_the_file_gets_orts_merge(repo: GitRepo) -> None:
     assert merged.returncode == 0, merged.stderr
     assert "not resolved within" in merged.stderr
     assert repo.read(NAME) == expected
+
+
+def test_a_rebase_continued_keeps_its_recursive_strategy(repo: GitRepo) -> None:
+    """`git rebase -s recursive` saves its strategy; the pick `--continue` merges is Myers' merge then."""
+    repo.commit({NAME: CLEAN_FOR_ORT[0], "notes.txt": "base\n"}, "base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit({"notes.txt": "feature\n"}, "notes")
+    repo.commit({NAME: CLEAN_FOR_ORT[2]}, "code")
+    repo.git("checkout", "-q", "main")
+    repo.git("rm", "-q", "notes.txt")
+    repo.commit({NAME: CLEAN_FOR_ORT[1]}, "main")
+
+    def rebase() -> tuple[int, bytes]:
+        assert repo.git("rebase", "-s", "recursive", "main", "feature", check=False).returncode != 0
+        repo.git("rm", "-q", "notes.txt")  # the first pick stops on a modify/delete; settled by hand
+        done = repo.git("-c", "core.editor=true", "rebase", "--continue", check=False)
+        return done.returncode, repo.read(NAME)
+
+    alone = rebase()
+    assert alone[0] != 0, "the recursive strategy's (Myers') merge of the second pick conflicts"
+    repo.git("rebase", "--abort")
+    repo.use_driver(confirm=True)
+    repo.env["MERGEBERT_MODEL"] = "none"
+    assert rebase()[0] != 0
+    assert repo.conflicted() == [NAME]

@@ -182,7 +182,7 @@ def repository_settings(args: Arguments, caller: int | None = None) -> Settings:
             labels=labels,
             favour=gitinfo.merge_favour(given),
             whitespace=gitinfo.merge_whitespace(given),
-            engine=gitinfo.line_engine(calling),
+            engine=gitinfo.line_engine(repo, calling),
         )
         return Settings(options, repo, logged=not gitinfo.in_memory(calling))
     except Exception as error:  # labels are cosmetic: keep merging with the defaults

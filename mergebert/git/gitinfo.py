@@ -340,16 +340,34 @@ def _command_labels(repo: pygit2.Repository, calling: list[str] | None) -> Label
 MYERS_COMMANDS = ("am", "checkout", "switch")  # their merges diff with Myers in git before 2.50
 
 
-def line_engine(calling: list[str] | None) -> Engine:
-    """Which line merge the calling git makes: the ort strategy's, unless it is `am` or `checkout -m`, or
-    it was told `-s recursive` (whose merges diff with Myers, as `git merge-file` does, before git 2.50).
-    Where the command is unknown, ort: `git merge` and `rebase` are what runs a driver most."""
+def merge_strategy(repo: pygit2.Repository | None, calling: list[str] | None) -> str | None:
+    """The strategy (`-s`) the calling git merges with, where it was told one: on its command line, as
+    a rebase or a cherry-pick sequence saved it for `--continue`, or `pull.twohead` for merge and pull."""
     command, rest = _subcommand(calling or [])
-    recursive = any(
-        arg in ("-srecursive", "--strategy=recursive")
-        or (arg in ("-s", "--strategy") and after == "recursive")
+    given = [
+        arg.removeprefix("--strategy=").removeprefix("-s") if arg not in ("-s", "--strategy") else after
         for arg, after in zip(rest, [*rest[1:], ""], strict=True)
-    )
+        if arg in ("-s", "--strategy")
+        or arg.startswith("--strategy=")
+        or (arg.startswith("-s") and len(arg) > 2)
+    ]
+    if given or repo is None:
+        return given[-1] if given else None
+    gitdir = Path(repo.path)
+    if command == "rebase":
+        return (_read(gitdir / "rebase-merge" / "strategy") or "").strip() or None
+    if command in ("cherry-pick", "revert"):
+        saved = re.search(r"^\s*strategy\s*=\s*(\S+)\s*$", _read(gitdir / "sequencer" / "opts") or "", re.M)
+        return saved.group(1) if saved else None
+    return config_value(repo, "pull.twohead") if command in ("merge", "pull") else None
+
+
+def line_engine(repo: pygit2.Repository | None, calling: list[str] | None) -> Engine:
+    """Which line merge the calling git makes: the ort strategy's, unless it is `am` or `checkout -m`, or
+    merges with the recursive strategy (`merge_strategy`), which diff with Myers as `git merge-file` does
+    (before git 2.50). Where the command is unknown, ort: `git merge` and `rebase` run drivers most."""
+    command = _subcommand(calling or [])[0]
+    recursive = merge_strategy(repo, calling) == "recursive"
     return "merge-file" if command in MYERS_COMMANDS or recursive else "ort"
 
 
