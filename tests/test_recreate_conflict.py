@@ -16,6 +16,7 @@ COMMANDS = {
     "checkout --merge, no --": ("checkout", "--merge", NAME),
     "restore --merge": ("restore", "--merge", NAME),
     "restore --conflict=zdiff3": ("restore", "--conflict=zdiff3", NAME),
+    "checkout --conflict diff3": ("checkout", "--conflict", "diff3", "--", NAME),
 }
 
 

@@ -180,6 +180,7 @@ def repository_settings(args: Arguments, caller: int | None = None) -> Settings:
             args.path,
             size=args.marker_size,
             labels=labels,
+            style=gitinfo.requested_style(calling),  # checkout --conflict=STYLE of a branch
             favour=gitinfo.merge_favour(given),
             whitespace=gitinfo.merge_whitespace(given),
             engine=gitinfo.line_engine(repo, calling),

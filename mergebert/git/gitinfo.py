@@ -327,14 +327,33 @@ def _command_labels(repo: pygit2.Repository, calling: list[str] | None) -> Label
             return None
         labels_of = _pick_labels if command == "cherry-pick" else _revert_labels
         return labels_of(repo, _commit_id(repo, revision))
-    if (
-        command in ("checkout", "switch")
-        and ("-m" in rest or "--merge" in rest)
-        and not repo.head_is_detached
-    ):
-        branch = _single_revision([arg for arg in rest if arg not in ("-m", "--merge")])  # -m: no value here
-        return (branch, repo.head.shorthand, "local") if branch else None
+    if command in ("checkout", "switch") and not repo.head_is_detached:
+        merging, words = _checkout_words(rest)
+        return (words[0], repo.head.shorthand, "local") if merging and len(words) == 1 else None
     return None
+
+
+CHECKOUT_VALUE_OPTIONS = ("-b", "-B", "-c", "-C", "--orphan", "--conflict", "--pathspec-from-file")
+
+
+def _checkout_words(args: list[str]) -> tuple[bool, list[str]]:
+    """Whether a checkout (or switch) merges local changes (`-m`, `--merge`, `--conflict`, also in a
+    bundle such as `-qm`), and its words that are not options or their values."""
+    merging, words, rest = False, [], list(args)
+    while rest:
+        arg = rest.pop(0)
+        if arg in CHECKOUT_VALUE_OPTIONS and rest:
+            merging |= arg == "--conflict"
+            rest.pop(0)
+        elif arg.startswith("--"):
+            merging |= arg == "--merge" or arg.startswith("--conflict=")
+        elif arg.startswith("-") and len(arg) > 1:
+            merging |= "m" in arg[1:]
+            if arg[-1] in "bBcC" and rest:  # a bundle ending in an option that takes a value
+                rest.pop(0)
+        else:
+            words.append(arg)
+    return merging, words
 
 
 MYERS_COMMANDS = ("am", "checkout", "switch")  # their merges diff with Myers in git before 2.50
@@ -391,9 +410,14 @@ def remaking_conflict(repo: pygit2.Repository | None, calling: list[str] | None,
 
 
 def requested_style(calling: list[str] | None) -> ConflictStyle | None:
-    """The style the calling git's `--conflict=STYLE` asks for, or None."""
+    """The style the calling git's `--conflict=STYLE` (or `--conflict STYLE`) asks for, or None."""
     styles: dict[str, ConflictStyle] = {"merge": "merge", "diff3": "diff3", "zdiff3": "zdiff3"}
-    asked = [arg.partition("=")[2] for arg in _subcommand(calling or [])[1] if arg.startswith("--conflict=")]
+    rest = _subcommand(calling or [])[1]
+    asked = [
+        arg.partition("=")[2] if arg.startswith("--conflict=") else after
+        for arg, after in zip(rest, [*rest[1:], ""], strict=True)
+        if arg.startswith("--conflict=") or arg == "--conflict"
+    ]
     return styles.get(asked[-1]) if asked else None
 
 
