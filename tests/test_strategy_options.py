@@ -154,11 +154,12 @@ WHITESPACE_OURS = java("int total = sum(1, 2) + bonus();")
 WHITESPACE_THEIRS = java("int total = sum(1,  2);")
 
 
-@pytest.mark.parametrize("option", ["-Xignore-space-change", "-Xignore-all-space"])
+@pytest.mark.parametrize("option", ["-Xignore-space-change", "-Xignore-all-space", "-Xignore-cr-at-eol"])
 def test_merge_ignoring_whitespace_equals_gits(repo: GitRepo, option: str) -> None:
     """git, told to ignore whitespace, merges a whitespace-only change against a real one cleanly; with
     the driver it must too (and not stop for a confirmation of a resolution it had no need of)."""
-    repo.diverge(NAME, WHITESPACE_BASE, WHITESPACE_OURS, WHITESPACE_THEIRS)
+    theirs = WHITESPACE_BASE.replace("\n", "\r\n") if "cr-at-eol" in option else WHITESPACE_THEIRS
+    repo.diverge(NAME, WHITESPACE_BASE, WHITESPACE_OURS, theirs)
     branch_start = repo.git("rev-parse", "HEAD").stdout.strip()
     alone = repo.git("merge", "--no-edit", option, "feature", check=False)
     assert alone.returncode == 0

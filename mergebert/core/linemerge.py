@@ -61,6 +61,7 @@ _WHITESPACE = {
     "ignore-space-change": MergeFileFlag.IGNORE_WHITESPACE_CHANGE,
     "ignore-all-space": MergeFileFlag.IGNORE_WHITESPACE,
     "ignore-space-at-eol": MergeFileFlag.IGNORE_WHITESPACE_EOL,
+    "ignore-cr-at-eol": MergeFileFlag.IGNORE_WHITESPACE_EOL,  # libgit2 has no CR-only flag: the nearest
 }
 
 

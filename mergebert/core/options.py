@@ -12,7 +12,7 @@ Favour = Literal["ours", "theirs", "union"]
 # which of git's line merges a result must equal where mergebert resolves nothing: `git merge-file`'s, or
 # that of the ort strategy (git merge, rebase, cherry-pick, revert, stash), which diffs with histogram
 Engine = Literal["merge-file", "ort"]
-Whitespace = Literal["ignore-space-change", "ignore-all-space", "ignore-space-at-eol"]
+Whitespace = Literal["ignore-space-change", "ignore-all-space", "ignore-space-at-eol", "ignore-cr-at-eol"]
 DEFAULT_LABELS: Labels = ("ours", "base", "theirs")
 
 

@@ -37,9 +37,12 @@ DEFAULT_IDLE = 15.0
 START_WAIT = 5.0  # seconds a driver waits for a daemon it started to listen
 REPLY_MARGIN = 5.0  # seconds past the time limit a driver waits for a reply before giving up
 # The caller's settings that a request carries: the model policy, the test faults, git's merge heads,
-# the config that `git -c` gave the command (GIT_CONFIG_PARAMETERS and the like), and the repository
-# and index git was pointed at (GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE).
-PASSED_PREFIXES = ("MERGEBERT_", "GITHEAD_", "GIT_CONFIG_", "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")
+# the config that `git -c` gave the command (GIT_CONFIG_PARAMETERS and the like), and the repository,
+# index and object store git was pointed at (GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE and the like).
+PASSED_PREFIXES = (
+    *("MERGEBERT_", "GITHEAD_", "GIT_CONFIG_", "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"),
+    *("GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE"),
+)
 _LENGTH = struct.Struct(">Q")
 
 

@@ -258,7 +258,7 @@ def ps_table() -> dict[int, tuple[list[str], int]]:
     ps joins the arguments with spaces, so they come back split at every space."""
     try:
         listing = subprocess.run(
-            ["ps", "-A", "-o", "pid=", "-o", "ppid=", "-o", "args="],
+            ["ps", "-A", "-ww", "-o", "pid=", "-o", "ppid=", "-o", "args="],  # -ww: never cut
             capture_output=True,
             timeout=PS_TIMEOUT,
             check=False,
@@ -483,6 +483,7 @@ def merge_whitespace(given: list[str]) -> tuple[Whitespace, ...]:
         "ignore-space-change": "ignore-space-change",
         "ignore-all-space": "ignore-all-space",
         "ignore-space-at-eol": "ignore-space-at-eol",
+        "ignore-cr-at-eol": "ignore-cr-at-eol",
     }
     return tuple(dict.fromkeys(kinds[option] for option in given if option in kinds))
 
