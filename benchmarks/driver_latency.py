@@ -77,7 +77,6 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--lines", type=int, default=300)
     args = parser.parse_args()
-    script = str(install.driver_script())
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         daemons = Path(tempfile.mkdtemp(prefix="mb-bench-"))
@@ -89,17 +88,16 @@ def main() -> None:
         subprocess.run(["git", "-C", str(work), "config", "mergebert.confirm", "false"], check=True)
         current, base_file, other = work / "current", work / "base", work / "other"
         files = [str(current), str(base_file), str(other)]
-        driver = [
-            "sh",
-            script,
-            sys.executable,
-            files[1],
-            files[0],
-            files[2],
-            "7",
-            "App.java",
-        ]
-        print(f"driver: {' '.join(shlex.quote(part) for part in driver[:3])} %O %A %B %L %P")
+        # what git runs: `sh -c` over the command `mergebert install` writes, its placeholders filled in
+        configured = install.driver_command(install.git_version())
+        given = {"%O": files[1], "%A": files[0], "%B": files[2], "%L": "7", "%P": "App.java"}
+        given |= {"%S": "base", "%X": "ours", "%Y": "theirs"}
+        command = configured
+        for placeholder, value in given.items():
+            command = command.replace(placeholder, shlex.quote(value))
+        driver = ["sh", "-c", command]
+        arguments = [files[1], files[0], files[2], "7", "App.java"]
+        print(f"driver: sh -c {shlex.quote(configured)}")
         print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
         def versions(call_base: str, call_ours: str, call_theirs: str, first_ours: str, first_theirs: str):
@@ -140,7 +138,7 @@ def main() -> None:
         in_process_env = dict(env, MERGEBERT_DAEMON="0")
         in_process = [timed(driver, work, in_process_env, current, ours, 0) for _ in range(cold_runs)]
         # what `mergebert install` used to configure: `mergebert driver` through click, all in-process
-        click = [str(Path(sys.executable).parent / "mergebert"), "driver", *driver[3:]]
+        click = [str(Path(sys.executable).parent / "mergebert"), "driver", *arguments]
         old_entry = [timed(click, work, in_process_env, current, ours, 0) for _ in range(cold_runs)]
         timed(driver, work, env, current, ours, 0)  # start the daemon
         before = cpu_seconds(daemons)

@@ -1,6 +1,7 @@
 #!/bin/sh
-# mergebert merge driver entry point, as `mergebert install` configures it:
-#   sh driver.sh PYTHON %O %A %B %L %P [%S %X %Y]
+# mergebert merge driver entry point, as `mergebert install` configures it: read by the shell git starts,
+#   set -- PYTHON %O %A %B %L %P [%S %X %Y]; . driver.sh
+# (or run as `sh driver.sh PYTHON %O ...`). Every path ends in `exit`.
 # git's own line merge (`git merge-file`) runs first; a file it merges cleanly never starts Python.
 # Only when conflicts remain does PYTHON run mergebert's driver. If mergebert cannot start or dies,
 # %A receives git's own merge result with its markers. %A is only ever replaced whole (rename).

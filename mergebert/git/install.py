@@ -84,8 +84,10 @@ def driver_command(version: tuple[int, ...]) -> str:
     labels = " %S %X %Y" if version >= LABELS_SINCE else ""
     names = "-L %X -L %S -L %Y" if labels else "-L ours -L base -L theirs"
     script = shlex.quote(str(driver_script()))
+    # read by the shell git starts (`.`), not a second one (`exec sh`): a process less per file; the
+    # script ends every path with `exit`
     return (
-        f"[ -r {script} ] && exec sh {script} {shlex.quote(sys.executable)} %O %A %B %L %P{labels}; "
+        f"[ -r {script} ] && {{ set -- {shlex.quote(sys.executable)} %O %A %B %L %P{labels}; . {script}; }}; "
         f"git merge-file --marker-size=%L {names} %A %O %B"
     )
 
