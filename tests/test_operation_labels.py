@@ -135,3 +135,37 @@ def test_labels_with_git_dir_and_work_tree_variables_equal_gits(repo: GitRepo) -
     merged = work.git("merge", "--no-edit", "feature", check=False)
     assert merged.returncode != 0
     assert work.read(NAME) == expected
+
+
+@pytest.mark.parametrize("command", ["merge", "rebase", "cherry-pick"])
+def test_labels_of_a_renamed_file_equal_gits(repo: GitRepo, command: str) -> None:
+    """A side renamed the file: git ends each label with the file's path on that side (`HEAD:A.java`)."""
+    repo.git("config", "merge.conflictStyle", "diff3")
+    old, new = "src/Old.java", "src/New.java"
+    repo.commit({old: CLASH_BASE}, "base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.git("mv", old, new)
+    repo.commit({new: CLASH_THEIRS}, "rename and change")
+    repo.git("checkout", "-q", "main")
+    repo.commit({old: CLASH_OURS}, "change")
+    if command == "rebase":
+        repo.git("checkout", "-q", "feature")
+    run = {
+        "merge": ("merge", "--no-edit", "feature"),
+        "rebase": ("rebase", "main"),
+        "cherry-pick": ("cherry-pick", "feature"),
+    }[command]
+    start = repo.git("rev-parse", "HEAD").stdout.strip()
+    alone = repo.git(*run, check=False)
+    (name,) = repo.conflicted()
+    expected = repo.read(name)
+    assert b"<<<<<<< HEAD:src/" in expected
+    repo.git(command, "--abort")
+    repo.git("reset", "-q", "--hard", start)
+    repo.use_driver()
+    with_driver = repo.git(*run, check=False)
+    assert (with_driver.returncode, repo.conflicted(), repo.read(name)) == (
+        alone.returncode,
+        [name],
+        expected,
+    )

@@ -173,7 +173,9 @@ def repository_settings(args: Arguments, caller: int | None = None) -> Settings:
             size = args.marker_size
             options = gitinfo.merge_options(repo, args.path, size=size, labels=labels, style=style)
             return Settings(options, repo, remade=True)
-        labels = args.labels or gitinfo.conflict_labels(repo, calling=calling)
+        labels = args.labels or gitinfo.with_paths(
+            repo, gitinfo.conflict_sides(repo, calling=calling), args.path
+        )
         given = gitinfo.strategy_options(repo, calling)
         options = gitinfo.merge_options(
             repo,

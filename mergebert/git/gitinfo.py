@@ -14,6 +14,7 @@ import shlex
 import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 import pygit2
 
@@ -186,24 +187,34 @@ def _short(repo: pygit2.Repository, oid: pygit2.Oid) -> str:
     return repo[oid].short_id
 
 
-def _pick_labels(repo: pygit2.Repository, oid: pygit2.Oid) -> Labels:
+class Sides(NamedTuple):
+    """The labels git writes in an operation and, where known, the commits they name (ours, base,
+    theirs), whose trees tell whether a side renamed the file."""
+
+    labels: Labels
+    commits: tuple[str, str, str] | None = None
+
+
+def _pick_sides(repo: pygit2.Repository, oid: pygit2.Oid) -> Sides:
     """Labels git uses when it replays one commit (rebase, cherry-pick): `abc1234 (subject)`."""
     commit = repo[oid]
     subject = commit.message.split("\n", 1)[0]
     name = f"{commit.short_id} ({subject})"
-    return ("HEAD", f"parent of {name}", name)
+    parent = str(commit.parent_ids[0]) if commit.parent_ids else None
+    commits = ("HEAD", parent, str(oid)) if parent else None
+    return Sides(("HEAD", f"parent of {name}", name), commits)
 
 
-def _revert_labels(repo: pygit2.Repository, oid: pygit2.Oid) -> Labels:
+def _revert_sides(repo: pygit2.Repository, oid: pygit2.Oid) -> Sides:
     """Labels git uses when it reverts one commit: its parent is theirs, the commit the base."""
-    ours, parent, name = _pick_labels(repo, oid)
-    return (ours, name, parent)
+    (ours, parent, name), commits = _pick_sides(repo, oid)
+    return Sides((ours, name, parent), (commits[0], commits[2], commits[1]) if commits else None)
 
 
 CRISS_CROSS_BASE = "merged common ancestors"  # git's base label where several merge bases were merged
 
 
-def _merge_labels(repo: pygit2.Repository, theirs: str, name: str, ours: str = "HEAD") -> Labels:
+def _merge_sides(repo: pygit2.Repository, theirs: str, name: str, ours: str = "HEAD") -> Sides:
     """Labels git uses in a merge of the revision `theirs` (named `name`) into `ours`: ours, the merge
     base's abbreviated id (or, with several, the label of their merge), the name."""
     try:
@@ -211,8 +222,46 @@ def _merge_labels(repo: pygit2.Repository, theirs: str, name: str, ours: str = "
         base = _short(repo, pygit2.Oid(hex=bases[0].decode())) if len(bases) == 1 else CRISS_CROSS_BASE
         base = base if bases else "empty tree"
     except (gitcmd.GitError, pygit2.GitError, KeyError, ValueError):
-        base = "base"
-    return (ours, base, name)
+        return Sides((ours, "base", name))
+    return Sides((ours, base, name), (ours, bases[0].decode(), theirs) if bases else None)
+
+
+def side_paths(repo: pygit2.Repository, commits: tuple[str, str, str], path: str) -> tuple[str, str, str]:
+    """The file's path in the ours, base and theirs commits: `path` where it is there, else where a
+    rename (as `git diff -M` finds it) put it."""
+    present = [path in repo.revparse_single(commit).peel(pygit2.Tree) for commit in commits]
+    if all(present):
+        return (path, path, path)
+    ours, base, theirs = commits
+    renamed: dict[tuple[int, str], str] = {}  # (side, new path) -> old path
+    for side, commit in ((0, ours), (2, theirs)):
+        listing = gitcmd.git("diff", "--name-status", "-M", "-z", "--diff-filter=R", base, commit).stdout
+        words = listing.decode("utf-8", "replace").split("\0")
+        for at in range(0, len(words) - 2, 3):
+            renamed[(side, words[at + 2])] = words[at + 1]
+    base_path = path if present[1] else next((old for (_, new), old in renamed.items() if new == path), path)
+
+    def on(side: int) -> str:
+        if present[side]:
+            return path
+        return next((new for (at, new), old in renamed.items() if at == side and old == base_path), base_path)
+
+    return (on(0), base_path, on(2))
+
+
+def with_paths(repo: pygit2.Repository | None, sides: Sides, path: str) -> Labels:
+    """`sides`' labels, each followed by `:` and the file's path on that side where a side renamed it,
+    as git labels such a conflict."""
+    if repo is None or sides.commits is None or not path:
+        return sides.labels
+    try:
+        paths = side_paths(repo, sides.commits, path)
+    except (gitcmd.GitError, pygit2.GitError, KeyError, ValueError):
+        return sides.labels
+    if len(set(paths)) == 1:
+        return sides.labels
+    ours, base, theirs = sides.labels
+    return (f"{ours}:{paths[0]}", f"{base}:{paths[1]}", f"{theirs}:{paths[2]}")
 
 
 def _read(path: Path) -> str | None:
@@ -315,21 +364,21 @@ def _single_revision(args: list[str]) -> str | None:
     return revisions[0] if len(revisions) == 1 else None
 
 
-def _command_labels(repo: pygit2.Repository, calling: list[str] | None) -> Labels | None:
+def _command_sides(repo: pygit2.Repository, calling: list[str] | None) -> Sides | None:
     """The labels of the operations that leave no state file while the driver runs, from the calling git's
     arguments (`calling_git`): a one-commit cherry-pick or revert, stash apply/pop, checkout (switch) -m."""
     command, rest = _subcommand(calling or [])
     if command == "stash":
-        return STASH_LABELS
+        return Sides(STASH_LABELS)
     if command in ("cherry-pick", "revert"):
         revision = _single_revision(rest)
         if revision is None:
             return None
-        labels_of = _pick_labels if command == "cherry-pick" else _revert_labels
-        return labels_of(repo, _commit_id(repo, revision))
+        sides_of = _pick_sides if command == "cherry-pick" else _revert_sides
+        return sides_of(repo, _commit_id(repo, revision))
     if command in ("checkout", "switch") and not repo.head_is_detached:
         merging, words = _checkout_words(rest)
-        return (words[0], repo.head.shorthand, "local") if merging and len(words) == 1 else None
+        return Sides((words[0], repo.head.shorthand, "local")) if merging and len(words) == 1 else None
     return None
 
 
@@ -501,7 +550,18 @@ def conflict_labels(
     environ: dict[str, str] | None = None,
     calling: list[str] | None = None,
 ) -> Labels:
-    """The (ours, base, theirs) labels git's line merge would write in the current operation.
+    """The (ours, base, theirs) labels git's line merge would write in the current operation (see
+    `conflict_sides`)."""
+    return conflict_sides(repo, environ=environ, calling=calling).labels
+
+
+def conflict_sides(
+    repo: pygit2.Repository | None,
+    *,
+    environ: dict[str, str] | None = None,
+    calling: list[str] | None = None,
+) -> Sides:
+    """The labels git's line merge would write in the current operation, and the commits they name.
 
     Inside a merge driver git has not written MERGE_HEAD / CHERRY_PICK_HEAD yet, so the merged commit
     comes from `GITHEAD_<id>` (set by `git merge`) or from the rebase todo list; afterwards (`mergebert
@@ -509,43 +569,43 @@ def conflict_labels(
     (`calling_git`), for the operations that leave no state file.
     """
     if repo is None:
-        return DEFAULT_LABELS
+        return Sides(DEFAULT_LABELS)
     env = os.environ if environ is None else environ
     gitdir = Path(repo.path)
     command, rest = _subcommand(calling or [])
     if command == "stash":  # a rebase's autostash too, while rebase-merge/ stays
-        return STASH_LABELS
+        return Sides(STASH_LABELS)
     if command == "merge-tree":  # the two revisions as given name the sides
         revisions = [arg for arg in rest if not arg.startswith("-")]
         if len(revisions) == 2:
-            return _merge_labels(repo, revisions[1], revisions[1], ours=revisions[0])
+            return _merge_sides(repo, revisions[1], revisions[1], ours=revisions[0])
     try:
         heads = [(key[len("GITHEAD_") :], value) for key, value in env.items() if key.startswith("GITHEAD_")]
         if len(heads) == 1:
-            return _merge_labels(repo, heads[0][0], heads[0][1])
+            return _merge_sides(repo, heads[0][0], heads[0][1])
         merge_head = _read(gitdir / "MERGE_HEAD")
         if merge_head:
             oid = pygit2.Oid(hex=merge_head.split()[0])
-            return _merge_labels(repo, str(oid), _merged_name(repo, oid))
+            return _merge_sides(repo, str(oid), _merged_name(repo, oid))
         applied = _read(gitdir / "rebase-apply" / "final-commit")
         if applied is not None:  # git am -3, rebase --apply: theirs is the patch's subject
-            return ("HEAD", APPLIED_BASE, applied.split("\n", 1)[0])
+            return Sides(("HEAD", APPLIED_BASE, applied.split("\n", 1)[0]))
         # rebase: the last command done is the one being applied; cherry-pick or revert of several
         # commits: the first one still to do.
         for todo, line in (("rebase-merge/done", -1), ("sequencer/todo", 0)):
             lines = (_read(gitdir / todo) or "").strip().splitlines()
             if lines and len(words := lines[line].split()) >= 2:
-                labels_of = _revert_labels if words[0] == "revert" else _pick_labels
-                return labels_of(repo, _commit_id(repo, words[1]))
-        for state, labels_of in (
-            ("CHERRY_PICK_HEAD", _pick_labels),
-            ("REBASE_HEAD", _pick_labels),
-            ("REVERT_HEAD", _revert_labels),
+                sides_of = _revert_sides if words[0] == "revert" else _pick_sides
+                return sides_of(repo, _commit_id(repo, words[1]))
+        for state, sides_of in (
+            ("CHERRY_PICK_HEAD", _pick_sides),
+            ("REBASE_HEAD", _pick_sides),
+            ("REVERT_HEAD", _revert_sides),
         ):
             text = _read(gitdir / state)
             if text:
-                return labels_of(repo, pygit2.Oid(hex=text.split()[0]))
-        return _command_labels(repo, calling) or DEFAULT_LABELS
+                return sides_of(repo, pygit2.Oid(hex=text.split()[0]))
+        return _command_sides(repo, calling) or Sides(DEFAULT_LABELS)
     except (pygit2.GitError, KeyError, ValueError, IndexError):
         pass
-    return DEFAULT_LABELS
+    return Sides(DEFAULT_LABELS)
