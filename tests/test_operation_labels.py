@@ -169,3 +169,28 @@ def test_labels_of_a_renamed_file_equal_gits(repo: GitRepo, command: str) -> Non
         [name],
         expected,
     )
+
+
+def test_labels_of_a_merge_a_rebase_replays_equal_gits(repo: GitRepo) -> None:
+    """`git rebase -r` replays a merge (`merge -C <commit> <label>`): theirs is `refs/rewritten/<label>`."""
+    repo.git("config", "merge.conflictStyle", "diff3")
+    repo.commit({NAME: CLASH_BASE}, "base")
+    repo.git("checkout", "-q", "-b", "topic")
+    repo.git("checkout", "-q", "-b", "side")
+    repo.commit({NAME: CLASH_THEIRS}, "side")
+    repo.git("checkout", "-q", "topic")
+    repo.commit({NAME: CLASH_OURS}, "topic")
+    repo.git("merge", "-q", "--no-edit", "side", check=False)
+    repo.commit({NAME: CLASH_OURS.replace("9090", "9191")}, "merge side")
+    repo.git("checkout", "-q", "main")
+    repo.commit({"notes.txt": "upstream\n"}, "upstream")
+    repo.git("checkout", "-q", "topic")
+    start = repo.git("rev-parse", "HEAD").stdout.strip()
+    alone = repo.git("rebase", "-r", "main", check=False)
+    expected = repo.read(NAME)
+    assert b">>>>>>> refs/rewritten/" in expected
+    repo.git("rebase", "--abort")
+    repo.git("reset", "-q", "--hard", start)
+    repo.use_driver()
+    with_driver = repo.git("rebase", "-r", "main", check=False)
+    assert (with_driver.returncode, repo.read(NAME)) == (alone.returncode, expected)

@@ -226,6 +226,16 @@ def _merge_sides(repo: pygit2.Repository, theirs: str, name: str, ours: str = "H
     return Sides((ours, base, name), (ours, bases[0].decode(), theirs) if bases else None)
 
 
+def _replayed_merge_sides(repo: pygit2.Repository, words: list[str]) -> Sides:
+    """Labels of a merge `git rebase -r` replays (`merge [-C|-c <commit>] <label> [# subject]`): theirs is
+    the label's rewritten ref (`refs/rewritten/<label>`), or the label itself."""
+    rest = words[2:] if words[:1] in (["-C"], ["-c"]) else words
+    label = rest[0]
+    ref = f"refs/rewritten/{label}"
+    name = ref if ref in repo.references else label
+    return _merge_sides(repo, name, name)
+
+
 def side_paths(repo: pygit2.Repository, commits: tuple[str, str, str], path: str) -> tuple[str, str, str]:
     """The file's path in the ours, base and theirs commits: `path` where it is there, else where a
     rename (as `git diff -M` finds it) put it."""
@@ -580,6 +590,9 @@ def conflict_sides(
         if len(revisions) == 2:
             return _merge_sides(repo, revisions[1], revisions[1], ours=revisions[0])
     try:
+        done = (_read(gitdir / "rebase-merge" / "done") or "").strip().splitlines()
+        if done and (words := done[-1].split())[:1] in (["merge"], ["m"]) and len(words) >= 2:
+            return _replayed_merge_sides(repo, words[1:])  # before GITHEAD_*, which names it by its id
         heads = [(key[len("GITHEAD_") :], value) for key, value in env.items() if key.startswith("GITHEAD_")]
         if len(heads) == 1:
             return _merge_sides(repo, heads[0][0], heads[0][1])
