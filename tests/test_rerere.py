@@ -66,3 +66,17 @@ def test_the_conflict_id_is_the_one_git_records(repo: GitRepo, style: str, size:
     merged = repo.read(NAME)
     assert merged.count(b"<" * size + b" ") == 2
     assert rerere.conflict_id(merged, size) == recorded_id
+
+
+def test_a_command_that_replays_nothing_gets_mergebert_s_resolution(repo: GitRepo) -> None:
+    """`git stash pop` does not run rerere: a recorded resolution of the same conflict is not git's to
+    replay there, so mergebert resolves the conflict as usual."""
+    start = recorded(repo)
+    base = repo.git("rev-parse", f"{start}~1").stdout.strip()
+    repo.git("checkout", "-q", base)
+    repo.write(NAME, TOKEN_THEIRS)
+    repo.git("stash", "-q")
+    repo.git("checkout", "-q", "main")
+    repo.use_driver()
+    repo.git("stash", "pop", check=False)
+    assert repo.read(NAME) == TOKEN_MERGED.encode()

@@ -151,12 +151,19 @@ def time_limit() -> float:
 class Settings:
     """How git would merge and write a conflict, and the repository; `remade`: the calling git makes a
     conflict again on the user's request (`git checkout --conflict`), which is git's alone to make;
-    `logged`: the merge is the user's operation, whose decisions go to the log (not `git merge-tree`'s)."""
+    `logged`: the merge is the user's operation, whose decisions go to the log (not `git merge-tree`'s);
+    `rerere`: the calling git replays recorded resolutions after its merge."""
 
     def __init__(
-        self, options: MergeOptions, repo: pygit2.Repository | None, remade: bool = False, logged: bool = True
+        self,
+        options: MergeOptions,
+        repo: pygit2.Repository | None,
+        *,
+        remade: bool = False,
+        logged: bool = True,
+        rerere: bool = True,
     ) -> None:
-        self.options, self.repo, self.remade, self.logged = options, repo, remade, logged
+        self.options, self.repo, self.remade, self.logged, self.rerere = options, repo, remade, logged, rerere
 
 
 def repository_settings(args: Arguments, caller: int | None = None) -> Settings:
@@ -187,7 +194,8 @@ def repository_settings(args: Arguments, caller: int | None = None) -> Settings:
             whitespace=gitinfo.merge_whitespace(given),
             engine=gitinfo.line_engine(repo, calling),
         )
-        return Settings(options, repo, logged=not gitinfo.in_memory(calling))
+        logged, rerere = not gitinfo.in_memory(calling), gitinfo.runs_rerere(calling)
+        return Settings(options, repo, logged=logged, rerere=rerere)
     except Exception as error:  # labels are cosmetic: keep merging with the defaults
         warn(f"cannot read the repository ({error}); using default conflict labels")
         return Settings(MergeOptions(args.marker_size, args.labels or DEFAULT_LABELS), None)
@@ -272,7 +280,7 @@ def _decide(
         return Decided(frontend.Outcome(data, left, left), None, quiet=True)
     if args.problem:
         return left_to_git(args, blobs, options, frontend.line_merge(*blobs, options), args.problem)
-    if repo is not None and rerere.enabled_in(repo):
+    if repo is not None and settings.rerere and rerere.enabled_in(repo):
         merged = frontend.line_merge(*blobs, options)
         as_written = gitinfo.to_worktree(repo, args.path)(merged[0])  # rerere reads the work tree's file
         if rerere.has_resolution(repo, as_written, options.marker_size):

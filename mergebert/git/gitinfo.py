@@ -449,6 +449,16 @@ def line_engine(repo: pygit2.Repository | None, calling: list[str] | None) -> En
     return "merge-file" if command in MYERS_COMMANDS or recursive else "ort"
 
 
+RERERE_COMMANDS = ("merge", "pull", "rebase", "cherry-pick", "revert", "am")
+
+
+def runs_rerere(calling: list[str] | None) -> bool:
+    """Whether the calling git replays recorded resolutions (`git rerere`) after its merge; where the
+    command is unknown, as if it did."""
+    command = _subcommand(calling or [])[0]
+    return calling is None or command in RERERE_COMMANDS
+
+
 def in_memory(calling: list[str] | None) -> bool:
     """Whether the calling git merges only in memory (`git merge-tree`), not as an operation of the user's
     work tree."""
