@@ -167,8 +167,10 @@ class Settings:
 
 
 def repository_settings(args: Arguments, caller: int | None = None) -> Settings:
-    """The `Settings` of this merge: git's own labels when it passed them; the side its `-X ours|theirs`
-    favours; `caller`: the process whose parent git is (the driver's parent when None)."""
+    """The `Settings` of this merge, from the repository and the git running the driver (`caller`: the
+    process whose parent that git is; the driver's parent when None): git's labels (its own when it passed
+    them), style and marker size, its `-X` options, which line merge it makes, and what kind of merge
+    it is (a conflict made again, `merge-tree`'s, one after which rerere replays)."""
     from mergebert.core.options import DEFAULT_LABELS, MergeOptions
     from mergebert.git import gitinfo
 
@@ -249,9 +251,9 @@ def resolve(
     caller: int | None = None,
     classifier_for: Callable[[Any, Any, Any], Classifier] | None = None,
 ) -> Decided:
-    """The merge result (in this process or the daemon's): mergebert's; git's line merge when `args`
-    has a problem; git's merge when the repository declares another one for the file (`attributes`).
-    `classifier_for(model, threshold, repo)` defaults to the front-ends' lazy classifier."""
+    """The merge result (in this process or the daemon's): mergebert's, or git's own merge where the file
+    must get it (see `_decide`). `classifier_for(model, threshold, repo)` defaults to the front-ends' lazy
+    classifier."""
     from mergebert.git import frontend
 
     if "stall" in os.environ.get(frontend.FAULT_VARIABLE, "").split(","):
@@ -271,7 +273,10 @@ def _decide(
     settings: Settings,
     classifier_for: Callable[[Any, Any, Any], Classifier] | None,
 ) -> Decided:
-    """`resolve`'s result under `settings`: whichever of git's merges the file must get, else mergebert's."""
+    """`resolve`'s result under `settings`: git's line merge for a conflict made again on request, for
+    arguments with a problem and where rerere holds the user's resolution; git's merge where the
+    repository declares another one for the file (`attributes`); else mergebert's (`frontend.merge_blobs`,
+    which steps aside for -X options and where git's own merge is clean)."""
     from mergebert.git import attributes, frontend, gitinfo, rerere
 
     options, repo = settings.options, settings.repo
