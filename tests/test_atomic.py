@@ -44,3 +44,26 @@ def test_failure_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> None:
     with pytest.raises(OSError):
         atomic_write(target, b"data")  # os.replace cannot put a file over a non-empty folder
     assert sorted(os.listdir(tmp_path)) == ["dir-in-the-way"]
+
+
+def test_a_symbolic_link_is_written_through(tmp_path: Path) -> None:
+    """As `git merge-file` writes: the link stays, its target gets the content."""
+    (tmp_path / "real.java").write_bytes(b"old\n")
+    link = tmp_path / "App.java"
+    link.symlink_to("real.java")
+    atomic_write(link, b"new\n")
+    assert link.is_symlink() and os.readlink(link) == "real.java"
+    assert (tmp_path / "real.java").read_bytes() == b"new\n"
+    assert sorted(os.listdir(tmp_path)) == ["App.java", "real.java"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write any file, as git's own write may")
+def test_a_file_this_process_may_not_write_is_left_alone(tmp_path: Path) -> None:
+    """A rename needs only the folder's permission; an ordinary write needs the file's: git refuses."""
+    target = tmp_path / "App.java"
+    target.write_bytes(b"old\n")
+    target.chmod(0o444)
+    with pytest.raises(PermissionError):
+        atomic_write(target, b"new\n")
+    assert target.read_bytes() == b"old\n"
+    assert sorted(os.listdir(tmp_path)) == ["App.java"]

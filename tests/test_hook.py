@@ -74,17 +74,20 @@ def test_pre_commit_framework_manifest() -> None:
     assert "pre-commit" in manifest and "pre-merge-commit" in manifest
 
 
-def test_hook_fails_closed_when_mergebert_cannot_run(hooked: GitRepo) -> None:
+@pytest.mark.parametrize("size", [7, 10])
+def test_hook_fails_closed_when_mergebert_cannot_run(hooked: GitRepo, size: int) -> None:
+    """The plain-shell check catches markers of any size git writes (`conflict-marker-size`)."""
     hook = hooked.path / ".git" / "hooks" / "pre-commit"
     text = hook.read_text()
     assert MERGEBERT in text
     hook.write_text(text.replace(MERGEBERT, str(hooked.path / "deleted-venv" / "bin" / "mergebert")))
-    hooked.write("x.js", "a\n<<<<<<< HEAD\nb\n=======\nc\n>>>>>>> other\n")
+    ours, theirs = "<" * size + " HEAD", ">" * size + " other"
+    hooked.write("x.js", f"a\n{ours}\nb\n{'=' * size}\nc\n{theirs}\n")
     hooked.git("add", "x.js")
     commit = hooked.git("commit", "-m", "markers", check=False)
     assert commit.returncode != 0
     assert "checking markers in plain shell" in commit.stderr
-    assert "+<<<<<<< HEAD" in commit.stderr and "+>>>>>>> other" in commit.stderr
+    assert f"+{ours}" in commit.stderr and f"+{theirs}" in commit.stderr
     hooked.write("x.js", "a\nb\n")
     hooked.git("add", "x.js")
     assert hooked.git("commit", "-q", "-m", "clean", check=False).returncode == 0

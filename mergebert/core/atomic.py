@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 
 
 def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
-    """Replace `path` with `data` in one step: a temporary file in the same folder, then os.replace."""
-    target = os.fspath(path)
+    """Replace `path` with `data` in one step: a temporary file in the same folder, then os.replace.
+
+    As an ordinary write would: a symbolic link is written through (its target replaced, the link
+    kept), and a file this process may not write raises PermissionError, untouched (a rename needs only
+    the folder's permission)."""
+    target = os.path.realpath(path) if os.path.islink(path) else os.fspath(path)
     folder, name = os.path.split(target)
     try:
         mode: int | None = os.stat(target).st_mode & 0o7777
     except FileNotFoundError:
         mode = None
+    if mode is not None and not os.access(target, os.W_OK):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), target)
     for attempt in range(1000):
         tmp = os.path.join(folder, f".{name}.{os.getpid()}-{attempt}.mergebert")
         try:
