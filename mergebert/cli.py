@@ -396,12 +396,12 @@ def review_command(paths: tuple[str, ...], undo: bool) -> None:
 @click.option("--global", "global_", is_flag=True, help="Configure git for the user, not this repository.")
 @click.option(
     "--confirm/--no-confirm",
-    default=True,
-    show_default=True,
+    default=None,
     help="Stop before committing a merge in which mergebert resolved something (git config "
-    "mergebert.confirm), so you check it (`mergebert review`) and `git add` it.",
+    "mergebert.confirm), so you check it (`mergebert review`) and `git add` it. Default: the setting "
+    "already there, else on.",
 )
-def install_command(global_: bool, confirm: bool) -> None:
+def install_command(global_: bool, confirm: bool | None) -> None:
     """Configure git to use mergebert.
 
     Merge driver, mergetool, attributes for *.java *.js *.jsx *.mjs *.cjs *.ts *.tsx *.mts *.cts *.cs,

@@ -185,3 +185,49 @@ def test_uninstall_removes_entries_with_the_bare_name(repo: GitRepo) -> None:
     repo.git("config", "merge.mergebert.name", install.NAME)
     repo.mergebert("uninstall", check=True)
     assert config.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "users",
+    [
+        b"*.png binary\r\n*.jpg binary\r\n",  # CRLF
+        b"*.png binary",  # no final line break
+        b"*.png binary\n# caf\xe9: Latin-1, not UTF-8\n",
+        b"# >>> mergebert: written by `mergebert install`, removed by `mergebert uninstall`\n*.png binary\n",
+    ],
+    ids=["crlf", "no final break", "latin-1", "a begin line alone"],
+)
+def test_install_and_uninstall_keep_the_users_attributes_byte_for_byte(repo: GitRepo, users: bytes) -> None:
+    attributes = repo.path / ".git" / "info" / "attributes"
+    attributes.parent.mkdir(exist_ok=True)
+    attributes.write_bytes(users)
+    repo.mergebert("install", check=True)
+    assert attributes.read_bytes().startswith(users)
+    assert repo.git("check-attr", "merge", "--", "x.java").stdout.strip().endswith("merge: mergebert")
+    repo.mergebert("install", check=True)
+    repo.mergebert("uninstall", check=True)
+    assert attributes.read_bytes() == users
+
+
+def test_install_keeps_the_users_confirm_setting(repo: GitRepo) -> None:
+    """`mergebert install` again (as after changing attributes) does not turn confirm mode back on."""
+    repo.mergebert("install", "--no-confirm", check=True)
+    repo.mergebert("install", check=True)
+    assert repo.git("config", "--get", "mergebert.confirm").stdout.strip() == "false"
+    repo.mergebert("install", "--confirm", check=True)
+    assert repo.git("config", "--get", "mergebert.confirm").stdout.strip() == "true"
+
+
+def test_global_install_writes_the_attributes_file_an_included_config_names(
+    repo: GitRepo, tmp_path: Path
+) -> None:
+    included = tmp_path / "included.gitconfig"
+    named = tmp_path / "my-attributes"
+    included.write_text(f"[core]\n\tattributesFile = {named}\n")
+    repo.git("config", "--global", "include.path", str(included))
+    repo.mergebert("install", "--global", check=True)
+    assert "*.java merge=mergebert" in named.read_text()
+    assert repo.git("check-attr", "merge", "--", "x.java").stdout.strip().endswith("merge: mergebert")
+    repo.mergebert("uninstall", "--global", check=True)
+    assert not named.exists() or "mergebert" not in named.read_text()
+    assert repo.git("config", "--global", "--get", "include.path").stdout.strip() == str(included)

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
+from mergebert.core.atomic import atomic_write
 from mergebert.core.languages import EXTENSIONS
 from mergebert.git import attributes, gitcmd
 from mergebert.git.driver import CONFIRM_KEY
@@ -38,6 +39,8 @@ SECTIONS = ("merge.mergebert", "mergetool.mergebert", "mergetool.mergebert-i", "
 PATTERNS = tuple(f"*{extension}" for extension in EXTENSIONS)
 BEGIN = "# >>> mergebert: written by `mergebert install`, removed by `mergebert uninstall`"
 END = "# <<< mergebert"
+# the BEGIN line's end where install added a line break after the user's last line, which had none
+ADDED_BREAK = " (line break added before)"
 HOOK_MARK = "# mergebert pre-commit hook"
 CHAINED = "pre-commit.before-mergebert"
 
@@ -138,39 +141,53 @@ def attributes_file(global_: bool) -> Path:
     """`.git/info/attributes`, or the global attributes file git reads (core.attributesFile / XDG)."""
     if not global_:
         return Path(_git_output("rev-parse", "--git-path", "info/attributes"))
-    configured = _git_output("config", "--global", "--get", "core.attributesFile", check=False).strip()
+    configured = _git_output(
+        "config", "--global", "--includes", "--get", "core.attributesFile", check=False
+    ).strip()
     if configured:
         return Path(configured).expanduser()
     xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
     return Path(xdg) / "git" / "attributes"
 
 
-def _without_block(text: str) -> str:
-    lines = text.splitlines(keepends=True)
-    if not any(line.rstrip("\r\n") == BEGIN for line in lines):
-        return text
-    start = next(i for i, line in enumerate(lines) if line.rstrip("\r\n") == BEGIN)
-    end = next((i for i in range(start, len(lines)) if lines[i].rstrip("\r\n") == END), len(lines) - 1)
-    return "".join(lines[:start] + lines[end + 1 :])
+def _without_block(data: bytes) -> bytes:
+    """The attributes file without mergebert's marked block (and the line break install added before
+    it); a BEGIN line with no END after it is not a block, and everything stays."""
+    lines = data.splitlines(keepends=True)
+    bare = [line.rstrip(b"\r\n") for line in lines]
+    begins = (BEGIN.encode(), (BEGIN + ADDED_BREAK).encode())
+    stop = next((i for i, line in enumerate(bare) if line == END.encode()), None)
+    start = max((i for i in range(stop) if bare[i] in begins), default=None) if stop is not None else None
+    if stop is None or start is None:
+        return data
+    before = b"".join(lines[:start])
+    if bare[start] == begins[1]:  # the line break install added after the user's last line
+        before = before[: -2 if before.endswith(b"\r\n") else -1]
+    return before + b"".join(lines[stop + 1 :])
 
 
 def _write_attributes(path: Path, declared: Sequence[tuple[str, str]]) -> None:
-    text = _without_block(path.read_text(encoding="utf-8")) if path.exists() else ""
-    if text and not text.endswith("\n"):
-        text += "\n"
+    """The attributes file with mergebert's block at its end, the user's bytes kept as they are: their
+    line endings, and a last line without one (a line break is added before the block, and marked)."""
+    data = _without_block(path.read_bytes()) if path.exists() else b""
+    eol = b"\r\n" if b"\r\n" in data else b"\n"
+    block = attributes_block(declared).encode("utf-8")
+    if data and not data.endswith(b"\n"):
+        data += eol
+        block = block.replace(BEGIN.encode(), (BEGIN + ADDED_BREAK).encode(), 1)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text + attributes_block(declared), encoding="utf-8")
+    atomic_write(path, data + block.replace(b"\n", eol))
 
 
 def _remove_attributes(path: Path) -> bool:
     if not path.exists():
         return False
-    text = path.read_text(encoding="utf-8")
-    rest = _without_block(text)
-    if rest == text:
+    data = path.read_bytes()
+    rest = _without_block(data)
+    if rest == data:
         return False
     if rest:
-        path.write_text(rest, encoding="utf-8")
+        atomic_write(path, rest)
     else:
         path.unlink()
     return True
@@ -220,9 +237,10 @@ def uninstall_hook() -> str | None:
     return f"removed the pre-commit hook {hook}"
 
 
-def install(global_: bool = False, confirm: bool = True) -> list[str]:
+def install(global_: bool = False, confirm: bool | None = None) -> list[str]:
     """Configure git to use mergebert (`confirm`: git stops after a file the driver resolved something
-    in, for the user to check and `git add`); returns what was done, one line each."""
+    in, for the user to check and `git add`; None keeps the setting already there, else turns it on);
+    returns what was done, one line each."""
     scope = "--global" if global_ else "--local"
     if not global_:
         _git("rev-parse", "--git-dir")
@@ -230,8 +248,13 @@ def install(global_: bool = False, confirm: bool = True) -> list[str]:
     for key, value in settings(git_version()).items():
         _git("config", scope, key, value)
         done.append(f"git config {scope} {key} {value!r}")
-    _git("config", scope, CONFIRM_KEY, str(confirm).lower())
-    done.append(f"git config {scope} {CONFIRM_KEY} {str(confirm).lower()}")
+    already = _git("config", scope, "--get", CONFIRM_KEY, check=False).stdout.decode().strip()
+    if confirm is not None or not already:
+        setting = str(confirm is not False).lower()
+        _git("config", scope, CONFIRM_KEY, setting)
+        done.append(f"git config {scope} {CONFIRM_KEY} {setting}")
+    else:
+        done.append(f"git config {scope} {CONFIRM_KEY}: kept {already!r}")
     path = attributes_file(global_)
     # the local file outranks the repository's .gitattributes: the files they give another merge keep it
     declared = (
