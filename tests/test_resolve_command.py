@@ -121,3 +121,18 @@ def test_resolve_outside_a_conflict(repo: GitRepo) -> None:
     result = repo.mergebert("resolve")
     assert result.returncode == 0
     assert "no conflicted files" in result.stdout
+
+
+@pytest.mark.parametrize("style", ["diff3", "zdiff3"])
+def test_resolve_finds_conflicts_written_in_a_style_the_config_does_not_name(
+    repo: GitRepo, style: str
+) -> None:
+    """`git -c merge.conflictStyle=diff3 merge` (or `checkout --conflict=diff3`) wrote them."""
+    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    assert repo.git(
+        "-c", f"merge.conflictStyle={style}", "merge", "--no-edit", "feature", check=False
+    ).returncode
+    assert b"|||||||" in repo.read(NAME)
+    result = repo.mergebert("resolve")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert repo.read(NAME) == TOKEN_MERGED.encode()

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pygit2
 
 from mergebert.core import markers
 from mergebert.core.linemerge import Chunk, CleanText, LineConflict, merge_lines, render
-from mergebert.core.options import MergeOptions
+from mergebert.core.options import ConflictStyle, MergeOptions
 from mergebert.core.resolver import Resolution
 from mergebert.core.splice import splice_texts
 from mergebert.core.textio import UTF8_BOM, decode_sides, dominant_eol, split_lines
@@ -55,6 +55,7 @@ class Applied:
 
 
 _ALNUM = re.compile(r"[A-Za-z0-9]")
+STYLES: tuple[ConflictStyle, ...] = ("merge", "diff3", "zdiff3")
 
 
 def _runs(chunks: Sequence[Chunk], style: str) -> list[list[int]]:
@@ -171,8 +172,19 @@ def resolve_working_file(
     resolutions: Sequence[Resolution],
 ) -> Applied:
     """`resolutions` of the three versions (base, ours, theirs) applied to the working file's bytes, with
-    the repository's working-tree filters (line endings) applied to what is compared and written."""
-    return apply(working, worktree_regions(repo, path, blobs, options, resolutions), options.marker_size)
+    the repository's working-tree filters (line endings) applied to what is compared and written.
+
+    git writes conflicts in the configured style, or in another (`git -c merge.conflictStyle=diff3`,
+    `checkout --conflict=zdiff3`): the configured style is tried first, then the others, and the one
+    that finds the most of the file's conflicts wins."""
+    tried = []
+    for style in (options.style, *(style for style in STYLES if style != options.style)):
+        found = worktree_regions(repo, path, blobs, replace(options, style=style), resolutions)
+        applied = apply(working, found, options.marker_size)
+        if not applied.unmatched:
+            return applied
+        tried.append(applied)
+    return min(tried, key=lambda applied: applied.unmatched)
 
 
 def worktree_regions(
