@@ -121,3 +121,25 @@ def test_a_rebase_continued_keeps_its_recursive_strategy(repo: GitRepo) -> None:
     repo.env["MERGEBERT_MODEL"] = "none"
     assert rebase()[0] != 0
     assert repo.conflicted() == [NAME]
+
+
+@pytest.mark.parametrize("eol", ["\n", "\r\n"])
+@pytest.mark.parametrize("side", ["ours", "theirs"])
+def test_a_favoured_side_without_a_last_line_break_keeps_none(repo: GitRepo, side: str, eol: str) -> None:
+    """ort's conflict markers end each side with a line break; git's favoured merge does not add one."""
+    base, ours, theirs = (
+        text.replace("\n", eol)
+        for text in (
+            "class A {\n  int x = 1;\n}",
+            "class A {\n  int x = 2;\n}\n// ours",
+            "class A {\n  int x = 3;\n}\n// theirs",
+        )
+    )
+    repo.diverge(NAME, base, ours, theirs)
+    start = repo.git("rev-parse", "HEAD").stdout.strip()
+    assert repo.git("merge", "--no-edit", f"-X{side}", "feature", check=False).returncode == 0
+    expected = repo.read(NAME)
+    repo.git("reset", "-q", "--hard", start)
+    repo.use_driver()
+    assert repo.git("merge", "--no-edit", f"-X{side}", "feature", check=False).returncode == 0
+    assert repo.read(NAME) == expected

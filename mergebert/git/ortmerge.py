@@ -71,13 +71,22 @@ def merge(base: bytes, ours: bytes, theirs: bytes, options: MergeOptions) -> tup
     texts = (data.decode("utf-8", "replace") for data in (base, ours, theirs))
     safe = replace(options, marker_size=markers.longest_run(*texts) + 8, style="merge", favour=None)
     merged, left = _merge_tree(base, ours, theirs, safe)
-    return (merged, 0) if left == 0 else (_favoured(merged, safe, options.favour), 0)
+    if left == 0:
+        return merged, 0
+    favoured, last = _favoured(merged, safe, options.favour)
+    side = {"ours": ours, "theirs": theirs}.get(options.favour)
+    if last and side is not None and not side.endswith(b"\n") and favoured.endswith(b"\n"):
+        # the markers end each side with a line break; git's favoured merge keeps the side's own ending
+        favoured = favoured[: -2 if favoured.endswith(b"\r\n") else -1]
+    return favoured, 0
 
 
-def _favoured(merged: bytes, options: MergeOptions, favour: Favour) -> bytes:
+def _favoured(merged: bytes, options: MergeOptions, favour: Favour) -> tuple[bytes, bool]:
     """Each conflict of `merged` (merge style, markers `options` wrote) replaced by `favour`'s side of it,
-    as git's line merge gives a conflict to the favoured side (union: ours, then theirs)."""
+    as git's line merge gives a conflict to the favoured side (union: ours, then theirs); and whether
+    the file ends with a conflict."""
     out: list[bytes] = []
+    last = False
     sides: dict[str, list[bytes]] = {}
     side: str | None = None
     pieces = merged.split(b"\n")
@@ -90,12 +99,13 @@ def _favoured(merged: bytes, options: MergeOptions, favour: Favour) -> bytes:
         elif side == "theirs" and kind == ">":
             chosen = {"ours": ["ours"], "theirs": ["theirs"], "union": ["ours", "theirs"]}[favour]
             out.extend(line for name in chosen for line in sides[name])
-            side = None
+            side, last = None, True
         elif side is None:
             out.append(line)
+            last = False
         else:
             sides[side].append(line)
-    return b"".join(out)
+    return b"".join(out), last
 
 
 def _merge_tree(base: bytes, ours: bytes, theirs: bytes, options: MergeOptions) -> tuple[bytes, int]:
