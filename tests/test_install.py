@@ -194,8 +194,21 @@ def test_uninstall_removes_entries_with_the_bare_name(repo: GitRepo) -> None:
         b"*.png binary",  # no final line break
         b"*.png binary\n# caf\xe9: Latin-1, not UTF-8\n",
         b"# >>> mergebert: written by `mergebert install`, removed by `mergebert uninstall`\n*.png binary\n",
+        b"*.c diff=cpp\n# <<< mergebert\n",
+        b"a -text\rb -diff\r",
+        b"*.md -diff\r\n*.png binary\r",
+        b"",
     ],
-    ids=["crlf", "no final break", "latin-1", "a begin line alone"],
+    ids=[
+        "crlf",
+        "no final break",
+        "latin-1",
+        "a begin line alone",
+        "an end line alone",
+        "cr",
+        "crlf then cr",
+        "empty",
+    ],
 )
 def test_install_and_uninstall_keep_the_users_attributes_byte_for_byte(repo: GitRepo, users: bytes) -> None:
     attributes = repo.path / ".git" / "info" / "attributes"
@@ -205,6 +218,7 @@ def test_install_and_uninstall_keep_the_users_attributes_byte_for_byte(repo: Git
     assert attributes.read_bytes().startswith(users)
     assert repo.git("check-attr", "merge", "--", "x.java").stdout.strip().endswith("merge: mergebert")
     repo.mergebert("install", check=True)
+    assert attributes.read_bytes().count(b"*.java merge=mergebert") == 1
     repo.mergebert("uninstall", check=True)
     assert attributes.read_bytes() == users
 

@@ -39,8 +39,10 @@ SECTIONS = ("merge.mergebert", "mergetool.mergebert", "mergetool.mergebert-i", "
 PATTERNS = tuple(f"*{extension}" for extension in EXTENSIONS)
 BEGIN = "# >>> mergebert: written by `mergebert install`, removed by `mergebert uninstall`"
 END = "# <<< mergebert"
-# the BEGIN line's end where install added a line break after the user's last line, which had none
-ADDED_BREAK = " (line break added before)"
+# what the BEGIN line's end says install did besides the block, for uninstall to undo exactly that
+MADE_FILE = " (file made by install)"
+ADDED_LF = " (line break added before)"  # after the user's last line, which had none
+ADDED_CRLF = " (CRLF added before)"
 HOOK_MARK = "# mergebert pre-commit hook"
 CHAINED = "pre-commit.before-mergebert"
 
@@ -129,12 +131,13 @@ def hook_script() -> str:
     return text.replace('\nmergebert() { command mergebert "$@"; }\n', own, 1)
 
 
-def attributes_block(declared: Sequence[tuple[str, str]] = ()) -> str:
+def attributes_block(declared: Sequence[tuple[str, str]] = (), done: str = "") -> str:
     """The lines install adds to the attributes file: the patterns routed to mergebert, then the files
-    whose repository declares another merge (`declared`: path, merge), which win as git reads later lines."""
+    whose repository declares another merge (`declared`: path, merge), which win as git reads later
+    lines; `done`: what else install did (MADE_FILE, ADDED_LF, ADDED_CRLF), said on the BEGIN line."""
     routed = [f"{pattern} merge={attributes.DRIVER_NAME}" for pattern in PATTERNS]
     kept = [attributes.attribute_line(path, value) for path, value in declared]
-    return "\n".join([BEGIN, *routed, *kept, END]) + "\n"
+    return "\n".join([BEGIN + done, *routed, *kept, END]) + "\n"
 
 
 def attributes_file(global_: bool) -> Path:
@@ -150,43 +153,53 @@ def attributes_file(global_: bool) -> Path:
     return Path(xdg) / "git" / "attributes"
 
 
-def _without_block(data: bytes) -> bytes:
-    """The attributes file without mergebert's marked block (and the line break install added before
-    it); a BEGIN line with no END after it is not a block, and everything stays."""
+def _without_blocks(data: bytes) -> tuple[bytes, bool]:
+    """The attributes file without mergebert's blocks (a BEGIN line to the first END line after it, with
+    no other BEGIN between), and without the line break install added before one; and whether install
+    made the file. A BEGIN line with no END after it, or an END line alone, is the user's and stays."""
     lines = data.splitlines(keepends=True)
-    bare = [line.rstrip(b"\r\n") for line in lines]
-    begins = (BEGIN.encode(), (BEGIN + ADDED_BREAK).encode())
-    stop = next((i for i, line in enumerate(bare) if line == END.encode()), None)
-    start = max((i for i in range(stop) if bare[i] in begins), default=None) if stop is not None else None
-    if stop is None or start is None:
-        return data
-    before = b"".join(lines[:start])
-    if bare[start] == begins[1]:  # the line break install added after the user's last line
-        before = before[: -2 if before.endswith(b"\r\n") else -1]
-    return before + b"".join(lines[stop + 1 :])
+    bare = [line.rstrip(b"\r\n").decode("utf-8", "replace") for line in lines]
+    out: list[bytes] = []
+    made, at = False, 0
+    while at < len(lines):
+        stop = None
+        if bare[at].startswith(BEGIN):
+            after = (i for i in range(at + 1, len(lines)) if bare[i] == END or bare[i].startswith(BEGIN))
+            stop = next(after, None)
+        if stop is None or bare[stop] != END:
+            out.append(lines[at])
+            at += 1
+            continue
+        done = bare[at][len(BEGIN) :]
+        if out and (ADDED_LF in done or ADDED_CRLF in done):
+            out[-1] = out[-1][: -2 if ADDED_CRLF in done else -1]
+        made |= MADE_FILE in done
+        at = stop + 1
+    return b"".join(out), made
 
 
 def _write_attributes(path: Path, declared: Sequence[tuple[str, str]]) -> None:
     """The attributes file with mergebert's block at its end, the user's bytes kept as they are: their
-    line endings, and a last line without one (a line break is added before the block, and marked)."""
-    data = _without_block(path.read_bytes()) if path.exists() else b""
+    line endings, and a last line without one (a line break is added before the block, and said)."""
+    data, made = _without_blocks(path.read_bytes()) if path.exists() else (b"", True)
     eol = b"\r\n" if b"\r\n" in data else b"\n"
-    block = attributes_block(declared).encode("utf-8")
+    done = MADE_FILE if made else ""
     if data and not data.endswith(b"\n"):
         data += eol
-        block = block.replace(BEGIN.encode(), (BEGIN + ADDED_BREAK).encode(), 1)
+        done += ADDED_CRLF if eol == b"\r\n" else ADDED_LF
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, data + block.replace(b"\n", eol))
+    atomic_write(path, data + attributes_block(declared, done).encode("utf-8").replace(b"\n", eol))
 
 
 def _remove_attributes(path: Path) -> bool:
+    """Take mergebert's lines out of the attributes file; the file goes only if install made it."""
     if not path.exists():
         return False
     data = path.read_bytes()
-    rest = _without_block(data)
+    rest, made = _without_blocks(data)
     if rest == data:
         return False
-    if rest:
+    if rest or not made:
         atomic_write(path, rest)
     else:
         path.unlink()
