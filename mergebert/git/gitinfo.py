@@ -240,7 +240,9 @@ def side_paths(repo: pygit2.Repository, commits: tuple[str, str, str], path: str
     """The file's path in the ours, base and theirs commits: `path` where it is there, else where a
     rename (as `git diff -M` finds it) put it."""
     present = [path in repo.revparse_single(commit).peel(pygit2.Tree) for commit in commits]
-    if all(present):
+    if present[0] and present[2]:  # no side renamed it (an add/add has no base path either)
+        return (path, path, path)
+    if (config_value(repo, "merge.renames") or "true").lower() in ("false", "no", "off", "0"):
         return (path, path, path)
     ours, base, theirs = commits
     renamed: dict[tuple[int, str], str] = {}  # (side, new path) -> old path
