@@ -28,12 +28,14 @@ from pygit2.enums import FileMode
 from mergebert.core import markers, tempdirs
 from mergebert.core.options import Favour, MergeOptions
 
-SINCE = (2, 38)  # `git merge-tree --write-tree`
 TIMEOUT = 10.0
 NAME = "f"
 _SIGNATURE = pygit2.Signature("mergebert", "mergebert@localhost", 0, 0)
 # the environment variables that would point git at the user's repository or config
-_DROPPED = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY")
+_DROPPED = (
+    *("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY"),
+    *("GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE"),
+)
 
 
 class Scratch:
@@ -98,7 +100,7 @@ def _favoured(merged: bytes, options: MergeOptions, favour: Favour) -> tuple[byt
             side = "theirs"
         elif side == "theirs" and kind == ">":
             chosen = {"ours": ["ours"], "theirs": ["theirs"], "union": ["ours", "theirs"]}[favour]
-            out.extend(line for name in chosen for line in sides[name])
+            out.extend(kept for name in chosen for kept in sides[name])
             side, last = None, True
         elif side is None:
             out.append(line)
