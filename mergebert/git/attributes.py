@@ -26,23 +26,12 @@ if TYPE_CHECKING:
 DRIVER_NAME = "mergebert"  # the driver `mergebert install` configures (merge.mergebert.driver)
 UNSPECIFIED = "unspecified"  # check-attr's value for an attribute nothing sets
 TEXT, UNION, BINARY = ("set", "text"), "union", ("unset", "binary")  # git's built-in merges
-# variables that point git at the real repository: the empty one must be read instead
-REPOSITORY_VARIABLES = (
-    "GIT_DIR",
-    "GIT_WORK_TREE",
-    "GIT_INDEX_FILE",
-    "GIT_COMMON_DIR",
-    "GIT_OBJECT_DIRECTORY",
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-    "GIT_NAMESPACE",
-    "GIT_PREFIX",
-)
 
 
 def _declared(paths: list[str], top: str) -> dict[str, str]:
     """The `merge` attribute every attributes file but `$GIT_DIR/info/attributes` gives each of `paths`
     (relative to the work tree `top`): git's check-attr over `top` with an empty repository."""
-    env = {name: value for name, value in os.environ.items() if name not in REPOSITORY_VARIABLES}
+    env = gitcmd.without_repository(os.environ)  # the empty repository is read, not the real one
     with tempfile.TemporaryDirectory(prefix="mergebert-attributes-") as empty:
         for folder in ("objects", "refs"):
             os.mkdir(os.path.join(empty, folder))

@@ -6,6 +6,24 @@ import os
 import subprocess
 from collections.abc import Container, Mapping, Sequence
 
+# the variables that point git at a repository, an index or an object store: a git run on another
+# repository (an empty one, a scratch one) must not inherit the user's
+REPOSITORY_VARIABLES = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_COMMON_DIR",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_NAMESPACE",
+    "GIT_PREFIX",
+)
+
+
+def without_repository(environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` without REPOSITORY_VARIABLES."""
+    return {name: value for name, value in environ.items() if name not in REPOSITORY_VARIABLES}
+
 
 class GitError(RuntimeError):
     """git exited with a status the caller did not expect; the message ends with git's own stderr."""

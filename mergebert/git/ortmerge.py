@@ -27,15 +27,11 @@ from pygit2.enums import FileMode
 
 from mergebert.core import markers, tempdirs
 from mergebert.core.options import Favour, MergeOptions
+from mergebert.git import gitcmd
 
 TIMEOUT = 10.0
 NAME = "f"
 _SIGNATURE = pygit2.Signature("mergebert", "mergebert@localhost", 0, 0)
-# the environment variables that would point git at the user's repository or config
-_DROPPED = (
-    *("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY"),
-    *("GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE"),
-)
 
 
 class Scratch:
@@ -48,8 +44,9 @@ class Scratch:
         tag = secrets.token_hex(8)
         self.ours, self.theirs = f"mergebert-ours-{tag}", f"mergebert-theirs-{tag}"
         self.repo.config["core.attributesFile"] = os.devnull
+        # neither the user's repository nor their config (`git -c` included)
         self.env = {
-            k: v for k, v in os.environ.items() if k not in _DROPPED and not k.startswith("GIT_CONFIG")
+            k: v for k, v in gitcmd.without_repository(os.environ).items() if not k.startswith("GIT_CONFIG")
         }
         self.env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
 
