@@ -378,10 +378,9 @@ def _single_revision(args: list[str]) -> str | None:
 
 def _command_sides(repo: pygit2.Repository, calling: list[str] | None) -> Sides | None:
     """The labels of the operations that leave no state file while the driver runs, from the calling git's
-    arguments (`calling_git`): a one-commit cherry-pick or revert, stash apply/pop, checkout (switch) -m."""
+    arguments (`calling_git`): a one-commit cherry-pick or revert, checkout (switch) -m. (Stash apply and
+    pop: `conflict_sides` answers them first.)"""
     command, rest = _subcommand(calling or [])
-    if command == "stash":
-        return Sides(STASH_LABELS)
     if command in ("cherry-pick", "revert"):
         revision = _single_revision(rest)
         if revision is None:
@@ -424,13 +423,7 @@ def merge_strategy(repo: pygit2.Repository | None, calling: list[str] | None) ->
     """The strategy (`-s`) the calling git merges with, where it was told one: on its command line, as
     a rebase or a cherry-pick sequence saved it for `--continue`, or `pull.twohead` for merge and pull."""
     command, rest = _subcommand(calling or [])
-    given = [
-        arg.removeprefix("--strategy=").removeprefix("-s") if arg not in ("-s", "--strategy") else after
-        for arg, after in zip(rest, [*rest[1:], ""], strict=True)
-        if arg in ("-s", "--strategy")
-        or arg.startswith("--strategy=")
-        or (arg.startswith("-s") and len(arg) > 2)
-    ]
+    given = _option_values(rest, "-s", "--strategy")
     if given or repo is None:
         return given[-1] if given else None
     gitdir = Path(repo.path)
@@ -483,27 +476,27 @@ def remaking_conflict(repo: pygit2.Repository | None, calling: list[str] | None,
 def requested_style(calling: list[str] | None) -> ConflictStyle | None:
     """The style the calling git's `--conflict=STYLE` (or `--conflict STYLE`) asks for, or None."""
     styles: dict[str, ConflictStyle] = {"merge": "merge", "diff3": "diff3", "zdiff3": "zdiff3"}
-    rest = _subcommand(calling or [])[1]
-    asked = [
-        arg.partition("=")[2] if arg.startswith("--conflict=") else after
-        for arg, after in zip(rest, [*rest[1:], ""], strict=True)
-        if arg.startswith("--conflict=") or arg == "--conflict"
-    ]
+    asked = _option_values(_subcommand(calling or [])[1], None, "--conflict")
     return styles.get(asked[-1]) if asked else None
+
+
+def _option_values(args: list[str], short: str | None, long: str) -> list[str]:
+    """The values a git command line gives an option, in order: `-X V`, `-XV`, `--long V`, `--long=V`."""
+    found, rest = [], list(args)
+    while rest:
+        arg = rest.pop(0)
+        if arg in (short, long) and rest:
+            found.append(rest.pop(0))
+        elif arg.startswith(f"{long}="):
+            found.append(arg.partition("=")[2])
+        elif short and arg.startswith(short) and len(arg) > len(short) and not arg.startswith("--"):
+            found.append(arg[len(short) :])
+    return found
 
 
 def _strategy_options(args: list[str]) -> list[str]:
     """The values of the -X / --strategy-option options in a git command line, in order."""
-    found, rest = [], list(args)
-    while rest:
-        arg = rest.pop(0)
-        if arg in STRATEGY_OPTION and rest:
-            found.append(rest.pop(0))
-        elif arg.startswith("--strategy-option="):
-            found.append(arg.partition("=")[2])
-        elif arg.startswith("-X") and len(arg) > 2:
-            found.append(arg[2:])
-    return found
+    return _option_values(args, *STRATEGY_OPTION)
 
 
 def _saved_strategy_options(repo: pygit2.Repository, command: str | None) -> list[str]:
@@ -602,9 +595,15 @@ def conflict_sides(
         if len(revisions) == 2:
             return _merge_sides(repo, revisions[1], revisions[1], ours=revisions[0])
     try:
-        done = (_read(gitdir / "rebase-merge" / "done") or "").strip().splitlines()
-        if done and (words := done[-1].split())[:1] in (["merge"], ["m"]) and len(words) >= 2:
-            return _replayed_merge_sides(repo, words[1:])  # before GITHEAD_*, which names it by its id
+        # rebase: the last command done is the one being applied; cherry-pick or revert of several
+        # commits: the first one still to do
+        todos = [
+            (_read(gitdir / name) or "").strip().splitlines()
+            for name in ("rebase-merge/done", "sequencer/todo")
+        ]
+        current = [todos[0][-1].split() if todos[0] else [], todos[1][0].split() if todos[1] else []]
+        if current[0][:1] in (["merge"], ["m"]) and len(current[0]) >= 2:
+            return _replayed_merge_sides(repo, current[0][1:])  # before GITHEAD_*, which names it by its id
         heads = [(key[len("GITHEAD_") :], value) for key, value in env.items() if key.startswith("GITHEAD_")]
         if len(heads) == 1:
             return _merge_sides(repo, heads[0][0], heads[0][1])
@@ -615,11 +614,8 @@ def conflict_sides(
         applied = _read(gitdir / "rebase-apply" / "final-commit")
         if applied is not None:  # git am -3, rebase --apply: theirs is the patch's subject
             return Sides(("HEAD", APPLIED_BASE, applied.split("\n", 1)[0]))
-        # rebase: the last command done is the one being applied; cherry-pick or revert of several
-        # commits: the first one still to do.
-        for todo, line in (("rebase-merge/done", -1), ("sequencer/todo", 0)):
-            lines = (_read(gitdir / todo) or "").strip().splitlines()
-            if lines and len(words := lines[line].split()) >= 2:
+        for words in current:
+            if len(words) >= 2:
                 sides_of = _revert_sides if words[0] == "revert" else _pick_sides
                 return sides_of(repo, _commit_id(repo, words[1]))
         for state, sides_of in (
