@@ -261,7 +261,7 @@ def install(global_: bool = False, confirm: bool | None = None) -> list[str]:
     for key, value in settings(git_version()).items():
         _git("config", scope, key, value)
         done.append(f"git config {scope} {key} {value!r}")
-    already = _git("config", scope, "--get", CONFIRM_KEY, check=False).stdout.decode().strip()
+    already = _git_output("config", scope, "--get", CONFIRM_KEY, check=False).strip()
     if confirm is not None or not already:
         setting = str(confirm is not False).lower()
         _git("config", scope, CONFIRM_KEY, setting)
