@@ -137,3 +137,90 @@ def test_unusable_model_falls_back_to_the_token_merge(repo: GitRepo) -> None:
     assert result.returncode == 0
     assert result.stdout == TOKEN_MERGED
     assert sum("model unavailable" in line for line in result.stderr.splitlines()) == 1
+
+
+def _merge_in_place(repo: GitRepo, texts: tuple[bytes, bytes, bytes], *options: str) -> tuple[int, bytes]:
+    """merge-file over copies of (base, ours, theirs) in place: its exit status and the file's bytes."""
+    folder = repo.path / f"run{len(list(repo.path.glob('run*')))}"
+    folder.mkdir()
+    paths = []
+    for name, data in zip(("base", "current", "other"), texts, strict=True):
+        (folder / f"{name}.java").write_bytes(data)
+        paths.append(str(folder / f"{name}.java"))
+    base, current, other = paths
+    options = (*options, "-L", "ours", "-L", "base", "-L", "theirs")
+    if options[:1] == ("git",):
+        status = repo.git("merge-file", *options[1:], current, base, other, check=False).returncode
+    else:
+        status = repo.mergebert("merge-file", *options, current, base, other).returncode
+    return status, Path(current).read_bytes()
+
+
+CRLF_BASE = b"class A {\n    void f() {\n        int x = foo(1, 2);\n    }\n}\n"
+
+
+def _crlf(text: bytes) -> bytes:
+    return text.replace(b"\n", b"\r\n")
+
+
+@pytest.mark.parametrize(
+    "ours, theirs, merged",
+    [
+        (
+            CRLF_BASE.replace(b"(1, 2)", b"(10, 2)"),
+            _crlf(CRLF_BASE),
+            _crlf(CRLF_BASE.replace(b"(1, 2)", b"(10, 2)")),
+        ),
+        (
+            CRLF_BASE.replace(b"(1, 2)", b"(10, 2)"),
+            _crlf(CRLF_BASE.replace(b"(1, 2)", b"(1, 20)")),
+            _crlf(CRLF_BASE.replace(b"(1, 2)", b"(10, 20)")),
+        ),
+        (
+            _crlf(CRLF_BASE.replace(b"(1, 2)", b"(10, 2)")),
+            CRLF_BASE.replace(b"(1, 2)", b"(1, 20)"),
+            _crlf(CRLF_BASE.replace(b"(1, 2)", b"(10, 20)")),
+        ),
+    ],
+    ids=["theirs-converts", "theirs-converts-and-edits", "ours-converts-theirs-edits"],
+)
+@pytest.mark.parametrize("model", ["shipped", "none"])
+def test_a_side_converting_line_endings_keeps_its_conversion(
+    repo: GitRepo, ours: bytes, theirs: bytes, merged: bytes, model: str
+) -> None:
+    """One side converted every line ending: a merge keeps the conversion with the other side's edits
+    (the token merge gives it; the shipped model gives it or leaves git's conflict), never one side's
+    endings alone or a mix line by line."""
+    if model == "shipped":
+        del repo.env["MERGEBERT_MODEL"]
+    git = _merge_in_place(repo, (CRLF_BASE, ours, theirs), "git")
+    assert git[0] == 1
+    result = _merge_in_place(repo, (CRLF_BASE, ours, theirs))
+    assert result in ((0, merged), git)
+    if model == "none":
+        assert result == (0, merged)
+
+
+@pytest.mark.parametrize("model", ["shipped", "none"])
+def test_sides_that_end_lines_differently_otherwise_keep_gits_conflict(repo: GitRepo, model: str) -> None:
+    """ours converted to CRLF, theirs mixes both: no merge can keep both sides' endings."""
+    if model == "shipped":
+        del repo.env["MERGEBERT_MODEL"]
+    ours = _crlf(CRLF_BASE.replace(b"(1, 2)", b"(10, 2)"))
+    theirs = CRLF_BASE.replace(b"(1, 2);\n", b"(1, 20);\r\n")
+    git = _merge_in_place(repo, (CRLF_BASE, ours, theirs), "git")
+    assert git[0] == 1
+    assert _merge_in_place(repo, (CRLF_BASE, ours, theirs)) == git
+
+
+@pytest.mark.parametrize("size", ["10", "3"])
+def test_a_side_holding_markers_of_the_size_in_use_keeps_gits_conflict(repo: GitRepo, size: str) -> None:
+    """A side already holding marker lines of the size in use is never resolved: the output would hold
+    markers that look like a conflict left, with exit status 0."""
+    marker = int(size)
+    base = b"class A {\n    int x = f(1, 2);\n}\n"
+    ours = b"class A {\n    int x = f(10, 2); /*\n" + b"<" * marker + b" old\n" + b"=" * marker + b"\n*/\n}\n"
+    theirs = b"class A {\n    int x = f(1, 20);\n}\n"
+    git = _merge_in_place(repo, (base, ours, theirs), "git", "--marker-size", size)
+    assert git[0] == 1
+    assert _merge_in_place(repo, (base, ours, theirs), "--marker-size", size) == git

@@ -58,3 +58,22 @@ def test_deletion_by_theirs_keeps_the_line_break_it_held() -> None:
     theirs = "f() {\n  _assertUnremoved.call(this);\n"
     items = merge(ours.replace("f()", "g(x)"), base, theirs)
     assert merged_text(items) == "g(x) {\n  _assertUnremoved.call(this);"
+
+
+def test_whitespace_inside_a_string_is_a_change() -> None:
+    """theirs fixes a double space inside a string, ours edits another token: both edits are kept."""
+    items = merge('s = "a  b"; n = 2;', 's = "a  b"; n = 1;', 's = "a b"; n = 1;')
+    assert merged_text(items) == 's = "a b"; n = 2;'
+
+
+def test_different_whitespace_inside_one_string_conflicts() -> None:
+    assert token_conflicts(merge('s = "a   b";', 's = "a  b";', 's = "a b";'))
+
+
+def test_a_side_that_reindents_keeps_its_indentation_beside_the_others_edit() -> None:
+    items = merge("{\n    g(1, 3);\n}", "{\n    g(1, 2);\n}", "{\n\tg(4, 2);\n}")
+    assert merged_text(items) == "{\n\tg(4, 3);\n}"
+
+
+def test_whitespace_both_sides_changed_is_ours() -> None:
+    assert merged_text(merge("{\n  g(1, 3);", "{\n    g(1, 2);", "{\n\tg(1, 2);")) == "{\n  g(1, 3);"

@@ -17,7 +17,8 @@ from mergebert.core.filefacts import FileFacts
 from mergebert.core.languages import Language
 from mergebert.core.lexer import Token, TokenSeq, tokenize
 from mergebert.core.patterns import PATTERNS, squash, squash_tokens
-from mergebert.core.tokenmerge import MergedRun, MergeItem, TokenConflict, diff3_tokens
+from mergebert.core.textio import converted_line_ending, with_line_endings
+from mergebert.core.tokenmerge import MergedRun, MergeItem, TokenConflict, diff3_tokens, merged_whitespace
 
 if TYPE_CHECKING:  # numpy is not imported at run time: the merge driver starts faster without it
     import numpy as np
@@ -103,6 +104,16 @@ class ConflictInput:
         before = tokenize(self.prefix, self.lang).tokens[-CONTEXT_TOKENS:]
         after = tokenize(self.suffix, self.lang).tokens[:CONTEXT_TOKENS]
         return before, after
+
+    @functools.cached_property
+    def converted_line_ending(self) -> str | None:
+        """The line ending one side converted the conflict's lines to (every candidate keeps it), or None."""
+        return converted_line_ending(self.ours, self.base, self.theirs)
+
+    def with_sides_line_endings(self, text: str) -> str:
+        """A candidate's text, with the line ending one side converted to where one did."""
+        eol = self.converted_line_ending
+        return text if eol is None else with_line_endings(text, eol)
 
     @property
     def size(self) -> int:
@@ -198,13 +209,17 @@ def _concatenate(parts: Sequence[Sequence[Token]], conflict: ConflictInput) -> l
 
 
 def _render(tokens: Sequence[Token], conflict: ConflictInput) -> str:
-    """The tokens as text, with their own leading whitespace and the trailing whitespace of a side that
-    has tokens; nothing at all when no token is left (not a side's stray line break)."""
+    """The tokens as text, with their own leading whitespace and the trailing whitespace of the sides
+    that have tokens (as either side changed it: a final line break added or taken away is kept);
+    nothing at all when no token is left (not a side's stray line break)."""
     if not tokens:
         return ""
-    a, _, b = conflict.tokens
-    trail = a.trail if a.tokens or not b.tokens else b.trail
-    return "".join(t.lead + t.text for t in _glue(tokens)) + trail
+    a, base, b = conflict.tokens
+    if a.tokens and b.tokens:
+        trail = merged_whitespace(a.trail, base.trail, b.trail)
+    else:
+        trail = a.trail if a.tokens else b.trail
+    return conflict.with_sides_line_endings("".join(t.lead + t.text for t in _glue(tokens)) + trail)
 
 
 def region_text(conflict: ConflictInput, pattern_index: int) -> str:
@@ -214,7 +229,7 @@ def region_text(conflict: ConflictInput, pattern_index: int) -> str:
         text = ""
         for side in _WHOLE_SIDE_TEXT[pattern.name]:
             text = join_lines(text, getattr(conflict, side))
-        return text
+        return conflict.with_sides_line_endings(text)
     a, base, b = conflict.tokens
     return _render(_concatenate(pattern.parts(a.tokens, b.tokens, base.tokens), conflict), conflict)
 
@@ -284,7 +299,8 @@ def _token_labels(conflict: ConflictInput, wanted: str) -> list[frozenset[int]] 
 def decode(conflict: ConflictInput, unit_probs: Sequence[np.ndarray], beam: int = 8) -> list[Candidate]:
     """Candidates ranked by confidence from the units' class probabilities (the region unit first, then
     one row per token conflict, as ``units`` orders them); candidates with the same text (whitespace
-    aside) add up."""
+    aside) add up, spelt as the token merge spells it where it is one of them: it keeps the whitespace
+    edits of both sides, where a whole side keeps only that side's."""
     region_probs = unit_probs[0]
     token_probs = [row[:N_PATTERNS] / max(float(row[:N_PATTERNS].sum()), 1e-9) for row in unit_probs[1:]]
     scored: list[Candidate] = [
@@ -305,9 +321,8 @@ def decode(conflict: ConflictInput, unit_probs: Sequence[np.ndarray], beam: int 
         key = squash(candidate.text)
         if key in merged:
             best = merged[key]
-            merged[key] = Candidate(
-                best.text, best.kind, best.patterns, best.confidence + candidate.confidence
-            )
+            text = candidate.text if candidate.kind == "token" and best.kind != "token" else best.text
+            merged[key] = Candidate(text, best.kind, best.patterns, best.confidence + candidate.confidence)
         else:
             merged[key] = candidate
     return sorted(merged.values(), key=lambda c: -c.confidence)
@@ -317,8 +332,6 @@ def _beam(token_probs: Sequence[np.ndarray], width: int) -> list[tuple[tuple[int
     """The `width` most probable joint pattern choices for the token conflicts of one region."""
     states: list[tuple[tuple[int, ...], float]] = [((), 1.0)]
     for probs in token_probs:
-        expanded = [
-            (choices + (i,), p * float(probs[i])) for choices, p in states for i in range(N_PATTERNS)
-        ]
+        expanded = [(choices + (i,), p * float(probs[i])) for choices, p in states for i in range(N_PATTERNS)]
         states = heapq.nlargest(width, expanded, key=lambda state: state[1])
     return states

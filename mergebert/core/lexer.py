@@ -9,6 +9,8 @@ from mergebert.core.languages import Language, parser_for
 
 # Leaves of these node types are kept whole by tree-sitter's view and split on whitespace by ours.
 _ATOMIC_NODE = re.compile(r"comment|string|template|regex|jsx_text|char_literal|character_literal")
+# Atomic leaves whose inner whitespace is part of the program's values (not comments or JSX text).
+_LITERAL_NODE = re.compile(r"string|template|regex|char_literal|character_literal")
 _SIMPLE_TOKEN = re.compile(r"[A-Za-z_$0-9][\w$]*|\S")
 _NON_SPACE = re.compile(r"\S+")
 
@@ -17,6 +19,11 @@ _NON_SPACE = re.compile(r"\S+")
 class Token:
     text: str
     lead: str = ""  # the whitespace right before the token
+    in_literal: bool = False  # the lead lies inside a string, template or regex literal: it is a value
+
+    def key(self) -> str:
+        """What the token diff compares: the text, and the lead where whitespace is a value."""
+        return self.lead + self.text if self.in_literal else self.text
 
 
 @dataclass(frozen=True)
@@ -30,20 +37,24 @@ class TokenSeq:
     def texts(self) -> tuple[str, ...]:
         return tuple(token.text for token in self.tokens)
 
+    def keys(self) -> tuple[str, ...]:
+        return tuple(token.key() for token in self.tokens)
+
 
 def render_tokens(tokens: tuple[Token, ...] | list[Token], trail: str = "") -> str:
     return "".join(token.lead + token.text for token in tokens) + trail
 
 
 def _leaf_spans(source: bytes, lang: Language) -> list[tuple[int, int, bool]]:
-    """(start, end, atomic) byte spans of the syntax tree's leaves, in order."""
+    """(start, end, literal) byte spans of the syntax tree's leaves, in order; `literal`: a string,
+    template or regex literal, whose inner whitespace is a value."""
     spans: list[tuple[int, int, bool]] = []
     cursor = parser_for(lang).parse(source).walk()
     while True:
         node = cursor.node
         atomic = bool(_ATOMIC_NODE.search(node.type))
         if (atomic or node.child_count == 0) and node.end_byte > node.start_byte:
-            spans.append((node.start_byte, node.end_byte, atomic))
+            spans.append((node.start_byte, node.end_byte, atomic and bool(_LITERAL_NODE.search(node.type))))
         elif not atomic and cursor.goto_first_child():
             continue
         while not cursor.goto_next_sibling():
@@ -58,10 +69,12 @@ class _Builder:
         self.tokens: list[Token] = []
         self.pending = ""
 
-    def add_text(self, text: str, pattern: re.Pattern[str]) -> None:
+    def add_text(self, text: str, pattern: re.Pattern[str], literal: bool = False) -> None:
+        """Tokens of `text`; with `literal`, the whitespace between them is a literal's, a value."""
         position = 0
         for match in pattern.finditer(text):
-            self.tokens.append(Token(match.group(0), self.pending + text[position : match.start()]))
+            lead = self.pending + text[position : match.start()]
+            self.tokens.append(Token(match.group(0), lead, literal and position > 0))
             self.pending = ""
             position = match.end()
         self.pending += text[position:]
@@ -82,12 +95,12 @@ def tokenize(text: str, lang: Language | None) -> TokenSeq:
         return builder.result()
     source = text.encode("utf-8")
     position = 0
-    for start, end, _atomic in _leaf_spans(source, lang):
+    for start, end, literal in _leaf_spans(source, lang):
         if start < position:
             continue  # a zero-width or overlapping leaf (tree-sitter's MISSING nodes)
         builder.add_text(source[position:start].decode("utf-8"), _SIMPLE_TOKEN)
         leaf = source[start:end].decode("utf-8")
-        builder.add_text(leaf, _NON_SPACE)  # a leaf is one token unless it holds whitespace
+        builder.add_text(leaf, _NON_SPACE, literal)  # a leaf is one token unless it holds whitespace
         position = end
     builder.add_text(source[position:].decode("utf-8"), _SIMPLE_TOKEN)
     return builder.result()

@@ -21,7 +21,7 @@ from mergebert.core.linemerge import (
 from mergebert.core.options import DIFF3, GIT_DEFAULT, MergeOptions
 from mergebert.core.patterns import squash
 from mergebert.core.splice import SpliceCheck, splice_texts
-from mergebert.core.textio import UnsupportedContent, decode_sides, dominant_eol, encode
+from mergebert.core.textio import UnsupportedContent, decode_sides, dominant_eol, encode, line_endings
 
 MAX_PARSE_CHECKS = 4  # candidates tried per conflict before it is left as it is
 SUGGESTIONS = 3  # distinct candidates (whitespace aside) offered per conflict when asked
@@ -72,13 +72,34 @@ def conflict_inputs(
     ]
 
 
-def skip_reasons(inputs: Sequence[ConflictInput]) -> list[str | None]:
-    """Why each conflict is not token-merged or classified at all, or None; the same on every run."""
+def _holds_markers(conflict: ConflictInput, marker_size: int) -> bool:
+    sizes = {markers.DEFAULT_SIZE, marker_size}
+    sides = (conflict.ours, conflict.base, conflict.theirs)
+    return any(markers.pattern(size).search(side) for size in sizes for side in sides)
+
+
+def _ends_lines_differently(conflict: ConflictInput) -> bool:
+    """Ours and theirs end their lines differently, and not because one side converted base's."""
+    ours, theirs = line_endings(conflict.ours), line_endings(conflict.theirs)
+    return bool(ours and theirs and ours != theirs) and conflict.converted_line_ending is None
+
+
+def skip_reasons(
+    inputs: Sequence[ConflictInput], marker_size: int = markers.DEFAULT_SIZE
+) -> list[str | None]:
+    """Why each conflict is not token-merged or classified at all, or None; the same on every run.
+
+    A side holding marker lines (of git's default size or of the size in use) would leave markers that
+    read as a conflict; sides that end their lines differently, other than by one side's conversion of
+    base's line endings, would lose one side's or mix them.
+    """
     reasons: list[str | None] = []
     spent = 0
     for conflict in inputs:
-        if any(markers.pattern().search(side) for side in (conflict.ours, conflict.base, conflict.theirs)):
+        if _holds_markers(conflict, marker_size):
             reasons.append("a side already holds conflict markers")
+        elif _ends_lines_differently(conflict):
+            reasons.append("ours and theirs end their lines differently (CRLF and LF)")
         elif conflict.too_large:
             reasons.append(f"too large to resolve ({conflict.size} characters)")
         elif (spent := spent + sum(len(side.tokens) for side in conflict.tokens)) > MAX_FILE_TOKENS:
@@ -159,7 +180,7 @@ def resolve_text(
         return MergeResult(render(chunks, eol=eol), 0, (), tuple(chunks))
     inputs = conflict_inputs(chunks, lang, FileFacts(base, ours, theirs, chunks))
     classifier = classifier or TokenMergeClassifier()
-    skipped = skip_reasons(inputs)
+    skipped = skip_reasons(inputs, options.marker_size)
     kept = [conflict for conflict, skip in zip(inputs, skipped, strict=True) if skip is None]
     ranked = iter(classifier.rank(kept))
     threshold = classifier.threshold if threshold is None else threshold

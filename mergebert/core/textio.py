@@ -36,6 +36,27 @@ def dominant_eol(text: str) -> str:
     return "\r\n" if crlf and crlf * 2 >= text.count("\n") else "\n"
 
 
+def line_endings(text: str) -> frozenset[str]:
+    """The line endings `text` uses: "\r\n", "\n" (a bare LF), both or none."""
+    crlf = text.count("\r\n")
+    return frozenset(("\r\n",) * bool(crlf) + ("\n",) * (text.count("\n") > crlf))
+
+
+def converted_line_ending(ours: str, base: str, theirs: str) -> str | None:
+    """The line ending one side converted every line to, where the other kept base's one kind; else None."""
+    kinds = [line_endings(text) for text in (ours, base, theirs)]
+    if all(len(kind) == 1 for kind in kinds) and kinds[0] != kinds[2]:
+        (converted,) = kinds[2] if kinds[0] == kinds[1] else kinds[0]
+        return converted
+    return None
+
+
+def with_line_endings(text: str, eol: str) -> str:
+    """`text` with every line ending `eol`."""
+    unified = text.replace("\r\n", "\n")
+    return unified if eol == "\n" else unified.replace("\n", eol)
+
+
 def decode(data: bytes) -> DecodedText:
     """Decode UTF-8 file content; raises UnsupportedContent for binary or non-UTF-8 data."""
     if is_binary(data):

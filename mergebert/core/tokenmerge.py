@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mergebert.core.lexer import Token, TokenSeq
 from mergebert.core.tokendiff import matching_blocks
@@ -44,16 +44,17 @@ def _sync_regions(base: Sequence[str], a: Sequence[str], b: Sequence[str]) -> It
 
 
 def diff3_tokens(a: TokenSeq, base: TokenSeq, b: TokenSeq) -> list[MergeItem]:
-    """Merge a (ours) and b (theirs) against base, token by token, whitespace ignored.
+    """Merge a (ours) and b (theirs) against base, token by token, code's whitespace aside.
 
-    Unchanged stretches take ours' tokens (and so ours' whitespace); a change made on one side only is
-    taken from that side; changes on both sides that differ become a TokenConflict.
+    Tokens are compared by ``Token.key``: whitespace inside a string, template or regex literal counts.
+    A change made on one side only is taken from that side; changes on both sides that differ become a
+    TokenConflict. Unchanged stretches take ours' tokens, each with the whitespace before it as either
+    side changed it (ours' where both did), so a side's re-indenting is kept like its other edits.
     """
-    ta, tbase, tb = a.texts(), base.texts(), b.texts()
+    ta, tbase, tb = a.keys(), base.keys(), b.keys()
     items: list[MergeItem] = []
     ia = ib = iz = 0
     for z_start, z_end, a_start, a_end, b_start, b_end in _sync_regions(tbase, ta, tb):
-        took_theirs = False
         if a_start > ia or b_start > ib or z_start > iz:
             a_changed = ta[ia:a_start] != tbase[iz:z_start]
             b_changed = tb[ib:b_start] != tbase[iz:z_start]
@@ -61,19 +62,29 @@ def diff3_tokens(a: TokenSeq, base: TokenSeq, b: TokenSeq) -> list[MergeItem]:
                 _append(items, a.tokens[ia:a_start], "both" if b_changed else "a")
             elif not a_changed:
                 _append(items, b.tokens[ib:b_start], "b")
-                took_theirs = True
             else:
                 items.append(
                     TokenConflict(a.tokens[ia:a_start], base.tokens[iz:z_start], b.tokens[ib:b_start])
                 )
-        unchanged = a.tokens[a_start:a_end]
-        if unchanged and took_theirs:
-            # the whitespace after theirs' change is theirs, also where they only deleted: a deleted
-            # token may have held the line break, which theirs then put before the next one
-            unchanged = (Token(unchanged[0].text, b.tokens[b_start].lead), *unchanged[1:])
+        unchanged = _merged_leads(
+            a.tokens[a_start:a_end], base.tokens[z_start:z_end], b.tokens[b_start:b_end]
+        )
         _append(items, unchanged, "base")
         ia, ib, iz = a_end, b_end, z_end
     return items
+
+
+def merged_whitespace(ours: str, base: str, theirs: str) -> str:
+    """The whitespace either side changed it to; ours where both did."""
+    return theirs if ours == base else ours
+
+
+def _merged_leads(a: tuple[Token, ...], base: tuple[Token, ...], b: tuple[Token, ...]) -> tuple[Token, ...]:
+    """Ours' tokens of a stretch unchanged on both sides, each lead merged three ways."""
+    return tuple(
+        ta if ta.lead == tb.lead else replace(ta, lead=merged_whitespace(ta.lead, tz.lead, tb.lead))
+        for ta, tz, tb in zip(a, base, b, strict=True)
+    )
 
 
 def _append(items: list[MergeItem], tokens: tuple[Token, ...], source: str) -> None:

@@ -1,0 +1,6 @@
+class A {
+    String s = """
+        line ONE
+          indented more
+        """;
+}

@@ -1,0 +1,1 @@
+const re = /a b/; const y = 1;

@@ -1,0 +1,3 @@
+const s = `a
+    b ${y}
+c`;
