@@ -486,7 +486,13 @@ def stats(
 
 @main.command("eval")
 @RECORDS_ARGUMENT
-@click.option("--model", "model_dir", type=click.Path(exists=True, file_okay=False), help="Model folder.")
+@click.option(
+    "--model",
+    "model_dir",
+    metavar="DIR",
+    help="Model directory, or 'none' for the token merge only "
+    "(default: $MERGEBERT_MODEL, else the shipped model).",
+)
 @click.option("--threshold", type=_Threshold(), help="Confidence threshold [default: the classifier's own].")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Write the numbers as JSON.")
 @click.option(

@@ -240,3 +240,27 @@ def test_eval_refuses_a_threshold_from_the_environment_that_is_not_a_number(
     result = CliRunner().invoke(main, ["eval", str(scenarios_file), "-j", "1"])
     assert result.exit_code == 1
     assert "$MERGEBERT_THRESHOLD='nan' is not a threshold" in result.output
+
+
+def test_a_conflict_the_system_left_is_never_read_as_answered() -> None:
+    """A short clean chunk ("{") also occurs inside a left conflict's sides: reading the answer up to that
+    occurrence would find the expected text, and credit a conflict the resolver left."""
+    output = "A\nx\n{\n<<<<<<< o\np\n=======\nq\n>>>>>>> t\n{\ny\nZ\n"
+    segments, expected = ["A\n", "{\n", "Z\n"], ["x\n", "y\n"]
+    assert evaluate.score_output(segments, expected, output) == ["correct", "left"]  # the placement alone
+    assert evaluate.score_output(segments, expected, output, left=[True, False]) == ["left", "correct"]
+
+
+def test_eval_on_region_records_says_it_needs_scenarios(tmp_path: Path) -> None:
+    regions = tmp_path / "p.regions.jsonl.gz"
+    region = {"id": "r1", "repo": "r", "path": "a.js", "lang": "javascript", "base": "1\n", "ours": "2\n"}
+    write_records(regions, [{**region, "theirs": "3\n", "resolution": "3\n", "prefix": "", "suffix": ""}])
+    result = CliRunner().invoke(main, ["eval", str(regions), "-j", "1", "--model", "none"])
+    assert result.exit_code == 1
+    assert "no scenario records" in result.output
+
+
+def test_eval_takes_model_none_as_every_other_command_does(scenarios_file: Path) -> None:
+    result = CliRunner().invoke(main, ["eval", str(scenarios_file), "-j", "1", "--model", "none"])
+    assert result.exit_code == 0, result.output
+    assert "resolver: no model: clean token merges only" in result.output

@@ -26,7 +26,7 @@ from mergebert.core.candidates import ConflictInput, label_units
 from mergebert.core.classifier import Classifier, TokenMergeClassifier
 from mergebert.core.linemerge import Chunk, CleanText, LineConflict, conflict_contexts, merge_lines
 from mergebert.core.patterns import squash
-from mergebert.core.resolver import resolve_text
+from mergebert.core.resolver import MergeResult, resolve_text
 from mergebert.core.splice import clean_segments
 from mergebert.core.textio import atomic_write
 from mergebert.data.mining.align import align
@@ -61,13 +61,19 @@ Judge = Callable[[str, str], str]
 
 
 def score_output(
-    segments: Sequence[str], expected: Sequence[str], output: str, judge: Judge = _judge
+    segments: Sequence[str],
+    expected: Sequence[str],
+    output: str,
+    judge: Judge = _judge,
+    left: Sequence[bool] | None = None,
 ) -> list[str]:
     """Per conflict: correct, wrong or left, reading each answer between git's clean chunks in `output`.
 
     When a clean chunk occurs several times, the placement that scores best is used; when the output
     does not hold the clean chunks in order, every conflict is wrong. `judge` compares one answer with
-    the expected one (whitespace aside by default).
+    the expected one (whitespace aside by default). `left` names the conflicts the system itself says it
+    left: they are left whatever the text between two placements reads (a short clean chunk may also
+    occur inside a conflict's sides, so a placement could find a left conflict's answer there).
     """
     n = len(expected)
     first, last = segments[0], segments[-1]
@@ -93,7 +99,7 @@ def score_output(
             for previous, (score, outcomes) in best.items():
                 begin = previous + len(segments[i - 1])
                 if begin <= start:
-                    outcome = judge(output[begin:start], expected[i - 1])
+                    outcome = LEFT if left and left[i - 1] else judge(output[begin:start], expected[i - 1])
                     options.append((score + (outcome == CORRECT), outcomes + [outcome]))
             if options:
                 step[start] = max(options, key=lambda option: option[0])
@@ -152,20 +158,24 @@ def score_scenario(
     expected_texts = [text or "" for text in expected]
     segments = clean_segments(chunks)
     lang = record_language(record)
-    outputs = {
-        "take-ours": splice_sides(chunks, "ours"),
-        "take-theirs": splice_sides(chunks, "theirs"),
-        "token-merge-only": resolve_text(
-            base, ours, theirs, lang=lang, classifier=TokenMergeClassifier()
-        ).text,
-    }
+    token_merge = resolve_text(base, ours, theirs, lang=lang, classifier=TokenMergeClassifier())
     result = resolve_text(
         base, ours, theirs, lang=lang, classifier=classifier, threshold=threshold, suggest=True
     )
-    outputs["resolver"] = result.text
-    outcomes = {system: score_output(segments, expected_texts, text) for system, text in outputs.items()}
+    outputs = {
+        "take-ours": splice_sides(chunks, "ours"),
+        "take-theirs": splice_sides(chunks, "theirs"),
+        "token-merge-only": token_merge.text,
+        "resolver": result.text,
+    }
+    left = {"token-merge-only": _left(token_merge, len(expected)), "resolver": _left(result, len(expected))}
+    outcomes = {
+        system: score_output(segments, expected_texts, text, left=left.get(system))
+        for system, text in outputs.items()
+    }
     line_exact = {
-        system: score_output(segments, expected_texts, text, _judge_lines) for system, text in outputs.items()
+        system: score_output(segments, expected_texts, text, _judge_lines, left.get(system))
+        for system, text in outputs.items()
     }
     suggested = [
         [squash(suggestion.text) for suggestion in resolution.suggestions]
@@ -189,6 +199,13 @@ def score_scenario(
             if resolution.text is not None and resolution.candidate is not None:
                 confidences[resolution.index] = resolution.candidate.confidence
     return ScenarioScore(record["lang"], outcomes, reproduced, confidences, line_exact, top3, top1)
+
+
+def _left(result: MergeResult, conflicts: int) -> list[bool] | None:
+    """Which conflicts the resolver left, where its resolutions cover the line merge's conflicts."""
+    if len(result.resolutions) != conflicts:
+        return None
+    return [resolution.text is None for resolution in result.resolutions]
 
 
 def _score_job(job: tuple[Record, float | None]) -> ScenarioScore | None:
@@ -397,6 +414,11 @@ def run(
             skipped += 1
         else:
             scores.append(score)
+    if not scores and not skipped:
+        raise RuntimeError(
+            f"no scenario records in {', '.join(paths)}: eval needs whole files (*.scenarios.jsonl.gz; "
+            "region records hold one conflict without its file)"
+        )
     return summarise(scores), scores, skipped
 
 
