@@ -537,9 +537,10 @@ def eval_command(
         )
     except RuntimeError as err:  # includes the model policy's errors
         raise click.ClickException(str(err)) from None
-    click.echo(evaluate.console_report(choice.model, summary, skipped))
+    threshold = evaluate.threshold_used(choice.model, choice.threshold)
+    click.echo(evaluate.console_report(choice.model, threshold, summary, skipped))
     evaluate.write_outputs(
-        data, choice.model, choice.threshold, summary, scores, skipped,
+        data, choice.model, threshold, summary, scores, skipped,
         json_out=json_out, markdown_out=markdown_out, plot_out=plot_out,
         default_threshold=evaluate.default_threshold(choice.model),
     )  # fmt: skip

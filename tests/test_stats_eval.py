@@ -166,6 +166,9 @@ def test_eval_cli_writes_json_markdown_and_plot(scenarios_file: Path, tmp_path: 
     assert "pattern-oracle" in result.output and "take-theirs" in result.output
     data = json.loads(out.read_text())
     assert data["summary"]["all"]["pattern-oracle"]["correct"] == 2
+    shipped = evaluate.default_threshold(data["model"])
+    assert shipped is not None and data["threshold"] == shipped  # the threshold used, the model's own
+    assert f"threshold {shipped:.2f}" in result.output
     assert (tmp_path / "curve.png").read_bytes()[:4] == b"\x89PNG"
     assert "| javascript | resolver | 3 |" in (tmp_path / "e.md").read_text()
 

@@ -422,9 +422,15 @@ def run(
     return summarise(scores), scores, skipped
 
 
-def console_report(model: str | None, summary: dict[str, Any], skipped: int) -> str:
-    """What `mergebert eval` prints: the resolver used, the table, the scenarios skipped."""
-    text = f"resolver: {f'model {model}' if model else 'no model: clean token merges only'}\n\n"
+def threshold_used(model: str | None, threshold: float | None) -> float | None:
+    """The threshold the resolver row ran with: the one asked for, else the model's own (None: no model)."""
+    return threshold if threshold is not None else default_threshold(model)
+
+
+def console_report(model: str | None, threshold: float | None, summary: dict[str, Any], skipped: int) -> str:
+    """What `mergebert eval` prints: the resolver used and its threshold, the table, the scenarios skipped."""
+    used = f", threshold {threshold:.2f}" if model and threshold is not None else ""
+    text = f"resolver: {f'model {model}{used}' if model else 'no model: clean token merges only'}\n\n"
     text += report(summary)
     if skipped:
         text += f"\n{skipped} scenario(s) skipped: their conflicts do not all align with the resolved file"
