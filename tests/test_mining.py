@@ -372,3 +372,13 @@ def test_ambiguous_alignments_and_long_lines_are_dropped_and_counted(tmp_path: P
     assert stats["skipped"]["skipped conflict: resolution boundary ambiguous (sliding alignment)"] == 1
     assert stats["skipped"]["skipped file: line over 1000 characters"] == 1
     assert stats["scenarios"] == 0, "no file whose alignment is a guess or that changed outside is a scenario"
+
+
+def test_file_name_not_utf8_is_left_out_and_counted(tmp_path: Path) -> None:
+    builder = HistoryBuilder(str(tmp_path / "latin.git"))
+    latin1_name = b"caf\xe9.java".decode("utf-8", "surrogateescape")  # as pygit2 reads a Latin-1 name
+    builder.ref("refs/heads/a", one_conflict(latin1_name, builder, OURS))
+    builder.ref("refs/heads/b", one_conflict("Fine.java", builder, OURS))
+    stats = mine_repository(builder.repo.path, tmp_path / "out", MineOptions(jobs=1, progress=False))
+    assert [r["path"] for r in read(tmp_path / "out" / "latin.regions.jsonl.gz")] == ["Fine.java"]
+    assert stats["skipped"]["skipped file: path not UTF-8"] == 1

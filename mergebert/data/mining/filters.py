@@ -27,7 +27,12 @@ LONGEST_LINE = 1000  # the shared data has no line longer than this (its longest
 
 
 def path_reason(path: str) -> str | None:
-    """Why a path is left out by its name alone ("vendored", "generated", "minified"), or None."""
+    """Why a path is left out by its name alone ("path not UTF-8", "vendored", "generated", "minified"),
+    or None."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:  # a name in another encoding, read with surrogate escapes
+        return "path not UTF-8"
     parts = path.split("/")
     directories, name = parts[:-1], parts[-1]
     if any(part.lower() in _VENDORED_DIRS for part in directories):
