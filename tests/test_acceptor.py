@@ -319,3 +319,29 @@ def test_region_files_group_by_file_in_order_and_skip_what_is_whole_or_seen(tmp_
     kept = extra.without({"a"})
     assert kept.groups.tolist() == ["b"] and kept.features.tolist() == [[2.0, 3.0]]
     assert kept.conflict.tolist() == [1]
+
+
+def _scenario(name: str, edits: int) -> dict:
+    """A whole JavaScript file with `edits` conflicts the token merge settles."""
+    base = "".join(
+        f"let {name}{i} = g({i}, 2);\nlet pad{i} = 0;\nlet more{i} = 1;\nlet end{i} = 2;\n"
+        for i in range(edits)
+    )
+    ours = base.replace("= g(", "= h(")
+    theirs = base.replace(", 2);", ", 3);")
+    resolved = ours.replace(", 2);", ", 3);")
+    return {"id": name, "repo": name, "path": f"{name}.js", "lang": "javascript", "base": base,
+            "ours": ours, "theirs": theirs, "resolved": resolved}  # fmt: skip
+
+
+def test_a_rows_cache_of_other_files_is_collected_again(tmp_path: Path) -> None:
+    """--rows-cache reuses rows only for the model and files they came from."""
+    pytest.importorskip("sklearn")
+    from training.acceptor import cached_rows
+
+    cache = str(tmp_path / "rows.npz")
+    first = cached_rows(cache, [_scenario("one", 1)], str(SHIPPED), 1)
+    assert len(first["repo"]) == 1
+    again = cached_rows(cache, [_scenario("one", 1)], str(SHIPPED), 1)
+    assert np.array_equal(again["features"], first["features"])
+    assert len(cached_rows(cache, [_scenario("two", 3)], str(SHIPPED), 1)["repo"]) == 3

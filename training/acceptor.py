@@ -19,6 +19,8 @@ validation split that the results are quoted on.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import multiprocessing
 import os
@@ -33,6 +35,7 @@ from mergebert.core.atomic import atomic_write
 from mergebert.core.candidates import ConflictInput
 from mergebert.core.filefacts import FileFacts
 from mergebert.core.linemerge import CleanText, LineConflict, merge_lines
+from mergebert.core.messages import warn
 from mergebert.core.patterns import squash
 from mergebert.core.resolver import MAX_PARSE_CHECKS, conflict_inputs, skip_reasons
 from mergebert.core.splice import SpliceCheck
@@ -414,15 +417,41 @@ def cached_rows(
     workers: int,
     worker: Callable[[Any], dict | None] = collect_file,
 ) -> dict[str, np.ndarray]:
-    """collect(...).arrays(), kept in (and read back from) the .npz ``path`` when one is given."""
+    """collect(...).arrays(), kept in (and read back from) the .npz ``path`` when one is given: read back
+    only when it was collected by this model, with these features, from these files (``rows_source``)."""
+    source = rows_source(files, model_dir)
     if path and os.path.exists(path):
         with np.load(path, allow_pickle=True) as saved:
-            return {key: saved[key] for key in saved.files}
+            if str(saved.get(_SOURCE, "")) == source:
+                return {key: saved[key] for key in saved.files if key != _SOURCE}
+        warn(f"{path} holds rows of another model or other files: collecting them again")
     arrays = collect(files, model_dir, workers, worker).arrays()
     if path:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        np.savez(path, **arrays)
+        saved = io.BytesIO()
+        np.savez(saved, **arrays, **{_SOURCE: np.array(source)})
+        atomic_write(path, saved.getvalue())
     return arrays
+
+
+_SOURCE = "rows_source"  # the cache's key for ``rows_source``
+
+
+def rows_source(files: Sequence[Any], model_dir: str) -> str:
+    """A digest of what candidate rows come from: the model's files, the feature names, and the ids of
+    the records (scenario records, or groups of region records)."""
+    digest = hashlib.sha256()
+    for name in ("model.onnx", "vocab.json", "merges.txt"):
+        path = os.path.join(model_dir, name)
+        if os.path.exists(path):
+            with open(path, "rb") as f:
+                digest.update(hashlib.sha256(f.read()).digest())
+    digest.update("\0".join(FEATURE_NAMES).encode())
+    for item in files:
+        for record in item if isinstance(item, list | tuple) else [item]:
+            digest.update(f"{record.get('id', '')}\0".encode())
+        digest.update(b"\1")
+    return digest.hexdigest()
 
 
 def region_rows(
