@@ -382,3 +382,21 @@ def test_file_name_not_utf8_is_left_out_and_counted(tmp_path: Path) -> None:
     stats = mine_repository(builder.repo.path, tmp_path / "out", MineOptions(jobs=1, progress=False))
     assert [r["path"] for r in read(tmp_path / "out" / "latin.regions.jsonl.gz")] == ["Fine.java"]
     assert stats["skipped"]["skipped file: path not UTF-8"] == 1
+
+
+def test_file_renamed_on_one_side_and_edited_on_both_is_counted(tmp_path: Path) -> None:
+    builder = HistoryBuilder(str(tmp_path / "moves.git"))
+    ours, theirs = body(12, {2: "  o2();\n"}), body(12, {2: "  t2();\n"})
+    resolved = body(12, {2: "  o2();\n  t2();\n"})
+    renamed = builder.merge(
+        {"Old.java": body(12, {})}, {"Old.java": ours}, {"New.java": theirs}, {"New.java": resolved}
+    )
+    # renamed without an edit: git merges it cleanly, nothing to count
+    moved = builder.merge(
+        {"A.java": body(12, {})}, {"A.java": ours}, {"B.java": body(12, {})}, {"B.java": ours}
+    )
+    builder.ref("refs/heads/a", renamed)
+    builder.ref("refs/heads/b", moved)
+    stats = mine_repository(builder.repo.path, tmp_path / "out", MineOptions(jobs=1, progress=False))
+    assert stats["skipped"] == {"skipped file: renamed in merge": 1}
+    assert stats["counts"]["files changed on both sides"] == 1

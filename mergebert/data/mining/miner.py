@@ -67,8 +67,15 @@ def _merge_date(commit: pygit2.Commit) -> str:
     return datetime.fromtimestamp(commit.commit_time, zone).isoformat()
 
 
-def _modified(old: pygit2.Tree, new: pygit2.Tree) -> set[str]:
-    return {d.new_file.path for d in old.diff_to_tree(new).deltas if d.status == DeltaStatus.MODIFIED}
+def _changed(old: pygit2.Tree, new: pygit2.Tree) -> dict[str, str]:
+    """The files whose content `new` changes: path in `old` → path in `new` (another when renamed)."""
+    diff = old.diff_to_tree(new)
+    diff.find_similar()
+    return {
+        d.old_file.path: d.new_file.path
+        for d in diff.deltas
+        if d.status in (DeltaStatus.MODIFIED, DeltaStatus.RENAMED) and d.old_file.id != d.new_file.id
+    }
 
 
 def _entry(tree: pygit2.Tree, path: str) -> pygit2.Object | None:
@@ -118,12 +125,15 @@ def mine_merge(
         return out
     base = repo[best]
     bases: list[str] | None = None
-    for path in sorted(_modified(base.tree, ours.tree) & _modified(base.tree, theirs.tree)):
+    ours_changed, theirs_changed = _changed(base.tree, ours.tree), _changed(base.tree, theirs.tree)
+    for path in sorted(ours_changed.keys() & theirs_changed.keys()):
         lang = language_for_path(path)
         if lang is None or (languages is not None and lang.name not in languages):
             continue
         counts["files changed on both sides"] += 1
         reason = path_reason(path)
+        if reason is None and {ours_changed[path], theirs_changed[path]} != {path}:
+            reason = "renamed in merge"
         entries = [_entry(c.tree, path) for c in (base, ours, theirs, commit)]
         if reason is None and not all(isinstance(e, pygit2.Blob) for e in entries):
             reason = "deleted or not a file in merge"
