@@ -47,6 +47,14 @@ class _Grouped(click.Group):
             return getattr(importlib.import_module(module), attribute)
         return super().get_command(ctx, name)
 
+    def invoke(self, ctx: click.Context) -> object:
+        from mergebert.data.records import RecordsError
+
+        try:
+            return super().invoke(ctx)
+        except RecordsError as error:  # a model builder's command given a file that holds no records
+            raise click.ClickException(str(error)) from None
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         names = [name for name in self.list_commands(ctx) if not self.get_command(ctx, name).hidden]
         for title, wanted in (
@@ -93,10 +101,26 @@ RECORDS_ARGUMENT = click.argument(
 LIMIT_OPTION = click.option("--limit", type=click.IntRange(min=1), help="Read at most N records.")
 
 
+class _OutputFile(click.Path):
+    """A file to write, in a folder that exists."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False)
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> object:
+        path = super().convert(value, param, ctx)
+        folder = os.path.dirname(os.path.abspath(os.fsdecode(path)))
+        if not os.path.isdir(folder):
+            self.fail(f"folder {folder} does not exist", param, ctx)
+        return path
+
+
 @main.command()
 @click.argument("repos", nargs=-1, type=click.Path(exists=True, file_okay=False))
 @click.option(
-    "--repos-file", type=click.File(), help="A file with one repository a line: a path, or a URL to clone."
+    "--repos-file",
+    type=click.File(),
+    help="A file with one repository a line: a path, or a URL to clone (blank lines and # comments ignored).",
 )
 @click.option(
     "-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder."
@@ -139,15 +163,17 @@ def mine(
     Replays the merges of git repositories and records each conflict with its committed resolution.
 
     Writes DIR/<owner>__<name>.regions.jsonl.gz, .scenarios.jsonl.gz and .stats.json in the schema of
-    the shared data set. A second run over the same DIR skips the merges already done.
+    the shared data set. A second run over the same DIR skips the merges already done. A repository that
+    cannot be mined is named on stderr, the others are mined, and the exit status is 1.
     """
     import importlib.util
 
     from mergebert.core.languages import language_by_name
-    from mergebert.data.mining import MineOptions, mine_repository
-    from mergebert.data.mining.miner import output_stem
+    from mergebert.core.messages import warn
+    from mergebert.data.mining import MineOptions, mine
+    from mergebert.data.mining.miner import RepositoryError, output_stem, read_sources
 
-    paths = list(repos) + ([line.strip() for line in repos_file if line.strip()] if repos_file else [])
+    paths = list(repos) + (read_sources(repos_file) if repos_file else [])
     if not paths:
         raise click.UsageError("name at least one repository (or --repos-file)")
     wanted = None
@@ -175,8 +201,13 @@ def mine(
 
         all_stats = mine_on_cluster(paths, out_dir, options, scheduler)
     else:
-        all_stats = (mine_repository(path, out_dir, options) for path in paths)
+        all_stats = mine(paths, out_dir, options)
+    failed = 0
     for stats in all_stats:
+        if isinstance(stats, RepositoryError):
+            warn(str(stats))
+            failed += 1
+            continue
         counts = stats["counts"]
         click.echo(
             f"{stats['repo']}: {stats['merges_done']}/{stats['merges_listed']} merges, "
@@ -184,6 +215,8 @@ def mine(
             f"{stats['scenarios']} scenarios, {sum(stats['skipped'].values())} left out by reason "
             f"(see {out_dir}/{output_stem(stats['repo'])}.stats.json)"
         )
+    if failed:
+        raise click.exceptions.Exit(1)
 
 
 MODEL_OPTION = click.option(
@@ -453,12 +486,8 @@ def demo_command(keep: bool) -> None:
 
 @main.command()
 @RECORDS_ARGUMENT
-@click.option(
-    "--markdown", "markdown_out", type=click.Path(dir_okay=False), help="Also write the tables here."
-)
-@click.option(
-    "--write-labels", "labels_out", type=click.Path(dir_okay=False), help="Store labelled examples."
-)
+@click.option("--markdown", "markdown_out", type=_OutputFile(), help="Also write the tables here.")
+@click.option("--write-labels", "labels_out", type=_OutputFile(), help="Store labelled examples.")
 @LIMIT_OPTION
 @JOBS_OPTION
 def stats(
@@ -494,11 +523,9 @@ def stats(
     "(default: $MERGEBERT_MODEL, else the shipped model).",
 )
 @click.option("--threshold", type=_Threshold(), help="Confidence threshold [default: the classifier's own].")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Write the numbers as JSON.")
-@click.option(
-    "--markdown", "markdown_out", type=click.Path(dir_okay=False), help="Also write the table here."
-)
-@click.option("--plot", "plot_out", type=click.Path(dir_okay=False), help="Precision/accuracy curve (PNG).")
+@click.option("--json", "json_out", type=_OutputFile(), help="Write the numbers as JSON.")
+@click.option("--markdown", "markdown_out", type=_OutputFile(), help="Also write the table here.")
+@click.option("--plot", "plot_out", type=_OutputFile(), help="Precision/accuracy curve (PNG).")
 @LIMIT_OPTION
 @JOBS_OPTION
 def eval_command(

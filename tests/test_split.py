@@ -13,7 +13,12 @@ REPOS = [f"acme/project-{n}" for n in range(12)]
 
 
 def _records(kind: str) -> list[dict]:
-    return [{"repo": repo, "merge": f"m{n}", "path": f"{kind}{n}.java"} for n, repo in enumerate(REPOS * 2)]
+    answer = {"resolution": "b\n"} if kind == "regions" else {"resolved": "b\n"}
+    sides = {"base": "a\n", "ours": "b\n", "theirs": "c\n", **answer}
+    return [
+        {"repo": repo, "merge": f"m{n}", "path": f"{kind}{n}.java", **sides}
+        for n, repo in enumerate(REPOS * 2)
+    ]
 
 
 def test_split_keeps_every_record_and_each_repository_in_one_share(tmp_path: Path) -> None:

@@ -267,3 +267,30 @@ def test_eval_takes_model_none_as_every_other_command_does(scenarios_file: Path)
     result = CliRunner().invoke(main, ["eval", str(scenarios_file), "-j", "1", "--model", "none"])
     assert result.exit_code == 0, result.output
     assert "resolver: no model: clean token merges only" in result.output
+
+
+@pytest.mark.parametrize("command", ["stats", "eval"])
+def test_files_that_hold_no_records_get_a_one_line_error(command: str, tmp_path: Path) -> None:
+    not_gzip = tmp_path / "bad.jsonl.gz"
+    not_gzip.write_bytes(b"not gzip\n")
+    done = tmp_path / "p0.done.jsonl"  # what a mine folder also holds
+    done.write_text('{"merge": "abc", "regions": 1}\n')
+    for path, says in ((not_gzip, "cannot be read as JSON lines"), (done, "line 1: not a conflict record")):
+        model = ["--model", "none"] if command == "eval" else []
+        result = CliRunner().invoke(main, [command, str(path), "-j", "1", *model])
+        assert result.exit_code == 1 and f"Error: {path}" in result.output and says in result.output
+        assert "Traceback" not in result.output
+
+
+def test_an_output_in_a_missing_folder_is_refused_before_the_work(
+    scenarios_file: Path, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no" / "labels.jsonl.gz"
+    result = CliRunner().invoke(main, ["stats", str(scenarios_file), "--write-labels", str(missing)])
+    assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_labelled_examples_are_read_back_from_one_path(scenarios_file: Path, tmp_path: Path) -> None:
+    labels = tmp_path / "labels.jsonl.gz"
+    stats.run([str(scenarios_file)], limit=None, jobs=1, labels_out=str(labels))
+    assert len(list(stats.read_labelled(labels))) == len(list(stats.read_labelled([str(labels)]))) == 3

@@ -6,7 +6,7 @@ import gzip
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -74,18 +74,61 @@ def ordered(record: Record, fields: tuple[str, ...]) -> Record:
     return {field: record[field] for field in fields}
 
 
-def read_records(paths: Iterable[str | os.PathLike[str]], limit: int | None = None) -> Iterator[Record]:
-    """Records from .jsonl.gz (or plain .jsonl) files, in order; at most `limit` in all."""
-    count = 0
-    for path in paths:
-        opener = gzip.open if str(path).endswith(".gz") else open
+class RecordsError(ValueError):
+    """A file that does not hold what the reader expects (not gzip, not JSON lines, not records)."""
+
+
+Paths = Iterable[str | os.PathLike[str]] | str | os.PathLike[str]
+
+
+def _not_a_record(value: dict) -> str | None:
+    if all(key in value for key in ("base", "ours", "theirs")) and (
+        "resolution" in value or "resolved" in value
+    ):
+        return None
+    return (
+        "not a conflict record (give the *.regions.jsonl.gz or *.scenarios.jsonl.gz files mergebert mine "
+        "writes)"
+    )
+
+
+def _objects(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict]]:
+    """(line number, JSON object) of each non-blank line; RecordsError where the file cannot be read."""
+    opener = gzip.open if str(path).endswith(".gz") else open
+    number = 0
+    try:
         with opener(path, "rt", encoding="utf-8") as lines:
-            for line in lines:
-                if limit is not None and count >= limit:
-                    return
+            for number, line in enumerate(lines, 1):  # noqa: B007 (the error names the line)
                 if line.strip():
-                    count += 1
-                    yield json.loads(line)
+                    value = json.loads(line)
+                    if not isinstance(value, dict):
+                        raise ValueError("not a JSON object")
+                    yield number, value
+    except (OSError, EOFError, UnicodeDecodeError, ValueError) as error:
+        where = f"{path}, line {number}" if number else str(path)
+        raise RecordsError(f"{where}: cannot be read as JSON lines ({error})") from None
+
+
+def read_lines(
+    paths: Paths, limit: int | None = None, problem: Callable[[dict], str | None] | None = None
+) -> Iterator[Record]:
+    """The JSON objects of .jsonl.gz (or plain .jsonl) files, one a line, in order; at most `limit` in
+    all. RecordsError names the file and line that cannot be read, or that `problem` finds wrong."""
+    count = 0
+    for path in [paths] if isinstance(paths, str | os.PathLike) else paths:
+        for number, value in _objects(path):
+            if limit is not None and count >= limit:
+                return
+            if problem and (found := problem(value)):
+                raise RecordsError(f"{path}, line {number}: {found}")
+            count += 1
+            yield value
+
+
+def read_records(paths: Paths, limit: int | None = None) -> Iterator[Record]:
+    """Conflict records (region or scenario) from .jsonl.gz (or plain .jsonl) files, in order; at most
+    `limit` in all; RecordsError names a file that holds something else (mine's .done.jsonl, say)."""
+    return read_lines(paths, limit, _not_a_record)
 
 
 def read_intact(path: str | os.PathLike[str]) -> tuple[list[Record], bool]:

@@ -18,7 +18,15 @@ from mergebert.core.lexer import Token
 from mergebert.core.patterns import squash
 from mergebert.core.textio import atomic_write
 from mergebert.data.mining.extract import FileTexts, extract_file
-from mergebert.data.records import Record, conflict_input, is_region, read_records, write_records
+from mergebert.data.records import (
+    Paths,
+    Record,
+    conflict_input,
+    is_region,
+    read_lines,
+    read_records,
+    write_records,
+)
 from mergebert.data.tables import by_language, percent, render_table
 
 UNIT_PARTS = ("a", "base", "b", "before", "after")
@@ -79,9 +87,9 @@ def analyse(record: Record, with_example: bool = False) -> tuple[RegionFacts, Re
     return facts, (labelled_example(record, conflict, labels) if with_example else None)
 
 
-def read_labelled(paths: Iterable[str]) -> Iterator[tuple[Record, list[Unit], list[frozenset[int]] | None]]:
+def read_labelled(paths: Paths) -> Iterator[tuple[Record, list[Unit], list[frozenset[int]] | None]]:
     """Examples written by `--write-labels`: (example record, units, per-unit correct classes or None)."""
-    for example in read_records(paths):
+    for example in read_lines(paths):
         rebuilt = [
             Unit(unit["kind"], *(tuple(Token(*pair) for pair in unit[part]) for part in UNIT_PARTS))
             for unit in example["units"]
