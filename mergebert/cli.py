@@ -170,7 +170,7 @@ def mine(
 
     from mergebert.core.languages import language_by_name
     from mergebert.core.messages import warn
-    from mergebert.data.mining import MineOptions, mine
+    from mergebert.data.mining import MineOptions, mine_each
     from mergebert.data.mining.miner import RepositoryError, output_stem, read_sources
 
     paths = list(repos) + (read_sources(repos_file) if repos_file else [])
@@ -201,7 +201,7 @@ def mine(
 
         all_stats = mine_on_cluster(paths, out_dir, options, scheduler)
     else:
-        all_stats = mine(paths, out_dir, options)
+        all_stats = mine_each(paths, out_dir, options)
     failed = 0
     for stats in all_stats:
         if isinstance(stats, RepositoryError):

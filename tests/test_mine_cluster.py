@@ -132,3 +132,16 @@ def test_killing_a_worker_mid_run_loses_and_repeats_nothing(tmp_path: Path) -> N
     assert_same_output(tmp_path / "serial", tmp_path / "cluster")
     oids = [json.loads(line)["merge"] for line in done.read_text().splitlines()]
     assert len(oids) == len(set(oids)) == merges
+
+
+def test_a_repository_that_cannot_be_mined_is_named_and_the_others_mined(cluster, tmp_path: Path) -> None:
+    build(tmp_path / "repo.git", 3)
+    (tmp_path / "plain").mkdir()
+    result = subprocess.run(
+        ["mergebert", "mine", "-q", "--scheduler", cluster.scheduler_address, "-o", str(tmp_path / "out"),
+         str(tmp_path / "plain"), str(tmp_path / "repo.git")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr == f"mergebert: {tmp_path / 'plain'}: not a git repository\n"
+    assert result.stdout.startswith("repo: 3/3 merges")

@@ -22,6 +22,7 @@ from dask.distributed import Client, Future, LocalCluster, as_completed, get_wor
 from mergebert.data.mining.miner import (
     MergeOutcome,
     MineOptions,
+    RepositoryError,
     RepositoryOutput,
     RepositoryPlan,
     mine_unit,
@@ -54,8 +55,12 @@ def _scratch() -> str | None:
         return None
 
 
-def _plan_task(source: str, options: MineOptions) -> RepositoryPlan:
-    return plan_repository(source, options, _scratch())
+def _plan_task(source: str, options: MineOptions) -> RepositoryPlan | RepositoryError:
+    """The repository's plan, or why it cannot be mined (the other repositories go on)."""
+    try:
+        return plan_repository(source, options, _scratch())
+    except RepositoryError as err:
+        return err
 
 
 def _unit_task(
@@ -86,7 +91,7 @@ class _Run:
         self.tasks: dict[str, tuple[str, Any]] = {}  # future key -> ("plan", (index, start)) | ("unit", ...)
         self.active: dict[str, _Repository] = {}  # by name: one repository of a name at a time
         self.waiting: dict[str, list[tuple[int, RepositoryPlan, float]]] = {}
-        self.stats: dict[int, dict[str, Any]] = {}
+        self.stats: dict[int, dict[str, Any] | RepositoryError] = {}
         self.progress = Progress(0, "mine", "merges") if options.progress else None
 
     def _submit(self, kind: str, tag: Any, function: Any, *args: Any) -> None:
@@ -94,12 +99,14 @@ class _Run:
         self.tasks[future.key] = (kind, tag)
         self.pending.add(future)
 
-    def run(self) -> list[dict[str, Any]]:
+    def run(self) -> list[dict[str, Any] | RepositoryError]:
         for index, source in enumerate(self.sources):
             self._submit("plan", (index, time.monotonic()), _plan_task, source, self.options)
         for future, result in self.pending:
             kind, tag = self.tasks.pop(future.key)
-            if kind == "plan":
+            if kind == "plan" and isinstance(result, RepositoryError):
+                self.stats[tag[0]] = result
+            elif kind == "plan":
                 index, start = tag
                 self._start(index, result, start)
             else:
@@ -157,9 +164,10 @@ class _Run:
 
 def mine_on_cluster(
     sources: Sequence[str], out_dir: str | os.PathLike[str], options: MineOptions, scheduler: str
-) -> list[dict[str, Any]]:
+) -> list[dict[str, Any] | RepositoryError]:
     """Mine the repositories at `sources` (paths the workers see, or clone URLs) on the Dask scheduler at
-    `scheduler` (or `local:N`); returns each one's stats, in the order of `sources`."""
+    `scheduler` (or `local:N`); returns each one's stats, or why it could not be mined, in the order of
+    `sources`."""
     target = Path(out_dir)
     target.mkdir(parents=True, exist_ok=True)
     with connect(scheduler) as client:

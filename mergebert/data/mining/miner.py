@@ -10,7 +10,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -40,6 +40,11 @@ from mergebert.data.records import (
 BULK_MIN_REGIONS = 30
 BULK_SHARE = 0.9
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://|^[^/\s]+@[^/\s]+:", re.IGNORECASE)
+
+
+class RepositoryError(Exception):
+    """A repository that cannot be mined (not a repository, a URL that does not clone, ...); the message is
+    one line that names it."""
 
 
 @dataclass(frozen=True)
@@ -183,6 +188,12 @@ def mine_one(
         return outcome
 
 
+def read_sources(lines: Iterable[str]) -> list[str]:
+    """The repositories a --repos-file lists, one a line; blank lines and `#` comments are ignored."""
+    stripped = (line.strip() for line in lines)
+    return [line for line in stripped if line and not line.startswith("#")]
+
+
 def is_url(source: str) -> bool:
     """Whether a repository source is a clone URL (scheme:// or user@host:path) rather than a path."""
     return bool(_URL.match(source))
@@ -202,7 +213,10 @@ def local_copy(source: str, scratch: str | None = None) -> Iterator[str]:
         return
     folder = tempfile.mkdtemp(prefix="mergebert-clone-", dir=scratch)
     try:
-        pygit2.clone_repository(source, folder, bare=True, remote=_mirror_remote)
+        try:
+            pygit2.clone_repository(source, folder, bare=True, remote=_mirror_remote)
+        except pygit2.GitError as err:
+            raise RepositoryError(f"{source}: cannot clone: {err}") from err
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -217,6 +231,14 @@ class RepositoryPlan:
     merges: tuple[MergeRef, ...]
 
 
+def open_repository(path: str, source: str) -> pygit2.Repository:
+    """The repository at `path` (the local copy of `source`)."""
+    try:
+        return pygit2.Repository(path)
+    except pygit2.GitError as err:
+        raise RepositoryError(f"{source}: not a git repository") from err
+
+
 def _plan(repo: pygit2.Repository, source: str, options: MineOptions) -> RepositoryPlan:
     path = source if is_url(source) else os.path.abspath(source)
     return RepositoryPlan(repo_name(repo), path, tuple(list_merges(repo, options.since, options.max_merges)))
@@ -225,7 +247,7 @@ def _plan(repo: pygit2.Repository, source: str, options: MineOptions) -> Reposit
 def plan_repository(source: str, options: MineOptions, scratch: str | None = None) -> RepositoryPlan:
     """The plan of the repository at `source` (a path or a clone URL)."""
     with local_copy(source, scratch) as path:
-        return _plan(pygit2.Repository(path), source, options)
+        return _plan(open_repository(path, source), source, options)
 
 
 def mine_unit(
@@ -365,7 +387,7 @@ def mine_repository(source: str, out_dir: str | os.PathLike[str], options: MineO
     skipped."""
     start = time.monotonic()
     with local_copy(source) as path:
-        repo = pygit2.Repository(path)
+        repo = open_repository(path, source)
         plan = _plan(repo, source, options)
         target = Path(out_dir)
         target.mkdir(parents=True, exist_ok=True)
@@ -382,6 +404,14 @@ def mine_repository(source: str, out_dir: str | os.PathLike[str], options: MineO
     return output.write_stats(plan.name, plan.path, len(plan.merges), time.monotonic() - start)
 
 
-def mine(paths: Sequence[str], out_dir: str | os.PathLike[str], options: MineOptions) -> list[dict[str, Any]]:
-    """Mine several repositories, one after the other; returns each one's stats."""
-    return [mine_repository(path, out_dir, options) for path in paths]
+def mine_each(
+    sources: Sequence[str], out_dir: str | os.PathLike[str], options: MineOptions
+) -> Iterator[dict[str, Any] | RepositoryError]:
+    """Mine several repositories, one after the other: each one's stats, or why it could not be mined."""
+    for source in sources:
+        try:
+            yield mine_repository(source, out_dir, options)
+        except RepositoryError as err:
+            yield err
+        except (pygit2.GitError, OSError) as err:
+            yield RepositoryError(f"{source}: {err}")
