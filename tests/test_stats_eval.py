@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,9 @@ from mergebert.cli import main
 from mergebert.core.candidates import CLASS_NAMES, TOKEN_CLASS, Candidate
 from mergebert.data import evaluate, stats
 from mergebert.data.records import read_records, scenario_id, write_records
+from mergebert.neural.policy import shipped_model_dir
+
+SHIPPED_MODEL = Path(shipped_model_dir())
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 HEAD, TAIL = "const x = 0;\n", "export { a };\n"
@@ -294,3 +298,20 @@ def test_labelled_examples_are_read_back_from_one_path(scenarios_file: Path, tmp
     labels = tmp_path / "labels.jsonl.gz"
     stats.run([str(scenarios_file)], limit=None, jobs=1, labels_out=str(labels))
     assert len(list(stats.read_labelled(labels))) == len(list(stats.read_labelled([str(labels)]))) == 3
+
+
+def test_eval_says_when_its_files_come_from_repositories_the_model_learned_from(
+    scenarios_file: Path, tmp_path: Path
+) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(SHIPPED_MODEL, model)
+    metrics = json.loads((model / "acceptor_metrics.json").read_text())
+    (model / "acceptor_metrics.json").write_text(json.dumps({**metrics, "repositories": ["acme/web"]}))
+    records = [{**record, "repo": "acme/web" if n else "acme/other"} for n, record in enumerate(SCENARIOS)]
+    write_records(scenarios_file, records)
+    result = CliRunner().invoke(main, ["eval", str(scenarios_file), "-j", "1", "--model", str(model)])
+    assert result.exit_code == 0, result.output
+    assert (
+        "2 of the files come from 1 repositories the model was trained or fitted on (acme/web)"
+        in result.stderr
+    )

@@ -25,6 +25,7 @@ from mergebert.core import markers
 from mergebert.core.candidates import ConflictInput, label_units
 from mergebert.core.classifier import Classifier, TokenMergeClassifier
 from mergebert.core.linemerge import Chunk, CleanText, LineConflict, conflict_contexts, merge_lines
+from mergebert.core.messages import warn
 from mergebert.core.patterns import squash
 from mergebert.core.resolver import MergeResult, resolve_text
 from mergebert.core.splice import clean_segments
@@ -332,6 +333,22 @@ def threshold_sweep(scores: Sequence[ScenarioScore]) -> list[dict[str, float]]:
     return points
 
 
+def fitted_repositories(model_dir: str | None) -> set[str]:
+    """The repositories a model directory says its encoder or acceptor learned from (their names as the
+    records give them; metrics.json's ``train_repository_names``, acceptor_metrics.json's
+    ``repositories``)."""
+    names: set[str] = set()
+    for file, key in (("metrics.json", "train_repository_names"), ("acceptor_metrics.json", "repositories")):
+        try:
+            with open(os.path.join(model_dir or "", file), encoding="utf-8") as f:
+                value = json.load(f).get(key)
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(value, list):
+            names.update(str(name) for name in value)
+    return names if model_dir else set()
+
+
 def default_threshold(model_dir: str | None) -> float | None:
     """The threshold a model directory's config.json ships with (None without a model or one)."""
     if not model_dir:
@@ -409,11 +426,26 @@ def run(
     """Scores over the scenario records of `paths`: (summary, per-scenario scores, scenarios skipped)."""
     scores: list[ScenarioScore] = []
     skipped = 0
-    for score in score_all(read_records(paths, limit), model_dir=model_dir, threshold=threshold, jobs=jobs):
+    seen = fitted_repositories(model_dir)
+    repositories: Counter[str] = Counter()
+
+    def counted(records: Iterable[Record]) -> Iterator[Record]:
+        for record in records:
+            repositories[record.get("repo", "")] += not is_region(record)
+            yield record
+
+    records = counted(read_records(paths, limit))
+    for score in score_all(records, model_dir=model_dir, threshold=threshold, jobs=jobs):
         if score is None:
             skipped += 1
         else:
             scores.append(score)
+    if overlap := sorted(name for name in repositories if name in seen and repositories[name]):
+        files = sum(repositories[name] for name in overlap)
+        warn(
+            f"{files} of the files come from {len(overlap)} repositories the model was trained or fitted "
+            f"on ({', '.join(overlap[:3])}{', ...' * (len(overlap) > 3)}): their figures are in-sample"
+        )
     if not scores and not skipped:
         raise RuntimeError(
             f"no scenario records in {', '.join(paths)}: eval needs whole files (*.scenarios.jsonl.gz; "
