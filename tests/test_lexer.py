@@ -44,3 +44,10 @@ def test_unknown_language_uses_the_simple_tokenizer() -> None:
 def test_fragments_with_syntax_errors_still_cover_every_character() -> None:
     fragment = "    foo(a, b\n  }\n  else {{ ) ;\n"
     assert tokenize(fragment, language_by_name("csharp")).render() == fragment
+
+
+def test_whitespace_inside_a_literal_is_part_of_the_tokens_key_and_a_comments_is_not() -> None:
+    tokens = tokenize('s = "a  b"; // c  d\n', language_by_name("java")).tokens
+    keys = {token.text: token.key() for token in tokens}
+    assert keys['b"'] == '  b"' and keys['"a'] == '"a'
+    assert keys["d"] == "d"
