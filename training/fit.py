@@ -179,7 +179,7 @@ def fit(
     budget = cfg.max_minutes * 60 if cfg.max_minutes > 0 else None
     log(
         f"plan: {total_steps} steps ({steps_per_epoch}/epoch, batch {cfg.batch_size})"
-        + (f", time budget {cfg.max_minutes:.0f} min" if budget else "")
+        + (f", time budget {cfg.max_minutes:g} min" if budget else "")
     )
 
     best = {"accuracy": -1.0, "step": 0, "state": None}
