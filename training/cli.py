@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import importlib.util
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import MISSING, fields
 from typing import Any, TypeVar, get_args, get_type_hints
 
 import click
 
-from training.config import TrainConfig
+from training.config import TrainConfig, TrainingError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -41,10 +42,19 @@ def _option(name: str, kind: Any, default: Any, meta: Any) -> Callable[[F], F]:
         )
     if isinstance(kind, types.UnionType):  # `str | None`: the value's type
         kind = next(arg for arg in get_args(kind) if arg is not type(None))
-    param_type = click.Path(exists=True, file_okay=False) if meta.get("directory") else kind
+    param_type = _param_type(kind, meta)
     return click.option(
         flag, name, type=param_type, default=default, show_default=default is not None, help=meta["help"]
     )
+
+
+def _param_type(kind: Any, meta: Any) -> Any:
+    """The click type of a config field's value: a directory, a number in a range, or `kind`."""
+    if meta.get("directory"):
+        return click.Path(exists=True, file_okay=False)
+    if "range" in meta:
+        return (click.IntRange if kind is int else click.FloatRange)(**meta["range"])
+    return kind
 
 
 def config_options(config: type) -> Callable[[F], F]:
@@ -62,6 +72,21 @@ def config_options(config: type) -> Callable[[F], F]:
         return command
 
     return decorate
+
+
+def _check_shape(cfg: TrainConfig) -> None:
+    """Refuse an encoder shape that torch would refuse only once the data is read."""
+    if not cfg.init_from and cfg.hidden % cfg.heads:
+        raise click.BadParameter(f"{cfg.heads} does not divide --hidden {cfg.hidden}", param_hint="'--heads'")
+
+
+@contextmanager
+def _one_line() -> Iterator[None]:
+    """A run stopped by its data or settings ends as click's one-line error."""
+    try:
+        yield
+    except TrainingError as err:
+        raise click.ClickException(str(err)) from None
 
 
 @click.command("train")
@@ -94,27 +119,30 @@ def train_command(
 ) -> None:
     """Train the classifier on mined records (needs [train]).
 
-    Reads region records (*.regions.jsonl.gz) and writes a model directory: model.pt, config.json,
-    metrics.json and, unless --no-export, model.onnx. Under `torchrun --no-python mergebert train` every
-    process trains on its share of the files (DistributedDataParallel) and rank 0 writes.
+    Reads region records (*.regions.jsonl.gz; scenario files are skipped) and writes a model directory:
+    model.pt, config.json, metrics.json and, unless --no-export, model.onnx. The model is built in a
+    folder beside it and moved in when the run completes: a failed or interrupted run leaves the directory
+    as it was, a completed one removes the old model's files the new one lacks (model.onnx after
+    --no-export, the acceptor). Under `torchrun --no-python mergebert train` every process trains on its
+    share of the files (DistributedDataParallel) and rank 0 writes.
     """
     need_train_extra()
+    cfg = TrainConfig(**settings)
+    _check_shape(cfg)
     from training.distributed import is_main
     from training.export import export
+    from training.modeldir import staged
     from training.train import train
 
-    train(
-        list(data),
-        out_dir,
-        TrainConfig(**settings),
-        valid=list(valid) or None,
-        cache_dir=cache_dir,
-        workers=jobs,
-        limit=limit,
-    )
-    if do_export and is_main():
-        for line in export(out_dir, valid=list(valid) or None, cache_dir=cache_dir, limit=limit):
-            click.echo(line)
+    with _one_line(), staged(out_dir, writes=is_main()) as work:
+        train(
+            list(data), work, cfg, valid=list(valid) or None, cache_dir=cache_dir, workers=jobs, limit=limit
+        )
+        if do_export and is_main():
+            for line in export(work, valid=list(valid) or None, cache_dir=cache_dir, limit=limit):
+                click.echo(line)
+    if is_main():
+        click.echo(f"model in {out_dir}")
 
 
 @click.command("export")
@@ -143,10 +171,11 @@ def export_command(
     need_train_extra()
     from training.export import export
 
-    for line in export(
-        model_dir, valid=list(valid) or None, quantize=quantize, cache_dir=cache_dir, limit=limit
-    ):
-        click.echo(line)
+    with _one_line():
+        for line in export(
+            model_dir, valid=list(valid) or None, quantize=quantize, cache_dir=cache_dir, limit=limit
+        ):
+            click.echo(line)
 
 
 @click.command("fit-acceptor")

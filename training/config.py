@@ -10,43 +10,53 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+class TrainingError(Exception):
+    """What stops a run whose data or settings cannot train, said in one line."""
+
+
 def setting(default: Any, help: str, **option: Any) -> Any:
-    """A field that is also a `mergebert train` option; `option` overrides the generated one (flag, dir)."""
+    """A field that is also a `mergebert train` option; `option` overrides the generated one (flag,
+    directory, range: click.IntRange/FloatRange's arguments)."""
     return field(default=default, metadata={"help": help, **option})
+
+
+AT_LEAST_1 = {"min": 1}
 
 
 @dataclass
 class TrainConfig:
-    hidden: int = setting(128, "Encoder width.")
-    layers: int = setting(2, "Encoder layers.")
-    heads: int = setting(4, "Attention heads.")
-    max_len: int = setting(96, "Sub-words per aligned sequence.")
+    hidden: int = setting(128, "Encoder width.", range=AT_LEAST_1)
+    layers: int = setting(2, "Encoder layers.", range=AT_LEAST_1)
+    heads: int = setting(4, "Attention heads.", range=AT_LEAST_1)
+    max_len: int = setting(96, "Sub-words per aligned sequence.", range=AT_LEAST_1)
     max_context: int = setting(32, "Context sub-words per sequence.")
     min_context: int = setting(16, "Context sub-words kept even when the body is long.")
     vocab_size: int = setting(8000, "BPE vocabulary size.")
-    batch_size: int = setting(64, "Units per training step.")
+    batch_size: int = setting(64, "Units per training step.", range=AT_LEAST_1)
     lr: float = setting(5e-4, "Peak learning rate.")
     weight_decay: float = setting(0.01, "AdamW weight decay.")
-    warmup_steps: int = setting(300, "Linear learning-rate warm-up steps.")
+    warmup_steps: int = setting(300, "Linear learning-rate warm-up steps.", range=AT_LEAST_1)
     epochs: float = setting(3.0, "Passes over the training units (or until the time budget ends).")
     max_minutes: float = setting(
         45.0, "Training time budget (the LR schedule follows it); 0 = none (exactly reproducible)."
     )
-    eval_every: int = setting(400, "Validation every N steps.")
+    eval_every: int = setting(400, "Validation every N steps.", range=AT_LEAST_1)
     valid_units: int = setting(4000, "Validation units whose accuracy is logged during training.")
     valid_conflicts: int = setting(1500, "Validation conflicts whose top-1 accuracy selects the weights.")
-    patience: int = setting(6, "Early stop after N bad validations.")
+    patience: int = setting(6, "Early stop after N bad validations.", range=AT_LEAST_1)
     bulk_weight: float = setting(0.25, "Loss weight of bulk-merge records (0 drops them).")
     dropout: float = setting(0.1, "Encoder dropout.")
     swap_sides: float = setting(
         0.0, "Share of each batch's units shown with ours and theirs swapped (their labels mirrored)."
     )
     seed: int = setting(0, "Random seed.")
-    threads: int = setting(2, "torch CPU threads.")
+    threads: int = setting(2, "torch CPU threads.", range=AT_LEAST_1)
     target_precision: float = setting(0.90, "Precision the calibrated confidence threshold keeps.")
-    beam: int = setting(8, "Beam width over the token conflicts' patterns.")
+    beam: int = setting(8, "Beam width over the token conflicts' patterns.", range=AT_LEAST_1)
     valid_fraction: float = setting(
-        0.1, "Share of training repositories held out when no --valid data is given."
+        0.1,
+        "Share of training repositories held out when no --valid data is given.",
+        range={"min": 0.0, "max": 1.0, "max_open": True},
     )
     init_from: str | None = setting(
         None, "A local RoBERTa-family checkpoint (with vocab.json, merges.txt) to start from.", directory=True

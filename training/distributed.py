@@ -17,6 +17,8 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
+from training.config import TrainingError
+
 T = TypeVar("T")
 # rank 0 validates while the others wait at the next step; the default 10-30 min could end a long validation
 TIMEOUT = timedelta(hours=2)
@@ -84,7 +86,10 @@ def total_units(ranks: Ranks | None, units: int) -> int:
     dist.all_gather_object(counts, units)
     empty = [rank for rank, count in enumerate(counts) if count == 0]
     if empty:
-        raise ValueError(f"rank(s) {empty} got no training units: fewer training files than processes")
+        raise TrainingError(
+            f"rank(s) {empty} got no training units: fewer training files with labelled conflicts than "
+            "processes"
+        )
     return sum(counts)
 
 

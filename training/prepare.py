@@ -16,7 +16,7 @@ import numpy as np
 from mergebert.core.candidates import N_PATTERNS, TOKEN_CLASS
 from mergebert.neural.bpe import BPE
 from mergebert.neural.features import KIND_TOKENS, FeatureConfig
-from training.config import TrainConfig
+from training.config import TrainConfig, TrainingError
 from training.data import read_records
 from training.dataset import Arrays, build_cache, load_cache
 from training.distributed import Ranks, from_main, shard_by_file
@@ -56,6 +56,46 @@ def split_by_repo(records: list[dict], fraction: float, seed: int) -> tuple[list
     return train, valid
 
 
+REGION_FILES = "train reads region files (*.regions.jsonl.gz); scenario files are skipped"
+
+
+def held_out_key(valid_records: list[dict]) -> str:
+    """The split of a run without --valid, for the feature caches: the repositories held out."""
+    return "held out: " + json.dumps(sorted({r.get("repo", "") for r in valid_records}))
+
+
+def read_split(
+    data: list[str], valid: list[str] | None, cfg: TrainConfig, limit: int | None
+) -> tuple[list[dict], list[dict]]:
+    """(train, valid) region records: `data`'s and `valid`'s, or `data`'s split by repository."""
+    records = list(read_records(data, limit=limit))
+    if not records:
+        raise TrainingError(f"no region records in DATA: {REGION_FILES}")
+    if valid:
+        valid_records = list(read_records(valid, limit=limit))
+        if not valid_records:
+            raise TrainingError(f"no region records in the --valid files: {REGION_FILES}")
+        return records, valid_records
+    train, held = split_by_repo(records, cfg.valid_fraction, cfg.seed)
+    if not train:
+        raise TrainingError(_nothing_to_train(records, cfg, limit))
+    return train, held
+
+
+def _nothing_to_train(records: list[dict], cfg: TrainConfig, limit: int | None) -> str:
+    """Why holding out the validation split left no training record."""
+    repos = len({r.get("repo", "") for r in records})
+    if repos > 1:
+        return (
+            f"--valid-fraction {cfg.valid_fraction:g} holds out all {repos} repositories of DATA: none left "
+            "to train on"
+        )
+    given = f" (--limit {limit})" if limit else ""
+    return (
+        f"{len(records)} region record{given}: too few to hold some out for validation and train on the rest"
+    )
+
+
 def prepare_vocab(cfg: TrainConfig, records: list[dict], out_dir: str) -> BPE:
     """The run's BPE in `out_dir`: a checkpoint's (plus our kind tokens), a given one, or learned."""
     if cfg.init_from:
@@ -74,8 +114,11 @@ def prepare_vocab(cfg: TrainConfig, records: list[dict], out_dir: str) -> BPE:
         with open(os.path.join(out_dir, "vocab.json"), "w", encoding="utf-8") as f:
             json.dump(vocab, f, ensure_ascii=False)
     elif cfg.vocab_from or cfg.warm_start:
+        source, option = (cfg.vocab_from, "--vocab") if cfg.vocab_from else (cfg.warm_start, "--warm-start")
         for name in ("vocab.json", "merges.txt"):
-            shutil.copy(os.path.join(cfg.vocab_from or cfg.warm_start, name), os.path.join(out_dir, name))
+            if not os.path.exists(os.path.join(source, name)):
+                raise TrainingError(f"{option} {source}: no {name} there")
+            shutil.copy(os.path.join(source, name), os.path.join(out_dir, name))
     else:
         from training.bpe import train_bpe
 
@@ -83,7 +126,8 @@ def prepare_vocab(cfg: TrainConfig, records: list[dict], out_dir: str) -> BPE:
     return BPE.from_dir(out_dir)
 
 
-def _cache_key(paths: list[str], vocab_dir: str, fcfg: FeatureConfig, keep: bool) -> str:
+def _cache_key(paths: list[str], vocab_dir: str, fcfg: FeatureConfig, keep: bool, split: str) -> str:
+    """What a feature cache depends on: the files, the vocabulary, the features, the split of the files."""
     h = hashlib.sha1()
     for p in paths:
         st = os.stat(p)
@@ -93,6 +137,7 @@ def _cache_key(paths: list[str], vocab_dir: str, fcfg: FeatureConfig, keep: bool
             h.update(hashlib.sha1(f.read()).digest())
     h.update(json.dumps(fcfg.to_dict(), sort_keys=True).encode())
     h.update(b"keep" if keep else b"labelled")
+    h.update(split.encode())
     return h.hexdigest()[:16]
 
 
@@ -106,11 +151,13 @@ def features(
     keep: bool,
     workers: int,
     log: Callable[[str], None] = log,
+    split: str = "",
 ) -> Arrays:
-    """The records' feature arrays, from `cache_dir` when they were built before from the same files."""
+    """The records' feature arrays, from `cache_dir` when they were built before from the same files (and
+    the same `split` of them: see `held_out_key`)."""
     path = None
     if cache_dir and paths:
-        path = os.path.join(cache_dir, f"{name}-{_cache_key(paths, vocab_dir, fcfg, keep)}.npz")
+        path = os.path.join(cache_dir, f"{name}-{_cache_key(paths, vocab_dir, fcfg, keep, split)}.npz")
         if os.path.exists(path):
             arrays = load_cache(path)
             if int(arrays["n_records"]) == len(records):
@@ -140,15 +187,9 @@ def prepare(
     Under torchrun rank 0 builds the vocabulary and sends it to the others, each rank featurises its shard
     of the training files, and only rank 0 the validation split; the others write nothing.
     """
-    records = list(read_records(data, limit=limit))
-    if valid:
-        valid_records = list(read_records(valid, limit=limit))
-        train_records = records
-    else:
-        train_records, valid_records = split_by_repo(records, cfg.valid_fraction, cfg.seed)
+    train_records, valid_records = read_split(data, valid, cfg, limit)
     log(f"records: train {len(train_records)}, valid {len(valid_records)}")
-    if not train_records or not valid_records:
-        raise ValueError("need training and validation records")
+    split = "" if valid else held_out_key(valid_records)
 
     fcfg = FeatureConfig(cfg.max_len, cfg.max_context, cfg.min_context)
     main = ranks is None or ranks.rank == 0
@@ -160,12 +201,19 @@ def prepare(
         log(f"rank {ranks.rank} of {ranks.world}: {len(shard)} training records (sharded by file)")
     va: Arrays | None = None
     if main:
-        tr = features(shard, data if valid else None, out_dir, fcfg, cache_dir, name, False, workers, log)
-        va = features(valid_records, valid, out_dir, fcfg, cache_dir, "valid", True, workers, log)
+        tr = features(shard, data, out_dir, fcfg, cache_dir, name, False, workers, log, split=split)
+        va = features(
+            valid_records, valid or data, out_dir, fcfg, cache_dir, "valid", True, workers, log, split=split
+        )
     else:
         tr = build_cache(shard, bpe, fcfg, None, workers=workers, log=log)
 
     train_idx = np.arange(len(tr["labels"]))
+    if ranks is None and not len(train_idx):
+        raise TrainingError(
+            f"no training unit: no class reproduces the resolution of any conflict in the {len(shard)} "
+            "training records"
+        )
     if cfg.prefer_patterns:
         region_rows = (tr["is_token"] == 0) & (tr["labels"][:, :N_PATTERNS].sum(1) > 0)
         tr["labels"] = tr["labels"].copy()

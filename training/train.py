@@ -9,7 +9,6 @@ whole decoder with the confidence threshold that keeps precision at or above the
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import sys
@@ -24,10 +23,11 @@ from mergebert.neural.bpe import BPE, PAD
 from mergebert.neural.features import EDIT_TYPES, FeatureConfig
 from mergebert.neural.onnx_classifier import FORMAT
 from training import distributed
-from training.config import TrainConfig
+from training.config import TrainConfig, TrainingError
 from training.fit import build_model, fit
 from training.metrics import Selection, validation_report
 from training.model import MergeBert
+from training.modeldir import write_json
 from training.prepare import log, prepare
 
 
@@ -80,8 +80,13 @@ def _train(
     rng = np.random.default_rng(cfg.seed)
     selection = None
     if prep.valid is not None:
-        selection = Selection.draw(prep.valid_records, prep.valid, cfg, rng)
         n_labelled = int((prep.valid["labels"].sum(1) > 0).sum())
+        if not n_labelled:
+            raise TrainingError(
+                f"no validation unit: no class reproduces the resolution of any conflict in the "
+                f"{len(prep.valid_records)} validation records, so nothing selects the weights or calibrates"
+            )
+        selection = Selection.draw(prep.valid_records, prep.valid, cfg, rng)
         log(
             f"units: train {len(prep.train_idx)}, valid {n_labelled} labelled (selection on "
             f"{len(selection.conflicts)} conflicts)"
@@ -89,8 +94,7 @@ def _train(
 
     model = build_model(cfg, prep.bpe)
     if cfg.warm_start:
-        ckpt = torch.load(os.path.join(cfg.warm_start, "model.pt"), map_location="cpu", weights_only=False)
-        model.load_state_dict(ckpt["state_dict"])
+        warm_start(model, cfg.warm_start)
         say(f"weights from {cfg.warm_start}")
     device = ranks.device if ranks else torch.device("cuda" if torch.cuda.is_available() else "cpu")
     model.to(device)
@@ -137,16 +141,30 @@ def _train(
         "valid_repos": sorted({r.get("repo", "") for r in prep.valid_records}),
         "train_repositories": len({r.get("repo", "") for r in prep.train_records}),
     }
-    with open(os.path.join(out_dir, "metrics.json"), "w") as f:
-        json.dump(metrics, f, indent=1)
-    log(f"saved to {out_dir}")
+    write_json(os.path.join(out_dir, "metrics.json"), metrics)
+    log("saved model.pt, config.json and metrics.json")
     return metrics
+
+
+def warm_start(model: MergeBert, model_dir: str) -> None:
+    """Load the weights of the model in `model_dir` (--warm-start) into `model`, of the same shape."""
+    path = os.path.join(model_dir, "model.pt")
+    if not os.path.exists(path):
+        raise TrainingError(f"--warm-start {model_dir}: no model.pt there")
+    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    try:
+        model.load_state_dict(ckpt["state_dict"])
+    except RuntimeError:
+        raise TrainingError(
+            f"--warm-start {model_dir}: its model has another shape (give the --hidden, --layers, --heads "
+            "and --max-len it was trained with)"
+        ) from None
 
 
 def save_model(
     out_dir: str, model: MergeBert, bpe: BPE, cfg: TrainConfig, fcfg: FeatureConfig, threshold: float
 ) -> None:
-    """model.pt and config.json (keeping what export added to an existing config.json)."""
+    """model.pt and config.json."""
     torch.save(
         {"state_dict": model.state_dict(), "roberta_config": model.config.to_dict()},
         os.path.join(out_dir, "model.pt"),
@@ -171,15 +189,7 @@ def save_model(
         },
         "seed": cfg.seed,
     }
-    path = os.path.join(out_dir, "config.json")
-    if os.path.exists(path):  # keep what export added
-        with open(path) as f:
-            old = json.load(f)
-        for key in ("onnx", "quantized", "export"):
-            if key in old:
-                config[key] = old[key]
-    with open(path, "w") as f:
-        json.dump(config, f, indent=1)
+    write_json(os.path.join(out_dir, "config.json"), config)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,164 @@
+"""`mergebert train` as a user runs it: a model directory is replaced only by a run that completes, data
+or settings that cannot train stop with a one-line message, and --cache-dir works without --valid."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+for _name in ("torch", "transformers", "tokenizers"):
+    pytest.importorskip(_name, reason=f"training tests need the [train] extra ({_name})")
+
+from test_train_distributed import TINY, records  # noqa: E402
+
+from mergebert.cli import main  # noqa: E402
+
+MODEL_FILES = ("model.pt", "config.json", "vocab.json", "merges.txt", "model.onnx")
+
+
+def write(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def train(*args: str) -> Result:
+    """`mergebert train` with the tiny settings, `args` last (so they override them)."""
+    return CliRunner().invoke(main, ["train", *TINY, *map(str, args)])
+
+
+def digests(model: Path) -> dict[str, str]:
+    return {name: hashlib.sha1((model / name).read_bytes()).hexdigest() for name in MODEL_FILES}
+
+
+def digests_differ(model: Path, before: dict[str, str], name: str) -> bool:
+    return hashlib.sha1((model / name).read_bytes()).hexdigest() != before[name]
+
+
+def one_line_error(result: Result) -> str:
+    """The message of a command that stopped as click stops: exit 1 or 2, no traceback."""
+    assert result.exit_code in (1, 2), result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    return result.output
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write(tmp_path_factory.mktemp("data") / "train.regions.jsonl", records())
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory: pytest.TempPathFactory, data: Path) -> Path:
+    """An exported tiny model that an acceptor completed (acceptor.npz named by config.json)."""
+    out = tmp_path_factory.mktemp("trained") / "model"
+    result = train(data, "-o", out)
+    assert result.exit_code == 0, result.output
+    (out / "acceptor.npz").write_bytes(b"fitted on this model.onnx")
+    config = json.loads((out / "config.json").read_text())
+    (out / "config.json").write_text(json.dumps({**config, "acceptor": "acceptor.npz", "threshold": 0.3}))
+    return out
+
+
+@pytest.fixture
+def existing(model: Path, tmp_path: Path) -> Path:
+    """A copy of the completed model to train over."""
+    return Path(shutil.copytree(model, tmp_path / "existing"))
+
+
+def unusable(folder: Path) -> Path:
+    """Region records no class can label: every resolution is a line no side has."""
+    rows = [{**r, "resolution": "    // resolved by hand\n"} for r in records()]
+    return write(folder / "custom.regions.jsonl", rows)
+
+
+def test_a_failed_run_leaves_the_existing_model_untouched(existing: Path, tmp_path: Path) -> None:
+    before = digests(existing)
+    result = train(unusable(tmp_path), "-o", existing, "--vocab-size", "300")
+    assert "no training unit" in one_line_error(result)
+    assert digests(existing) == before
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == ["custom.regions.jsonl", "existing"], "no staging folder left"
+
+
+def test_a_completed_run_replaces_the_model_and_drops_what_belonged_to_the_old_one(
+    existing: Path, data: Path
+) -> None:
+    before = digests(existing)
+    result = train(data, "-o", existing, "--vocab-size", "300", "--no-export")
+    assert result.exit_code == 0, result.output
+    assert not (existing / "model.onnx").exists(), "the old model.onnx does not stay beside a new vocabulary"
+    assert not (existing / "acceptor.npz").exists()
+    config = json.loads((existing / "config.json").read_text())
+    assert "acceptor" not in config and "export" not in config
+    assert digests_differ(existing, before, "vocab.json") and digests_differ(existing, before, "model.pt")
+    assert "acceptor.npz" in result.stderr and "model.onnx" in result.stderr
+
+
+@pytest.mark.parametrize("start", ["--warm-start", "--vocab"])
+def test_training_continues_in_place(existing: Path, data: Path, start: str) -> None:
+    before = digests(existing)
+    result = train(data, "-o", existing, start, existing, "--seed", "1")
+    assert result.exit_code == 0, result.output
+    after = digests(existing)
+    assert after["vocab.json"] == before["vocab.json"] and after["merges.txt"] == before["merges.txt"]
+    assert after["model.pt"] != before["model.pt"] and after["model.onnx"] != before["model.onnx"]
+    assert "acceptor" not in json.loads((existing / "config.json").read_text())
+
+
+def test_no_usable_training_unit_stops_and_writes_nothing(tmp_path: Path) -> None:
+    result = train(unusable(tmp_path), "-o", tmp_path / "model")
+    assert "no training unit" in one_line_error(result)
+    assert not (tmp_path / "model").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["custom.regions.jsonl"]
+
+
+def scenario_file(folder: Path) -> Path:
+    rows = [{k: v for k, v in r.items() if k != "resolution"} for r in records(2, 2)]
+    return write(folder / "p0.scenarios.jsonl", rows)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--limit", "1"], "--limit"),
+        (["--valid-fraction", "1"], "--valid-fraction"),
+        (["--batch-size", "0"], "--batch-size"),
+        (["--eval-every", "0"], "--eval-every"),
+        (["--heads", "3"], "--heads"),
+    ],
+)
+def test_settings_that_cannot_train_are_one_line_errors(
+    data: Path, tmp_path: Path, args: list[str], says: str
+) -> None:
+    result = train(data, "-o", tmp_path / "m", *args)
+    assert says in one_line_error(result)
+    assert not (tmp_path / "m").exists()
+
+
+def test_scenario_files_as_data_are_one_line_errors(tmp_path: Path) -> None:
+    result = train(scenario_file(tmp_path), "-o", tmp_path / "m")
+    message = one_line_error(result)
+    assert "scenario" in message and "regions" in message
+    assert not (tmp_path / "m").exists()
+
+
+def test_cache_dir_keeps_the_features_without_valid(data: Path, tmp_path: Path) -> None:
+    cache = ("--cache-dir", tmp_path / "cache", "--no-export")
+    runs = [train(data, "-o", tmp_path / f"m{i}", *cache) for i in (1, 2)]
+    assert all(run.exit_code == 0 for run in runs), runs[0].output + runs[1].output
+    assert "featurising" in runs[0].stdout and "features from cache" not in runs[0].stdout
+    assert "train: features from cache" in runs[1].stdout and "valid: features from cache" in runs[1].stdout
+    other = train(data, "-o", tmp_path / "m3", *cache, "--vocab", tmp_path / "m1", "--valid-fraction", "0.5")
+    assert other.exit_code == 0, other.output
+    assert "features from cache" not in other.stdout, "the same vocabulary, another split: other features"
+
+
+def test_a_fractional_time_budget_is_logged_as_given(data: Path, tmp_path: Path) -> None:
+    result = train(data, "-o", tmp_path / "m", "--max-minutes", "1.5", "--epochs", "0.5", "--no-export")
+    assert result.exit_code == 0, result.output
+    assert "time budget 1.5 min" in result.stdout
