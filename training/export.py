@@ -9,9 +9,9 @@ ONNX model's own probabilities.
 
 from __future__ import annotations
 
+import filecmp
 import json
 import os
-import shutil
 import time
 from collections.abc import Iterator
 
@@ -19,9 +19,12 @@ import numpy as np
 import torch
 
 from mergebert.core.candidates import N_CLASSES
+from mergebert.core.messages import warn
 from mergebert.neural.bpe import BPE
 from mergebert.neural.features import FeatureConfig
+from training.config import TrainingError
 from training.model import MergeBert, ProbabilityModel
+from training.modeldir import ACCEPTOR_FILES, drop_acceptor, write_json
 
 TOLERANCE = 1e-4
 MAX_QUANT_DROP = 0.005
@@ -91,32 +94,42 @@ def ort_predict(session, arrays, idx: np.ndarray, batch_size: int = 128) -> np.n
     return out
 
 
+def _training_metrics(model_dir: str) -> dict:
+    """The model's metrics.json (what training used and measured), or {} without one."""
+    try:
+        with open(os.path.join(model_dir, "metrics.json")) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
 def _valid_arrays(model_dir: str, valid: list[str] | None, cache_dir: str | None, limit: int | None):
-    """Validation features (and records): `valid`, else what training validated on (its --valid files, or
-    the repositories it held out of its data)."""
+    """(records, features, "") of `valid`, else of what training validated on (its --valid files, or the
+    repositories it held out of its data); (None, None, why) when there are none to use."""
     from training.data import read_records
-    from training.prepare import features
+    from training.prepare import features, held_out_key
 
     held_out: set[str] | None = None
     if not valid:
-        try:
-            with open(os.path.join(model_dir, "metrics.json")) as f:
-                metrics = json.load(f)
-        except (OSError, ValueError):
-            metrics = {}
+        metrics = _training_metrics(model_dir)
         valid = metrics.get("valid_data")
         if not valid and metrics.get("valid_repos"):
             valid, held_out = metrics.get("data"), set(metrics["valid_repos"])
-    if not valid or not all(os.path.exists(p) for p in valid):
-        return None, None
+        if not valid:
+            return None, None, "metrics.json names none"
+        missing = [p for p in valid if not os.path.exists(p)]
+        if missing:
+            return None, None, f"metrics.json names files that are gone: {', '.join(missing)}"
     with open(os.path.join(model_dir, "config.json")) as f:
         fcfg = FeatureConfig.from_dict(json.load(f)["features"])
     records = list(read_records(valid, limit=limit))
     if held_out is not None:
         records = [r for r in records if r.get("repo", "") in held_out]
-    cache_paths = None if held_out is not None else valid  # the cache is keyed on whole files
-    arrays = features(records, cache_paths, model_dir, fcfg, cache_dir, "valid", True, 2)
-    return records, arrays
+    split = held_out_key(records) if held_out is not None else ""  # as training keyed its cache
+    arrays = features(records, valid, model_dir, fcfg, cache_dir, "valid", True, 2, split=split)
+    if not (arrays["labels"].sum(1) > 0).any():
+        return None, None, f"no class reproduces any resolution in the {len(records)} validation records"
+    return records, arrays, ""
 
 
 def _synthetic(model: MergeBert, n: int = 48, seed: int = 0):
@@ -148,16 +161,40 @@ def export(
     seed: int = 0,
 ) -> Iterator[str]:
     """Export, verify, quantise; yields report lines. Raises RuntimeError when ORT and torch disagree."""
+    if not os.path.exists(os.path.join(model_dir, "model.pt")):
+        raise TrainingError(f"no model.pt in {model_dir}: train a model there first (mergebert train -o DIR)")
+    drafts = [os.path.join(model_dir, f"model.{kind}.onnx") for kind in ("fp32", "int8")]
+    try:
+        yield from _export(model_dir, valid, quantize, cache_dir, limit, sample, seed, *drafts)
+    finally:
+        for path in drafts:
+            if os.path.exists(path):
+                os.remove(path)
+
+
+def _export(
+    model_dir: str,
+    valid: list[str] | None,
+    quantize: bool,
+    cache_dir: str | None,
+    limit: int | None,
+    sample: int,
+    seed: int,
+    fp32_path: str,
+    q_path: str,
+) -> Iterator[str]:
+    """`export`, writing its drafts to `fp32_path` and `q_path` (the caller removes them)."""
     from training.metrics import calibrate, record_level, summarise_records
 
     t0 = time.time()
     model = load_torch(model_dir)
-    onnx_path = os.path.join(model_dir, "model.onnx")
-    fp32_path = os.path.join(model_dir, "model.fp32.onnx")
     export_onnx(model, fp32_path)
-    yield f"exported {fp32_path} ({os.path.getsize(fp32_path) / 1e6:.1f} MB)"
+    yield f"exported to ONNX ({os.path.getsize(fp32_path) / 1e6:.1f} MB fp32)"
 
-    records, va = _valid_arrays(model_dir, valid, cache_dir, limit)
+    records, va, why = _valid_arrays(model_dir, valid, cache_dir, limit)
+    if va is None:
+        skipped = "int8 not tried, threshold not recalibrated" if quantize else "threshold not recalibrated"
+        warn(f"no validation data ({why}): {skipped}; pass --valid")
     rng = np.random.default_rng(seed)
     check = va if va is not None else _synthetic(model)
     n = len(check["lengths"])
@@ -172,6 +209,10 @@ def export(
     if diff > TOLERANCE:
         raise RuntimeError(f"ONNX Runtime and torch disagree: {diff:.2e} > {TOLERANCE:g}")
 
+    cfg_path = os.path.join(model_dir, "config.json")
+    with open(cfg_path) as f:
+        cfg = json.load(f)
+    target = _target_precision(model_dir, cfg)
     chosen = fp32_path
     quantized = False
     report: dict = {"torch_ort_max_abs_diff": diff, "checked_units": int(len(sample_idx))}
@@ -182,11 +223,9 @@ def export(
         acc_fp32 = float((va["labels"][eval_idx, base_probs.argmax(1)] > 0).mean())
         report["valid_unit_accuracy_fp32"] = acc_fp32
         yield f"validation unit accuracy (fp32 ONNX): {acc_fp32:.4f} on {len(eval_idx)} units"
-        probs_all = None
         if quantize:
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
-            q_path = os.path.join(model_dir, "model.int8.onnx")
             quantize_dynamic(fp32_path, q_path, weight_type=QuantType.QInt8)
             q_sess = _session(q_path)
             q_probs = ort_predict(q_sess, va, eval_idx)
@@ -199,13 +238,9 @@ def export(
             )
             if keep:
                 chosen, quantized, sess = q_path, True, q_sess
-            else:
-                os.remove(q_path)
         probs_all = ort_predict(sess, va, np.arange(len(va["lengths"])))
-        with open(os.path.join(model_dir, "config.json")) as f:
-            cfg = json.load(f)
         results = record_level(records, va, probs_all, int(cfg.get("beam", 8)))
-        calib = calibrate(results, float(cfg.get("target_precision", 0.9)))
+        calib = calibrate(results, target)
         summary = summarise_records(results, calib["threshold"])
         report["calibration"] = calib
         report["conflicts"] = summary
@@ -214,25 +249,47 @@ def export(
             f"resolves {calib['coverage']:.3f} of validation conflicts; top-1 accuracy "
             f"{summary['all'].get('top1_accuracy')}"
         )
-    shutil.copy(chosen, onnx_path)
-    for p in (fp32_path, os.path.join(model_dir, "model.int8.onnx")):
-        if os.path.exists(p):
-            os.remove(p)
-    cfg_path = os.path.join(model_dir, "config.json")
-    with open(cfg_path) as f:
-        cfg = json.load(f)
     cfg["onnx"] = "model.onnx"
     cfg["quantized"] = quantized
-    if "calibration" in report:
+    if "acceptor" in cfg:
+        _settle_acceptor(model_dir, cfg, chosen, report, target)
+    elif "calibration" in report:
         cfg["threshold"] = report["calibration"]["threshold"]
     cfg["export"] = {k: v for k, v in report.items() if k != "conflicts"}
-    with open(cfg_path, "w") as f:
-        json.dump(cfg, f, indent=1)
-    with open(os.path.join(model_dir, "export.json"), "w") as f:
-        json.dump(report, f, indent=1)
+    onnx_path = os.path.join(model_dir, "model.onnx")
+    os.replace(chosen, onnx_path)
+    write_json(cfg_path, cfg)
+    write_json(os.path.join(model_dir, "export.json"), report)
     # sanity: the runtime loads it
     BPE.from_dir(model_dir)
     yield (
-        f"wrote {onnx_path} ({os.path.getsize(onnx_path) / 1e6:.1f} MB, {'int8' if quantized else 'fp32'}) "
+        f"wrote model.onnx ({os.path.getsize(onnx_path) / 1e6:.1f} MB, {'int8' if quantized else 'fp32'}) "
         f"in {time.time() - t0:.0f}s"
+    )
+
+
+def _target_precision(model_dir: str, cfg: dict) -> float:
+    """The precision the decoder's threshold keeps: the config's, else training's (fit-acceptor drops it)."""
+    trained = _training_metrics(model_dir).get("config", {}).get("target_precision", 0.9)
+    return float(cfg.get("target_precision", trained))
+
+
+def _settle_acceptor(model_dir: str, cfg: dict, new_onnx: str, report: dict, target: float) -> None:
+    """Keep `cfg`'s acceptor and its threshold when model.onnx stays the same; else drop the acceptor (it
+    was fitted on the old model's outputs) and give the threshold back to the decoder's calibration."""
+    from training.metrics import NEVER
+
+    old_onnx = os.path.join(model_dir, "model.onnx")
+    calibrated = report.get("calibration", _training_metrics(model_dir).get("calibration", {})).get(
+        "threshold"
+    )
+    if os.path.exists(old_onnx) and filecmp.cmp(old_onnx, new_onnx, shallow=False):
+        warn(f"model.onnx is unchanged: the acceptor and its threshold {cfg['threshold']:.2f} stay")
+        return
+    drop_acceptor(model_dir, cfg)
+    cfg["threshold"] = NEVER if calibrated is None else calibrated
+    cfg["target_precision"] = target
+    warn(
+        f"model.onnx changed: removed the acceptor fitted on the old one ({', '.join(ACCEPTOR_FILES)}); the "
+        f"threshold is the decoder's calibration {cfg['threshold']:.4f}: run mergebert fit-acceptor again"
     )

@@ -1,0 +1,115 @@
+"""`mergebert export` as a user runs it: it says on stderr what it could not do, keeps an acceptor only
+beside the model.onnx it was fitted on, names only the files it leaves, and writes no NaN."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+for _name in ("torch", "transformers", "tokenizers", "onnxruntime"):
+    pytest.importorskip(_name, reason=f"training tests need the [train] extra ({_name})")
+
+from test_train_cli import one_line_error, train, unusable, write  # noqa: E402
+from test_train_distributed import records  # noqa: E402
+
+from mergebert.cli import main  # noqa: E402
+
+
+def export(model: Path, *args: str) -> Result:
+    return CliRunner().invoke(main, ["export", str(model), *map(str, args)])
+
+
+def config(model: Path) -> dict:
+    """config.json, read as strict JSON (no NaN)."""
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"{constant} in config.json")
+
+    return json.loads((model / "config.json").read_text(), parse_constant=refuse)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny trained model, not exported."""
+    root = tmp_path_factory.mktemp("export")
+    result = train(write(root / "train.regions.jsonl", records()), "-o", root / "model", "--no-export")
+    assert result.exit_code == 0, result.output
+    return root / "model"
+
+
+@pytest.fixture
+def model(trained: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(trained, tmp_path / "model"))
+
+
+def fit_acceptor_state(model: Path) -> None:
+    """What fit-acceptor leaves: acceptor files, its threshold, no target precision in config.json."""
+    (model / "acceptor.npz").write_bytes(b"fitted on this model.onnx")
+    (model / "acceptor_metrics.json").write_text("{}")
+    cfg = config(model)
+    cfg.pop("target_precision")
+    (model / "config.json").write_text(json.dumps({**cfg, "acceptor": "acceptor.npz", "threshold": 0.3}))
+
+
+def test_export_without_model_pt_is_a_one_line_error(tmp_path: Path) -> None:
+    assert "no model.pt" in one_line_error(export(tmp_path))
+
+
+def test_export_names_only_the_files_it_leaves(model: Path) -> None:
+    result = export(model, "--no-quantize")
+    assert result.exit_code == 0, result.output
+    assert "fp32.onnx" not in result.output and "int8.onnx" not in result.output
+    assert sorted(p.name for p in model.glob("*.onnx")) == ["model.onnx"]
+
+
+def test_export_says_it_skips_int8_and_calibration_when_validation_data_moved(tmp_path: Path) -> None:
+    data = write(tmp_path / "train.regions.jsonl", records())
+    assert train(data, "-o", tmp_path / "model", "--no-export").exit_code == 0
+    data.rename(tmp_path / "moved.regions.jsonl")
+    result = export(tmp_path / "model")
+    assert result.exit_code == 0, result.output
+    assert "int8 not tried" in result.stderr and "threshold not recalibrated" in result.stderr
+    assert str(data) in result.stderr and "--valid" in result.stderr
+    fp32_only = export(tmp_path / "model", "--no-quantize")
+    assert "threshold not recalibrated" in fp32_only.stderr and "int8 not tried" not in fp32_only.stderr
+
+
+def test_export_on_unlabelled_validation_data_writes_no_nan(model: Path, tmp_path: Path) -> None:
+    result = export(model, "--valid", unusable(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "no class reproduces" in result.stderr
+    assert "nan" not in result.stdout
+    config(model)
+
+
+def test_export_again_of_the_same_model_keeps_the_acceptor(model: Path) -> None:
+    assert export(model, "--no-quantize").exit_code == 0
+    fit_acceptor_state(model)
+    result = export(model, "--no-quantize")
+    assert result.exit_code == 0, result.output
+    assert config(model)["acceptor"] == "acceptor.npz" and config(model)["threshold"] == 0.3
+    assert (model / "acceptor.npz").exists() and "unchanged" in result.stderr
+
+
+def test_export_of_another_model_drops_the_acceptor_fitted_on_the_old_one(model: Path) -> None:
+    """fit-acceptor ran on an int8 model.onnx; export --no-quantize writes the fp32 one."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    assert export(model, "--no-quantize").exit_code == 0
+    fp32 = model / "fp32.onnx"
+    (model / "model.onnx").rename(fp32)
+    quantize_dynamic(str(fp32), str(model / "model.onnx"), weight_type=QuantType.QInt8)
+    fp32.unlink()
+    fit_acceptor_state(model)
+    result = export(model, "--no-quantize")
+    assert result.exit_code == 0, result.output
+    cfg = config(model)
+    assert "acceptor" not in cfg and not (model / "acceptor.npz").exists()
+    assert not (model / "acceptor_metrics.json").exists()
+    assert cfg["threshold"] == cfg["export"]["calibration"]["threshold"] != 0.3
+    assert cfg["target_precision"] == 0.9
+    assert "fit-acceptor" in result.stderr
