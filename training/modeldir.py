@@ -41,7 +41,7 @@ def staged(out_dir: str, writes: bool = True) -> Iterator[str]:
     if not writes:
         yield out_dir
         return
-    parent, name = os.path.split(os.path.abspath(out_dir))
+    parent, name = os.path.split(os.path.realpath(out_dir))  # beside a linked folder's target
     os.makedirs(parent, exist_ok=True)
     work = tempfile.mkdtemp(prefix=f".{name}.", suffix=".training", dir=parent)
     umask = os.umask(0)
