@@ -210,7 +210,8 @@ def mine(
             continue
         counts = stats["counts"]
         click.echo(
-            f"{stats['repo']}: {stats['merges_done']}/{stats['merges_listed']} merges, "
+            f"{stats['repo']}: {stats['merges_done']}/{stats['merges_listed']} merges"
+            f"{f' ({before} already done)' if (before := stats['merges_already_done']) else ''}, "
             f"{counts.get('conflicts', 0)} conflicts, {stats['regions']} regions, "
             f"{stats['scenarios']} scenarios, {sum(stats['skipped'].values())} left out by reason "
             f"(see {out_dir}/{output_stem(stats['repo'])}.stats.json)"

@@ -42,6 +42,12 @@ def mine(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return result
 
 
+def merges_done(done: Path) -> list[str]:
+    """The merges a .done.jsonl lists (after its first line, which names the repository)."""
+    lines = done.read_text().split("\n")[1:-1] if done.exists() else []  # not a line being written
+    return [json.loads(line)["merge"] for line in lines]
+
+
 def read(path: Path) -> list[dict]:
     with gzip.open(path, "rt", encoding="utf-8") as lines:
         return [json.loads(line) for line in lines]
@@ -122,15 +128,15 @@ def test_killing_a_worker_mid_run_loses_and_repeats_nothing(tmp_path: Path) -> N
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         deadline = time.monotonic() + 120
-        while not (done.exists() and done.read_text()) and run.poll() is None and time.monotonic() < deadline:
+        while not merges_done(done) and run.poll() is None and time.monotonic() < deadline:
             time.sleep(0.005)
-        written_before_kill = len(done.read_text().splitlines()) if done.exists() else 0
+        written_before_kill = len(merges_done(done))
         os.kill(victim, signal.SIGKILL)
         _, stderr = run.communicate(timeout=300)
     assert run.returncode == 0, stderr
     assert 0 < written_before_kill < merges, "the worker must die while the run goes on"
     assert_same_output(tmp_path / "serial", tmp_path / "cluster")
-    oids = [json.loads(line)["merge"] for line in done.read_text().splitlines()]
+    oids = merges_done(done)
     assert len(oids) == len(set(oids)) == merges
 
 

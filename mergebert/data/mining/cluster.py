@@ -25,6 +25,7 @@ from mergebert.data.mining.miner import (
     RepositoryError,
     RepositoryOutput,
     RepositoryPlan,
+    claim_name,
     mine_unit,
     plan_repository,
 )
@@ -117,10 +118,16 @@ class _Run:
         return [self.stats[index] for index in range(len(self.sources))]
 
     def _start(self, index: int, plan: RepositoryPlan, start: float) -> None:
+        plan = claim_name(self.out_dir, plan)
         if plan.name in self.active:
             self.waiting.setdefault(plan.name, []).append((index, plan, start))
             return
-        output = RepositoryOutput(self.out_dir, plan.name)
+        try:
+            output = RepositoryOutput(self.out_dir, plan, self.options)
+        except RepositoryError as err:
+            self.stats[index] = err
+            self._start_waiting(plan.name)
+            return
         todo = [merge for merge in plan.merges if merge.oid not in output.done]
         size = max(1, self.options.chunk_merges)
         chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
@@ -151,13 +158,14 @@ class _Run:
             )
 
     def _finish(self, repository: _Repository) -> None:
-        plan = repository.plan
         seconds = time.monotonic() - repository.start
-        self.stats[repository.index] = repository.output.write_stats(
-            plan.name, plan.path, len(plan.merges), seconds
-        )
-        del self.active[plan.name]
-        waiting = self.waiting.get(plan.name)
+        self.stats[repository.index] = repository.output.write_stats(seconds)
+        del self.active[repository.plan.name]
+        self._start_waiting(repository.plan.name)
+
+    def _start_waiting(self, name: str) -> None:
+        """Start the next repository of this name that waits for the one before it to finish."""
+        waiting = self.waiting.get(name)
         if waiting:
             self._start(*waiting.pop(0))
 

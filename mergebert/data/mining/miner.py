@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -22,10 +22,11 @@ from pygit2.enums import DeltaStatus
 
 from mergebert.core.languages import language_for_path
 from mergebert.core.linemerge import StoredBlobs
+from mergebert.core.messages import warn
 from mergebert.core.textio import UnsupportedContent, decode
 from mergebert.data.mining.extract import FileTexts, extract_file
 from mergebert.data.mining.filters import MAX_BLOB_BYTES, content_reason, long_line_reason, path_reason
-from mergebert.data.mining.walk import MergeRef, list_merges, merge_bases, repo_name
+from mergebert.data.mining.walk import MergeRef, folder_name, list_merges, merge_bases, origin_name
 from mergebert.data.progress import Progress
 from mergebert.data.records import (
     REGION_FIELDS,
@@ -229,6 +230,7 @@ class RepositoryPlan:
     name: str
     path: str
     merges: tuple[MergeRef, ...]
+    by_folder: bool = False  # named after its folder (no origin remote): another repository may share it
 
 
 def open_repository(path: str, source: str) -> pygit2.Repository:
@@ -241,7 +243,9 @@ def open_repository(path: str, source: str) -> pygit2.Repository:
 
 def _plan(repo: pygit2.Repository, source: str, options: MineOptions) -> RepositoryPlan:
     path = source if is_url(source) else os.path.abspath(source)
-    return RepositoryPlan(repo_name(repo), path, tuple(list_merges(repo, options.since, options.max_merges)))
+    origin = origin_name(repo)
+    merges = tuple(list_merges(repo, options.since, options.max_merges))
+    return RepositoryPlan(origin or folder_name(repo), path, merges, by_folder=origin is None)
 
 
 def plan_repository(source: str, options: MineOptions, scratch: str | None = None) -> RepositoryPlan:
@@ -281,31 +285,105 @@ def output_stem(name: str) -> str:
     return name.replace("/", "__")
 
 
-class RepositoryOutput:
-    """The three output files of one repository plus the done list that makes a run resumable."""
+def _is_json(line: str) -> bool:
+    try:
+        json.loads(line)
+    except json.JSONDecodeError:
+        return False
+    return True
 
-    def __init__(self, out_dir: Path, name: str) -> None:
-        stem = output_stem(name)
+
+def _done_path(out_dir: Path, name: str) -> Path:
+    return out_dir / f"{output_stem(name)}.done.jsonl"
+
+
+def _recorded_source(out_dir: Path, name: str) -> str | None:
+    """The source the output named `name` in out_dir is mined from; None when there is none (or it is
+    not recorded)."""
+    try:
+        with _done_path(out_dir, name).open(encoding="utf-8") as lines:
+            first = json.loads(lines.readline())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    return first.get("repository")
+
+
+def claim_name(out_dir: Path, plan: RepositoryPlan) -> RepositoryPlan:
+    """The plan under a name of its own in out_dir: a repository named after its folder is `<folder>-2`
+    (-3, ...) when another repository's output there has that name already, on every run."""
+    if not plan.by_folder:
+        return plan  # the origin's owner/name: the same repository wherever it is cloned
+    name, number = plan.name, 1
+    while _recorded_source(out_dir, name) not in (None, plan.path):
+        number += 1
+        name = f"{plan.name}-{number}"
+    if name != plan.name:
+        warn(f"{plan.path}: another repository in {out_dir} is named {plan.name}; this one is {name}")
+    return replace(plan, name=name)
+
+
+def mining_options(options: MineOptions) -> dict[str, Any]:
+    """The options that decide what a merge yields, as the command line names them: every run into a DIR
+    must repeat them."""
+    return {
+        "languages": ",".join(sorted(options.languages)) if options.languages else "all",
+        "max-conflicts-per-merge": options.max_regions,
+        "max-scenarios-per-merge": options.max_scenarios,
+    }
+
+
+class RepositoryOutput:
+    """The three output files of one repository plus the done list that makes a run resumable: its first
+    line names the source and the options it is mined with, each other line is a merge done."""
+
+    def __init__(self, out_dir: Path, plan: RepositoryPlan, options: MineOptions) -> None:
+        stem = output_stem(plan.name)
+        self.plan = plan
+        self.options = mining_options(options)
         self.regions_path = out_dir / f"{stem}.regions.jsonl.gz"
         self.scenarios_path = out_dir / f"{stem}.scenarios.jsonl.gz"
         self.stats_path = out_dir / f"{stem}.stats.json"
-        self.done_path = out_dir / f"{stem}.done.jsonl"
+        self.done_path = _done_path(out_dir, plan.name)
         self.done: set[str] = set()
         self.counts: Counter[str] = Counter()
         self.region_ids: set[str] = set()
         self.scenario_ids: set[str] = set()
         self.languages: dict[str, Counter[str]] = {}
-        self._load()
+        self._load_done()
+        self._load_records()
+        self.already_done = sum(merge.oid in self.done for merge in plan.merges)
 
-    def _load(self) -> None:
-        if self.done_path.exists():
-            for line in self.done_path.read_text(encoding="utf-8").splitlines():
-                try:
-                    entry = json.loads(line)
-                except json.JSONDecodeError:
-                    continue  # a torn last line: that merge runs again
+    def _load_done(self) -> None:
+        if not self.done_path.exists():
+            header = {"repository": self.plan.path, "options": self.options}
+            self.done_path.write_text(json.dumps(header) + "\n", encoding="utf-8")
+            return
+        lines = self.done_path.read_text(encoding="utf-8").splitlines(keepends=True)
+        intact = [line for line in lines if line.endswith("\n") and _is_json(line)]
+        for entry in map(json.loads, intact):
+            if "repository" in entry:
+                self._check_options(entry["options"])
+            else:
                 self.done.add(entry["merge"])
                 self.counts.update(entry["counts"])
+        if len(intact) < len(lines):  # a torn last line: that merge runs again
+            self.done_path.write_text("".join(intact), encoding="utf-8")
+
+    def _check_options(self, recorded: dict[str, Any]) -> None:
+        differ = [
+            f"--{key} {value} (not {self.options.get(key)})"
+            for key, value in recorded.items()
+            if self.options.get(key) != value
+        ]
+        if differ:
+            raise RepositoryError(
+                f"{self.plan.path}: {self.done_path.parent} holds it mined with {', '.join(differ)}; "
+                "give the same options or mine into a fresh DIR"
+            )
+
+    def _load_records(self) -> None:
+        """The records of the merges done; those of a merge not marked done (a run cut short) are
+        dropped, to be mined again."""
         for path, ids, kind in (
             (self.regions_path, self.region_ids, "regions"),
             (self.scenarios_path, self.scenario_ids, "scenarios"),
@@ -313,9 +391,10 @@ class RepositoryOutput:
             if not path.exists():
                 continue
             records, intact = read_intact(path)
-            if not intact:
-                write_records(path, records)
-            for record in records:
+            kept = [record for record in records if record["merge"] in self.done]
+            if not intact or len(kept) < len(records):
+                write_records(path, kept)
+            for record in kept:
                 ids.add(record["id"])
                 self.languages.setdefault(record["lang"], Counter())[kind] += 1
 
@@ -353,14 +432,18 @@ class RepositoryOutput:
                 kept.append(record)
         return kept
 
-    def write_stats(self, repo: str, path: str, merges: int, seconds: float) -> dict[str, Any]:
+    def write_stats(self, seconds: float) -> dict[str, Any]:
+        """The stats file: this run's merges (listed, done, done by an earlier run) and the DIR's totals."""
         totals = {k: v for k, v in sorted(self.counts.items()) if not k.startswith("skipped")}
         skipped = {k: v for k, v in sorted(self.counts.items()) if k.startswith("skipped")}
+        plan = self.plan
         stats = {
-            "repo": repo,
-            "path": path,
-            "merges_listed": merges,
-            "merges_done": len(self.done),
+            "repo": plan.name,
+            "path": plan.path,
+            "options": self.options,
+            "merges_listed": len(plan.merges),
+            "merges_done": sum(merge.oid in self.done for merge in plan.merges),
+            "merges_already_done": self.already_done,
             "regions": len(self.region_ids),
             "scenarios": len(self.scenario_ids),
             "languages": {lang: dict(c) for lang, c in sorted(self.languages.items())},
@@ -388,10 +471,10 @@ def mine_repository(source: str, out_dir: str | os.PathLike[str], options: MineO
     start = time.monotonic()
     with local_copy(source) as path:
         repo = open_repository(path, source)
-        plan = _plan(repo, source, options)
         target = Path(out_dir)
         target.mkdir(parents=True, exist_ok=True)
-        output = RepositoryOutput(target, plan.name)
+        plan = claim_name(target, _plan(repo, source, options))
+        output = RepositoryOutput(target, plan, options)
         todo = [merge for merge in plan.merges if merge.oid not in output.done]
         progress = Progress(len(todo), plan.name, "merges") if options.progress and todo else None
         for outcome in _outcomes(repo.path, plan.name, todo, options):
@@ -401,7 +484,7 @@ def mine_repository(source: str, out_dir: str | os.PathLike[str], options: MineO
                 progress.update(note=f"{conflicts} conflicts, {regions} regions")
     if progress:
         progress.close()
-    return output.write_stats(plan.name, plan.path, len(plan.merges), time.monotonic() - start)
+    return output.write_stats(time.monotonic() - start)
 
 
 def mine_each(

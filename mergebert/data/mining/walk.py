@@ -20,19 +20,31 @@ class MergeRef:
     pr_ref_only: bool  # reachable only from pull-request heads, not from a branch or tag
 
 
-def repo_name(repo: pygit2.Repository) -> str:
-    """owner/name from the origin remote's URL when there is one, else the repository folder's name."""
+def origin_name(repo: pygit2.Repository) -> str | None:
+    """owner/name from the origin remote's URL (a trailing `.git` folder or suffix dropped), or None."""
     try:
         url = repo.remotes["origin"].url or ""
     except (KeyError, ValueError):
         url = ""
-    parts = [part for part in re.split(r"[/:\\]", url.strip().rstrip("/")) if part]
-    if len(parts) >= 2:
-        return f"{parts[-2]}/{parts[-1].removesuffix('.git')}"
+    parts = [part for part in re.split(r"[/:\\]", url.strip()) if part]
+    if parts and parts[-1] == ".git":
+        parts.pop()
+    if len(parts) < 2:
+        return None
+    return f"{parts[-2]}/{parts[-1].removesuffix('.git')}"
+
+
+def folder_name(repo: pygit2.Repository) -> str:
+    """The name of the repository's folder (of its work tree, or the bare folder without `.git`)."""
     folder = os.path.normpath(repo.workdir or repo.path)
     if not repo.workdir and os.path.basename(folder) == ".git":
         folder = os.path.dirname(folder)
     return os.path.basename(folder).removesuffix(".git")
+
+
+def repo_name(repo: pygit2.Repository) -> str:
+    """owner/name from the origin remote's URL when there is one, else the repository folder's name."""
+    return origin_name(repo) or folder_name(repo)
 
 
 def _ref_tips(repo: pygit2.Repository) -> tuple[list[pygit2.Oid], list[pygit2.Oid]]:

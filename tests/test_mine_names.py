@@ -1,0 +1,65 @@
+"""Each repository mined into a DIR gets a name (and output files) of its own, the same on every run."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pygit2
+from click.testing import CliRunner, Result
+from minerepo import HistoryBuilder
+
+from mergebert.cli import main
+from mergebert.data.mining.walk import repo_name
+
+HEAD = "class P {\n  void f() {\n    start();\n"
+TAIL = "    end();\n  }\n}\n"
+
+
+def build(path: Path, conflicts: int) -> None:
+    """A repository (no origin remote) with `conflicts` merges, each resolving one conflict."""
+    builder = HistoryBuilder(str(path))
+    for i in range(conflicts):
+        sides = ({f"F{i}.java": HEAD + f"    {s}{i}();\n" + TAIL} for s in ("x", "a", "b", "a"))
+        builder.ref(f"refs/heads/m{i}", builder.merge(*sides))
+
+
+def mine(out: Path, *sources: Path) -> Result:
+    result = CliRunner().invoke(main, ["mine", "-q", "-j", "1", "-o", str(out), *map(str, sources)])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def repos_in(path: Path) -> set[str]:
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        return {json.loads(line)["repo"] for line in lines}
+
+
+def test_two_repositories_in_folders_of_one_name_get_names_of_their_own(tmp_path: Path) -> None:
+    first, second = tmp_path / "team-a" / "app", tmp_path / "team-b" / "app"
+    build(first, 1)
+    build(second, 2)
+    result = mine(tmp_path / "out", first, second)
+    assert [line.split(":")[0] for line in result.stdout.splitlines()] == ["app", "app-2"]
+    assert f"another repository in {tmp_path / 'out'} is named app" in result.stderr
+    for name, source, merges in (("app", first, 1), ("app-2", second, 2)):
+        stats = json.loads((tmp_path / "out" / f"{name}.stats.json").read_text())
+        assert (stats["repo"], stats["path"], stats["merges_done"]) == (name, str(source), merges)
+        assert repos_in(tmp_path / "out" / f"{name}.regions.jsonl.gz") == {name}
+
+    again = mine(tmp_path / "out", second, first)  # in the other order: the same names, nothing new
+    assert [line.split(":")[0] for line in again.stdout.splitlines()] == ["app-2", "app"]
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == sorted(
+        f"{name}.{kind}"
+        for name in ("app", "app-2")
+        for kind in ("done.jsonl", "regions.jsonl.gz", "scenarios.jsonl.gz", "stats.json")
+    )
+
+
+def test_a_clone_of_a_dot_git_folder_is_named_after_the_repository(tmp_path: Path) -> None:
+    clone = pygit2.init_repository(str(tmp_path / "clone"))
+    clone.remotes.create("origin", str(tmp_path / "src" / "proj" / ".git"))
+    assert repo_name(clone) == "src/proj"
+    clone.remotes.set_url("origin", "https://example.com/acme/proj.git/")
+    assert repo_name(clone) == "acme/proj"
