@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pygit2
 import pytest
 from click.testing import CliRunner, Result
 from minerepo import HistoryBuilder
@@ -60,3 +61,11 @@ def test_a_url_that_cannot_be_cloned_is_reported_and_the_rest_mined(tmp_path: Pa
     result = mine(tmp_path, "--repos-file", listing)
     assert_one_line_error(result, url, "cannot clone")
     assert (tmp_path / "out" / "good.regions.jsonl.gz").exists()
+
+
+def test_a_folder_inside_a_work_tree_is_not_taken_for_the_repository_around_it(tmp_path: Path, good) -> None:
+    pygit2.init_repository(str(tmp_path / "work"))
+    (tmp_path / "work" / "src").mkdir()
+    result = mine(tmp_path, tmp_path / "work" / "src", good)
+    assert_one_line_error(result, "src", "not a git repository")
+    assert sorted(path.name for path in (tmp_path / "out").iterdir())[0].startswith("good.")

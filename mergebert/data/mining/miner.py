@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pygit2
-from pygit2.enums import DeltaStatus
+from pygit2.enums import DeltaStatus, RepositoryOpenFlag
 
 from mergebert.core.languages import language_for_path
 from mergebert.core.linemerge import StoredBlobs
@@ -234,9 +234,9 @@ class RepositoryPlan:
 
 
 def open_repository(path: str, source: str) -> pygit2.Repository:
-    """The repository at `path` (the local copy of `source`)."""
+    """The repository at `path` (the local copy of `source`), not one around a folder inside its work tree."""
     try:
-        return pygit2.Repository(path)
+        return pygit2.Repository(path, RepositoryOpenFlag.NO_SEARCH)
     except pygit2.GitError as err:
         raise RepositoryError(f"{source}: not a git repository") from err
 
