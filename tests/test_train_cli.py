@@ -162,3 +162,14 @@ def test_a_fractional_time_budget_is_logged_as_given(data: Path, tmp_path: Path)
     result = train(data, "-o", tmp_path / "m", "--max-minutes", "1.5", "--epochs", "0.5", "--no-export")
     assert result.exit_code == 0, result.output
     assert "time budget 1.5 min" in result.stdout
+
+
+def test_valid_files_from_training_repositories_are_named_and_metrics_list_the_repositories(
+    data: Path, tmp_path: Path
+) -> None:
+    valid = write(tmp_path / "valid.regions.jsonl", [r for r in records() if r["repo"] == "owner/repo1"])
+    result = train(data, "--valid", valid, "-o", tmp_path / "m", "--no-export")
+    assert result.exit_code == 0, result.output
+    assert "--valid shares 1 repositories with DATA (owner/repo1)" in result.stderr
+    metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert metrics["train_repository_names"] == [f"owner/repo{n}" for n in range(4)]

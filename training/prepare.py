@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mergebert.core.candidates import N_PATTERNS, TOKEN_CLASS
+from mergebert.core.messages import warn
 from mergebert.neural.bpe import BPE
 from mergebert.neural.features import KIND_TOKENS, FeatureConfig
 from training.config import TrainConfig, TrainingError
@@ -75,11 +76,21 @@ def read_split(
         valid_records = list(read_records(valid, limit=limit))
         if not valid_records:
             raise TrainingError(f"no region records in the --valid files: {REGION_FILES}")
+        _warn_of_shared_repositories(records, valid_records)
         return records, valid_records
     train, held = split_by_repo(records, cfg.valid_fraction, cfg.seed)
     if not train:
         raise TrainingError(_nothing_to_train(records, cfg, limit))
     return train, held
+
+
+def _warn_of_shared_repositories(train: list[dict], valid: list[dict]) -> None:
+    shared = sorted({r.get("repo", "") for r in train} & {r.get("repo", "") for r in valid})
+    if shared:
+        warn(
+            f"--valid shares {len(shared)} repositories with DATA ({', '.join(shared[:3])}"
+            f"{', ...' * (len(shared) > 3)}): the checkpoint choice and the calibration are in-sample there"
+        )
 
 
 def _nothing_to_train(records: list[dict], cfg: TrainConfig, limit: int | None) -> str:

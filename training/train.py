@@ -140,6 +140,7 @@ def _train(
         "valid_data": [os.path.abspath(p) for p in valid] if valid else None,
         "valid_repos": sorted({r.get("repo", "") for r in prep.valid_records}),
         "train_repositories": len({r.get("repo", "") for r in prep.train_records}),
+        "train_repository_names": sorted({r.get("repo", "") for r in prep.train_records}),
     }
     write_json(os.path.join(out_dir, "metrics.json"), metrics)
     log("saved model.pt, config.json and metrics.json")
