@@ -4,10 +4,12 @@ replayed in training, and the shipped model resolving by default what the token 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import Result
 from gitrepo import GitRepo
 
 from mergebert.core.candidates import ConflictInput
@@ -290,7 +292,8 @@ def test_region_files_group_by_file_in_order_and_skip_what_is_whole_or_seen(tmp_
     from training.acceptor import ExtraRows, region_files, repositories_of
 
     def region(repo: str, merge: str, path: str, index: int) -> dict:
-        return {"repo": repo, "merge": merge, "path": path, "index": index, "ours": f"{index}"}
+        sides = {"ours": f"{index}", "base": "", "theirs": "", "resolution": ""}
+        return {"repo": repo, "merge": merge, "path": path, "index": index, **sides}
 
     records = [
         region("acme/a", "m1", "A.java", 1),
@@ -345,3 +348,71 @@ def test_a_rows_cache_of_other_files_is_collected_again(tmp_path: Path) -> None:
     again = cached_rows(cache, [_scenario("one", 1)], str(SHIPPED), 1)
     assert np.array_equal(again["features"], first["features"])
     assert len(cached_rows(cache, [_scenario("two", 3)], str(SHIPPED), 1)["repo"]) == 3
+
+
+def _fit_acceptor(*args: str) -> Result:
+    from click.testing import CliRunner
+
+    from mergebert.cli import main
+
+    return CliRunner().invoke(main, ["fit-acceptor", *map(str, args), "-j", "1"])
+
+
+def _model_copy(tmp_path: Path, **metrics: object) -> Path:
+    model = tmp_path / "model"
+    shutil.copytree(SHIPPED, model)
+    (model / "metrics.json").write_text(json.dumps(metrics))
+    return model
+
+
+@pytest.fixture
+def scenario_files(tmp_path: Path) -> tuple[Path, Path]:
+    """A scenarios file of two repositories, and a regions file."""
+    from mergebert.data.records import write_records
+
+    scenarios, regions = tmp_path / "s.scenarios.jsonl.gz", tmp_path / "r.regions.jsonl.gz"
+    write_records(scenarios, [_scenario("acme/a", 2), _scenario("acme/b", 2)])
+    region = {"id": "r", "repo": "acme/c", "path": "c.js", "lang": "javascript", "base": "1\n", "ours": "2\n"}
+    write_records(regions, [{**region, "theirs": "3\n", "resolution": "3\n", "prefix": "", "suffix": ""}])
+    return scenarios, regions
+
+
+def test_fit_acceptor_names_files_given_in_the_wrong_place(
+    tmp_path: Path, scenario_files: tuple[Path, Path]
+) -> None:
+    pytest.importorskip("sklearn")
+    scenarios, regions = scenario_files
+    model = _model_copy(tmp_path)
+    swapped = _fit_acceptor(model, regions, "--regions", scenarios)
+    assert swapped.exit_code == 1 and f"{regions} holds region records" in swapped.output
+    assert "Traceback" not in swapped.output
+    wrong_kind = _fit_acceptor(model, scenarios, "--regions", scenarios)
+    assert wrong_kind.exit_code == 1 and f"{scenarios} holds scenario records" in wrong_kind.output
+
+
+def test_fit_acceptor_leaves_out_the_encoders_repositories_and_stops_in_one_line(
+    tmp_path: Path, scenario_files: tuple[Path, Path]
+) -> None:
+    pytest.importorskip("sklearn")
+    scenarios, _ = scenario_files
+    model = _model_copy(tmp_path, train_repository_names=["acme/a", "acme/b"])
+    result = _fit_acceptor(model, scenarios)
+    assert result.exit_code == 2, result.output
+    assert "left out 2 scenario files of 2 repositories the encoder trained on" in result.output
+    (model / "model.onnx").unlink()
+    (model / "metrics.json").write_text("{}")
+    missing = _fit_acceptor(model, scenarios)
+    assert missing.exit_code == 1 and "no model.onnx in" in missing.output
+
+
+def test_fit_acceptor_that_cannot_reach_the_token_merge_writes_nothing(
+    tmp_path: Path, scenario_files: tuple[Path, Path]
+) -> None:
+    pytest.importorskip("sklearn")
+    scenarios, _ = scenario_files
+    model = _model_copy(tmp_path)
+    before = {path.name: path.read_bytes() for path in model.iterdir()}
+    result = _fit_acceptor(model, scenarios, "--margin", "1")
+    assert result.exit_code == 1 and "no acceptor written" in result.output, result.output
+    assert "Traceback" not in result.output
+    assert {path.name: path.read_bytes() for path in model.iterdir()} == before

@@ -25,7 +25,7 @@ import json
 import multiprocessing
 import os
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +41,7 @@ from mergebert.core.resolver import MAX_PARSE_CHECKS, conflict_inputs, skip_reas
 from mergebert.core.splice import SpliceCheck
 from mergebert.core.textio import dominant_eol
 from mergebert.data.mining.align import align
-from mergebert.data.records import Record, conflict_input, read_records, record_language
+from mergebert.data.records import Record, conflict_input, is_region, read_records, record_language
 from mergebert.neural.acceptor import (
     FEATURE_NAMES,
     Acceptor,
@@ -50,6 +50,7 @@ from mergebert.neural.acceptor import (
     with_ranker,
 )
 from mergebert.neural.boosted_trees import pack
+from training.config import TrainingError
 
 _CLASSIFIER = None
 
@@ -153,7 +154,7 @@ def region_files(regions: Sequence[str], scenarios: Sequence[Record], seen: set[
     the repositories ``seen`` (see ``repositories_of``) and of files the ``scenarios`` already hold whole."""
     whole = {(record.get("merge"), record.get("path")) for record in scenarios}
     files: dict[tuple, list[Record]] = {}
-    for record in read_records(list(regions)):
+    for record in _of_kind(regions, region=True):
         key = (record.get("merge"), record.get("path"))
         if record.get("repo", "") not in seen and key not in whole:
             files.setdefault(key, []).append(record)
@@ -476,18 +477,52 @@ def repositories_of(paths: Sequence[str]) -> set[str]:
     return {record.get("repo", "") for record in read_records(list(paths))} if paths else set()
 
 
+def _of_kind(paths: Sequence[str], region: bool) -> Iterator[Record]:
+    """The records of ``paths``; TrainingError names a file that holds the other kind."""
+    for path in paths:
+        for record in read_records([path]):
+            if is_region(record) != region:
+                held, place = ("scenario", "as SCENARIOS") if region else ("region", "with --regions")
+                raise TrainingError(f"{path} holds {held} records: give it {place}")
+            yield record
+
+
 def held_out_records(scenarios: Sequence[str], seen: set[str]) -> list[Record]:
     """The scenario records whose repository is not among those ``seen`` (see ``repositories_of``)."""
-    return [record for record in read_records(list(scenarios)) if record.get("repo", "") not in seen]
+    return [record for record in _of_kind(scenarios, region=False) if record.get("repo", "") not in seen]
+
+
+def encoder_repositories(model_dir: str) -> set[str]:
+    """The repositories the model's encoder trained on, where its metrics.json lists them."""
+    try:
+        with open(os.path.join(model_dir, "metrics.json"), encoding="utf-8") as f:
+            names = json.load(f).get("train_repository_names")
+    except (OSError, ValueError, AttributeError):
+        return set()
+    return {str(name) for name in names} if isinstance(names, list) else set()
 
 
 def held_out_files(
-    scenarios: Sequence[str], exclude: Sequence[str], regions: Sequence[str] = ()
+    scenarios: Sequence[str],
+    exclude: Sequence[str],
+    regions: Sequence[str] = (),
+    model_dir: str | None = None,
+    log: Callable[[str], None] = print,
 ) -> tuple[list[Record], list[list[Record]]]:
     """The scenario records of ``scenarios`` and the region files of ``regions`` (see ``region_files``)
-    whose repositories have no record in ``exclude`` (what the encoder trained on, read once)."""
+    whose repositories have no record in ``exclude`` and are not among those ``model_dir``'s encoder
+    trained on (``encoder_repositories``); says how many files that rule left out."""
+    trained = encoder_repositories(model_dir) if model_dir else set()
     seen = repositories_of(exclude)
     records = held_out_records(scenarios, seen)
+    if left_out := [record for record in records if record.get("repo", "") in trained]:
+        repositories = {record.get("repo", "") for record in left_out}
+        log(
+            f"acceptor: left out {len(left_out)} scenario files of {len(repositories)} repositories the "
+            f"encoder trained on ({model_dir}/metrics.json)"
+        )
+        records = [record for record in records if record.get("repo", "") not in trained]
+    seen |= trained
     return records, region_files(regions, records, seen) if regions else []
 
 
@@ -507,6 +542,8 @@ def complete_model(
     acceptor and default threshold (see ``match_token_merge``; chosen on the whole files alone, as the
     front-ends see them), and return the report, which also names the threshold that reaches ``target``
     precision."""
+    if not os.path.exists(os.path.join(model_dir, "model.onnx")):
+        raise TrainingError(f"no model.onnx in {model_dir}: run mergebert export first")
     repos = {record.get("repo", "") for record in records}
     log(f"acceptor: {len(records)} scenario files from {len(repos)} held-out repositories")
     arrays = cached_rows(rows_cache, list(records), model_dir, workers)
@@ -526,7 +563,10 @@ def complete_model(
     args = (arrays["parses"], arrays["correct"], arrays["conflict"], n)
     points = curve(oof, *args, THRESHOLDS, order=order)
     token_merge = float(arrays["token_merge_correct"].mean()) if n else 0.0
-    chosen = match_token_merge(points, token_merge, margin)
+    try:
+        chosen = match_token_merge(points, token_merge, margin)
+    except ValueError as error:
+        raise TrainingError(f"out of fold, {error} plus --margin {margin:g}: no acceptor written") from None
     try:
         strict = choose_threshold(points, target)
     except ValueError:

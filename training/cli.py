@@ -234,19 +234,23 @@ def fit_acceptor_command(
     need_train_extra()
     from training.acceptor import complete_model, held_out_files
 
-    records, files = held_out_files(scenarios, exclude, regions)
-    if not records:
-        raise click.UsageError("no scenario file comes from a repository outside --exclude-repos-of")
-    report = complete_model(
-        model_dir,
-        records,
-        regions=files,
-        margin=margin,
-        target=target_precision,
-        workers=jobs,
-        rows_cache=rows_cache,
-        log=click.echo,
-    )
+    with _one_line():
+        records, files = held_out_files(scenarios, exclude, regions, model_dir, log=click.echo)
+        if not records:
+            raise click.UsageError(
+                "no scenario file comes from a repository the encoder did not train on (--exclude-repos-of, "
+                "metrics.json)"
+            )
+        report = complete_model(
+            model_dir,
+            records,
+            regions=files,
+            margin=margin,
+            target=target_precision,
+            workers=jobs,
+            rows_cache=rows_cache,
+            log=click.echo,
+        )
     chosen, zero, strict = report["chosen"], report["at_zero"], report["precision_threshold"]
     click.echo(
         f"{report['conflicts']} conflicts of {report['files']} files from {len(report['repositories'])} "
