@@ -264,3 +264,5 @@ def fit_acceptor_command(
             f"precision {target_precision:.0%} needs threshold {strict['threshold']:.2f}: accuracy "
             f"{strict['accuracy']:.1%}, precision {strict['precision']:.1%}"
         )
+    else:
+        click.echo(f"no threshold reaches precision {target_precision:.0%} out of fold")
