@@ -70,3 +70,29 @@ def test_whole_side_patterns_keep_lines_verbatim() -> None:
     conflict = ConflictInput.from_texts("a(1);", "a(0);\n", "b(2);\n", lang=JAVA)
     assert region_text(conflict, CLASS_NAMES.index("A+B")) == "a(1);\nb(2);\n"
     assert join_lines("x\r\ny", "z\r\n") == "x\r\ny\r\nz\r\n"
+
+
+def _fifty_fifty(conflict: ConflictInput) -> list[np.ndarray]:
+    """A model that is 50/50 between ours and theirs on every unit (no token merge)."""
+    row = np.zeros(10)
+    row[0] = row[1] = 0.5
+    return [row] * len(units(conflict))
+
+
+def test_candidates_differing_in_a_literals_whitespace_stay_apart() -> None:
+    """ours and theirs each change the whitespace inside one string: A, B and BASE are three programs,
+    not one candidate (whose text could be base's) at the sum of their probabilities."""
+    conflict = ConflictInput.from_texts('  s = "a  b";\n', '  s = "a b";\n', '  s = "a\tb";\n', lang=JAVA)
+    ranked = decode(conflict, _fifty_fifty(conflict))
+    assert [c.confidence for c in ranked[:2]] == [0.5, 0.5]
+    assert {c.text for c in ranked[:2]} == {'  s = "a  b";\n', '  s = "a\tb";\n'}
+
+
+def test_candidates_the_same_but_for_code_whitespace_add_up_spelt_as_the_likeliest_token_merge() -> None:
+    """theirs re-indents, ours edits: the whole ours (A) and the token merge are one resolution but for
+    theirs' indentation, which only the token merge's spelling keeps."""
+    conflict = ConflictInput.from_texts("  f(1, 3);\n", "  f(1, 2);\n", "\tf(1, 2);\n", lang=JAVA)
+    region = np.zeros(10)
+    region[0], region[TOKEN_CLASS] = 0.6, 0.4
+    best = decode(conflict, [region])[0]
+    assert (best.text, best.patterns, round(best.confidence, 6)) == ("\tf(1, 3);\n", ("A",), 1.0)

@@ -201,16 +201,28 @@ def test_a_side_converting_line_endings_keeps_its_conversion(
         assert result == (0, merged)
 
 
+@pytest.mark.parametrize(
+    "base, ours, theirs",
+    [  # ours converted to CRLF, theirs mixes both: no merge can keep both sides' endings
+        (
+            CRLF_BASE,
+            _crlf(CRLF_BASE.replace(b"(1, 2)", b"(10, 2)")),
+            CRLF_BASE.replace(b"(1, 2);\n", b"(1, 20);\r\n"),
+        ),
+        # one line each: theirs' LF line in a CRLF file is an edit, not a conversion of the file
+        (b"x();\r\nf(1, 2);\r\n", b"x();\r\nf(10, 2);\r\n", b"x();\r\nf(1, 20);\n"),
+    ],
+    ids=["mixed", "one-line"],
+)
 @pytest.mark.parametrize("model", ["shipped", "none"])
-def test_sides_that_end_lines_differently_otherwise_keep_gits_conflict(repo: GitRepo, model: str) -> None:
-    """ours converted to CRLF, theirs mixes both: no merge can keep both sides' endings."""
+def test_sides_that_end_lines_differently_otherwise_keep_gits_conflict(
+    repo: GitRepo, base: bytes, ours: bytes, theirs: bytes, model: str
+) -> None:
     if model == "shipped":
         del repo.env["MERGEBERT_MODEL"]
-    ours = _crlf(CRLF_BASE.replace(b"(1, 2)", b"(10, 2)"))
-    theirs = CRLF_BASE.replace(b"(1, 2);\n", b"(1, 20);\r\n")
-    git = _merge_in_place(repo, (CRLF_BASE, ours, theirs), "git")
+    git = _merge_in_place(repo, (base, ours, theirs), "git")
     assert git[0] == 1
-    assert _merge_in_place(repo, (CRLF_BASE, ours, theirs)) == git
+    assert _merge_in_place(repo, (base, ours, theirs)) == git
 
 
 @pytest.mark.parametrize("size", ["10", "3"])

@@ -115,6 +115,19 @@ class ConflictInput:
         eol = self.converted_line_ending
         return text if eol is None else with_line_endings(text, eol)
 
+    @functools.cached_property
+    def literal_whitespace_differs(self) -> bool:
+        """The sides' whitespace inside string, template or regex literals is not the same."""
+        leads = [tuple(token.lead for token in side.tokens if token.in_literal) for side in self.tokens]
+        return leads[0] != leads[1] or leads[2] != leads[1]
+
+    def same_resolution_key(self, text: str) -> str:
+        """Candidate texts with one key are one resolution: code's whitespace aside, and a literal's
+        whitespace counted where the sides' differs (there it is a value the sides disagree on)."""
+        if not self.literal_whitespace_differs:
+            return squash(text)
+        return "".join(token.key() for token in tokenize(text, self.lang).tokens)
+
     @property
     def size(self) -> int:
         return len(self.ours) + len(self.base) + len(self.theirs)
@@ -298,9 +311,9 @@ def _token_labels(conflict: ConflictInput, wanted: str) -> list[frozenset[int]] 
 
 def decode(conflict: ConflictInput, unit_probs: Sequence[np.ndarray], beam: int = 8) -> list[Candidate]:
     """Candidates ranked by confidence from the units' class probabilities (the region unit first, then
-    one row per token conflict, as ``units`` orders them); candidates with the same text (whitespace
-    aside) add up, spelt as the token merge spells it where it is one of them: it keeps the whitespace
-    edits of both sides, where a whole side keeps only that side's."""
+    one row per token conflict, as ``units`` orders them); candidates of one resolution
+    (``same_resolution_key``) add up, spelt as the likeliest token merge among them spells it: it keeps
+    the whitespace edits of both sides, where a whole side keeps only that side's."""
     region_probs = unit_probs[0]
     token_probs = [row[:N_PATTERNS] / max(float(row[:N_PATTERNS].sum()), 1e-9) for row in unit_probs[1:]]
     scored: list[Candidate] = [
@@ -317,11 +330,14 @@ def decode(conflict: ConflictInput, unit_probs: Sequence[np.ndarray], beam: int 
             )
         )
     merged: dict[str, Candidate] = {}
+    respelt: set[str] = set()
     for candidate in sorted(scored, key=lambda c: -c.confidence):
-        key = squash(candidate.text)
+        key = conflict.same_resolution_key(candidate.text)
         if key in merged:
-            best = merged[key]
-            text = candidate.text if candidate.kind == "token" and best.kind != "token" else best.text
+            best, text = merged[key], merged[key].text
+            if candidate.kind == "token" and best.kind != "token" and key not in respelt:
+                text = candidate.text
+                respelt.add(key)
             merged[key] = Candidate(text, best.kind, best.patterns, best.confidence + candidate.confidence)
         else:
             merged[key] = candidate

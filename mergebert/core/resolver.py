@@ -19,7 +19,6 @@ from mergebert.core.linemerge import (
     render,
 )
 from mergebert.core.options import DIFF3, GIT_DEFAULT, MergeOptions
-from mergebert.core.patterns import squash
 from mergebert.core.splice import SpliceCheck, splice_texts
 from mergebert.core.textio import UnsupportedContent, decode_sides, dominant_eol, encode, line_endings
 
@@ -125,7 +124,7 @@ def _choose(
     check = SpliceCheck(chunks, index, conflict.lang, eol)
     resolution = _first_accepted(index, candidates, check, threshold)
     if suggest:
-        resolution = replace(resolution, suggestions=_suggestions(candidates, check))
+        resolution = replace(resolution, suggestions=_suggestions(conflict, candidates, check))
     return resolution
 
 
@@ -146,11 +145,14 @@ def _first_accepted(
     return Resolution(index, None, None, refusals[0])
 
 
-def _suggestions(candidates: list[Candidate], check: SpliceCheck) -> tuple[Candidate, ...]:
-    """The first candidates of distinct texts (whitespace aside) the splice accepts, at any confidence."""
+def _suggestions(
+    conflict: ConflictInput, candidates: list[Candidate], check: SpliceCheck
+) -> tuple[Candidate, ...]:
+    """The first candidates of distinct resolutions (``same_resolution_key``) the splice accepts, at any
+    confidence."""
     seen: dict[str, Candidate] = {}
     for candidate in candidates[:MAX_SUGGESTION_CHECKS]:
-        key = squash(candidate.text)
+        key = conflict.same_resolution_key(candidate.text)
         if key not in seen and check.refusal(candidate.text) is None:
             seen[key] = candidate
             if len(seen) == SUGGESTIONS:

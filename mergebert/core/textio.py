@@ -43,9 +43,15 @@ def line_endings(text: str) -> frozenset[str]:
 
 
 def converted_line_ending(ours: str, base: str, theirs: str) -> str | None:
-    """The line ending one side converted every line to, where the other kept base's one kind; else None."""
-    kinds = [line_endings(text) for text in (ours, base, theirs)]
-    if all(len(kind) == 1 for kind in kinds) and kinds[0] != kinds[2]:
+    """The line ending one side converted every line to, where the other kept base's one kind; else None.
+
+    Each side must end at least two lines: one line ended otherwise is an edit, not a conversion."""
+    texts = (ours, base, theirs)
+    kinds = [line_endings(text) for text in texts]
+    if (
+        all(len(kind) == 1 and text.count("\n") > 1 for kind, text in zip(kinds, texts, strict=True))
+        and kinds[0] != kinds[2]
+    ):
         (converted,) = kinds[2] if kinds[0] == kinds[1] else kinds[0]
         return converted
     return None
