@@ -384,8 +384,11 @@ def test_file_name_not_utf8_is_left_out_and_counted(tmp_path: Path) -> None:
     assert stats["skipped"]["skipped file: path not UTF-8"] == 1
 
 
-def test_file_renamed_on_one_side_and_edited_on_both_is_counted(tmp_path: Path) -> None:
+@pytest.mark.parametrize("renames", ["true", "false"])
+def test_file_renamed_on_one_side_and_edited_on_both_is_counted(tmp_path: Path, renames: str) -> None:
+    """Counted whatever the repository's diff.renames says (libgit2 reads it as find_similar's default)."""
     builder = HistoryBuilder(str(tmp_path / "moves.git"))
+    builder.repo.config["diff.renames"] = renames
     ours, theirs = body(12, {2: "  o2();\n"}), body(12, {2: "  t2();\n"})
     resolved = body(12, {2: "  o2();\n  t2();\n"})
     renamed = builder.merge(

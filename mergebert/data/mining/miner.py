@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pygit2
-from pygit2.enums import DeltaStatus, RepositoryOpenFlag
+from pygit2.enums import DeltaStatus, DiffFind, RepositoryOpenFlag
 
 from mergebert.core.languages import language_for_path
 from mergebert.core.linemerge import StoredBlobs
@@ -76,7 +76,7 @@ def _merge_date(commit: pygit2.Commit) -> str:
 def _changed(old: pygit2.Tree, new: pygit2.Tree) -> dict[str, str]:
     """The files whose content `new` changes: path in `old` → path in `new` (another when renamed)."""
     diff = old.diff_to_tree(new)
-    diff.find_similar()
+    diff.find_similar(flags=DiffFind.FIND_RENAMES)  # not the repository's diff.renames setting
     return {
         d.old_file.path: d.new_file.path
         for d in diff.deltas
