@@ -40,6 +40,7 @@ from mergebert.core.patterns import squash
 from mergebert.core.resolver import MAX_PARSE_CHECKS, conflict_inputs, skip_reasons
 from mergebert.core.splice import SpliceCheck
 from mergebert.core.textio import dominant_eol
+from mergebert.data.evaluate import ENCODER_REPOSITORIES, listed_repositories
 from mergebert.data.mining.align import align
 from mergebert.data.records import Record, conflict_input, is_region, read_records, record_language
 from mergebert.neural.acceptor import (
@@ -492,16 +493,6 @@ def held_out_records(scenarios: Sequence[str], seen: set[str]) -> list[Record]:
     return [record for record in _of_kind(scenarios, region=False) if record.get("repo", "") not in seen]
 
 
-def encoder_repositories(model_dir: str) -> set[str]:
-    """The repositories the model's encoder trained on, where its metrics.json lists them."""
-    try:
-        with open(os.path.join(model_dir, "metrics.json"), encoding="utf-8") as f:
-            names = json.load(f).get("train_repository_names")
-    except (OSError, ValueError, AttributeError):
-        return set()
-    return {str(name) for name in names} if isinstance(names, list) else set()
-
-
 def held_out_files(
     scenarios: Sequence[str],
     exclude: Sequence[str],
@@ -511,8 +502,8 @@ def held_out_files(
 ) -> tuple[list[Record], list[list[Record]]]:
     """The scenario records of ``scenarios`` and the region files of ``regions`` (see ``region_files``)
     whose repositories have no record in ``exclude`` and are not among those ``model_dir``'s encoder
-    trained on (``encoder_repositories``); says how many files that rule left out."""
-    trained = encoder_repositories(model_dir) if model_dir else set()
+    trained on (its metrics.json's list); says how many files that rule left out."""
+    trained = listed_repositories(model_dir, ENCODER_REPOSITORIES)
     seen = repositories_of(exclude)
     records = held_out_records(scenarios, seen)
     if left_out := [record for record in records if record.get("repo", "") in trained]:
@@ -524,6 +515,12 @@ def held_out_files(
         records = [record for record in records if record.get("repo", "") not in trained]
     seen |= trained
     return records, region_files(regions, records, seen) if regions else []
+
+
+def require_exported(model_dir: str) -> None:
+    """TrainingError unless ``model_dir`` holds an exported model (what the acceptor scores)."""
+    if not os.path.exists(os.path.join(model_dir, "model.onnx")):
+        raise TrainingError(f"no model.onnx in {model_dir}: run mergebert export first")
 
 
 def complete_model(
@@ -542,8 +539,7 @@ def complete_model(
     acceptor and default threshold (see ``match_token_merge``; chosen on the whole files alone, as the
     front-ends see them), and return the report, which also names the threshold that reaches ``target``
     precision."""
-    if not os.path.exists(os.path.join(model_dir, "model.onnx")):
-        raise TrainingError(f"no model.onnx in {model_dir}: run mergebert export first")
+    require_exported(model_dir)
     repos = {record.get("repo", "") for record in records}
     log(f"acceptor: {len(records)} scenario files from {len(repos)} held-out repositories")
     arrays = cached_rows(rows_cache, list(records), model_dir, workers)

@@ -232,9 +232,10 @@ def fit_acceptor_command(
     and the threshold in MODEL_DIR/config.json.
     """
     need_train_extra()
-    from training.acceptor import complete_model, held_out_files
+    from training.acceptor import complete_model, held_out_files, require_exported
 
     with _one_line():
+        require_exported(model_dir)  # before reading the records
         records, files = held_out_files(scenarios, exclude, regions, model_dir, log=click.echo)
         if not records:
             raise click.UsageError(

@@ -333,20 +333,23 @@ def threshold_sweep(scores: Sequence[ScenarioScore]) -> list[dict[str, float]]:
     return points
 
 
-def fitted_repositories(model_dir: str | None) -> set[str]:
-    """The repositories a model directory says its encoder or acceptor learned from (their names as the
-    records give them; metrics.json's ``train_repository_names``, acceptor_metrics.json's
-    ``repositories``)."""
+ENCODER_REPOSITORIES = ("metrics.json", "train_repository_names")  # written by `mergebert train`
+ACCEPTOR_REPOSITORIES = ("acceptor_metrics.json", "repositories")  # written by `mergebert fit-acceptor`
+
+
+def listed_repositories(model_dir: str | None, *lists: tuple[str, str]) -> set[str]:
+    """The repositories a model directory lists as learned from, in each (file, key) of ``lists``
+    (default: the encoder's and the acceptor's), by the names the records give them."""
     names: set[str] = set()
-    for file, key in (("metrics.json", "train_repository_names"), ("acceptor_metrics.json", "repositories")):
+    for file, key in (lists or (ENCODER_REPOSITORIES, ACCEPTOR_REPOSITORIES)) if model_dir else ():
         try:
-            with open(os.path.join(model_dir or "", file), encoding="utf-8") as f:
+            with open(os.path.join(model_dir, file), encoding="utf-8") as f:
                 value = json.load(f).get(key)
         except (OSError, ValueError, AttributeError):
             continue
         if isinstance(value, list):
             names.update(str(name) for name in value)
-    return names if model_dir else set()
+    return names
 
 
 def default_threshold(model_dir: str | None) -> float | None:
@@ -426,7 +429,7 @@ def run(
     """Scores over the scenario records of `paths`: (summary, per-scenario scores, scenarios skipped)."""
     scores: list[ScenarioScore] = []
     skipped = 0
-    seen = fitted_repositories(model_dir)
+    seen = listed_repositories(model_dir)
     repositories: Counter[str] = Counter()
 
     def counted(records: Iterable[Record]) -> Iterator[Record]:
