@@ -26,7 +26,7 @@ from mergebert.core.messages import warn
 from mergebert.core.textio import UnsupportedContent, decode
 from mergebert.data.mining.extract import FileTexts, extract_file
 from mergebert.data.mining.filters import MAX_BLOB_BYTES, content_reason, long_line_reason, path_reason
-from mergebert.data.mining.walk import MergeRef, folder_name, list_merges, merge_bases, origin_name
+from mergebert.data.mining.walk import MergeRef, list_merges, merge_bases, origin_name, repo_name
 from mergebert.data.progress import Progress
 from mergebert.data.records import (
     REGION_FIELDS,
@@ -243,9 +243,8 @@ def open_repository(path: str, source: str) -> pygit2.Repository:
 
 def _plan(repo: pygit2.Repository, source: str, options: MineOptions) -> RepositoryPlan:
     path = source if is_url(source) else os.path.abspath(source)
-    origin = origin_name(repo)
     merges = tuple(list_merges(repo, options.since, options.max_merges))
-    return RepositoryPlan(origin or folder_name(repo), path, merges, by_folder=origin is None)
+    return RepositoryPlan(repo_name(repo), path, merges, by_folder=origin_name(repo) is None)
 
 
 def plan_repository(source: str, options: MineOptions, scratch: str | None = None) -> RepositoryPlan:
