@@ -390,19 +390,18 @@ def test_fit_acceptor_names_files_given_in_the_wrong_place(
     assert wrong_kind.exit_code == 1 and f"{scenarios} holds scenario records" in wrong_kind.output
 
 
-def test_fit_acceptor_leaves_out_the_encoders_repositories_and_stops_in_one_line(
+def test_fit_acceptor_warns_of_the_encoders_repositories_and_needs_model_onnx(
     tmp_path: Path, scenario_files: tuple[Path, Path]
 ) -> None:
     pytest.importorskip("sklearn")
     scenarios, _ = scenario_files
-    model = _model_copy(tmp_path, train_repository_names=["acme/a", "acme/b"])
-    result = _fit_acceptor(model, scenarios)
-    assert result.exit_code == 2, result.output
-    assert "left out 2 scenario files of 2 repositories the encoder trained on" in result.output
+    model = _model_copy(tmp_path, train_repository_names=["acme/a", "acme/z"])
     (model / "model.onnx").unlink()
-    (model / "metrics.json").write_text("{}")
     missing = _fit_acceptor(model, scenarios)
     assert missing.exit_code == 1 and "no model.onnx in" in missing.output
+    shutil.copy(SHIPPED / "model.onnx", model / "model.onnx")
+    result = _fit_acceptor(model, scenarios, "--margin", "1")  # stops after the warning, writing nothing
+    assert "1 scenario files come from 1 repositories the encoder trained on (acme/a)" in result.stderr
 
 
 def test_fit_acceptor_that_cannot_reach_the_token_merge_writes_nothing(

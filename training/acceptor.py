@@ -498,22 +498,21 @@ def held_out_files(
     exclude: Sequence[str],
     regions: Sequence[str] = (),
     model_dir: str | None = None,
-    log: Callable[[str], None] = print,
 ) -> tuple[list[Record], list[list[Record]]]:
     """The scenario records of ``scenarios`` and the region files of ``regions`` (see ``region_files``)
-    whose repositories have no record in ``exclude`` and are not among those ``model_dir``'s encoder
-    trained on (its metrics.json's list); says how many files that rule left out."""
-    trained = listed_repositories(model_dir, ENCODER_REPOSITORIES)
+    whose repositories have no record in ``exclude`` (what the encoder trained on, read once); warns of
+    those ``model_dir``'s encoder trained on all the same (its metrics.json's list): they stay, as a
+    user's only repository must, but their encoder scores are in-sample."""
     seen = repositories_of(exclude)
     records = held_out_records(scenarios, seen)
-    if left_out := [record for record in records if record.get("repo", "") in trained]:
-        repositories = {record.get("repo", "") for record in left_out}
-        log(
-            f"acceptor: left out {len(left_out)} scenario files of {len(repositories)} repositories the "
-            f"encoder trained on ({model_dir}/metrics.json)"
+    trained = listed_repositories(model_dir, ENCODER_REPOSITORIES)
+    if in_sample := [record for record in records if record.get("repo", "") in trained]:
+        repositories = sorted({record.get("repo", "") for record in in_sample})
+        warn(
+            f"{len(in_sample)} scenario files come from {len(repositories)} repositories the encoder trained "
+            f"on ({', '.join(repositories[:3])}{', ...' * (len(repositories) > 3)}): their scores are "
+            "in-sample; --exclude-repos-of with the training data leaves them out"
         )
-        records = [record for record in records if record.get("repo", "") not in trained]
-    seen |= trained
     return records, region_files(regions, records, seen) if regions else []
 
 

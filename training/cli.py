@@ -236,12 +236,9 @@ def fit_acceptor_command(
 
     with _one_line():
         require_exported(model_dir)  # before reading the records
-        records, files = held_out_files(scenarios, exclude, regions, model_dir, log=click.echo)
+        records, files = held_out_files(scenarios, exclude, regions, model_dir)
         if not records:
-            raise click.UsageError(
-                "no scenario file comes from a repository the encoder did not train on (--exclude-repos-of, "
-                "metrics.json)"
-            )
+            raise click.UsageError("no scenario file comes from a repository outside --exclude-repos-of")
         report = complete_model(
             model_dir,
             records,
