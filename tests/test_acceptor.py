@@ -367,7 +367,8 @@ def _model_copy(tmp_path: Path, **metrics: object) -> Path:
 
 @pytest.fixture
 def scenario_files(tmp_path: Path) -> tuple[Path, Path]:
-    """A scenarios file of two repositories, and a regions file."""
+    """A scenarios file of two repositories, and a regions file (for fit-acceptor, which needs sklearn)."""
+    pytest.importorskip("sklearn")
     from mergebert.data.records import write_records
 
     scenarios, regions = tmp_path / "s.scenarios.jsonl.gz", tmp_path / "r.regions.jsonl.gz"
@@ -380,7 +381,6 @@ def scenario_files(tmp_path: Path) -> tuple[Path, Path]:
 def test_fit_acceptor_names_files_given_in_the_wrong_place(
     tmp_path: Path, scenario_files: tuple[Path, Path]
 ) -> None:
-    pytest.importorskip("sklearn")
     scenarios, regions = scenario_files
     model = _model_copy(tmp_path)
     swapped = _fit_acceptor(model, regions, "--regions", scenarios)
@@ -393,7 +393,6 @@ def test_fit_acceptor_names_files_given_in_the_wrong_place(
 def test_fit_acceptor_warns_of_the_encoders_repositories_and_needs_model_onnx(
     tmp_path: Path, scenario_files: tuple[Path, Path]
 ) -> None:
-    pytest.importorskip("sklearn")
     scenarios, _ = scenario_files
     model = _model_copy(tmp_path, train_repository_names=["acme/a", "acme/z"])
     (model / "model.onnx").unlink()
@@ -407,7 +406,6 @@ def test_fit_acceptor_warns_of_the_encoders_repositories_and_needs_model_onnx(
 def test_fit_acceptor_that_cannot_reach_the_token_merge_writes_nothing(
     tmp_path: Path, scenario_files: tuple[Path, Path]
 ) -> None:
-    pytest.importorskip("sklearn")
     scenarios, _ = scenario_files
     model = _model_copy(tmp_path)
     before = {path.name: path.read_bytes() for path in model.iterdir()}
