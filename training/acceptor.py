@@ -35,7 +35,7 @@ from mergebert.core.atomic import atomic_write
 from mergebert.core.candidates import ConflictInput
 from mergebert.core.filefacts import FileFacts
 from mergebert.core.linemerge import CleanText, LineConflict, merge_lines
-from mergebert.core.messages import warn
+from mergebert.core.messages import some_of, warn
 from mergebert.core.patterns import squash
 from mergebert.core.resolver import MAX_PARSE_CHECKS, conflict_inputs, skip_reasons
 from mergebert.core.splice import SpliceCheck
@@ -510,8 +510,8 @@ def held_out_files(
         repositories = sorted({record.get("repo", "") for record in in_sample})
         warn(
             f"{len(in_sample)} scenario files come from {len(repositories)} repositories the encoder trained "
-            f"on ({', '.join(repositories[:3])}{', ...' * (len(repositories) > 3)}): their scores are "
-            "in-sample; --exclude-repos-of with the training data leaves them out"
+            f"on ({some_of(repositories)}): their scores are in-sample; --exclude-repos-of with the "
+            "training data leaves them out"
         )
     return records, region_files(regions, records, seen) if regions else []
 

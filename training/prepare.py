@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mergebert.core.candidates import N_PATTERNS, TOKEN_CLASS
-from mergebert.core.messages import warn
+from mergebert.core.messages import some_of, warn
 from mergebert.neural.bpe import BPE
 from mergebert.neural.features import KIND_TOKENS, FeatureConfig
 from training.config import TrainConfig, TrainingError
@@ -88,8 +88,8 @@ def _warn_of_shared_repositories(train: list[dict], valid: list[dict]) -> None:
     shared = sorted({r.get("repo", "") for r in train} & {r.get("repo", "") for r in valid})
     if shared:
         warn(
-            f"--valid shares {len(shared)} repositories with DATA ({', '.join(shared[:3])}"
-            f"{', ...' * (len(shared) > 3)}): the checkpoint choice and the calibration are in-sample there"
+            f"--valid shares {len(shared)} repositories with DATA ({some_of(shared)}): the checkpoint choice "
+            "and the calibration are in-sample there"
         )
 
 

@@ -25,7 +25,7 @@ from mergebert.core import markers
 from mergebert.core.candidates import ConflictInput, label_units
 from mergebert.core.classifier import Classifier, TokenMergeClassifier
 from mergebert.core.linemerge import Chunk, CleanText, LineConflict, conflict_contexts, merge_lines
-from mergebert.core.messages import warn
+from mergebert.core.messages import some_of, warn
 from mergebert.core.patterns import squash
 from mergebert.core.resolver import MergeResult, resolve_text
 from mergebert.core.splice import clean_segments
@@ -447,7 +447,7 @@ def run(
         files = sum(repositories[name] for name in overlap)
         warn(
             f"{files} of the files come from {len(overlap)} repositories the model was trained or fitted "
-            f"on ({', '.join(overlap[:3])}{', ...' * (len(overlap) > 3)}): their figures are in-sample"
+            f"on ({some_of(overlap)}): their figures are in-sample"
         )
     if not scores and not skipped:
         raise RuntimeError(
