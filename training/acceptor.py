@@ -421,7 +421,7 @@ def cached_rows(
 ) -> dict[str, np.ndarray]:
     """collect(...).arrays(), kept in (and read back from) the .npz ``path`` when one is given: read back
     only when it was collected by this model, with these features, from these files (``rows_source``)."""
-    source = rows_source(files, model_dir)
+    source = rows_source(files, model_dir) if path else ""
     if path and os.path.exists(path):
         with np.load(path, allow_pickle=True) as saved:
             if str(saved.get(_SOURCE, "")) == source:
@@ -538,7 +538,6 @@ def complete_model(
     acceptor and default threshold (see ``match_token_merge``; chosen on the whole files alone, as the
     front-ends see them), and return the report, which also names the threshold that reaches ``target``
     precision."""
-    require_exported(model_dir)
     repos = {record.get("repo", "") for record in records}
     log(f"acceptor: {len(records)} scenario files from {len(repos)} held-out repositories")
     arrays = cached_rows(rows_cache, list(records), model_dir, workers)

@@ -123,6 +123,7 @@ def _train(
     )
 
     save_model(out_dir, model, prep.bpe, cfg, prep.features, calib["threshold"])
+    train_repositories = sorted({r.get("repo", "") for r in prep.train_records})
     metrics = {
         "train_records": len(prep.train_records),
         "valid_records": len(prep.valid_records),
@@ -139,8 +140,8 @@ def _train(
         "data": [os.path.abspath(p) for p in data],
         "valid_data": [os.path.abspath(p) for p in valid] if valid else None,
         "valid_repos": sorted({r.get("repo", "") for r in prep.valid_records}),
-        "train_repositories": len({r.get("repo", "") for r in prep.train_records}),
-        "train_repository_names": sorted({r.get("repo", "") for r in prep.train_records}),
+        "train_repositories": len(train_repositories),
+        "train_repository_names": train_repositories,
     }
     write_json(os.path.join(out_dir, "metrics.json"), metrics)
     log("saved model.pt, config.json and metrics.json")
