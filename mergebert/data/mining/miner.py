@@ -284,12 +284,14 @@ def output_stem(name: str) -> str:
     return name.replace("/", "__")
 
 
-def _is_json(line: str) -> bool:
+def _parsed(line: str) -> Any:
+    """The JSON value of a done list's line, or None where it is torn (no line break, or not JSON)."""
+    if not line.endswith("\n"):
+        return None
     try:
-        json.loads(line)
+        return json.loads(line)
     except json.JSONDecodeError:
-        return False
-    return True
+        return None
 
 
 def _done_path(out_dir: Path, name: str) -> Path:
@@ -358,15 +360,15 @@ class RepositoryOutput:
             self.done_path.write_text(json.dumps(header) + "\n", encoding="utf-8")
             return
         lines = self.done_path.read_text(encoding="utf-8").splitlines(keepends=True)
-        intact = [line for line in lines if line.endswith("\n") and _is_json(line)]
-        for entry in map(json.loads, intact):
+        intact = [(line, entry) for line in lines if (entry := _parsed(line)) is not None]
+        for _, entry in intact:
             if "repository" in entry:
                 self._check_options(entry["options"])
             else:
                 self.done.add(entry["merge"])
                 self.counts.update(entry["counts"])
         if len(intact) < len(lines):  # a torn last line: that merge runs again
-            self.done_path.write_text("".join(intact), encoding="utf-8")
+            self.done_path.write_text("".join(line for line, _ in intact), encoding="utf-8")
 
     def _check_options(self, recorded: dict[str, Any]) -> None:
         differ = [
