@@ -96,3 +96,11 @@ def test_candidates_the_same_but_for_code_whitespace_add_up_spelt_as_the_likelie
     region[0], region[TOKEN_CLASS] = 0.6, 0.4
     best = decode(conflict, [region])[0]
     assert (best.text, best.patterns, round(best.confidence, 6)) == ("\tf(1, 3);\n", ("A",), 1.0)
+    assert best.describe() == "A (whitespace as the token merge)"
+
+
+def test_a_candidate_spelt_as_it_is_names_its_pattern_alone() -> None:
+    conflict = ConflictInput.from_texts("  f(1, 3);\n", "  f(1, 2);\n", "  f(1, 2);\n", lang=JAVA)
+    region = np.zeros(10)
+    region[0], region[TOKEN_CLASS] = 0.6, 0.4
+    assert decode(conflict, [region])[0].describe() == "A"

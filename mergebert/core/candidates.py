@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import heapq
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from mergebert.core.filefacts import FileFacts
@@ -54,11 +54,14 @@ class Candidate:
     kind: str  # "region": a pattern over the whole conflict; "token": the token merge
     patterns: tuple[str, ...]  # the region pattern, or one pattern per token conflict
     confidence: float
+    respelt: bool = False  # the text is the token merge's spelling of this resolution (whitespace apart)
 
     def describe(self) -> str:
         if self.kind == "region":
-            return self.patterns[0]
-        return "token merge" + (f" [{', '.join(self.patterns)}]" if self.patterns else "")
+            name = self.patterns[0]
+        else:
+            name = "token merge" + (f" [{', '.join(self.patterns)}]" if self.patterns else "")
+        return f"{name} (whitespace as the token merge)" if self.respelt else name
 
 
 @dataclass(frozen=True, eq=False)
@@ -334,11 +337,11 @@ def decode(conflict: ConflictInput, unit_probs: Sequence[np.ndarray], beam: int 
     for candidate in sorted(scored, key=lambda c: -c.confidence):
         key = conflict.same_resolution_key(candidate.text)
         if key in merged:
-            best, text = merged[key], merged[key].text
+            best = merged[key]
             if candidate.kind == "token" and best.kind != "token" and key not in respelt:
-                text = candidate.text
                 respelt.add(key)
-            merged[key] = Candidate(text, best.kind, best.patterns, best.confidence + candidate.confidence)
+                best = replace(best, text=candidate.text, respelt=candidate.text != best.text)
+            merged[key] = replace(best, confidence=best.confidence + candidate.confidence)
         else:
             merged[key] = candidate
     return sorted(merged.values(), key=lambda c: -c.confidence)

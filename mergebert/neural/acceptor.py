@@ -22,7 +22,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -260,7 +260,7 @@ class Acceptor:
             own = range(start, start + len(conflict_rows))
             start += len(conflict_rows)
             rescored = [
-                (float(order[row]), Candidate(c.text, c.kind, c.patterns, float(confidence[row])))
+                (float(order[row]), replace(c, confidence=float(confidence[row])))
                 for c, row in zip(entry.candidates, own, strict=False)
             ]
             ranked.append([candidate for _, candidate in sorted(rescored, key=lambda pair: -pair[0])])
