@@ -103,15 +103,21 @@ def _training_metrics(model_dir: str) -> dict:
         return {}
 
 
-def _valid_arrays(model_dir: str, valid: list[str] | None, cache_dir: str | None, limit: int | None):
+def _valid_arrays(
+    model_dir: str,
+    valid: list[str] | None,
+    cache_dir: str | None,
+    limit: int | None,
+    cfg: dict,
+    metrics: dict,
+):
     """(records, features, "") of `valid`, else of what training validated on (its --valid files, or the
-    repositories it held out of its data); (None, None, why) when there are none to use."""
+    repositories it held out of its data, as `metrics` names them); (None, None, why) when there are none."""
     from training.data import read_records
     from training.prepare import features, held_out_key
 
     held_out: set[str] | None = None
     if not valid:
-        metrics = _training_metrics(model_dir)
         valid = metrics.get("valid_data")
         if not valid and metrics.get("valid_repos"):
             valid, held_out = metrics.get("data"), set(metrics["valid_repos"])
@@ -120,8 +126,7 @@ def _valid_arrays(model_dir: str, valid: list[str] | None, cache_dir: str | None
         missing = [p for p in valid if not os.path.exists(p)]
         if missing:
             return None, None, f"metrics.json names files that are gone: {', '.join(missing)}"
-    with open(os.path.join(model_dir, "config.json")) as f:
-        fcfg = FeatureConfig.from_dict(json.load(f)["features"])
+    fcfg = FeatureConfig.from_dict(cfg["features"])
     records = list(read_records(valid, limit=limit))
     if held_out is not None:
         records = [r for r in records if r.get("repo", "") in held_out]
@@ -191,7 +196,11 @@ def _export(
     export_onnx(model, fp32_path)
     yield f"exported to ONNX ({os.path.getsize(fp32_path) / 1e6:.1f} MB fp32)"
 
-    records, va, why = _valid_arrays(model_dir, valid, cache_dir, limit)
+    cfg_path = os.path.join(model_dir, "config.json")
+    with open(cfg_path) as f:
+        cfg = json.load(f)
+    metrics = _training_metrics(model_dir)
+    records, va, why = _valid_arrays(model_dir, valid, cache_dir, limit, cfg, metrics)
     if va is None:
         skipped = "int8 not tried, threshold not recalibrated" if quantize else "threshold not recalibrated"
         warn(f"no validation data ({why}): {skipped}; pass --valid")
@@ -209,10 +218,7 @@ def _export(
     if diff > TOLERANCE:
         raise RuntimeError(f"ONNX Runtime and torch disagree: {diff:.2e} > {TOLERANCE:g}")
 
-    cfg_path = os.path.join(model_dir, "config.json")
-    with open(cfg_path) as f:
-        cfg = json.load(f)
-    target = _target_precision(model_dir, cfg)
+    target = _target_precision(cfg, metrics)
     chosen = fp32_path
     quantized = False
     report: dict = {"torch_ort_max_abs_diff": diff, "checked_units": int(len(sample_idx))}
@@ -252,7 +258,7 @@ def _export(
     cfg["onnx"] = "model.onnx"
     cfg["quantized"] = quantized
     if "acceptor" in cfg:
-        _settle_acceptor(model_dir, cfg, chosen, report, target)
+        _settle_acceptor(model_dir, cfg, metrics, chosen, report, target)
     elif "calibration" in report:
         cfg["threshold"] = report["calibration"]["threshold"]
     cfg["export"] = {k: v for k, v in report.items() if k != "conflicts"}
@@ -268,21 +274,21 @@ def _export(
     )
 
 
-def _target_precision(model_dir: str, cfg: dict) -> float:
+def _target_precision(cfg: dict, metrics: dict) -> float:
     """The precision the decoder's threshold keeps: the config's, else training's (fit-acceptor drops it)."""
-    trained = _training_metrics(model_dir).get("config", {}).get("target_precision", 0.9)
+    trained = metrics.get("config", {}).get("target_precision", 0.9)
     return float(cfg.get("target_precision", trained))
 
 
-def _settle_acceptor(model_dir: str, cfg: dict, new_onnx: str, report: dict, target: float) -> None:
+def _settle_acceptor(
+    model_dir: str, cfg: dict, metrics: dict, new_onnx: str, report: dict, target: float
+) -> None:
     """Keep `cfg`'s acceptor and its threshold when model.onnx stays the same; else drop the acceptor (it
     was fitted on the old model's outputs) and give the threshold back to the decoder's calibration."""
     from training.metrics import NEVER
 
     old_onnx = os.path.join(model_dir, "model.onnx")
-    calibrated = report.get("calibration", _training_metrics(model_dir).get("calibration", {})).get(
-        "threshold"
-    )
+    calibrated = report.get("calibration", metrics.get("calibration", {})).get("threshold")
     if os.path.exists(old_onnx) and filecmp.cmp(old_onnx, new_onnx, shallow=False):
         warn(f"model.onnx is unchanged: the acceptor and its threshold {cfg['threshold']:.2f} stay")
         return
