@@ -128,7 +128,7 @@ class _Run:
             self.stats[index] = err
             self._start_waiting(plan.name)
             return
-        todo = [merge for merge in plan.merges if merge.oid not in output.done]
+        todo = output.todo()
         size = max(1, self.options.chunk_merges)
         chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
         repository = _Repository(index, plan, output, len(chunks), start)
@@ -146,7 +146,7 @@ class _Run:
         output = repository.output
         while repository.written in repository.arrived:
             for outcome in repository.arrived.pop(repository.written):
-                output.add(outcome, self.options.max_regions, self.options.max_scenarios)
+                output.add(outcome)
             repository.written += 1
         if repository.written == repository.chunks:
             self._finish(repository)

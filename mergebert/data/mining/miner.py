@@ -341,6 +341,7 @@ class RepositoryOutput:
         stem = output_stem(plan.name)
         self.plan = plan
         self.options = mining_options(options)
+        self.max_regions, self.max_scenarios = options.max_regions, options.max_scenarios
         self.regions_path = out_dir / f"{stem}.regions.jsonl.gz"
         self.scenarios_path = out_dir / f"{stem}.scenarios.jsonl.gz"
         self.stats_path = out_dir / f"{stem}.stats.json"
@@ -399,13 +400,18 @@ class RepositoryOutput:
                 ids.add(record["id"])
                 self.languages.setdefault(record["lang"], Counter())[kind] += 1
 
-    def add(self, outcome: MergeOutcome, max_regions: int, max_scenarios: int) -> None:
-        """Write one merge's records (unless that merge is done already: a retried work unit)."""
+    def todo(self) -> list[MergeRef]:
+        """The plan's merges that no run has finished yet."""
+        return [merge for merge in self.plan.merges if merge.oid not in self.done]
+
+    def add(self, outcome: MergeOutcome) -> None:
+        """Write one merge's records, within the per-merge caps (unless that merge is done already: a
+        retried work unit)."""
         if outcome.oid in self.done:
             return
         counts = outcome.counts
-        regions = self._fresh(outcome.regions, self.region_ids, "region", max_regions, counts)
-        scenarios = self._fresh(outcome.scenarios, self.scenario_ids, "scenario", max_scenarios, counts)
+        regions = self._fresh(outcome.regions, self.region_ids, "region", self.max_regions, counts)
+        scenarios = self._fresh(outcome.scenarios, self.scenario_ids, "scenario", self.max_scenarios, counts)
         append_records(self.regions_path, regions)
         append_records(self.scenarios_path, scenarios)
         for kind, records in (("regions", regions), ("scenarios", scenarios)):
@@ -476,10 +482,10 @@ def mine_repository(source: str, out_dir: str | os.PathLike[str], options: MineO
         target.mkdir(parents=True, exist_ok=True)
         plan = claim_name(target, _plan(repo, source, options))
         output = RepositoryOutput(target, plan, options)
-        todo = [merge for merge in plan.merges if merge.oid not in output.done]
+        todo = output.todo()
         progress = Progress(len(todo), plan.name, "merges") if options.progress and todo else None
         for outcome in _outcomes(repo.path, plan.name, todo, options):
-            output.add(outcome, options.max_regions, options.max_scenarios)
+            output.add(outcome)
             if progress:
                 conflicts, regions = output.counts["conflicts"], len(output.region_ids)
                 progress.update(note=f"{conflicts} conflicts, {regions} regions")
