@@ -80,3 +80,19 @@ def test_a_command_that_replays_nothing_gets_mergebert_s_resolution(repo: GitRep
     repo.use_driver()
     repo.git("stash", "pop", check=False)
     assert repo.read(NAME) == TOKEN_MERGED.encode()
+
+
+@pytest.mark.parametrize("rerere_on", [False, True])
+def test_the_driver_asks_git_for_its_line_merge_once_a_file(repo: GitRepo, tmp_path, rerere_on: bool) -> None:
+    """Under `git merge` (ort) the driver needs git's own merge of the file to compare with, to write
+    where it resolves nothing, to check rerere's record and to keep for `review --undo`: one `git
+    merge-tree` gives all four."""
+    repo.git("config", "rerere.enabled", str(rerere_on).lower())
+    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    repo.use_driver()
+    trace = tmp_path / "trace"
+    repo.env = {**repo.env, "GIT_TRACE": str(trace), "MERGEBERT_DAEMON": "0"}
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode == 0
+    assert repo.read(NAME) == TOKEN_MERGED.encode()
+    runs = [line for line in trace.read_text().splitlines() if "built-in: git merge-tree" in line]
+    assert len(runs) == 1, runs

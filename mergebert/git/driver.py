@@ -285,8 +285,9 @@ def _decide(
         return Decided(frontend.Outcome(data, left, left), None, quiet=True)
     if args.problem:
         return left_to_git(args, blobs, options, frontend.line_merge(*blobs, options), args.problem)
+    gits = None  # git's own line merge, where rerere needs it before the resolver
     if repo is not None and settings.rerere and rerere.enabled_in(repo):
-        merged = frontend.line_merge(*blobs, options)
+        merged = gits = frontend.line_merge(*blobs, options)
         as_written = gitinfo.to_worktree(repo, args.path)(merged[0])  # rerere reads the work tree's file
         if rerere.has_resolution(repo, as_written, options.marker_size):
             why = "git rerere holds a resolution you recorded"
@@ -298,7 +299,7 @@ def _decide(
         return left_to_git(args, blobs, options, merged, why, kept="merged as git does")
     pick = classifier_for or frontend.pick_classifier
     outcome = frontend.merge_blobs(
-        *blobs, path=args.path, options=options, classifier=pick(args.model, args.threshold, repo)
+        *blobs, path=args.path, options=options, classifier=pick(args.model, args.threshold, repo), git=gits
     )
     return decided(args, blobs, options, outcome)
 

@@ -40,6 +40,7 @@ class Outcome:
     resolutions: tuple[Resolution, ...] = ()
     message: str | None = None
     chunks: tuple[Chunk, ...] = ()  # the resolver's line merge, which `resolutions` index
+    git: tuple[bytes, int] | None = None  # git's own line merge (`line_merge`), where it was made
 
     @property
     def resolved(self) -> int:
@@ -108,18 +109,19 @@ def merge_blobs(
     language: str | None = None,
     classifier: Classifier | None = None,
     suggest: bool = False,
+    git: tuple[bytes, int] | None = None,
 ) -> Outcome:
     """Resolve what mergebert can. Where it resolves nothing, for content it cannot handle, on any
     internal error (the latter two with a one-line message), where `options.favour` settles every
     conflict or `options.whitespace` changes git's merge, and where git's own merge (with the ort engine)
-    leaves no conflict, the result is git's own line merge.
+    leaves no conflict, the result is git's own line merge (`git`, where the caller has made it).
     With `suggest`, the resolutions list their suggestions (the interactive commands)."""
     if options.favour or options.whitespace:  # git was told how to merge: its merge's conflicts stand
-        data, left = line_merge(base, ours, theirs, options)
-        return Outcome(data, left, left)
-    gits = line_merge(base, ours, theirs, options) if options.engine == "ort" else None
+        data, left = git or line_merge(base, ours, theirs, options)
+        return Outcome(data, left, left, git=(data, left))
+    gits = git or (line_merge(base, ours, theirs, options) if options.engine == "ort" else None)
     if gits is not None and gits[1] == 0:  # ort merges cleanly where merge-file (or libgit2) does not
-        return Outcome(gits[0], 0, 0)
+        return Outcome(gits[0], 0, 0, git=gits)
     where = f"{path}: " if path else ""
     try:
         _fault("resolve")
@@ -138,14 +140,15 @@ def merge_blobs(
         if result.fallback or (result.conflicts and result.left == result.conflicts):
             data, left = gits or line_merge(base, ours, theirs, options)
             message = f"{where}{result.fallback}; kept git's line merge" if result.fallback else None
-            return Outcome(data, left, left, tuple(result.resolutions), message, result.chunks)
+            return Outcome(data, left, left, tuple(result.resolutions), message, result.chunks, (data, left))
+        resolutions = tuple(result.resolutions)
         return Outcome(
-            result.data, result.conflicts, result.left, tuple(result.resolutions), chunks=result.chunks
+            result.data, result.conflicts, result.left, resolutions, chunks=result.chunks, git=gits
         )
     except Exception as error:  # the contract: never fail, fall back to git's line merge
         data, left = gits or line_merge(base, ours, theirs, options)
         message = f"{where}internal error ({type(error).__name__}: {error}); kept git's line merge"
-        return Outcome(data=data, conflicts=left, left=left, message=message)
+        return Outcome(data=data, conflicts=left, left=left, message=message, git=(data, left))
 
 
 def pick_classifier(
@@ -224,7 +227,7 @@ def decision_record(
                 spans[index], index = (line, line + line_count(pieces[-1])), index + 1
             line += pieces[-1].count("\n")
         if encode("".join(pieces), bom) == outcome.data:
-            git, _ = line_merge(*blobs, options)
+            git, _ = outcome.git or line_merge(*blobs, options)
             record.update(output=decisionlog.pack(outcome.data), git=decisionlog.pack(git))
     for conflict, resolution, span in zip(conflicts_of(chunks), outcome.resolutions, spans, strict=True):
         candidate = resolution.candidate
