@@ -6,6 +6,9 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -173,3 +176,39 @@ def test_valid_files_from_training_repositories_are_named_and_metrics_list_the_r
     assert "--valid shares 1 repositories with DATA (owner/repo1)" in result.stderr
     metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
     assert metrics["train_repository_names"] == [f"owner/repo{n}" for n in range(4)]
+
+
+def stage_and_die(out: Path, how: str) -> subprocess.Popen:
+    """A process that starts building a model for `out` (`modeldir.staged`) and then is killed (`kill`)
+    or keeps running (`sleep`)."""
+    action = (
+        "os.kill(os.getpid(), signal.SIGKILL)"
+        if how == "kill"
+        else "print(work, flush=True); time.sleep(600)"
+    )
+    code = (
+        "import os, signal, sys, time\n"
+        "from training.modeldir import staged\n"
+        f"with staged(sys.argv[1]) as work:\n    {action}\n"
+    )
+    return subprocess.Popen([sys.executable, "-c", code, str(out)], stdout=subprocess.PIPE, text=True)
+
+
+def staging_folders(out: Path) -> list[Path]:
+    return sorted(out.parent.glob(f".{out.name}.*.training"))
+
+
+def test_a_run_killed_before_it_could_clean_up_is_cleaned_up_by_the_next(data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "model"
+    killed = stage_and_die(out, "kill")
+    assert killed.wait() == -signal.SIGKILL
+    assert len(staging_folders(out)) == 1
+    running = stage_and_die(out, "sleep")
+    try:
+        alive = Path(running.stdout.readline().strip())
+        result = train(data, "-o", out)
+        assert result.exit_code == 0, result.output
+        assert staging_folders(out) == [alive], "the killed run's folder goes, a running one's stays"
+    finally:
+        running.kill()
+        running.wait()

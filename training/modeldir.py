@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,7 +45,9 @@ def staged(out_dir: str, writes: bool = True) -> Iterator[str]:
         return
     parent, name = os.path.split(os.path.realpath(out_dir))  # beside a linked folder's target
     os.makedirs(parent, exist_ok=True)
-    work = tempfile.mkdtemp(prefix=f".{name}.", suffix=".training", dir=parent)
+    _remove_abandoned(parent, name)
+    owner = f"{os.getpid()}@{socket.gethostname()}"
+    work = tempfile.mkdtemp(prefix=f".{name}.{owner}.", suffix=".training", dir=parent)
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(work, 0o777 & ~umask)  # what os.makedirs would give the directory it becomes
@@ -53,6 +57,28 @@ def staged(out_dir: str, writes: bool = True) -> Iterator[str]:
         shutil.rmtree(work, ignore_errors=True)
         raise
     replace_model(work, out_dir)
+
+
+def _remove_abandoned(parent: str, name: str) -> None:
+    """Remove the folders that runs for `name` killed on this machine before they could clean up left
+    (a staging folder names its run's process and host; another machine's runs are not ours to judge)."""
+    pattern = re.compile(rf"\.{re.escape(name)}\.(\d+)@(.+)\.\w+\.training")
+    host = socket.gethostname()
+    for entry in os.listdir(parent):
+        match = pattern.fullmatch(entry)
+        if match and match[2] == host and not _running(int(match[1])):
+            shutil.rmtree(os.path.join(parent, entry), ignore_errors=True)
+            warn(f"removed {os.path.join(parent, entry)}, left by a training run that was killed")
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def replace_model(work: str, out_dir: str) -> None:
