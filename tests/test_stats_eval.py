@@ -315,3 +315,22 @@ def test_eval_says_when_its_files_come_from_repositories_the_model_learned_from(
         "2 of the files come from 1 repositories the model was trained or fitted on (acme/web)"
         in result.stderr
     )
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="the shared data set (../shared/data) is not present")
+def test_eval_s_sweep_at_its_own_threshold_is_its_table(tmp_path: Path) -> None:
+    """The shipped model on 50 real files, among them a conflict the resolver leaves whose sides hold the
+    clean line that follows it: the table must not credit that conflict, so the sweep (which counts only
+    answers with a confidence) ends where the table's resolver row stands."""
+    sample = tmp_path / "sample.scenarios.jsonl.gz"
+    write_records(sample, list(read_records([SHARED / "valid.scenarios.jsonl.gz"], limit=50)))
+    out = tmp_path / "eval.json"
+    result = CliRunner().invoke(main, ["eval", str(sample), "-j", "2", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    row, last = data["summary"]["all"]["resolver"], data["threshold_sweep"][-1]
+    assert last["threshold"] >= data["threshold"]
+    assert (row["correct"] + row["wrong"], row["accuracy"]) == (
+        last["answered"],
+        pytest.approx(last["accuracy"]),
+    )
