@@ -245,3 +245,40 @@ def test_global_install_writes_the_attributes_file_an_included_config_names(
     repo.mergebert("uninstall", "--global", check=True)
     assert not named.exists() or "mergebert" not in named.read_text()
     assert repo.git("config", "--global", "--get", "include.path").stdout.strip() == str(included)
+
+
+@pytest.mark.parametrize("scope", ["--global", "-c"])
+def test_a_hooks_folder_other_repositories_share_is_left_alone(
+    repo: GitRepo, tmp_path: Path, scope: str
+) -> None:
+    """core.hooksPath set for every repository (user config, or `git -c` for one command): a hook written
+    there would check the user's other repositories, and their uninstall would remove it."""
+    shared = tmp_path / "shared-hooks"
+    shared.mkdir()
+    (shared / "pre-commit").write_text("#!/bin/sh\nexit 0\n")
+    before = snapshot(shared / "pre-commit", shared / install.CHAINED)
+    if scope == "--global":
+        repo.git("config", "--global", "core.hooksPath", str(shared))
+    else:
+        repo.env = {**repo.env, "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "core.hooksPath"}
+        repo.env["GIT_CONFIG_VALUE_0"] = str(shared)
+    result = repo.mergebert("install", check=True)
+    assert f"pre-commit hook: not installed: core.hooksPath ({shared})" in result.stdout
+    assert snapshot(shared / "pre-commit", shared / install.CHAINED) == before
+    assert repo.git("config", "--local", "--get", "merge.mergebert.driver").stdout.strip()
+    other = GitRepo.init(tmp_path / "other", repo.env)
+    other.mergebert("uninstall", check=True)
+    assert snapshot(shared / "pre-commit", shared / install.CHAINED) == before
+
+
+def test_uninstall_leaves_an_earlier_hook_in_a_shared_folder_and_says_so(
+    repo: GitRepo, tmp_path: Path
+) -> None:
+    shared = tmp_path / "shared-hooks"
+    repo.git("config", "core.hooksPath", str(shared))
+    repo.mergebert("install", check=True)
+    repo.git("config", "--unset", "core.hooksPath")
+    repo.git("config", "--global", "core.hooksPath", str(shared))
+    result = repo.mergebert("uninstall", check=True)
+    assert (shared / "pre-commit").exists()
+    assert f"{shared / 'pre-commit'} is mergebert's, in a folder core.hooksPath" in result.stdout

@@ -217,9 +217,25 @@ def _is_ours(hook: Path) -> bool:
         return False
 
 
+def _shared_hooks_scope() -> str | None:
+    """Where core.hooksPath is set when that is not this repository's own config (`global`, `system`,
+    `command`): its hooks folder is then every repository's, not this one's; else None."""
+    found = _git_output("config", "--show-scope", "--get", "core.hooksPath", check=False)
+    scope = found.split("\t", 1)[0]
+    return scope if found and scope not in ("local", "worktree") else None
+
+
 def install_hook() -> str:
-    """Write the pre-commit hook; an existing foreign hook is kept and chained after the check."""
+    """Write the pre-commit hook; an existing foreign hook is kept and chained after the check. A hooks
+    folder that other repositories share is left alone."""
     hooks = _hooks_dir()
+    scope = _shared_hooks_scope()
+    if scope:
+        return (
+            f"pre-commit hook: not installed: core.hooksPath ({hooks}) is set in {scope} config, a folder "
+            "other repositories share; add `mergebert check` to its pre-commit hook yourself if every "
+            "repository should run it"
+        )
     hook, chained = hooks / "pre-commit", hooks / CHAINED
     note = ""
     if (hook.exists() or hook.is_symlink()) and not _is_ours(hook):
@@ -243,6 +259,12 @@ def uninstall_hook() -> str | None:
     hook, chained = hooks / "pre-commit", hooks / CHAINED
     if not _is_ours(hook):
         return None
+    scope = _shared_hooks_scope()
+    if scope:
+        return (
+            f"pre-commit hook: {hook} is mergebert's, in a folder core.hooksPath ({scope} config) shares "
+            "with other repositories; left as it is"
+        )
     hook.unlink()
     if chained.exists() or chained.is_symlink():
         chained.rename(hook)
