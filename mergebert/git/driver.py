@@ -166,18 +166,22 @@ class Settings:
         self.options, self.repo, self.remade, self.logged, self.rerere = options, repo, remade, logged, rerere
 
 
-def repository_settings(args: Arguments, caller: int | None = None) -> Settings:
-    """The `Settings` of this merge, from the repository and the git running the driver (`caller`: the
-    process whose parent that git is; the driver's parent when None): git's labels (its own when it passed
-    them), style and marker size, its `-X` options, which line merge it makes, and what kind of merge
-    it is (a conflict made again, `merge-tree`'s, one after which rerere replays)."""
+def repository_settings(
+    args: Arguments, blobs: tuple[bytes, bytes, bytes], caller: int | None = None
+) -> Settings:
+    """The `Settings` of the merge of `blobs` (base, ours, theirs), from the repository and the git running
+    the driver (`caller`: the process whose parent that git is; the driver's parent when None): git's
+    labels (its own when it passed them), style and marker size, its `-X` options, which line merge it
+    makes, and what kind of merge it is (a conflict made again, `merge-tree`'s, one after which rerere
+    replays)."""
     from mergebert.core.options import DEFAULT_LABELS, MergeOptions
     from mergebert.git import gitinfo
 
     try:
         repo = gitinfo.open_repo(".")
         calling = gitinfo.calling_git(caller)
-        if gitinfo.remaking_conflict(repo, calling, args.path):  # git's labels for it: ours, base, theirs
+        remaking = gitinfo.remaking_conflict(repo, calling, args.path, blobs[1], blobs[2])
+        if remaking:  # git's labels for it: ours, base, theirs
             labels, style = args.labels or DEFAULT_LABELS, gitinfo.requested_style(calling)
             size = args.marker_size
             options = gitinfo.merge_options(repo, args.path, size=size, labels=labels, style=style)
@@ -260,8 +264,9 @@ def resolve(
         import threading
 
         threading.Event().wait()  # a resolve that never ends, for the time limit's tests
-    settings = repository_settings(args, caller)
-    result = _decide(args, (base, ours, theirs), settings, classifier_for)
+    blobs = (base, ours, theirs)
+    settings = repository_settings(args, blobs, caller)
+    result = _decide(args, blobs, settings, classifier_for)
     if not settings.logged:
         result.record = None
     return result
@@ -338,8 +343,8 @@ def git_outcome(args: Arguments, base: bytes, ours: bytes, theirs: bytes, why: s
     """git's own line merge by git's binaries (`frontend.gits_merge`), independent of whatever failed."""
     from mergebert.git import frontend
 
-    options = repository_settings(args).options
     blobs = (base, ours, theirs)
+    options = repository_settings(args, blobs).options
     return left_to_git(args, blobs, options, frontend.gits_merge(*blobs, options), why)
 
 

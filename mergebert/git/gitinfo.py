@@ -460,17 +460,49 @@ def in_memory(calling: list[str] | None) -> bool:
     return _subcommand(calling or [])[0] == "merge-tree"
 
 
-def remaking_conflict(repo: pygit2.Repository | None, calling: list[str] | None, path: str) -> bool:
+def remaking_conflict(
+    repo: pygit2.Repository | None, calling: list[str] | None, path: str, ours: bytes, theirs: bytes
+) -> bool:
     """Whether the calling git makes `path`'s conflict again, as the user asked (`git checkout -m`,
-    `--conflict=STYLE`, `git restore --merge`): a checkout or restore of a path git holds unmerged. (A
-    branch switch with -m merges only where the index has no unmerged path.)"""
+    `--conflict=STYLE`, `git restore --merge`): a checkout or restore of a path git holds unmerged, or of
+    one `git add` settled whose resolve-undo record holds the very versions merged (`ours`, `theirs`),
+    which git reads for those commands. (A branch switch with -m merges only where the index has no
+    unmerged path, and merges other versions than any such record holds.)"""
     if repo is None or _subcommand(calling or [])[0] not in ("checkout", "restore"):
         return False
+    if _unmerged(repo, path):
+        return True
+    recorded = resolve_undo(repo, path)
+    return recorded.get(2) == str(pygit2.hash(ours)) and recorded.get(3) == str(pygit2.hash(theirs))
+
+
+def _unmerged(repo: pygit2.Repository, path: str) -> bool:
+    """Whether the index on disk holds `path` unmerged."""
     try:
         repo.index.conflicts[path]  # noqa: B018 (a lookup: KeyError when the path is merged)
     except (KeyError, TypeError, pygit2.GitError):  # TypeError: no conflicts at all (None)
         return False
     return True
+
+
+def resolve_undo(repo: pygit2.Repository, path: str) -> dict[int, str]:
+    """The stages (1 base, 2 ours, 3 theirs: blob ids) the index's resolve-undo record keeps for `path`,
+    the conflict `git add` settled; empty without one."""
+    if repo.workdir is None:
+        return {}
+    try:
+        listing = gitcmd.git(
+            "--literal-pathspecs", "ls-files", "--resolve-undo", "-z", "--", path, cwd=repo.workdir
+        ).stdout
+    except gitcmd.GitError:
+        return {}
+    stages = {}
+    for entry in listing.decode("utf-8", "replace").split("\0"):
+        info, tab, name = entry.partition("\t")
+        words = info.split()
+        if tab and name == path and len(words) == 3 and words[2].isdigit():
+            stages[int(words[2])] = words[1]
+    return stages
 
 
 def requested_style(calling: list[str] | None) -> ConflictStyle | None:
