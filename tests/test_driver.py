@@ -419,3 +419,19 @@ def test_command_line_config_is_read_as_git_writes_it() -> None:
     counted["GIT_CONFIG_PARAMETERS"] = "'merge.conflictstyle'='diff3'"
     assert command_line_config(counted) == {"a.Sub.key": "1", "merge.conflictstyle": "diff3"}
     assert command_line_config({"GIT_CONFIG_PARAMETERS": "'unterminated"}) == {}
+
+
+@pytest.mark.parametrize("bare", [False, True], ids=["work-tree", "bare"])
+def test_merge_tree_points_to_no_review_and_no_git_add(repo: GitRepo, tmp_path: Path, bare: bool) -> None:
+    """`git merge-tree --write-tree` merges in memory: its decisions are not logged and there is nothing
+    to `git add` (nor, in a bare repository, a work tree to review), so the driver's lines name neither."""
+    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    if bare:
+        repo.git("clone", "-q", "--bare", ".", str(tmp_path / "bare.git"))
+        repo = GitRepo(tmp_path / "bare.git", repo.env)
+    repo.use_driver(confirm=True)
+    done = repo.git("merge-tree", "--write-tree", "main", "feature", check=False)
+    assert done.returncode == 1, "confirm mode: merge-tree reports the file conflicted, as git alone does"
+    assert "mergebert: src/App.java: resolved 1 of 1 conflict\n" in done.stderr
+    assert "mergebert: src/App.java: left conflicted for you to confirm (mergebert.confirm)\n" in done.stderr
+    assert "review" not in done.stderr and "git add" not in done.stderr

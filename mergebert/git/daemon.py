@@ -47,7 +47,8 @@ _LENGTH = struct.Struct(">Q")
 
 
 class Reply:
-    """What the daemon decided for one file; `timed_out`: it did not finish within the time limit."""
+    """What the daemon decided for one file; `logged`: as `driver.Decided`'s; `timed_out`: it did not
+    finish within the time limit."""
 
     def __init__(
         self,
@@ -57,10 +58,11 @@ class Reply:
         lines: tuple[str, ...] = (),
         record: dict[str, Any] | None = None,
         *,
+        logged: bool = True,
         timed_out: bool = False,
     ) -> None:
         self.data, self.conflicts, self.left = data, conflicts, left
-        self.lines, self.record, self.timed_out = lines, record, timed_out
+        self.lines, self.record, self.logged, self.timed_out = lines, record, logged, timed_out
 
 
 TIMED_OUT = Reply(timed_out=True)
@@ -226,6 +228,7 @@ def ask(args: Arguments, base: bytes, ours: bytes, theirs: bytes, limit: float) 
                 left=int(reply["left"]),
                 lines=tuple(str(line) for line in reply["lines"]),
                 record=record,
+                logged=reply.get("logged") is not False,
             )
         except (KeyError, TypeError, ValueError):
             return None
@@ -384,6 +387,7 @@ class Server:
             "left": outcome.left,
             "lines": lines + driver.printed(args, result),
             "record": result.record,
+            "logged": result.logged,
         }
         return [json.dumps(reply).encode(), outcome.data]
 

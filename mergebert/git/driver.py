@@ -209,10 +209,13 @@ def repository_settings(
 
 class Decided:
     """A file's merge result, and the record of its decisions for the log (None: nothing to record);
-    `quiet`: nothing to print either."""
+    `quiet`: nothing to print either; `logged`: the merge is one whose decisions go to the log, for
+    `mergebert review` (not `git merge-tree`'s)."""
 
-    def __init__(self, outcome: Outcome, record: dict[str, Any] | None, quiet: bool = False) -> None:
-        self.outcome, self.record, self.quiet = outcome, record, quiet
+    def __init__(
+        self, outcome: Outcome, record: dict[str, Any] | None, quiet: bool = False, logged: bool = True
+    ) -> None:
+        self.outcome, self.record, self.quiet, self.logged = outcome, record, quiet, logged
 
 
 def decided(
@@ -266,9 +269,13 @@ def resolve(
         threading.Event().wait()  # a resolve that never ends, for the time limit's tests
     blobs = (base, ours, theirs)
     settings = repository_settings(args, blobs, caller)
-    result = _decide(args, blobs, settings, classifier_for)
+    return _as_logged(settings, _decide(args, blobs, settings, classifier_for))
+
+
+def _as_logged(settings: Settings, result: Decided) -> Decided:
+    """`result` without its record, and not pointing to the log, where `settings`' merge is not logged."""
     if not settings.logged:
-        result.record = None
+        result.record, result.logged = None, False
     return result
 
 
@@ -327,12 +334,13 @@ def within(limit: float, work: Callable[[], Decided]) -> Decided | BaseException
     return done[0] if done else None
 
 
-def report(path: str, outcome: Outcome) -> list[str]:
-    """The lines to print for a file: the report line every front-end prints, and the outcome's message
-    unless the report line already says it."""
+def report(path: str, outcome: Outcome, review: bool = True) -> list[str]:
+    """The lines to print for a file: the report line every front-end prints (pointing to `mergebert
+    review` where the decisions are logged: `review`), and the outcome's message unless the report line
+    already says it."""
     from mergebert.git import frontend
 
-    line = frontend.report_line(path, outcome, review=True)
+    line = frontend.report_line(path, outcome, review=review)
     message = outcome.message
     if message and line and message.removeprefix(f"{path}: ") in line:
         message = None
@@ -344,8 +352,9 @@ def git_outcome(args: Arguments, base: bytes, ours: bytes, theirs: bytes, why: s
     from mergebert.git import frontend
 
     blobs = (base, ours, theirs)
-    options = repository_settings(args, blobs).options
-    return left_to_git(args, blobs, options, frontend.gits_merge(*blobs, options), why)
+    settings = repository_settings(args, blobs)
+    options = settings.options
+    return _as_logged(settings, left_to_git(args, blobs, options, frontend.gits_merge(*blobs, options), why))
 
 
 def confirming() -> bool:
@@ -374,10 +383,17 @@ def _log(path: str, record: dict[str, Any] | None) -> None:
 
 
 def _write(
-    args: Arguments, data: bytes, left: int, lines: list[str], record: dict[str, Any] | None, resolved: int
+    args: Arguments,
+    data: bytes,
+    left: int,
+    lines: list[str],
+    record: dict[str, Any] | None,
+    resolved: int,
+    logged: bool,
 ) -> int:
     """Write the result to %A atomically, record it and print its lines; the exit status git expects:
-    conflicts left, or, in confirm mode, mergebert resolved something."""
+    conflicts left, or, in confirm mode, mergebert resolved something (`logged`: what to check it with is
+    `mergebert review`, and the user's operation stops for `git add`; not so in `git merge-tree`)."""
     from mergebert.core import atomic
 
     try:
@@ -389,19 +405,21 @@ def _write(
     stop = resolved > 0 and confirming()
     for line in lines:
         warn(line)
-    if stop and left == 0:
+    if stop and left == 0 and logged:
         warn(f"{args.path}: left unmerged for you to confirm: check it (mergebert review), then git add it")
+    elif stop and left == 0:
+        warn(f"{args.path}: left conflicted for you to confirm ({CONFIRM_KEY})")
     return 0 if left == 0 and not stop else args.conflict_status
 
 
 def printed(args: Arguments, result: Decided) -> list[str]:
     """The lines to print for a decided file (none when it is quiet)."""
-    return [] if result.quiet else report(args.path, result.outcome)
+    return [] if result.quiet else report(args.path, result.outcome, review=result.logged)
 
 
 def _write_decided(args: Arguments, result: Decided) -> int:
-    outcome = result.outcome
-    return _write(args, outcome.data, outcome.left, printed(args, result), result.record, outcome.resolved)
+    outcome, lines = result.outcome, printed(args, result)
+    return _write(args, outcome.data, outcome.left, lines, result.record, outcome.resolved, result.logged)
 
 
 def _ask_daemon(args: Arguments, base: bytes, ours: bytes, theirs: bytes, limit: float) -> Reply | None:
@@ -439,7 +457,7 @@ def run(args: Arguments) -> int:
         return _write_decided(args, git_outcome(args, base, ours, theirs, why))
     if reply is not None:
         resolved = reply.conflicts - reply.left
-        return _write(args, reply.data, reply.left, list(reply.lines), reply.record, resolved)
+        return _write(args, reply.data, reply.left, list(reply.lines), reply.record, resolved, reply.logged)
     result = within(limit, lambda: resolve(args, base, ours, theirs))
     if result is None:
         # the resolve thread may be stuck in native code: end the process without waiting for it
