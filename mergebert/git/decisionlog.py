@@ -19,7 +19,7 @@ from mergebert.core.atomic import atomic_write
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
     from typing import Any
 
 LOG = os.path.join("mergebert", "decisions.jsonl")
@@ -64,27 +64,16 @@ def _todo_commit(path: str, last: bool) -> str:
     return words[1] if len(words) >= 2 else ""
 
 
-def operation(gitdir: str, head: str, environ: Mapping[str, str]) -> dict[str, str]:
-    """What git is doing while a driver runs, from what it exposes then (checked against git 2.39).
+def _merge(head: str, heads: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """A merge of `heads` (id, name) into `head`."""
+    heads = sorted(heads)
+    ids = " ".join(oid for oid, _ in heads)
+    names = ", ".join(name for _, name in heads)
+    return {"key": f"merge {head} {ids}", "kind": "merge", "head": head, "commit": heads[0][0], "name": names}
 
-    `git merge` sets `GITHEAD_<id>=<name>` (MERGE_HEAD is written only when it stops); a rebase keeps
-    rebase-merge/ (or rebase-apply/) with orig-head and onto while HEAD moves at every pick; a cherry-pick
-    or revert of several commits keeps sequencer/ with the original head; a single cherry-pick, revert or
-    stash apply shows only HEAD. `key` is the same for all files of one operation; `commit`: the commit
-    being merged or applied, where git says."""
-    heads = sorted(
-        (key.removeprefix("GITHEAD_"), value) for key, value in environ.items() if key.startswith("GITHEAD_")
-    )
-    if heads:
-        ids = " ".join(oid for oid, _ in heads)
-        names = ", ".join(name for _, name in heads)
-        return {
-            "key": f"merge {head} {ids}",
-            "kind": "merge",
-            "head": head,
-            "commit": heads[0][0],
-            "name": names,
-        }
+
+def _rebase(gitdir: str, head: str) -> dict[str, str] | None:
+    """The rebase rebase-merge/ (or rebase-apply/) shows, and the pick it applies: the last one done."""
     for folder in ("rebase-merge", "rebase-apply"):
         orig = _first_line(os.path.join(gitdir, folder, "orig-head"))
         onto = _first_line(os.path.join(gitdir, folder, "onto"))
@@ -97,11 +86,58 @@ def operation(gitdir: str, head: str, environ: Mapping[str, str]) -> dict[str, s
                 "commit": commit,
                 "name": onto,
             }
+    return None
+
+
+def _sequence(gitdir: str, head: str) -> dict[str, str] | None:
+    """The cherry-pick or revert of several commits sequencer/ shows, and the first commit still to do."""
     original = _first_line(os.path.join(gitdir, "sequencer", "head"))
-    if original:
-        commit = _todo_commit(os.path.join(gitdir, "sequencer", "todo"), last=False)
-        return {"key": f"sequence {original}", "kind": "sequence", "head": head, "commit": commit, "name": ""}
+    if not original:
+        return None
+    commit = _todo_commit(os.path.join(gitdir, "sequencer", "todo"), last=False)
+    return {"key": f"sequence {original}", "kind": "sequence", "head": head, "commit": commit, "name": ""}
+
+
+def _head(head: str) -> dict[str, str]:
     return {"key": f"head {head}", "kind": "head", "head": head, "commit": "", "name": ""}
+
+
+def operation(gitdir: str, head: str, environ: Mapping[str, str]) -> dict[str, str]:
+    """What git is doing while a driver runs, from what it exposes then (checked against git 2.39).
+
+    `git merge` sets `GITHEAD_<id>=<name>` (MERGE_HEAD is written only when it stops); a rebase keeps
+    rebase-merge/ (or rebase-apply/) with orig-head and onto while HEAD moves at every pick; a cherry-pick
+    or revert of several commits keeps sequencer/ with the original head; a single cherry-pick, revert or
+    stash apply shows only HEAD. `key` is the same for all files of one operation; `commit`: the commit
+    being merged or applied, where git says."""
+    heads = [
+        (key.removeprefix("GITHEAD_"), value) for key, value in environ.items() if key.startswith("GITHEAD_")
+    ]
+    if heads:
+        return _merge(head, heads)
+    return _rebase(gitdir, head) or _sequence(gitdir, head) or _head(head)
+
+
+def stopped(gitdir: str, head: str) -> list[dict[str, str]]:
+    """What `operation` may have named for the driver in the operation git has stopped in now: a merge by
+    its MERGE_HEAD, a rebase, a sequence of picks, and last HEAD alone (a single cherry-pick or revert,
+    `checkout -m`, a stash applied)."""
+    try:
+        with open(os.path.join(gitdir, "MERGE_HEAD"), encoding="ascii", errors="replace") as f:
+            merged = [(line.split()[0], "") for line in f if line.strip()]
+    except OSError:
+        merged = []
+    found = [_merge(head, merged) if merged else None, _rebase(gitdir, head), _sequence(gitdir, head)]
+    return [op for op in found if op is not None] + [_head(head)]
+
+
+def in_progress(gitdir: str, head: str, header: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
+    """Whether `record`, of the log that `header` opens, was made in the operation git has stopped in now,
+    for the commit it is applying."""
+    return any(
+        op["key"] == header.get("key") and op["commit"] == record.get("commit", "")
+        for op in stopped(gitdir, head)
+    )
 
 
 def locate() -> tuple[str, str] | None:

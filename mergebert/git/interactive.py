@@ -127,19 +127,15 @@ class Reopened:
 
 
 def reopen(repo: pygit2.Repository, path: str, working: bytes) -> Reopened | None:
-    """`working` with the driver's resolutions of the operation in progress (its decision log) reopened;
-    None when the log holds none for `path`."""
+    """`working` with the driver's resolutions reopened: those of the operation git has stopped in, for the
+    conflicts git holds unmerged for `path` now (`review.current_record`); None when there are none."""
     from mergebert.git import review
 
-    try:
-        log = review.load(repo)
-    except review.ReviewError:
+    record = review.current_record(repo, path)
+    if record is None or "output" not in record:
         return None
-    records = [record for record in log.records if record["path"] == path and "output" in record]
-    if not records:
-        return None
-    undone = review.undo(records[-1], working, gitinfo.to_worktree(repo, path))
-    decisions = {d["index"]: d for d in records[-1]["conflicts_detail"] if d.get("text") is not None}
+    undone = review.undo(record, working, gitinfo.to_worktree(repo, path))
+    decisions = {d["index"]: d for d in record["conflicts_detail"] if d.get("text") is not None}
     return Reopened(undone.data, decisions, tuple(undone.refused))
 
 

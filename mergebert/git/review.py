@@ -20,7 +20,8 @@ from typing import Any
 import pygit2
 
 from mergebert.core import atomic, tokendiff
-from mergebert.core.textio import split_lines
+from mergebert.core.linemerge import conflicts_of, merge_lines
+from mergebert.core.textio import UnsupportedContent, decode_sides, split_lines
 from mergebert.git import decisionlog, gitinfo
 from mergebert.git.colour import wants_colour
 
@@ -49,6 +50,55 @@ def load(repo: pygit2.Repository) -> Log:
     header, records = found
     latest = {(record["path"], record.get("commit", "")): record for record in records}
     return Log(header, list(latest.values()))
+
+
+def head_id(repo: pygit2.Repository) -> str:
+    """HEAD's id, "" on an unborn branch."""
+    return "" if repo.head_is_unborn else str(repo.head.target)
+
+
+def in_progress(repo: pygit2.Repository, log: Log, record: dict[str, Any]) -> bool:
+    """Whether `record` is the merge driver's in the operation git has stopped in now (in a rebase or a
+    sequence of picks: for the commit being applied)."""
+    return decisionlog.in_progress(repo.path, head_id(repo), log.operation, record)
+
+
+def conflicts_recorded(record: dict[str, Any], blobs: Sequence[bytes]) -> bool:
+    """Whether `record` holds exactly the line conflicts of the three versions (base, ours, theirs)."""
+    try:
+        (base, ours, theirs), _ = decode_sides(*blobs)
+    except UnsupportedContent:
+        return False
+    conflicts = conflicts_of(merge_lines(base, ours, theirs))
+    recorded = [(d.get("ours"), d.get("base"), d.get("theirs")) for d in record.get("conflicts_detail", ())]
+    return recorded == [(c.ours, c.base, c.theirs) for c in conflicts]
+
+
+def unmerged_blobs(repo: pygit2.Repository, path: str) -> tuple[bytes, bytes, bytes] | None:
+    """The three versions (base, ours, theirs) git holds for `path` while it is unmerged; None otherwise,
+    or where a side deleted it."""
+    try:
+        entries = repo.index.conflicts[path]
+    except (KeyError, TypeError):  # TypeError: no path is unmerged
+        return None
+    base, ours, theirs = (repo[e.id].data if e is not None else None for e in entries)
+    if ours is None or theirs is None:
+        return None
+    return base or b"", ours, theirs
+
+
+def current_record(repo: pygit2.Repository, path: str) -> dict[str, Any] | None:
+    """The merge driver's record of `path` in the operation git has stopped in, where its conflicts are
+    those of the versions git holds unmerged for `path` now; None when there is no such record."""
+    blobs = unmerged_blobs(repo, path)
+    if blobs is None:
+        return None
+    try:
+        log = load(repo)
+    except ReviewError:
+        return None
+    records = [r for r in log.records if r["path"] == path and in_progress(repo, log, r)]
+    return records[-1] if records and conflicts_recorded(records[-1], blobs) else None
 
 
 def repo_paths(repo: pygit2.Repository, given: Sequence[str]) -> list[str]:

@@ -1,0 +1,69 @@
+"""`mergebert resolve -i` against the state git and the merge driver leave: which of the driver's resolutions
+`--all` reopens (only the operation's own, for the commit being applied, each conflict whole), and what an
+interrupted session writes (nothing). Real merges and rebases with the driver `mergebert install`
+configures, on the token merge (no model), so which conflicts the driver settles is fixed.
+"""
+
+from __future__ import annotations
+
+from gitrepo import GitRepo, java
+
+NAME = "src/App.java"
+PADDING = "".join(f"        step({i});\n" for i in range(8))
+
+
+def body(first: str, second: str, third: str) -> str:
+    """A Java class with three statements far enough apart for git to write three conflicts."""
+    return java(f"{first}\n{PADDING}        {second}\n{PADDING}        {third}")
+
+
+# conflicts 1 and 3 are token merges the driver settles; conflict 2 changes one value both ways
+BASE = body('a("x", 1, false);', "int port = 8080;", 'b("y", 2, false);')
+OURS = body('a("X", 1, false);', "int port = 9090;", 'b("Y", 2, false);')
+TOKENS = body('a("x", 1, true);', "int port = 8080;", 'b("y", 2, true);')  # theirs, 1 and 3 only
+CLASH = body('a("x", 1, false);', "int port = 7070;", 'b("y", 2, false);')  # theirs, 2 only
+
+
+def answers(count: int, key: str = "s") -> str:
+    return f"{key}\n" * count
+
+
+def test_all_in_a_rebase_reopens_nothing_of_an_earlier_pick(repo: GitRepo) -> None:
+    repo.commit({NAME: BASE}, "base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit({NAME: TOKENS}, "first pick")
+    repo.commit({NAME: TOKENS.replace("8080", "7070")}, "second pick")
+    repo.git("checkout", "-q", "main")
+    repo.commit({NAME: OURS}, "ours")
+    repo.git("checkout", "-q", "feature")
+    repo.mergebert("install", check=True)
+    assert repo.git("rebase", "main", check=False).returncode != 0  # confirm mode: stopped at pick 1
+    assert b"<<<<<<<" not in repo.read(NAME)
+    repo.git("add", NAME)
+    assert repo.git("rebase", "--continue", check=False).returncode != 0  # pick 2: conflict 2, left
+    before = repo.read(NAME)
+    assert before.count(b"<<<<<<<") == 1 and b'a("X", 1, true);' in before
+    result = repo.mergebert("resolve", "-i", "--all", "--no-backup", input=answers(3))
+    assert repo.read(NAME) == before, result.stdout
+    assert "(1/1) Resolve this conflict" in result.stdout
+    assert "the merge driver resolved it" not in result.stdout
+
+
+def test_all_reopens_nothing_of_an_earlier_merge(repo: GitRepo) -> None:
+    repo.diverge(NAME, BASE, OURS, TOKENS)
+    repo.git("branch", "other", "main~1")
+    repo.mergebert("install", check=True)
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode != 0
+    repo.git("add", NAME)
+    repo.git("commit", "-q", "--no-edit")  # merge 1: the driver's resolutions, confirmed and committed
+    repo.git("checkout", "-q", "other")
+    repo.commit({NAME: CLASH}, "clash")
+    repo.git("checkout", "-q", "main")
+    repo.mergebert("uninstall", check=True)  # merge 2 without the driver: the log is merge 1's
+    assert repo.git("merge", "--no-edit", "other", check=False).returncode != 0
+    before = repo.read(NAME)
+    assert before.count(b"<<<<<<<") == 1 and b'a("X", 1, true);' in before
+    result = repo.mergebert("resolve", "-i", "--all", "--no-backup", input=answers(3))
+    assert repo.read(NAME) == before, result.stdout
+    assert "(1/1) Resolve this conflict" in result.stdout
+    assert "the merge driver resolved it" not in result.stdout
