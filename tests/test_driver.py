@@ -398,29 +398,6 @@ def test_settings_given_with_git_dash_c_reach_the_driver(repo: GitRepo, daemon: 
     assert "resolved 0 of 1 conflict" in merged.stderr
 
 
-def test_command_line_config_is_read_as_git_writes_it() -> None:
-    from mergebert.git.gitinfo import command_line_config
-
-    written = (
-        "'Mergebert.Threshold'='0.9' 'merge.conflictStyle'='it'\\''s' 'core.bare'= 'merge.y'='' "
-        "'alias.e'=''\\!'env' 'old.Style=diff3' 'old.flag'"
-    )
-    assert command_line_config({"GIT_CONFIG_PARAMETERS": written}) == {
-        "mergebert.threshold": "0.9",
-        "merge.conflictstyle": "it's",
-        "core.bare": None,
-        "merge.y": "",
-        "alias.e": "!env",
-        "old.style": "diff3",
-        "old.flag": None,
-    }
-    counted = {"GIT_CONFIG_COUNT": "2", "GIT_CONFIG_KEY_0": "A.Sub.Key", "GIT_CONFIG_VALUE_0": "1"}
-    counted |= {"GIT_CONFIG_KEY_1": "merge.conflictStyle", "GIT_CONFIG_VALUE_1": "zdiff3"}
-    counted["GIT_CONFIG_PARAMETERS"] = "'merge.conflictstyle'='diff3'"
-    assert command_line_config(counted) == {"a.Sub.key": "1", "merge.conflictstyle": "diff3"}
-    assert command_line_config({"GIT_CONFIG_PARAMETERS": "'unterminated"}) == {}
-
-
 @pytest.mark.parametrize("bare", [False, True], ids=["work-tree", "bare"])
 def test_merge_tree_points_to_no_review_and_no_git_add(repo: GitRepo, tmp_path: Path, bare: bool) -> None:
     """`git merge-tree --write-tree` merges in memory: its decisions are not logged and there is nothing
@@ -435,3 +412,46 @@ def test_merge_tree_points_to_no_review_and_no_git_add(repo: GitRepo, tmp_path: 
     assert "mergebert: src/App.java: resolved 1 of 1 conflict\n" in done.stderr
     assert "mergebert: src/App.java: left conflicted for you to confirm (mergebert.confirm)\n" in done.stderr
     assert "review" not in done.stderr and "git add" not in done.stderr
+
+
+SETTINGS = "[merge]\n\tconflictStyle = diff3\n[mergebert]\n\tthreshold = 2\n"
+
+
+@pytest.mark.parametrize("daemon", ["1", "0"], ids=["daemon", "in-process"])
+@pytest.mark.parametrize("where", ["GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "includeIf hasconfig"])
+def test_config_that_git_reads_and_libgit2_does_not_reaches_the_driver(
+    repo: GitRepo, tmp_path: Path, daemon: str, where: str
+) -> None:
+    """merge.conflictStyle=diff3 and mergebert.threshold=2 in a file git reads (named by GIT_CONFIG_GLOBAL
+    or GIT_CONFIG_SYSTEM, or included where a remote's URL matches): nothing reaches a threshold of 2, so
+    the file is what git alone writes, diff3 style included."""
+    settings = tmp_path / "settings.cfg"
+    settings.write_text(SETTINGS)
+    repo.env["MERGEBERT_DAEMON"] = daemon
+    if where == "GIT_CONFIG_GLOBAL":
+        repo.env["GIT_CONFIG_GLOBAL"] = str(settings)
+    elif where == "GIT_CONFIG_SYSTEM":
+        del repo.env["GIT_CONFIG_NOSYSTEM"]
+        repo.env["GIT_CONFIG_SYSTEM"] = str(settings)
+    else:
+        repo.git("remote", "add", "origin", "https://example.com/team/app.git")
+        included = "includeIf.hasconfig:remote.*.url:https://example.com/**.path"
+        repo.git("config", "--global", included, str(settings))
+    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    without, with_driver, stderr = repo.merge_both_ways(NAME, "merge", "--no-edit", "feature")
+    assert b"|||||||" in without
+    assert with_driver == without, stderr
+    assert "resolved 0 of 1 conflict" in stderr
+
+
+def test_the_file_only_git_config_reads_does_not_reach_the_driver(repo: GitRepo, tmp_path: Path) -> None:
+    """GIT_CONFIG points `git config` (and no other git command) at one file: git merges without it, and
+    so does the driver (its settings, confirm mode included, are the repository's)."""
+    settings = tmp_path / "settings.cfg"
+    settings.write_text(SETTINGS)
+    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    repo.use_driver()
+    repo.env["GIT_CONFIG"] = str(settings)
+    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    assert merge.returncode == 0, merge.stderr
+    assert repo.read(NAME) == TOKEN_MERGED.encode()

@@ -363,7 +363,8 @@ def confirming() -> bool:
     from mergebert.git import gitcmd
 
     try:
-        value = gitcmd.git("config", "--type=bool", "--get", CONFIRM_KEY, accept=(0, 1)).stdout.strip()
+        asked = ("config", "--type=bool", "--get", CONFIRM_KEY)
+        value = gitcmd.git(*asked, env=gitcmd.config_env(), accept=(0, 1)).stdout.strip()
     except gitcmd.GitError as error:
         warn(f"{CONFIRM_KEY}: {error}; git stops for you to confirm")
         return True

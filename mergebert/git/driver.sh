@@ -69,7 +69,7 @@ if [ "$status" -eq 0 ]; then
 fi
 if [ "$status" -lt 128 ]; then
     # conflicts: git's result in the configured style is the fallback if mergebert dies
-    style=$(git config --get merge.conflictStyle 2>/dev/null)
+    style=$(unset GIT_CONFIG; git config --get merge.conflictStyle 2>/dev/null) # as git merge reads it
     case $style in diff3 | zdiff3) styled_merge ;; esac
 fi
 

@@ -25,6 +25,16 @@ def without_repository(environ: Mapping[str, str]) -> dict[str, str]:
     return {name: value for name, value in environ.items() if name not in REPOSITORY_VARIABLES}
 
 
+# points `git config`, and no other git command, at one file instead of the config git reads
+CONFIG_FILE_VARIABLE = "GIT_CONFIG"
+
+
+def config_env() -> dict[str, str]:
+    """os.environ without CONFIG_FILE_VARIABLE: `git config` then reads what the git running mergebert
+    reads."""
+    return {name: value for name, value in os.environ.items() if name != CONFIG_FILE_VARIABLE}
+
+
 class GitError(RuntimeError):
     """git exited with a status the caller did not expect; the message ends with git's own stderr."""
 

@@ -7,12 +7,12 @@ conflict mergebert leaves looks exactly like the one git would have left.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shlex
 import subprocess
-from collections.abc import Callable, Mapping
+import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -61,76 +61,40 @@ def _canonical(key: str) -> str:
     return ".".join(part for part in (section.lower(), subsection, name.lower()) if part)
 
 
-def _sq_word(text: str, at: int) -> tuple[str, int]:
-    """The shell-quoted word at `at` ('a'\\''b' is a'b) and where it ends; ValueError if none starts there."""
-    word = ""
-    while True:
-        if not text.startswith("'", at):
-            raise ValueError("a word does not start with a quote")
-        end = text.index("'", at + 1)
-        word += text[at + 1 : end]
-        at = end + 1
-        if not (text.startswith("\\", at) and at + 2 < len(text)):
-            return word, at
-        word += text[at + 1]  # '\\'' or '\\!': one escaped character, then the word goes on
-        at += 2
+_LISTINGS: weakref.WeakKeyDictionary[pygit2.Repository, dict[str, str] | None] = weakref.WeakKeyDictionary()
 
 
-def _parameters(text: str) -> list[tuple[str, str | None]]:
-    """(key, value) pairs of GIT_CONFIG_PARAMETERS as git writes it: 'key'='value', 'key'= (no value:
-    true), or the older 'key=value' and 'key'."""
-    pairs: list[tuple[str, str | None]] = []
-    at = 0
-    while at < len(text):
-        if text[at] == " ":
-            at += 1
-            continue
-        word, at = _sq_word(text, at)
-        if text.startswith("=", at):
-            at += 1
-            value = None
-            if text.startswith("'", at):
-                value, at = _sq_word(text, at)
-            pairs.append((word, value))
-        else:
-            key, equals, value = word.partition("=")
-            pairs.append((key, value if equals else None))
-    return pairs
+def git_config(repo: pygit2.Repository | None) -> dict[str, str] | None:
+    """Every setting as git reads it for `repo` (outside one, here): its config files with their includes
+    (`includeIf hasconfig:` too), GIT_CONFIG_GLOBAL, GIT_CONFIG_SYSTEM, GIT_CONFIG_NOSYSTEM and `git -c`,
+    which libgit2 does not all read; canonical key → the last value given (git's "true" for a key
+    without one). One `git config --list` per repository object; None where git cannot list it."""
+    if repo is not None and repo in _LISTINGS:
+        return _LISTINGS[repo]
+    found = _listed(repo)
+    if repo is not None:
+        _LISTINGS[repo] = found
+    return found
 
 
-def command_line_config(environ: Mapping[str, str] | None = None) -> dict[str, str | None]:
-    """The config `git -c` (and `--config-env`, GIT_CONFIG_COUNT) gives the commands git runs, which
-    libgit2 does not read: canonical key → value (None for a key given without "=", git's true).
-    Unreadable settings are ignored, as if none were given."""
-    env = os.environ if environ is None else environ
-    found: dict[str, str | None] = {}
+def _listed(repo: pygit2.Repository | None) -> dict[str, str] | None:
+    """`git config --list` for `repo` (outside one, here), read; None where git cannot list it."""
+    where = [f"--git-dir={repo.path}"] if repo is not None else []
     try:
-        for i in range(int(env.get("GIT_CONFIG_COUNT") or 0)):
-            found[_canonical(env[f"GIT_CONFIG_KEY_{i}"])] = env[f"GIT_CONFIG_VALUE_{i}"]
-        for key, value in _parameters(env.get("GIT_CONFIG_PARAMETERS", "")):
-            found[_canonical(key)] = value
-    except (KeyError, ValueError):
-        return {}
+        listing = gitcmd.git(*where, "config", "--list", "-z", env=gitcmd.config_env()).stdout
+    except gitcmd.GitError:
+        return None
+    found = {}
+    for entry in listing.decode("utf-8", "replace").split("\0"):
+        key, newline, value = entry.partition("\n")
+        if key:
+            found[key] = value if newline else "true"
     return found
 
 
 def settings(repo: pygit2.Repository | None) -> dict[str, str]:
-    """mergebert's own git config (`mergebert.model`, `mergebert.threshold`) as set, for the model policy:
-    `git -c`, then the repository's config, or the user's outside a repository."""
-    given = command_line_config()
-    found = {name: value for name in SETTINGS if (value := given.get(name)) is not None}
-    try:
-        config = repo.config if repo is not None else pygit2.Config.get_global_config()
-    except (OSError, pygit2.GitError):  # no user config at all
-        return found
-    for name in SETTINGS:
-        if name in found:
-            continue
-        try:
-            found[name] = config[name]
-        except (KeyError, ValueError, pygit2.GitError):
-            continue
-    return found
+    """mergebert's own git config (`mergebert.model`, `mergebert.threshold`) as set, for the model policy."""
+    return {name: value for name in SETTINGS if (value := config_value(repo, name)) is not None}
 
 
 def merge_options(
@@ -158,13 +122,16 @@ def merge_options(
 
 
 def config_value(repo: pygit2.Repository | None, key: str) -> str | None:
-    """`key` as the git command running mergebert reads it: what `git -c` gave, else the repository's
-    config; None where neither sets it."""
-    value = command_line_config().get(_canonical(key))
-    if value is None and repo is not None:
-        with contextlib.suppress(KeyError):
-            value = repo.config[key]
-    return value
+    """`key` as the git command running mergebert reads it (`git_config`); where git cannot list the
+    config, as libgit2 reads the repository's (outside one, the user's); None where nothing sets it."""
+    listing = git_config(repo)
+    if listing is not None:
+        return listing.get(_canonical(key))
+    try:
+        config = repo.config if repo is not None else pygit2.Config.get_global_config()
+        return config[key]
+    except (KeyError, ValueError, OSError, pygit2.GitError):
+        return None
 
 
 def conflict_style(repo: pygit2.Repository | None) -> ConflictStyle:
