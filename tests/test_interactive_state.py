@@ -67,3 +67,43 @@ def test_all_reopens_nothing_of_an_earlier_merge(repo: GitRepo) -> None:
     assert repo.read(NAME) == before, result.stdout
     assert "(1/1) Resolve this conflict" in result.stdout
     assert "the merge driver resolved it" not in result.stdout
+
+
+# the token merge settles it with theirs, line for line: git's conflict lies around the resolved line
+ONE_SIDED = tuple(java(f"int x = f({args});", "        x = x + 1;\n") for args in ("1, 2", "10, 2", "10, 20"))
+RESOLVED, MINE = "        int x = f(10, 20);\n", "        int y = 5; // mine\n"
+
+
+def test_all_asks_about_a_conflict_whole_beside_a_line_the_user_added(repo: GitRepo) -> None:
+    repo.mergebert("install", check=True)
+    repo.stop_on({NAME: ONE_SIDED})
+    assert repo.read(NAME).decode() == ONE_SIDED[2]
+    edited = ONE_SIDED[2].replace(RESOLVED, RESOLVED + MINE)
+    repo.write(NAME, edited)
+    kept = repo.mergebert("resolve", "-i", "--all", input=answers(2))
+    assert repo.read(NAME).decode() == edited, kept.stdout
+    assert not (repo.path / (NAME + ".orig")).exists()
+    assert "(1/1) Resolve this conflict" in kept.stdout
+    ours = repo.mergebert("resolve", "-i", "--all", "--no-backup", input=answers(1, "o"))
+    assert ours.returncode == 0, ours.stdout
+    assert repo.read(NAME).decode() == edited.replace(RESOLVED, "        int x = f(10, 2);\n")
+
+
+# git's merge (ort: histogram diff) writes one conflict where mergebert's line merge (Myers) finds two, the
+# first of which the token merge settles
+PLACED_OTHERWISE = (
+    "x = 1;\na(1, 2);\n{\n\n\nreturn;\n{\nc(1, 2);\na(1, 2);\n",
+    "x = 4;\nc(1, 2);\na(1, 2);\n{\n\n\n{\nc(1, 2);\n",
+    "x = 1;\na(4, 2);\n\n{\n\n\nreturn;\n{\nc(1, 2);\na(8, 2);\n",
+)
+
+
+def test_all_leaves_the_file_as_it_is_where_gits_conflict_is_placed_otherwise(repo: GitRepo) -> None:
+    repo.mergebert("install", check=True)
+    repo.stop_on({NAME: PLACED_OTHERWISE})
+    before = repo.read(NAME)
+    assert b"a(4, 2);" in before and before.count(b"<<<<<<<") == 1, "the driver settled conflict 1"
+    result = repo.mergebert("resolve", "-i", "--all", input=answers(4))
+    assert repo.read(NAME) == before, result.stdout
+    assert not (repo.path / (NAME + ".orig")).exists()
+    assert "placed otherwise" in result.stdout

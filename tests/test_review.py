@@ -12,7 +12,7 @@ import pty
 import subprocess
 
 import pytest
-from gitrepo import MERGEBERT, TOKEN_BASE, TOKEN_MERGED, TOKEN_OURS, TOKEN_THEIRS, GitRepo
+from gitrepo import MERGEBERT, TOKEN_BASE, TOKEN_MERGED, TOKEN_OURS, TOKEN_THEIRS, GitRepo, java
 
 from mergebert.git import decisionlog
 
@@ -145,6 +145,35 @@ def test_undo_refuses_a_region_the_user_edited(repo: GitRepo) -> None:
     region = b'<<<<<<< HEAD\n        a("X", 1, false);\n=======\n        a("x", 1, true);\n>>>>>>> feature\n'
     assert region in expected
     assert text == expected.replace(region, b'        a("X", 1, true, "mine");\n')
+
+
+# the token merge settles it with theirs, line for line: the line diff of the driver's result against git's
+# finds git's conflict as two insertions, one on each side of the resolved line
+ONE_SIDED = tuple(java(f"int x = f({args});", "        x = x + 1;\n") for args in ("1, 2", "10, 2", "10, 20"))
+
+
+def block(text: bytes) -> tuple[int, int]:
+    """Where the first conflict of `text` starts and ends (its last marker line included)."""
+    start = text.index(b"<<<<<<<")
+    return start, text.index(b"\n", text.index(b">>>>>>>", start)) + 1
+
+
+@pytest.mark.parametrize("where", ["below", "above"])
+def test_undo_puts_a_conflict_back_whole_beside_a_line_the_user_added(repo: GitRepo, where: str) -> None:
+    repo.diverge(NAME, *ONE_SIDED)
+    expected = git_alone(repo, "merge", "--no-edit", "feature")
+    install(repo)
+    repo.git("merge", "--no-edit", "feature", check=False)
+    resolved, mine = b"        int x = f(10, 20);\n", b"        int y = 5; // mine\n"
+    assert repo.read(NAME) == ONE_SIDED[2].encode()
+    repo.write(
+        NAME, repo.read(NAME).replace(resolved, resolved + mine if where == "below" else mine + resolved)
+    )
+    undo = repo.mergebert("review", "--undo", NAME)
+    assert undo.returncode == 0, undo.stdout
+    start, end = block(expected)
+    at = end if where == "below" else start
+    assert repo.read(NAME) == expected[:at] + mine + expected[at:]
 
 
 def test_rebase_of_two_picks_is_one_operation_with_a_record_per_pick(repo: GitRepo) -> None:

@@ -113,7 +113,7 @@ class Session:
 
     applied: marked.Applied
     notes: dict[int, str]  # per conflict asked (by index): what became of it
-    remarks: tuple[str, ...] = ()  # the merge driver's resolutions not asked about (edited since)
+    remarks: tuple[str, ...] = ()  # the merge driver's resolutions not asked about, and why
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ class Reopened:
 
     data: bytes
     decisions: dict[int, dict[str, Any]]  # the driver's record of each conflict it resolved, by index
-    refused: tuple[str, ...]  # regions edited since, left as they are
+    remarks: tuple[str, ...]  # what is not reopened, and why (a region edited since)
 
 
 def reopen(repo: pygit2.Repository, path: str, working: bytes) -> Reopened | None:
@@ -139,11 +139,30 @@ def reopen(repo: pygit2.Repository, path: str, working: bytes) -> Reopened | Non
     return Reopened(undone.data, decisions, tuple(undone.refused))
 
 
+PLACED_OTHERWISE = (
+    "the merge driver's resolutions not asked about: git's conflicts there are placed otherwise than "
+    "mergebert finds them"
+)
+
+
+def _reopened(
+    repo: pygit2.Repository, path: str, working: bytes, known: Sequence[marked.Region], size: int
+) -> Reopened:
+    """`reopen`, where every conflict it puts back is one of `known` (so that it is asked about, and kept
+    when skipped); otherwise `working` as it is."""
+    reopened = reopen(repo, path, working)
+    if reopened is None:
+        return Reopened(working, {}, ())
+    if marked.apply(reopened.data, known, size).unmatched > marked.apply(working, known, size).unmatched:
+        return Reopened(working, {}, (*reopened.remarks, PLACED_OTHERWISE))
+    return reopened
+
+
 def without_markers(repo: pygit2.Repository | None, path: str, working: bytes) -> str:
     """Why `working` holds no conflict markers: the merge driver's own result, left for the user to confirm
     (the decision log holds it, unedited since), or an edit."""
     reopened = reopen(repo, path, working) if repo is not None and repo.workdir else None
-    if reopened is not None and reopened.decisions and not reopened.refused:
+    if reopened is not None and reopened.decisions and not reopened.remarks:
         return "the merge driver resolved it; check it (mergebert review), then git add it"
     return "no conflict markers in it (resolved by hand?)"
 
@@ -179,14 +198,16 @@ class Asker:
     ) -> Session:
         """Ask about each conflict `working` still marks that mergebert left (with ask_all: every one, and
         those the merge driver resolved); apply the answers with mergebert's own resolutions of the rest."""
-        reopened = reopen(repo, path, working) if self.ask_all and repo is not None else None
-        opened = reopened.data if reopened is not None else working
         known = marked.worktree_regions(repo, path, blobs, options, resolutions)
+        reopened = Reopened(working, {}, ())
+        if self.ask_all and repo is not None:
+            reopened = _reopened(repo, path, working, known, options.marker_size)
+        opened = reopened.data
         found = marked.apply(opened, known, options.marker_size).found
         was = marked.apply(working, known, options.marker_size).found
         driver = {
             index: decision
-            for index, decision in (reopened.decisions if reopened is not None else {}).items()
+            for index, decision in reopened.decisions.items()
             if index < len(found) and found[index] and not was[index]
         }
         (base, ours, theirs), _ = decode_sides(*blobs)
@@ -220,7 +241,7 @@ class Asker:
             decided[index] = replace(resolutions[index], text=choice.text)
             notes[index] = choice.note
         applied = marked.resolve_working_file(repo, path, opened, blobs, options, decided)
-        return Session(applied, notes, reopened.refused if reopened is not None else ())
+        return Session(applied, notes, reopened.remarks)
 
     def ask(self, question: Question, eol: str) -> Choice | None:
         """The user's answer to one question; None when they quit or the answers run out."""

@@ -19,7 +19,7 @@ from typing import Any
 
 import pygit2
 
-from mergebert.core import atomic, tokendiff
+from mergebert.core import atomic, markers, tokendiff
 from mergebert.core.linemerge import conflicts_of, merge_lines
 from mergebert.core.textio import UnsupportedContent, decode_sides, split_lines
 from mergebert.git import decisionlog, gitinfo
@@ -241,6 +241,39 @@ def _overlap(start: int, end: int, other_start: int, other_end: int) -> bool:
     return other_start < end and start < other_end
 
 
+def _conflict_spans(lines: Sequence[bytes], size: int) -> list[tuple[int, int]]:
+    """Where each conflict of git's line merge lies, from its `<<<<<<<` line to its `>>>>>>>` line."""
+    spans, start = [], None
+    for at, line in enumerate(lines):
+        kind = markers.kind(line, size)
+        if kind == "<":
+            start = at
+        elif kind == ">" and start is not None:
+            spans.append((start, at + 1))
+            start = None
+    return spans
+
+
+def _changes(written: Sequence[bytes], git: Sequence[bytes], size: int) -> list[tuple[int, int, int, int]]:
+    """Where what the driver wrote differs from git's merge (lines a..b of it, c..d of git's), each of git's
+    conflicts whole: the line diff's changes within or beside one conflict are joined, with the lines
+    between them (a one-sided resolution is found as two insertions around the line it kept)."""
+    spans = _conflict_spans(git, size)
+    changes: list[tuple[int, int, int, int]] = []
+    joined: set[int] = set()  # the conflicts the last change touches
+    for tag, a, b, c, d in tokendiff.opcodes(written, git):
+        if tag == "equal":
+            continue
+        touched = {n for n, (start, end) in enumerate(spans) if start <= d and c <= end}
+        if changes and touched & joined:
+            changes[-1] = (changes[-1][0], b, changes[-1][2], d)
+            joined |= touched
+        else:
+            changes.append((a, b, c, d))
+            joined = touched
+    return changes
+
+
 @dataclass(frozen=True)
 class Undone:
     """The working file with git's conflicts put back, and what happened to each region."""
@@ -252,7 +285,8 @@ class Undone:
 
 
 def undo(record: dict[str, Any], working: bytes, to_worktree: Any = bytes) -> Undone:
-    """git's conflicts back into `working` wherever the driver's resolution is still as it wrote it."""
+    """git's conflicts back into `working` wherever the driver's resolution is still as it wrote it; a
+    conflict is put back whole or not at all."""
     written, git = (split_lines(to_worktree(decisionlog.unpack(record[key]))) for key in ("output", "git"))
     current = split_lines(working)
     from_written, from_git = _mapping(written, current), _mapping(git, current)
@@ -260,9 +294,7 @@ def undo(record: dict[str, Any], working: bytes, to_worktree: Any = bytes) -> Un
     out: list[bytes] = []
     restored, refused, already = [], [], []
     cursor = 0
-    for tag, a, b, c, d in tokendiff.opcodes(written, git):
-        if tag == "equal":
-            continue
+    for a, b, c, d in _changes(written, git, record.get("marker_size", 7)):
         numbers = [i + 1 for i, (s, e) in spans if _overlap(a, b, s, e)]
         name = f"conflict{'s' * (len(numbers) > 1)} {', '.join(map(str, numbers)) or '?'}"
         place = _found(from_written, a, b)
