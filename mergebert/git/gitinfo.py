@@ -32,16 +32,44 @@ from mergebert.git import gitcmd
 
 def open_repo(start: str | os.PathLike[str] = ".") -> pygit2.Repository | None:
     """The repository git works on: the one $GIT_DIR names (its work tree $GIT_WORK_TREE, where set), else
-    the one containing `start`; None outside any repository."""
+    the one containing `start`; None outside any repository. One that is not the user's is opened where
+    git trusts it (see `_opened`)."""
     git_dir = os.environ.get("GIT_DIR")
     if git_dir:
-        repo = pygit2.Repository(git_dir)
+        repo = _opened(git_dir, start)
         work_tree = os.environ.get("GIT_WORK_TREE")
         if work_tree:
             repo.workdir = work_tree
         return repo
     found = pygit2.discover_repository(str(start))
-    return pygit2.Repository(found) if found else None
+    return _opened(found, start) if found else None
+
+
+def _opened(git_dir: str, start: str | os.PathLike[str]) -> pygit2.Repository:
+    """The repository in `git_dir`. libgit2 refuses another user's unless its own config's safe.directory
+    names it; git also reads that setting from `git -c` and GIT_CONFIG_GLOBAL, and trusts a $GIT_DIR
+    given. So where libgit2 refuses and git, asked from `start`, finds the same repository, it is opened
+    (git runs the merge driver only in a repository it trusts); where git refuses too, libgit2's error."""
+    try:
+        return pygit2.Repository(git_dir)
+    except pygit2.GitError:
+        if not _git_trusts(git_dir, start):
+            raise
+    checking = pygit2.settings.owner_validation
+    pygit2.settings.owner_validation = False
+    try:
+        return pygit2.Repository(git_dir)
+    finally:
+        pygit2.settings.owner_validation = checking
+
+
+def _git_trusts(git_dir: str, start: str | os.PathLike[str]) -> bool:
+    """Whether git, run in `start`, works on the repository in `git_dir` (safe.directory as git reads it)."""
+    try:
+        found = gitcmd.git("rev-parse", "--absolute-git-dir", cwd=start).stdout.decode().strip()
+        return os.path.samefile(found, git_dir)
+    except (gitcmd.GitError, OSError, UnicodeDecodeError):
+        return False
 
 
 def to_worktree(repo: pygit2.Repository | None, path: str) -> Callable[[bytes], bytes]:
