@@ -126,6 +126,8 @@ def test_undo_after_a_committed_merge_keeps_the_users_edits_elsewhere(repo: GitR
     undo = subprocess.run(command, cwd=inside, env=repo.env, capture_output=True, text=True, check=False)
     assert undo.returncode == 0, undo.stdout + undo.stderr
     assert repo.read(NAME) == expected + b"// the user's line\n"
+    assert "src/App.java: the merge is over: git cannot hold it unmerged again" in undo.stdout
+    assert repo.conflicted() == []
 
 
 def test_undo_refuses_a_region_the_user_edited(repo: GitRepo) -> None:
@@ -174,6 +176,61 @@ def test_undo_puts_a_conflict_back_whole_beside_a_line_the_user_added(repo: GitR
     start, end = block(expected)
     at = end if where == "below" else start
     assert repo.read(NAME) == expected[:at] + mine + expected[at:]
+
+
+NOTES = "notes.txt"  # a file git stops on, beside the one the driver settles
+
+
+def stages(repo: GitRepo) -> str:
+    """The index entries of NAME: `mode id stage\tpath` lines."""
+    return repo.git("ls-files", "--stage", "--", NAME).stdout
+
+
+def operation(command: str) -> list[str]:
+    """The command for `command` (merge, rebase or cherry-pick) of branch feature, from where it starts."""
+    return {
+        "merge": ["merge", "--no-edit", "feature"],
+        "rebase": ["rebase", "main"],
+        "cherry-pick": ["cherry-pick", "feature"],
+    }[command]
+
+
+@pytest.mark.parametrize("command", ["merge", "rebase", "cherry-pick"])
+def test_undo_makes_the_path_unmerged_again_as_git_left_it(repo: GitRepo, command: str) -> None:
+    repo.commit({NAME: TOKEN_BASE, NOTES: "base\n"}, "base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit({NAME: TOKEN_THEIRS, NOTES: "theirs\n"}, "theirs")
+    repo.git("checkout", "-q", "main")
+    repo.commit({NAME: TOKEN_OURS, NOTES: "ours\n"}, "ours")
+    if command == "rebase":
+        repo.git("checkout", "-q", "feature")
+    assert repo.git(*operation(command), check=False).returncode != 0  # git alone
+    expected, expected_stages = repo.read(NAME), stages(repo)
+    repo.git(command, "--abort")
+    install(repo, "--no-confirm")
+    assert repo.git(*operation(command), check=False).returncode != 0
+    assert repo.conflicted() == [NOTES] and repo.read(NAME) == TOKEN_MERGED.encode()
+    undo = repo.mergebert("review", "--undo", NAME)
+    assert undo.returncode == 0, undo.stdout
+    assert repo.read(NAME) == expected
+    assert stages(repo) == expected_stages and " 1\t" in expected_stages
+    assert "UU src/App.java" in repo.git("status", "--porcelain").stdout
+    repo.write(NOTES, "resolved\n")
+    repo.git("add", NOTES)
+    assert repo.git("commit", "--no-edit", check=False).returncode != 0  # git refuses: App.java is unmerged
+
+
+def test_undo_after_git_add_makes_the_path_unmerged_again(repo: GitRepo) -> None:
+    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    repo.git("merge", "--no-edit", "feature", check=False)
+    expected_stages = stages(repo)
+    repo.git("merge", "--abort")
+    install(repo)
+    repo.git("merge", "--no-edit", "feature", check=False)
+    repo.git("add", NAME)  # confirmed, then undone
+    assert repo.mergebert("review", "--undo", NAME).returncode == 0
+    assert stages(repo) == expected_stages
+    assert repo.conflicted() == [NAME]
 
 
 def test_rebase_of_two_picks_is_one_operation_with_a_record_per_pick(repo: GitRepo) -> None:

@@ -22,7 +22,7 @@ import pygit2
 from mergebert.core import atomic, markers, tokendiff
 from mergebert.core.linemerge import conflicts_of, merge_lines
 from mergebert.core.textio import UnsupportedContent, decode_sides, split_lines
-from mergebert.git import decisionlog, gitinfo
+from mergebert.git import decisionlog, gitcmd, gitinfo
 from mergebert.git.colour import wants_colour
 
 
@@ -312,9 +312,95 @@ def undo(record: dict[str, Any], working: bytes, to_worktree: Any = bytes) -> Un
     return Undone(b"".join(out), restored, refused, already)
 
 
+@dataclass(frozen=True, order=True)
+class Stage:
+    """One of an unmerged path's index entries: 1 base, 2 ours, 3 theirs."""
+
+    number: int
+    mode: int
+    oid: str
+
+
+def _unmerged(repo: pygit2.Repository, path: str) -> bool:
+    conflicts = repo.index.conflicts
+    return conflicts is not None and path in conflicts
+
+
+def _resolve_undo(repo: pygit2.Repository, path: str) -> list[Stage]:
+    """The stages the index's resolve-undo record keeps for `path`: the conflict a `git add` settled."""
+    listing = gitcmd.git(
+        "--literal-pathspecs", "ls-files", "--resolve-undo", "-z", "--", path, cwd=repo.workdir
+    ).stdout.decode("utf-8", "surrogateescape")
+    stages = []
+    for entry in listing.split("\0"):
+        info, _, name = entry.partition("\t")
+        if name == path:
+            mode, oid, number = info.split()
+            stages.append(Stage(int(number), int(mode, 8), oid))
+    return stages
+
+
+def _merged_stages(repo: pygit2.Repository, path: str) -> list[Stage]:
+    """The stages of `path` in the commits the operation git has stopped in merges (`gitinfo.conflict_sides`:
+    ours, base, theirs), each where a rename put it."""
+    commits = gitinfo.conflict_sides(repo).commits
+    if commits is None:
+        return []
+    stages = []
+    for number, commit, side_path in zip(
+        (2, 1, 3), commits, gitinfo.side_paths(repo, commits, path), strict=True
+    ):
+        tree = repo.revparse_single(commit).peel(pygit2.Tree)
+        if side_path in tree:
+            entry = tree[side_path]
+            stages.append(Stage(number, entry.filemode, str(entry.id)))
+    return sorted(stages)
+
+
+def _versions(repo: pygit2.Repository, stages: Sequence[Stage]) -> tuple[bytes, bytes, bytes] | None:
+    """The stages' contents as (base, ours, theirs); None without ours or theirs."""
+    data = {stage.number: repo[stage.oid].data for stage in stages}
+    return (data.get(1, b""), data[2], data[3]) if 2 in data and 3 in data else None
+
+
+def _write_stages(repo: pygit2.Repository, path: str, stages: Sequence[Stage]) -> None:
+    """Replace `path`'s index entry by `stages` (`git update-index --index-info`)."""
+    removed = f"0 {'0' * len(stages[0].oid)}\t{path}"
+    entries = [removed, *(f"{stage.mode:o} {stage.oid} {stage.number}\t{path}" for stage in stages)]
+    data = "".join(entry + "\0" for entry in entries).encode("utf-8", "surrogateescape")
+    gitcmd.git("update-index", "-z", "--index-info", data=data, cwd=repo.workdir)
+
+
+OPERATIONS = {"merge": "merge", "rebase": "rebase's pick", "sequence": "pick"}
+
+
+def unmerge(repo: pygit2.Repository, log: Log, record: dict[str, Any], path: str) -> tuple[str | None, bool]:
+    """Make `path` unmerged again, with the stages git's conflict had (the resolve-undo record `git add`
+    left, else the versions of the commits merged), as `git checkout -m` does; what to say, if anything,
+    and whether git holds `path` unmerged now or cannot be asked to (the operation is over)."""
+    if _unmerged(repo, path):
+        return None, True
+    if not in_progress(repo, log, record):
+        what = OPERATIONS.get(log.operation.get("kind", ""), "operation")
+        return (
+            f"{path}: the {what} is over: git cannot hold it unmerged again; resolve it, then commit it",
+            True,
+        )
+    for find in (_resolve_undo, _merged_stages):
+        try:
+            stages = find(repo, path)
+            versions = _versions(repo, stages)
+        except (gitcmd.GitError, pygit2.GitError, KeyError, ValueError):
+            continue
+        if versions is not None and conflicts_recorded(record, versions):
+            _write_stages(repo, path, stages)
+            return None, True
+    return f"{path}: cannot make it unmerged again: the versions git merged are not found", False
+
+
 def undo_file(repo: pygit2.Repository, log: Log, path: str) -> tuple[list[str], bool]:
-    """Undo the driver's resolutions in one file (its latest record); the lines to print, and whether
-    every region was put back (or nothing needed it)."""
+    """Undo the driver's resolutions in one file (its latest record) and make it unmerged again; the lines
+    to print, and whether every region was put back (or nothing needed it) with the path unmerged."""
     records = [record for record in log.records if record["path"] == path]
     if not records:
         return [f"{path}: not handled by the merge driver in this operation"], False
@@ -333,9 +419,14 @@ def undo_file(repo: pygit2.Repository, log: Log, path: str) -> tuple[list[str], 
     if result.restored:
         atomic.atomic_write(target, result.data)
     lines = [f"{path}: {line}" for line in result.restored + result.already + result.refused]
+    unmerged, said = True, None
+    if result.restored or result.already:
+        said, unmerged = unmerge(repo, log, record, path)
     if result.restored:
         lines.append(f"{path}: resolve it yourself, then `git add {path}`")
-    return lines or [f"{path}: nothing to undo"], not result.refused
+    if said:
+        lines.append(said)
+    return lines or [f"{path}: nothing to undo"], unmerged and not result.refused
 
 
 def run(paths: Sequence[str], *, undo_paths: bool, style: Style) -> int:
