@@ -36,9 +36,11 @@ def folder(repo: GitRepo) -> Path:
 
 
 def socket_of(repo: GitRepo) -> Path:
-    """Where the driver looks for the repository's daemon (git runs drivers at the work tree's top)."""
-    key = daemon.hashlib.sha256(os.path.realpath(repo.path).encode()).hexdigest()[:16]
-    return folder(repo) / f"{key}.sock"
+    """Where the driver looks for the repository's daemon (git runs drivers at the work tree's top, its
+    own folder first on PATH)."""
+    exec_path = repo.git("--exec-path").stdout.strip()
+    driver_env = {**repo.env, "PATH": f"{exec_path}{os.pathsep}{repo.env['PATH']}"}
+    return folder(repo) / daemon.socket_name(os.path.realpath(repo.path), driver_env)
 
 
 def merge_token_conflict(repo: GitRepo) -> subprocess.CompletedProcess[str]:
@@ -301,3 +303,22 @@ def test_a_repository_made_again_at_the_same_path_gets_a_daemon_of_its_own(repo:
     without, with_driver, _ = again.merge_both_ways(NAME, "merge", "--no-edit", "feature")
     assert with_driver == without
     assert b"||||||| " in with_driver
+
+
+def test_a_caller_with_another_home_gets_a_daemon_of_its_own(tmp_path: Path, git_env: dict[str, str]) -> None:
+    """One user, two HOMEs (two git set-ups: a CI job, an IDE, `HOME=… git merge`): each merge reads its
+    own ~/.gitconfig, though the daemon the other one started is still running."""
+    repo = GitRepo.init(tmp_path / "repo", git_env)
+    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    repo.use_driver()
+    strict = tmp_path / "strict"
+    (strict / ".config").mkdir(parents=True)
+    (strict / ".gitconfig").write_text("[mergebert]\n\tthreshold = 2\n[merge]\n\tconflictStyle = diff3\n")
+    home = {"HOME": str(strict), "XDG_CONFIG_HOME": str(strict / ".config")}
+    left = GitRepo(repo.path, {**git_env, **home}).git("merge", "--no-edit", "feature", check=False)
+    assert left.returncode != 0 and b"|||||||" in repo.read(NAME), left.stderr
+    repo.git("merge", "--abort")
+    merged = repo.git("merge", "--no-edit", "feature", check=False)
+    assert merged.returncode == 0, merged.stderr
+    assert repo.read(NAME) == TOKEN_MERGED.encode()
+    assert len(daemon_pids(folder(repo))) == 2

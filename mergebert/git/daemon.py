@@ -26,6 +26,7 @@ import time
 TYPE_CHECKING = False  # typing, dataclasses and pathlib are not imported: the warm path stays light
 if TYPE_CHECKING:
     import subprocess
+    from collections.abc import Mapping
     from typing import Any
 
     from mergebert.git.driver import Arguments
@@ -43,6 +44,10 @@ PASSED_PREFIXES = (
     *("MERGEBERT_", "GITHEAD_", "GIT_CONFIG_", "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"),
     *("GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE"),
 )
+# The caller's variables that the daemon keeps from its start: where git and libgit2 find the user's
+# config (~/.gitconfig, $XDG_CONFIG_HOME/git/) and which git runs. A caller with other values gets a
+# daemon of its own.
+CALLER_VARIABLES = ("HOME", "XDG_CONFIG_HOME", "PATH")
 _LENGTH = struct.Struct(">Q")
 
 
@@ -111,10 +116,16 @@ def work_tree() -> str:
     return f"{info.st_dev}:{info.st_ino}"
 
 
+def socket_name(top: str, environ: Mapping[str, str]) -> str:
+    """The socket's name for the work tree at `top` and a caller with `environ` (see `socket_path`)."""
+    caller = "".join(f"\0{name}={environ.get(name)}" for name in CALLER_VARIABLES)
+    return hashlib.sha256((top + caller).encode()).hexdigest()[:16] + ".sock"
+
+
 def socket_path(folder: str) -> str:
-    """One daemon per repository (the work tree's top, where git runs drivers)."""
-    key = hashlib.sha256(os.path.realpath(os.getcwd()).encode()).hexdigest()[:16]
-    return os.path.join(folder, f"{key}.sock")
+    """One daemon per repository (the work tree's top, where git runs drivers) and per value of the
+    caller's CALLER_VARIABLES."""
+    return os.path.join(folder, socket_name(os.path.realpath(os.getcwd()), os.environ))
 
 
 def _send(conn: socket.socket, *frames: bytes) -> None:
