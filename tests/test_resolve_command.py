@@ -82,6 +82,19 @@ def test_resolve_paths_limit_the_files(repo: GitRepo) -> None:
     assert b"<<<<<<<" in repo.read(NAME)
 
 
+def test_resolve_takes_a_folder_and_refuses_paths_matching_no_conflicted_file(repo: GitRepo) -> None:
+    stopped(repo, "merge")
+    before = repo.read(NAME), repo.read(CLASH)
+    for path in str(repo.path.parent / "Elsewhere.java"), "src/Typo.java", "docs":
+        refused = repo.mergebert("resolve", path)
+        assert refused.returncode == 2 and refused.stdout == "", refused.stdout
+        [line] = refused.stderr.splitlines()
+        assert path in line
+    assert (repo.read(NAME), repo.read(CLASH)) == before
+    result = repo.mergebert("resolve", "src")
+    assert result.returncode == 1 and repo.read(NAME) == TOKEN_MERGED.encode()
+
+
 def test_resolve_leaves_hand_edited_files_alone(repo: GitRepo) -> None:
     stopped(repo, "merge")
     repo.write(NAME, TOKEN_OURS)

@@ -91,7 +91,6 @@ def test_review_lists_exactly_the_drivers_decisions(repo: GitRepo, daemon: str) 
     assert '    chosen:\n              a("X", 1, true);\n' in out
     assert "\033[" not in out  # not a terminal: no colour
     assert out.count("resolved by") == 2
-    assert repo.mergebert("review", "src/Other.java").stdout.endswith("handled by the merge driver\n")
 
 
 @pytest.mark.parametrize("style", ["merge", "diff3", "zdiff3", "crlf"])
@@ -231,6 +230,27 @@ def test_undo_after_git_add_makes_the_path_unmerged_again(repo: GitRepo) -> None
     assert repo.mergebert("review", "--undo", NAME).returncode == 0
     assert stages(repo) == expected_stages
     assert repo.conflicted() == [NAME]
+
+
+def test_review_and_undo_take_folders_and_refuse_paths_they_do_not_know(repo: GitRepo) -> None:
+    repo.diverge(NAME, BASE, OURS, THEIRS)
+    expected = git_alone(repo, "merge", "--no-edit", "feature")
+    install(repo)
+    repo.git("merge", "--no-edit", "feature", check=False)
+    by_driver = repo.read(NAME)
+    for folder in "src", ".":
+        listed = repo.mergebert("review", folder)
+        assert listed.returncode == 0 and "src/App.java: resolved 2 of 3 conflicts" in listed.stdout
+    elsewhere = str(repo.path.parent / "Elsewhere.java")
+    for args in ["src/Other.java"], [elsewhere], ["--undo", "src/Other.java"], ["--undo", "src", elsewhere]:
+        refused = repo.mergebert("review", *args)
+        assert refused.returncode == 1 and refused.stdout == "", refused.stdout
+        [line] = refused.stderr.splitlines()
+        assert args[-1] in line
+    assert repo.read(NAME) == by_driver  # nothing undone by a refused command
+    undo = repo.mergebert("review", "--undo", "src")
+    assert undo.returncode == 0, undo.stdout + undo.stderr
+    assert repo.read(NAME) == expected
 
 
 def test_rebase_of_two_picks_is_one_operation_with_a_record_per_pick(repo: GitRepo) -> None:

@@ -21,7 +21,7 @@ import pygit2
 
 from mergebert.core import markers
 from mergebert.core.textio import is_binary
-from mergebert.git import frontend, gitcmd, gitinfo, marked
+from mergebert.git import frontend, gitcmd, gitinfo, marked, review
 
 if TYPE_CHECKING:
     from mergebert.core.classifier import Classifier
@@ -52,10 +52,6 @@ def describe(resolution: Resolution) -> str:
         decided = f"[{','.join(candidate.patterns)}]" if candidate.patterns else ""
         return f"{number}:token-merge{decided}"
     return f"{number}:{'/'.join(candidate.patterns)}"
-
-
-def _selected(repo_path: str, wanted: list[str]) -> bool:
-    return not wanted or any(repo_path == w or repo_path.startswith(w.rstrip("/") + "/") for w in wanted)
 
 
 def _diff(path: str, before: bytes, after: bytes) -> str:
@@ -209,21 +205,16 @@ def run(
     if repo is None or repo.workdir is None:
         frontend.warn("not inside a git working tree")
         return 2
-    root = Path(repo.workdir).resolve()
-    wanted = []
-    for p in paths:
-        relative = os.path.relpath(Path(p).resolve(), root)
-        wanted.append("" if relative == "." else Path(relative).as_posix())
-    wanted = [w for w in wanted if w]
-    conflicts = repo.index.conflicts
-    entries = {}
-    if conflicts is not None:
-        for triple in conflicts:
-            path = next(e.path for e in triple if e is not None)
-            if _selected(path, wanted):
-                entries[path] = triple
-    if not entries:
-        print("no conflicted files" + (" under the given paths" if wanted else ""))
+    conflicts = {
+        next(e.path for e in triple if e is not None): triple for triple in repo.index.conflicts or ()
+    }
+    try:
+        chosen = review.selected(review.repo_paths(repo, paths), conflicts, "conflicted file")
+    except review.PathError as error:
+        frontend.warn(str(error))
+        return 2
+    if not chosen:
+        print("no conflicted files")
         return 0
     classifier = frontend.pick_classifier(model, threshold, repo)
     asker = None
@@ -232,6 +223,6 @@ def run(
 
         asker = Asker(Terminal(), ask_all=ask_all, cwd=repo.workdir)
     options = {"dry_run": dry_run, "add": add, "backup": backup, "classifier": classifier, "asker": asker}
-    rows = [resolve_one(repo, path, entries[path], **options) for path in sorted(entries)]
+    rows = [resolve_one(repo, path, conflicts[path], **options) for path in chosen]
     print_table(rows)
     return 0 if all(r.left == 0 for r in rows) else 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,16 +101,38 @@ def current_record(repo: pygit2.Repository, path: str) -> dict[str, Any] | None:
     return records[-1] if records and conflicts_recorded(records[-1], blobs) else None
 
 
-def repo_paths(repo: pygit2.Repository, given: Sequence[str]) -> list[str]:
-    """Paths as the user typed them (relative to the current folder) as repository paths."""
+class PathError(ReviewError):
+    """A path argument outside the work tree, or one under which no file it names is."""
+
+
+def repo_paths(repo: pygit2.Repository, given: Sequence[str]) -> dict[str, str]:
+    """Paths as the user typed them (relative to the current folder), each with its repository path ("" for
+    the top of the work tree); PathError for one outside the work tree."""
     top = Path(repo.workdir).resolve()
-    paths = []
+    found = {}
     for path in given:
+        absolute = Path(os.path.abspath(path))
+        real = Path(os.path.realpath(absolute.parent)) / absolute.name  # a symbolic link itself stays
         try:
-            paths.append(Path(os.path.abspath(path)).resolve().relative_to(top).as_posix())
+            relative = real.relative_to(top).as_posix()
         except ValueError:
-            raise ReviewError(f"{path}: outside the work tree {top}") from None
-    return paths
+            raise PathError(f"{path}: outside the work tree {top}") from None
+        found[path] = "" if relative == "." else relative
+    return found
+
+
+def _under(path: str, folder: str) -> bool:
+    return not folder or path == folder or path.startswith(folder + "/")
+
+
+def selected(wanted: Mapping[str, str], paths: Iterable[str], what: str) -> list[str]:
+    """The repository `paths` under the `wanted` ones (`repo_paths`; all of them when none is given), in
+    order; PathError for a wanted path with none of them under it (`what` names what it should match)."""
+    paths = sorted(set(paths))
+    for typed, folder in wanted.items():
+        if not any(_under(path, folder) for path in paths):
+            raise PathError(f"{typed}: matches no {what}")
+    return [path for path in paths if not wanted or any(_under(path, w) for w in wanted.values())]
 
 
 # ---------------------------------------------------------------------------------------------- listing
@@ -196,13 +218,13 @@ def file_lines(record: dict[str, Any], style: Style, *, applying: bool = False) 
 
 
 def listing(log: Log, paths: Sequence[str], style: Style) -> list[str]:
-    """The whole review: the operation, then each file's decisions (only `paths`' when given)."""
-    records = [r for r in log.records if not paths or r["path"] in paths]
+    """The whole review: the operation, then the decisions in each of `paths`."""
+    records = [r for r in log.records if r["path"] in paths]
     lines = [style(f"mergebert review: {describe(log.operation)}", BOLD)]
     for record in records:
         lines += ["", *file_lines(record, style, applying=log.operation.get("kind") != "merge")]
     if not records:
-        lines.append("no file of these was handled by the merge driver" if paths else "no files recorded")
+        lines.append("no files recorded")
     return lines
 
 
@@ -401,10 +423,7 @@ def unmerge(repo: pygit2.Repository, log: Log, record: dict[str, Any], path: str
 def undo_file(repo: pygit2.Repository, log: Log, path: str) -> tuple[list[str], bool]:
     """Undo the driver's resolutions in one file (its latest record) and make it unmerged again; the lines
     to print, and whether every region was put back (or nothing needed it) with the path unmerged."""
-    records = [record for record in log.records if record["path"] == path]
-    if not records:
-        return [f"{path}: not handled by the merge driver in this operation"], False
-    record = records[-1]
+    record = [record for record in log.records if record["path"] == path][-1]
     if "output" not in record:
         if record["conflicts"] == record["left"]:
             return [f"{path}: nothing to undo (mergebert resolved nothing)"], True
@@ -435,12 +454,13 @@ def run(paths: Sequence[str], *, undo_paths: bool, style: Style) -> int:
     if repo is None or repo.workdir is None:
         raise ReviewError("not inside a git work tree")
     log = load(repo)
-    wanted = repo_paths(repo, paths)
+    handled = f"file the merge driver handled in the {describe(log.operation)}"
+    files = selected(repo_paths(repo, paths), (r["path"] for r in log.records), handled)
     if not undo_paths:
-        print("\n".join(listing(log, wanted, style)))
+        print("\n".join(listing(log, files, style)))
         return 0
     ok = True
-    for path in wanted:
+    for path in files:
         lines, done = undo_file(repo, log, path)
         ok = ok and done
         for line in lines:
