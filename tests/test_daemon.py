@@ -322,3 +322,23 @@ def test_a_caller_with_another_home_gets_a_daemon_of_its_own(tmp_path: Path, git
     assert merged.returncode == 0, merged.stderr
     assert repo.read(NAME) == TOKEN_MERGED.encode()
     assert len(daemon_pids(folder(repo))) == 2
+
+
+def test_a_new_daemon_removes_the_scratch_folders_of_a_killed_one(repo: GitRepo, tmp_path: Path) -> None:
+    scratch = tmp_path / "tmp"  # where the daemons' temporary folders go
+    scratch.mkdir()
+    repo.env["TMPDIR"] = str(scratch)
+    assert merge_token_conflict(repo).returncode == 0
+    (pid,) = daemon_pids(folder(repo))
+    killed = sorted(scratch.iterdir())
+    assert killed, "the daemon keeps scratch repositories while it runs"
+    os.kill(pid, signal.SIGKILL)
+    assert wait_until(lambda: not alive(pid))
+    assert sorted(scratch.iterdir()) == killed, "nothing removed them yet"
+    running = scratch / f"mergebert-ort-{os.getpid()}@{socket.gethostname()}.abcd1234"
+    running.mkdir()  # a running process's
+    merge = second_merge(repo)
+    assert merge.returncode == 0, merge.stderr
+    assert daemon_pids(folder(repo)) not in ([], [pid])
+    assert not any(path.exists() for path in killed)
+    assert running.is_dir()

@@ -416,13 +416,14 @@ def main(argv: list[str]) -> int:
     server = Server(argv[0], idle if idle > 0 else DEFAULT_IDLE)
     if not server.listen():
         return 0
+    from mergebert.core import tempdirs
+
+    tempdirs.remove_abandoned()  # a daemon killed (SIGKILL) could not remove its scratch repositories
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         server.serve()
     finally:
         server.close()
-    from mergebert.core import tempdirs
-
     tempdirs.remove_all()  # os._exit skips the exit handlers that would
     os._exit(0)  # a resolve thread past its time limit may still run: do not wait for it
 
