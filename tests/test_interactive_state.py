@@ -6,7 +6,12 @@ configures, on the token merge (no model), so which conflicts the driver settles
 
 from __future__ import annotations
 
-from gitrepo import GitRepo, java
+import os
+import select
+import signal
+import subprocess
+
+from gitrepo import CLASH_BASE, CLASH_OURS, CLASH_THEIRS, MERGEBERT, GitRepo, java
 
 NAME = "src/App.java"
 PADDING = "".join(f"        step({i});\n" for i in range(8))
@@ -107,3 +112,35 @@ def test_all_leaves_the_file_as_it_is_where_gits_conflict_is_placed_otherwise(re
     assert repo.read(NAME) == before, result.stdout
     assert not (repo.path / (NAME + ".orig")).exists()
     assert "placed otherwise" in result.stdout
+
+
+def read_until(proc: subprocess.Popen[bytes], wanted: bytes, count: int) -> bytes:
+    """What `proc` prints until `wanted` has appeared `count` times."""
+    assert proc.stdout is not None
+    shown = b""
+    while shown.count(wanted) < count:
+        ready, _, _ = select.select([proc.stdout], [], [], 120)  # a bound on waiting, not a measurement
+        chunk = os.read(proc.stdout.fileno(), 4096) if ready else b""
+        assert chunk, f"no more output; so far:\n{shown.decode(errors='replace')}"
+        shown += chunk
+    return shown
+
+
+def test_ctrl_c_at_a_prompt_aborts_without_writing_anything(repo: GitRepo) -> None:
+    other = "src/Other.java"
+    clash = (CLASH_BASE, CLASH_OURS, CLASH_THEIRS)
+    repo.stop_on({NAME: clash, other: clash})
+    before = repo.read(NAME), repo.read(other)
+    command = [MERGEBERT, "resolve", "-i"]
+    pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    with subprocess.Popen(command, cwd=repo.path, env=repo.env, **pipes) as proc:
+        assert proc.stdin is not None and proc.stderr is not None
+        proc.stdin.write(b"t\n")  # the first file answered: theirs
+        proc.stdin.flush()
+        read_until(proc, b"Resolve this conflict", 2)  # at the second file's question
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(120) == 130
+        said = proc.stderr.read().decode()
+    assert (repo.read(NAME), repo.read(other)) == before
+    assert not (repo.path / (NAME + ".orig")).exists()
+    assert said == "mergebert: interrupted: nothing written\n"

@@ -46,7 +46,8 @@ b - take both: ours, then theirs
 e - edit the conflict in your editor, starting from its markers
 s - skip: leave the conflict as it was (marked, or as the merge driver resolved it)
 q - quit: keep what was decided, leave the conflicts not answered as they were
-? - print help"""
+? - print help
+Ctrl-C - abort: write nothing at all"""
 DIFF_CONTEXT = 3  # unchanged lines of ours shown around each change in a suggestion's diff
 
 
@@ -72,14 +73,15 @@ class Terminal:
         self.console.print(text, style=style, end=end)
 
     def answer(self, prompt: str) -> str | None:
-        """The next line of input after `prompt`, stripped; None at the end of the input (or on ^C)."""
+        """The next line of input after `prompt`, stripped; None at the end of the input. ^C raises
+        KeyboardInterrupt: the command stops, writing nothing."""
         self.say(prompt, "bold blue", end="")
         self.console.file.flush()
         line = bytearray()
         try:
             while (byte := os.read(self.fd, 1)) not in (b"", b"\n"):
                 line += byte
-        except (OSError, KeyboardInterrupt):  # no input at all, or ^C: as at its end
+        except OSError:  # no input at all: as at its end
             self.say()
             return None
         if self.echo:

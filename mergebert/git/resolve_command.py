@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,15 +32,24 @@ if TYPE_CHECKING:
 REGULAR_MODES = (pygit2.enums.FileMode.BLOB, pygit2.enums.FileMode.BLOB_EXECUTABLE)
 
 
+@dataclass(frozen=True)
+class Change:
+    """A working file's bytes before and after: what `write` puts there once every file is decided."""
+
+    before: bytes
+    after: bytes
+
+
 @dataclass
 class Row:
-    """One line of the report."""
+    """One line of the report, and the change to its file."""
 
     path: str
     conflicts: int | None = None
     resolved: int | None = None
     left: int | None = None
     notes: list[str] = field(default_factory=list)
+    change: Change | None = None
 
 
 def describe(resolution: Resolution) -> str:
@@ -71,13 +81,12 @@ def resolve_one(
     entries: tuple[pygit2.IndexEntry | None, ...],
     *,
     dry_run: bool,
-    add: bool,
-    backup: bool,
     classifier: Classifier | None = None,
     asker: Asker | None = None,
 ) -> Row:
-    """Resolve one conflicted path, asking the user through `asker` if given; never raises for the file's
-    content."""
+    """Resolve one conflicted path, asking the user through `asker` if given: the report's line, with the
+    change to make to the file (`write`; with `dry_run`, printed as a diff instead). Never raises for the
+    file's content."""
     row = Row(path)
     if asker is not None and asker.quit:
         row.notes.append("not asked (quit); left alone")
@@ -144,22 +153,32 @@ def resolve_one(
         return row
     if dry_run:
         sys.stdout.write(_diff(path, current, data))
-        return row
-    from mergebert.core import textio
-
-    if backup:
-        suffix = free_backup_suffix(str(worktree))
-        textio.atomic_write(f"{worktree}{suffix}", current)
-        if suffix != BACKUP:
-            row.notes.append(f"backup {path}{suffix}")
-    textio.atomic_write(worktree, data)
-    if add and row.left == 0:
-        gitcmd.git("add", "--", path, cwd=repo.workdir)
-        row.notes.append("staged")
+    else:
+        row.change = Change(current, data)
     return row
 
 
+def write(repo: pygit2.Repository, row: Row, *, add: bool, backup: bool) -> None:
+    """Make `row`'s change to its working file (after a backup of it, with `backup`); stage the file with
+    `add` where nothing is left in it."""
+    from mergebert.core import textio
+
+    if row.change is None:
+        return
+    worktree = Path(repo.workdir) / row.path
+    if backup:
+        suffix = free_backup_suffix(str(worktree))
+        textio.atomic_write(f"{worktree}{suffix}", row.change.before)
+        if suffix != BACKUP:
+            row.notes.append(f"backup {row.path}{suffix}")
+    textio.atomic_write(worktree, row.change.after)
+    if add and row.left == 0:
+        gitcmd.git("add", "--", row.path, cwd=repo.workdir)
+        row.notes.append("staged")
+
+
 BACKUP = ".orig"
+INTERRUPTED = 128 + signal.SIGINT  # the exit status of a command ^C ended, as shells report it
 
 
 def free_backup_suffix(worktree: str) -> str:
@@ -222,7 +241,15 @@ def run(
         from mergebert.git.interactive import Asker, Terminal
 
         asker = Asker(Terminal(), ask_all=ask_all, cwd=repo.workdir)
-    options = {"dry_run": dry_run, "add": add, "backup": backup, "classifier": classifier, "asker": asker}
-    rows = [resolve_one(repo, path, conflicts[path], **options) for path in chosen]
+    try:
+        rows = [
+            resolve_one(repo, path, conflicts[path], dry_run=dry_run, classifier=classifier, asker=asker)
+            for path in chosen
+        ]
+    except KeyboardInterrupt:  # ^C, at a question or before: as `git add -p`, nothing is written
+        frontend.warn("interrupted: nothing written")
+        return INTERRUPTED
+    for row in rows:
+        write(repo, row, add=add, backup=backup)
     print_table(rows)
     return 0 if all(r.left == 0 for r in rows) else 1
