@@ -5,14 +5,16 @@ suggestions (`resolve_text(..., suggest=True)`: up to three distinct texts that 
 the model's order), each as a diff against ours with its pattern and confidence, and reads one key, as
 `git add -p` does. The answers become the conflicts' resolutions, which `marked.py` puts into the working
 file like any other: hand edits and every other byte stay, a skipped conflict keeps git's markers. With
-`--all` the regions the merge driver resolved, where nobody has edited them since, are first turned back
-into git's conflicts from its decision log (`review.undo`), asked about the same way, and kept as the
-driver wrote them when skipped.
+`--all` the regions the merge driver resolved in the operation git has stopped in (its record for the
+commit being applied, whose conflicts are those git holds now), where nobody has edited them since, are
+first turned back into git's conflicts, each whole (`review.undo`), asked about the same way, and kept as
+the driver wrote them when skipped.
 
 Answers are read one line at a time straight from the file descriptor, unbuffered, so that a script can
 pipe them in and whatever follows is left to the next reader (git mergetool's own prompts, the tool it
-runs for the next file). rich colours the output only on a terminal, and never with NO_COLOR set; it is
-imported here only, never on the merge driver's path.
+runs for the next file); the end of the input is `q`, and ^C ends the command before anything is
+written. rich colours the output only on a terminal, and never with NO_COLOR set; it is imported here
+only, never on the merge driver's path.
 """
 
 from __future__ import annotations

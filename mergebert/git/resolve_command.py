@@ -2,9 +2,10 @@
 
 The three versions come from the index (stages 1, 2, 3), as git recorded them. Only conflicts still marked
 in the working file are replaced (`marked.py`): hand-made resolutions and every other byte stay. The file
-is rewritten atomically only when mergebert resolved something, after a `<file>.orig` backup. Files
-deleted on one side, binary files, non-regular files and working files without conflict markers are
-reported and left alone.
+is rewritten atomically only when mergebert resolved something, after a `<file>.orig` backup, once every
+file is decided (so ^C during `-i` writes nothing). Files deleted on one side, binary files, non-regular
+files and working files without conflict markers are reported and left alone. A path argument outside the
+work tree, or with no conflicted file at or under it, is an error.
 """
 
 from __future__ import annotations

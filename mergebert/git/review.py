@@ -4,8 +4,9 @@ The listing reads the driver's decision log (`decisionlog`): per file, every con
 (the three sides with git's labels, the chosen text, pattern and confidence) and every one it left, with
 why. `--undo` puts git's own conflict back where the driver resolved one: the regions where what the driver
 wrote differs from git's line merge of the file (both recorded) are found, by a line diff, in the working
-file; each one still as the driver wrote it is replaced by git's conflict, byte for byte; one the user has
-edited since is refused; every other byte of the file stays.
+file; each one still as the driver wrote it is replaced by git's conflict, byte for byte (each conflict
+whole or not at all); one the user has edited since is refused; every other byte of the file stays. While
+the operation is in progress, git then holds the path unmerged again, with its conflict's stages.
 """
 
 from __future__ import annotations
@@ -343,11 +344,6 @@ class Stage:
     oid: str
 
 
-def _unmerged(repo: pygit2.Repository, path: str) -> bool:
-    conflicts = repo.index.conflicts
-    return conflicts is not None and path in conflicts
-
-
 def _resolve_undo(repo: pygit2.Repository, path: str) -> list[Stage]:
     """The stages the index's resolve-undo record keeps for `path`: the conflict a `git add` settled."""
     listing = gitcmd.git(
@@ -400,7 +396,7 @@ def unmerge(repo: pygit2.Repository, log: Log, record: dict[str, Any], path: str
     """Make `path` unmerged again, with the stages git's conflict had (the resolve-undo record `git add`
     left, else the versions of the commits merged), as `git checkout -m` does; what to say, if anything,
     and whether git holds `path` unmerged now or cannot be asked to (the operation is over)."""
-    if _unmerged(repo, path):
+    if unmerged_blobs(repo, path) is not None:
         return None, True
     if not in_progress(repo, log, record):
         what = OPERATIONS.get(log.operation.get("kind", ""), "operation")
