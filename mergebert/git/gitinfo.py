@@ -13,6 +13,7 @@ import shlex
 import subprocess
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -467,7 +468,7 @@ def remaking_conflict(
         return False
     if _unmerged(repo, path):
         return True
-    recorded = resolve_undo(repo, path)
+    recorded = {stage.number: stage.oid for stage in resolve_undo(repo, path)}
     return recorded.get(2) == str(pygit2.hash(ours)) and recorded.get(3) == str(pygit2.hash(theirs))
 
 
@@ -480,23 +481,32 @@ def _unmerged(repo: pygit2.Repository, path: str) -> bool:
     return True
 
 
-def resolve_undo(repo: pygit2.Repository, path: str) -> dict[int, str]:
-    """The stages (1 base, 2 ours, 3 theirs: blob ids) the index's resolve-undo record keeps for `path`,
-    the conflict `git add` settled; empty without one."""
+@dataclass(frozen=True, order=True)
+class Stage:
+    """One of an unmerged path's index entries: 1 base, 2 ours, 3 theirs."""
+
+    number: int
+    mode: int
+    oid: str
+
+
+def resolve_undo(repo: pygit2.Repository, path: str) -> list[Stage]:
+    """The stages the index's resolve-undo record keeps for `path`, the conflict `git add` settled; empty
+    without one."""
     if repo.workdir is None:
-        return {}
+        return []
     try:
         listing = gitcmd.git(
             "--literal-pathspecs", "ls-files", "--resolve-undo", "-z", "--", path, cwd=repo.workdir
         ).stdout
     except gitcmd.GitError:
-        return {}
-    stages = {}
-    for entry in listing.decode("utf-8", "replace").split("\0"):
+        return []
+    stages = []
+    for entry in listing.decode("utf-8", "surrogateescape").split("\0"):
         info, tab, name = entry.partition("\t")
         words = info.split()
         if tab and name == path and len(words) == 3 and words[2].isdigit():
-            stages[int(words[2])] = words[1]
+            stages.append(Stage(int(words[2]), int(words[0], 8), words[1]))
     return stages
 
 

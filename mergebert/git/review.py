@@ -335,30 +335,7 @@ def undo(record: dict[str, Any], working: bytes, to_worktree: Any = bytes) -> Un
     return Undone(b"".join(out), restored, refused, already)
 
 
-@dataclass(frozen=True, order=True)
-class Stage:
-    """One of an unmerged path's index entries: 1 base, 2 ours, 3 theirs."""
-
-    number: int
-    mode: int
-    oid: str
-
-
-def _resolve_undo(repo: pygit2.Repository, path: str) -> list[Stage]:
-    """The stages the index's resolve-undo record keeps for `path`: the conflict a `git add` settled."""
-    listing = gitcmd.git(
-        "--literal-pathspecs", "ls-files", "--resolve-undo", "-z", "--", path, cwd=repo.workdir
-    ).stdout.decode("utf-8", "surrogateescape")
-    stages = []
-    for entry in listing.split("\0"):
-        info, _, name = entry.partition("\t")
-        if name == path:
-            mode, oid, number = info.split()
-            stages.append(Stage(int(number), int(mode, 8), oid))
-    return stages
-
-
-def _merged_stages(repo: pygit2.Repository, path: str) -> list[Stage]:
+def _merged_stages(repo: pygit2.Repository, path: str) -> list[gitinfo.Stage]:
     """The stages of `path` in the commits the operation git has stopped in merges (`gitinfo.conflict_sides`:
     ours, base, theirs), each where a rename put it."""
     commits = gitinfo.conflict_sides(repo).commits
@@ -371,17 +348,17 @@ def _merged_stages(repo: pygit2.Repository, path: str) -> list[Stage]:
         tree = repo.revparse_single(commit).peel(pygit2.Tree)
         if side_path in tree:
             entry = tree[side_path]
-            stages.append(Stage(number, entry.filemode, str(entry.id)))
+            stages.append(gitinfo.Stage(number, entry.filemode, str(entry.id)))
     return sorted(stages)
 
 
-def _versions(repo: pygit2.Repository, stages: Sequence[Stage]) -> tuple[bytes, bytes, bytes] | None:
+def _versions(repo: pygit2.Repository, stages: Sequence[gitinfo.Stage]) -> tuple[bytes, bytes, bytes] | None:
     """The stages' contents as (base, ours, theirs); None without ours or theirs."""
     data = {stage.number: repo[stage.oid].data for stage in stages}
     return (data.get(1, b""), data[2], data[3]) if 2 in data and 3 in data else None
 
 
-def _write_stages(repo: pygit2.Repository, path: str, stages: Sequence[Stage]) -> None:
+def _write_stages(repo: pygit2.Repository, path: str, stages: Sequence[gitinfo.Stage]) -> None:
     """Replace `path`'s index entry by `stages` (`git update-index --index-info`)."""
     removed = f"0 {'0' * len(stages[0].oid)}\t{path}"
     entries = [removed, *(f"{stage.mode:o} {stage.oid} {stage.number}\t{path}" for stage in stages)]
@@ -404,7 +381,7 @@ def unmerge(repo: pygit2.Repository, log: Log, record: dict[str, Any], path: str
             f"{path}: the {what} is over: git cannot hold it unmerged again; resolve it, then commit it",
             True,
         )
-    for find in (_resolve_undo, _merged_stages):
+    for find in (gitinfo.resolve_undo, _merged_stages):
         try:
             stages = find(repo, path)
             versions = _versions(repo, stages)
