@@ -323,7 +323,7 @@ def resolve_command(
 
     With -i it asks about each conflict it leaves: the three sides, then up to three suggestions of the
     model; answer 1/2/3 (a suggestion), o/t/b (ours, theirs, both), e (edit), s (skip), q (quit), ? (help),
-    one answer a line (scripts may pipe them in).
+    one answer a line (scripts may pipe them in). Ctrl-C aborts: nothing is written (exit status 130).
     """
     from mergebert.git import resolve_command as command
 
@@ -410,10 +410,11 @@ def merge_file_command(
 def review_command(paths: tuple[str, ...], undo: bool) -> None:
     """Show (or --undo) what the merge driver decided.
 
-    In the last merge, rebase or cherry-pick (PATHS: only these files), per file: every conflict it
-    resolved, with the three sides, the chosen text, the pattern and the confidence, and every conflict
-    it left, with why. With --undo, each region it resolved in PATHS gets git's conflict back, byte for
-    byte; a region edited since is refused and nothing else is touched.
+    In the last merge, rebase or cherry-pick (PATHS: only the files at or under these paths), per file:
+    every conflict it resolved, with the three sides, the chosen text, the pattern and the confidence,
+    and every conflict it left, with why. With --undo, each conflict it resolved in PATHS gets git's
+    conflict back, byte for byte and whole, and git holds the file unmerged again while the operation is
+    in progress; a region edited since is refused and nothing else is touched.
     """
     from mergebert.git import review
 
