@@ -69,3 +69,26 @@ def test_resolve_opens_another_users_repository_only_where_git_trusts_it(repo: G
     done = repo.mergebert("resolve", "--no-backup")
     assert done.returncode == 0, done.stdout + done.stderr
     assert repo.read(NAME) == TOKEN_MERGED.encode()
+
+
+def test_merge_file_in_a_repository_git_refuses_merges_as_outside_one(repo: GitRepo, tmp_path: Path) -> None:
+    """`git merge-file` needs no repository: in one git refuses it merges all the same, and so must
+    mergebert's (where it resolves nothing, with git's bytes and exit status)."""
+    give_away(repo)
+    for name, text in (("ours.java", CLASH_OURS), ("base.java", CLASH_BASE), ("theirs.java", CLASH_THEIRS)):
+        (tmp_path / name).write_text(text)
+    files = [str(tmp_path / name) for name in ("ours.java", "base.java", "theirs.java")]
+    alone = repo.git("merge-file", "-p", *files, check=False)
+    ours = repo.mergebert("merge-file", "-p", *files)
+    assert (ours.returncode, ours.stdout) == (alone.returncode, alone.stdout), ours.stderr
+    assert "Traceback" not in ours.stderr
+
+
+@pytest.mark.parametrize("command", [["review"], ["resolve"], ["check", "src/App.java"]])
+def test_a_command_in_a_repository_git_refuses_says_so_in_one_line(repo: GitRepo, command: list[str]) -> None:
+    repo.stop_on({NAME: (TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)})
+    give_away(repo)
+    refused = repo.mergebert(*command)
+    assert refused.returncode != 0
+    assert "Traceback" not in refused.stderr
+    assert "safe.directory" in refused.stderr, refused.stderr

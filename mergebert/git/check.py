@@ -68,7 +68,7 @@ def staged_blobs(paths: Sequence[str]) -> dict[str, bytes]:
 
 def scan(files: Iterable[tuple[str, bytes]]) -> list[Marker]:
     """Markers in every non-binary file, with each path's conflict-marker-size."""
-    repo = gitinfo.open_repo(".")
+    repo = gitinfo.open_repo_gently(".")
     markers = []
     for path, data in files:
         if not is_binary(data):

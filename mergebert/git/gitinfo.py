@@ -46,6 +46,19 @@ def open_repo(start: str | os.PathLike[str] = ".") -> pygit2.Repository | None:
     return _opened(found, start) if found else None
 
 
+class RepositoryRefused(pygit2.GitError):
+    """A repository git refuses to work in: another user's that safe.directory does not name."""
+
+
+def open_repo_gently(start: str | os.PathLike[str] = ".") -> pygit2.Repository | None:
+    """`open_repo`, or None where git refuses the repository too: for commands that also work outside
+    one (merge-file, mergetool, check FILES), as git's own merge-file does."""
+    try:
+        return open_repo(start)
+    except RepositoryRefused:
+        return None
+
+
 def _opened(git_dir: str, start: str | os.PathLike[str]) -> pygit2.Repository:
     """The repository in `git_dir`. libgit2 refuses another user's unless its own config's safe.directory
     names it; git also reads that setting from `git -c` and GIT_CONFIG_GLOBAL, and trusts a $GIT_DIR
@@ -53,9 +66,10 @@ def _opened(git_dir: str, start: str | os.PathLike[str]) -> pygit2.Repository:
     (git runs the merge driver only in a repository it trusts); where git refuses too, libgit2's error."""
     try:
         return pygit2.Repository(git_dir)
-    except pygit2.GitError:
-        if not _git_trusts(git_dir, start):
-            raise
+    except pygit2.GitError as error:
+        refusal = _git_refusal(git_dir, start)
+        if refusal is not None:
+            raise RepositoryRefused(refusal or str(error)) from error
     checking = pygit2.settings.owner_validation
     pygit2.settings.owner_validation = False
     try:
@@ -64,13 +78,18 @@ def _opened(git_dir: str, start: str | os.PathLike[str]) -> pygit2.Repository:
         pygit2.settings.owner_validation = checking
 
 
-def _git_trusts(git_dir: str, start: str | os.PathLike[str]) -> bool:
-    """Whether git, run in `start`, works on the repository in `git_dir` (safe.directory as git reads it)."""
+def _git_refusal(git_dir: str, start: str | os.PathLike[str]) -> str | None:
+    """None where git, run in `start`, works on the repository in `git_dir` (safe.directory as git reads
+    it); else what git says about it, in one line (empty where it says nothing)."""
     try:
         found = gitcmd.git("rev-parse", "--absolute-git-dir", cwd=start).stdout.decode().strip()
-        return os.path.samefile(found, git_dir)
-    except (gitcmd.GitError, OSError, UnicodeDecodeError):
-        return False
+        return None if os.path.samefile(found, git_dir) else ""
+    except gitcmd.GitError as error:
+        return " ".join(line.strip() for line in error.stderr.splitlines() if line.strip()).removeprefix(
+            "fatal: "
+        )
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 def to_worktree(repo: pygit2.Repository | None, path: str) -> Callable[[bytes], bytes]:

@@ -59,7 +59,7 @@ def run(
         except KeyError:
             frontend.warn(f"unknown language {language!r} (java, javascript, typescript, tsx, csharp)")
             return ERROR
-    repo = gitinfo.open_repo(".")
+    repo = gitinfo.open_repo_gently(".")
     labels3 = (names[0], names[1], names[2])
     options = gitinfo.merge_options(repo, None, size=marker_size, labels=labels3, style=style, favour=favour)
     ours, base_blob, theirs = blobs

@@ -61,7 +61,7 @@ def run(
     except OSError as error:
         frontend.warn(f"cannot read the versions to merge ({error}); {merged_path} left alone")
         return 1
-    repo = gitinfo.open_repo(os.path.dirname(os.path.abspath(merged_path)))
+    repo = gitinfo.open_repo_gently(os.path.dirname(os.path.abspath(merged_path)))
     path = merged_path
     if repo is not None and repo.workdir:
         path = os.path.relpath(os.path.abspath(merged_path), repo.workdir)

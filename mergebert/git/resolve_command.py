@@ -221,7 +221,11 @@ def run(
 ) -> int:
     """Resolve the conflicted files under `paths` (all when empty), asking about each conflict left when
     `interactive` (about every one with `ask_all`); 0 when none is left conflicted."""
-    repo = gitinfo.open_repo(".")
+    try:
+        repo = gitinfo.open_repo(".")
+    except gitinfo.RepositoryRefused as error:
+        frontend.warn(str(error))
+        return 2
     if repo is None or repo.workdir is None:
         frontend.warn("not inside a git working tree")
         return 2

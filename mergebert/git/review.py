@@ -423,7 +423,10 @@ def undo_file(repo: pygit2.Repository, log: Log, path: str) -> tuple[list[str], 
 
 def run(paths: Sequence[str], *, undo_paths: bool, style: Style) -> int:
     """The `review` command: 0 when done, 1 when nothing is recorded or a region was refused."""
-    repo = gitinfo.open_repo(".")
+    try:
+        repo = gitinfo.open_repo(".")
+    except gitinfo.RepositoryRefused as error:
+        raise ReviewError(str(error)) from None
     if repo is None or repo.workdir is None:
         raise ReviewError("not inside a git work tree")
     log = load(repo)
