@@ -33,6 +33,17 @@ def answers(count: int, key: str = "s") -> str:
     return f"{key}\n" * count
 
 
+def assert_all_asks_only_about_the_conflict_left(repo: GitRepo) -> None:
+    """`resolve -i --all`, every answer "skip": one question, about the one conflict git left, and the
+    file as it was."""
+    before = repo.read(NAME)
+    assert before.count(b"<<<<<<<") == 1 and b'a("X", 1, true);' in before
+    result = repo.mergebert("resolve", "-i", "--all", "--no-backup", input=answers(3))
+    assert repo.read(NAME) == before, result.stdout
+    assert "(1/1) Resolve this conflict" in result.stdout
+    assert "the merge driver resolved it" not in result.stdout
+
+
 def test_all_in_a_rebase_reopens_nothing_of_an_earlier_pick(repo: GitRepo) -> None:
     repo.commit({NAME: BASE}, "base")
     repo.git("checkout", "-q", "-b", "feature")
@@ -46,12 +57,7 @@ def test_all_in_a_rebase_reopens_nothing_of_an_earlier_pick(repo: GitRepo) -> No
     assert b"<<<<<<<" not in repo.read(NAME)
     repo.git("add", NAME)
     assert repo.git("rebase", "--continue", check=False).returncode != 0  # pick 2: conflict 2, left
-    before = repo.read(NAME)
-    assert before.count(b"<<<<<<<") == 1 and b'a("X", 1, true);' in before
-    result = repo.mergebert("resolve", "-i", "--all", "--no-backup", input=answers(3))
-    assert repo.read(NAME) == before, result.stdout
-    assert "(1/1) Resolve this conflict" in result.stdout
-    assert "the merge driver resolved it" not in result.stdout
+    assert_all_asks_only_about_the_conflict_left(repo)
 
 
 def test_all_reopens_nothing_of_an_earlier_merge(repo: GitRepo) -> None:
@@ -66,12 +72,7 @@ def test_all_reopens_nothing_of_an_earlier_merge(repo: GitRepo) -> None:
     repo.git("checkout", "-q", "main")
     repo.mergebert("uninstall", check=True)  # merge 2 without the driver: the log is merge 1's
     assert repo.git("merge", "--no-edit", "other", check=False).returncode != 0
-    before = repo.read(NAME)
-    assert before.count(b"<<<<<<<") == 1 and b'a("X", 1, true);' in before
-    result = repo.mergebert("resolve", "-i", "--all", "--no-backup", input=answers(3))
-    assert repo.read(NAME) == before, result.stdout
-    assert "(1/1) Resolve this conflict" in result.stdout
-    assert "the merge driver resolved it" not in result.stdout
+    assert_all_asks_only_about_the_conflict_left(repo)
 
 
 # the token merge settles it with theirs, line for line: git's conflict lies around the resolved line
