@@ -145,3 +145,27 @@ def test_ctrl_c_at_a_prompt_aborts_without_writing_anything(repo: GitRepo) -> No
     assert (repo.read(NAME), repo.read(other)) == before
     assert not (repo.path / (NAME + ".orig")).exists()
     assert said == "mergebert: interrupted: nothing written\n"
+
+
+def test_a_file_edited_while_later_questions_are_answered_is_left_alone(repo: GitRepo) -> None:
+    other = "src/Other.java"
+    clash = (CLASH_BASE, CLASH_OURS, CLASH_THEIRS)
+    repo.stop_on({NAME: clash, other: clash})
+    by_hand = CLASH_OURS.replace("9090", "1234")
+    command = [MERGEBERT, "resolve", "-i"]
+    pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    with subprocess.Popen(command, cwd=repo.path, env=repo.env, **pipes) as proc:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(b"t\n")  # the first file answered: theirs
+        proc.stdin.flush()
+        read_until(proc, b"Resolve this conflict", 2)  # at the second file's question
+        repo.write(NAME, by_hand)  # meanwhile the user resolves the first file by hand
+        proc.stdin.write(b"t\n")
+        proc.stdin.close()
+        table = proc.stdout.read().decode()
+        assert proc.wait(120) == 1
+    assert repo.read(NAME) == by_hand.encode()
+    assert not (repo.path / (NAME + ".orig")).exists()
+    assert repo.read(other) == CLASH_THEIRS.encode()
+    [row] = [line for line in table.splitlines() if line.startswith(NAME)]
+    assert row.endswith("changed since it was read; left alone"), table

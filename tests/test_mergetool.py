@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 from gitrepo import (
     CLASH_BASE,
     CLASH_OURS,
     CLASH_THEIRS,
+    MERGEBERT,
     TOKEN_BASE,
     TOKEN_MERGED,
     TOKEN_OURS,
     TOKEN_THEIRS,
     GitRepo,
 )
+from test_interactive_state import read_until
 from test_resolve_marked import block, pair
 
 PAIR = "src/Pair.java"
@@ -105,3 +110,24 @@ def test_a_file_the_driver_resolved_in_confirm_mode_is_named_so(repo: GitRepo) -
     repo.write(NAME, TOKEN_MERGED.replace("true", "false"))  # the resolution edited: no longer the driver's
     tool = repo.git("mergetool", "--tool", "mergebert", "--no-prompt", check=False)
     assert "no conflict markers in it (resolved by hand?)" in tool.stderr
+
+
+def test_interactive_leaves_a_file_edited_while_it_asks_alone(repo: GitRepo, tmp_path: Path) -> None:
+    repo.stop_on({NAME: (CLASH_BASE, CLASH_OURS, CLASH_THEIRS)})
+    versions = []
+    for stage, name in ((1, "BASE"), (2, "LOCAL"), (3, "REMOTE")):
+        versions.append(tmp_path / name)
+        versions[-1].write_bytes(repo.git("show", f":{stage}:{NAME}", text=False).stdout)
+    by_hand = CLASH_OURS.replace("9090", "1234")
+    command = [MERGEBERT, "mergetool", "--interactive", *map(str, versions), NAME]
+    pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    with subprocess.Popen(command, cwd=repo.path, env=repo.env, **pipes) as proc:
+        assert proc.stdin is not None and proc.stderr is not None
+        read_until(proc, b"Resolve this conflict", 1)
+        repo.write(NAME, by_hand)  # meanwhile the user resolves it by hand
+        proc.stdin.write(b"t\n")
+        proc.stdin.close()
+        assert proc.wait(120) == 1
+        said = proc.stderr.read().decode()
+    assert repo.read(NAME) == by_hand.encode()
+    assert said == f"mergebert: {NAME}: changed since it was read; left alone\n"

@@ -10,6 +10,7 @@ labels are not compared (git's labels depend on the command that stopped), the m
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -52,6 +53,19 @@ class Applied:
     @property
     def left(self) -> int:
         return self.conflicts - self.replaced
+
+
+CHANGED = "changed since it was read; left alone"
+
+
+def unchanged(path: str | os.PathLike[str], read: bytes) -> bool:
+    """Whether the working file at `path` still holds the bytes `read` from it earlier: one the user has
+    changed since (while later questions were answered) is not written over."""
+    try:
+        with open(path, "rb") as f:
+            return f.read() == read
+    except OSError:
+        return False
 
 
 _ALNUM = re.compile(r"[A-Za-z0-9]")

@@ -7,7 +7,8 @@ its backup copy; so a partial result is written into that backup as well ($BACKU
 command or found beside $LOCAL where git-mergetool puts it) and the user keeps both the resolutions and
 the markers. Written after $MERGED, the backup is also the newer file, so with `trustExitCode = false`
 git does not take the file for resolved either. With `--interactive` (`git mergetool --tool mergebert-i`)
-it asks about each conflict it leaves, with the keys and the loop of `mergebert resolve -i`. A file
+it asks about each conflict it leaves, with the keys and the loop of `mergebert resolve -i`, and writes
+nothing where the file was changed while it asked (by hand, in an editor). A file
 without markers is left alone; where it is the merge driver's result awaiting confirmation, the message
 says so.
 """
@@ -89,6 +90,9 @@ def run(
     else:
         applied = marked.resolve_working_file(repo, path, current, blobs, options, outcome.resolutions)
     left = applied.left
+    if applied.replaced and not marked.unchanged(merged_path, current):  # edited while questions were asked
+        frontend.warn(f"{path}: {marked.CHANGED}")
+        return 1
     if applied.replaced:
         textio.atomic_write(merged_path, applied.data)
         backup = backup_path or backup_of(local_path)

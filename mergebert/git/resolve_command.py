@@ -3,7 +3,8 @@
 The three versions come from the index (stages 1, 2, 3), as git recorded them. Only conflicts still marked
 in the working file are replaced (`marked.py`): hand-made resolutions and every other byte stay. The file
 is rewritten atomically only when mergebert resolved something, after a `<file>.orig` backup, once every
-file is decided (so ^C during `-i` writes nothing). Files deleted on one side, binary files, non-regular
+file is decided (so ^C during `-i` writes nothing), and only if it still holds what was read: a file the
+user changed meanwhile is left alone. Files deleted on one side, binary files, non-regular
 files and working files without conflict markers are reported and left alone. A path argument outside the
 work tree, or with no conflicted file at or under it, is an error.
 """
@@ -161,12 +162,16 @@ def resolve_one(
 
 def write(repo: pygit2.Repository, row: Row, *, add: bool, backup: bool) -> None:
     """Make `row`'s change to its working file (after a backup of it, with `backup`); stage the file with
-    `add` where nothing is left in it."""
+    `add` where nothing is left in it. A file changed since it was read is left alone, and its row says so."""
     from mergebert.core import textio
 
     if row.change is None:
         return
     worktree = Path(repo.workdir) / row.path
+    if not marked.unchanged(worktree, row.change.before):
+        row.conflicts = row.resolved = row.left = None  # what the file holds now is the user's
+        row.notes = [marked.CHANGED]
+        return
     if backup:
         suffix = free_backup_suffix(str(worktree))
         textio.atomic_write(f"{worktree}{suffix}", row.change.before)
@@ -220,7 +225,8 @@ def run(
     ask_all: bool = False,
 ) -> int:
     """Resolve the conflicted files under `paths` (all when empty), asking about each conflict left when
-    `interactive` (about every one with `ask_all`); 0 when none is left conflicted."""
+    `interactive` (about every one with `ask_all`); 0 when none is left conflicted (nor left alone, changed
+    since it was read)."""
     try:
         repo = gitinfo.open_repo(".")
     except gitinfo.RepositoryRefused as error:
