@@ -11,6 +11,7 @@ import select
 import signal
 import subprocess
 
+import pytest
 from gitrepo import CLASH_BASE, CLASH_OURS, CLASH_THEIRS, MERGEBERT, GitRepo, java
 
 NAME = "src/App.java"
@@ -27,6 +28,7 @@ BASE = body('a("x", 1, false);', "int port = 8080;", 'b("y", 2, false);')
 OURS = body('a("X", 1, false);', "int port = 9090;", 'b("Y", 2, false);')
 TOKENS = body('a("x", 1, true);', "int port = 8080;", 'b("y", 2, true);')  # theirs, 1 and 3 only
 CLASH = body('a("x", 1, false);', "int port = 7070;", 'b("y", 2, false);')  # theirs, 2 only
+THEIRS = body('a("x", 1, true);', "int port = 7070;", 'b("y", 2, true);')  # theirs, all three
 
 
 def answers(count: int, key: str = "s") -> str:
@@ -73,6 +75,19 @@ def test_all_reopens_nothing_of_an_earlier_merge(repo: GitRepo) -> None:
     repo.mergebert("uninstall", check=True)  # merge 2 without the driver: the log is merge 1's
     assert repo.git("merge", "--no-edit", "other", check=False).returncode != 0
     assert_all_asks_only_about_the_conflict_left(repo)
+
+
+@pytest.mark.parametrize("merge", ["--no-edit", "--squash"])
+def test_all_reopens_the_drivers_resolutions_of_the_merge_in_progress(repo: GitRepo, merge: str) -> None:
+    repo.diverge(NAME, BASE, OURS, THEIRS)
+    repo.mergebert("install", check=True)
+    assert repo.git("merge", merge, "feature", check=False).returncode != 0
+    before = repo.read(NAME)
+    assert before.count(b"<<<<<<<") == 1 and b'a("X", 1, true);' in before
+    result = repo.mergebert("resolve", "-i", "--all", "--no-backup", input=answers(3))
+    assert repo.read(NAME) == before, result.stdout
+    assert "(3/3) Resolve this conflict" in result.stdout
+    assert result.stdout.count("the merge driver resolved it") == 2
 
 
 # the token merge settles it with theirs, line for line: git's conflict lies around the resolved line

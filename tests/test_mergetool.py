@@ -93,11 +93,12 @@ def test_a_hand_resolution_in_the_working_file_is_kept(repo: GitRepo) -> None:
     assert repo.conflicted() == []
 
 
-def test_a_file_the_driver_resolved_in_confirm_mode_is_named_so(repo: GitRepo) -> None:
+@pytest.mark.parametrize("merge", ["--no-edit", "--squash"])
+def test_a_file_the_driver_resolved_in_confirm_mode_is_named_so(repo: GitRepo, merge: str) -> None:
     """In confirm mode the driver leaves a file it resolved unmerged: the tool says so, and leaves it."""
     repo.mergebert("install", check=True)  # the driver, in confirm mode (the default)
     repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
-    assert repo.git("merge", "--no-edit", "feature", check=False).returncode != 0
+    assert repo.git("merge", merge, "feature", check=False).returncode != 0
     assert repo.read(NAME) == TOKEN_MERGED.encode() and repo.conflicted() == [NAME]
     tool = repo.git("mergetool", "--tool", "mergebert", "--no-prompt", check=False)
     assert tool.returncode != 0

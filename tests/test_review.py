@@ -186,15 +186,22 @@ def stages(repo: GitRepo) -> str:
 
 
 def operation(command: str) -> list[str]:
-    """The command for `command` (merge, rebase or cherry-pick) of branch feature, from where it starts."""
+    """The command for `command` (merge, squash, rebase or cherry-pick) of branch feature, from where it
+    starts."""
     return {
         "merge": ["merge", "--no-edit", "feature"],
+        "squash": ["merge", "--squash", "feature"],
         "rebase": ["rebase", "main"],
         "cherry-pick": ["cherry-pick", "feature"],
     }[command]
 
 
-@pytest.mark.parametrize("command", ["merge", "rebase", "cherry-pick"])
+def abort(command: str) -> list[str]:
+    """The command that aborts `command` (a squash merge writes no MERGE_HEAD: `git merge --abort` refuses)."""
+    return ["reset", "-q", "--merge"] if command == "squash" else [command, "--abort"]
+
+
+@pytest.mark.parametrize("command", ["merge", "squash", "rebase", "cherry-pick"])
 def test_undo_makes_the_path_unmerged_again_as_git_left_it(repo: GitRepo, command: str) -> None:
     repo.commit({NAME: TOKEN_BASE, NOTES: "base\n"}, "base")
     repo.git("checkout", "-q", "-b", "feature")
@@ -205,7 +212,7 @@ def test_undo_makes_the_path_unmerged_again_as_git_left_it(repo: GitRepo, comman
         repo.git("checkout", "-q", "feature")
     assert repo.git(*operation(command), check=False).returncode != 0  # git alone
     expected, expected_stages = repo.read(NAME), stages(repo)
-    repo.git(command, "--abort")
+    repo.git(*abort(command))
     install(repo, "--no-confirm")
     assert repo.git(*operation(command), check=False).returncode != 0
     assert repo.conflicted() == [NOTES] and repo.read(NAME) == TOKEN_MERGED.encode()
@@ -219,15 +226,18 @@ def test_undo_makes_the_path_unmerged_again_as_git_left_it(repo: GitRepo, comman
     assert repo.git("commit", "--no-edit", check=False).returncode != 0  # git refuses: App.java is unmerged
 
 
-def test_undo_after_git_add_makes_the_path_unmerged_again(repo: GitRepo) -> None:
+@pytest.mark.parametrize("command", ["merge", "squash"])
+def test_undo_after_git_add_makes_the_path_unmerged_again(repo: GitRepo, command: str) -> None:
     repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
-    repo.git("merge", "--no-edit", "feature", check=False)
-    expected_stages = stages(repo)
-    repo.git("merge", "--abort")
+    repo.git(*operation(command), check=False)
+    expected, expected_stages = repo.read(NAME), stages(repo)
+    repo.git(*abort(command))
     install(repo)
-    repo.git("merge", "--no-edit", "feature", check=False)
+    repo.git(*operation(command), check=False)
     repo.git("add", NAME)  # confirmed, then undone
-    assert repo.mergebert("review", "--undo", NAME).returncode == 0
+    undo = repo.mergebert("review", "--undo", NAME)
+    assert undo.returncode == 0 and "is over" not in undo.stdout, undo.stdout
+    assert repo.read(NAME) == expected
     assert stages(repo) == expected_stages
     assert repo.conflicted() == [NAME]
 

@@ -118,16 +118,43 @@ def operation(gitdir: str, head: str, environ: Mapping[str, str]) -> dict[str, s
     return _rebase(gitdir, head) or _sequence(gitdir, head) or _head(head)
 
 
-def stopped(gitdir: str, head: str) -> list[dict[str, str]]:
-    """What `operation` may have named for the driver in the operation git has stopped in now: a merge by
-    its MERGE_HEAD, a rebase, a sequence of picks, and last HEAD alone (a single cherry-pick or revert,
-    `checkout -m`, a stash applied)."""
+def _lines(path: str) -> list[str] | None:
+    """A state file's lines; None where git has not written it."""
     try:
-        with open(os.path.join(gitdir, "MERGE_HEAD"), encoding="ascii", errors="replace") as f:
-            merged = [(line.split()[0], "") for line in f if line.strip()]
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read().splitlines()
     except OSError:
-        merged = []
-    found = [_merge(head, merged) if merged else None, _rebase(gitdir, head), _sequence(gitdir, head)]
+        return None
+
+
+def _squash(gitdir: str, head: str, logged: Mapping[str, Any]) -> dict[str, str] | None:
+    """The `git merge --squash` git has stopped in, as the driver named it in `logged`: git sets
+    `GITHEAD_<id>` for it as for any merge, but writes no MERGE_HEAD, only SQUASH_MSG, which lists every
+    commit it brings in (`commit <id>` lines); so a merge into `head` of commits all listed there."""
+    listed = _lines(os.path.join(gitdir, "SQUASH_MSG"))
+    if listed is None or os.path.exists(os.path.join(gitdir, "MERGE_HEAD")):
+        return None
+    commits = {line.split()[1] for line in listed if line.startswith("commit ") and len(line.split()) == 2}
+    words = str(logged.get("key", "")).split(" ")
+    ids = words[2:]
+    if words[:2] != ["merge", head] or not ids or not commits.issuperset(ids):
+        return None
+    return _merge(head, [(oid, "") for oid in ids])
+
+
+def stopped(gitdir: str, head: str, logged: Mapping[str, Any]) -> list[dict[str, str]]:
+    """What `operation` may have named for the driver in the operation git has stopped in now: a merge by
+    its MERGE_HEAD (a squash merge, which has none, by SQUASH_MSG and the operation `logged`), a rebase, a
+    sequence of picks, and last HEAD alone (a single cherry-pick or revert, `checkout -m`, a stash
+    applied)."""
+    merged = [
+        (line.split()[0], "") for line in _lines(os.path.join(gitdir, "MERGE_HEAD")) or () if line.strip()
+    ]
+    found = [
+        _merge(head, merged) if merged else _squash(gitdir, head, logged),
+        _rebase(gitdir, head),
+        _sequence(gitdir, head),
+    ]
     return [op for op in found if op is not None] + [_head(head)]
 
 
@@ -136,7 +163,7 @@ def in_progress(gitdir: str, head: str, header: Mapping[str, Any], record: Mappi
     for the commit it is applying."""
     return any(
         op["key"] == header.get("key") and op["commit"] == record.get("commit", "")
-        for op in stopped(gitdir, head)
+        for op in stopped(gitdir, head, header)
     )
 
 

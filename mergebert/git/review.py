@@ -335,10 +335,21 @@ def undo(record: dict[str, Any], working: bytes, to_worktree: Any = bytes) -> Un
     return Undone(b"".join(out), restored, refused, already)
 
 
-def _merged_stages(repo: pygit2.Repository, path: str) -> list[gitinfo.Stage]:
-    """The stages of `path` in the commits the operation git has stopped in merges (`gitinfo.conflict_sides`:
-    ours, base, theirs), each where a rename put it."""
-    commits = gitinfo.conflict_sides(repo).commits
+def _logged_merge(repo: pygit2.Repository, log: Log) -> tuple[str, str, str] | None:
+    """The commits (ours, base, theirs) of the merge of one commit the log names: those of a squash merge,
+    which leaves no MERGE_HEAD for `gitinfo.conflict_sides` to read."""
+    operation = log.operation
+    merged = str(operation.get("key", "")).split(" ")[2:]
+    if operation.get("kind") != "merge" or len(merged) != 1 or not operation.get("head"):
+        return None
+    base = repo.merge_base(operation["head"], merged[0])
+    return (operation["head"], str(base), merged[0]) if base is not None else None
+
+
+def _merged_stages(repo: pygit2.Repository, log: Log, path: str) -> list[gitinfo.Stage]:
+    """The stages of `path` in the commits the operation git has stopped in merges (`gitinfo.conflict_sides`,
+    else the merge the log names: ours, base, theirs), each where a rename put it."""
+    commits = gitinfo.conflict_sides(repo).commits or _logged_merge(repo, log)
     if commits is None:
         return []
     stages = []
@@ -381,9 +392,9 @@ def unmerge(repo: pygit2.Repository, log: Log, record: dict[str, Any], path: str
             f"{path}: the {what} is over: git cannot hold it unmerged again; resolve it, then commit it",
             True,
         )
-    for find in (gitinfo.resolve_undo, _merged_stages):
+    for find in (lambda: gitinfo.resolve_undo(repo, path), lambda: _merged_stages(repo, log, path)):
         try:
-            stages = find(repo, path)
+            stages = find()
             versions = _versions(repo, stages)
         except (gitcmd.GitError, pygit2.GitError, KeyError, ValueError):
             continue
