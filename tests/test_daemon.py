@@ -25,6 +25,7 @@ from gitrepo import (
     java,
     wait_until,
 )
+from test_tempdirs import end, owner
 
 from mergebert.git import daemon
 
@@ -335,10 +336,14 @@ def test_a_new_daemon_removes_the_scratch_folders_of_a_killed_one(repo: GitRepo,
     os.kill(pid, signal.SIGKILL)
     assert wait_until(lambda: not alive(pid))
     assert sorted(scratch.iterdir()) == killed, "nothing removed them yet"
-    running = scratch / f"mergebert-ort-{os.getpid()}@{socket.gethostname()}.abcd1234"
-    running.mkdir()  # a running process's
-    merge = second_merge(repo)
-    assert merge.returncode == 0, merge.stderr
-    assert daemon_pids(folder(repo)) not in ([], [pid])
-    assert not any(path.exists() for path in killed)
-    assert running.is_dir()
+    older = scratch / f"mergebert-ort-{pid}@{socket.gethostname()}.abcd1234"  # an older release's
+    older.mkdir()
+    running, (its,) = owner(scratch, "time.sleep(600)", "mergebert-ort-")
+    try:
+        merge = second_merge(repo)
+        assert merge.returncode == 0, merge.stderr
+        assert daemon_pids(folder(repo)) not in ([], [pid])
+        assert not any(path.exists() for path in killed)
+        assert its.is_dir() and older.is_dir()
+    finally:
+        end(running)

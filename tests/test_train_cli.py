@@ -7,6 +7,7 @@ import hashlib
 import json
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -200,15 +201,21 @@ def staging_folders(out: Path) -> list[Path]:
 
 def test_a_run_killed_before_it_could_clean_up_is_cleaned_up_by_the_next(data: Path, tmp_path: Path) -> None:
     out = tmp_path / "model"
-    killed = stage_and_die(out, "kill")
-    assert killed.wait() == -signal.SIGKILL
-    assert len(staging_folders(out)) == 1
     running = stage_and_die(out, "sleep")
     try:
         alive = Path(running.stdout.readline().strip())
+        killed = stage_and_die(out, "kill")
+        assert killed.wait() == -signal.SIGKILL
+        (abandoned,) = set(staging_folders(out)) - {alive}
+        # an older release's folder, named after its ended process: no lock file, so it stays
+        older = tmp_path / f".model.{killed.pid}@{socket.gethostname()}.abcd1234.training"
+        older.mkdir()
         result = train(data, "-o", out)
         assert result.exit_code == 0, result.output
-        assert staging_folders(out) == [alive], "the killed run's folder goes, a running one's stays"
+        assert staging_folders(out) == sorted([alive, older]), "the killed run's folder goes, others stay"
+        assert [line for line in result.stderr.splitlines() if "removed" in line] == [
+            f"mergebert: removed {abandoned}, left by a training run that was killed"
+        ]
     finally:
         running.kill()
         running.wait()

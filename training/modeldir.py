@@ -7,14 +7,11 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
-import shutil
-import socket
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from mergebert.core import tempdirs
 from mergebert.core.atomic import atomic_write
 from mergebert.core.messages import warn
 
@@ -45,45 +42,24 @@ def staged(out_dir: str, writes: bool = True) -> Iterator[str]:
         return
     parent, name = os.path.split(os.path.realpath(out_dir))  # beside a linked folder's target
     os.makedirs(parent, exist_ok=True)
-    _remove_abandoned(parent, name)
-    owner = f"{os.getpid()}@{socket.gethostname()}"
-    work = tempfile.mkdtemp(prefix=f".{name}.{owner}.", suffix=".training", dir=parent)
+    for removed in tempdirs.remove_abandoned(parent, f".{name}.", ".training"):
+        warn(f"removed {removed}, left by a training run that was killed")
+    work = tempdirs.make(f".{name}.", ".training", parent)  # locked while this run lives
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(work, 0o777 & ~umask)  # what os.makedirs would give the directory it becomes
     try:
         yield work
     except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
+        tempdirs.remove(work)
         raise
     replace_model(work, out_dir)
-
-
-def _remove_abandoned(parent: str, name: str) -> None:
-    """Remove the folders that runs for `name` killed on this machine before they could clean up left
-    (a staging folder names its run's process and host; another machine's runs are not ours to judge)."""
-    pattern = re.compile(rf"\.{re.escape(name)}\.(\d+)@(.+)\.\w+\.training")
-    host = socket.gethostname()
-    for entry in os.listdir(parent):
-        match = pattern.fullmatch(entry)
-        if match and match[2] == host and not _running(int(match[1])):
-            shutil.rmtree(os.path.join(parent, entry), ignore_errors=True)
-            warn(f"removed {os.path.join(parent, entry)}, left by a training run that was killed")
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
 
 
 def replace_model(work: str, out_dir: str) -> None:
     """Move the model built in `work` into `out_dir`, removing the old model's files the new one lacks."""
     if not os.path.isdir(out_dir):
+        tempdirs.release(work)  # its lock file does not go into the model
         os.rename(work, out_dir)
         return
     old = [name for name in MODEL_FILES if os.path.exists(os.path.join(out_dir, name))]
@@ -97,7 +73,7 @@ def replace_model(work: str, out_dir: str) -> None:
     for name in gone:
         if os.path.exists(os.path.join(out_dir, name)):
             os.remove(os.path.join(out_dir, name))
-    shutil.rmtree(work, ignore_errors=True)
+    tempdirs.remove(work)
     if gone:
         warn(f"replaced the model in {out_dir}; removed the old model's {', '.join(gone)}{_rerun(gone)}")
 

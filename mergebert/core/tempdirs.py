@@ -1,74 +1,95 @@
-"""Temporary folders a process keeps for its whole life (scratch object stores), removed when it ends:
-at a normal exit, and by `remove_all` before an `os._exit`, which skips exit handlers. A folder names its
-process and machine, so that those of a process killed before it could remove them (SIGKILL, a crash)
-are removed later (`remove_abandoned`)."""
+"""Folders a process keeps for its whole life (scratch object stores, a training run's staging folder),
+removed when it ends: at a normal exit, and by `remove_all` before an `os._exit`, which skips exit
+handlers. The owner holds an exclusive `flock` on a lock file inside the folder while it lives, so that
+the folders of a process killed before it could remove them (SIGKILL, a crash) are removed later by
+whoever can take that lock (`remove_abandoned`). The kernel releases it when the process ends, whatever
+PID namespace it ran in (and a file system that shares locks between machines, as NFS does unless mounted
+without them, tells a run on another machine too)."""
 
 from __future__ import annotations
 
 import atexit
+import fcntl
 import os
-import re
 import shutil
-import socket
-import stat
 import tempfile
 
-_folders: list[str] = []
-# mergebert-<what>-<process id>@<host>.<random>, as `make` names a folder
-_NAME = re.compile(r"mergebert-[a-z]+-(\d+)@(.+)\.\w+")
+LOCK = "mergebert.lock"  # the lock file in every folder `make` gives
+_held: dict[str, int] = {}  # folder → the open lock file whose lock this process holds
 
 
-def make(prefix: str) -> str:
-    """A new temporary folder, removed when the process ends; `prefix` is `mergebert-<what>-`."""
-    folder = tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}@{socket.gethostname()}.")
-    _folders.append(folder)
+def make(prefix: str, suffix: str = "", parent: str | None = None) -> str:
+    """A new folder `<prefix><random><suffix>` in `parent` (default: the temporary folder), locked by this
+    process and removed when it ends (unless `release` gives it up first)."""
+    folder = tempfile.mkdtemp(suffix, prefix, parent)
+    _held[folder] = _lock(folder)
     return folder
+
+
+def _lock(folder: str) -> int:
+    """Lock `folder`: its lock file is locked under another name and then renamed, so that no one finds
+    it unlocked while its owner lives."""
+    fd, path = tempfile.mkstemp(dir=folder)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    os.rename(path, os.path.join(folder, LOCK))
+    return fd
+
+
+def release(folder: str) -> None:
+    """Keep `folder` (`make`'s) for good: its lock file is removed and it is no longer removed at exit."""
+    os.remove(os.path.join(folder, LOCK))
+    os.close(_held.pop(folder))
+
+
+def remove(folder: str) -> None:
+    """Remove `folder` (`make`'s), then let go of its lock."""
+    shutil.rmtree(folder, ignore_errors=True)
+    os.close(_held.pop(folder))
 
 
 def remove_all() -> None:
     """Remove every folder `make` gave this process."""
-    while _folders:
-        shutil.rmtree(_folders.pop(), ignore_errors=True)
+    while _held:
+        remove(next(iter(_held)))
 
 
-def remove_abandoned() -> None:
-    """Remove the folders `make` gave this user's processes on this machine that have ended without
-    removing them (another machine's processes, and another user's folders, are not ours to judge)."""
-    host = socket.gethostname()
-    with os.scandir(tempfile.gettempdir()) as entries:
-        for entry in entries:
-            found = _NAME.fullmatch(entry.name)
-            if found and found[2] == host and _mine(entry) and not _running(int(found[1])):
-                shutil.rmtree(entry.path, ignore_errors=True)
+def remove_abandoned(parent: str | None = None, prefix: str = "mergebert-", suffix: str = "") -> list[str]:
+    """Remove the folders named `<prefix>…<suffix>` in `parent` (default: the temporary folder) whose owner
+    ended without removing them: this user's, not links, with a lock file no process holds; the paths
+    removed. Folders without a lock file (older releases made those) stay."""
+    parent = parent or tempfile.gettempdir()
+    named = [name for name in os.listdir(parent) if name.startswith(prefix) and name.endswith(suffix)]
+    return [path for path in (os.path.join(parent, name) for name in named) if _removed_if_abandoned(path)]
 
 
-def _mine(entry: os.DirEntry[str]) -> bool:
-    """Whether `entry` is a folder (not a link to one) of this user's."""
+def _removed_if_abandoned(folder: str) -> bool:
+    """Whether `folder` was abandoned and is now removed: its lock taken, then the folder removed."""
     try:
-        info = entry.stat(follow_symlinks=False)
+        fd = _open_lock(folder)
     except OSError:
         return False
-    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
-
-
-def _running(pid: int) -> bool:
-    """Whether process `pid` runs (one of another user's does; one ended but not yet reaped does not)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if not os.path.samestat(os.fstat(fd), os.lstat(os.path.join(folder, LOCK))):
+            return False  # removed by its owner, which held the lock until it was done
+        shutil.rmtree(folder)  # refuses a link put in the folder's place
+    except OSError:  # the lock is held (BlockingIOError), or the folder is gone or cannot all be removed
         return False
-    except PermissionError:
-        pass
-    return not _zombie(pid)
+    finally:
+        os.close(fd)
+    return True
 
 
-def _zombie(pid: int) -> bool:
-    """Whether process `pid` has ended and waits for its parent to reap it (where /proc tells)."""
+def _open_lock(folder: str) -> int:
+    """The lock file of `folder`, opened: OSError where `folder` is a link, not a folder, another user's,
+    or has no lock file."""
+    folder_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rsplit(b")", 1)[1].split()[:1] == [b"Z"]
-    except OSError:
-        return False
+        if os.fstat(folder_fd).st_uid != os.getuid():
+            raise PermissionError(f"{folder} is another user's")
+        return os.open(LOCK, os.O_RDWR | os.O_NOFOLLOW, dir_fd=folder_fd)  # RDWR: NFS locks need it
+    finally:
+        os.close(folder_fd)
 
 
 atexit.register(remove_all)
