@@ -10,6 +10,7 @@ import os
 import select
 import signal
 import subprocess
+from pathlib import Path
 
 import pytest
 from gitrepo import CLASH_BASE, CLASH_OURS, CLASH_THEIRS, MERGEBERT, GitRepo, java
@@ -184,3 +185,38 @@ def test_a_file_edited_while_later_questions_are_answered_is_left_alone(repo: Gi
     assert repo.read(other) == CLASH_THEIRS.encode()
     [row] = [line for line in table.splitlines() if line.startswith(NAME)]
     assert row.endswith("changed since it was read; left alone"), table
+
+
+# an editor in which the user presses Ctrl-C, which the terminal sends to the whole foreground process group:
+# one that handles it (vim cancels a command) carries on, and the answer is saved; one that does not dies
+EDITORS = {
+    "handled": "#!/bin/sh\ntrap '' INT\nkill -INT 0\nprintf '        int port = 1;\\n' > \"$1\"\n",
+    "fatal": "#!/bin/sh\nkill -INT 0\nprintf '        int port = 1;\\n' > \"$1\"\n",
+}
+
+
+@pytest.mark.parametrize("editor", EDITORS)
+def test_ctrl_c_in_the_editor_is_the_editors_as_in_git(repo: GitRepo, tmp_path: Path, editor: str) -> None:
+    repo.stop_on({NAME: (CLASH_BASE, CLASH_OURS, CLASH_THEIRS)})
+    before = repo.read(NAME)
+    script = tmp_path / "editor"
+    script.write_text(EDITORS[editor])
+    script.chmod(0o755)
+    env = {**repo.env, "GIT_EDITOR": str(script)}
+    command = [MERGEBERT, "resolve", "-i"]
+    # a session of its own: the editor's Ctrl-C reaches mergebert and its editor only
+    run = subprocess.run(
+        command,
+        cwd=repo.path,
+        env=env,
+        input=b"e\n",
+        capture_output=True,
+        start_new_session=True,
+        timeout=120,
+    )
+    if editor == "handled":
+        assert run.returncode == 0, run.stderr
+        assert repo.read(NAME) == CLASH_OURS.replace("9090", "1").encode()
+    else:  # as git: the editor ended by Ctrl-C ends the command
+        assert run.returncode == 130 and run.stderr == b"mergebert: interrupted: nothing written\n"
+        assert repo.read(NAME) == before and not (repo.path / (NAME + ".orig")).exists()

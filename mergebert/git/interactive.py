@@ -13,14 +13,16 @@ the driver wrote them when skipped.
 Answers are read one line at a time straight from the file descriptor, unbuffered, so that a script can
 pipe them in and whatever follows is left to the next reader (git mergetool's own prompts, the tool it
 runs for the next file); the end of the input is `q`, and ^C ends the command before anything is
-written. rich colours the output only on a terminal, and never with NO_COLOR set; it is imported here
-only, never on the merge driver's path.
+written. While the `e` editor runs, ^C is the editor's, as git leaves it (`launch_editor`): the command
+ends only with an editor that ^C ends. rich colours the output only on a terminal, and never with
+NO_COLOR set; it is imported here only, never on the merge driver's path.
 """
 
 from __future__ import annotations
 
 import difflib
 import os
+import signal
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -49,7 +51,7 @@ e - edit the conflict in your editor, starting from its markers
 s - skip: leave the conflict as it was (marked, or as the merge driver resolved it)
 q - quit: keep what was decided, leave the conflicts not answered as they were
 ? - print help
-Ctrl-C - abort: write nothing at all"""
+Ctrl-C - abort: write nothing at all (in the editor: the editor's, as in git)"""
 DIFF_CONTEXT = 3  # unchanged lines of ours shown around each change in a suggestion's diff
 
 
@@ -317,16 +319,47 @@ class Asker:
         with tempfile.TemporaryDirectory(prefix="mergebert-edit-") as folder:
             target = Path(folder) / Path(question.path).name
             target.write_bytes(question.marked.encode("utf-8"))
-            command = ["sh", "-c", f'{editor} "$@"', editor, str(target)]
-            run = subprocess.run(command, cwd=self.cwd, check=False)
+            status = _run_editor(_editor_command(editor, str(target)), self.cwd)
             text = target.read_bytes().decode("utf-8", "replace")
-        if run.returncode != 0:
-            self.terminal.say(f"the editor ({editor}) failed with exit status {run.returncode}", "red")
+        if status != 0:
+            self.terminal.say(f"the editor ({editor}) failed with exit status {status}", "red")
             return None
         if markers.has_conflict(text.encode("utf-8"), question.options.marker_size):
             self.terminal.say("the edited conflict still holds conflict markers; answer s to leave it", "red")
             return None
         return text
+
+
+SHELL_CHARACTERS = set("|&;<>()$`\\\"' \t\n*?[#~=%")  # git runs an editor command holding one with sh
+
+
+def _editor_command(editor: str, target: str) -> list[str]:
+    """The editor's command line for `target`, as git's `prepare_shell_cmd` makes it: the editor itself, or
+    `sh -c` where it holds shell syntax or arguments."""
+    if SHELL_CHARACTERS.intersection(editor):
+        return ["sh", "-c", f'{editor} "$@"', editor, target]
+    return [editor, target]
+
+
+def _default_sigint() -> None:
+    """In the editor's process, before it starts: ^C does what it does by default (or what it makes it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _run_editor(command: Sequence[str], cwd: str | None) -> int:
+    """Run the editor as git's `launch_editor` does: ^C is the editor's while it runs (mergebert ignores
+    SIGINT until it ends, so vim's own ^C ends nothing), but an editor that ^C ends ends the command too
+    (KeyboardInterrupt). Its exit status (127 where it cannot be started)."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        status = subprocess.Popen(command, cwd=cwd, preexec_fn=_default_sigint).wait()
+    except OSError:
+        status = 127
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if status in (-signal.SIGINT, 128 + signal.SIGINT):  # killed by it, or its shell reporting so
+        raise KeyboardInterrupt
+    return status
 
 
 def _editor(cwd: str | None) -> str:
