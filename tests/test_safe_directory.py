@@ -71,6 +71,22 @@ def test_resolve_opens_another_users_repository_only_where_git_trusts_it(repo: G
     assert repo.read(NAME) == TOKEN_MERGED.encode()
 
 
+def test_a_repository_git_refuses_is_refused_where_libgit2_trusts_it(repo: GitRepo, tmp_path: Path) -> None:
+    """libgit2 reads safe.directory from ~/.gitconfig even where git reads another global file
+    (GIT_CONFIG_GLOBAL, as CI jobs set it): git's refusal counts."""
+    repo.stop_on({NAME: (TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)})
+    conflicted = repo.read(NAME)
+    give_away(repo)
+    with open(tmp_path / "home" / ".gitconfig", "a") as config:  # what libgit2 reads
+        config.write("[safe]\n\tdirectory = *\n")
+    (tmp_path / "ci.cfg").write_text("[user]\n\tname = ci\n")
+    repo.env["GIT_CONFIG_GLOBAL"] = str(tmp_path / "ci.cfg")  # what git reads instead
+    assert "dubious ownership" in repo.git("status", check=False).stderr
+    refused = repo.mergebert("resolve", "--no-backup")
+    assert refused.returncode != 0 and repo.read(NAME) == conflicted, refused.stdout
+    assert len(refused.stderr.splitlines()) == 1 and "safe.directory" in refused.stderr, refused.stderr
+
+
 def test_merge_file_in_a_repository_git_refuses_merges_as_outside_one(repo: GitRepo, tmp_path: Path) -> None:
     """`git merge-file` needs no repository: in one git refuses it merges all the same, and so must
     mergebert's (where it resolves nothing, with git's bytes and exit status)."""

@@ -60,16 +60,41 @@ def open_repo_gently(start: str | os.PathLike[str] = ".") -> pygit2.Repository |
 
 
 def _opened(git_dir: str, start: str | os.PathLike[str]) -> pygit2.Repository:
-    """The repository in `git_dir`. libgit2 refuses another user's unless its own config's safe.directory
-    names it; git also reads that setting from `git -c` and GIT_CONFIG_GLOBAL, and trusts a $GIT_DIR
-    given. So where libgit2 refuses and git, asked from `start`, finds the same repository, it is opened
-    (git runs the merge driver only in a repository it trusts); where git refuses too, libgit2's error."""
+    """The repository in `git_dir` where git, asked from `start`, works on it. libgit2 reads safe.directory
+    from fewer places than git (not `git -c`, not the file GIT_CONFIG_GLOBAL names, but ~/.gitconfig
+    even then), and git trusts a $GIT_DIR given; so git is asked about every repository that libgit2
+    refuses or that is not the user's (git runs the merge driver only in a repository it trusts).
+    RepositoryRefused where git refuses it."""
     try:
-        return pygit2.Repository(git_dir)
+        repo = pygit2.Repository(git_dir)
     except pygit2.GitError as error:
-        refusal = _git_refusal(git_dir, start)
-        if refusal is not None:
-            raise RepositoryRefused(refusal or str(error)) from error
+        _check_with_git(git_dir, start, str(error))
+        return _opened_unchecked(git_dir)
+    if not _owned(repo):
+        _check_with_git(git_dir, start, f"git does not work on the repository in {git_dir} from here")
+    return repo
+
+
+def _owned(repo: pygit2.Repository) -> bool:
+    """Whether the user owns the repository's git directory and work tree, as git requires unless
+    safe.directory names it."""
+    folders = [repo.path] + ([repo.workdir] if repo.workdir else [])
+    try:
+        return all(os.stat(folder).st_uid == os.geteuid() for folder in folders)
+    except OSError:
+        return False
+
+
+def _check_with_git(git_dir: str, start: str | os.PathLike[str], fallback: str) -> None:
+    """RepositoryRefused, with what git says (else `fallback`), where git asked from `start` refuses the
+    repository in `git_dir`."""
+    refusal = _git_refusal(git_dir, start)
+    if refusal is not None:
+        raise RepositoryRefused(refusal or fallback)
+
+
+def _opened_unchecked(git_dir: str) -> pygit2.Repository:
+    """The repository in `git_dir`, opened without libgit2's owner validation."""
     checking = pygit2.settings.owner_validation
     pygit2.settings.owner_validation = False
     try:
