@@ -8,6 +8,8 @@ Each test merges with git alone, undoes it, merges again with the installed driv
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from gitrepo import TOKEN_BASE, TOKEN_MERGED, TOKEN_OURS, TOKEN_THEIRS, GitRepo
 
@@ -45,6 +47,21 @@ def test_a_declared_driver_of_the_repository_runs(repo: GitRepo) -> None:
     repo.git("config", "merge.keep-theirs.driver", "cp %B %A")
     alone, with_driver = merged_both_ways(repo, "*.java merge=keep-theirs\n")
     assert with_driver == alone == (0, TOKEN_THEIRS.encode())
+
+
+def test_a_declared_driver_is_found_as_git_finds_it_where_git_config_is_pointed_elsewhere(
+    repo: GitRepo, tmp_path: Path
+) -> None:
+    """GIT_CONFIG points `git config` alone at one file; git merge reads the repository's config all the
+    same, and so must the driver when it looks the repository's driver up."""
+    repo.git("config", "merge.keep-theirs.driver", "cp %B %A")
+    repo.use_driver()
+    repo.commit({".gitattributes": "*.java merge=keep-theirs\n"}, "attributes")
+    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    (tmp_path / "tool.cfg").write_text("[core]\n\tpager = less\n")
+    repo.env["GIT_CONFIG"] = str(tmp_path / "tool.cfg")
+    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    assert (merge.returncode, repo.read(NAME)) == (0, TOKEN_THEIRS.encode()), merge.stderr
 
 
 def test_an_undefined_driver_is_gits_text_merge(repo: GitRepo) -> None:

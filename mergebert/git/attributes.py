@@ -78,15 +78,14 @@ def attribute_line(path: str, value: str) -> str:
 
 
 def driver_command(name: str, top: str = ".") -> str | None:
-    """The command of the repository's merge driver `name` (merge.<name>.driver); None for git's built-in
-    merges and for a name without one, which git merges as text."""
+    """The command of the repository's merge driver `name` (merge.<name>.driver, read as git merge reads
+    it: `gitinfo.config_value`); None for git's built-in merges and for a name without one, which git
+    merges as text."""
     if name in (*TEXT, UNION, *BINARY):
         return None
-    try:
-        out = gitcmd.git("config", "--get", f"merge.{name}.driver", cwd=top, accept=(0, 1)).stdout
-    except gitcmd.GitError:
-        return None
-    return out.decode("utf-8", "replace").strip() or None
+    from mergebert.git import gitinfo  # here: install imports this module and needs no pygit2
+
+    return gitinfo.config_value(gitinfo.open_repo_gently(top), f"merge.{name}.driver") or None
 
 
 def _expand(command: str, values: dict[str, str]) -> str:
