@@ -510,19 +510,23 @@ def remaking_conflict(
     unmerged path, and merges other versions than any such record holds.)"""
     if repo is None or _subcommand(calling or [])[0] not in ("checkout", "restore"):
         return False
-    if _unmerged(repo, path):
+    if unmerged_versions(repo, path) is not None:
         return True
     recorded = {stage.number: stage.oid for stage in resolve_undo(repo, path)}
     return recorded.get(2) == str(pygit2.hash(ours)) and recorded.get(3) == str(pygit2.hash(theirs))
 
 
-def _unmerged(repo: pygit2.Repository, path: str) -> bool:
-    """Whether the index on disk holds `path` unmerged."""
+def unmerged_versions(repo: pygit2.Repository, path: str) -> tuple[bytes, bytes, bytes] | None:
+    """The three versions (base, ours, theirs; base empty where the sides added it) the index on disk
+    holds for `path` while it is unmerged; None where it is merged, or where a side deleted it."""
     try:
-        repo.index.conflicts[path]  # noqa: B018 (a lookup: KeyError when the path is merged)
+        stages = repo.index.conflicts[path]
+        base, ours, theirs = (repo[entry.id].data if entry is not None else None for entry in stages)
     except (KeyError, TypeError, pygit2.GitError):  # TypeError: no conflicts at all (None)
-        return False
-    return True
+        return None
+    if ours is None or theirs is None:
+        return None
+    return base or b"", ours, theirs
 
 
 @dataclass(frozen=True, order=True)
