@@ -220,3 +220,26 @@ def test_ctrl_c_in_the_editor_is_the_editors_as_in_git(repo: GitRepo, tmp_path: 
     else:  # as git: the editor ended by Ctrl-C ends the command
         assert run.returncode == 130 and run.stderr == b"mergebert: interrupted: nothing written\n"
         assert repo.read(NAME) == before and not (repo.path / (NAME + ".orig")).exists()
+
+
+def test_ctrl_c_once_the_questions_are_answered_writes_every_file(repo: GitRepo) -> None:
+    other = "src/Other.java"
+    clash = (CLASH_BASE, CLASH_OURS, CLASH_THEIRS)
+    repo.stop_on({NAME: clash, other: clash})
+    # staging the files presses Ctrl-C: the terminal sends it to the whole foreground process group
+    repo.git("config", "filter.ctrl-c.clean", "kill -INT 0; cat")
+    repo.add_attributes(f"{NAME} filter=ctrl-c\n")
+    command = [MERGEBERT, "resolve", "-i", "--add"]
+    # a session of its own: the Ctrl-C reaches mergebert and its git only
+    run = subprocess.run(
+        command, cwd=repo.path, env=repo.env, input=b"t\nt\n", capture_output=True, start_new_session=True
+    )
+    repo.git("config", "--unset", "filter.ctrl-c.clean")  # git's next reading of the file is the test's
+    assert run.returncode == 130
+    assert (
+        run.stderr
+        == b"mergebert: interrupted while staging: every file is written; git status shows what is staged\n"
+    )
+    assert repo.read(NAME) == repo.read(other) == CLASH_THEIRS.encode()
+    assert repo.read(NAME + ".orig") == repo.read(other + ".orig")
+    assert sorted(repo.conflicted()) == [NAME, other]  # git add stopped: its index is as it was

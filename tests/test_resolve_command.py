@@ -63,6 +63,19 @@ def test_resolve_add_stages_fully_resolved_files_only(repo: GitRepo) -> None:
     assert not (repo.path / (NAME + ".orig")).exists()
 
 
+def test_resolve_add_where_git_cannot_stage_says_so(repo: GitRepo) -> None:
+    stopped(repo, "merge")
+    (repo.path / ".git" / "index.lock").write_text("")  # another git command is running
+    result = repo.mergebert("resolve", "--add")
+    assert result.returncode == 1
+    assert repo.read(NAME) == TOKEN_MERGED.encode()  # written, not staged
+    [said] = result.stderr.splitlines()
+    assert said.startswith("mergebert: cannot stage the files resolved: fatal: Unable to create"), said
+    assert NAME in result.stdout and "staged" not in result.stdout
+    (repo.path / ".git" / "index.lock").unlink()
+    assert sorted(repo.conflicted()) == sorted([NAME, CLASH])
+
+
 def test_resolve_dry_run_writes_nothing(repo: GitRepo) -> None:
     stopped(repo, "merge")
     before = repo.read(NAME)

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Sequence
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import pygit2
@@ -66,6 +68,17 @@ def unchanged(path: str | os.PathLike[str], read: bytes) -> bool:
             return f.read() == read
     except OSError:
         return False
+
+
+@contextmanager
+def uninterrupted() -> Iterator[None]:
+    """^C ignored until the block ends (and in the commands it runs, as `git add`): what a command has
+    decided to write is written whole, never some files and not the others."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 _ALNUM = re.compile(r"[A-Za-z0-9]")

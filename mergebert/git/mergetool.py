@@ -94,11 +94,12 @@ def run(
         frontend.warn(f"{path}: {marked.CHANGED}")
         return 1
     if applied.replaced:
-        textio.atomic_write(merged_path, applied.data)
-        backup = backup_path or backup_of(local_path)
-        if left and backup:
-            textio.atomic_write(backup, applied.data)
-        elif left:
+        with marked.uninterrupted():  # the file and its backup both, or git restores the file as it was
+            textio.atomic_write(merged_path, applied.data)
+            backup = backup_path or backup_of(local_path)
+            if left and backup:
+                textio.atomic_write(backup, applied.data)
+        if left and not backup:
             frontend.warn(f"{path}: git-mergetool's backup not found; git will restore the file as it was")
     still = tuple(r for r, found in zip(outcome.resolutions, applied.found, strict=True) if found)
     report = frontend.Outcome(applied.data, applied.conflicts, left, still)

@@ -3,10 +3,11 @@
 The three versions come from the index (stages 1, 2, 3), as git recorded them. Only conflicts still marked
 in the working file are replaced (`marked.py`): hand-made resolutions and every other byte stay. The file
 is rewritten atomically only when mergebert resolved something, after a `<file>.orig` backup, once every
-file is decided (so ^C during `-i` writes nothing), and only if it still holds what was read: a file the
-user changed meanwhile is left alone. Files deleted on one side, binary files, non-regular
-files and working files without conflict markers are reported and left alone. A path argument outside the
-work tree, or with no conflicted file at or under it, is an error.
+file is decided (so ^C during `-i` writes nothing; a ^C while they are written is ignored: all of them
+are), and only if it still holds what was read: a file the user changed meanwhile is left alone. `--add`
+then stages them with one `git add`, which git makes whole or not at all. Files deleted on one side,
+binary files, non-regular files and working files without conflict markers are reported and left alone.
+A path argument outside the work tree, or with no conflicted file at or under it, is an error.
 """
 
 from __future__ import annotations
@@ -160,27 +161,41 @@ def resolve_one(
     return row
 
 
-def write(repo: pygit2.Repository, row: Row, *, add: bool, backup: bool) -> None:
-    """Make `row`'s change to its working file (after a backup of it, with `backup`); stage the file with
-    `add` where nothing is left in it. A file changed since it was read is left alone, and its row says so."""
+def write(repo: pygit2.Repository, row: Row, *, backup: bool) -> bool:
+    """Make `row`'s change to its working file (after a backup of it, with `backup`); whether it did. A file
+    changed since it was read is left alone, and its row says so."""
     from mergebert.core import textio
 
     if row.change is None:
-        return
+        return False
     worktree = Path(repo.workdir) / row.path
     if not marked.unchanged(worktree, row.change.before):
         row.conflicts = row.resolved = row.left = None  # what the file holds now is the user's
         row.notes = [marked.CHANGED]
-        return
+        return False
     if backup:
         suffix = free_backup_suffix(str(worktree))
         textio.atomic_write(f"{worktree}{suffix}", row.change.before)
         if suffix != BACKUP:
             row.notes.append(f"backup {row.path}{suffix}")
     textio.atomic_write(worktree, row.change.after)
-    if add and row.left == 0:
-        gitcmd.git("add", "--", row.path, cwd=repo.workdir)
+    return True
+
+
+def stage(repo: pygit2.Repository, rows: Sequence[Row]) -> bool:
+    """`git add` the files of `rows` with one command (git writes its index whole: all of them or none);
+    whether git did, or nothing was to be staged."""
+    if not rows:
+        return True
+    try:
+        gitcmd.git("add", "--", *(row.path for row in rows), cwd=repo.workdir)
+    except gitcmd.GitError as error:
+        said = error.stderr.partition("\n")[0]  # git's first line: what went wrong
+        frontend.warn(f"cannot stage the files resolved: {said}")
+        return False
+    for row in rows:
         row.notes.append("staged")
+    return True
 
 
 BACKUP = ".orig"
@@ -260,7 +275,13 @@ def run(
     except KeyboardInterrupt:  # ^C, at a question or before: as `git add -p`, nothing is written
         frontend.warn("interrupted: nothing written")
         return INTERRUPTED
-    for row in rows:
-        write(repo, row, add=add, backup=backup)
+    with marked.uninterrupted():  # the questions answered, every file is written
+        written = [row for row in rows if write(repo, row, backup=backup)]
+    try:
+        staged = stage(repo, [row for row in written if row.left == 0]) if add else True
+    except KeyboardInterrupt:  # git add stopped (its index as it was, or all of them staged)
+        print_table(rows)
+        frontend.warn("interrupted while staging: every file is written; git status shows what is staged")
+        return INTERRUPTED
     print_table(rows)
-    return 0 if all(r.left == 0 for r in rows) else 1
+    return 0 if staged and all(r.left == 0 for r in rows) else 1
