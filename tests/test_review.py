@@ -197,7 +197,7 @@ def operation(command: str) -> list[str]:
 
 
 def abort(command: str) -> list[str]:
-    """The command that aborts `command` (a squash merge writes no MERGE_HEAD: `git merge --abort` refuses)."""
+    """The command that aborts `command` (`git merge --abort` refuses a squash merge: no MERGE_HEAD)."""
     return ["reset", "-q", "--merge"] if command == "squash" else [command, "--abort"]
 
 
@@ -240,6 +240,29 @@ def test_undo_after_git_add_makes_the_path_unmerged_again(repo: GitRepo, command
     assert repo.read(NAME) == expected
     assert stages(repo) == expected_stages
     assert repo.conflicted() == [NAME]
+
+
+def test_undo_where_git_cannot_change_the_index_says_so_for_each_path(repo: GitRepo) -> None:
+    other = "src/Other.java"
+    install(repo)
+    repo.stop_on(
+        {NAME: (TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS), other: (TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)}
+    )
+    repo.git("add", NAME, other)  # confirmed, then undone
+    lock = repo.path / ".git" / "index.lock"
+    lock.write_text("")  # another git command is running
+    undo = repo.mergebert("review", "--undo", NAME, other)
+    assert undo.returncode == 1 and undo.stderr == "", undo.stderr
+    for path in NAME, other:
+        assert b"<<<<<<<" in repo.read(path)
+        put_back = f"{path}: conflict 1 (line 3): git's conflict put back\n"
+        refused = f"{path}: cannot make it unmerged again: fatal: Unable to create '{lock}': File exists.\n"
+        assert put_back in undo.stdout and refused in undo.stdout, undo.stdout
+        assert undo.stdout.index(put_back) < undo.stdout.index(refused)
+    lock.unlink()
+    again = repo.mergebert("review", "--undo", NAME, other)  # git's conflicts are there: only the index
+    assert again.returncode == 0, again.stdout
+    assert sorted(repo.conflicted()) == [NAME, other]
 
 
 def test_review_and_undo_take_folders_and_refuse_paths_they_do_not_know(repo: GitRepo) -> None:

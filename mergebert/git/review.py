@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -399,41 +399,52 @@ def unmerge(repo: pygit2.Repository, log: Log, record: dict[str, Any], path: str
         except (gitcmd.GitError, pygit2.GitError, KeyError, ValueError):
             continue
         if versions is not None and conflicts_recorded(record, versions):
-            _write_stages(repo, path, stages)
+            try:
+                _write_stages(repo, path, stages)
+            except gitcmd.GitError as error:  # another git holds the index, say
+                said = error.stderr.partition("\n")[0]  # git's first line: what went wrong
+                return f"{path}: cannot make it unmerged again: {said}", False
             return None, True
     return f"{path}: cannot make it unmerged again: the versions git merged are not found", False
 
 
-def undo_file(repo: pygit2.Repository, log: Log, path: str) -> tuple[list[str], bool]:
-    """Undo the driver's resolutions in one file (its latest record) and make it unmerged again; the lines
-    to print, and whether every region was put back (or nothing needed it) with the path unmerged."""
+def undo_file(repo: pygit2.Repository, log: Log, path: str, say: Callable[[str], None]) -> bool:
+    """Undo the driver's resolutions in one file (its latest record), saying what was put back, then make it
+    unmerged again; whether every region was put back (or nothing needed it) with the path unmerged."""
     record = [record for record in log.records if record["path"] == path][-1]
     if "output" not in record:
         if record["conflicts"] == record["left"]:
-            return [f"{path}: nothing to undo (mergebert resolved nothing)"], True
+            say(f"{path}: nothing to undo (mergebert resolved nothing)")
+            return True
         why = "the decision log was full" if record.get("slim") else "what the driver wrote was not recorded"
-        return [f"{path}: cannot undo: {why}"], False
+        say(f"{path}: cannot undo: {why}")
+        return False
     target = Path(repo.workdir) / path
     try:
         working = target.read_bytes()
     except OSError as error:
-        return [f"{path}: cannot read it ({error.strerror})"], False
+        say(f"{path}: cannot read it ({error.strerror})")
+        return False
     result = undo(record, working, gitinfo.to_worktree(repo, path))
     if result.restored:
         atomic.atomic_write(target, result.data)
-    lines = [f"{path}: {line}" for line in result.restored + result.already + result.refused]
-    unmerged, said = True, None
-    if result.restored or result.already:
-        said, unmerged = unmerge(repo, log, record, path)
+    for line in result.restored + result.already + result.refused:
+        say(f"{path}: {line}")
     if result.restored:
-        lines.append(f"{path}: resolve it yourself, then `git add {path}`")
+        say(f"{path}: resolve it yourself, then `git add {path}`")
+    if not (result.restored or result.already):
+        if not result.refused:
+            say(f"{path}: nothing to undo")
+        return not result.refused
+    said, unmerged = unmerge(repo, log, record, path)
     if said:
-        lines.append(said)
-    return lines or [f"{path}: nothing to undo"], unmerged and not result.refused
+        say(said)
+    return unmerged and not result.refused
 
 
 def run(paths: Sequence[str], *, undo_paths: bool, style: Style) -> int:
-    """The `review` command: 0 when done, 1 when nothing is recorded or a region was refused."""
+    """The `review` command: 0 when done, 1 when nothing is recorded, a region was refused or a path cannot
+    be made unmerged again (each path is undone all the same)."""
     try:
         repo = gitinfo.open_repo(".")
     except gitinfo.RepositoryRefused as error:
@@ -448,8 +459,6 @@ def run(paths: Sequence[str], *, undo_paths: bool, style: Style) -> int:
         return 0
     ok = True
     for path in files:
-        lines, done = undo_file(repo, log, path)
+        done = undo_file(repo, log, path, print)
         ok = ok and done
-        for line in lines:
-            print(line)
     return 0 if ok else 1
