@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import pty
+import select
+import signal
 import subprocess
 from pathlib import Path
 
@@ -132,3 +136,53 @@ def test_interactive_leaves_a_file_edited_while_it_asks_alone(repo: GitRepo, tmp
         said = proc.stderr.read().decode()
     assert repo.read(NAME) == by_hand.encode()
     assert said == f"mergebert: {NAME}: changed since it was read; left alone\n"
+
+
+def test_ctrl_c_at_a_question_writes_nothing(repo: GitRepo, tmp_path: Path) -> None:
+    repo.stop_on({NAME: (CLASH_BASE, CLASH_OURS, CLASH_THEIRS)})
+    before = repo.read(NAME)
+    versions = []
+    for stage, name in ((1, "BASE"), (2, "LOCAL"), (3, "REMOTE")):
+        versions.append(tmp_path / name)
+        versions[-1].write_bytes(repo.git("show", f":{stage}:{NAME}", text=False).stdout)
+    command = [MERGEBERT, "mergetool", "--interactive", *map(str, versions), NAME]
+    pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    with subprocess.Popen(command, cwd=repo.path, env=repo.env, **pipes) as proc:
+        assert proc.stderr is not None
+        read_until(proc, b"Resolve this conflict", 1)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(120) == 130
+        said = proc.stderr.read().decode()
+    assert said == "mergebert: interrupted: nothing written\n"
+    assert repo.read(NAME) == before
+
+
+def test_ctrl_c_in_git_mergetool_leaves_the_file_as_git_left_it(repo: GitRepo) -> None:
+    repo.stop_on({NAME: (CLASH_BASE, CLASH_OURS, CLASH_THEIRS)})
+    repo.mergebert("install", check=True)
+    before = repo.read(NAME)
+    pid, terminal = pty.fork()  # a terminal of its own: Ctrl-C there reaches git, git-mergetool and mergebert
+    if pid == 0:
+        try:
+            os.chdir(repo.path)
+            os.execvpe("git", ["git", "mergetool", "--tool", "mergebert-i", "--no-prompt"], repo.env)
+        finally:
+            os._exit(127)  # never back into pytest
+    shown = b""
+    while b"Resolve this conflict" not in shown:
+        ready, _, _ = select.select([terminal], [], [], 120)  # a bound on waiting, not a measurement
+        assert ready, shown.decode(errors="replace")
+        shown += os.read(terminal, 4096)
+    os.write(terminal, b"\x03")  # Ctrl-C
+    while True:
+        try:
+            data = os.read(terminal, 4096)
+        except OSError:  # the terminal closed: the commands ended
+            break
+        if not data:
+            break
+        shown += data
+    os.close(terminal)
+    assert os.waitpid(pid, 0)[1] != 0
+    assert b"mergebert: interrupted: nothing written" in shown, shown.decode(errors="replace")
+    assert repo.read(NAME) == before and repo.conflicted() == [NAME]

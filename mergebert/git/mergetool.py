@@ -16,9 +16,18 @@ says so.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from mergebert.core import markers, textio
 from mergebert.git import frontend, gitinfo, marked
+from mergebert.git.resolve_command import INTERRUPTED
+
+if TYPE_CHECKING:
+    import pygit2
+
+    from mergebert.core.options import MergeOptions
+    from mergebert.core.resolver import Resolution
 
 
 def _read(path: str, *, missing_ok: bool) -> bytes:
@@ -37,6 +46,26 @@ def backup_of(local_path: str) -> str | None:
     head, separator, tail = name.rpartition("_LOCAL_")
     candidate = os.path.join(folder, f"{head}_BACKUP_{tail}")
     return candidate if separator and os.path.isfile(candidate) else None
+
+
+def _applied(
+    repo: pygit2.Repository | None,
+    path: str,
+    current: bytes,
+    blobs: tuple[bytes, bytes, bytes],
+    options: MergeOptions,
+    resolutions: Sequence[Resolution],
+    *,
+    interactive: bool,
+) -> marked.Applied:
+    """mergebert's `resolutions` put into `current`, the working file; with `interactive`, the user's
+    answers about the conflicts they leave too."""
+    if not interactive:
+        return marked.resolve_working_file(repo, path, current, blobs, options, resolutions)
+    from mergebert.git.interactive import Asker, Terminal
+
+    asker = Asker(Terminal(), cwd=repo.workdir if repo is not None else None)
+    return asker.resolve(repo, path, current, blobs, options, resolutions).applied
 
 
 def run(
@@ -72,23 +101,21 @@ def run(
 
         frontend.warn(f"{path}: {without_markers(repo, path, current)}; left as it is")
         return 1
-    outcome = frontend.merge_blobs(
-        *blobs,
-        path=path,
-        options=options,
-        classifier=frontend.pick_classifier(model, threshold, repo),
-        suggest=interactive,
-    )
-    if outcome.message:  # content mergebert cannot handle: the file stays as git wrote it
-        frontend.warn(outcome.message)
-        return 1
-    if interactive:
-        from mergebert.git.interactive import Asker, Terminal
-
-        asker = Asker(Terminal(), cwd=repo.workdir if repo is not None else None)
-        applied = asker.resolve(repo, path, current, blobs, options, outcome.resolutions).applied
-    else:
-        applied = marked.resolve_working_file(repo, path, current, blobs, options, outcome.resolutions)
+    try:
+        outcome = frontend.merge_blobs(
+            *blobs,
+            path=path,
+            options=options,
+            classifier=frontend.pick_classifier(model, threshold, repo),
+            suggest=interactive,
+        )
+        if outcome.message:  # content mergebert cannot handle: the file stays as git wrote it
+            frontend.warn(outcome.message)
+            return 1
+        applied = _applied(repo, path, current, blobs, options, outcome.resolutions, interactive=interactive)
+    except KeyboardInterrupt:  # ^C, at a question or before: as `resolve -i`, nothing is written
+        frontend.warn("interrupted: nothing written")
+        return INTERRUPTED
     left = applied.left
     if applied.replaced and not marked.unchanged(merged_path, current):  # edited while questions were asked
         frontend.warn(f"{path}: {marked.CHANGED}")
