@@ -129,6 +129,36 @@ def test_undo_after_a_committed_merge_keeps_the_users_edits_elsewhere(repo: GitR
     assert repo.conflicted() == []
 
 
+@pytest.mark.parametrize(
+    ("command", "what"),
+    [
+        (["rebase", "main"], "rebase's pick"),
+        (["cherry-pick", "feature~1"], "operation"),  # one commit: git's state shows only through HEAD
+        (["cherry-pick", "main..feature"], "pick"),  # several: the sequencer's
+    ],
+)
+def test_undo_after_a_finished_operation_says_it_is_over(
+    repo: GitRepo, command: list[str], what: str
+) -> None:
+    repo.commit({NAME: TOKEN_BASE, NOTES: "base\n"}, "base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit({NAME: TOKEN_THEIRS}, "theirs")
+    repo.commit({NOTES: "theirs\n"}, "notes")
+    repo.git("checkout", "-q", "main")
+    repo.commit({NAME: TOKEN_OURS}, "ours")
+    if command[0] == "rebase":
+        repo.git("checkout", "-q", "feature")
+    expected = git_alone(repo, *command)
+    install(repo, "--no-confirm")
+    assert repo.git(*command, check=False).returncode == 0  # the driver settles it: git finishes
+    assert repo.read(NAME) == TOKEN_MERGED.encode()
+    undo = repo.mergebert("review", "--undo", NAME)
+    assert undo.returncode == 0, undo.stdout + undo.stderr
+    assert repo.read(NAME) == expected
+    assert f"src/App.java: the {what} is over: git cannot hold it unmerged again" in undo.stdout
+    assert repo.conflicted() == []
+
+
 def test_undo_refuses_a_region_the_user_edited(repo: GitRepo) -> None:
     repo.diverge(NAME, BASE, OURS, THEIRS)
     expected = git_alone(repo, "merge", "--no-edit", "feature")
