@@ -40,7 +40,8 @@ class GitError(RuntimeError):
 
     def __init__(self, args: Sequence[str], returncode: int, stderr: bytes) -> None:
         said = stderr.decode("utf-8", "replace").strip()
-        super().__init__(f"git {' '.join(args)} failed (exit {returncode}){': ' + said if said else ''}")
+        line = " ".join(part.strip() for part in said.splitlines() if part.strip())  # a message is one line
+        super().__init__(f"git {' '.join(args)} failed (exit {returncode}){': ' + line if line else ''}")
         self.returncode = returncode
         self.stderr = said
 
