@@ -131,9 +131,7 @@ def _squash(gitdir: str, head: str, logged: Mapping[str, Any]) -> dict[str, str]
     """The `git merge --squash` git has stopped in, as the driver named it in `logged`: git sets
     `GITHEAD_<id>` for it as for any merge, but writes no MERGE_HEAD, only SQUASH_MSG, which lists every
     commit it brings in (`commit <id>` lines); so a merge into `head` of commits all listed there."""
-    listed = _lines(os.path.join(gitdir, "SQUASH_MSG"))
-    if listed is None or os.path.exists(os.path.join(gitdir, "MERGE_HEAD")):
-        return None
+    listed = _lines(os.path.join(gitdir, "SQUASH_MSG")) or ()
     commits = {line.split()[1] for line in listed if line.startswith("commit ") and len(line.split()) == 2}
     words = str(logged.get("key", "")).split(" ")
     ids = words[2:]
