@@ -75,23 +75,10 @@ def conflicts_recorded(record: dict[str, Any], blobs: Sequence[bytes]) -> bool:
     return recorded == [(c.ours, c.base, c.theirs) for c in conflicts]
 
 
-def unmerged_blobs(repo: pygit2.Repository, path: str) -> tuple[bytes, bytes, bytes] | None:
-    """The three versions (base, ours, theirs) git holds for `path` while it is unmerged; None otherwise,
-    or where a side deleted it."""
-    try:
-        entries = repo.index.conflicts[path]
-    except (KeyError, TypeError):  # TypeError: no path is unmerged
-        return None
-    base, ours, theirs = (repo[e.id].data if e is not None else None for e in entries)
-    if ours is None or theirs is None:
-        return None
-    return base or b"", ours, theirs
-
-
 def current_record(repo: pygit2.Repository, path: str) -> dict[str, Any] | None:
     """The merge driver's record of `path` in the operation git has stopped in, where its conflicts are
     those of the versions git holds unmerged for `path` now; None when there is no such record."""
-    blobs = unmerged_blobs(repo, path)
+    blobs = gitinfo.unmerged_versions(repo, path)
     if blobs is None:
         return None
     try:
@@ -384,7 +371,7 @@ def unmerge(repo: pygit2.Repository, log: Log, record: dict[str, Any], path: str
     """Make `path` unmerged again, with the stages git's conflict had (the resolve-undo record `git add`
     left, else the versions of the commits merged), as `git checkout -m` does; what to say, if anything,
     and whether git holds `path` unmerged now or cannot be asked to (the operation is over)."""
-    if unmerged_blobs(repo, path) is not None:
+    if gitinfo.unmerged_versions(repo, path) is not None:
         return None, True
     if not in_progress(repo, log, record):
         what = OPERATIONS.get(log.operation.get("kind", ""), "operation")
