@@ -281,7 +281,7 @@ def mergetool_command(
 
     Resolves the conflicts still marked in MERGED; exit 0 only when none is left. A partial result also
     goes into BACKUP (git-mergetool's $BACKUP, found beside LOCAL when not given), which git restores.
-    With --interactive it asks about each conflict it leaves.
+    With --interactive it asks about each conflict it leaves (Ctrl-C: nothing written, exit status 130).
     """
     from mergebert.git import mergetool
 
@@ -323,7 +323,8 @@ def resolve_command(
 
     With -i it asks about each conflict it leaves: the three sides, then up to three suggestions of the
     model; answer 1/2/3 (a suggestion), o/t/b (ours, theirs, both), e (edit), s (skip), q (quit), ? (help),
-    one answer a line (scripts may pipe them in). Ctrl-C aborts: nothing is written (exit status 130).
+    one answer a line (scripts may pipe them in). Ctrl-C at a question aborts: nothing is written (exit
+    status 130); in the editor, Ctrl-C is the editor's.
     """
     from mergebert.git import resolve_command as command
 
