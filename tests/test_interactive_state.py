@@ -10,6 +10,8 @@ import os
 import select
 import signal
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -143,38 +145,40 @@ def read_until(proc: subprocess.Popen[bytes], wanted: bytes, count: int) -> byte
     return shown
 
 
-def test_ctrl_c_at_a_prompt_aborts_without_writing_anything(repo: GitRepo) -> None:
-    other = "src/Other.java"
+OTHER = "src/Other.java"
+
+
+@contextmanager
+def at_the_second_file(repo: GitRepo) -> Iterator[subprocess.Popen[bytes]]:
+    """`resolve -i` over two conflicted files, the first answered (theirs), at the second's question."""
     clash = (CLASH_BASE, CLASH_OURS, CLASH_THEIRS)
-    repo.stop_on({NAME: clash, other: clash})
-    before = repo.read(NAME), repo.read(other)
+    repo.stop_on({NAME: clash, OTHER: clash})
     command = [MERGEBERT, "resolve", "-i"]
     pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
     with subprocess.Popen(command, cwd=repo.path, env=repo.env, **pipes) as proc:
-        assert proc.stdin is not None and proc.stderr is not None
-        proc.stdin.write(b"t\n")  # the first file answered: theirs
+        assert proc.stdin is not None
+        proc.stdin.write(b"t\n")
         proc.stdin.flush()
-        read_until(proc, b"Resolve this conflict", 2)  # at the second file's question
+        read_until(proc, b"Resolve this conflict", 2)
+        yield proc
+
+
+def test_ctrl_c_at_a_prompt_aborts_without_writing_anything(repo: GitRepo) -> None:
+    with at_the_second_file(repo) as proc:
+        before = repo.read(NAME), repo.read(OTHER)
+        assert proc.stderr is not None
         proc.send_signal(signal.SIGINT)
         assert proc.wait(120) == 130
         said = proc.stderr.read().decode()
-    assert (repo.read(NAME), repo.read(other)) == before
+    assert (repo.read(NAME), repo.read(OTHER)) == before
     assert not (repo.path / (NAME + ".orig")).exists()
     assert said == "mergebert: interrupted: nothing written\n"
 
 
 def test_a_file_edited_while_later_questions_are_answered_is_left_alone(repo: GitRepo) -> None:
-    other = "src/Other.java"
-    clash = (CLASH_BASE, CLASH_OURS, CLASH_THEIRS)
-    repo.stop_on({NAME: clash, other: clash})
     by_hand = CLASH_OURS.replace("9090", "1234")
-    command = [MERGEBERT, "resolve", "-i"]
-    pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
-    with subprocess.Popen(command, cwd=repo.path, env=repo.env, **pipes) as proc:
+    with at_the_second_file(repo) as proc:
         assert proc.stdin is not None and proc.stdout is not None
-        proc.stdin.write(b"t\n")  # the first file answered: theirs
-        proc.stdin.flush()
-        read_until(proc, b"Resolve this conflict", 2)  # at the second file's question
         repo.write(NAME, by_hand)  # meanwhile the user resolves the first file by hand
         proc.stdin.write(b"t\n")
         proc.stdin.close()
@@ -182,7 +186,7 @@ def test_a_file_edited_while_later_questions_are_answered_is_left_alone(repo: Gi
         assert proc.wait(120) == 1
     assert repo.read(NAME) == by_hand.encode()
     assert not (repo.path / (NAME + ".orig")).exists()
-    assert repo.read(other) == CLASH_THEIRS.encode()
+    assert repo.read(OTHER) == CLASH_THEIRS.encode()
     [row] = [line for line in table.splitlines() if line.startswith(NAME)]
     assert row.endswith("changed since it was read; left alone"), table
 
@@ -223,9 +227,8 @@ def test_ctrl_c_in_the_editor_is_the_editors_as_in_git(repo: GitRepo, tmp_path: 
 
 
 def test_ctrl_c_once_the_questions_are_answered_writes_every_file(repo: GitRepo) -> None:
-    other = "src/Other.java"
     clash = (CLASH_BASE, CLASH_OURS, CLASH_THEIRS)
-    repo.stop_on({NAME: clash, other: clash})
+    repo.stop_on({NAME: clash, OTHER: clash})
     # staging the files presses Ctrl-C: the terminal sends it to the whole foreground process group
     repo.git("config", "filter.ctrl-c.clean", "kill -INT 0; cat")
     repo.add_attributes(f"{NAME} filter=ctrl-c\n")
@@ -240,6 +243,6 @@ def test_ctrl_c_once_the_questions_are_answered_writes_every_file(repo: GitRepo)
         run.stderr
         == b"mergebert: interrupted while staging: every file is written; git status shows what is staged\n"
     )
-    assert repo.read(NAME) == repo.read(other) == CLASH_THEIRS.encode()
-    assert repo.read(NAME + ".orig") == repo.read(other + ".orig")
-    assert sorted(repo.conflicted()) == [NAME, other]  # git add stopped: its index is as it was
+    assert repo.read(NAME) == repo.read(OTHER) == CLASH_THEIRS.encode()
+    assert repo.read(NAME + ".orig") == repo.read(OTHER + ".orig")
+    assert sorted(repo.conflicted()) == [NAME, OTHER]  # git add stopped: its index is as it was
