@@ -334,3 +334,11 @@ def test_eval_s_sweep_at_its_own_threshold_is_its_table(tmp_path: Path) -> None:
         last["answered"],
         pytest.approx(last["accuracy"]),
     )
+
+
+def test_a_clean_chunk_inside_a_conflict_block_git_joined_credits_no_answer() -> None:
+    """git's merge style joins neighbouring conflicts, clean lines between them included, into one block:
+    read without the resolver's word on which it left, no answer is taken from inside that block."""
+    output = "A\n<<<<<<< ours\nx\nm\ny\nn\nw\n=======\nq\n>>>>>>> theirs\nZ\n"
+    segments, expected = ["A\n", "m\n", "n\n", "Z\n"], ["x\n", "y\n", "w\n"]
+    assert evaluate.score_output(segments, expected, output) == ["left", "left", "left"]

@@ -12,6 +12,7 @@ resolution is the first of them.
 
 from __future__ import annotations
 
+import bisect
 import json
 import multiprocessing
 import os
@@ -70,7 +71,8 @@ def score_output(
 ) -> list[str]:
     """Per conflict: correct, wrong or left, reading each answer between git's clean chunks in `output`.
 
-    When a clean chunk occurs several times, the placement that scores best is used; when the output
+    When a clean chunk occurs several times, the placement that scores best is used; one inside a conflict
+    block (git's merge style joins neighbouring conflicts) makes its neighbours left; when the output
     does not hold the clean chunks in order, every conflict is wrong. `judge` compares one answer with
     the expected one (whitespace aside by default). `left` names the conflicts the system itself says it
     left: they are left whatever the text between two placements reads (a short clean chunk may also
@@ -86,6 +88,7 @@ def score_output(
     ):
         return [WRONG] * n
     line_starts = [0] + [m.end() for m in re.finditer("\n", output)]
+    inside = _inside_blocks(output)
     # best[s] = (correct so far, outcomes) with clean chunk i placed at s; chunk 0 sits at 0
     best: dict[int, tuple[int, list[str]]] = {0: (0, [])}
     for i in range(1, n + 1):
@@ -100,7 +103,10 @@ def score_output(
             for previous, (score, outcomes) in best.items():
                 begin = previous + len(segments[i - 1])
                 if begin <= start:
-                    outcome = LEFT if left and left[i - 1] else judge(output[begin:start], expected[i - 1])
+                    if (left and left[i - 1]) or inside(previous) or inside(start):
+                        outcome = LEFT
+                    else:
+                        outcome = judge(output[begin:start], expected[i - 1])
                     options.append((score + (outcome == CORRECT), outcomes + [outcome]))
             if options:
                 step[start] = max(options, key=lambda option: option[0])
@@ -127,6 +133,26 @@ class ScenarioScore:
 
 
 _CLASSIFIER: Classifier | None = None
+
+
+def _inside_blocks(output: str) -> Callable[[int], bool]:
+    """Whether a position of `output` lies inside a conflict block (after its `<<<<<<<` line, before the
+    end of its `>>>>>>>` line): git's merge style joins neighbouring conflicts with the clean lines
+    between them, so a clean chunk found there belongs to a conflict left."""
+    blocks, opened = [], None
+    for found in markers.pattern(kinds="<>").finditer(output):
+        if found.group(0)[0] == "<" and opened is None:
+            opened = found.start()
+        elif found.group(0)[0] == ">" and opened is not None:
+            blocks.append((opened, found.end()))
+            opened = None
+    starts = [start for start, _ in blocks]
+
+    def inside(position: int) -> bool:
+        at = bisect.bisect_left(starts, position) - 1  # the last block opened before `position`
+        return at >= 0 and position < blocks[at][1]
+
+    return inside
 
 
 def model_to_evaluate(model_dir: str | None, threshold: float | None) -> policy.ModelChoice:
