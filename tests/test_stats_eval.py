@@ -342,3 +342,24 @@ def test_a_clean_chunk_inside_a_conflict_block_git_joined_credits_no_answer() ->
     output = "A\n<<<<<<< ours\nx\nm\ny\nn\nw\n=======\nq\n>>>>>>> theirs\nZ\n"
     segments, expected = ["A\n", "m\n", "n\n", "Z\n"], ["x\n", "y\n", "w\n"]
     assert evaluate.score_output(segments, expected, output) == ["left", "left", "left"]
+
+
+@pytest.mark.parametrize(
+    ("segments", "output", "outcomes"),
+    [
+        (  # the file quotes a conflict in its clean text: answers between those lines are answers
+            ["Example:\n<<<<<<< ours\n", "mid\n", ">>>>>>> theirs\nend\n"],
+            "Example:\n<<<<<<< ours\na\nmid\nb\n>>>>>>> theirs\nend\n",
+            ["correct", "correct"],
+        ),
+        (  # one marker-like clean line, then a real block
+            ["<<<<<<< HEAD\n", "mid\n", "end\n"],
+            "<<<<<<< HEAD\na\nmid\n<<<<<<< ours\nb1\n=======\nb2\n>>>>>>> theirs\nend\n",
+            ["correct", "left"],
+        ),
+    ],
+)
+def test_marker_like_lines_in_the_clean_text_are_no_conflict_block(
+    segments: list[str], output: str, outcomes: list[str]
+) -> None:
+    assert evaluate.score_output(segments, ["a\n", "b\n"], output) == outcomes

@@ -88,7 +88,8 @@ def score_output(
     ):
         return [WRONG] * n
     line_starts = [0] + [m.end() for m in re.finditer("\n", output)]
-    inside = _inside_blocks(output)
+    clean_markers = any(markers.pattern(kinds="<>").search(segment) for segment in segments)
+    inside = _inside_blocks(output) if not clean_markers else lambda _: False  # git's text holds such lines
     # best[s] = (correct so far, outcomes) with clean chunk i placed at s; chunk 0 sits at 0
     best: dict[int, tuple[int, list[str]]] = {0: (0, [])}
     for i in range(1, n + 1):
