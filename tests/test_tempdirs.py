@@ -4,6 +4,8 @@ that process runs (another PID namespace sharing the temporary folder and the ho
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
 import signal
 import socket
@@ -133,3 +135,33 @@ def test_another_users_folder_stays(scratch: Path) -> None:
     os.chown(theirs, 12345, 12345)
     assert tempdirs.remove_abandoned() == []
     assert theirs.is_dir()
+
+
+def test_a_folder_moved_elsewhere_keeps_its_lock_until_it_is_in_place(scratch: Path) -> None:
+    """A training run moves its staging folder into place: where the move fails (the place was taken
+    meanwhile), the folder is still this process's, locked, and removed when it ends."""
+    work = Path(tempdirs.make(".model.", ".training"))
+    taken = scratch / "model"
+    (taken / "other").mkdir(parents=True)
+    with pytest.raises(OSError):
+        tempdirs.move(str(work), str(taken))
+    assert (work / tempdirs.LOCK).exists() and tempdirs.remove_abandoned(str(scratch), ".model.") == []
+    tempdirs.remove(str(work))
+    work = Path(tempdirs.make(".model.", ".training"))
+    tempdirs.move(str(work), str(scratch / "moved"))
+    assert not work.exists() and os.listdir(scratch / "moved") == []
+
+
+def test_where_the_file_system_has_no_locks_a_folder_is_made_unlocked(
+    scratch: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lustre without -o flock, NFS mounted nolock: flock fails there (ENOSYS, ENOLCK)."""
+
+    def no_locks(fd: int, operation: int) -> None:
+        raise OSError(errno.ENOSYS, "Function not implemented")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    folder = Path(tempdirs.make("mergebert-ort-"))
+    assert folder.is_dir() and os.listdir(folder) == []
+    tempdirs.remove(str(folder))
+    assert not folder.exists()

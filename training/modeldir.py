@@ -59,8 +59,7 @@ def staged(out_dir: str, writes: bool = True) -> Iterator[str]:
 def replace_model(work: str, out_dir: str) -> None:
     """Move the model built in `work` into `out_dir`, removing the old model's files the new one lacks."""
     if not os.path.isdir(out_dir):
-        tempdirs.release(work)  # its lock file does not go into the model
-        os.rename(work, out_dir)
+        tempdirs.move(work, out_dir)  # without its lock file
         return
     old = [name for name in MODEL_FILES if os.path.exists(os.path.join(out_dir, name))]
     gone = [name for name in old if not os.path.exists(os.path.join(work, name))]

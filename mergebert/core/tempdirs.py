@@ -9,42 +9,62 @@ without them, tells a run on another machine too)."""
 from __future__ import annotations
 
 import atexit
+import errno
 import fcntl
 import os
 import shutil
 import tempfile
 
 LOCK = "mergebert.lock"  # the lock file in every folder `make` gives
-_held: dict[str, int] = {}  # folder → the open lock file whose lock this process holds
+NO_LOCKS = (errno.ENOSYS, errno.ENOLCK, errno.EOPNOTSUPP)  # a file system without flock
+_held: dict[str, int | None] = {}  # folder → the open lock file whose lock this process holds, if any
 
 
 def make(prefix: str, suffix: str = "", parent: str | None = None) -> str:
     """A new folder `<prefix><random><suffix>` in `parent` (default: the temporary folder), locked by this
-    process and removed when it ends (unless `release` gives it up first)."""
+    process and removed when it ends (unless `move` gives it up first). On a file system without locks it
+    is made unlocked: removed at exit still, but not by others if this process is killed."""
     folder = tempfile.mkdtemp(suffix, prefix, parent)
-    _held[folder] = _lock(folder)
+    try:
+        _held[folder] = _lock(folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     return folder
 
 
-def _lock(folder: str) -> int:
+def _lock(folder: str) -> int | None:
     """Lock `folder`: its lock file is locked under another name and then renamed, so that no one finds
-    it unlocked while its owner lives."""
+    it unlocked while its owner lives; None where the file system has no locks."""
     fd, path = tempfile.mkstemp(dir=folder)
-    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except OSError as error:
+        os.close(fd)
+        os.remove(path)
+        if error.errno in NO_LOCKS:
+            return None
+        raise
     os.rename(path, os.path.join(folder, LOCK))
     return fd
 
 
-def release(folder: str) -> None:
-    """Keep `folder` (`make`'s) for good: its lock file is removed and it is no longer removed at exit."""
-    os.remove(os.path.join(folder, LOCK))
-    os.close(_held.pop(folder))
+def move(folder: str, target: str) -> None:
+    """Rename `folder` (`make`'s) to `target` and keep it there for good, without its lock file; where the
+    rename fails the folder stays this process's, locked, and is removed when it ends."""
+    os.rename(folder, target)
+    fd = _held.pop(folder)
+    if fd is not None:
+        os.remove(os.path.join(target, LOCK))
+        os.close(fd)
 
 
 def remove(folder: str) -> None:
     """Remove `folder` (`make`'s), then let go of its lock."""
     shutil.rmtree(folder, ignore_errors=True)
-    os.close(_held.pop(folder))
+    fd = _held.pop(folder)
+    if fd is not None:
+        os.close(fd)
 
 
 def remove_all() -> None:
