@@ -226,7 +226,9 @@ def test_ctrl_c_in_the_editor_is_the_editors_as_in_git(repo: GitRepo, tmp_path: 
         assert repo.read(NAME) == before and not (repo.path / (NAME + ".orig")).exists()
 
 
-def test_ctrl_c_once_the_questions_are_answered_writes_every_file(repo: GitRepo) -> None:
+def test_ctrl_c_while_the_answered_files_are_staged_leaves_every_file_written(repo: GitRepo) -> None:
+    """The Ctrl-C comes during --add's git add, after the writes (ignoring it during the writes themselves
+    is not tested: nothing can stop a write loop at a given file without timing it)."""
     clash = (CLASH_BASE, CLASH_OURS, CLASH_THEIRS)
     repo.stop_on({NAME: clash, OTHER: clash})
     # staging the files presses Ctrl-C: the terminal sends it to the whole foreground process group
