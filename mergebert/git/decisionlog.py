@@ -45,21 +45,22 @@ def unpack(text: str) -> bytes:
     return zlib.decompress(base64.b64decode(text))
 
 
-def _first_line(path: str) -> str:
+def _lines(path: str) -> list[str] | None:
+    """A state file's lines; None where git has not written it."""
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
-            return f.readline().strip()
+            return f.read().splitlines()
     except OSError:
-        return ""
+        return None
+
+
+def _first_line(path: str) -> str:
+    return next(iter(_lines(path) or ()), "").strip()
 
 
 def _todo_commit(path: str, last: bool) -> str:
     """The commit named by the first (or last) command of a rebase or sequencer todo list."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            lines = [line.split() for line in f if line.strip() and not line.startswith("#")]
-    except OSError:
-        return ""
+    lines = [line.split() for line in _lines(path) or () if line.strip() and not line.startswith("#")]
     words = lines[-1 if last else 0] if lines else []
     return words[1] if len(words) >= 2 else ""
 
@@ -116,15 +117,6 @@ def operation(gitdir: str, head: str, environ: Mapping[str, str]) -> dict[str, s
     if heads:
         return _merge(head, heads)
     return _rebase(gitdir, head) or _sequence(gitdir, head) or _head(head)
-
-
-def _lines(path: str) -> list[str] | None:
-    """A state file's lines; None where git has not written it."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return f.read().splitlines()
-    except OSError:
-        return None
 
 
 def _squash(gitdir: str, head: str, logged: Mapping[str, Any]) -> dict[str, str] | None:

@@ -40,10 +40,15 @@ class GitError(RuntimeError):
 
     def __init__(self, args: Sequence[str], returncode: int, stderr: bytes) -> None:
         said = stderr.decode("utf-8", "replace").strip()
-        line = " ".join(part.strip() for part in said.splitlines() if part.strip())  # a message is one line
-        super().__init__(f"git {' '.join(args)} failed (exit {returncode}){': ' + line if line else ''}")
         self.returncode = returncode
         self.stderr = said
+        self.said = " ".join(part.strip() for part in said.splitlines() if part.strip())  # in one line
+        super().__init__(f"git {' '.join(args)} failed (exit {returncode}){': ' + self.said if said else ''}")
+
+    @property
+    def first_line(self) -> str:
+        """git's first line on stderr: what went wrong."""
+        return self.stderr.partition("\n")[0]
 
 
 def git(

@@ -110,9 +110,7 @@ def _git_refusal(git_dir: str, start: str | os.PathLike[str]) -> str | None:
         found = gitcmd.git("rev-parse", "--absolute-git-dir", cwd=start).stdout.decode().strip()
         return None if os.path.samefile(found, git_dir) else ""
     except gitcmd.GitError as error:
-        return " ".join(line.strip() for line in error.stderr.splitlines() if line.strip()).removeprefix(
-            "fatal: "
-        )
+        return error.said.removeprefix("fatal: ")
     except (OSError, UnicodeDecodeError):
         return ""
 

@@ -190,8 +190,7 @@ def stage(repo: pygit2.Repository, rows: Sequence[Row]) -> bool:
     try:
         gitcmd.git("add", "--", *(row.path for row in rows), cwd=repo.workdir)
     except gitcmd.GitError as error:
-        said = error.stderr.partition("\n")[0]  # git's first line: what went wrong
-        frontend.warn(f"cannot stage the files resolved: {said}")
+        frontend.warn(f"cannot stage the files resolved: {error.first_line}")
         return False
     for row in rows:
         row.notes.append("staged")

@@ -389,8 +389,7 @@ def unmerge(repo: pygit2.Repository, log: Log, record: dict[str, Any], path: str
             try:
                 _write_stages(repo, path, stages)
             except gitcmd.GitError as error:  # another git holds the index, say
-                said = error.stderr.partition("\n")[0]  # git's first line: what went wrong
-                return f"{path}: cannot make it unmerged again: {said}", False
+                return f"{path}: cannot make it unmerged again: {error.first_line}", False
             return None, True
     return f"{path}: cannot make it unmerged again: the versions git merged are not found", False
 
