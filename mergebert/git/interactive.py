@@ -350,13 +350,11 @@ def _run_editor(command: Sequence[str], cwd: str | None) -> int:
     """Run the editor as git's `launch_editor` does: ^C is the editor's while it runs (mergebert ignores
     SIGINT until it ends, so vim's own ^C ends nothing), but an editor that ^C ends ends the command too
     (KeyboardInterrupt). Its exit status (127 where it cannot be started)."""
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        status = subprocess.Popen(command, cwd=cwd, preexec_fn=_default_sigint).wait()
-    except OSError:
-        status = 127
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    with marked.uninterrupted():
+        try:
+            status = subprocess.Popen(command, cwd=cwd, preexec_fn=_default_sigint).wait()
+        except OSError:
+            status = 127
     if status in (-signal.SIGINT, 128 + signal.SIGINT):  # killed by it, or its shell reporting so
         raise KeyboardInterrupt
     return status

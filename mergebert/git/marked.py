@@ -72,8 +72,9 @@ def unchanged(path: str | os.PathLike[str], read: bytes) -> bool:
 
 @contextmanager
 def uninterrupted() -> Iterator[None]:
-    """^C ignored until the block ends (and in the commands it runs, as `git add`): what a command has
-    decided to write is written whole, never some files and not the others."""
+    """^C ignored until the block ends (and in the commands it runs, as `git add`, unless they reset it):
+    what a command has decided to write is written whole, never some files and not the others; and an
+    editor's ^C is the editor's (`interactive`)."""
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         yield
