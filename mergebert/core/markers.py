@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 
 KINDS = "<|=>"
 DEFAULT_SIZE = 7
@@ -39,6 +40,20 @@ def kind(line: str | bytes, size: int) -> str | None:
         return found_bytes.group(0)[:1].decode() if found_bytes else None
     found = pattern(size).match(line)
     return found.group(0)[0] if found else None
+
+
+def blocks(lines: Sequence[str] | Sequence[bytes], size: int) -> list[tuple[int, int]]:
+    """The conflict blocks among `lines`: from a `<<<<<<<` line to the first `>>>>>>>` line after it, as
+    ranges of line numbers (the end excluded); a `<<<<<<<` line inside a block is the block's text."""
+    spans, start = [], None
+    for at, line in enumerate(lines):
+        found = kind(line, size)
+        if found == "<" and start is None:
+            start = at
+        elif found == ">" and start is not None:
+            spans.append((start, at + 1))
+            start = None
+    return spans
 
 
 def has_conflict(data: bytes, size: int) -> bool:

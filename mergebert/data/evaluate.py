@@ -13,6 +13,7 @@ resolution is the first of them.
 from __future__ import annotations
 
 import bisect
+import itertools
 import json
 import multiprocessing
 import os
@@ -140,18 +141,14 @@ def _inside_blocks(output: str) -> Callable[[int], bool]:
     """Whether a position of `output` lies inside a conflict block (after its `<<<<<<<` line, before the
     end of its `>>>>>>>` line): git's merge style joins neighbouring conflicts with the clean lines
     between them, so a clean chunk found there belongs to a conflict left."""
-    blocks, opened = [], None
-    for found in markers.pattern(kinds="<>").finditer(output):
-        if found.group(0)[0] == "<" and opened is None:
-            opened = found.start()
-        elif found.group(0)[0] == ">" and opened is not None:
-            blocks.append((opened, found.end()))
-            opened = None
-    starts = [start for start, _ in blocks]
+    lines = output.splitlines(keepends=True)
+    offsets = list(itertools.accumulate((len(line) for line in lines), initial=0))
+    spans = [(offsets[start], offsets[end]) for start, end in markers.blocks(lines, markers.DEFAULT_SIZE)]
+    starts = [start for start, _ in spans]
 
     def inside(position: int) -> bool:
         at = bisect.bisect_left(starts, position) - 1  # the last block opened before `position`
-        return at >= 0 and position < blocks[at][1]
+        return at >= 0 and position < spans[at][1]
 
     return inside
 

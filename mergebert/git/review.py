@@ -251,24 +251,11 @@ def _overlap(start: int, end: int, other_start: int, other_end: int) -> bool:
     return other_start < end and start < other_end
 
 
-def _conflict_spans(lines: Sequence[bytes], size: int) -> list[tuple[int, int]]:
-    """Where each conflict of git's line merge lies, from its `<<<<<<<` line to its `>>>>>>>` line."""
-    spans, start = [], None
-    for at, line in enumerate(lines):
-        kind = markers.kind(line, size)
-        if kind == "<":
-            start = at
-        elif kind == ">" and start is not None:
-            spans.append((start, at + 1))
-            start = None
-    return spans
-
-
 def _changes(written: Sequence[bytes], git: Sequence[bytes], size: int) -> list[tuple[int, int, int, int]]:
     """Where what the driver wrote differs from git's merge (lines a..b of it, c..d of git's), each of git's
     conflicts whole: the line diff's changes within or beside one conflict are joined, with the lines
     between them (a one-sided resolution is found as two insertions around the line it kept)."""
-    spans = _conflict_spans(git, size)
+    spans = markers.blocks(git, size)
     changes: list[tuple[int, int, int, int]] = []
     joined: set[int] = set()  # the conflicts the last change touches
     for tag, a, b, c, d in tokendiff.opcodes(written, git):
