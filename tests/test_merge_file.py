@@ -101,6 +101,33 @@ def test_exit_status_counts_conflicts_up_to_127(repo: GitRepo) -> None:
     assert repo.mergebert("merge-file", "-p", *two).returncode == 2
 
 
+def test_exit_status_counts_the_conflict_blocks_written(repo: GitRepo) -> None:
+    """A left conflict whose sides share four lines is one region of the line merge, written in merge
+    style as two blocks (git narrows it so): the exit status counts the blocks, as git's counts what it
+    writes. (No model: the token merge settles the other conflict whatever a model decides.)"""
+    base = (
+        'class G {\n  String greet(String name) {\n    return "Hello, " + name;\n  }\n\n  void one() {}\n\n'
+        "  void two() {}\n\n  void setup() {\n    alpha();\n    omega();\n  }\n}\n"
+    )
+    shared = "    s1();\n    s2();\n    s3();\n    s4();\n"
+
+    def side(greeting: str, name: str, call: str) -> str:
+        setup = f"    alpha{call};\n{shared}    omega{call};\n"
+        text = base.replace('"Hello, "', greeting).replace("+ name;", name)
+        return text.replace("    alpha();\n    omega();\n", setup)
+
+    paths = sides(
+        repo.path,
+        base,
+        side('"Hi, "', "+ name;", "Ours(1)"),
+        side('"Hello, "', "+ name.trim();", "Theirs(2)"),
+    )
+    merged = repo.mergebert("merge-file", "-p", "--model", "none", *paths)
+    assert 'return "Hi, " + name.trim();' in merged.stdout, "the first conflict is resolved"
+    assert merged.stdout.count("<<<<<<<") == 2
+    assert merged.returncode == 2
+
+
 def test_language_and_path_options_choose_the_grammar(repo: GitRepo) -> None:
     paths = sides(repo.path, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS, suffix=".tmp")
     for option in (("--language", "java"), ("--path", "src/App.java")):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from mergebert.core import markers
 from mergebert.core.options import ConflictStyle, Favour
 from mergebert.core.textio import is_binary
 from mergebert.git import frontend, gitinfo
@@ -87,4 +88,13 @@ def run(
         except OSError as error:
             frontend.warn(f"cannot write {current}: {error.strerror}")
             return ERROR
-    return min(outcome.left, 127)
+    return min(_conflicts_written(outcome, options.marker_size), 127)
+
+
+def _conflicts_written(outcome: frontend.Outcome, size: int) -> int:
+    """The conflicts the output holds, as git counts them: git's own count where mergebert settled none,
+    else the conflict blocks written (merge style narrows a conflict left into as many blocks as git
+    would), never fewer than the conflicts left."""
+    if not outcome.left or not outcome.resolved:
+        return outcome.left
+    return max(outcome.left, len(markers.blocks(outcome.data.splitlines(keepends=True), size)))
