@@ -141,8 +141,8 @@ def _inside_blocks(output: str) -> Callable[[int], bool]:
     """Whether a position of `output` lies inside a conflict block (after its `<<<<<<<` line, before the
     end of its `>>>>>>>` line): git's merge style joins neighbouring conflicts with the clean lines
     between them, so a clean chunk found there belongs to a conflict left."""
-    lines = output.splitlines(keepends=True)
-    offsets = list(itertools.accumulate((len(line) for line in lines), initial=0))
+    lines = output.split("\n")  # git's lines: "\n" alone ends one
+    offsets = list(itertools.accumulate((len(line) + 1 for line in lines), initial=0))
     spans = [(offsets[start], offsets[end]) for start, end in markers.blocks(lines, markers.DEFAULT_SIZE)]
     starts = [start for start, _ in spans]
 
