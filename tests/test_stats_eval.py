@@ -363,3 +363,10 @@ def test_marker_like_lines_in_the_clean_text_are_no_conflict_block(
     segments: list[str], output: str, outcomes: list[str]
 ) -> None:
     assert evaluate.score_output(segments, ["a\n", "b\n"], output) == outcomes
+
+
+def test_only_a_newline_starts_a_line_where_eval_looks_for_conflict_blocks() -> None:
+    """A form feed is no line break to git: marker text after one inside an answer opens no block."""
+    output = "A\np\x0c<<<<<<< q\nM\ns\x0c>>>>>>> r\nZ\n"
+    expected = ["p\x0c<<<<<<< q\n", "s\x0c>>>>>>> r\n"]
+    assert evaluate.score_output(["A\n", "M\n", "Z\n"], expected, output) == ["correct", "correct"]
