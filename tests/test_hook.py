@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,24 @@ def test_check_on_named_files(repo: GitRepo) -> None:
     assert result.returncode == 1
     assert "x.js:2:" in result.stderr and "y.js" not in result.stderr
     assert repo.mergebert("check", "y.js").returncode == 0
+
+
+def test_check_from_a_subfolder_reads_the_staged_files_and_each_files_marker_size(repo: GitRepo) -> None:
+    conflicted = "class K {\n<<<<<<< HEAD\nint a;\n=======\nint b;\n>>>>>>> b\n}\n"
+    repo.write("sub/K.java", conflicted)
+    repo.write("sub/notes.md", "Example:\n" + conflicted)  # its attribute says git's markers are longer
+    repo.write(".gitattributes", "sub/notes.md conflict-marker-size=9\n")
+    repo.git("add", ".")
+
+    def check(*files: str) -> subprocess.CompletedProcess[str]:
+        command = [MERGEBERT, "check", *files]
+        return subprocess.run(command, cwd=repo.path / "sub", env=repo.env, capture_output=True, text=True)
+
+    staged = check()
+    assert staged.returncode == 1 and "sub/K.java:2:" in staged.stderr and "notes.md" not in staged.stderr
+    assert check("notes.md").returncode == 0, "sub/notes.md's own marker size"
+    named = check("K.java")
+    assert named.returncode == 1 and "K.java:2:" in named.stderr
 
 
 def test_find_markers_respects_marker_size_and_context() -> None:

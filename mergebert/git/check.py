@@ -8,6 +8,7 @@ working file for paths not staged). It reports `file:line` for each marker and s
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -44,11 +45,12 @@ def staged_paths() -> list[str]:
     return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
 
 
-def staged_blobs(paths: Sequence[str]) -> dict[str, bytes]:
-    """The staged (stage 0) content of those of `paths` that are regular files in the index."""
+def staged_blobs(paths: Sequence[str], top: str | None = None) -> dict[str, bytes]:
+    """The staged (stage 0) content of those of `paths` that are regular files in the index; the paths
+    are relative to the work tree's `top` where given, else to the current folder."""
     if not paths:
         return {}
-    listing = gitcmd.git("--literal-pathspecs", "ls-files", "--stage", "-z", "--", *paths).stdout
+    listing = gitcmd.git("--literal-pathspecs", "ls-files", "--stage", "-z", "--", *paths, cwd=top).stdout
     entries = listing.decode("utf-8", "surrogateescape").split("\0")
     ids = {}
     for entry in filter(None, entries):
@@ -66,21 +68,33 @@ def staged_blobs(paths: Sequence[str]) -> dict[str, bytes]:
     return blobs
 
 
-def scan(files: Iterable[tuple[str, bytes]]) -> list[Marker]:
-    """Markers in every non-binary file, with each path's conflict-marker-size."""
+def scan(files: Iterable[tuple[str, bytes]], prefix: str = "") -> list[Marker]:
+    """Markers in every non-binary file, with each path's conflict-marker-size (the paths are relative to
+    the folder `prefix` names in the work tree)."""
     repo = gitinfo.open_repo_gently(".")
     markers = []
     for path, data in files:
         if not is_binary(data):
-            markers += find_markers(path, data, gitinfo.marker_size(repo, path))
+            in_tree = os.path.normpath(os.path.join(prefix, path))
+            markers += find_markers(path, data, gitinfo.marker_size(repo, in_tree))
     return markers
 
 
+def _place() -> tuple[str | None, str]:
+    """The work tree's top and the current folder's path in it (git's `--show-prefix`); (None, "")
+    outside a work tree."""
+    proc = gitcmd.git("rev-parse", "--show-toplevel", "--show-prefix", accept=range(256))
+    lines = proc.stdout.decode("utf-8", "surrogateescape").split("\n")
+    return (lines[0], lines[1]) if proc.returncode == 0 and len(lines) > 1 else (None, "")
+
+
 def run(files: Sequence[str]) -> int:
-    """0 when no staged file holds a conflict marker; 1 (with a report on stderr) otherwise."""
+    """0 when no staged file holds a conflict marker; 1 (with a report on stderr) otherwise. The staged
+    files are named from the work tree's top, FILES as given."""
     try:
+        top, prefix = _place()
         paths = list(files) or staged_paths()
-        blobs = staged_blobs(paths)
+        blobs = staged_blobs(paths, None if files else top)
     except gitcmd.GitError as error:
         frontend.warn(f"check: {error}")
         return 2
@@ -94,7 +108,7 @@ def run(files: Sequence[str]) -> int:
                     contents.append((path, f.read()))
             except OSError:
                 continue
-    markers = scan(contents)
+    markers = scan(contents, prefix if files else "")
     if not markers:
         return 0
     frontend.warn("conflict markers in files to be committed:")
