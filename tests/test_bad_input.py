@@ -94,6 +94,7 @@ def test_binary_file_keeps_ours_like_git(repo: GitRepo) -> None:
     assert repo.conflicted() == ["blob.java"]
     (line,) = mergebert_lines(stderr)
     assert "binary" in line
+    assert ".merge_file_" not in stderr, "no line names git's temporary file"
 
 
 def test_add_add_with_empty_base_equals_git(repo: GitRepo) -> None:

@@ -22,10 +22,11 @@ trap '[ ! -e "$result" ] || rm -f "$result"' EXIT  # no rm process when there is
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# git merge-file STYLE...: git's result into $result; its exit status (conflicts, or >127 on error)
+# git merge-file STYLE...: git's result into $result; its exit status (conflicts, or >127 on error, which
+# mergebert then reports by the file's own path: git's message would name git's temporary file)
 line_merge() {
     git merge-file -p $algorithm "$@" --marker-size="$size" -L "$ours_label" -L "$base_label" \
-        -L "$theirs_label" -- "$current" "$base" "$other" >"$result"
+        -L "$theirs_label" -- "$current" "$base" "$other" >"$result" 2>/dev/null
 }
 
 # line_merge in merge.conflictStyle (read into $style once conflicts are found)
