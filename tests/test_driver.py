@@ -306,6 +306,7 @@ def test_mergebert_that_cannot_start_leaves_gits_markers(repo: GitRepo, tmp_path
     assert proc.returncode == 1
     assert result == expected
     assert "mergebert could not run (exit 127); kept git's line merge" in proc.stderr
+    assert proc.stderr.count("\n") == 1, f"one line, no shell error: {proc.stderr!r}"
 
 
 @pytest.mark.parametrize("style", ["merge", "diff3"])

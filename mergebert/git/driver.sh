@@ -77,7 +77,14 @@ fi
 shift
 case $faults in
 *,start,*) mergebert=127 ;;
-*) "$python" -m mergebert.git.driver --conflict-status 3 "$@"; mergebert=$? ;;
+*)
+    if command -v "$python" >/dev/null 2>&1; then # a Python that is gone is reported below, in one line
+        "$python" -m mergebert.git.driver --conflict-status 3 "$@"
+        mergebert=$?
+    else
+        mergebert=127
+    fi
+    ;;
 esac
 case $mergebert in 0) exit 0 ;; 3) exit 1 ;; esac
 if [ "$status" -lt 128 ]; then
