@@ -215,7 +215,7 @@ def test_install_and_uninstall_keep_the_users_attributes_byte_for_byte(repo: Git
     attributes.parent.mkdir(exist_ok=True)
     attributes.write_bytes(users)
     repo.mergebert("install", check=True)
-    assert attributes.read_bytes().startswith(users)
+    assert attributes.read_bytes().endswith(users)  # the block first: the user's own lines, read later, win
     assert repo.git("check-attr", "merge", "--", "x.java").stdout.strip().endswith("merge: mergebert")
     repo.mergebert("install", check=True)
     assert attributes.read_bytes().count(b"*.java merge=mergebert") == 1

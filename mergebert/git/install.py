@@ -5,13 +5,16 @@ Install writes four things: the merge driver and the two mergetools' config (`me
 for the user to check a file the driver resolved), the attributes that
 route Java/JS/TS/C# files to the driver (`.git/info/attributes` locally, so tracked files stay
 untouched, followed by the files whose `.gitattributes` declare another merge, which that file would
-otherwise outrank; the global attributes file with `--global`), and, locally, the pre-commit hook. Uninstall
-removes exactly those: config keys that still hold mergebert's values, `mergebert.confirm`, the marked
-attributes block and mergebert's own hook (putting back a hook it had chained).
+otherwise outrank; the global attributes file with `--global`; first in the file, so that the user's own
+lines there, read later, still win), and, locally, the pre-commit hook. Uninstall removes exactly those:
+config keys that still hold mergebert's values, `mergebert.confirm` where install wrote it and it still
+holds install's value, the marked attributes block and mergebert's own hook as install wrote it (putting
+back a hook it had chained). Everything that can refuse is checked before anything is written.
 """
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import shlex
@@ -41,10 +44,17 @@ BEGIN = "# >>> mergebert: written by `mergebert install`, removed by `mergebert 
 END = "# <<< mergebert"
 # what the BEGIN line's end says install did besides the block, for uninstall to undo exactly that
 MADE_FILE = " (file made by install)"
-ADDED_LF = " (line break added before)"  # after the user's last line, which had none
+# installs before the block went first appended it, after a line break added to a last line without one
+ADDED_LF = " (line break added before)"
 ADDED_CRLF = " (CRLF added before)"
 HOOK_MARK = "# mergebert pre-commit hook"
 CHAINED = "pre-commit.before-mergebert"
+# the hook's one line that differs between installations (the absolute path of `mergebert`)
+OWN_COMMAND = re.compile(r'^mergebert\(\) \{ .+ "\$@"; \}$', re.MULTILINE)
+# the mergebert.confirm value install wrote where the user had none, so that uninstall removes only that
+CONFIRM_RECORD = "mergebert.confirmByInstall"
+MERGEBERTS, EDITED, USERS = "mergebert's", "edited", "user's"  # whose a pre-commit hook is
+DIFFERS = "differs from the hook install writes (changes of yours, or an older version's)"
 
 
 class InstallError(Exception):
@@ -134,7 +144,7 @@ def hook_script() -> str:
 def attributes_block(declared: Sequence[tuple[str, str]] = (), done: str = "") -> str:
     """The lines install adds to the attributes file: the patterns routed to mergebert, then the files
     whose repository declares another merge (`declared`: path, merge), which win as git reads later
-    lines; `done`: what else install did (MADE_FILE, ADDED_LF, ADDED_CRLF), said on the BEGIN line."""
+    lines; `done`: what else install did (MADE_FILE), said on the BEGIN line."""
     routed = [f"{pattern} merge={attributes.DRIVER_NAME}" for pattern in PATTERNS]
     kept = [attributes.attribute_line(path, value) for path, value in declared]
     return "\n".join([BEGIN + done, *routed, *kept, END]) + "\n"
@@ -153,10 +163,17 @@ def attributes_file(global_: bool) -> Path:
     return Path(xdg) / "git" / "attributes"
 
 
+def _split_bom(data: bytes) -> tuple[bytes, bytes]:
+    """The UTF-8 byte order mark git skips at the start of an attributes file (or nothing), and the rest."""
+    bom = codecs.BOM_UTF8 if data.startswith(codecs.BOM_UTF8) else b""
+    return bom, data[len(bom) :]
+
+
 def _without_blocks(data: bytes) -> tuple[bytes, bool]:
     """The attributes file without mergebert's blocks (a BEGIN line to the first END line after it, with
-    no other BEGIN between), and without the line break install added before one; and whether install
-    made the file. A BEGIN line with no END after it, or an END line alone, is the user's and stays."""
+    no other BEGIN between), and without the line break an older install added before one; and whether
+    install made the file. A BEGIN line with no END after it, or an END line alone, is the user's."""
+    bom, data = _split_bom(data)
     lines = data.splitlines(keepends=True)
     bare = [line.rstrip(b"\r\n").decode("utf-8", "replace") for line in lines]
     out: list[bytes] = []
@@ -175,20 +192,18 @@ def _without_blocks(data: bytes) -> tuple[bytes, bool]:
             out[-1] = out[-1][: -2 if ADDED_CRLF in done else -1]
         made |= MADE_FILE in done
         at = stop + 1
-    return b"".join(out), made
+    return bom + b"".join(out), made
 
 
 def _write_attributes(path: Path, declared: Sequence[tuple[str, str]]) -> None:
-    """The attributes file with mergebert's block at its end, the user's bytes kept as they are: their
-    line endings, and a last line without one (a line break is added before the block, and said)."""
+    """The attributes file with mergebert's block first (after a byte order mark), so that the user's own
+    lines, which git reads later, win; their bytes kept as they are, the block in their line endings."""
     data, made = _without_blocks(path.read_bytes()) if path.exists() else (b"", True)
-    eol = b"\r\n" if b"\r\n" in data else b"\n"
-    done = MADE_FILE if made else ""
-    if data and not data.endswith(b"\n"):
-        data += eol
-        done += ADDED_CRLF if eol == b"\r\n" else ADDED_LF
+    bom, rest = _split_bom(data)
+    eol = b"\r\n" if b"\r\n" in rest else b"\n"
+    block = attributes_block(declared, MADE_FILE if made else "").encode("utf-8").replace(b"\n", eol)
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, data + attributes_block(declared, done).encode("utf-8").replace(b"\n", eol))
+    atomic_write(path, bom + block + rest)
 
 
 def _remove_attributes(path: Path) -> bool:
@@ -210,11 +225,30 @@ def _hooks_dir() -> Path:
     return Path(_git_output("rev-parse", "--git-path", "hooks"))
 
 
-def _is_ours(hook: Path) -> bool:
+def _exists(path: Path) -> bool:
+    """Whether there is anything at `path`, a dangling symbolic link included."""
+    return path.exists() or path.is_symlink()
+
+
+def _hook_owner(hook: Path) -> str | None:
+    """Whose the hook is: None (no hook), MERGEBERTS (as install writes it, whichever installation's
+    `mergebert` it names), EDITED (mergebert's with changes: the user's, or an older version's) or USERS."""
+    if not _exists(hook):
+        return None
     try:
-        return HOOK_MARK in hook.read_text(encoding="utf-8", errors="replace")
+        text = hook.read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return False
+        return USERS
+    if HOOK_MARK not in text:
+        return USERS
+    unchanged = OWN_COMMAND.sub("", text, count=1) == OWN_COMMAND.sub("", hook_script(), count=1)
+    return MERGEBERTS if unchanged else EDITED
+
+
+def _is_tracked(folder: Path) -> bool:
+    """Whether the repository tracks `folder` or a file in it (false outside the work tree or without one)."""
+    listed = _git("--literal-pathspecs", "ls-files", "-z", "--", str(folder), check=False)
+    return listed.returncode == 0 and bool(listed.stdout)
 
 
 def _shared_hooks_scope() -> str | None:
@@ -225,26 +259,48 @@ def _shared_hooks_scope() -> str | None:
     return scope if found and scope not in ("local", "worktree") else None
 
 
-def install_hook() -> str:
-    """Write the pre-commit hook; an existing foreign hook is kept and chained after the check. A hooks
-    folder that other repositories share is left alone."""
-    hooks = _hooks_dir()
+def _not_ours_to_write(hooks: Path) -> tuple[str, str] | None:
+    """What the hooks folder is, and whose commits its hooks check, where it is not this repository's alone
+    to write: a folder core.hooksPath names from config other repositories share, or a folder this
+    repository tracks (everyone who clones it has it); else None."""
     scope = _shared_hooks_scope()
     if scope:
+        return f"set in {scope} config, a folder other repositories share", "every repository"
+    if _is_tracked(hooks):
+        return "a folder this repository tracks, shared with everyone who clones it", "the whole team"
+    return None
+
+
+def _check_hook(hooks: Path) -> None:
+    """Refuse, before anything is written, a hook of the user's that cannot be moved aside."""
+    hook, chained = hooks / "pre-commit", hooks / CHAINED
+    if _hook_owner(hook) == USERS and _exists(chained) and not _not_ours_to_write(hooks):
+        raise InstallError(
+            f"{hook} exists and so does {chained}; not touching either; nothing installed. "
+            "Add `mergebert check` to your hook yourself, or use the pre-commit framework "
+            "(hook id mergebert-check)."
+        )
+
+
+def install_hook() -> str:
+    """Write the pre-commit hook; an existing foreign hook is kept and chained after the check (`_check_hook`
+    first). A hooks folder other repositories share or this one tracks, or a hook the user edited, is left
+    alone."""
+    hooks = _hooks_dir()
+    shared = _not_ours_to_write(hooks)
+    if shared:
         return (
-            f"pre-commit hook: not installed: core.hooksPath ({hooks}) is set in {scope} config, a folder "
-            "other repositories share; add `mergebert check` to its pre-commit hook yourself if every "
-            "repository should run it"
+            f"pre-commit hook: not installed: core.hooksPath ({hooks}) is {shared[0]}; add `mergebert check` "
+            f"to its pre-commit hook yourself if {shared[1]} should run it"
         )
     hook, chained = hooks / "pre-commit", hooks / CHAINED
+    owner = _hook_owner(hook)
+    if owner == EDITED:
+        return (
+            f"pre-commit hook: {hook} {DIFFERS}; left as it is (delete it, then install, for the current one)"
+        )
     note = ""
-    if (hook.exists() or hook.is_symlink()) and not _is_ours(hook):
-        if chained.exists() or chained.is_symlink():
-            raise InstallError(
-                f"{hook} exists and so does {chained}; not touching either. "
-                "Add `mergebert check` to your hook yourself, or use the pre-commit framework "
-                "(hook id mergebert-check)."
-            )
+    if owner == USERS:
         hook.rename(chained)
         note = f" (your previous hook now runs after it, from {chained})"
     hooks.mkdir(parents=True, exist_ok=True)
@@ -254,47 +310,85 @@ def install_hook() -> str:
 
 
 def uninstall_hook() -> str | None:
-    """Remove mergebert's hook and put back a chained one; a hook that is not ours is left alone."""
+    """Remove mergebert's hook, as install wrote it, and put back a chained one; a hook that is not ours, one
+    the user edited, or one in a folder that is not this repository's alone, is left alone."""
     hooks = _hooks_dir()
     hook, chained = hooks / "pre-commit", hooks / CHAINED
-    if not _is_ours(hook):
+    owner = _hook_owner(hook)
+    if owner in (None, USERS):
         return None
-    scope = _shared_hooks_scope()
-    if scope:
-        return (
-            f"pre-commit hook: {hook} is mergebert's, in a folder core.hooksPath ({scope} config) shares "
-            "with other repositories; left as it is"
-        )
+    shared = _not_ours_to_write(hooks)
+    if shared:
+        where = f"in a folder core.hooksPath names ({shared[0]})"
+        return f"pre-commit hook: {hook} is mergebert's, {where}; left as it is"
+    if owner == EDITED:
+        kept = f", as is {chained}, which it runs" if _exists(chained) else ""
+        return f"pre-commit hook: {hook} {DIFFERS}; left as it is{kept}"
     hook.unlink()
-    if chained.exists() or chained.is_symlink():
+    if _exists(chained):
         chained.rename(hook)
         return f"removed the pre-commit hook {hook} and restored the one it chained"
     return f"removed the pre-commit hook {hook}"
 
 
+def _require_work_tree() -> None:
+    """Refuse, before anything is written, a repository without a work tree (bare, or run inside .git)."""
+    if _git_output("rev-parse", "--is-inside-work-tree") == "true":
+        return
+    if _git_output("rev-parse", "--is-bare-repository") == "true":
+        raise InstallError(
+            "a bare repository has no work tree to merge in: run `mergebert install` in a clone with one, "
+            "or `mergebert install --global`"
+        )
+    raise InstallError("run `mergebert install` in the repository's work tree, not inside its .git folder")
+
+
+def _write_confirm(scope: str, confirm: bool | None) -> str:
+    """Set mergebert.confirm (`confirm`; None keeps a setting already there, else turns it on); where
+    install writes it over none, or over its own value, CONFIRM_RECORD says so, for uninstall."""
+    already = _git_output("config", scope, "--get", CONFIRM_KEY, check=False).strip()
+    if already and confirm is None:
+        return f"git config {scope} {CONFIRM_KEY}: kept {already!r}"
+    setting = str(confirm is not False).lower()
+    recorded = _git_output("config", scope, "--get", CONFIRM_RECORD, check=False)
+    _git("config", scope, CONFIRM_KEY, setting)
+    if not already or already == recorded:
+        _git("config", scope, CONFIRM_RECORD, setting)
+    else:  # the user's own setting, changed by their --confirm / --no-confirm: still theirs
+        _git("config", scope, "--unset", CONFIRM_RECORD, check=False)
+    return f"git config {scope} {CONFIRM_KEY} {setting}"
+
+
+def _remove_confirm(scope: str) -> str | None:
+    """Unset mergebert.confirm where install wrote it and it still holds install's value."""
+    recorded = _git_output("config", scope, "--get", CONFIRM_RECORD, check=False)
+    if not recorded:
+        return None
+    _git("config", scope, "--unset", CONFIRM_RECORD)
+    if _git_output("config", scope, "--get", CONFIRM_KEY, check=False) != recorded:
+        return None
+    _git("config", scope, "--unset", CONFIRM_KEY)
+    return f"git config {scope} --unset {CONFIRM_KEY}"
+
+
 def install(global_: bool = False, confirm: bool | None = None) -> list[str]:
     """Configure git to use mergebert (`confirm`: git stops after a file the driver resolved something
     in, for the user to check and `git add`; None keeps the setting already there, else turns it on);
-    returns what was done, one line each."""
+    returns what was done, one line each. What can refuse is checked before anything is written."""
     scope = "--global" if global_ else "--local"
     if not global_:
-        _git("rev-parse", "--git-dir")
-    done = []
-    for key, value in settings(git_version()).items():
-        _git("config", scope, key, value)
-        done.append(f"git config {scope} {key} {value!r}")
-    already = _git_output("config", scope, "--get", CONFIRM_KEY, check=False).strip()
-    if confirm is not None or not already:
-        setting = str(confirm is not False).lower()
-        _git("config", scope, CONFIRM_KEY, setting)
-        done.append(f"git config {scope} {CONFIRM_KEY} {setting}")
-    else:
-        done.append(f"git config {scope} {CONFIRM_KEY}: kept {already!r}")
+        _require_work_tree()
+        _check_hook(_hooks_dir())
     path = attributes_file(global_)
     # the local file outranks the repository's .gitattributes: the files they give another merge keep it
     declared = (
         [] if global_ else attributes.declared_merges(PATTERNS, _git_output("rev-parse", "--show-toplevel"))
     )
+    done = []
+    for key, value in settings(git_version()).items():
+        _git("config", scope, key, value)
+        done.append(f"git config {scope} {key} {value!r}")
+    done.append(_write_confirm(scope, confirm))
     _write_attributes(path, declared)
     files = f"{len(declared)} file keeps" if len(declared) == 1 else f"{len(declared)} files keep"
     kept = f"; {files} the merge .gitattributes declare" if declared else ""
@@ -317,8 +411,9 @@ def uninstall(global_: bool = False) -> list[str]:
         if current.returncode == 0 and is_ours(key, current.stdout.decode().rstrip("\n")):
             _git("config", scope, "--unset", key)
             done.append(f"git config {scope} --unset {key}")
-    if _git("config", scope, "--unset", CONFIRM_KEY, check=False).returncode == 0:
-        done.append(f"git config {scope} --unset {CONFIRM_KEY}")
+    confirm = _remove_confirm(scope)
+    if confirm:
+        done.append(confirm)
     for section in SECTIONS:
         pattern = "^" + section.replace(".", r"\.") + r"\."
         if _git("config", scope, "--get-regexp", pattern, check=False).returncode == 1:

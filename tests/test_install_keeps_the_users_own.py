@@ -1,0 +1,187 @@
+"""`mergebert install` / `uninstall` respect what the user had: their own merge attributes in the file install
+writes, a hook they edited, a confirm setting they chose, a hooks folder the repository tracks; and install
+refuses before writing anything where it cannot finish."""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+import pytest
+from gitrepo import MERGEBERT, GitRepo
+
+from mergebert.git import install
+
+
+def snapshot(*paths: Path) -> dict[Path, bytes | None]:
+    return {p: p.read_bytes() if p.exists() else None for p in paths}
+
+
+def merge_of(repo: GitRepo, path: str) -> str:
+    """The `merge` attribute git gives `path`, as check-attr says it."""
+    return repo.git("check-attr", "merge", "--", path).stdout.strip().rsplit(": ", 1)[1]
+
+
+@pytest.mark.parametrize("bom", [b"", codecs.BOM_UTF8], ids=["plain", "utf-8 bom"])
+def test_the_users_own_merge_lines_in_info_attributes_keep_winning(repo: GitRepo, bom: bytes) -> None:
+    attributes = repo.path / ".git" / "info" / "attributes"
+    attributes.parent.mkdir(exist_ok=True)
+    users = bom + b"Greeter.java -merge\n*.ts merge=union\n"
+    attributes.write_bytes(users)
+    repo.mergebert("install", check=True)
+    assert merge_of(repo, "Greeter.java") == "unset"
+    assert merge_of(repo, "x.ts") == "union"
+    assert merge_of(repo, "Other.java") == "mergebert"
+    repo.mergebert("install", check=True)
+    assert merge_of(repo, "Greeter.java") == "unset"
+    repo.mergebert("uninstall", check=True)
+    assert attributes.read_bytes() == users
+
+
+def test_the_users_own_merge_lines_in_the_global_attributes_keep_winning(repo: GitRepo) -> None:
+    attributes = Path(repo.env["XDG_CONFIG_HOME"]) / "git" / "attributes"
+    attributes.parent.mkdir(parents=True, exist_ok=True)
+    attributes.write_bytes(b"*.cs -merge")
+    repo.mergebert("install", "--global", check=True)
+    assert merge_of(repo, "x.cs") == "unset"
+    assert merge_of(repo, "x.java") == "mergebert"
+    repo.mergebert("uninstall", "--global", check=True)
+    assert attributes.read_bytes() == b"*.cs -merge"
+
+
+def test_uninstall_leaves_a_hook_the_user_edited_and_says_so(repo: GitRepo) -> None:
+    hook = repo.path / ".git" / "hooks" / "pre-commit"
+    repo.mergebert("install", check=True)
+    with hook.open("a") as f:
+        f.write("\n# my own check, added later\n./scripts/lint.sh || exit 1\n")
+    edited = hook.read_bytes()
+    repo.mergebert("install", check=True)
+    assert hook.read_bytes() == edited
+    result = repo.mergebert("uninstall", check=True)
+    assert hook.read_bytes() == edited
+    left = f"pre-commit hook: {Path('.git/hooks/pre-commit')} differs from the hook install writes"
+    assert left in result.stdout
+
+
+def test_uninstall_leaves_an_edited_hook_and_the_hook_it_chains(repo: GitRepo) -> None:
+    hooks = repo.path / ".git" / "hooks"
+    hooks.mkdir(parents=True, exist_ok=True)
+    (hooks / "pre-commit").write_text("#!/bin/sh\necho earlier\n")
+    earlier = (hooks / "pre-commit").read_bytes()
+    repo.mergebert("install", check=True)
+    with (hooks / "pre-commit").open("a") as f:
+        f.write("# mine\n")
+    edited = (hooks / "pre-commit").read_bytes()
+    result = repo.mergebert("uninstall", check=True)
+    assert snapshot(hooks / "pre-commit", hooks / install.CHAINED) == {
+        hooks / "pre-commit": edited,
+        hooks / install.CHAINED: earlier,
+    }
+    assert f"left as it is, as is {Path('.git/hooks') / install.CHAINED}, which it runs" in result.stdout
+
+
+def test_uninstall_removes_the_hook_another_installation_wrote(repo: GitRepo, tmp_path: Path) -> None:
+    hook = repo.path / ".git" / "hooks" / "pre-commit"
+    repo.mergebert("install", check=True)
+    hook.write_text(hook.read_text().replace(MERGEBERT, str(tmp_path / "other-venv" / "bin" / "mergebert")))
+    repo.mergebert("uninstall", check=True)
+    assert not hook.exists()
+
+
+def test_uninstall_keeps_a_confirm_setting_the_user_had(repo: GitRepo) -> None:
+    config = repo.path / ".git" / "config"
+    repo.git("config", "mergebert.confirm", "false")
+    before = config.read_bytes()
+    assert "kept 'false'" in repo.mergebert("install", check=True).stdout
+    repo.mergebert("install", check=True)
+    repo.mergebert("uninstall", check=True)
+    assert config.read_bytes() == before
+
+
+def test_install_and_uninstall_cycles_remove_only_the_confirm_setting_install_wrote(repo: GitRepo) -> None:
+    config = repo.path / ".git" / "config"
+    before = config.read_bytes()
+    for flags in (["--no-confirm"], [], ["--confirm"]):
+        repo.mergebert("install", *flags, check=True)
+    repo.mergebert("uninstall", check=True)
+    assert config.read_bytes() == before
+    repo.mergebert("install", check=True)
+    repo.git("config", "mergebert.confirm", "false")  # the user's own choice now
+    repo.mergebert("uninstall", check=True)
+    assert repo.git("config", "--get", "mergebert.confirm").stdout.strip() == "false"
+    repo.mergebert("install", check=True)
+    repo.mergebert("uninstall", check=True)
+    assert repo.git("config", "--get", "mergebert.confirm").stdout.strip() == "false"
+
+
+@pytest.mark.parametrize("tracked", ["pre-commit", "commit-msg"])
+def test_a_hooks_folder_the_repository_tracks_is_left_alone(repo: GitRepo, tracked: str) -> None:
+    husky = repo.path / ".husky"
+    repo.commit({f".husky/{tracked}": "#!/bin/sh\nnpm test\n"}, "husky")
+    repo.git("config", "core.hooksPath", ".husky")
+    before = snapshot(husky / "pre-commit", husky / install.CHAINED)
+    result = repo.mergebert("install", check=True)
+    assert "pre-commit hook: not installed: core.hooksPath (.husky) is a folder this repository tracks" in (
+        result.stdout
+    )
+    assert repo.git("status", "--porcelain").stdout == ""
+    assert snapshot(husky / "pre-commit", husky / install.CHAINED) == before
+    assert repo.git("config", "--local", "--get", "merge.mergebert.driver").stdout.strip()
+    repo.mergebert("uninstall", check=True)
+    assert repo.git("status", "--porcelain").stdout == ""
+
+
+def test_uninstall_leaves_mergeberts_hook_in_a_folder_the_repository_tracks(repo: GitRepo) -> None:
+    repo.git("config", "core.hooksPath", ".husky")
+    repo.mergebert("install", check=True)
+    repo.git("add", ".husky")
+    repo.git("commit", "-q", "--no-verify", "-m", "someone committed the hook")
+    result = repo.mergebert("uninstall", check=True)
+    assert (repo.path / ".husky" / "pre-commit").exists()
+    assert (
+        "is mergebert's, in a folder core.hooksPath names (a folder this repository tracks" in result.stdout
+    )
+
+
+def test_install_in_a_bare_repository_refuses_and_writes_nothing(
+    tmp_path: Path, git_env: dict[str, str]
+) -> None:
+    bare = GitRepo(tmp_path / "r.git", git_env)
+    bare.path.mkdir()
+    bare.git("init", "-q", "--bare")
+    files = [p for p in bare.path.rglob("*") if p.is_file()]
+    before = snapshot(*files, bare.path / "info" / "attributes", bare.path / "hooks" / "pre-commit")
+    result = bare.mergebert("install")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Error: a bare repository has no work tree to merge in: run `mergebert install` in a clone "
+        "with one, or `mergebert install --global`"
+    ]
+    assert snapshot(*before) == before
+
+
+def test_install_with_both_hooks_present_refuses_before_writing_anything(repo: GitRepo) -> None:
+    hooks = repo.path / ".git" / "hooks"
+    hooks.mkdir(parents=True, exist_ok=True)
+    (hooks / "pre-commit").write_text("#!/bin/sh\necho A\n")
+    (hooks / install.CHAINED).write_text("#!/bin/sh\necho B\n")
+    watched = [repo.path / ".git" / "config", repo.path / ".git" / "info" / "attributes"]
+    before = snapshot(*watched, hooks / "pre-commit", hooks / install.CHAINED)
+    result = repo.mergebert("install")
+    assert result.returncode == 1
+    assert "not touching either; nothing installed" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert snapshot(*before) == before
+
+
+def test_the_block_an_older_install_appended_is_moved_first_and_removed(repo: GitRepo) -> None:
+    """Installs before the block went first appended it, with a line break after a last line without one."""
+    attributes = repo.path / ".git" / "info" / "attributes"
+    attributes.parent.mkdir(exist_ok=True)
+    older = install.attributes_block(done=install.ADDED_LF).replace("*.cs merge", "Greeter.cs merge")
+    attributes.write_bytes(b"*.cs -merge\n" + older.encode())
+    repo.mergebert("install", check=True)
+    assert merge_of(repo, "x.cs") == "unset"
+    assert attributes.read_bytes().count(b"# >>> mergebert") == 1
+    repo.mergebert("uninstall", check=True)
+    assert attributes.read_bytes() == b"*.cs -merge"
