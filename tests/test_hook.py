@@ -78,6 +78,8 @@ def test_check_from_a_subfolder_reads_the_staged_files_and_each_files_marker_siz
     assert check("notes.md").returncode == 0, "sub/notes.md's own marker size"
     named = check("K.java")
     assert named.returncode == 1 and "K.java:2:" in named.stderr
+    absolute = check(str(repo.path / "sub" / "notes.md"), str(repo.path / ".gitattributes"))
+    assert absolute.returncode == 0, f"absolute paths (as lint-staged passes them): {absolute.stderr}"
 
 
 def test_find_markers_respects_marker_size_and_context() -> None:

@@ -68,31 +68,36 @@ def staged_blobs(paths: Sequence[str], top: str | None = None) -> dict[str, byte
     return blobs
 
 
-def scan(files: Iterable[tuple[str, bytes]], prefix: str = "") -> list[Marker]:
-    """Markers in every non-binary file, with each path's conflict-marker-size (the paths are relative to
-    the folder `prefix` names in the work tree)."""
+def scan(files: Iterable[tuple[str, str | None, bytes]]) -> list[Marker]:
+    """Markers in every non-binary file (its name as shown, its path in the work tree or None outside it,
+    its content), with each path's conflict-marker-size."""
     repo = gitinfo.open_repo_gently(".")
     markers = []
-    for path, data in files:
+    for shown, in_tree, data in files:
         if not is_binary(data):
-            in_tree = os.path.normpath(os.path.join(prefix, path))
-            markers += find_markers(path, data, gitinfo.marker_size(repo, in_tree))
+            markers += find_markers(shown, data, gitinfo.marker_size(repo, in_tree))
     return markers
 
 
-def _place() -> tuple[str | None, str]:
-    """The work tree's top and the current folder's path in it (git's `--show-prefix`); (None, "")
-    outside a work tree."""
-    proc = gitcmd.git("rev-parse", "--show-toplevel", "--show-prefix", accept=range(256))
-    lines = proc.stdout.decode("utf-8", "surrogateescape").split("\n")
-    return (lines[0], lines[1]) if proc.returncode == 0 and len(lines) > 1 else (None, "")
+def _top() -> str | None:
+    """The work tree's top, or None outside one."""
+    proc = gitcmd.git("rev-parse", "--show-toplevel", accept=range(256))
+    return proc.stdout.decode("utf-8", "surrogateescape").rstrip("\n") if proc.returncode == 0 else None
+
+
+def _in_tree(path: str, top: str | None) -> str | None:
+    """`path`, named from the current folder, as a path in the work tree at `top`; None outside it."""
+    if top is None:
+        return None
+    inside = os.path.relpath(os.path.realpath(path), os.path.realpath(top))
+    return None if inside == os.pardir or inside.startswith(os.pardir + os.sep) else inside
 
 
 def run(files: Sequence[str]) -> int:
     """0 when no staged file holds a conflict marker; 1 (with a report on stderr) otherwise. The staged
     files are named from the work tree's top, FILES as given."""
     try:
-        top, prefix = _place()
+        top = _top()
         paths = list(files) or staged_paths()
         blobs = staged_blobs(paths, None if files else top)
     except gitcmd.GitError as error:
@@ -100,15 +105,16 @@ def run(files: Sequence[str]) -> int:
         return 2
     contents = []
     for path in paths:
+        in_tree = _in_tree(path, top) if files else path  # the staged paths are named from the top
         if path in blobs:
-            contents.append((path, blobs[path]))
+            contents.append((path, in_tree, blobs[path]))
         elif files:
             try:
                 with open(path, "rb") as f:
-                    contents.append((path, f.read()))
+                    contents.append((path, in_tree, f.read()))
             except OSError:
                 continue
-    markers = scan(contents, prefix if files else "")
+    markers = scan(contents)
     if not markers:
         return 0
     frontend.warn("conflict markers in files to be committed:")
