@@ -121,7 +121,7 @@ def test_a_hooks_folder_the_repository_tracks_is_left_alone(repo: GitRepo, track
     repo.git("config", "core.hooksPath", ".husky")
     before = snapshot(husky / "pre-commit", husky / install.CHAINED)
     result = repo.mergebert("install", check=True)
-    assert "pre-commit hook: not installed: core.hooksPath (.husky) is a folder this repository tracks" in (
+    assert "pre-commit hook: not installed: core.hooksPath (.husky) is a folder a repository tracks" in (
         result.stdout
     )
     assert repo.git("status", "--porcelain").stdout == ""
@@ -131,6 +131,15 @@ def test_a_hooks_folder_the_repository_tracks_is_left_alone(repo: GitRepo, track
     assert repo.git("status", "--porcelain").stdout == ""
 
 
+def test_a_hooks_folder_another_repository_tracks_is_left_alone(repo: GitRepo, tmp_path: Path) -> None:
+    dotfiles = GitRepo.init(tmp_path / "dotfiles", repo.env)
+    dotfiles.commit({"hooks/pre-commit": "#!/bin/sh\necho dotfiles\n"}, "hooks")
+    repo.git("config", "core.hooksPath", str(dotfiles.path / "hooks"))
+    result = repo.mergebert("install", check=True)
+    assert "is a folder a repository tracks" in result.stdout
+    assert dotfiles.git("status", "--porcelain").stdout == "", "the dotfiles repository is left as it was"
+
+
 def test_uninstall_leaves_mergeberts_hook_in_a_folder_the_repository_tracks(repo: GitRepo) -> None:
     repo.git("config", "core.hooksPath", ".husky")
     repo.mergebert("install", check=True)
@@ -138,9 +147,7 @@ def test_uninstall_leaves_mergeberts_hook_in_a_folder_the_repository_tracks(repo
     repo.git("commit", "-q", "--no-verify", "-m", "someone committed the hook")
     result = repo.mergebert("uninstall", check=True)
     assert (repo.path / ".husky" / "pre-commit").exists()
-    assert (
-        "is mergebert's, in a folder core.hooksPath names (a folder this repository tracks" in result.stdout
-    )
+    assert "is mergebert's, in a folder core.hooksPath names (a folder a repository tracks" in result.stdout
 
 
 def test_install_in_a_bare_repository_refuses_and_writes_nothing(

@@ -246,8 +246,10 @@ def _hook_owner(hook: Path) -> str | None:
 
 
 def _is_tracked(folder: Path) -> bool:
-    """Whether the repository tracks `folder` or a file in it (false outside the work tree or without one)."""
-    listed = _git("--literal-pathspecs", "ls-files", "-z", "--", str(folder), check=False)
+    """Whether a repository, this one or another (a dotfiles repository), tracks `folder` or a file in it."""
+    if not folder.is_dir():
+        return False
+    listed = gitcmd.git("ls-files", "-z", "--", ".", cwd=folder, accept=range(256))
     return listed.returncode == 0 and bool(listed.stdout)
 
 
@@ -267,7 +269,7 @@ def _not_ours_to_write(hooks: Path) -> tuple[str, str] | None:
     if scope:
         return f"set in {scope} config, a folder other repositories share", "every repository"
     if _is_tracked(hooks):
-        return "a folder this repository tracks, shared with everyone who clones it", "the whole team"
+        return "a folder a repository tracks, shared with everyone who clones it", "the whole team"
     return None
 
 
