@@ -249,6 +249,9 @@ def _is_tracked(folder: Path) -> bool:
     """Whether a repository, this one or another (a dotfiles repository), tracks `folder` or a file in it."""
     if not folder.is_dir():
         return False
+    inside = gitcmd.git("rev-parse", "--is-inside-work-tree", cwd=folder, accept=range(256))
+    if inside.stdout.strip() != b"true":  # a git folder (.git/hooks) lists its repository's whole index
+        return False
     listed = gitcmd.git("ls-files", "-z", "--", ".", cwd=folder, accept=range(256))
     return listed.returncode == 0 and bool(listed.stdout)
 
