@@ -128,6 +128,20 @@ def test_exit_status_counts_the_conflict_blocks_written(repo: GitRepo) -> None:
     assert merged.returncode == 2
 
 
+def test_exit_status_does_not_count_marker_like_lines_of_the_clean_text(repo: GitRepo) -> None:
+    """A comment all three sides share shows a conflict: no conflict of git's, and not counted."""
+    example = "  /* a conflict looks like:\n<<<<<<< ours\nx\n=======\ny\n>>>>>>> theirs\n  */\n"
+    base = (
+        f'class G {{\n{example}  String greet(String name) {{\n    return "Hello, " + name;\n  }}\n\n'
+        "  void one() {}\n\n  void two() {}\n\n  int k() {\n    return 0;\n  }\n}\n"
+    )
+    ours = base.replace('"Hello, "', '"Hi, "').replace("return 0;", "return 1;")
+    theirs = base.replace("+ name;", "+ name.trim();").replace("return 0;", "return 2;")
+    merged = repo.mergebert("merge-file", "-p", "--model", "none", *sides(repo.path, base, ours, theirs))
+    assert 'return "Hi, " + name.trim();' in merged.stdout and "return 1;" in merged.stdout
+    assert merged.returncode == 1, "one conflict left, one block written"
+
+
 def test_language_and_path_options_choose_the_grammar(repo: GitRepo) -> None:
     paths = sides(repo.path, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS, suffix=".tmp")
     for option in (("--language", "java"), ("--path", "src/App.java")):

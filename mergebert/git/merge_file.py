@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from mergebert.core import markers
+from mergebert.core.linemerge import CleanText
 from mergebert.core.options import ConflictStyle, Favour
 from mergebert.core.textio import is_binary
 from mergebert.git import frontend, gitinfo
@@ -94,7 +95,11 @@ def run(
 def _conflicts_written(outcome: frontend.Outcome, size: int) -> int:
     """The conflicts the output holds, as git counts them: git's own count where mergebert settled none,
     else the conflict blocks written (merge style narrows a conflict left into as many blocks as git
-    would), never fewer than the conflicts left."""
+    would), never fewer than the conflicts left; the conflicts left where git's clean text holds lines
+    like markers, which would count as blocks."""
     if not outcome.left or not outcome.resolved:
         return outcome.left
-    return max(outcome.left, len(markers.blocks(outcome.data.splitlines(keepends=True), size)))
+    clean = "".join(chunk.text for chunk in outcome.chunks if isinstance(chunk, CleanText))
+    if markers.pattern(size, "<>").search(clean):
+        return outcome.left
+    return max(outcome.left, len(markers.blocks(outcome.data.split(b"\n"), size)))
