@@ -5,6 +5,7 @@ refuses before writing anything where it cannot finish."""
 from __future__ import annotations
 
 import codecs
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,28 @@ def test_uninstall_removes_the_hook_another_installation_wrote(repo: GitRepo, tm
     hook.write_text(hook.read_text().replace(MERGEBERT, str(tmp_path / "other-venv" / "bin" / "mergebert")))
     repo.mergebert("uninstall", check=True)
     assert not hook.exists()
+
+
+def test_uninstall_removes_the_hook_an_earlier_version_wrote_and_restores_the_users(repo: GitRepo) -> None:
+    """The hook as the release before the last change to it wrote it (its plain-shell grep read exactly
+    seven marker characters): still mergebert's, so the user's own hook comes back."""
+    hooks = repo.path / ".git" / "hooks"
+    hooks.mkdir(parents=True, exist_ok=True)
+    users = "#!/bin/sh\necho mine\n"
+    (hooks / "pre-commit").write_text(users)
+    repo.mergebert("install", check=True)
+    hook = hooks / "pre-commit"
+    hook.write_text(hook.read_text().replace("(<{7,}|>{7,})", "(<<<<<<<|>>>>>>>)"))
+    result = repo.mergebert("uninstall", check=True)
+    assert "restored the one it chained" in result.stdout
+    assert hook.read_text() == users and not (hooks / install.CHAINED).exists()
+
+
+def test_a_change_to_the_shipped_hook_keeps_the_hooks_earlier_releases_wrote_known() -> None:
+    own = install.OWN_COMMAND.sub("", install.hook_script(), count=1)
+    assert hashlib.sha256(own.encode()).hexdigest() == (
+        "c21048318801e56d1476f27e677278fdf84b80cf46be0a1fe17e15384f96f65e"
+    ), "the shipped hook changed: add this digest to install.EARLIER_HOOKS, then the new one here"
 
 
 def test_uninstall_keeps_a_confirm_setting_the_user_had(repo: GitRepo) -> None:

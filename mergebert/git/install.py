@@ -15,6 +15,7 @@ back a hook it had chained). Everything that can refuse is checked before anythi
 from __future__ import annotations
 
 import codecs
+import hashlib
 import os
 import re
 import shlex
@@ -55,6 +56,13 @@ OWN_COMMAND = re.compile(r'^mergebert\(\) \{ .+ "\$@"; \}$', re.MULTILINE)
 CONFIRM_RECORD = "mergebert.confirmByInstall"
 MERGEBERTS, EDITED, USERS = "mergebert's", "edited", "user's"  # whose a pre-commit hook is
 DIFFERS = "differs from the hook install writes (changes of yours, or an older version's)"
+# the hooks earlier releases wrote, as sha-256 of their text without the OWN_COMMAND line: mergebert's too
+EARLIER_HOOKS = frozenset(
+    {
+        "06099b867e727f6cbf09e2095998db74c9892a9e45d16308307e86c384b51ff2",  # 13e02f6 to 2dee883
+        "545aab6813096df4b89d2d841bf10275a6f26be0ccf83f48189de11adf0a2e5b",  # until 13e02f6
+    }
+)
 
 
 class InstallError(Exception):
@@ -241,8 +249,10 @@ def _hook_owner(hook: Path) -> str | None:
         return USERS
     if HOOK_MARK not in text:
         return USERS
-    unchanged = OWN_COMMAND.sub("", text, count=1) == OWN_COMMAND.sub("", hook_script(), count=1)
-    return MERGEBERTS if unchanged else EDITED
+    own = OWN_COMMAND.sub("", text, count=1)
+    unchanged = own == OWN_COMMAND.sub("", hook_script(), count=1)
+    earlier = hashlib.sha256(own.encode("utf-8")).hexdigest() in EARLIER_HOOKS
+    return MERGEBERTS if unchanged or earlier else EDITED
 
 
 def _is_tracked(folder: Path) -> bool:
