@@ -111,6 +111,16 @@ def test_a_change_to_the_shipped_hook_keeps_the_hooks_earlier_releases_wrote_kno
     ), "the shipped hook changed: add this digest to install.EARLIER_HOOKS, then the new one here"
 
 
+def test_install_names_where_the_merges_it_keeps_were_declared(repo: GitRepo) -> None:
+    """Files whose attributes declare another merge keep it, from `.gitattributes` or the global file."""
+    repo.commit({"App.cs": "class App {}\n", "dist/app.js": "x();\n", ".gitattributes": "dist/*.js -merge\n"})
+    global_attributes = Path(repo.env["XDG_CONFIG_HOME"]) / "git" / "attributes"
+    global_attributes.parent.mkdir(parents=True, exist_ok=True)
+    global_attributes.write_text("*.cs -merge\n")
+    result = repo.mergebert("install", check=True)
+    assert "2 files keep the merge their attributes declare" in result.stdout
+
+
 def test_uninstall_keeps_a_confirm_setting_the_user_had(repo: GitRepo) -> None:
     config = repo.path / ".git" / "config"
     repo.git("config", "mergebert.confirm", "false")

@@ -406,7 +406,7 @@ def install(global_: bool = False, confirm: bool | None = None) -> list[str]:
     done.append(_write_confirm(scope, confirm))
     _write_attributes(path, declared)
     files = f"{len(declared)} file keeps" if len(declared) == 1 else f"{len(declared)} files keep"
-    kept = f"; {files} the merge .gitattributes declare" if declared else ""
+    kept = f"; {files} the merge their attributes declare" if declared else ""
     done.append(f"attributes: {path} ({' '.join(PATTERNS)} merge=mergebert{kept})")
     if global_:
         done.append("pre-commit hook: per repository; run `mergebert install` inside a repository to add it")
