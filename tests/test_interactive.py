@@ -242,6 +242,26 @@ def test_mergetool_interactive_asks_file_by_file(shipped: GitRepo) -> None:
     assert f"mergebert: {second}: resolved {total - second_steps.left} of {total} conflicts" in tool.stderr
 
 
+def converse(terminal: int, reply: bytes) -> bytes:
+    """Everything shown on `terminal` until it closes, `reply` typed once it asks about a conflict; an
+    AssertionError after 120 s without output."""
+    shown, typed = b"", False
+    while True:
+        ready, _, _ = select.select([terminal], [], [], 120)  # a bound on waiting, not a measurement
+        assert ready, f"no output for 120 s; so far:\n{shown.decode(errors='replace')}"
+        try:
+            data = os.read(terminal, 4096)
+        except OSError:  # the terminal closed: the commands ended
+            break
+        if not data:
+            break
+        shown += data
+        if not typed and b"Resolve this conflict" in shown:
+            os.write(terminal, reply)
+            typed = True
+    return shown
+
+
 def run_in_terminal(repo: GitRepo, args: Sequence[str], answers: bytes, **env: str) -> tuple[int, bytes]:
     """`mergebert ARGS` on a pseudo-terminal: the answers are typed once it asks; returns its exit status
     and everything it showed."""
@@ -250,23 +270,13 @@ def run_in_terminal(repo: GitRepo, args: Sequence[str], answers: bytes, **env: s
         [MERGEBERT, *args], cwd=repo.path, env={**repo.env, **env}, stdin=slave, stdout=slave, stderr=slave
     )
     os.close(slave)
-    shown, typed = b"", False
-    while True:
-        ready, _, _ = select.select([master], [], [], 120)  # a bound on waiting, not a measurement
-        if not ready:
-            proc.kill()
-            raise AssertionError(f"no output for 120 s; so far:\n{shown.decode(errors='replace')}")
-        try:
-            data = os.read(master, 4096)
-        except OSError:  # the terminal closed: the command ended
-            break
-        if not data:
-            break
-        shown += data
-        if not typed and b"Resolve this conflict" in shown:
-            os.write(master, answers)
-            typed = True
-    os.close(master)
+    try:
+        shown = converse(master, answers)
+    except AssertionError:
+        proc.kill()
+        raise
+    finally:
+        os.close(master)
     return proc.wait(), shown
 
 

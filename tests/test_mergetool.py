@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import pty
-import select
 import signal
 import subprocess
 from pathlib import Path
@@ -21,6 +20,7 @@ from gitrepo import (
     TOKEN_THEIRS,
     GitRepo,
 )
+from test_interactive import converse
 from test_interactive_state import read_until
 from test_resolve_marked import block, pair
 
@@ -168,20 +168,7 @@ def test_ctrl_c_in_git_mergetool_leaves_the_file_as_git_left_it(repo: GitRepo) -
             os.execvpe("git", ["git", "mergetool", "--tool", "mergebert-i", "--no-prompt"], repo.env)
         finally:
             os._exit(127)  # never back into pytest
-    shown = b""
-    while b"Resolve this conflict" not in shown:
-        ready, _, _ = select.select([terminal], [], [], 120)  # a bound on waiting, not a measurement
-        assert ready, shown.decode(errors="replace")
-        shown += os.read(terminal, 4096)
-    os.write(terminal, b"\x03")  # Ctrl-C
-    while True:
-        try:
-            data = os.read(terminal, 4096)
-        except OSError:  # the terminal closed: the commands ended
-            break
-        if not data:
-            break
-        shown += data
+    shown = converse(terminal, b"\x03")  # Ctrl-C once it asks
     os.close(terminal)
     assert os.waitpid(pid, 0)[1] != 0
     assert b"mergebert: interrupted: nothing written" in shown, shown.decode(errors="replace")
