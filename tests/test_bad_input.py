@@ -154,3 +154,13 @@ def test_merge_file_with_custom_marker_size_and_crlf_equals_git(tmp_path: Path, 
     assert ours.returncode == git.returncode == 1
     assert ours.stdout == git.stdout
     assert b"=" * 10 + b"\r\n" in ours.stdout
+
+
+def test_binary_file_whose_driver_cannot_start_says_why_git_could_not_merge(repo: GitRepo) -> None:
+    repo.diverge("blob.java", b"\0base\n", b"\0ours\n", b"\0theirs\n")
+    repo.env["MERGEBERT_TEST_FAULT"] = "start"
+    without, with_driver, stderr = repo.merge_both_ways("blob.java", "merge", "--no-edit", "feature")
+    assert with_driver == without
+    (line,) = mergebert_lines(stderr)
+    assert "Cannot merge binary files" in line
+    assert ".merge_file_" not in stderr, "no line names git's temporary file"

@@ -17,16 +17,21 @@ fi
 say() { echo "mergebert: $path: $*" >&2; }
 faults=",${MERGEBERT_TEST_FAULT-},"
 
-result="$current.mergebert-$$"
-trap '[ ! -e "$result" ] || rm -f "$result"' EXIT  # no rm process when there is nothing left
+result="$current.mergebert-$$" errors="$current.mergebert-$$.err"
+trap '[ ! -e "$result" ] || rm -f "$result"; [ ! -e "$errors" ] || rm -f "$errors"' EXIT # no rm when none
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# git merge-file STYLE...: git's result into $result; its exit status (conflicts, or >127 on error, which
-# mergebert then reports by the file's own path: git's message would name git's temporary file)
+# git merge-file STYLE...: git's result into $result, its messages into $errors; its exit status
+# (conflicts, or >127 on error, which is reported by the file's own path: git's names a temporary file)
 line_merge() {
     git merge-file -p $algorithm "$@" --marker-size="$size" -L "$ours_label" -L "$base_label" \
-        -L "$theirs_label" -- "$current" "$base" "$other" >"$result" 2>/dev/null
+        -L "$theirs_label" -- "$current" "$base" "$other" >"$result" 2>"$errors"
+}
+
+# why git merge-file failed, without the temporary file's name: "error: Cannot merge binary files: F"
+git_reason() {
+    sed -n '1{s/^error: //;s/: [^:]*$//;p;}' "$errors" 2>/dev/null
 }
 
 # line_merge in merge.conflictStyle (read into $style once conflicts are found)
@@ -95,6 +100,7 @@ if [ "$status" -lt 128 ]; then
     say "mergebert could not run (exit $mergebert); kept git's line merge"
     mv -f "$result" "$current" || say "cannot write git's merge result; left ours in place"
 else
-    say "mergebert could not run (exit $mergebert) and git merge-file failed; left ours in place"
+    reason=$(git_reason)
+    say "mergebert could not run (exit $mergebert) and git merge-file failed${reason:+ (${reason})}; left ours in place"
 fi
 exit 1
