@@ -135,6 +135,8 @@ def test_eval_scores_baselines_resolver_and_oracle(scenarios_file: Path) -> None
         "line_exact_accuracy": None,
         "top3_accuracy": None,
         "top1_accuracy": None,
+        "accuracy_low": None,
+        "accuracy_high": None,
     } == {
         "conflicts": 3,
         "correct": 1,
@@ -149,10 +151,13 @@ def test_eval_scores_baselines_resolver_and_oracle(scenarios_file: Path) -> None
         "files": 3,
         "files_reproduced": 1,
         "accuracy": None,
+        "accuracy_low": None,
+        "accuracy_high": None,
         "precision": None,
         "left_rate": None,
         "wrong_rate": None,
     }
+    assert overall["resolver"]["accuracy_low"] < 1 / 3 < overall["resolver"]["accuracy_high"]
     assert overall["resolver"]["precision"] == 1.0 and overall["take-theirs"]["accuracy"] == pytest.approx(
         1 / 3
     )
@@ -370,3 +375,17 @@ def test_only_a_newline_starts_a_line_where_eval_looks_for_conflict_blocks() -> 
     output = "A\np\x0c<<<<<<< q\nM\ns\x0c>>>>>>> r\nZ\n"
     expected = ["p\x0c<<<<<<< q\n", "s\x0c>>>>>>> r\n"]
     assert evaluate.score_output(["A\n", "M\n", "Z\n"], expected, output) == ["correct", "correct"]
+
+
+def test_eval_gives_each_accuracy_a_95_percent_interval_over_files() -> None:
+    """The resolver right in one file, wrong in the other: accuracy 50%, and files drawn again span
+    everything from neither to both."""
+    record = SCENARIOS[1]  # the developer took theirs
+    right = evaluate.score_scenario(record, Proposes("let a = 3;\n"), 0.0)
+    wrong = evaluate.score_scenario(record, Proposes("let a = 5;\n"), 0.0)
+    resolver = evaluate.summarise([right, wrong])["all"]["resolver"]
+    assert resolver["accuracy"] == 0.5
+    assert (resolver["accuracy_low"], resolver["accuracy_high"]) == (0.0, 1.0)
+    alone = evaluate.summarise([right, right])["all"]["resolver"]
+    assert (alone["accuracy_low"], alone["accuracy_high"]) == (1.0, 1.0)
+    assert "accuracy  95% interval" in evaluate.report(evaluate.summarise([right, wrong]))

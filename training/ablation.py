@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from mergebert.data.intervals import bootstrap
 from mergebert.data.records import read_records
 from mergebert.neural.acceptor import FEATURE_NAMES, Acceptor
 from mergebert.neural.candidate_text import TEXT_FEATURE_NAMES
@@ -101,17 +102,6 @@ def _threshold(choose: Callable[..., dict], *args: object) -> float:
 def _pair(point: dict) -> str:
     precision = f"{point['precision']:.1%}" if point["precision"] is not None else "–"
     return f"{point['accuracy']:.1%} / {precision}"
-
-
-def bootstrap(
-    per_file_right: np.ndarray, per_file_total: np.ndarray, rounds: int = 1000
-) -> tuple[float, float]:
-    """95% interval of (right / total) resampling files."""
-    rng = np.random.default_rng(0)
-    n = len(per_file_total)
-    picks = rng.integers(0, n, size=(rounds, n))
-    ratios = per_file_right[picks].sum(1) / np.maximum(per_file_total[picks].sum(1), 1)
-    return float(np.percentile(ratios, 2.5)), float(np.percentile(ratios, 97.5))
 
 
 def by_language(scores: Scores, rows: dict, threshold: float) -> dict[str, dict]:

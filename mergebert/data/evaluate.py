@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from mergebert.core import markers
 from mergebert.core.candidates import ConflictInput, label_units
 from mergebert.core.classifier import Classifier, TokenMergeClassifier
@@ -32,6 +34,7 @@ from mergebert.core.patterns import squash
 from mergebert.core.resolver import MergeResult, resolve_text
 from mergebert.core.splice import clean_segments
 from mergebert.core.textio import atomic_write
+from mergebert.data.intervals import bootstrap
 from mergebert.data.mining.align import align
 from mergebert.data.records import Record, is_region, read_records, record_language
 from mergebert.data.tables import by_language, percent, render_table
@@ -271,6 +274,7 @@ def _summary(scores: Sequence[ScenarioScore]) -> dict[str, dict[str, Any]]:
         )
         top3 = sum(sum(score.top3) for score in scores) if system == "resolver" else None
         top1 = sum(sum(score.top1) for score in scores) if system == "resolver" else None
+        low, high = _accuracy_interval(scores, system)
         table[system] = {
             "conflicts": total,
             "correct": counts[CORRECT],
@@ -285,11 +289,24 @@ def _summary(scores: Sequence[ScenarioScore]) -> dict[str, dict[str, Any]]:
             "files": len(scores),
             "files_reproduced": sum(score.reproduced[system] for score in scores),
             "accuracy": counts[CORRECT] / total if total else None,
+            "accuracy_low": low,
+            "accuracy_high": high,
             "precision": counts[CORRECT] / answered if answered else None,
             "left_rate": counts[LEFT] / total if total else None,
             "wrong_rate": counts[WRONG] / total if total else None,
         }
     return table
+
+
+def _accuracy_interval(scores: Sequence[ScenarioScore], system: str) -> tuple[float | None, float | None]:
+    """The 95% bootstrap interval over files of `system`'s accuracy; None for no conflicts."""
+    right = np.array([score.outcomes[system].count(CORRECT) for score in scores], dtype=float)
+    total = np.array([len(score.outcomes[system]) for score in scores], dtype=float)
+    return bootstrap(right, total) if total.sum() else (None, None)
+
+
+def _interval(low: float | None, high: float | None) -> str:
+    return "-" if low is None or high is None else f"{100 * low:.1f}–{100 * high:.1f}"
 
 
 def report(summary: dict[str, dict[str, dict[str, Any]]], markdown: bool = False) -> str:
@@ -298,6 +315,7 @@ def report(summary: dict[str, dict[str, dict[str, Any]]], markdown: bool = False
         "system",
         "conflicts",
         "accuracy",
+        "95% interval",
         "line-exact",
         "top-1",
         "top-3",
@@ -312,6 +330,7 @@ def report(summary: dict[str, dict[str, dict[str, Any]]], markdown: bool = False
             system,
             s["conflicts"],
             percent(s["correct"], s["conflicts"]),
+            _interval(s["accuracy_low"], s["accuracy_high"]),
             "-" if s["line_exact_correct"] is None else percent(s["line_exact_correct"], s["conflicts"]),
             "-" if s["top1_correct"] is None else percent(s["top1_correct"], s["conflicts"]),
             "-" if s["top3_correct"] is None else percent(s["top3_correct"], s["conflicts"]),
