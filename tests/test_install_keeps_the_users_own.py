@@ -225,3 +225,105 @@ def test_the_block_an_older_install_appended_is_moved_first_and_removed(repo: Gi
     assert attributes.read_bytes().count(b"# >>> mergebert") == 1
     repo.mergebert("uninstall", check=True)
     assert attributes.read_bytes() == b"*.cs -merge"
+
+
+def add_inside_the_block(attributes: Path, *lines: bytes) -> None:
+    """The user's edit: `lines` added at the end of mergebert's block, before its END line."""
+    data = attributes.read_bytes()
+    at = data.index(b"\n" + install.END.encode()) + 1
+    attributes.write_bytes(data[:at] + b"".join(line + b"\n" for line in lines) + data[at:])
+
+
+@pytest.mark.parametrize(
+    ("line", "path", "merge"),
+    [(b"*.kt merge=mergebert", "x.kt", "mergebert"), (b"Legacy.java -merge", "Legacy.java", "unset")],
+    ids=["a pattern routed", "a file left to git"],
+)
+def test_reinstall_keeps_a_line_the_user_added_inside_the_block_and_uninstall_leaves_it(
+    repo: GitRepo, line: bytes, path: str, merge: str
+) -> None:
+    attributes = repo.path / ".git" / "info" / "attributes"
+    attributes.parent.mkdir(exist_ok=True)
+    users = b"*.png binary\n"
+    attributes.write_bytes(users)
+    repo.mergebert("install", check=True)
+    add_inside_the_block(attributes, line)
+    result = repo.mergebert("install", check=True)
+    assert "attributes: kept 1 line of yours that was inside mergebert's block, now after it" in result.stdout
+    data = attributes.read_bytes()
+    assert data.startswith(b"# >>> mergebert") and data.count(b"# >>> mergebert") == 1
+    assert data.endswith(install.END.encode() + b"\n" + line + b"\n" + users)
+    assert merge_of(repo, path) == merge
+    assert merge_of(repo, "Other.java") == "mergebert"
+    repo.mergebert("install", check=True)
+    assert attributes.read_bytes() == data
+    repo.mergebert("uninstall", check=True)
+    assert attributes.read_bytes() == line + b"\n" + users
+
+
+def test_uninstall_leaves_the_lines_the_user_added_inside_the_block(repo: GitRepo) -> None:
+    attributes = repo.path / ".git" / "info" / "attributes"
+    repo.mergebert("install", check=True)
+    add_inside_the_block(attributes, b"*.kt merge=mergebert", b"Legacy.java -merge")
+    result = repo.mergebert("uninstall", check=True)
+    assert "kept 2 lines of yours that were inside its block" in result.stdout
+    assert attributes.read_bytes() == b"*.kt merge=mergebert\nLegacy.java -merge\n"
+
+
+def test_reinstall_does_not_bring_back_a_line_the_user_deleted_from_the_block(repo: GitRepo) -> None:
+    attributes = repo.path / ".git" / "info" / "attributes"
+    attributes.parent.mkdir(exist_ok=True)
+    attributes.write_bytes(b"*.png binary\n")
+    repo.mergebert("install", check=True)
+    attributes.write_bytes(attributes.read_bytes().replace(b"*.cs merge=mergebert\n", b""))
+    for _ in range(2):
+        result = repo.mergebert("install", check=True)
+        left_out = "attributes: left out of mergebert's block, as you deleted or changed their lines there: "
+        assert left_out + "*.cs (a line" in result.stdout
+        assert merge_of(repo, "x.cs") == "unspecified"
+        assert merge_of(repo, "x.java") == "mergebert"
+    repo.mergebert("uninstall", check=True)
+    assert attributes.read_bytes() == b"*.png binary\n"
+
+
+def test_reinstall_keeps_a_line_the_user_changed_in_the_block(repo: GitRepo) -> None:
+    attributes = repo.path / ".git" / "info" / "attributes"
+    repo.mergebert("install", check=True)
+    data = attributes.read_bytes()
+    attributes.write_bytes(data.replace(b"*.cs merge=mergebert\n", b"*.cs merge=union\n"))
+    result = repo.mergebert("install", check=True)
+    assert "kept 1 line of yours" in result.stdout and "changed their lines there: *.cs" in result.stdout
+    assert merge_of(repo, "x.cs") == "union"
+    repo.mergebert("uninstall", check=True)
+    assert attributes.read_bytes() == b"*.cs merge=union\n"
+
+
+def test_global_reinstall_and_uninstall_keep_the_users_lines_inside_the_block(repo: GitRepo) -> None:
+    attributes = Path(repo.env["XDG_CONFIG_HOME"]) / "git" / "attributes"
+    repo.mergebert("install", "--global", check=True)
+    add_inside_the_block(attributes, b"*.kt merge=mergebert")
+    assert "kept 1 line of yours" in repo.mergebert("install", "--global", check=True).stdout
+    assert merge_of(repo, "x.kt") == "mergebert"
+    repo.mergebert("uninstall", "--global", check=True)
+    assert attributes.read_bytes() == b"*.kt merge=mergebert\n"
+
+
+def test_install_keeps_the_users_line_in_a_block_the_previous_release_wrote(repo: GitRepo) -> None:
+    """The release before wrote its block first in the file, with no record of its lines."""
+    attributes = repo.path / ".git" / "info" / "attributes"
+    attributes.parent.mkdir(exist_ok=True)
+    previous = install.attributes_block().replace(install.END, "*.kt merge=mergebert\n" + install.END)
+    attributes.write_bytes(previous.encode() + b"*.png binary\n")
+    assert "kept 1 line of yours" in repo.mergebert("install", check=True).stdout
+    repo.mergebert("uninstall", check=True)
+    assert attributes.read_bytes() == b"*.kt merge=mergebert\n*.png binary\n"
+
+
+def test_uninstall_of_an_edited_block_removes_the_lines_it_wrote_for_declared_merges(repo: GitRepo) -> None:
+    repo.commit({"dist/app.js": "x();\n", ".gitattributes": "dist/*.js -merge\n"})
+    attributes = repo.path / ".git" / "info" / "attributes"
+    repo.mergebert("install", check=True)
+    assert b"/dist/app.js -merge\n" in attributes.read_bytes()
+    add_inside_the_block(attributes, b"Legacy.java -merge")
+    repo.mergebert("uninstall", check=True)
+    assert attributes.read_bytes() == b"Legacy.java -merge\n"

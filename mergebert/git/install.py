@@ -9,7 +9,10 @@ otherwise outrank; the global attributes file with `--global`; first in the file
 lines there, read later, still win), and, locally, the pre-commit hook. Uninstall removes exactly those:
 config keys that still hold mergebert's values, `mergebert.confirm` where install wrote it and it still
 holds install's value, the marked attributes block and mergebert's own hook as install wrote it (putting
-back a hook it had chained). Everything that can refuse is checked before anything is written.
+back a hook it had chained). Lines the user added inside the block stay theirs (install moves them after
+its new block, uninstall leaves them), and a pattern's line they deleted from it stays deleted: the BEGIN
+line records the digest of the lines install wrote, which tells an edited block. Everything that can
+refuse is checked before anything is written.
 """
 
 from __future__ import annotations
@@ -22,9 +25,10 @@ import shlex
 import stat
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
 from mergebert.core.atomic import atomic_write
 from mergebert.core.languages import EXTENSIONS
@@ -48,6 +52,10 @@ MADE_FILE = " (file made by install)"
 # installs before the block went first appended it, after a line break added to a last line without one
 ADDED_LF = " (line break added before)"
 ADDED_CRLF = " (CRLF added before)"
+# what the BEGIN line records of install's lines: a digest, by which a later install or uninstall knows
+# the user edited them, and the patterns left out as the user deleted their lines
+WRITTEN = re.compile(r" \(lines ([0-9a-f]{12})\)")
+NOT_ROUTED = re.compile(r" \(not routed: ([^)]*)\)")
 HOOK_MARK = "# mergebert pre-commit hook"
 CHAINED = "pre-commit.before-mergebert"
 # the hook's one line that differs between installations (the absolute path of `mergebert`)
@@ -149,13 +157,36 @@ def hook_script() -> str:
     return text.replace('\nmergebert() { command mergebert "$@"; }\n', own, 1)
 
 
-def attributes_block(declared: Sequence[tuple[str, str]] = (), done: str = "") -> str:
-    """The lines install adds to the attributes file: the patterns routed to mergebert, then the files
-    whose repository declares another merge (`declared`: path, merge), which win as git reads later
-    lines; `done`: what else install did (MADE_FILE), said on the BEGIN line."""
-    routed = [f"{pattern} merge={attributes.DRIVER_NAME}" for pattern in PATTERNS]
-    kept = [attributes.attribute_line(path, value) for path, value in declared]
-    return "\n".join([BEGIN + done, *routed, *kept, END]) + "\n"
+def routed_line(pattern: str) -> str:
+    """The block's line routing the files `pattern` matches to mergebert."""
+    return f"{pattern} merge={attributes.DRIVER_NAME}"
+
+
+def block_lines(declared: Sequence[tuple[str, str]] = (), unrouted: Collection[str] = ()) -> list[str]:
+    """The lines between BEGIN and END: the patterns routed to mergebert (but `unrouted`, whose lines the
+    user deleted), then the files whose repository declares another merge (`declared`: path, merge),
+    which win as git reads later lines."""
+    routed = [routed_line(pattern) for pattern in PATTERNS if pattern not in unrouted]
+    return routed + [attributes.attribute_line(path, value) for path, value in declared]
+
+
+def attributes_block(
+    declared: Sequence[tuple[str, str]] = (), done: str = "", unrouted: Collection[str] = ()
+) -> str:
+    """The block install adds to the attributes file (`block_lines`); `done`: what else install did
+    (MADE_FILE) and its record of the lines (`_record`), said on the BEGIN line."""
+    return "\n".join([BEGIN + done, *block_lines(declared, unrouted), END]) + "\n"
+
+
+def _digest(lines: Sequence[str]) -> str:
+    """A short digest of a block's lines, without their line endings."""
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:12]
+
+
+def _record(lines: Sequence[str], unrouted: Sequence[str]) -> str:
+    """The BEGIN line's record of the block's `lines`: the patterns left out, and the lines' digest."""
+    left_out = f" (not routed: {' '.join(unrouted)})" if unrouted else ""
+    return f"{left_out} (lines {_digest(lines)})"
 
 
 def attributes_file(global_: bool) -> Path:
@@ -177,56 +208,133 @@ def _split_bom(data: bytes) -> tuple[bytes, bytes]:
     return bom, data[len(bom) :]
 
 
-def _without_blocks(data: bytes) -> tuple[bytes, bool]:
-    """The attributes file without mergebert's blocks (a BEGIN line to the first END line after it, with
-    no other BEGIN between), and without the line break an older install added before one; and whether
-    install made the file. A BEGIN line with no END after it, or an END line alone, is the user's."""
+class Taken(NamedTuple):
+    """What taking mergebert's blocks out of an attributes file leaves, and what it found in them."""
+
+    rest: bytes  # the file without them, the user's lines that were inside them left in their place
+    made: bool  # whether install made the file
+    kept: int  # how many of the user's lines were inside them
+    unrouted: list[str]  # the patterns whose lines the user deleted (or changed) in them
+
+
+def _block_end(bare: Sequence[str], at: int) -> int | None:
+    """The END line of the block whose BEGIN line is at `at` (the first END after it, with no other BEGIN
+    between); None where no block begins there. A BEGIN line with no END after it, or an END line alone,
+    is the user's."""
+    if not bare[at].startswith(BEGIN):
+        return None
+    after = (i for i in range(at + 1, len(bare)) if bare[i] == END or bare[i].startswith(BEGIN))
+    stop = next(after, None)
+    return stop if stop is not None and bare[stop] == END else None
+
+
+def _as_written(done: str, body: Sequence[str], appended: bool) -> bool:
+    """Whether a block holds only install's lines: as its record says install wrote them, or, without a
+    record, appended after the user's lines by a release before the block went first (taken whole)."""
+    found = WRITTEN.search(done)
+    return found.group(1) == _digest(body) if found else appended
+
+
+def _unrouted(done: str, body: Sequence[str], as_written: bool) -> list[str]:
+    """The patterns whose line is not in the block, as the user deleted it; in a block as written, only
+    those its record names (a pattern a later release routes is no deletion)."""
+    absent = [pattern for pattern in PATTERNS if routed_line(pattern) not in body]
+    if not as_written:
+        return absent
+    recorded = NOT_ROUTED.search(done)
+    named = recorded.group(1).split() if recorded else []
+    return [pattern for pattern in absent if pattern in named]
+
+
+def _take_blocks(data: bytes, expected: Collection[str]) -> Taken:
+    """The attributes file without mergebert's blocks, and without the line break an older install added
+    before one; in a block the user edited, the lines install would not write (`expected`) are theirs, and
+    stay where the block was."""
     bom, data = _split_bom(data)
     lines = data.splitlines(keepends=True)
     bare = [line.rstrip(b"\r\n").decode("utf-8", "replace") for line in lines]
     out: list[bytes] = []
-    made, at = False, 0
+    unrouted: set[str] = set()
+    made, kept, at = False, 0, 0
     while at < len(lines):
-        stop = None
-        if bare[at].startswith(BEGIN):
-            after = (i for i in range(at + 1, len(lines)) if bare[i] == END or bare[i].startswith(BEGIN))
-            stop = next(after, None)
-        if stop is None or bare[stop] != END:
+        stop = _block_end(bare, at)
+        if stop is None:
             out.append(lines[at])
             at += 1
             continue
-        done = bare[at][len(BEGIN) :]
-        if out and (ADDED_LF in done or ADDED_CRLF in done):
+        done, body = bare[at][len(BEGIN) :], bare[at + 1 : stop]
+        as_written = _as_written(done, body, appended=bool(out))
+        users = [] if as_written else [lines[i] for i in range(at + 1, stop) if bare[i] not in expected]
+        if out and not users and (ADDED_LF in done or ADDED_CRLF in done):
             out[-1] = out[-1][: -2 if ADDED_CRLF in done else -1]
+        out += users
         made |= MADE_FILE in done
+        kept += len(users)
+        unrouted.update(_unrouted(done, body, as_written))
         at = stop + 1
-    return bom + b"".join(out), made
+    return Taken(bom + b"".join(out), made, kept, [p for p in PATTERNS if p in unrouted])
 
 
-def _write_attributes(path: Path, declared: Sequence[tuple[str, str]]) -> None:
+def _write_attributes(path: Path, declared: Sequence[tuple[str, str]]) -> Taken:
     """The attributes file with mergebert's block first (after a byte order mark), so that the user's own
-    lines, which git reads later, win; their bytes kept as they are, the block in their line endings."""
-    data, made = _without_blocks(path.read_bytes()) if path.exists() else (b"", True)
-    bom, rest = _split_bom(data)
+    lines, which git reads later, win; their bytes kept as they are, the block in their line endings.
+    Returns what the earlier block held of the user's (`Taken`)."""
+    exists = path.exists()
+    taken = _take_blocks(path.read_bytes(), block_lines(declared)) if exists else Taken(b"", True, 0, [])
+    bom, rest = _split_bom(taken.rest)
     eol = b"\r\n" if b"\r\n" in rest else b"\n"
-    block = attributes_block(declared, MADE_FILE if made else "").encode("utf-8").replace(b"\n", eol)
+    done = (MADE_FILE if taken.made else "") + _record(block_lines(declared, taken.unrouted), taken.unrouted)
+    block = attributes_block(declared, done, taken.unrouted).encode("utf-8").replace(b"\n", eol)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, bom + block + rest)
+    return taken
 
 
-def _remove_attributes(path: Path) -> bool:
-    """Take mergebert's lines out of the attributes file; the file goes only if install made it."""
+def _remove_attributes(path: Path, expected: Collection[str]) -> int | None:
+    """Take mergebert's lines out of the attributes file (the file goes only if install made it and
+    nothing of the user's is left); None where there were none, else how many of the user's lines that
+    were inside the block stay (`expected`: the lines install would write)."""
     if not path.exists():
-        return False
+        return None
     data = path.read_bytes()
-    rest, made = _without_blocks(data)
-    if rest == data:
-        return False
-    if rest or not made:
-        atomic_write(path, rest)
+    taken = _take_blocks(data, expected)
+    if taken.rest == data:
+        return None
+    if taken.rest or not taken.made:
+        atomic_write(path, taken.rest)
     else:
         path.unlink()
-    return True
+    return taken.kept
+
+
+def _declared(global_: bool) -> list[tuple[str, str]]:
+    """The tracked files whose repository declares another merge, which a local install writes after its
+    patterns (`attributes.declared_merges`); none with --global, or outside a work tree."""
+    top = "" if global_ else _git_output("rev-parse", "--show-toplevel", check=False)
+    return attributes.declared_merges(PATTERNS, top) if top else []
+
+
+def _lines_of_yours(count: int) -> str:
+    """`count` lines of the user's, as a message says it: "1 line of yours that was", "2 lines ... were"."""
+    return f"{count} line of yours that was" if count == 1 else f"{count} lines of yours that were"
+
+
+def _attributes_done(path: Path, declared: Sequence[tuple[str, str]], taken: Taken) -> list[str]:
+    """What install says of the attributes file: the patterns routed and the files keeping their declared
+    merge; the user's lines it kept, and the patterns it left out as the user deleted their lines."""
+    files = f"{len(declared)} file keeps" if len(declared) == 1 else f"{len(declared)} files keep"
+    kept = f"; {files} the merge their attributes declare" if declared else ""
+    routed = " ".join(pattern for pattern in PATTERNS if pattern not in taken.unrouted)
+    done = [f"attributes: {path} ({routed} merge=mergebert{kept})"]
+    if taken.kept:
+        done.append(f"attributes: kept {_lines_of_yours(taken.kept)} inside mergebert's block, now after it")
+    if taken.unrouted:
+        left_out = " ".join(taken.unrouted)
+        done.append(
+            f"attributes: left out of mergebert's block, as you deleted or changed their lines there: "
+            f"{left_out} (a line `PATTERN merge=mergebert` in the file routes one again)"
+        )
+    return done
 
 
 def _hooks_dir() -> Path:
@@ -396,18 +504,13 @@ def install(global_: bool = False, confirm: bool | None = None) -> list[str]:
         _check_hook(_hooks_dir())
     path = attributes_file(global_)
     # the local file outranks the repository's .gitattributes: the files they give another merge keep it
-    declared = (
-        [] if global_ else attributes.declared_merges(PATTERNS, _git_output("rev-parse", "--show-toplevel"))
-    )
+    declared = _declared(global_)
     done = []
     for key, value in settings(git_version()).items():
         _git("config", scope, key, value)
         done.append(f"git config {scope} {key} {value!r}")
     done.append(_write_confirm(scope, confirm))
-    _write_attributes(path, declared)
-    files = f"{len(declared)} file keeps" if len(declared) == 1 else f"{len(declared)} files keep"
-    kept = f"; {files} the merge their attributes declare" if declared else ""
-    done.append(f"attributes: {path} ({' '.join(PATTERNS)} merge=mergebert{kept})")
+    done += _attributes_done(path, declared, _write_attributes(path, declared))
     if global_:
         done.append("pre-commit hook: per repository; run `mergebert install` inside a repository to add it")
     else:
@@ -434,8 +537,10 @@ def uninstall(global_: bool = False) -> list[str]:
         if _git("config", scope, "--get-regexp", pattern, check=False).returncode == 1:
             _git("config", scope, "--remove-section", section, check=False)
     path = attributes_file(global_)
-    if _remove_attributes(path):
-        done.append(f"attributes: removed mergebert's lines from {path}")
+    kept = _remove_attributes(path, block_lines(_declared(global_)))
+    if kept is not None:
+        yours = f"; kept {_lines_of_yours(kept)} inside its block" if kept else ""
+        done.append(f"attributes: removed mergebert's lines from {path}{yours}")
     if not global_:
         line = uninstall_hook()
         if line:
