@@ -28,15 +28,37 @@ UNSPECIFIED = "unspecified"  # check-attr's value for an attribute nothing sets
 TEXT, UNION, BINARY = ("set", "text"), "union", ("unset", "binary")  # git's built-in merges
 
 
+def default_attributes_file() -> str:
+    """The attributes file git reads where no core.attributesFile is set: $XDG_CONFIG_HOME/git/attributes,
+    else ~/.config/git/attributes."""
+    config_home = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return os.path.join(config_home, "git", "attributes")
+
+
+def attributes_file_read(top: str) -> str:
+    """The attributes file beyond the repository's own that git reads in the work tree `top`: its
+    core.attributesFile as git reads it there (every scope, includes, `git -c`), else the default."""
+    found = gitcmd.git(
+        "config", "--get", "core.attributesFile", cwd=top, env=gitcmd.config_env(), accept=(0, 1)
+    )
+    return os.fsdecode(found.stdout.rstrip(b"\n")) or default_attributes_file()
+
+
 def _declared(paths: list[str], top: str) -> dict[str, str]:
     """The `merge` attribute every attributes file but `$GIT_DIR/info/attributes` gives each of `paths`
-    (relative to the work tree `top`): git's check-attr over `top` with an empty repository."""
+    (relative to the work tree `top`): git's check-attr over `top` with an empty repository, told the
+    attributes file the real one reads (its config may name another, or an `includeIf` may)."""
+    try:
+        global_file = attributes_file_read(top)
+    except gitcmd.GitError:
+        return {}
     env = gitcmd.without_repository(os.environ)  # the empty repository is read, not the real one
     with tempfile.TemporaryDirectory(prefix="mergebert-attributes-") as empty:
         for folder in ("objects", "refs"):
             os.mkdir(os.path.join(empty, folder))
         Path(empty, "HEAD").write_text("ref: refs/heads/main\n", encoding="utf-8")
-        args = ("--git-dir", empty, "--work-tree", ".", "check-attr", "-z", "--stdin", "merge")
+        args = ("--git-dir", empty, "--work-tree", ".", "-c", f"core.attributesFile={global_file}")
+        args += ("check-attr", "-z", "--stdin", "merge")
         data = b"".join(os.fsencode(path) + b"\0" for path in paths)
         try:
             out = gitcmd.git(*args, cwd=top, env=env, data=data).stdout

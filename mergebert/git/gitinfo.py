@@ -7,6 +7,8 @@ conflict mergebert leaves looks exactly like the one git would have left.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 import re
 import shlex
@@ -18,7 +20,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pygit2
+from pygit2.enums import ConfigLevel
 
+from mergebert.core import tempdirs
+from mergebert.core.atomic import atomic_write
 from mergebert.core.options import (
     DEFAULT_LABELS,
     ConflictStyle,
@@ -28,7 +33,7 @@ from mergebert.core.options import (
     MergeOptions,
     Whitespace,
 )
-from mergebert.git import gitcmd
+from mergebert.git import attributes, gitcmd
 
 
 def open_repo(start: str | os.PathLike[str] = ".") -> pygit2.Repository | None:
@@ -38,12 +43,60 @@ def open_repo(start: str | os.PathLike[str] = ".") -> pygit2.Repository | None:
     git_dir = os.environ.get("GIT_DIR")
     if git_dir:
         repo = _opened(git_dir, start)
-        work_tree = os.environ.get("GIT_WORK_TREE")
+        work_tree = _work_tree(start)
         if work_tree:
             repo.workdir = work_tree
-        return repo
+        return _reading_as_git(repo)
     found = pygit2.discover_repository(str(start))
-    return _opened(found, start) if found else None
+    return _reading_as_git(_opened(found, start)) if found else None
+
+
+def _work_tree(start: str | os.PathLike[str]) -> str | None:
+    """The work tree git uses from `start` with $GIT_DIR set: $GIT_WORK_TREE, core.worktree, else the
+    current folder (libgit2 would take the git folder's parent); None without one."""
+    try:
+        top = gitcmd.git("rev-parse", "--show-toplevel", cwd=start).stdout
+    except (gitcmd.GitError, OSError):
+        return None
+    return os.fsdecode(top.rstrip(b"\n")) or None
+
+
+# the settings libgit2 reads itself, for attributes and the line-ending filters, and git's value where
+# nothing sets them: libgit2 reads neither GIT_CONFIG_GLOBAL's file nor `git -c`, and reads ~/.gitconfig
+# where git does not
+LIBGIT2_READS = {"core.autocrlf": "false", "core.eol": "native"}
+
+
+def _reading_as_git(repo: pygit2.Repository) -> pygit2.Repository:
+    """`repo`, its attributes and filters read with the settings git reads (`git_config`): those settings
+    are added to libgit2's view of its config as the highest level. Unchanged where git cannot list them."""
+    listing = git_config(repo)
+    if listing is None:
+        return repo
+    values = {name: listing.get(name, default) for name, default in LIBGIT2_READS.items()}
+    values["core.attributesfile"] = listing.get("core.attributesfile") or attributes.default_attributes_file()
+    lines = "".join(f"\t{name.partition('.')[2]} = {_quoted(value)}\n" for name, value in values.items())
+    # pygit2 refuses add_file on a repository's config in Python alone; libgit2 supports it
+    pygit2.config.Config.add_file(repo.config, _config_file("[core]\n" + lines), ConfigLevel.APP, True)
+    return repo
+
+
+def _quoted(value: str) -> str:
+    """A value as a git config file writes it, in double quotes."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+@functools.cache
+def _config_folder() -> str:
+    return tempdirs.make("mergebert-config-")
+
+
+def _config_file(text: str) -> str:
+    """A file holding `text`, in this process's folder, one per distinct text."""
+    path = os.path.join(_config_folder(), hashlib.sha256(text.encode()).hexdigest()[:16] + ".gitconfig")
+    if not os.path.exists(path):
+        atomic_write(path, text.encode("utf-8"))
+    return path
 
 
 class RepositoryRefused(pygit2.GitError):

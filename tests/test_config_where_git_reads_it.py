@@ -1,0 +1,112 @@
+"""Settings git reads from places libgit2 does not: the file GIT_CONFIG_GLOBAL names, `git -c` (as
+GIT_CONFIG_COUNT passes it on), an `includeIf` section, a repository's own core.attributesFile, and a
+$GIT_DIR whose work tree is the current folder. mergebert must see what git sees there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from gitrepo import TOKEN_BASE, TOKEN_MERGED, TOKEN_OURS, TOKEN_THEIRS, GitRepo
+
+NAME = "src/App.java"
+BY_HAND = TOKEN_OURS.replace("0.0.0.0", "127.0.0.1")
+PLACES = ["GIT_CONFIG_GLOBAL", "GIT_CONFIG_COUNT"]
+
+
+def set_outside_files(repo: GitRepo, place: str, key: str, value: str) -> None:
+    """`key` = `value` for every git the repository's commands run, set where libgit2 does not look."""
+    if place == "GIT_CONFIG_GLOBAL":
+        config = repo.path.parent / "elsewhere.gitconfig"
+        repo.git("config", "--file", str(config), key, value)
+        repo.env["GIT_CONFIG_GLOBAL"] = str(config)
+    else:
+        repo.env.update(GIT_CONFIG_COUNT="1", GIT_CONFIG_KEY_0=key, GIT_CONFIG_VALUE_0=value)
+
+
+@pytest.mark.parametrize("place", PLACES)
+def test_a_recorded_resolution_is_replayed_with_autocrlf_set_where_git_reads_it(
+    repo: GitRepo, place: str
+) -> None:
+    """rerere names a conflict by the work tree's CRLF lines: the driver must write them as git does."""
+    set_outside_files(repo, place, "core.autocrlf", "true")
+    repo.git("config", "rerere.enabled", "true")
+    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    start = repo.git("rev-parse", "HEAD").stdout.strip()
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode != 0
+    repo.write(NAME, BY_HAND.replace("\n", "\r\n"))
+    repo.git("add", NAME)
+    repo.git("commit", "-q", "--no-edit")
+    repo.git("reset", "-q", "--hard", start)
+    alone = repo.git("merge", "--no-edit", "feature", check=False)
+    assert "using previous resolution" in alone.stdout + alone.stderr
+    expected = (alone.returncode, repo.read(NAME), repo.conflicted())
+    repo.git("merge", "--abort")
+    repo.git("reset", "-q", "--hard", start)
+    repo.use_driver()
+    with_driver = repo.git("merge", "--no-edit", "feature", check=False)
+    assert (with_driver.returncode, repo.read(NAME), repo.conflicted()) == expected
+
+
+@pytest.mark.parametrize("place", PLACES)
+def test_check_reads_the_marker_size_of_an_attributes_file_git_is_pointed_to(
+    repo: GitRepo, place: str
+) -> None:
+    attributes = repo.path.parent / "elsewhere.attributes"
+    attributes.write_text("*.java conflict-marker-size=10\n")
+    set_outside_files(repo, place, "core.attributesFile", str(attributes))
+    repo.write("K.java", "class K {\n<<<<<<<<<< HEAD\nint a;\n==========\nint b;\n>>>>>>>>>> b\n}\n")
+    repo.git("add", "K.java")
+    check = repo.mergebert("check")
+    assert check.returncode == 1 and "K.java:2:" in check.stderr
+
+
+def merged_with_driver(repo: GitRepo) -> bytes:
+    """NAME after a merge of the token conflict with the driver configured."""
+    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    repo.use_driver()
+    repo.git("merge", "--no-edit", "feature", check=False)
+    return repo.read(NAME)
+
+
+def test_a_repository_s_own_attributes_file_replaces_the_global_one_for_the_driver(
+    repo: GitRepo, tmp_path: Path
+) -> None:
+    """The global attributes file says union; the repository's config names another (empty) file, so git
+    reads no union line, and neither may the driver's look at the merges the repository declares."""
+    union, empty = tmp_path / "union.attributes", tmp_path / "empty.attributes"
+    union.write_text("*.java merge=union\n")
+    empty.write_text("")
+    repo.git("config", "--global", "core.attributesFile", str(union))
+    repo.git("config", "core.attributesFile", str(empty))
+    assert repo.git("check-attr", "merge", NAME).stdout.strip() == f"{NAME}: merge: unspecified"
+    assert merged_with_driver(repo) == TOKEN_MERGED.encode()
+
+
+def test_a_global_attributes_file_named_under_include_if_is_read_as_git_reads_it(
+    repo: GitRepo, tmp_path: Path
+) -> None:
+    """core.attributesFile in an `includeIf "gitdir:..."` section that names this repository: git merges
+    the file as the union the attributes there declare, and so must the driver."""
+    union, included = tmp_path / "union.attributes", tmp_path / "work.gitconfig"
+    union.write_text("*.java merge=union\n")
+    included.write_text(f"[core]\n\tattributesFile = {union}\n")
+    repo.git("config", "--global", f"includeIf.gitdir:{repo.path}/.path", str(included))
+    assert repo.git("check-attr", "merge", NAME).stdout.strip() == f"{NAME}: merge: union"
+    union_merged = merged_with_driver(repo)
+    assert union_merged.count(b"new Server(") == 2, "both sides' lines, as git's union merge writes them"
+
+
+def test_resolve_with_a_git_dir_whose_work_tree_is_the_current_folder(repo: GitRepo, tmp_path: Path) -> None:
+    """GIT_DIR without GIT_WORK_TREE: git works on the current folder, not on the git folder's parent."""
+    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    store, work = tmp_path / "store.git", tmp_path / "work"
+    repo.git("clone", "-q", "--bare", str(repo.path), str(store))
+    work.mkdir()
+    elsewhere = GitRepo(work, {**repo.env, "GIT_DIR": str(store)})
+    elsewhere.git("config", "core.bare", "false")
+    elsewhere.git("checkout", "-q", "-f", "main")
+    assert elsewhere.git("merge", "--no-edit", "feature", check=False).returncode != 0
+    resolved = elsewhere.mergebert("resolve")
+    assert resolved.returncode == 0, resolved.stderr
+    assert elsewhere.read(NAME) == TOKEN_MERGED.encode()
