@@ -282,3 +282,33 @@ def test_uninstall_leaves_an_earlier_hook_in_a_shared_folder_and_says_so(
     result = repo.mergebert("uninstall", check=True)
     assert (shared / "pre-commit").exists()
     assert f"{shared / 'pre-commit'} is mergebert's, in a folder core.hooksPath" in result.stdout
+
+
+def apart(tmp_path: Path, git_env: dict[str, str], work_tree: str | None) -> GitRepo:
+    """A work tree whose repository is kept apart and named by GIT_DIR (a bare clone set non-bare, as
+    dotfile managers do), with GIT_WORK_TREE `work_tree` where given; one commit checked out."""
+    source = GitRepo.init(tmp_path / "source", git_env)
+    source.commit({"App.java": "class App {}\n"})
+    source.git("clone", "-q", "--bare", str(source.path), str(tmp_path / "store.git"))
+    env = {**git_env, "GIT_DIR": str(tmp_path / "store.git")}
+    if work_tree is not None:
+        env["GIT_WORK_TREE"] = work_tree
+    tree = GitRepo(tmp_path / "work", env)
+    tree.path.mkdir()
+    tree.git("config", "core.bare", "false")
+    tree.git("checkout", "-q", "-f", "main")
+    return tree
+
+
+@pytest.mark.parametrize("work_tree", [None, "."], ids=["no GIT_WORK_TREE", "a relative GIT_WORK_TREE"])
+def test_install_with_git_dir_set_writes_the_hook_in_its_hooks_folder(
+    tmp_path: Path, git_env: dict[str, str], work_tree: str | None
+) -> None:
+    tree = apart(tmp_path, git_env, work_tree)
+    hook = tmp_path / "store.git" / "hooks" / "pre-commit"
+    result = tree.mergebert("install", check=True)
+    assert "not installed" not in result.stdout
+    assert hook.read_text() == install.hook_script()
+    assert tree.git("check-attr", "merge", "--", "App.java").stdout.strip().endswith("merge: mergebert")
+    tree.mergebert("uninstall", check=True)
+    assert not hook.exists()

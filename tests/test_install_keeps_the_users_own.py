@@ -327,3 +327,21 @@ def test_uninstall_of_an_edited_block_removes_the_lines_it_wrote_for_declared_me
     add_inside_the_block(attributes, b"Legacy.java -merge")
     repo.mergebert("uninstall", check=True)
     assert attributes.read_bytes() == b"Legacy.java -merge\n"
+
+
+@pytest.mark.parametrize("absolute", [False, True], ids=["no GIT_WORK_TREE", "an absolute GIT_WORK_TREE"])
+def test_a_hooks_folder_the_repository_tracks_is_left_alone_with_git_dir_set(
+    repo: GitRepo, tmp_path: Path, absolute: bool
+) -> None:
+    """The repository kept apart from its work tree (GIT_DIR): its tracked .husky is still its own."""
+    repo.commit({".husky/pre-commit": "#!/bin/sh\nnpm test\n"}, "husky")
+    repo.git("config", "core.hooksPath", ".husky")
+    (repo.path / ".git").rename(tmp_path / "store.git")
+    repo.env = {**repo.env, "GIT_DIR": str(tmp_path / "store.git")}
+    if absolute:
+        repo.env["GIT_WORK_TREE"] = str(repo.path)
+    result = repo.mergebert("install", check=True)
+    assert "pre-commit hook: not installed: core.hooksPath (.husky) is a folder a repository tracks" in (
+        result.stdout
+    )
+    assert repo.git("status", "--porcelain").stdout == ""

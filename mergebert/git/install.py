@@ -62,6 +62,8 @@ CHAINED = "pre-commit.before-mergebert"
 OWN_COMMAND = re.compile(r'^mergebert\(\) \{ .+ "\$@"; \}$', re.MULTILINE)
 # the mergebert.confirm value install wrote where the user had none, so that uninstall removes only that
 CONFIRM_RECORD = "mergebert.confirmByInstall"
+# the config files whose settings an install's repositories read (a setting of the user's there is kept)
+READ_BY = {"--global": ("system", "global"), "--local": ("system", "global", "local", "worktree")}
 MERGEBERTS, EDITED, USERS = "mergebert's", "edited", "user's"  # whose a pre-commit hook is
 DIFFERS = "differs from the hook install writes (changes of yours, or an older version's)"
 # the hooks earlier releases wrote, as sha-256 of their text without the OWN_COMMAND line: mergebert's too
@@ -189,17 +191,61 @@ def _record(lines: Sequence[str], unrouted: Sequence[str]) -> str:
     return f"{left_out} (lines {_digest(lines)})"
 
 
-def attributes_file(global_: bool) -> Path:
-    """`.git/info/attributes`, or the global attributes file git reads (core.attributesFile / XDG)."""
+def _config_read(key: str, scopes: Collection[str], *options: str) -> tuple[str, str] | None:
+    """The scope and value of `key` as git reads it from the config files of `scopes` (system, global,
+    local, worktree; included files followed, the last value winning); None where they set none."""
+    try:
+        found = gitcmd.git(
+            "config", "--show-scope", *options, "--get-all", key, env=gitcmd.config_env(), accept=(0, 1)
+        )
+    except gitcmd.GitError as error:
+        raise InstallError(str(error)) from error
+    read = [line.split("\t", 1) for line in found.stdout.decode().splitlines() if "\t" in line]
+    values = [(scope, value) for scope, value in read if scope in scopes]
+    return values[-1] if values else None
+
+
+def _attributes_file(global_: bool) -> tuple[Path, str]:
+    """The attributes file install writes, and the config whose core.attributesFile names it ("" for
+    none): `.git/info/attributes`, or with `global_` the one git reads in every repository (the global
+    config's core.attributesFile, else the system config's, else $XDG_CONFIG_HOME/git/attributes)."""
     if not global_:
-        return Path(_git_output("rev-parse", "--git-path", "info/attributes"))
-    configured = _git_output(
-        "config", "--global", "--includes", "--get", "core.attributesFile", check=False
-    ).strip()
-    if configured:
-        return Path(configured).expanduser()
-    xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(xdg) / "git" / "attributes"
+        return Path(_git_output("rev-parse", "--git-path", "info/attributes")), ""
+    configured = _config_read("core.attributesFile", ("system", "global"), "--type=path")
+    if configured and configured[1].strip():
+        return Path(configured[1].strip()), configured[0]
+    return Path(attributes.default_attributes_file()), ""
+
+
+def attributes_file(global_: bool) -> Path:
+    """`.git/info/attributes`, or the global attributes file git reads (`_attributes_file`)."""
+    return _attributes_file(global_)[0]
+
+
+def _writable(path: Path) -> bool:
+    """Whether this process can write `path` as atomic_write does (through a symbolic link): the file, if
+    there, and its folder, or the nearest folder there to make it in."""
+    target = Path(os.path.realpath(path))
+    if target.is_dir() or (target.exists() and not os.access(target, os.W_OK)):
+        return False
+    folder = target.parent
+    while not folder.exists():
+        folder = folder.parent
+    return folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)
+
+
+def _check_attributes(path: Path, named_by: str) -> None:
+    """Refuse, before anything is written, an attributes file install cannot write."""
+    if _writable(path):
+        return
+    where = f" (core.attributesFile in {named_by} config)" if named_by else ""
+    refused = f"cannot write {path}, the attributes file git reads{where}; nothing installed"
+    if named_by == "system":
+        refused += (
+            "; set core.attributesFile in your global config to a file you can write (git then reads that "
+            "one instead of this one), then install again"
+        )
+    raise InstallError(refused)
 
 
 def _split_bom(data: bytes) -> tuple[bytes, bytes]:
@@ -363,15 +409,26 @@ def _hook_owner(hook: Path) -> str | None:
     return MERGEBERTS if unchanged or earlier else EDITED
 
 
-def _is_tracked(folder: Path) -> bool:
-    """Whether a repository, this one or another (a dotfiles repository), tracks `folder` or a file in it."""
-    if not folder.is_dir():
-        return False
-    inside = gitcmd.git("rev-parse", "--is-inside-work-tree", cwd=folder, accept=range(256))
+def _tracked_here(folder: Path) -> bool:
+    """Whether this repository tracks a file in `folder` (none where it is outside its work tree)."""
+    listed = gitcmd.git("--literal-pathspecs", "ls-files", "-z", "--", str(folder), accept=range(256))
+    return listed.returncode == 0 and bool(listed.stdout)
+
+
+def _tracked_by_its_own(folder: Path) -> bool:
+    """Whether the repository whose work tree `folder` is in tracks a file in it: git run there without
+    the caller's GIT_DIR and the like, which would make `folder` this repository's work tree."""
+    env = gitcmd.without_repository(os.environ)
+    inside = gitcmd.git("rev-parse", "--is-inside-work-tree", cwd=folder, env=env, accept=range(256))
     if inside.stdout.strip() != b"true":  # a git folder (.git/hooks) lists its repository's whole index
         return False
-    listed = gitcmd.git("ls-files", "-z", "--", ".", cwd=folder, accept=range(256))
+    listed = gitcmd.git("ls-files", "-z", "--", ".", cwd=folder, env=env, accept=range(256))
     return listed.returncode == 0 and bool(listed.stdout)
+
+
+def _is_tracked(folder: Path) -> bool:
+    """Whether a repository, this one or another (a dotfiles repository), tracks `folder` or a file in it."""
+    return folder.is_dir() and (_tracked_here(folder) or _tracked_by_its_own(folder))
 
 
 def _shared_hooks_scope() -> str | None:
@@ -467,11 +524,13 @@ def _require_work_tree() -> None:
 
 
 def _write_confirm(scope: str, confirm: bool | None) -> str:
-    """Set mergebert.confirm (`confirm`; None keeps a setting already there, else turns it on); where
-    install writes it over none, or over its own value, CONFIRM_RECORD says so, for uninstall."""
+    """Set mergebert.confirm (`confirm`; None keeps a setting git already reads, from any config file
+    the install is for, else turns it on); where install writes it over none in its config file, or over
+    its own value, CONFIRM_RECORD says so, for uninstall."""
+    found = _config_read(CONFIRM_KEY, READ_BY[scope])
+    if found and confirm is None:
+        return f"git config {scope} {CONFIRM_KEY}: kept {found[1].strip()!r} ({found[0]} config)"
     already = _git_output("config", scope, "--get", CONFIRM_KEY, check=False).strip()
-    if already and confirm is None:
-        return f"git config {scope} {CONFIRM_KEY}: kept {already!r}"
     setting = str(confirm is not False).lower()
     recorded = _git_output("config", scope, "--get", CONFIRM_RECORD, check=False)
     _git("config", scope, CONFIRM_KEY, setting)
@@ -502,7 +561,8 @@ def install(global_: bool = False, confirm: bool | None = None) -> list[str]:
     if not global_:
         _require_work_tree()
         _check_hook(_hooks_dir())
-    path = attributes_file(global_)
+    path, named_by = _attributes_file(global_)
+    _check_attributes(path, named_by)
     # the local file outranks the repository's .gitattributes: the files they give another merge keep it
     declared = _declared(global_)
     done = []
@@ -511,6 +571,9 @@ def install(global_: bool = False, confirm: bool | None = None) -> list[str]:
         done.append(f"git config {scope} {key} {value!r}")
     done.append(_write_confirm(scope, confirm))
     done += _attributes_done(path, declared, _write_attributes(path, declared))
+    if named_by == "system":
+        shared = f"attributes: {path} is the file core.attributesFile names in system config"
+        done.append(f"{shared}: every user's repositories read it")
     if global_:
         done.append("pre-commit hook: per repository; run `mergebert install` inside a repository to add it")
     else:
