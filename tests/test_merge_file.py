@@ -87,6 +87,23 @@ def test_conflict_style_from_git_config(repo: GitRepo) -> None:
     assert "||||||| base.java" in ours.stdout
 
 
+@pytest.mark.parametrize("where", ["outside", "inside"])
+def test_conflict_style_from_the_users_config_only_where_git_merge_file_reads_it(
+    tmp_path: Path, git_env: dict[str, str], where: str
+) -> None:
+    """Older releases of git merge-file read the config only in a repository (outside one they ignore the
+    user's merge.conflictStyle); mergebert's bytes and exit status are the local git's either way."""
+    folder = GitRepo.init(tmp_path / "repo", git_env).path if where == "inside" else tmp_path / "alone"
+    folder.mkdir(exist_ok=True)
+    outside = GitRepo(folder, git_env)
+    outside.git("config", "--global", "merge.conflictStyle", "diff3")
+    assert (outside.git("rev-parse", "--git-dir", check=False).returncode == 0) == (where == "inside")
+    paths = [Path(p).name for p in sides(folder, CLASH_BASE, CLASH_OURS, CLASH_THEIRS)]
+    ours = outside.mergebert("merge-file", "-p", *paths)
+    git = outside.git("merge-file", "-p", *paths, check=False)
+    assert (ours.returncode, ours.stdout) == (git.returncode, git.stdout) == (1, git.stdout)
+
+
 def test_exit_status_counts_conflicts_up_to_127(repo: GitRepo) -> None:
     blocks = 130
     keep = "".join(f"unchanged line {j}\n" for j in range(4))  # git joins conflicts closer than that

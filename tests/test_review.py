@@ -159,6 +159,27 @@ def test_undo_after_a_finished_operation_says_it_is_over(
     assert repo.conflicted() == []
 
 
+@pytest.mark.parametrize("folder", [".", "src/my dir"], ids=["top", "subfolder"])
+def test_undo_suggests_a_git_add_that_works_where_the_user_is(repo: GitRepo, folder: str) -> None:
+    """The `git add` that --undo suggests names the file from the user's folder, quoted for the shell: run as
+    printed, there, it stages the file."""
+    name = "src/my dir/App.java"
+    repo.diverge(name, BASE, OURS, THEIRS)
+    install(repo)
+    repo.git("merge", "--no-edit", "feature", check=False)
+    here = repo.path / folder
+    typed = os.path.relpath(repo.path / name, here)
+    command = [MERGEBERT, "review", "--undo", typed]
+    undo = subprocess.run(command, cwd=here, env=repo.env, capture_output=True, text=True, check=False)
+    assert undo.returncode == 0, undo.stdout + undo.stderr
+    [line] = [line for line in undo.stdout.splitlines() if "git add" in line]
+    suggested = line.partition("then `")[2].removesuffix("`")
+    assert suggested == ("git add 'src/my dir/App.java'" if folder == "." else "git add App.java"), line
+    added = subprocess.run(suggested, shell=True, cwd=here, env=repo.env, capture_output=True, check=False)
+    assert added.returncode == 0, added.stderr
+    assert repo.conflicted() == []
+
+
 def test_undo_refuses_a_region_the_user_edited(repo: GitRepo) -> None:
     repo.diverge(NAME, BASE, OURS, THEIRS)
     expected = git_alone(repo, "merge", "--no-edit", "feature")

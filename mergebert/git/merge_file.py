@@ -1,21 +1,24 @@
 """`mergebert merge-file`: `git merge-file` with mergebert's resolver in the middle.
 
 Same argument order (CURRENT BASE OTHER), same labels (the file names unless `-L` says otherwise), same
-marker size, conflict style and `--ours`/`--theirs`/`--union` options (with which git's merge settles
-every conflict and mergebert decides nothing); the result goes into CURRENT unless `-p` prints it. The exit
-status is the number of conflicts left (at most 127), 255 on error, exactly like git's.
+marker size, conflict style (outside a repository, as the `git merge-file` on PATH writes it there: older
+releases read no config outside one) and `--ours`/`--theirs`/`--union` options (with which git's merge
+settles every conflict and mergebert decides nothing); the result goes into CURRENT unless `-p` prints it.
+The exit status is the number of conflicts left (at most 127), 255 on error, exactly like git's.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
 
 from mergebert.core import markers
 from mergebert.core.linemerge import CleanText
 from mergebert.core.options import ConflictStyle, Favour
 from mergebert.core.textio import is_binary
-from mergebert.git import frontend, gitinfo
+from mergebert.git import frontend, gitcmd, gitinfo
 
 ERROR = 255
 
@@ -63,6 +66,7 @@ def run(
             return ERROR
     repo = gitinfo.open_repo_gently(".")
     labels3 = (names[0], names[1], names[2])
+    style = style or (_style_outside_a_repository() if repo is None else None)
     options = gitinfo.merge_options(repo, None, size=marker_size, labels=labels3, style=style, favour=favour)
     ours, base_blob, theirs = blobs
     outcome = frontend.merge_blobs(
@@ -90,6 +94,25 @@ def run(
             frontend.warn(f"cannot write {current}: {error.strerror}")
             return ERROR
     return min(_conflicts_written(outcome, options.marker_size), 127)
+
+
+def _style_outside_a_repository() -> ConflictStyle | None:
+    """The conflict style `git merge-file` writes outside a repository, where its releases differ: the
+    user's merge.conflictStyle (None: read it as inside one) in those that read the config there, git's
+    default ("merge") in older ones. Asked of git with a one-line conflict where the config says more."""
+    if gitinfo.conflict_style(None) == "merge":
+        return None
+    with tempfile.TemporaryDirectory(prefix="mergebert-style-") as folder:
+        files = []
+        for name in ("ours", "base", "theirs"):
+            files.append(os.path.join(folder, name))
+            with open(files[-1], "w", encoding="utf-8") as f:
+                f.write(f"{name}\n")
+        try:
+            probe = gitcmd.git("merge-file", "-p", *files, accept=range(128))
+        except (gitcmd.GitError, OSError):  # no git to run, so no merge-file of its own to match
+            return None
+    return None if markers.pattern(7, "|").search(probe.stdout.decode("utf-8", "replace")) else "merge"
 
 
 def _conflicts_written(outcome: frontend.Outcome, size: int) -> int:

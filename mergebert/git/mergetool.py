@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from mergebert.core import markers, textio
-from mergebert.git import frontend, gitinfo, marked
+from mergebert.git import frontend, gitinfo, marked, review
 from mergebert.git.resolve_command import INTERRUPTED
 
 if TYPE_CHECKING:
@@ -95,6 +95,8 @@ def run(
     path = merged_path
     if repo is not None and repo.workdir:
         path = os.path.relpath(os.path.abspath(merged_path), repo.workdir)
+    if repo is not None:
+        blobs = review.as_git_merged(repo, path, blobs)
     options = gitinfo.merge_options(repo, path)
     if not markers.has_conflict(current, options.marker_size):
         from mergebert.git.interactive import without_markers

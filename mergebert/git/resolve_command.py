@@ -1,13 +1,14 @@
 """`mergebert resolve [PATHS...]`: resolve the conflicted files of a merge, rebase or cherry-pick in place.
 
-The three versions come from the index (stages 1, 2, 3), as git recorded them. Only conflicts still marked
-in the working file are replaced (`marked.py`): hand-made resolutions and every other byte stay. The file
-is rewritten atomically only when mergebert resolved something, after a `<file>.orig` backup, once every
-file is decided (so ^C during `-i` writes nothing; a ^C while they are written is ignored: all of them
-are), and only if it still holds what was read: a file the user changed meanwhile is left alone. `--add`
-then stages them with one `git add`, which git makes whole or not at all. Files deleted on one side,
-binary files, non-regular files and working files without conflict markers are reported and left alone.
-A path argument outside the work tree, or with no conflicted file at or under it, is an error.
+The three versions come from the index (stages 1, 2, 3), as git merged them (with `merge.renormalize`, each in
+git's canonical form, as git renormalized them). Only conflicts still marked in the working file are replaced
+(`marked.py`): hand-made resolutions and every other byte stay. The file is rewritten atomically only when
+mergebert resolved something, after a `<file>.orig` backup, once every file is decided (so ^C during `-i`
+writes nothing; a ^C while they are written is ignored: all of them are), and only if it still holds what was
+read: a file the user changed meanwhile is left alone. `--add` then stages them with one `git add`, which git
+makes whole or not at all. Files deleted on one side, binary files, non-regular files and working files
+without conflict markers are reported and left alone. A path argument outside the work tree, or with no
+conflicted file at or under it, is an error.
 """
 
 from __future__ import annotations
@@ -105,6 +106,7 @@ def resolve_one(
     if any(is_binary(blob) for blob in blobs):
         row.notes.append("binary; left alone")
         return row
+    blobs = review.as_git_merged(repo, path, blobs)
     worktree = Path(repo.workdir) / path
     try:
         current = worktree.read_bytes()

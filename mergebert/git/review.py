@@ -12,6 +12,7 @@ the operation is in progress, git then holds the path unmerged again, with its c
 from __future__ import annotations
 
 import os
+import shlex
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pygit2
+from pygit2.enums import FilterMode
 
 from mergebert.core import atomic, markers, tokendiff
 from mergebert.core.linemerge import conflicts_of, merge_lines
@@ -75,9 +77,39 @@ def conflicts_recorded(record: dict[str, Any], blobs: Sequence[bytes]) -> bool:
     return recorded == [(c.ours, c.base, c.theirs) for c in conflicts]
 
 
+def renormalizing(repo: pygit2.Repository) -> bool:
+    """Whether git's merges renormalize (`merge.renormalize`, a git boolean: true, yes, on or a number
+    other than 0)."""
+    value = (gitinfo.config_value(repo, "merge.renormalize") or "").lower()
+    return value in ("true", "yes", "on") or (value.lstrip("-").isdigit() and int(value) != 0)
+
+
+def as_git_merged(repo: pygit2.Repository, path: str, versions: Sequence[bytes]) -> list[bytes]:
+    """`path`'s versions (base, ours, theirs) as git's merge read them: with `merge.renormalize`, each in
+    git's canonical form, through the to-worktree then the to-index conversion (what git hands a merge
+    driver); as they are otherwise."""
+    if not renormalizing(repo):
+        return list(versions)
+    # libgit2 keeps CRLFs going into the index where the index holds a version of `path` with a CR (its
+    # safer autocrlf), which git skips when it renormalizes: the filters are read from a second opening of
+    # the repository whose index, in memory only, holds no entry for `path`
+    private = gitinfo.open_repo(repo.workdir)
+    if private is None:  # the work tree gone meanwhile
+        return list(versions)
+    private.index.remove_all([path])
+    filters = [private.load_filter_list(path, mode) for mode in (FilterMode.TO_WORKTREE, FilterMode.TO_ODB)]
+    converted = []
+    for data in versions:
+        for found in filters:
+            data = found.apply_to_buffer(data) if found is not None else data
+        converted.append(data)
+    return converted
+
+
 def current_record(repo: pygit2.Repository, path: str) -> dict[str, Any] | None:
     """The merge driver's record of `path` in the operation git has stopped in, where its conflicts are
-    those of the versions git holds unmerged for `path` now; None when there is no such record."""
+    those of the versions git holds unmerged for `path` now (as git merged them); None when there is no
+    such record."""
     blobs = gitinfo.unmerged_versions(repo, path)
     if blobs is None:
         return None
@@ -86,7 +118,9 @@ def current_record(repo: pygit2.Repository, path: str) -> dict[str, Any] | None:
     except ReviewError:
         return None
     records = [r for r in log.records if r["path"] == path and in_progress(repo, log, r)]
-    return records[-1] if records and conflicts_recorded(records[-1], blobs) else None
+    if not records or not conflicts_recorded(records[-1], as_git_merged(repo, path, blobs)):
+        return None
+    return records[-1]
 
 
 class PathError(ReviewError):
@@ -372,13 +406,20 @@ def unmerge(repo: pygit2.Repository, log: Log, record: dict[str, Any], path: str
             versions = _versions(repo, stages)
         except (gitcmd.GitError, pygit2.GitError, KeyError, ValueError):
             continue
-        if versions is not None and conflicts_recorded(record, versions):
+        if versions is not None and conflicts_recorded(record, as_git_merged(repo, path, versions)):
             try:
                 _write_stages(repo, path, stages)
             except gitcmd.GitError as error:  # another git holds the index, say
                 return f"{path}: cannot make it unmerged again: {error.first_line}", False
             return None, True
     return f"{path}: cannot make it unmerged again: the versions git merged are not found", False
+
+
+def typed_here(repo: pygit2.Repository, path: str) -> str:
+    """Repository path `path` as a shell command run in the current folder names it: relative to that
+    folder and quoted (`./` before a leading `-`, which a command would take for an option)."""
+    relative = os.path.relpath(Path(repo.workdir).resolve() / path, Path.cwd().resolve())
+    return shlex.quote(f"./{relative}" if relative.startswith("-") else relative)
 
 
 def undo_file(repo: pygit2.Repository, log: Log, path: str, say: Callable[[str], None]) -> bool:
@@ -404,7 +445,7 @@ def undo_file(repo: pygit2.Repository, log: Log, path: str, say: Callable[[str],
     for line in result.restored + result.already + result.refused:
         say(f"{path}: {line}")
     if result.restored:
-        say(f"{path}: resolve it yourself, then `git add {path}`")
+        say(f"{path}: resolve it yourself, then `git add {typed_here(repo, path)}`")
     if not (result.restored or result.already):
         if not result.refused:
             say(f"{path}: nothing to undo")
