@@ -162,26 +162,3 @@ def test_resolve_finds_conflicts_written_in_a_style_the_config_does_not_name(
     result = repo.mergebert("resolve")
     assert result.returncode == 0, result.stdout + result.stderr
     assert repo.read(NAME) == TOKEN_MERGED.encode()
-
-
-def crlf(text: str) -> str:
-    return text.replace("\n", "\r\n")
-
-
-def test_resolve_merges_the_versions_git_renormalized(repo: GitRepo) -> None:
-    """With merge.renormalize, git merges each version in its canonical form (here: the base and their side
-    still committed with CRLF, ours renormalized to LF by `text=auto`); `resolve` settles that conflict."""
-    repo.commit({NAME: crlf(TOKEN_BASE)}, "base")
-    repo.git("checkout", "-q", "-b", "feature")
-    repo.commit({NAME: crlf(TOKEN_THEIRS)}, "theirs")
-    repo.git("checkout", "-q", "main")
-    repo.write(".gitattributes", "*.java text=auto\n")
-    repo.git("add", "--renormalize", ".")
-    repo.commit({".gitattributes": "*.java text=auto\n"}, "normalize")
-    repo.commit({NAME: TOKEN_OURS}, "ours")
-    repo.git("config", "merge.renormalize", "true")
-    assert repo.git("merge", "--no-edit", "feature", check=False).returncode
-    assert repo.read(NAME).count(b"<<<<<<<") == 1
-    result = repo.mergebert("resolve")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert repo.read(NAME) == TOKEN_MERGED.encode()

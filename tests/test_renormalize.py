@@ -1,4 +1,5 @@
-"""`review --undo` and `resolve -i --all` where git merges renormalized versions (`merge.renormalize`)."""
+"""`merge.renormalize`: git merges each version in its canonical form, and so must every front-end that
+reads the versions from the index or from git mergetool (`review.as_git_merged`)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,9 @@ def crlf(text: str) -> str:
     return text.replace("\n", "\r\n")
 
 
-def renormalized_merge(repo: GitRepo) -> bytes:
+def stopped_on_renormalized_merge(repo: GitRepo) -> bytes:
     """The base and their side committed with CRLF, ours after `text=auto` renormalized the file to LF,
-    merged with merge.renormalize by git alone (its conflict returned, the merge aborted), then with the
-    merge driver in confirm mode (left in progress, the path unmerged)."""
+    merged by git alone with merge.renormalize: git's conflicted file, the merge left in progress."""
     repo.commit({NAME: crlf(TOKEN_BASE)}, "base")
     repo.git("checkout", "-q", "-b", "feature")
     repo.commit({NAME: crlf(TOKEN_THEIRS)}, "theirs")
@@ -26,6 +26,13 @@ def renormalized_merge(repo: GitRepo) -> bytes:
     assert repo.git("merge", "--no-edit", "feature", check=False).returncode
     git_alone = repo.read(NAME)
     assert git_alone.count(b"<<<<<<<") == 1
+    return git_alone
+
+
+def driver_merge_to_confirm(repo: GitRepo) -> bytes:
+    """`stopped_on_renormalized_merge` aborted, then merged again with the installed driver in confirm mode
+    (left in progress, the path unmerged); git's conflicted file."""
+    git_alone = stopped_on_renormalized_merge(repo)
     repo.git("merge", "--abort")
     repo.mergebert("install", check=True)
     assert repo.git("merge", "--no-edit", "feature", check=False).returncode  # stopped to confirm
@@ -33,8 +40,23 @@ def renormalized_merge(repo: GitRepo) -> bytes:
     return git_alone
 
 
+def test_resolve_merges_the_versions_git_renormalized(repo: GitRepo) -> None:
+    stopped_on_renormalized_merge(repo)
+    result = repo.mergebert("resolve")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert repo.read(NAME) == TOKEN_MERGED.encode()
+
+
+def test_mergetool_merges_the_versions_git_renormalized(repo: GitRepo) -> None:
+    stopped_on_renormalized_merge(repo)
+    repo.mergebert("install", check=True)
+    tool = repo.git("mergetool", "--tool", "mergebert", "--no-prompt", check=False)
+    assert tool.returncode == 0, tool.stdout + tool.stderr
+    assert repo.read(NAME) == TOKEN_MERGED.encode()
+
+
 def test_undo_after_git_add_makes_the_renormalized_merge_unmerged_again(repo: GitRepo) -> None:
-    git_alone = renormalized_merge(repo)
+    git_alone = driver_merge_to_confirm(repo)
     repo.git("add", NAME)
     undo = repo.mergebert("review", "--undo", NAME)
     assert undo.returncode == 0, undo.stdout + undo.stderr
@@ -43,18 +65,7 @@ def test_undo_after_git_add_makes_the_renormalized_merge_unmerged_again(repo: Gi
 
 
 def test_resolve_all_asks_about_what_the_driver_resolved_in_a_renormalized_merge(repo: GitRepo) -> None:
-    renormalized_merge(repo)
+    driver_merge_to_confirm(repo)
     result = repo.mergebert("resolve", "-i", "--all", input="s\n")
     assert "the merge driver resolved it" in result.stdout, result.stdout + result.stderr
-    assert repo.read(NAME) == TOKEN_MERGED.encode()
-
-
-def test_mergetool_merges_the_versions_git_renormalized(repo: GitRepo) -> None:
-    renormalized_merge(repo)
-    repo.git("merge", "--abort")
-    repo.mergebert("uninstall", check=True)
-    assert repo.git("merge", "--no-edit", "feature", check=False).returncode
-    repo.mergebert("install", check=True)
-    tool = repo.git("mergetool", "--tool", "mergebert", "--no-prompt", check=False)
-    assert tool.returncode == 0, tool.stdout + tool.stderr
     assert repo.read(NAME) == TOKEN_MERGED.encode()
