@@ -163,15 +163,22 @@ def mine(
     Replays the merges of git repositories and records each conflict with its committed resolution.
 
     Writes DIR/<owner>__<name>.regions.jsonl.gz, .scenarios.jsonl.gz and .stats.json in the schema of
-    the shared data set. A second run over the same DIR skips the merges already done. A repository that
-    cannot be mined is named on stderr, the others are mined, and the exit status is 1.
+    the shared data set. A second run over the same DIR skips the merges already done (Ctrl-C: exit status
+    130, and the same command resumes). A repository that cannot be mined is named on stderr, the others
+    are mined, and the exit status is 1.
     """
     import importlib.util
 
     from mergebert.core.languages import language_by_name
     from mergebert.core.messages import warn
     from mergebert.data.mining import MineOptions, mine_each
-    from mergebert.data.mining.miner import RepositoryError, output_stem, read_sources
+    from mergebert.data.mining.miner import (
+        INTERRUPTED,
+        INTERRUPTED_STATUS,
+        RepositoryError,
+        read_sources,
+        summary,
+    )
 
     paths = list(repos) + (read_sources(repos_file) if repos_file else [])
     if not paths:
@@ -192,30 +199,25 @@ def mine(
         progress=not quiet,
         **({"chunk_merges": chunk_merges} if chunk_merges else {}),
     )
-    if scheduler:
-        if importlib.util.find_spec("distributed") is None:
-            raise click.ClickException(
-                "--scheduler needs the [cluster] extra: pip install 'mergebert[cluster]'"
-            )
-        from mergebert.data.mining.cluster import mine_on_cluster
-
-        all_stats = mine_on_cluster(paths, out_dir, options, scheduler)
-    else:
-        all_stats = mine_each(paths, out_dir, options)
+    if scheduler and importlib.util.find_spec("distributed") is None:
+        raise click.ClickException("--scheduler needs the [cluster] extra: pip install 'mergebert[cluster]'")
     failed = 0
-    for stats in all_stats:
-        if isinstance(stats, RepositoryError):
-            warn(str(stats))
-            failed += 1
-            continue
-        counts = stats["counts"]
-        click.echo(
-            f"{stats['repo']}: {stats['merges_done']}/{stats['merges_listed']} merges"
-            f"{f' ({before} already done)' if (before := stats['merges_already_done']) else ''}, "
-            f"{counts.get('conflicts', 0)} conflicts, {stats['regions']} regions, "
-            f"{stats['scenarios']} scenarios, {sum(stats['skipped'].values())} left out by reason "
-            f"(see {out_dir}/{output_stem(stats['repo'])}.stats.json)"
-        )
+    try:
+        if scheduler:
+            from mergebert.data.mining.cluster import mine_on_cluster
+
+            all_stats = mine_on_cluster(paths, out_dir, options, scheduler)
+        else:
+            all_stats = mine_each(paths, out_dir, options)
+        for stats in all_stats:
+            if isinstance(stats, RepositoryError):
+                warn(str(stats))
+                failed += 1
+            else:
+                click.echo(summary(stats, out_dir))
+    except KeyboardInterrupt:  # ^C: what is marked done stays done
+        warn(INTERRUPTED)
+        raise click.exceptions.Exit(INTERRUPTED_STATUS) from None
     if failed:
         raise click.exceptions.Exit(1)
 

@@ -63,3 +63,40 @@ def test_a_clone_of_a_dot_git_folder_is_named_after_the_repository(tmp_path: Pat
     assert repo_name(clone) == "src/proj"
     clone.remotes.set_url("origin", "https://example.com/acme/proj.git/")
     assert repo_name(clone) == "acme/proj"
+
+
+def checkout(path: Path, conflicts: int) -> Path:
+    """A repository with a work tree at `path` (its git directory `path/.git`), no origin remote."""
+    build(path / ".git", conflicts)
+    pygit2.Repository(str(path / ".git")).config["core.bare"] = False
+    return path
+
+
+def test_one_repository_however_its_path_is_typed_is_mined_once(tmp_path: Path, monkeypatch) -> None:
+    proj = checkout(tmp_path / "proj", 2)
+    (tmp_path / "link").symlink_to(proj)
+    repo = pygit2.Repository(str(proj))
+    (tmp_path / "other").mkdir()
+    repo.add_worktree("other", str(tmp_path / "other" / "proj"), repo.references["refs/heads/m0"])
+    monkeypatch.chdir(tmp_path)
+    first = mine(tmp_path / "out", proj / ".git")
+    assert first.stdout.startswith("proj: 2/2 merges, ")
+    linked = tmp_path / "other" / "proj"  # a linked work tree of it, in a folder of the same name
+    for typed in (proj, Path("./proj/"), tmp_path / "link", tmp_path / "link" / ".git", linked):
+        again = mine(tmp_path / "out", typed)
+        assert again.stdout.startswith("proj: 2/2 merges (2 already done), "), (typed, again.output)
+        assert again.stderr == ""
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [
+        f"proj.{kind}" for kind in ("done.jsonl", "regions.jsonl.gz", "scenarios.jsonl.gz", "stats.json")
+    ]
+
+
+def test_a_dir_that_recorded_the_path_as_typed_keeps_its_names(tmp_path: Path) -> None:
+    proj = checkout(tmp_path / "proj", 1)
+    mine(tmp_path / "out", proj)
+    done = tmp_path / "out" / "proj.done.jsonl"
+    header, *merges = done.read_text().splitlines(keepends=True)
+    older = json.dumps({**json.loads(header), "repository": str(proj)}) + "\n"  # as earlier releases wrote
+    done.write_text(older + "".join(merges))
+    again = mine(tmp_path / "out", proj / ".git")
+    assert again.stdout.startswith("proj: 1/1 merges (1 already done), ") and again.stderr == ""

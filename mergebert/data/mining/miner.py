@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import re
 import shutil
+import signal
 import tempfile
 import time
 from collections import Counter
@@ -41,6 +42,8 @@ from mergebert.data.records import (
 BULK_MIN_REGIONS = 30
 BULK_SHARE = 0.9
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://|^[^/\s]+@[^/\s]+:", re.IGNORECASE)
+INTERRUPTED = "interrupted: the merges mined so far are kept; run the same command again to resume"
+INTERRUPTED_STATUS = 128 + signal.SIGINT  # ^C's exit status, as resolve and mergetool give it
 
 
 class RepositoryError(Exception):
@@ -225,7 +228,8 @@ def local_copy(source: str, scratch: str | None = None) -> Iterator[str]:
 
 @dataclass(frozen=True)
 class RepositoryPlan:
-    """A repository's name, its source as the stats record it, and the merges to mine, oldest first."""
+    """A repository's name, what identifies it (`repository_key`, or the clone URL), and the merges to
+    mine, oldest first."""
 
     name: str
     path: str
@@ -241,8 +245,18 @@ def open_repository(path: str, source: str) -> pygit2.Repository:
         raise RepositoryError(f"{source}: not a git repository") from err
 
 
+def repository_key(repo: pygit2.Repository) -> str:
+    """What identifies a local repository however its path is typed (`proj`, `proj/.git`, a symlink): its
+    git directory, the main one for a linked work tree, with symlinks resolved."""
+    try:
+        common = Path(repo.path, "commondir").read_text(encoding="utf-8").strip()
+    except OSError:  # not a linked work tree
+        common = ""
+    return os.path.realpath(os.path.join(repo.path, common))
+
+
 def _plan(repo: pygit2.Repository, source: str, options: MineOptions) -> RepositoryPlan:
-    path = source if is_url(source) else os.path.abspath(source)
+    path = source if is_url(source) else repository_key(repo)
     merges = tuple(list_merges(repo, options.since, options.max_merges))
     return RepositoryPlan(repo_name(repo), path, merges, by_folder=origin_name(repo) is None)
 
@@ -272,6 +286,12 @@ _WORKER: tuple[pygit2.Repository, str, frozenset[str] | None] | None = None
 def _init_worker(path: str, name: str, languages: frozenset[str] | None) -> None:
     global _WORKER
     _WORKER = (pygit2.Repository(path), name, languages)
+
+
+def _init_pool_worker(path: str, name: str, languages: frozenset[str] | None) -> None:
+    """A pool process: ^C is the parent's to handle (it stops the pool), not a traceback in each worker."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _init_worker(path, name, languages)
 
 
 def _run_worker(merge: MergeRef) -> MergeOutcome:
@@ -309,13 +329,24 @@ def _recorded_source(out_dir: Path, name: str) -> str | None:
     return first.get("repository")
 
 
+def _same_repository(recorded: str | None, plan: RepositoryPlan) -> bool:
+    """Whether a done list's recorded source is the plan's repository, or none is recorded: its key, or a
+    path to it (as releases before keys recorded it)."""
+    if recorded in (None, plan.path):
+        return True
+    try:
+        return repository_key(pygit2.Repository(recorded, RepositoryOpenFlag.NO_SEARCH)) == plan.path
+    except pygit2.GitError:  # moved, removed, or a clone URL
+        return False
+
+
 def claim_name(out_dir: Path, plan: RepositoryPlan) -> RepositoryPlan:
     """The plan under a name of its own in out_dir: a repository named after its folder is `<folder>-2`
     (-3, ...) when another repository's output there has that name already, on every run."""
     if not plan.by_folder:
         return plan  # the origin's owner/name: the same repository wherever it is cloned
     name, number = plan.name, 1
-    while _recorded_source(out_dir, name) not in (None, plan.path):
+    while not _same_repository(_recorded_source(out_dir, name), plan):
         number += 1
         name = f"{plan.name}-{number}"
     if name != plan.name:
@@ -353,6 +384,9 @@ class RepositoryOutput:
         self.languages: dict[str, Counter[str]] = {}
         self._load_done()
         self._load_records()
+        for path in (self.regions_path, self.scenarios_path):
+            if not path.exists():  # every repository has its files, empty ones too
+                write_records(path, [])
         self.already_done = sum(merge.oid in self.done for merge in plan.merges)
 
     def _load_done(self) -> None:
@@ -468,7 +502,7 @@ def _outcomes(path: str, name: str, todo: list[MergeRef], options: MineOptions) 
         yield from map(_run_worker, todo)
         return
     chunk = max(1, min(16, len(todo) // (options.jobs * 8)))
-    with multiprocessing.Pool(options.jobs, _init_worker, (path, name, options.languages)) as pool:
+    with multiprocessing.Pool(options.jobs, _init_pool_worker, (path, name, options.languages)) as pool:
         yield from pool.imap(_run_worker, todo, chunksize=chunk)
 
 
@@ -482,16 +516,44 @@ def mine_repository(source: str, out_dir: str | os.PathLike[str], options: MineO
         target.mkdir(parents=True, exist_ok=True)
         plan = claim_name(target, _plan(repo, source, options))
         output = RepositoryOutput(target, plan, options)
-        todo = output.todo()
-        progress = Progress(len(todo), plan.name, "merges") if options.progress and todo else None
-        for outcome in _outcomes(repo.path, plan.name, todo, options):
+        _mine_todo(output, repo.path, options)
+    return output.write_stats(time.monotonic() - start)
+
+
+def _mine_todo(output: RepositoryOutput, path: str, options: MineOptions) -> None:
+    """Mine the merges no run has finished yet into `output`, with a progress line that ends even when
+    the run is cut short (^C)."""
+    todo = output.todo()
+    progress = Progress(len(todo), output.plan.name, "merges") if options.progress and todo else None
+    try:
+        for outcome in _outcomes(path, output.plan.name, todo, options):
             output.add(outcome)
             if progress:
                 conflicts, regions = output.counts["conflicts"], len(output.region_ids)
                 progress.update(note=f"{conflicts} conflicts, {regions} regions")
-    if progress:
-        progress.close()
-    return output.write_stats(time.monotonic() - start)
+    finally:
+        if progress:
+            progress.close()
+
+
+def summary(stats: dict[str, Any], out_dir: str) -> str:
+    """The line `mine` prints for a repository mined: its merges and records, and where its stats are."""
+    counts, before = stats["counts"], stats["merges_already_done"]
+    return (
+        f"{stats['repo']}: {stats['merges_done']}/{stats['merges_listed']} merges"
+        f"{f' ({before} already done)' if before else ''}, "
+        f"{counts.get('conflicts', 0)} conflicts, {stats['regions']} regions, "
+        f"{stats['scenarios']} scenarios, {sum(stats['skipped'].values())} left out by reason "
+        f"(see {out_dir}/{output_stem(stats['repo'])}.stats.json){_nothing_recorded(stats)}"
+    )
+
+
+def _nothing_recorded(stats: dict[str, Any]) -> str:
+    """Why a repository's output files hold no record, for its summary line; empty when they hold some."""
+    if stats["regions"] or stats["scenarios"]:
+        return ""
+    found = "no conflict recorded" if stats["counts"].get("merges") else "no two-parent merge found"
+    return f"; {found}: the output files hold no records"
 
 
 def mine_each(
