@@ -3,11 +3,24 @@ line every front-end prints for a file with line conflicts (through the installe
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
-from gitrepo import CLASH_BASE, CLASH_OURS, CLASH_THEIRS, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS, GitRepo
+from gitrepo import (
+    CLASH_BASE,
+    CLASH_OURS,
+    CLASH_THEIRS,
+    MERGEBERT,
+    TOKEN_BASE,
+    TOKEN_OURS,
+    TOKEN_THEIRS,
+    GitRepo,
+)
 from test_merge_file import sides
+
+from mergebert.neural.policy import shipped_model_dir
 
 
 def merge_file(repo: GitRepo, base: str, ours: str, theirs: str, *options: str):
@@ -56,6 +69,38 @@ def test_model_precedence_is_flag_then_environment_then_git_config(repo: GitRepo
     repo.env["MERGEBERT_MODEL"] = missing
     flagged = merge_file(repo, CLASH_BASE, CLASH_OURS, CLASH_THEIRS, "--model", "none")
     assert "model unavailable" not in flagged.stderr
+
+
+def unavailable_from(repo: GitRepo, folder: str, *options: str) -> str:
+    """The "model unavailable" line of `mergebert resolve --dry-run` run in `folder` of the work tree."""
+    cwd = repo.path / folder
+    run = subprocess.run(
+        [MERGEBERT, "resolve", "--dry-run", *options], cwd=cwd, env=repo.env, capture_output=True, text=True
+    )
+    return "".join(line for line in run.stderr.splitlines(keepends=True) if "model unavailable" in line)
+
+
+def test_model_from_git_config_is_a_path_as_git_reads_one(repo: GitRepo, tmp_path: Path) -> None:
+    """`~/` expanded and a relative path taken from the work tree's top, wherever mergebert runs; a path from
+    $MERGEBERT_MODEL or --model is the command line's, from the current folder."""
+    shutil.copytree(shipped_model_dir(), tmp_path / "home" / "models" / "mine")
+    del repo.env["MERGEBERT_MODEL"]
+    repo.stop_on({"src/App.java": (TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)})
+    repo.git("config", "mergebert.model", "../home/models/mine")
+    assert unavailable_from(repo, ".") == unavailable_from(repo, "src") == ""
+    repo.git("config", "mergebert.model", "~/models/mine")
+    assert unavailable_from(repo, "src") == ""
+    repo.git("config", "mergebert.model", "None")
+    assert unavailable_from(repo, "src") == ""
+    assert unavailable_from(repo, "src", "--model", "../../home/models/mine") == ""
+    repo.env["MERGEBERT_MODEL"] = "../home/models/mine"
+    assert str(repo.path / "home" / "models" / "mine") in unavailable_from(repo, "src")
+    repo.git("merge", "--abort")
+    repo.use_driver()
+    del repo.env["MERGEBERT_MODEL"]
+    repo.git("config", "mergebert.model", "../home/models/mine")
+    merge = repo.git("-C", "src", "merge", "--no-edit", "feature", check=False)
+    assert "model unavailable" not in merge.stderr and merge.returncode == 0
 
 
 def test_threshold_from_git_config_reaches_the_classifier(repo: GitRepo) -> None:

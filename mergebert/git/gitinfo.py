@@ -34,6 +34,7 @@ from mergebert.core.options import (
     Whitespace,
 )
 from mergebert.git import attributes, gitcmd
+from mergebert.neural import policy
 
 
 def open_repo(start: str | os.PathLike[str] = ".") -> pygit2.Repository | None:
@@ -217,8 +218,13 @@ def _listed(repo: pygit2.Repository | None) -> dict[str, str] | None:
 
 
 def settings(repo: pygit2.Repository | None) -> dict[str, str]:
-    """mergebert's own git config (`mergebert.model`, `mergebert.threshold`) as set, for the model policy."""
-    return {name: value for name in SETTINGS if (value := config_value(repo, name)) is not None}
+    """mergebert's own git config (`mergebert.model`, `mergebert.threshold`) as set, for the model policy;
+    the model's path as git reads one, from the work tree's top (`policy.config_model`)."""
+    found = {name: value for name in SETTINGS if (value := config_value(repo, name)) is not None}
+    if "mergebert.model" in found:
+        top = repo.workdir if repo is not None else None
+        found["mergebert.model"] = policy.config_model(found["mergebert.model"], top)
+    return found
 
 
 def merge_options(

@@ -1,7 +1,8 @@
 """One model policy: which classifier, with which threshold, every command uses.
 
-The model comes from `--model`, else `$MERGEBERT_MODEL`, else git config `mergebert.model`, else the
-model shipped in the package; `none` (at any of those levels) means no model: clean token merges only.
+The model comes from `--model`, else `$MERGEBERT_MODEL` (both from the current folder), else git config
+`mergebert.model` (a path as git reads one: see `config_model`), else the model shipped in the package;
+`none` (at any of those levels) means no model: clean token merges only.
 The threshold comes from `--threshold`, else `$MERGEBERT_THRESHOLD`, else `mergebert.threshold`, else the
 model's default (its config.json). Front-ends load the model lazily and fall back to the token merge
 when it cannot be used (one line on stderr); `eval` asks for strict loading and fails instead.
@@ -41,6 +42,15 @@ def parse_threshold(raw: str, where: str) -> float:
     if not math.isfinite(value):
         raise PolicyError(f"{where}={raw!r} is not a threshold (a finite number such as 0.5)")
     return value
+
+
+def config_model(value: str, top: str | None) -> str:
+    """`mergebert.model` read as git reads a path setting (`git config --type=path`): `~/` expanded, and a
+    relative path taken from `top`, the work tree's top (where git runs drivers); `none` kept as it is."""
+    if not value or value.lower() == NO_MODEL:
+        return value
+    path = os.path.expanduser(value)
+    return os.path.join(top, path) if top else path
 
 
 def shipped_model_dir() -> str:
