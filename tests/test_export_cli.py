@@ -113,3 +113,37 @@ def test_export_of_another_model_drops_the_acceptor_fitted_on_the_old_one(model:
     assert cfg["threshold"] == cfg["export"]["calibration"]["threshold"] != 0.3
     assert cfg["target_precision"] == 0.9
     assert "fit-acceptor" in result.stderr
+
+
+def held_out_conflicts(model: Path) -> tuple[int, int]:
+    """(conflicts training validated on, conflicts export validated on), from metrics.json and export.json."""
+    trained = json.loads((model / "metrics.json").read_text())["conflicts"]["all"]["conflicts"]
+    exported = json.loads((model / "export.json").read_text())["conflicts"]["all"]["conflicts"]
+    return trained, exported
+
+
+def test_export_of_a_one_repository_run_validates_on_the_records_training_held_out(tmp_path: Path) -> None:
+    """One repository: training holds out every tenth record; export must not calibrate on the rest."""
+    data = write(tmp_path / "own.regions.jsonl", records(repos=1, merges=20))
+    result = train(data, "-o", tmp_path / "model")
+    assert result.exit_code == 0, result.output
+    trained, exported = held_out_conflicts(tmp_path / "model")
+    assert trained == exported == 4
+    again = export(tmp_path / "model", "--no-quantize")
+    assert again.exit_code == 0, again.output
+    assert held_out_conflicts(tmp_path / "model") == (4, 4)
+
+
+def test_export_limit_counts_the_held_out_records(model: Path) -> None:
+    """Trained without --valid: --limit takes the first N records of the held-out repository."""
+    result = export(model, "--limit", "5", "--no-quantize")
+    assert result.exit_code == 0, result.output
+    assert "no validation data" not in result.stderr
+    assert "valid: featurising 5 records" in result.stdout
+    assert held_out_conflicts(model)[1] == 5
+
+
+def test_export_says_when_limit_left_no_usable_validation_record(model: Path, tmp_path: Path) -> None:
+    result = export(model, "--valid", unusable(tmp_path), "--limit", "3", "--no-quantize")
+    assert result.exit_code == 0, result.output
+    assert "in the first 3 validation records (--limit 3)" in result.stderr

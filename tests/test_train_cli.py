@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ for _name in ("torch", "transformers", "tokenizers"):
 
 from test_train_distributed import TINY, records  # noqa: E402
 
+import mergebert.neural  # noqa: E402
 from mergebert.cli import main  # noqa: E402
 
 MODEL_FILES = ("model.pt", "config.json", "vocab.json", "merges.txt", "model.onnx")
@@ -101,6 +104,7 @@ def test_a_completed_run_replaces_the_model_and_drops_what_belonged_to_the_old_o
     assert "acceptor" not in config and "export" not in config
     assert digests_differ(existing, before, "vocab.json") and digests_differ(existing, before, "model.pt")
     assert "acceptor.npz" in result.stderr and "model.onnx" in result.stderr
+    assert "(run mergebert export, then mergebert fit-acceptor for the new model)" in result.stderr
 
 
 @pytest.mark.parametrize("start", ["--warm-start", "--vocab"])
@@ -112,6 +116,55 @@ def test_training_continues_in_place(existing: Path, data: Path, start: str) -> 
     assert after["vocab.json"] == before["vocab.json"] and after["merges.txt"] == before["merges.txt"]
     assert after["model.pt"] != before["model.pt"] and after["model.onnx"] != before["model.onnx"]
     assert "acceptor" not in json.loads((existing / "config.json").read_text())
+
+
+def test_warm_start_with_a_vocabulary_of_another_size_names_the_sizes_before_featurising(
+    existing: Path, data: Path, tmp_path: Path
+) -> None:
+    other = Path(mergebert.neural.__file__).parent / "model"  # the shipped model's 8000 sub-words
+    result = train(data, "-o", tmp_path / "m", "--warm-start", existing, "--vocab", other)
+    message = one_line_error(result)
+    assert "vocabulary" in message and "8000 sub-words" in message and "--warm-start" in message
+    assert "another shape" not in message and "featurising" not in result.stdout
+    assert not (tmp_path / "m").exists()
+
+
+def wait_for(run: subprocess.Popen, line: str, children: int) -> None:
+    """Until `run` has logged `line` and has `children` child processes (Linux's /proc)."""
+    for logged in run.stdout:  # type: ignore[union-attr]
+        if line in logged:
+            break
+    deadline = time.monotonic() + 30
+    while len(Path(f"/proc/{run.pid}/task/{run.pid}/children").read_text().split()) < children:
+        assert time.monotonic() < deadline, f"no {children} processes"
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize(
+    ("merges", "jobs", "started"),
+    [(8, 1, " model: "), (400, 2, "train: featurising")],  # in the loop; in the featurising processes
+)
+def test_ctrl_c_says_the_run_is_discarded_and_exits_130(
+    tmp_path: Path, merges: int, jobs: int, started: str
+) -> None:
+    data = write(tmp_path / "train.regions.jsonl", records(merges=merges))
+    out = tmp_path / "m"
+    settings = [*TINY, "--epochs", "1000", "--max-minutes", "5", "--eval-every", "1000000", "-j", str(jobs)]
+    command = [sys.executable, "-m", "mergebert", "train", *settings, str(data), "-o", str(out)]
+    run = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        wait_for(run, started, jobs if jobs > 1 else 0)
+        os.killpg(run.pid, signal.SIGINT)  # as a terminal's ^C: every process of the run
+        _, stderr = run.communicate(timeout=120)
+    finally:
+        run.kill()
+    assert run.returncode == 130, stderr
+    assert stderr == f"mergebert: interrupted: training discarded, no model written ({out} as it was)\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["train.regions.jsonl"], (
+        "no model, no staging folder"
+    )
 
 
 def test_no_usable_training_unit_stops_and_writes_nothing(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ default and its help exist once."""
 from __future__ import annotations
 
 import importlib.util
+import signal
 import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,9 +14,11 @@ from typing import Any, TypeVar, get_args, get_type_hints
 
 import click
 
+from mergebert.core.messages import warn
 from training.config import TrainConfig, TrainingError
 
 F = TypeVar("F", bound=Callable[..., Any])
+INTERRUPTED = 128 + signal.SIGINT  # the exit status of a command ^C ended, as shells report it
 
 
 def need_train_extra() -> None:
@@ -89,6 +92,16 @@ def _one_line() -> Iterator[None]:
         raise click.ClickException(str(err)) from None
 
 
+@contextmanager
+def _discarded_on_ctrl_c(out_dir: str) -> Iterator[None]:
+    """A run ^C stops (`staged` has discarded it) says so and exits 130, as mergebert's other commands do."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        warn(f"interrupted: training discarded, no model written ({out_dir} as it was)")
+        raise SystemExit(INTERRUPTED) from None
+
+
 @click.command("train")
 @click.argument("data", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option(
@@ -121,10 +134,10 @@ def train_command(
 
     Reads region records (*.regions.jsonl.gz; scenario files are skipped) and writes a model directory:
     model.pt, config.json, metrics.json and, unless --no-export, model.onnx. The model is built in a
-    folder beside it and moved in when the run completes: a failed or interrupted run leaves the directory
-    as it was, a completed one removes the old model's files the new one lacks (model.onnx after
-    --no-export, the acceptor). Under `torchrun --no-python mergebert train` every process trains on its
-    share of the files (DistributedDataParallel) and rank 0 writes.
+    folder beside it and moved in when the run completes: a failed or interrupted run (Ctrl-C: exit status
+    130) leaves the directory as it was, a completed one removes the old model's files the new one lacks
+    (model.onnx after --no-export, the acceptor). Under `torchrun --no-python mergebert train` every process
+    trains on its share of the files (DistributedDataParallel) and rank 0 writes.
     """
     need_train_extra()
     cfg = TrainConfig(**settings)
@@ -134,7 +147,7 @@ def train_command(
     from training.modeldir import staged
     from training.train import train
 
-    with _one_line(), staged(out_dir, writes=is_main()) as work:
+    with _one_line(), _discarded_on_ctrl_c(out_dir), staged(out_dir, writes=is_main()) as work:
         train(
             list(data), work, cfg, valid=list(valid) or None, cache_dir=cache_dir, workers=jobs, limit=limit
         )

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -56,6 +58,32 @@ def _featurise(job: tuple[int, dict, bool]):
     return index, out, "ok" if labels is not None else "unlabelled"
 
 
+def _init_worker(bpe: BPE, cfg: dict) -> None:
+    """A featurising process: ^C is left to the parent, which ends the pool (a process it killed holding the
+    job queue's lock would hang the pool)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _init(bpe, cfg)
+
+
+@contextmanager
+def _featuriser(bpe: BPE, cfg: FeatureConfig, workers: int) -> Iterator[Callable[[Iterator], Iterable]]:
+    """`_featurise` mapped over jobs: by `workers` processes, ended with the block, or by this one."""
+    if workers <= 1:
+        _init(bpe, cfg.to_dict())
+        yield lambda jobs: map(_featurise, jobs)
+        return
+    caught: list[int] = []  # a ^C while the pool starts (its processes inherit this handler, not the default)
+    previous = signal.signal(signal.SIGINT, lambda signum, _: caught.append(signum))
+    try:
+        with mp.get_context("fork").Pool(workers, _init_worker, (bpe, cfg.to_dict())) as pool:
+            signal.signal(signal.SIGINT, previous)
+            if caught:
+                raise KeyboardInterrupt
+            yield lambda jobs: pool.imap_unordered(_featurise, jobs, chunksize=32)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def build_cache(
     records: Sequence[dict],
     bpe: BPE | str,
@@ -76,22 +104,14 @@ def build_cache(
     rows: list[tuple] = []
     status: dict[str, int] = {}
     start = time.time()
-    if workers > 1:
-        pool = mp.get_context("fork").Pool(workers, initializer=_init, initargs=(bpe, cfg.to_dict()))
-        results: Iterable = pool.imap_unordered(_featurise, jobs, chunksize=32)
-    else:
-        _init(bpe, cfg.to_dict())
-        pool = None
-        results = map(_featurise, jobs)
-    for done, (index, out, st) in enumerate(results, start=1):
-        status[st] = status.get(st, 0) + 1
-        for ids, tys, is_token, mask, k in out:
-            rows.append((index, k, ids, tys, is_token, mask))
-        if done % 5000 == 0:
-            log(f"  featurised {done}/{len(records)} records, {len(rows)} units, {time.time() - start:.0f}s")
-    if pool is not None:
-        pool.close()
-        pool.join()
+    with _featuriser(bpe, cfg, workers) as featurise:
+        for done, (index, out, st) in enumerate(featurise(jobs), start=1):
+            status[st] = status.get(st, 0) + 1
+            for ids, tys, is_token, mask, k in out:
+                rows.append((index, k, ids, tys, is_token, mask))
+            if done % 5000 == 0:
+                seconds = time.time() - start
+                log(f"  featurised {done}/{len(records)} records, {len(rows)} units, {seconds:.0f}s")
     rows.sort(key=lambda r: (r[0], r[1]))
     n = len(rows)
     max_len = cfg.max_len

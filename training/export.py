@@ -103,6 +103,22 @@ def _training_metrics(model_dir: str) -> dict:
         return {}
 
 
+def _validation_files(valid: list[str] | None, metrics: dict) -> tuple[list[str] | None, bool, str]:
+    """(files, held_out, ""): `valid`, else what training validated on: its --valid files, or (held_out)
+    the DATA it held records out of, as `metrics` names them; (None, False, why) when there are none."""
+    if valid:
+        return valid, False, ""
+    files, held_out = metrics.get("valid_data"), False
+    if not files and metrics.get("valid_repos"):
+        files, held_out = metrics.get("data"), True
+    if not files:
+        return None, False, "metrics.json names none"
+    missing = [p for p in files if not os.path.exists(p)]
+    if missing:
+        return None, False, f"metrics.json names files that are gone: {', '.join(missing)}"
+    return files, held_out, ""
+
+
 def _valid_arrays(
     model_dir: str,
     valid: list[str] | None,
@@ -111,29 +127,28 @@ def _valid_arrays(
     cfg: dict,
     metrics: dict,
 ):
-    """(records, features, "") of `valid`, else of what training validated on (its --valid files, or the
-    repositories it held out of its data, as `metrics` names them); (None, None, why) when there are none."""
+    """(records, features, "") of the first `limit` validation records: `valid`'s, else those training
+    validated on (`_validation_files`; the very records it held out); (None, None, why) when none can."""
     from training.data import read_records
-    from training.prepare import features, held_out_key
+    from training.prepare import features, held_out_key, held_out_of
 
-    held_out: set[str] | None = None
-    if not valid:
-        valid = metrics.get("valid_data")
-        if not valid and metrics.get("valid_repos"):
-            valid, held_out = metrics.get("data"), set(metrics["valid_repos"])
-        if not valid:
-            return None, None, "metrics.json names none"
-        missing = [p for p in valid if not os.path.exists(p)]
-        if missing:
-            return None, None, f"metrics.json names files that are gone: {', '.join(missing)}"
+    files, held_out, why = _validation_files(valid, metrics)
+    if files is None:
+        return None, None, why
+    split = ""
+    if held_out:
+        records = held_out_of(files, metrics)
+        split = held_out_key(records)  # as training keyed its cache
+        records = records[:limit]
+    else:
+        records = list(read_records(files, limit=limit))
     fcfg = FeatureConfig.from_dict(cfg["features"])
-    records = list(read_records(valid, limit=limit))
-    if held_out is not None:
-        records = [r for r in records if r.get("repo", "") in held_out]
-    split = held_out_key(records) if held_out is not None else ""  # as training keyed its cache
-    arrays = features(records, valid, model_dir, fcfg, cache_dir, "valid", True, 2, split=split)
+    arrays = features(records, files, model_dir, fcfg, cache_dir, "valid", True, 2, split=split)
     if not (arrays["labels"].sum(1) > 0).any():
-        return None, None, f"no class reproduces any resolution in the {len(records)} validation records"
+        given = (
+            f"first {len(records)} validation records (--limit {limit})" if limit else "validation records"
+        )
+        return None, None, f"no class reproduces any resolution in the {given}"
     return records, arrays, ""
 
 

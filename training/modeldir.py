@@ -28,7 +28,8 @@ MODEL_FILES = (
     "model.onnx",
 )
 ACCEPTOR_FILES = ("acceptor.npz", "acceptor_metrics.json")
-# what to run again to get back a file the new model lacks
+# what to run again to get back a file the new model lacks, in the order that works (fit-acceptor reads
+# model.onnx)
 RERUN = {"model.onnx": "mergebert export", "acceptor.npz": "mergebert fit-acceptor"}
 
 
@@ -78,9 +79,9 @@ def replace_model(work: str, out_dir: str) -> None:
 
 
 def _rerun(names: list[str]) -> str:
-    """What to run to get back the files `names` for the new model."""
-    commands = [RERUN[name] for name in names if name in RERUN]
-    return f" (run {' and '.join(commands)} for the new model)" if commands else ""
+    """What to run, in order, to get back the files `names` for the new model."""
+    commands = [command for name, command in RERUN.items() if name in names]
+    return f" (run {', then '.join(commands)} for the new model)" if commands else ""
 
 
 def drop_acceptor(model_dir: str, config: dict) -> None:

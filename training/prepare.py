@@ -57,6 +57,13 @@ def split_by_repo(records: list[dict], fraction: float, seed: int) -> tuple[list
     return train, valid
 
 
+def held_out_of(data: list[str], metrics: dict) -> list[dict]:
+    """The records a run without --valid held out of its DATA, split again as `read_split` split them: the
+    first `--limit` region records, with the run's --valid-fraction and seed (from its metrics.json)."""
+    records = list(read_records(data, limit=metrics.get("limit")))
+    return split_by_repo(records, metrics["config"]["valid_fraction"], metrics["config"]["seed"])[1]
+
+
 REGION_FILES = "train reads region files (*.regions.jsonl.gz); scenario files are skipped"
 
 
@@ -134,7 +141,25 @@ def prepare_vocab(cfg: TrainConfig, records: list[dict], out_dir: str) -> BPE:
         from training.bpe import train_bpe
 
         train_bpe(records, out_dir, vocab_size=cfg.vocab_size, seed=cfg.seed)
-    return BPE.from_dir(out_dir)
+    bpe = BPE.from_dir(out_dir)
+    if cfg.warm_start and (cfg.vocab_from or cfg.init_from):
+        given = f"--vocab {cfg.vocab_from}" if cfg.vocab_from else f"--init-from {cfg.init_from}"
+        _fits_warm_start(cfg.warm_start, given, len(bpe))
+    return bpe
+
+
+def _fits_warm_start(model_dir: str, given: str, size: int) -> None:
+    """Refuse, before featurising, a vocabulary (`given`, of `size`) of another size than --warm-start's."""
+    try:
+        with open(os.path.join(model_dir, "config.json"), encoding="utf-8") as f:
+            trained = json.load(f)["model"]["vocab_size"]
+    except (OSError, ValueError, KeyError):
+        return  # `train.warm_start` refuses the weights if they do not fit
+    if trained != size:
+        raise TrainingError(
+            f"--warm-start {model_dir}: its model was trained on {trained} sub-words, the vocabulary of "
+            f"{given} has {size} sub-words: leave out {given.split()[0]} to go on with the model's own"
+        )
 
 
 def _cache_key(paths: list[str], vocab_dir: str, fcfg: FeatureConfig, keep: bool, split: str) -> str:
