@@ -170,11 +170,10 @@ def mine(
     import importlib.util
 
     from mergebert.core.languages import language_by_name
-    from mergebert.core.messages import warn
+    from mergebert.core.messages import INTERRUPTED_STATUS, warn
     from mergebert.data.mining import MineOptions, mine_each
     from mergebert.data.mining.miner import (
         INTERRUPTED,
-        INTERRUPTED_STATUS,
         RepositoryError,
         read_sources,
         summary,

@@ -5,7 +5,6 @@ default and its help exist once."""
 from __future__ import annotations
 
 import importlib.util
-import signal
 import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,11 +13,10 @@ from typing import Any, TypeVar, get_args, get_type_hints
 
 import click
 
-from mergebert.core.messages import warn
+from mergebert.core.messages import INTERRUPTED_STATUS, warn
 from training.config import TrainConfig, TrainingError
 
 F = TypeVar("F", bound=Callable[..., Any])
-INTERRUPTED = 128 + signal.SIGINT  # the exit status of a command ^C ended, as shells report it
 
 
 def need_train_extra() -> None:
@@ -99,7 +97,7 @@ def _discarded_on_ctrl_c(out_dir: str) -> Iterator[None]:
         yield
     except KeyboardInterrupt:
         warn(f"interrupted: training discarded, no model written ({out_dir} as it was)")
-        raise SystemExit(INTERRUPTED) from None
+        raise SystemExit(INTERRUPTED_STATUS) from None
 
 
 @click.command("train")

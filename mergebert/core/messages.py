@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Sequence
 
 PREFIX = "mergebert: "
+INTERRUPTED_STATUS = 128 + signal.SIGINT  # the exit status of a command ^C ended, as shells report it
 
 
 def warn(message: str) -> None:

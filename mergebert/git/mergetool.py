@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from mergebert.core import markers, textio
+from mergebert.core.messages import INTERRUPTED_STATUS
 from mergebert.git import frontend, gitinfo, marked, review
-from mergebert.git.resolve_command import INTERRUPTED
 
 if TYPE_CHECKING:
     import pygit2
@@ -117,7 +117,7 @@ def run(
         applied = _applied(repo, path, current, blobs, options, outcome.resolutions, interactive=interactive)
     except KeyboardInterrupt:  # ^C, at a question or before: as `resolve -i`, nothing is written
         frontend.warn("interrupted: nothing written")
-        return INTERRUPTED
+        return INTERRUPTED_STATUS
     left = applied.left
     if applied.replaced and not marked.unchanged(merged_path, current):  # edited while questions were asked
         frontend.warn(f"{path}: {marked.CHANGED}")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING
 import pygit2
 
 from mergebert.core import markers
+from mergebert.core.messages import INTERRUPTED_STATUS
 from mergebert.core.textio import is_binary
 from mergebert.git import frontend, gitcmd, gitinfo, marked, review
 
@@ -200,7 +200,6 @@ def stage(repo: pygit2.Repository, rows: Sequence[Row]) -> bool:
 
 
 BACKUP = ".orig"
-INTERRUPTED = 128 + signal.SIGINT  # the exit status of a command ^C ended, as shells report it
 
 
 def free_backup_suffix(worktree: str) -> str:
@@ -275,7 +274,7 @@ def run(
         ]
     except KeyboardInterrupt:  # ^C, at a question or before: as `git add -p`, nothing is written
         frontend.warn("interrupted: nothing written")
-        return INTERRUPTED
+        return INTERRUPTED_STATUS
     with marked.uninterrupted():  # the questions answered, every file is written
         written = [row for row in rows if write(repo, row, backup=backup)]
     try:
@@ -283,6 +282,6 @@ def run(
     except KeyboardInterrupt:  # git add stopped (its index as it was, or all of them staged)
         print_table(rows)
         frontend.warn("interrupted while staging: every file is written; git status shows what is staged")
-        return INTERRUPTED
+        return INTERRUPTED_STATUS
     print_table(rows)
     return 0 if staged and all(r.left == 0 for r in rows) else 1

@@ -43,7 +43,6 @@ BULK_MIN_REGIONS = 30
 BULK_SHARE = 0.9
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://|^[^/\s]+@[^/\s]+:", re.IGNORECASE)
 INTERRUPTED = "interrupted: the merges mined so far are kept; run the same command again to resume"
-INTERRUPTED_STATUS = 128 + signal.SIGINT  # ^C's exit status, as resolve and mergetool give it
 
 
 class RepositoryError(Exception):
