@@ -173,3 +173,15 @@ def test_ctrl_c_in_git_mergetool_leaves_the_file_as_git_left_it(repo: GitRepo) -
     assert os.waitpid(pid, 0)[1] != 0
     assert b"mergebert: interrupted: nothing written" in shown, shown.decode(errors="replace")
     assert repo.read(NAME) == before and repo.conflicted() == [NAME]
+
+
+def test_mergetool_with_git_dir_set_finds_the_file_where_git_has_it(repo: GitRepo) -> None:
+    """With $GIT_DIR set, git's work tree is the folder git runs in, not the folder of the file merged: a
+    file in src/ keeps its path, and so its attributes (here its marker size)."""
+    repo.commit({".gitattributes": "src/*.java conflict-marker-size=10\n"}, "attributes")
+    conflicted_merge(repo, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    assert b"<" * 10 + b" HEAD" in repo.read(NAME)
+    with_git_dir = GitRepo(repo.path, {**repo.env, "GIT_DIR": str(repo.path / ".git")})
+    tool = with_git_dir.git("mergetool", "--tool", "mergebert", "--no-prompt", check=False)
+    assert tool.returncode == 0, tool.stdout + tool.stderr
+    assert repo.read(NAME) == TOKEN_MERGED.encode()

@@ -3,6 +3,7 @@ reads the versions from the index or from git mergetool (`review.as_git_merged`)
 
 from __future__ import annotations
 
+import pytest
 from gitrepo import TOKEN_BASE, TOKEN_MERGED, TOKEN_OURS, TOKEN_THEIRS, GitRepo
 
 NAME = "src/App.java"
@@ -40,7 +41,10 @@ def driver_merge_to_confirm(repo: GitRepo) -> bytes:
     return git_alone
 
 
-def test_resolve_merges_the_versions_git_renormalized(repo: GitRepo) -> None:
+@pytest.mark.parametrize("safecrlf", ["false", "true"])
+def test_resolve_merges_the_versions_git_renormalized(repo: GitRepo, safecrlf: str) -> None:
+    """git's renormalization never checks core.safecrlf (libgit2's to-index filter would refuse CRLFs)."""
+    repo.git("config", "core.safecrlf", safecrlf)
     stopped_on_renormalized_merge(repo)
     result = repo.mergebert("resolve")
     assert result.returncode == 0, result.stdout + result.stderr

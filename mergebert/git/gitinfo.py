@@ -44,7 +44,7 @@ def open_repo(start: str | os.PathLike[str] = ".") -> pygit2.Repository | None:
     git_dir = os.environ.get("GIT_DIR")
     if git_dir:
         repo = _opened(git_dir, start)
-        work_tree = _work_tree(start)
+        work_tree = _work_tree()
         if work_tree:
             repo.workdir = work_tree
         return _reading_as_git(repo)
@@ -52,11 +52,11 @@ def open_repo(start: str | os.PathLike[str] = ".") -> pygit2.Repository | None:
     return _reading_as_git(_opened(found, start)) if found else None
 
 
-def _work_tree(start: str | os.PathLike[str]) -> str | None:
-    """The work tree git uses from `start` with $GIT_DIR set: $GIT_WORK_TREE, core.worktree, else the
-    current folder (libgit2 would take the git folder's parent); None without one."""
+def _work_tree() -> str | None:
+    """The work tree git uses with $GIT_DIR set: $GIT_WORK_TREE, core.worktree, else the folder git runs
+    in, this process's (libgit2 would take the git folder's parent); None without one."""
     try:
-        top = gitcmd.git("rev-parse", "--show-toplevel", cwd=start).stdout
+        top = gitcmd.git("rev-parse", "--show-toplevel").stdout
     except (gitcmd.GitError, OSError):
         return None
     return os.fsdecode(top.rstrip(b"\n")) or None

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pygit2
-from pygit2.enums import FilterMode
+from pygit2.enums import ConfigLevel, FilterMode
 
 from mergebert.core import atomic, markers, tokendiff
 from mergebert.core.linemerge import conflicts_of, merge_lines
@@ -91,12 +91,15 @@ def as_git_merged(repo: pygit2.Repository, path: str, versions: Sequence[bytes])
     if not renormalizing(repo):
         return list(versions)
     # libgit2 keeps CRLFs going into the index where the index holds a version of `path` with a CR (its
-    # safer autocrlf), which git skips when it renormalizes: the filters are read from a second opening of
-    # the repository whose index, in memory only, holds no entry for `path`
+    # safer autocrlf), and refuses them under core.safecrlf, both of which git skips when it renormalizes:
+    # the filters are read from a second opening of the repository whose index, in memory only, holds no
+    # entry for `path`, and whose config, for this opening only, says core.safecrlf=false
     private = gitinfo.open_repo(repo.workdir)
     if private is None:  # the work tree gone meanwhile
         return list(versions)
     private.index.remove_all([path])
+    unchecked = gitinfo._config_file("[core]\n\tsafecrlf = false\n")
+    pygit2.config.Config.add_file(private.config, unchecked, ConfigLevel.WORKTREE, True)
     filters = [private.load_filter_list(path, mode) for mode in (FilterMode.TO_WORKTREE, FilterMode.TO_ODB)]
     converted = []
     for data in versions:
