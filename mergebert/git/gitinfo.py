@@ -34,7 +34,6 @@ from mergebert.core.options import (
     Whitespace,
 )
 from mergebert.git import attributes, gitcmd
-from mergebert.neural import policy
 
 
 def open_repo(start: str | os.PathLike[str] = ".") -> pygit2.Repository | None:
@@ -222,6 +221,8 @@ def settings(repo: pygit2.Repository | None) -> dict[str, str]:
     the model's path as git reads one, from the work tree's top (`policy.config_model`)."""
     found = {name: value for name in SETTINGS if (value := config_value(repo, name)) is not None}
     if "mergebert.model" in found:
+        from mergebert.neural import policy  # git/ imports neural lazily
+
         top = repo.workdir if repo is not None else None
         found["mergebert.model"] = policy.config_model(found["mergebert.model"], top)
     return found
