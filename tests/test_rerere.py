@@ -96,3 +96,17 @@ def test_the_driver_asks_git_for_its_line_merge_once_a_file(repo: GitRepo, tmp_p
     assert repo.read(NAME) == TOKEN_MERGED.encode()
     runs = [line for line in trace.read_text().splitlines() if "built-in: git merge-tree" in line]
     assert len(runs) == 1, runs
+
+
+def test_rerere_enabled_as_a_number_is_read_as_git_reads_a_boolean(repo: GitRepo) -> None:
+    """git reads any non-zero number as true: rerere.enabled = 2 replays the recorded resolution."""
+    start = recorded(repo)
+    repo.git("config", "rerere.enabled", "2")
+    alone = repo.git("merge", "--no-edit", "feature", check=False)
+    assert "using previous resolution" in alone.stdout + alone.stderr
+    expected = (alone.returncode, repo.read(NAME), repo.conflicted())
+    repo.git("merge", "--abort")
+    repo.git("reset", "-q", "--hard", start)
+    repo.use_driver()
+    with_driver = repo.git("merge", "--no-edit", "feature", check=False)
+    assert (with_driver.returncode, repo.read(NAME), repo.conflicted()) == expected

@@ -252,6 +252,18 @@ def merge_options(
     )
 
 
+def git_bool(value: str) -> bool:
+    """A boolean setting as git reads it: true, yes, on or a non-zero number; false, no, off, 0 or empty
+    (git refuses any other value; here it is false)."""
+    word = value.strip().lower()
+    if word in ("true", "yes", "on"):
+        return True
+    try:
+        return int(word, 10) != 0
+    except ValueError:
+        return False
+
+
 def config_value(repo: pygit2.Repository | None, key: str) -> str | None:
     """`key` as the git command running mergebert reads it (`git_config`); where git cannot list the
     config, as libgit2 reads the repository's (outside one, the user's); None where nothing sets it."""

@@ -17,8 +17,6 @@ import pygit2
 
 from mergebert.git import gitinfo
 
-TRUE = ("true", "yes", "on", "1")
-
 
 def _is_marker(line: bytes, char: bytes, size: int) -> bool:
     """rerere's `is_cmarker`: `size` marker characters, then a space for `<` and `>`, any whitespace for
@@ -81,7 +79,7 @@ def enabled_in(repo: pygit2.Repository) -> bool:
     value = gitinfo.config_value(repo, "rerere.enabled")
     if value is None:
         return (common_dir(repo) / "rr-cache").is_dir()
-    return value.strip().lower() in TRUE
+    return gitinfo.git_bool(value)
 
 
 def common_dir(repo: pygit2.Repository) -> Path:

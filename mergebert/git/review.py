@@ -80,8 +80,7 @@ def conflicts_recorded(record: dict[str, Any], blobs: Sequence[bytes]) -> bool:
 def renormalizing(repo: pygit2.Repository) -> bool:
     """Whether git's merges renormalize (`merge.renormalize`, a git boolean: true, yes, on or a number
     other than 0)."""
-    value = (gitinfo.config_value(repo, "merge.renormalize") or "").lower()
-    return value in ("true", "yes", "on") or (value.lstrip("-").isdigit() and int(value) != 0)
+    return gitinfo.git_bool(gitinfo.config_value(repo, "merge.renormalize") or "")
 
 
 def as_git_merged(repo: pygit2.Repository, path: str, versions: Sequence[bytes]) -> list[bytes]:
