@@ -4,6 +4,8 @@ $GIT_DIR whose work tree is the current folder. mergebert must see what git sees
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -81,6 +83,57 @@ def test_a_repository_s_own_attributes_file_replaces_the_global_one_for_the_driv
     repo.git("config", "core.attributesFile", str(empty))
     assert repo.git("check-attr", "merge", NAME).stdout.strip() == f"{NAME}: merge: unspecified"
     assert merged_with_driver(repo) == TOKEN_MERGED.encode()
+
+
+def global_attributes_set_empty(repo: GitRepo, lines: str) -> None:
+    """`lines` in the default global attributes file, which an empty core.attributesFile keeps git from
+    reading."""
+    default = Path(repo.env["XDG_CONFIG_HOME"]) / "git" / "attributes"
+    default.parent.mkdir(parents=True, exist_ok=True)
+    default.write_text(lines)
+    repo.git("config", "core.attributesFile", "")
+
+
+def test_an_empty_core_attributes_file_gives_the_driver_no_global_attributes(repo: GitRepo) -> None:
+    """git reads no global attributes file, not the default one, and so no union merge: nor may the
+    driver's look at the merges the repository declares."""
+    global_attributes_set_empty(repo, "*.java merge=union\n")
+    assert repo.git("check-attr", "merge", NAME).stdout.strip() == f"{NAME}: merge: unspecified"
+    assert merged_with_driver(repo) == TOKEN_MERGED.encode()
+
+
+def test_resolve_reads_no_global_attributes_where_core_attributes_file_is_empty(repo: GitRepo) -> None:
+    """libgit2 gets no global attributes file either: no eol=crlf from the default one, which git ignores."""
+    global_attributes_set_empty(repo, "*.java eol=crlf\n")
+    repo.stop_on({NAME: (TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)})
+    resolved = repo.mergebert("resolve", "--no-backup")
+    assert resolved.returncode == 0, resolved.stderr
+    assert repo.read(NAME) == TOKEN_MERGED.encode()
+
+
+WRITE = """
+import sys, pygit2
+from mergebert.git import gitinfo
+try:
+    gitinfo.open_repo(sys.argv[1]).config["mergebert.threshold"] = "0.99"
+    print("written")
+except pygit2.GitError:
+    print("refused")
+print("mergebert.threshold" in gitinfo.open_repo(sys.argv[2]).config)
+"""
+
+
+def test_a_config_write_through_an_opened_repository_lands_nowhere_but_its_own_config(
+    repo: GitRepo, tmp_path: Path
+) -> None:
+    """The settings handed to libgit2 are its highest level: a write there must not go to that file, lost
+    for git and seen by another repository the same process opens."""
+    other = GitRepo.init(tmp_path / "other", repo.env)
+    run = [sys.executable, "-c", WRITE, str(repo.path), str(other.path)]
+    said = subprocess.run(run, env=repo.env, capture_output=True, text=True, check=True).stdout.split()
+    read = repo.git("config", "--get", "mergebert.threshold", check=False).stdout.strip()
+    assert said in (["refused", "False"], ["written", "False"])
+    assert read == ("0.99" if said[0] == "written" else "")
 
 
 def test_a_global_attributes_file_named_under_include_if_is_read_as_git_reads_it(

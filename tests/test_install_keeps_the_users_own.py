@@ -319,6 +319,40 @@ def test_install_keeps_the_users_line_in_a_block_the_previous_release_wrote(repo
     assert attributes.read_bytes() == b"*.kt merge=mergebert\n*.png binary\n"
 
 
+def test_install_takes_back_a_file_s_line_the_previous_release_wrote_for_a_merge_no_longer_declared(
+    repo: GitRepo,
+) -> None:
+    """The previous release's block (no record of its lines) held `/src/A.java merge=union` for a merge the
+    repository declared then: a line of install's form is install's, not the user's, once nothing declares
+    it; the user's own line in that block stays theirs."""
+    repo.commit({"src/A.java": "class A {}\n"})
+    attributes = repo.path / ".git" / "info" / "attributes"
+    attributes.parent.mkdir(exist_ok=True)
+    previous = install.attributes_block([("src/A.java", "union")])
+    previous = previous.replace(install.END, "*.kt merge=mergebert\n" + install.END)
+    attributes.write_bytes(previous.encode() + b"*.png binary\n")
+    result = repo.mergebert("install", check=True)
+    assert "kept 1 line of yours" in result.stdout
+    assert merge_of(repo, "src/A.java") == "mergebert"
+    repo.mergebert("uninstall", check=True)
+    assert merge_of(repo, "src/A.java") == "unspecified"
+    assert attributes.read_bytes() == b"*.kt merge=mergebert\n*.png binary\n"
+
+
+def test_a_pattern_the_release_that_wrote_an_edited_block_did_not_route_is_routed(repo: GitRepo) -> None:
+    """A block the user edited, written by a release that knew no `*.cs` (its BEGIN line names the
+    patterns it routed): `*.cs` is routed now, not taken for a line the user deleted."""
+    attributes = repo.path / ".git" / "info" / "attributes"
+    attributes.parent.mkdir(exist_ok=True)
+    known = [pattern for pattern in install.PATTERNS if pattern != "*.cs"]
+    begin = f"{install.BEGIN} (patterns: {' '.join(known)}) (lines 000000000000)"
+    body = [install.routed_line(pattern) for pattern in known] + ["*.kt merge=mergebert"]
+    attributes.write_text("\n".join([begin, *body, install.END]) + "\n")
+    result = repo.mergebert("install", check=True)
+    assert "kept 1 line of yours" in result.stdout and "left out" not in result.stdout
+    assert merge_of(repo, "x.cs") == "mergebert"
+
+
 def test_uninstall_of_an_edited_block_removes_the_lines_it_wrote_for_declared_merges(repo: GitRepo) -> None:
     repo.commit({"dist/app.js": "x();\n", ".gitattributes": "dist/*.js -merge\n"})
     attributes = repo.path / ".git" / "info" / "attributes"

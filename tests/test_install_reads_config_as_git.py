@@ -85,6 +85,29 @@ def test_global_install_refuses_an_attributes_file_it_cannot_write_and_writes_no
     assert snapshot(gitconfig, default) == {gitconfig: None, default: None}
 
 
+@pytest.mark.parametrize("where", ["global", "system"])
+def test_global_install_refuses_where_core_attributes_file_is_empty_and_writes_nothing(
+    repo: GitRepo, where: str
+) -> None:
+    """An empty core.attributesFile: git reads no global attributes file (not the default one either), so
+    there is none for `install --global` to write; uninstall --global has none to change."""
+    if where == "system":
+        with_system_config(repo, "[core]\n\tattributesFile =\n")
+    else:
+        repo.git("config", "--global", "core.attributesFile", "")
+    gitconfig = Path(repo.env["HOME"]) / ".gitconfig"
+    default = Path(repo.env["XDG_CONFIG_HOME"]) / "git" / "attributes"
+    before = snapshot(gitconfig, default)
+    result = repo.mergebert("install", "--global")
+    assert result.returncode == 1
+    refused = f"Error: core.attributesFile is empty in {where} config, so git reads no global attributes file"
+    assert result.stderr.startswith(refused)
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert snapshot(gitconfig, default) == before
+    assert "attributes" not in repo.mergebert("uninstall", "--global", check=True).stdout
+    assert snapshot(default) == {default: before[default]}
+
+
 @pytest.mark.parametrize(
     ("where", "scope"),
     [("included", "--global"), ("system", "--global"), ("global", "--local")],

@@ -28,26 +28,30 @@ UNSPECIFIED = "unspecified"  # check-attr's value for an attribute nothing sets
 TEXT, UNION, BINARY = ("set", "text"), "union", ("unset", "binary")  # git's built-in merges
 
 
-def default_attributes_file() -> str:
-    """The attributes file git reads where no core.attributesFile is set: $XDG_CONFIG_HOME/git/attributes,
-    else ~/.config/git/attributes."""
+def global_attributes_file(configured: str | None) -> str | None:
+    """The global attributes file git reads, given core.attributesFile as git reads it (None where
+    nothing sets it): none for an empty value (git then reads no global file), the file it names, else
+    $XDG_CONFIG_HOME/git/attributes (or ~/.config/git/attributes)."""
+    if configured is not None:
+        return configured or None
     config_home = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
     return os.path.join(config_home, "git", "attributes")
 
 
-def attributes_file_read(top: str) -> str:
-    """The attributes file beyond the repository's own that git reads in the work tree `top`: its
-    core.attributesFile as git reads it there (every scope, includes, `git -c`), else the default."""
+def attributes_file_read(top: str) -> str | None:
+    """The attributes file beyond the repository's own that git reads in the work tree `top`
+    (`global_attributes_file` of its core.attributesFile as git reads it there: every scope, includes,
+    `git -c`); None where git reads none."""
     found = gitcmd.git(
         "config", "--get", "core.attributesFile", cwd=top, env=gitcmd.config_env(), accept=(0, 1)
     )
-    return os.fsdecode(found.stdout.rstrip(b"\n")) or default_attributes_file()
+    return global_attributes_file(os.fsdecode(found.stdout.rstrip(b"\n")) if found.returncode == 0 else None)
 
 
 def _declared(paths: list[str], top: str) -> dict[str, str]:
     """The `merge` attribute every attributes file but `$GIT_DIR/info/attributes` gives each of `paths`
     (relative to the work tree `top`): git's check-attr over `top` with an empty repository, told the
-    attributes file the real one reads (its config may name another, or an `includeIf` may)."""
+    attributes file the real one reads (its config may name another, or an `includeIf` may; none: empty)."""
     try:
         global_file = attributes_file_read(top)
     except gitcmd.GitError:
@@ -57,7 +61,7 @@ def _declared(paths: list[str], top: str) -> dict[str, str]:
         for folder in ("objects", "refs"):
             os.mkdir(os.path.join(empty, folder))
         Path(empty, "HEAD").write_text("ref: refs/heads/main\n", encoding="utf-8")
-        args = ("--git-dir", empty, "--work-tree", ".", "-c", f"core.attributesFile={global_file}")
+        args = ("--git-dir", empty, "--work-tree", ".", "-c", f"core.attributesFile={global_file or ''}")
         args += ("check-attr", "-z", "--stdin", "merge")
         data = b"".join(os.fsencode(path) + b"\0" for path in paths)
         try:
@@ -97,6 +101,16 @@ def attribute_line(path: str, value: str) -> str:
         pattern = '"' + pattern.replace("\\", "\\\\").replace('"', '\\"') + '"'
     merge = {"set": "merge", "unset": "-merge"}.get(value, f"merge={value}")
     return f"{pattern} {merge}"
+
+
+def is_attribute_line(line: str) -> bool:
+    """Whether `line` is one `attribute_line` writes: one anchored file, given a merge."""
+    pattern, _, merge = line.rpartition(" ")
+    value = {"merge": "set", "-merge": "unset"}.get(merge) or merge.removeprefix("merge=")
+    if pattern[:1] == '"':
+        pattern = re.sub(r"\\(.)", r"\1", pattern[1:-1])
+    path = re.sub(r"\\(.)", r"\1", pattern[1:])
+    return pattern[:1] == "/" and attribute_line(path, value) == line
 
 
 def driver_command(name: str, top: str = ".") -> str | None:

@@ -69,12 +69,15 @@ LIBGIT2_READS = {"core.autocrlf": "false", "core.eol": "native"}
 
 def _reading_as_git(repo: pygit2.Repository) -> pygit2.Repository:
     """`repo`, its attributes and filters read with the settings git reads (`git_config`): those settings
-    are added to libgit2's view of its config as the highest level. Unchanged where git cannot list them."""
+    are added to libgit2's view of its config as the highest level (core.attributesFile as the file git
+    reads, `attributes.global_attributes_file`, empty for none, as libgit2 reads it too). Unchanged where
+    git cannot list them."""
     listing = git_config(repo)
     if listing is None:
         return repo
     values = {name: listing.get(name, default) for name, default in LIBGIT2_READS.items()}
-    values["core.attributesfile"] = listing.get("core.attributesfile") or attributes.default_attributes_file()
+    configured = listing.get("core.attributesfile")
+    values["core.attributesfile"] = attributes.global_attributes_file(configured) or ""
     lines = "".join(f"\t{name.partition('.')[2]} = {_quoted(value)}\n" for name, value in values.items())
     # pygit2 refuses add_file on a repository's config in Python alone; libgit2 supports it
     pygit2.config.Config.add_file(repo.config, _config_file("[core]\n" + lines), ConfigLevel.APP, True)
@@ -92,9 +95,12 @@ def _config_folder() -> str:
 
 
 def _config_file(text: str) -> str:
-    """A file holding `text`, in this process's folder, one per distinct text."""
+    """A file holding `text`, in this process's folder, one per distinct text, that libgit2 cannot write:
+    its lock file, a folder, is always there, so a config write through a repository fails instead of
+    landing here (its highest level), lost for git and read by every repository this file is added to."""
     path = os.path.join(_config_folder(), hashlib.sha256(text.encode()).hexdigest()[:16] + ".gitconfig")
     if not os.path.exists(path):
+        os.makedirs(path + ".lock", exist_ok=True)
         atomic_write(path, text.encode("utf-8"))
     return path
 

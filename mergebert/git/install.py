@@ -11,8 +11,8 @@ config keys that still hold mergebert's values, `mergebert.confirm` where instal
 holds install's value, the marked attributes block and mergebert's own hook as install wrote it (putting
 back a hook it had chained). Lines the user added inside the block stay theirs (install moves them after
 its new block, uninstall leaves them), and a pattern's line they deleted from it stays deleted: the BEGIN
-line records the digest of the lines install wrote, which tells an edited block. Everything that can
-refuse is checked before anything is written.
+line records the patterns install routed and the digest of the lines it wrote, which tells an edited
+block. Everything that can refuse is checked before anything is written.
 """
 
 from __future__ import annotations
@@ -52,10 +52,13 @@ MADE_FILE = " (file made by install)"
 # installs before the block went first appended it, after a line break added to a last line without one
 ADDED_LF = " (line break added before)"
 ADDED_CRLF = " (CRLF added before)"
-# what the BEGIN line records of install's lines: a digest, by which a later install or uninstall knows
-# the user edited them, and the patterns left out as the user deleted their lines
+# what the BEGIN line records of install's lines: the patterns its release routes (a pattern's line absent
+# from the block is one the user deleted only if the release knew it), and a digest, by which a later
+# install or uninstall knows the user edited them
+KNOWN = re.compile(r" \(patterns: ([^)]*)\)")
 WRITTEN = re.compile(r" \(lines ([0-9a-f]{12})\)")
-NOT_ROUTED = re.compile(r" \(not routed: ([^)]*)\)")
+# the patterns of the releases whose BEGIN line names none
+UNNAMED_PATTERNS = ("*.java", "*.js", "*.jsx", "*.mjs", "*.cjs", "*.ts", "*.mts", "*.cts", "*.tsx", "*.cs")
 HOOK_MARK = "# mergebert pre-commit hook"
 CHAINED = "pre-commit.before-mergebert"
 # the hook's one line that differs between installations (the absolute path of `mergebert`)
@@ -185,10 +188,9 @@ def _digest(lines: Sequence[str]) -> str:
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:12]
 
 
-def _record(lines: Sequence[str], unrouted: Sequence[str]) -> str:
-    """The BEGIN line's record of the block's `lines`: the patterns left out, and the lines' digest."""
-    left_out = f" (not routed: {' '.join(unrouted)})" if unrouted else ""
-    return f"{left_out} (lines {_digest(lines)})"
+def _record(lines: Sequence[str]) -> str:
+    """The BEGIN line's record of the block's `lines`: the patterns this release routes, the lines' digest."""
+    return f" (patterns: {' '.join(PATTERNS)}) (lines {_digest(lines)})"
 
 
 def _config_read(key: str, scopes: Collection[str], *options: str) -> tuple[str, str] | None:
@@ -205,19 +207,19 @@ def _config_read(key: str, scopes: Collection[str], *options: str) -> tuple[str,
     return values[-1] if values else None
 
 
-def _attributes_file(global_: bool) -> tuple[Path, str]:
-    """The attributes file install writes, and the config whose core.attributesFile names it ("" for
-    none): `.git/info/attributes`, or with `global_` the one git reads in every repository (the global
-    config's core.attributesFile, else the system config's, else $XDG_CONFIG_HOME/git/attributes)."""
+def _attributes_file(global_: bool) -> tuple[Path | None, str]:
+    """The attributes file install writes, and the config whose core.attributesFile is read for it ("" for
+    none): `.git/info/attributes`, or with `global_` the one git reads in every repository
+    (`attributes.global_attributes_file` of the global config's core.attributesFile, else the system
+    config's), None where git reads none (the value read is empty)."""
     if not global_:
         return Path(_git_output("rev-parse", "--git-path", "info/attributes")), ""
     configured = _config_read("core.attributesFile", ("system", "global"), "--type=path")
-    if configured and configured[1].strip():
-        return Path(configured[1].strip()), configured[0]
-    return Path(attributes.default_attributes_file()), ""
+    found = attributes.global_attributes_file(configured[1] if configured else None)
+    return (Path(found) if found else None), (configured[0] if configured else "")
 
 
-def attributes_file(global_: bool) -> Path:
+def attributes_file(global_: bool) -> Path | None:
     """`.git/info/attributes`, or the global attributes file git reads (`_attributes_file`)."""
     return _attributes_file(global_)[0]
 
@@ -234,10 +236,17 @@ def _writable(path: Path) -> bool:
     return folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)
 
 
-def _check_attributes(path: Path, named_by: str) -> None:
-    """Refuse, before anything is written, an attributes file install cannot write."""
+def _check_attributes(path: Path | None, named_by: str) -> Path:
+    """The attributes file install writes; refused, before anything is written, where git reads none or
+    install cannot write it."""
+    if path is None:
+        raise InstallError(
+            f"core.attributesFile is empty in {named_by} config, so git reads no global attributes file for "
+            "`install --global` to write; nothing installed. Name one (`git config --global "
+            "core.attributesFile PATH`), then install again"
+        )
     if _writable(path):
-        return
+        return path
     where = f" (core.attributesFile in {named_by} config)" if named_by else ""
     refused = f"cannot write {path}, the attributes file git reads{where}; nothing installed"
     if named_by == "system":
@@ -282,20 +291,27 @@ def _as_written(done: str, body: Sequence[str], appended: bool) -> bool:
 
 
 def _unrouted(done: str, body: Sequence[str], as_written: bool) -> list[str]:
-    """The patterns whose line is not in the block, as the user deleted it; in a block as written, only
-    those its record names (a pattern a later release routes is no deletion)."""
-    absent = [pattern for pattern in PATTERNS if routed_line(pattern) not in body]
-    if not as_written:
-        return absent
-    recorded = NOT_ROUTED.search(done)
-    named = recorded.group(1).split() if recorded else []
-    return [pattern for pattern in absent if pattern in named]
+    """The patterns whose line is not in the block, as the user deleted it: of those the release that wrote
+    it routed (KNOWN; a pattern a later release routes is no deletion); none in a block without a record
+    taken whole (`_as_written`)."""
+    if as_written and not WRITTEN.search(done):
+        return []
+    named = KNOWN.search(done)
+    known = named.group(1).split() if named else UNNAMED_PATTERNS
+    return [pattern for pattern in known if routed_line(pattern) not in body]
+
+
+def _is_installs(line: str, expected: Collection[str], recorded: bool) -> bool:
+    """Whether a line of an edited block is install's: one it writes now (`expected`), or, in a block with
+    no record of its lines (an earlier release's), a file's line for a merge declared then
+    (`attributes.is_attribute_line`), which would otherwise outrank everything as the user's."""
+    return line in expected or (not recorded and attributes.is_attribute_line(line))
 
 
 def _take_blocks(data: bytes, expected: Collection[str]) -> Taken:
     """The attributes file without mergebert's blocks, and without the line break an older install added
-    before one; in a block the user edited, the lines install would not write (`expected`) are theirs, and
-    stay where the block was."""
+    before one; in a block the user edited, the lines that are not install's (`_is_installs`) are theirs,
+    and stay where the block was."""
     bom, data = _split_bom(data)
     lines = data.splitlines(keepends=True)
     bare = [line.rstrip(b"\r\n").decode("utf-8", "replace") for line in lines]
@@ -309,8 +325,9 @@ def _take_blocks(data: bytes, expected: Collection[str]) -> Taken:
             at += 1
             continue
         done, body = bare[at][len(BEGIN) :], bare[at + 1 : stop]
-        as_written = _as_written(done, body, appended=bool(out))
-        users = [] if as_written else [lines[i] for i in range(at + 1, stop) if bare[i] not in expected]
+        as_written, recorded = _as_written(done, body, appended=bool(out)), bool(WRITTEN.search(done))
+        theirs = [i for i in range(at + 1, stop) if not _is_installs(bare[i], expected, recorded)]
+        users = [] if as_written else [lines[i] for i in theirs]
         if out and not users and (ADDED_LF in done or ADDED_CRLF in done):
             out[-1] = out[-1][: -2 if ADDED_CRLF in done else -1]
         out += users
@@ -329,7 +346,7 @@ def _write_attributes(path: Path, declared: Sequence[tuple[str, str]]) -> Taken:
     taken = _take_blocks(path.read_bytes(), block_lines(declared)) if exists else Taken(b"", True, 0, [])
     bom, rest = _split_bom(taken.rest)
     eol = b"\r\n" if b"\r\n" in rest else b"\n"
-    done = (MADE_FILE if taken.made else "") + _record(block_lines(declared, taken.unrouted), taken.unrouted)
+    done = (MADE_FILE if taken.made else "") + _record(block_lines(declared, taken.unrouted))
     block = attributes_block(declared, done, taken.unrouted).encode("utf-8").replace(b"\n", eol)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, bom + block + rest)
@@ -562,7 +579,7 @@ def install(global_: bool = False, confirm: bool | None = None) -> list[str]:
         _require_work_tree()
         _check_hook(_hooks_dir())
     path, named_by = _attributes_file(global_)
-    _check_attributes(path, named_by)
+    path = _check_attributes(path, named_by)
     # the local file outranks the repository's .gitattributes: the files they give another merge keep it
     declared = _declared(global_)
     done = []
@@ -600,7 +617,7 @@ def uninstall(global_: bool = False) -> list[str]:
         if _git("config", scope, "--get-regexp", pattern, check=False).returncode == 1:
             _git("config", scope, "--remove-section", section, check=False)
     path = attributes_file(global_)
-    kept = _remove_attributes(path, block_lines(_declared(global_)))
+    kept = _remove_attributes(path, block_lines(_declared(global_))) if path else None
     if kept is not None:
         yours = f"; kept {_lines_of_yours(kept)} inside its block" if kept else ""
         done.append(f"attributes: removed mergebert's lines from {path}{yours}")
