@@ -147,3 +147,54 @@ def test_export_says_when_limit_left_no_usable_validation_record(model: Path, tm
     result = export(model, "--valid", unusable(tmp_path), "--limit", "3", "--no-quantize")
     assert result.exit_code == 0, result.output
     assert "in the first 3 validation records (--limit 3)" in result.stderr
+
+
+def uneven(repos: int) -> list[dict]:
+    """records(), with repository i given 2 (i + 1) records: how many export validates on names them."""
+    return [r for r in records(repos, repos) if int(r["merge"], 16) <= int(r["id"].split("-")[0])]
+
+
+def forget(model: Path, *keys: str) -> None:
+    """Drop `keys` from metrics.json, as a model trained before they were recorded has it."""
+    metrics = json.loads((model / "metrics.json").read_text())
+    (model / "metrics.json").write_text(json.dumps({k: v for k, v in metrics.items() if k not in keys}))
+
+
+@pytest.mark.parametrize(
+    ("rows", "limit"), [(uneven(8), "20"), (records(repos=1, merges=20), "")], ids=["repositories", "one"]
+)
+def test_export_of_an_older_model_validates_on_the_records_training_held_out(
+    tmp_path: Path, rows: list[dict], limit: str
+) -> None:
+    """metrics.json without "limit" (nor train_repository_names): the held-out repositories it names, not a
+    split of all of DATA (which holds out another repository, one the model trained on, when --limit cut)."""
+    data = write(tmp_path / "d.regions.jsonl", rows)
+    result = train(data, "-o", tmp_path / "model", "--no-export", *(["--limit", limit] if limit else []))
+    assert result.exit_code == 0, result.output
+    forget(tmp_path / "model", "limit", "train_repository_names")
+    exported = export(tmp_path / "model", "--no-quantize")
+    assert exported.exit_code == 0, exported.output
+    trained, validated = held_out_conflicts(tmp_path / "model")
+    assert validated == trained == (6 if limit else 4)
+
+
+def test_export_after_data_grew_validates_on_the_records_training_held_out(tmp_path: Path) -> None:
+    """A repository mined into DATA since training: a split of DATA now would hold out another one."""
+    data = write(tmp_path / "d.regions.jsonl", uneven(5))
+    assert train(data, "-o", tmp_path / "model", "--no-export").exit_code == 0
+    write(data, uneven(5) + [r for r in uneven(6) if r["repo"] == "owner/repo5"])
+    exported = export(tmp_path / "model", "--no-quantize")
+    assert exported.exit_code == 0, exported.output
+    assert held_out_conflicts(tmp_path / "model") == (6, 6)
+
+
+def test_export_says_when_data_no_longer_holds_what_training_held_out(tmp_path: Path) -> None:
+    data = write(tmp_path / "d.regions.jsonl", uneven(5))
+    assert train(data, "-o", tmp_path / "model", "--no-export").exit_code == 0
+    write(data, [r for r in uneven(5) if r["id"] != "2-2-Util.java"])
+    exported = export(tmp_path / "model")
+    assert exported.exit_code == 0, exported.output
+    said = [line for line in exported.stderr.splitlines() if line.startswith("mergebert: ")]
+    assert len(said) == 1 and "no validation data" in said[0], exported.stderr
+    assert "5 of the 6 records" in said[0] and "owner/repo2" in said[0]
+    assert "int8 not tried" in said[0] and "--valid" in said[0]

@@ -100,3 +100,26 @@ def test_a_dir_that_recorded_the_path_as_typed_keeps_its_names(tmp_path: Path) -
     done.write_text(older + "".join(merges))
     again = mine(tmp_path / "out", proj / ".git")
     assert again.stdout.startswith("proj: 1/1 merges (1 already done), ") and again.stderr == ""
+
+
+def test_a_linked_work_tree_is_named_after_its_repository_and_mined_once(tmp_path: Path) -> None:
+    """The work tree's own folder (`proj-wt`) names nothing: the repository it belongs to is `proj`."""
+    proj = checkout(tmp_path / "proj", 2)
+    repo = pygit2.Repository(str(proj))
+    repo.add_worktree("wt", str(tmp_path / "proj-wt"), repo.references["refs/heads/m0"])
+    assert repo_name(pygit2.Repository(str(tmp_path / "proj-wt"))) == "proj"
+    mine(tmp_path / "out", proj)
+    again = mine(tmp_path / "out", tmp_path / "proj-wt")
+    assert again.stdout.startswith("proj: 2/2 merges (2 already done), ") and again.stderr == ""
+    stats = json.loads((tmp_path / "out" / "proj.stats.json").read_text())
+    assert stats["path"] == str(proj / ".git")  # the repository's git folder, not the path as typed
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [
+        f"proj.{kind}" for kind in ("done.jsonl", "regions.jsonl.gz", "scenarios.jsonl.gz", "stats.json")
+    ]
+
+
+def test_a_linked_work_tree_of_a_bare_repository_is_named_after_it(tmp_path: Path) -> None:
+    build(tmp_path / "plain.git", 1)
+    repo = pygit2.Repository(str(tmp_path / "plain.git"))
+    repo.add_worktree("wt", str(tmp_path / "checkout"), repo.references["refs/heads/m0"])
+    assert repo_name(pygit2.Repository(str(tmp_path / "checkout"))) == "plain"

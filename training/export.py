@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from mergebert.core.candidates import N_CLASSES
-from mergebert.core.messages import warn
+from mergebert.core.messages import some_of, warn
 from mergebert.neural.bpe import BPE
 from mergebert.neural.features import FeatureConfig
 from training.config import TrainingError
@@ -138,6 +138,9 @@ def _valid_arrays(
     split = ""
     if held_out:
         records = held_out_of(files, metrics)
+        why = _changed_since_training(records, metrics)
+        if why:
+            return None, None, why
         split = held_out_key(records)  # as training keyed its cache
         records = records[:limit]
     else:
@@ -150,6 +153,18 @@ def _valid_arrays(
         )
         return None, None, f"no class reproduces any resolution in the {given}"
     return records, arrays, ""
+
+
+def _changed_since_training(records: list[dict], metrics: dict) -> str:
+    """Why `records`, DATA's (`held_out_of`), are not all those training validated on; "" when they are as
+    many as metrics.json counts."""
+    trained = metrics.get("valid_records", len(records))
+    if len(records) == trained:
+        return ""
+    return (
+        f"DATA holds {len(records)} of the {trained} records of {some_of(metrics['valid_repos'])} "
+        "training held out: it changed since training"
+    )
 
 
 def _synthetic(model: MergeBert, n: int = 48, seed: int = 0):

@@ -58,10 +58,26 @@ def split_by_repo(records: list[dict], fraction: float, seed: int) -> tuple[list
 
 
 def held_out_of(data: list[str], metrics: dict) -> list[dict]:
-    """The records a run without --valid held out of its DATA, split again as `read_split` split them: the
-    first `--limit` region records, with the run's --valid-fraction and seed (from its metrics.json)."""
-    records = list(read_records(data, limit=metrics.get("limit")))
-    return split_by_repo(records, metrics["config"]["valid_fraction"], metrics["config"]["seed"])[1]
+    """The records a run without --valid held out of its DATA, as its metrics.json names them: in DATA's
+    order, the first `valid_records` of the repositories `valid_repos` lists (of every tenth record when the
+    run read that one repository alone), whatever DATA gained since."""
+    records = list(read_records(data))
+    held = set(metrics["valid_repos"])
+    kept = [r for r in records if r.get("repo", "") in held]
+    if _read_one_repository(records, metrics):
+        kept = kept[::10]
+    return kept[: metrics.get("valid_records")]
+
+
+def _read_one_repository(records: list[dict], metrics: dict) -> bool:
+    """Whether a run read the one repository it held records of out (so every tenth): metrics.json's
+    `train_repository_names` say, or, in an older one, the repositories of DATA's first records (as many as
+    the run read)."""
+    held = set(metrics["valid_repos"])
+    if "train_repository_names" in metrics:
+        return set(metrics["train_repository_names"]) == held
+    read = metrics.get("train_records", 0) + metrics.get("valid_records", 0)
+    return {r.get("repo", "") for r in records[: read or None]} == held
 
 
 REGION_FILES = "train reads region files (*.regions.jsonl.gz); scenario files are skipped"

@@ -138,7 +138,6 @@ def _train(
         "history": result.history,
         "config": asdict(cfg),
         "data": [os.path.abspath(p) for p in data],
-        "limit": limit,  # read_split's: `prepare.held_out_of` splits the same records again
         "valid_data": [os.path.abspath(p) for p in valid] if valid else None,
         "valid_repos": sorted({r.get("repo", "") for r in prep.valid_records}),
         "train_repositories": len(train_repositories),

@@ -27,7 +27,14 @@ from mergebert.core.messages import warn
 from mergebert.core.textio import UnsupportedContent, decode
 from mergebert.data.mining.extract import FileTexts, extract_file
 from mergebert.data.mining.filters import MAX_BLOB_BYTES, content_reason, long_line_reason, path_reason
-from mergebert.data.mining.walk import MergeRef, list_merges, merge_bases, origin_name, repo_name
+from mergebert.data.mining.walk import (
+    MergeRef,
+    list_merges,
+    merge_bases,
+    origin_name,
+    repo_name,
+    repository_key,
+)
 from mergebert.data.progress import Progress
 from mergebert.data.records import (
     REGION_FIELDS,
@@ -242,16 +249,6 @@ def open_repository(path: str, source: str) -> pygit2.Repository:
         return pygit2.Repository(path, RepositoryOpenFlag.NO_SEARCH)
     except pygit2.GitError as err:
         raise RepositoryError(f"{source}: not a git repository") from err
-
-
-def repository_key(repo: pygit2.Repository) -> str:
-    """What identifies a local repository however its path is typed (`proj`, `proj/.git`, a symlink): its
-    git directory, the main one for a linked work tree, with symlinks resolved."""
-    try:
-        common = Path(repo.path, "commondir").read_text(encoding="utf-8").strip()
-    except OSError:  # not a linked work tree
-        common = ""
-    return os.path.realpath(os.path.join(repo.path, common))
 
 
 def _plan(repo: pygit2.Repository, source: str, options: MineOptions) -> RepositoryPlan:

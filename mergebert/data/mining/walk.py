@@ -1,13 +1,14 @@
-"""Finding merges in a repository: refs, two-parent merge commits, all merge bases, repository names."""
+"""Finding merges in a repository: refs, two-parent merge commits, all merge bases, repository names, keys."""
 
 from __future__ import annotations
 
 import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pygit2
-from pygit2.enums import SortMode
+from pygit2.enums import RepositoryOpenFlag, SortMode
 
 _PR_REF = re.compile(r"^refs/(pull|pull-requests|merge-requests)/|^refs/remotes/[^/]+/(pr|pull)/")
 _IGNORED_REF = re.compile(r"^refs/(stash$|notes/)")
@@ -34,10 +35,30 @@ def origin_name(repo: pygit2.Repository) -> str | None:
     return f"{parts[-2]}/{parts[-1].removesuffix('.git')}"
 
 
+def repository_key(repo: pygit2.Repository) -> str:
+    """What identifies a local repository however its path is typed (`proj`, `proj/.git`, a symlink): its
+    git directory, the main one for a linked work tree, with symlinks resolved."""
+    try:
+        common = Path(repo.path, "commondir").read_text(encoding="utf-8").strip()
+    except OSError:  # not a linked work tree
+        common = ""
+    return os.path.realpath(os.path.join(repo.path, common))
+
+
+def _main_repository(repo: pygit2.Repository) -> pygit2.Repository:
+    """The repository itself, or for a linked work tree the repository whose git directory it shares."""
+    key = repository_key(repo)
+    if key == os.path.realpath(repo.path):
+        return repo
+    return pygit2.Repository(key, RepositoryOpenFlag.NO_SEARCH)
+
+
 def folder_name(repo: pygit2.Repository) -> str:
-    """The name of the repository's folder (of its work tree, or the bare folder without `.git`)."""
-    folder = os.path.normpath(repo.workdir or repo.path)
-    if not repo.workdir and os.path.basename(folder) == ".git":
+    """The name of the repository's folder (of its work tree, the main one for a linked work tree, or the
+    bare folder without `.git`)."""
+    main = _main_repository(repo)
+    folder = os.path.normpath(main.workdir or main.path)
+    if not main.workdir and os.path.basename(folder) == ".git":
         folder = os.path.dirname(folder)
     return os.path.basename(folder).removesuffix(".git")
 
