@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pygit2
 
+from mergebert.core import gitfolders
 from mergebert.git import gitinfo
 
 
@@ -84,11 +85,7 @@ def enabled_in(repo: pygit2.Repository) -> bool:
 
 def common_dir(repo: pygit2.Repository) -> Path:
     """The git folder shared by all work trees (a linked work tree's own folder names it)."""
-    own = Path(repo.path)
-    try:
-        return (own / (own / "commondir").read_text(encoding="utf-8").strip()).resolve()
-    except OSError:
-        return own
+    return Path(gitfolders.common_dir(repo.path))
 
 
 def has_resolution(repo: pygit2.Repository, merged: bytes, marker_size: int) -> bool:

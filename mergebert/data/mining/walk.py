@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import pygit2
 from pygit2.enums import RepositoryOpenFlag, SortMode
+
+from mergebert.core import gitfolders
 
 _PR_REF = re.compile(r"^refs/(pull|pull-requests|merge-requests)/|^refs/remotes/[^/]+/(pr|pull)/")
 _IGNORED_REF = re.compile(r"^refs/(stash$|notes/)")
@@ -38,11 +39,7 @@ def origin_name(repo: pygit2.Repository) -> str | None:
 def repository_key(repo: pygit2.Repository) -> str:
     """What identifies a local repository however its path is typed (`proj`, `proj/.git`, a symlink): its
     git directory, the main one for a linked work tree, with symlinks resolved."""
-    try:
-        common = Path(repo.path, "commondir").read_text(encoding="utf-8").strip()
-    except OSError:  # not a linked work tree
-        common = ""
-    return os.path.realpath(os.path.join(repo.path, common))
+    return gitfolders.common_dir(repo.path)
 
 
 def _main_repository(repo: pygit2.Repository) -> pygit2.Repository:
