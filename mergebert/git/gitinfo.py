@@ -79,9 +79,15 @@ def _reading_as_git(repo: pygit2.Repository) -> pygit2.Repository:
     configured = listing.get("core.attributesfile")
     values["core.attributesfile"] = attributes.global_attributes_file(configured) or ""
     lines = "".join(f"\t{name.partition('.')[2]} = {_quoted(value)}\n" for name, value in values.items())
-    # pygit2 refuses add_file on a repository's config in Python alone; libgit2 supports it
-    pygit2.config.Config.add_file(repo.config, _config_file("[core]\n" + lines), ConfigLevel.APP, True)
+    read_also(repo, "[core]\n" + lines, ConfigLevel.APP)
     return repo
+
+
+def read_also(repo: pygit2.Repository, text: str, level: ConfigLevel) -> None:
+    """Make libgit2 read the config `text` for `repo` at `level` (replacing what it read there): for its
+    own lookups of attributes and filters, never written (`_config_file`)."""
+    # pygit2 refuses add_file on a repository's config in Python alone; libgit2 supports it
+    pygit2.config.Config.add_file(repo.config, _config_file(text), level, True)
 
 
 def _quoted(value: str) -> str:

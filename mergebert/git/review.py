@@ -97,8 +97,7 @@ def as_git_merged(repo: pygit2.Repository, path: str, versions: Sequence[bytes])
     if private is None:  # the work tree gone meanwhile
         return list(versions)
     private.index.remove_all([path])
-    unchecked = gitinfo._config_file("[core]\n\tsafecrlf = false\n")
-    pygit2.config.Config.add_file(private.config, unchecked, ConfigLevel.WORKTREE, True)
+    gitinfo.read_also(private, "[core]\n\tsafecrlf = false\n", ConfigLevel.WORKTREE)
     filters = [private.load_filter_list(path, mode) for mode in (FilterMode.TO_WORKTREE, FilterMode.TO_ODB)]
     converted = []
     for data in versions:
