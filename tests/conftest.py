@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from gitrepo import GitRepo, isolated_env, stop_daemons
+
+# A test run started in the background of a shell inherits SIGINT ignored, which every command it starts
+# would keep through exec, so the ^C tests' commands would never see their ^C; a handler of this process's
+# own instead is reset to the default at exec.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture
