@@ -1,6 +1,7 @@
 """Settings git reads from places libgit2 does not: the file GIT_CONFIG_GLOBAL names, `git -c` (as
 GIT_CONFIG_COUNT passes it on), an `includeIf` section, a repository's own core.attributesFile, and a
-$GIT_DIR whose work tree is the current folder. mergebert must see what git sees there."""
+$GIT_DIR whose work tree is the current folder. mergebert must see what git sees there (rerere with
+core.autocrlf set there: tests/test_rerere.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import pytest
 from gitrepo import TOKEN_BASE, TOKEN_MERGED, TOKEN_OURS, TOKEN_THEIRS, GitRepo
 
 NAME = "src/App.java"
-BY_HAND = TOKEN_OURS.replace("0.0.0.0", "127.0.0.1")
 PLACES = ["GIT_CONFIG_GLOBAL", "GIT_CONFIG_COUNT"]
 
 
@@ -24,30 +24,6 @@ def set_outside_files(repo: GitRepo, place: str, key: str, value: str) -> None:
         repo.env["GIT_CONFIG_GLOBAL"] = str(config)
     else:
         repo.env.update(GIT_CONFIG_COUNT="1", GIT_CONFIG_KEY_0=key, GIT_CONFIG_VALUE_0=value)
-
-
-@pytest.mark.parametrize("place", PLACES)
-def test_a_recorded_resolution_is_replayed_with_autocrlf_set_where_git_reads_it(
-    repo: GitRepo, place: str
-) -> None:
-    """rerere names a conflict by the work tree's CRLF lines: the driver must write them as git does."""
-    set_outside_files(repo, place, "core.autocrlf", "true")
-    repo.git("config", "rerere.enabled", "true")
-    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
-    start = repo.git("rev-parse", "HEAD").stdout.strip()
-    assert repo.git("merge", "--no-edit", "feature", check=False).returncode != 0
-    repo.write(NAME, BY_HAND.replace("\n", "\r\n"))
-    repo.git("add", NAME)
-    repo.git("commit", "-q", "--no-edit")
-    repo.git("reset", "-q", "--hard", start)
-    alone = repo.git("merge", "--no-edit", "feature", check=False)
-    assert "using previous resolution" in alone.stdout + alone.stderr
-    expected = (alone.returncode, repo.read(NAME), repo.conflicted())
-    repo.git("merge", "--abort")
-    repo.git("reset", "-q", "--hard", start)
-    repo.use_driver()
-    with_driver = repo.git("merge", "--no-edit", "feature", check=False)
-    assert (with_driver.returncode, repo.read(NAME), repo.conflicted()) == expected
 
 
 @pytest.mark.parametrize("place", PLACES)

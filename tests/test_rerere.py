@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from gitrepo import TOKEN_BASE, TOKEN_MERGED, TOKEN_OURS, TOKEN_THEIRS, GitRepo, java
+from test_config_where_git_reads_it import PLACES, set_outside_files
 
 from mergebert.git import rerere
 
@@ -26,20 +27,30 @@ def recorded(repo: GitRepo) -> str:
     return start
 
 
-@pytest.mark.parametrize("autocrlf", [False, True])
-def test_a_recorded_resolution_is_replayed_as_without_mergebert(repo: GitRepo, autocrlf: bool) -> None:
-    """With core.autocrlf the work tree has CRLF lines, and rerere names the conflicts by those."""
-    repo.git("config", "core.autocrlf", str(autocrlf).lower())
-    start = recorded(repo)
+def replayed_both_ways(repo: GitRepo, start: str) -> tuple[tuple, tuple]:
+    """The merge of feature by git alone, which must replay the recorded resolution, then, from `start`
+    again, with the merge driver: (exit status, NAME's bytes, unmerged paths) each time."""
     alone = repo.git("merge", "--no-edit", "feature", check=False)
     assert "using previous resolution" in alone.stdout + alone.stderr
     expected = (alone.returncode, repo.read(NAME), repo.conflicted())
-    assert expected[1] == BY_HAND.encode()
     repo.git("merge", "--abort")
     repo.git("reset", "-q", "--hard", start)
     repo.use_driver()
     with_driver = repo.git("merge", "--no-edit", "feature", check=False)
-    assert (with_driver.returncode, repo.read(NAME), repo.conflicted()) == expected
+    return expected, (with_driver.returncode, repo.read(NAME), repo.conflicted())
+
+
+@pytest.mark.parametrize("autocrlf", ["off", "local", *PLACES])
+def test_a_recorded_resolution_is_replayed_as_without_mergebert(repo: GitRepo, autocrlf: str) -> None:
+    """With core.autocrlf (in the repository's config, or where libgit2 does not look) the work tree has
+    CRLF lines, and rerere names the conflicts by those."""
+    if autocrlf in PLACES:
+        set_outside_files(repo, autocrlf, "core.autocrlf", "true")
+    else:
+        repo.git("config", "core.autocrlf", str(autocrlf == "local").lower())
+    expected, with_driver = replayed_both_ways(repo, recorded(repo))
+    assert expected[1] == BY_HAND.encode()
+    assert with_driver == expected
 
 
 def test_without_a_recorded_resolution_mergebert_resolves(repo: GitRepo) -> None:
@@ -102,11 +113,5 @@ def test_rerere_enabled_as_a_number_is_read_as_git_reads_a_boolean(repo: GitRepo
     """git reads any non-zero number as true: rerere.enabled = 2 replays the recorded resolution."""
     start = recorded(repo)
     repo.git("config", "rerere.enabled", "2")
-    alone = repo.git("merge", "--no-edit", "feature", check=False)
-    assert "using previous resolution" in alone.stdout + alone.stderr
-    expected = (alone.returncode, repo.read(NAME), repo.conflicted())
-    repo.git("merge", "--abort")
-    repo.git("reset", "-q", "--hard", start)
-    repo.use_driver()
-    with_driver = repo.git("merge", "--no-edit", "feature", check=False)
-    assert (with_driver.returncode, repo.read(NAME), repo.conflicted()) == expected
+    expected, with_driver = replayed_both_ways(repo, start)
+    assert with_driver == expected
