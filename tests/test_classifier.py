@@ -441,3 +441,6 @@ def test_model_card_says_where_the_checkpoint_was_chosen() -> None:
     given = "\n".join(_data_lines({**metrics, "valid_data": ["/d/valid.regions.jsonl.gz"]}, {}))
     assert "`valid.regions.jsonl.gz` (other repositories" in given
     assert "No validation file played a part." not in given  # --valid chose the checkpoint
+    one = {**metrics, "valid_repos": ["a/b"], "train_repository_names": ["a/b"], "train_repositories": 1}
+    alone = "\n".join(_data_lines(one, {"valid_fraction": 0.1}))
+    assert "every tenth record of the one repository of `train.regions.jsonl.gz`" in alone

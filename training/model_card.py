@@ -17,13 +17,15 @@ def _data_lines(metrics: dict, tc: dict) -> list[str]:
     """Where the encoder's training and checkpoint-choosing records came from."""
     data = ", ".join(f"`{os.path.basename(p)}`" for p in metrics.get("data") or [])
     held_out = metrics.get("valid_repos")
+    untouched = " No validation file played a part."
     if metrics.get("valid_data"):
         valid = ", ".join(f"`{os.path.basename(p)}`" for p in metrics["valid_data"])
         source = f"{valid} (other repositories; its `*.scenarios` come from the same ones, so `mergebert eval` there is not independent)"
         untouched = ""
+    elif held_out and set(held_out) == set(metrics.get("train_repository_names") or []):
+        source = f"every tenth record of the one repository of {data}, held out of training"
     else:
         source = f"the {len(held_out or [])} repositories of {data} held out of training ({tc.get('valid_fraction'):.0%})"
-        untouched = " No validation file played a part."
     return [
         f"- train: {metrics.get('train_records')} region records of {data}"
         + (f" ({metrics['train_repositories']} repositories)" if "train_repositories" in metrics else "")
