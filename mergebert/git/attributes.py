@@ -48,14 +48,11 @@ def attributes_file_read(top: str) -> str | None:
     return global_attributes_file(os.fsdecode(found.stdout.rstrip(b"\n")) if found.returncode == 0 else None)
 
 
-def _declared(paths: list[str], top: str) -> dict[str, str]:
+def _declared(paths: list[str], top: str, global_file: str | None) -> dict[str, str]:
     """The `merge` attribute every attributes file but `$GIT_DIR/info/attributes` gives each of `paths`
     (relative to the work tree `top`): git's check-attr over `top` with an empty repository, told the
-    attributes file the real one reads (its config may name another, or an `includeIf` may; none: empty)."""
-    try:
-        global_file = attributes_file_read(top)
-    except gitcmd.GitError:
-        return {}
+    attributes file the real one reads, `global_file` (its config may name another than the empty
+    repository's would, or an `includeIf` may; None: none)."""
     env = gitcmd.without_repository(os.environ)  # the empty repository is read, not the real one
     with tempfile.TemporaryDirectory(prefix="mergebert-attributes-") as empty:
         for folder in ("objects", "refs"):
@@ -74,11 +71,12 @@ def _declared(paths: list[str], top: str) -> dict[str, str]:
     }
 
 
-def declared_merge(path: str, top: str = ".") -> str | None:
+def declared_merge(path: str, configured: str | None, top: str = ".") -> str | None:
     """The merge the repository's own attributes declare for `path` (relative to the work tree `top`,
-    where git runs its merge drivers): "set", "unset" or a driver's name; None where they say nothing,
-    name mergebert, or cannot be read."""
-    value = _declared([path], top).get(path, UNSPECIFIED)
+    where git runs its merge drivers; `configured`: core.attributesFile as git reads it there, None where
+    unset): "set", "unset" or a driver's name; None where they say nothing, name mergebert, or cannot be
+    read."""
+    value = _declared([path], top, global_attributes_file(configured)).get(path, UNSPECIFIED)
     return None if value in (UNSPECIFIED, DRIVER_NAME) else value
 
 
@@ -87,10 +85,11 @@ def declared_merges(patterns: tuple[str, ...], top: str) -> list[tuple[str, str]
     other than mergebert's (see `declared_merge`)."""
     try:
         listed = gitcmd.git("ls-files", "-z", "--", *patterns, cwd=top).stdout
+        global_file = attributes_file_read(top)
     except gitcmd.GitError:
         return []
     paths = [os.fsdecode(path) for path in listed.split(b"\0") if path]
-    found = _declared(paths, top) if paths else {}
+    found = _declared(paths, top, global_file) if paths else {}
     return [(path, value) for path, value in found.items() if value not in (UNSPECIFIED, DRIVER_NAME)]
 
 

@@ -304,7 +304,7 @@ def _decide(
         if rerere.has_resolution(repo, as_written, options.marker_size):
             why = "git rerere holds a resolution you recorded"
             return left_to_git(args, blobs, options, merged, why, kept="left for git to replay it")
-    declared = attributes.declared_merge(args.path)
+    declared = attributes.declared_merge(args.path, gitinfo.config_value(repo, "core.attributesFile"))
     if declared is not None:  # the repository's .gitattributes give the file a merge of their own
         merged = attributes.merge_as_declared(declared, blobs, options, args.path)
         why = f"merge={declared} in the repository's attributes"
