@@ -312,3 +312,12 @@ def test_install_with_git_dir_set_writes_the_hook_in_its_hooks_folder(
     assert tree.git("check-attr", "merge", "--", "App.java").stdout.strip().endswith("merge: mergebert")
     tree.mergebert("uninstall", check=True)
     assert not hook.exists()
+
+
+def test_uninstall_of_nothing_installed_creates_no_config_file(repo: GitRepo) -> None:
+    home = Path(repo.env["HOME"])
+    assert not (home / ".gitconfig").exists()
+    result = GitRepo(home, repo.env).mergebert("uninstall", "--global", check=True)
+    assert "nothing of mergebert's was installed" in result.stdout
+    assert not (home / ".gitconfig").exists()
+    assert not (Path(repo.env["XDG_CONFIG_HOME"]) / "git" / "config").exists()

@@ -603,18 +603,21 @@ def uninstall(global_: bool = False) -> list[str]:
     scope = "--global" if global_ else "--local"
     if not global_:
         _git("rev-parse", "--git-dir")
-    done = []
+    done, unset = [], []
     for key in settings((0,)):
         current = _git("config", scope, "--get", key, check=False)
         if current.returncode == 0 and is_ours(key, current.stdout.decode().rstrip("\n")):
             _git("config", scope, "--unset", key)
+            unset.append(key)
             done.append(f"git config {scope} --unset {key}")
     confirm = _remove_confirm(scope)
     if confirm:
+        unset.append(CONFIRM_KEY)
         done.append(confirm)
-    for section in SECTIONS:
+    emptied = {key.rpartition(".")[0] for key in unset}
+    for section in SECTIONS:  # only those it took a key out of: git writes a config file to remove one
         pattern = "^" + section.replace(".", r"\.") + r"\."
-        if _git("config", scope, "--get-regexp", pattern, check=False).returncode == 1:
+        if section in emptied and _git("config", scope, "--get-regexp", pattern, check=False).returncode == 1:
             _git("config", scope, "--remove-section", section, check=False)
     path = attributes_file(global_)
     kept = _remove_attributes(path, block_lines(_declared(global_))) if path else None
