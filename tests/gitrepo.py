@@ -35,6 +35,9 @@ def isolated_env(home: Path) -> dict[str, str]:
         # the front-end tests pin git's contract on the deterministic token merge; the shipped model's
         # own behaviour is tested in test_classifier.py
         MERGEBERT_MODEL="none",
+        # the driver's time limit (10 s) is tested by the tests that set it; on a loaded machine a cold
+        # driver can pass 10 s, and the others would then see git's merge instead of the behaviour they test
+        MERGEBERT_DRIVER_TIMEOUT="300",
         PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
         LC_ALL="C",
     )
