@@ -198,3 +198,17 @@ def test_export_says_when_data_no_longer_holds_what_training_held_out(tmp_path: 
     assert len(said) == 1 and "no validation data" in said[0], exported.stderr
     assert "5 of the 6 records" in said[0] and "owner/repo2" in said[0]
     assert "int8 not tried" in said[0] and "--valid" in said[0]
+
+
+def test_export_says_when_the_held_out_records_changed_though_as_many(tmp_path: Path) -> None:
+    """The same number of held-out records, one of them no longer the one training validated on."""
+    rows = uneven(5)
+    data = write(tmp_path / "d.regions.jsonl", rows)
+    assert train(data, "-o", tmp_path / "model", "--no-export").exit_code == 0
+    changed = next(r for r in rows if r["id"] == "2-2-Util.java")
+    write(data, [{**r, "resolution": r["resolution"] + "\n// edited"} if r is changed else r for r in rows])
+    exported = export(tmp_path / "model", "--no-quantize")
+    assert exported.exit_code == 0, exported.output
+    said = [line for line in exported.stderr.splitlines() if line.startswith("mergebert: ")]
+    assert len(said) == 1 and "no validation data" in said[0], exported.stderr
+    assert "changed since training" in said[0] and "owner/repo2" in said[0]

@@ -156,15 +156,18 @@ def _valid_arrays(
 
 
 def _changed_since_training(records: list[dict], metrics: dict) -> str:
-    """Why `records`, DATA's (`held_out_of`), are not all those training validated on; "" when they are as
-    many as metrics.json counts."""
+    """Why `records`, DATA's (`held_out_of`), are not those training validated on; "" when they are (by
+    metrics.json's digest of them, or in an older one, as many as it counts)."""
+    from training.prepare import records_digest
+
     trained = metrics.get("valid_records", len(records))
-    if len(records) == trained:
-        return ""
-    return (
-        f"DATA holds {len(records)} of the {trained} records of {some_of(metrics['valid_repos'])} "
-        "training held out: it changed since training"
-    )
+    held = some_of(metrics["valid_repos"])
+    if len(records) != trained:
+        count = f"DATA holds {len(records)} of the {trained} records of {held} training held out"
+        return f"{count}: it changed since training"
+    if "valid_digest" in metrics and metrics["valid_digest"] != records_digest(records):
+        return f"DATA's records of {held} are not those training held out: they changed since training"
+    return ""
 
 
 def _synthetic(model: MergeBert, n: int = 48, seed: int = 0):

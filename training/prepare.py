@@ -83,6 +83,14 @@ def _read_one_repository(records: list[dict], metrics: dict) -> bool:
 REGION_FILES = "train reads region files (*.regions.jsonl.gz); scenario files are skipped"
 
 
+def records_digest(records: list[dict]) -> str:
+    """SHA-256 of `records` in order: metrics.json keeps the held-out records', which export checks."""
+    digest = hashlib.sha256()
+    for record in records:
+        digest.update(json.dumps(record, sort_keys=True).encode() + b"\n")
+    return digest.hexdigest()
+
+
 def held_out_key(valid_records: list[dict]) -> str:
     """The split of a run without --valid, for the feature caches: the repositories held out."""
     return "held out: " + json.dumps(sorted({r.get("repo", "") for r in valid_records}))

@@ -28,7 +28,7 @@ from training.fit import build_model, fit
 from training.metrics import Selection, validation_report
 from training.model import MergeBert
 from training.modeldir import write_json
-from training.prepare import log, prepare
+from training.prepare import log, prepare, records_digest
 
 
 def train(
@@ -140,6 +140,7 @@ def _train(
         "data": [os.path.abspath(p) for p in data],
         "valid_data": [os.path.abspath(p) for p in valid] if valid else None,
         "valid_repos": sorted({r.get("repo", "") for r in prep.valid_records}),
+        "valid_digest": records_digest(prep.valid_records),
         "train_repositories": len(train_repositories),
         "train_repository_names": train_repositories,
     }
