@@ -451,9 +451,8 @@ def _is_tracked(folder: Path) -> bool:
 def _shared_hooks_scope() -> str | None:
     """Where core.hooksPath is set when that is not this repository's own config (`global`, `system`,
     `command`): its hooks folder is then every repository's, not this one's; else None."""
-    found = _git_output("config", "--show-scope", "--get", "core.hooksPath", check=False)
-    scope = found.split("\t", 1)[0]
-    return scope if found and scope not in ("local", "worktree") else None
+    found = _config_read("core.hooksPath", ("system", "global", "local", "worktree", "command"))
+    return found[0] if found and found[0] not in ("local", "worktree") else None
 
 
 def _not_ours_to_write(hooks: Path) -> tuple[str, str] | None:
