@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import pytest
 from gitrepo import (
     CLASH_BASE,
     CLASH_OURS,
     CLASH_THEIRS,
+    MERGEBERT,
     TOKEN_BASE,
     TOKEN_MERGED,
     TOKEN_OURS,
@@ -162,3 +166,28 @@ def test_resolve_finds_conflicts_written_in_a_style_the_config_does_not_name(
     result = repo.mergebert("resolve")
     assert result.returncode == 0, result.stdout + result.stderr
     assert repo.read(NAME) == TOKEN_MERGED.encode()
+
+
+def without_root_privilege() -> list[str]:
+    """A command prefix under which file permissions hold (root's CAP_DAC_OVERRIDE dropped where root)."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("root may write any file, and no setpriv here to drop that privilege")
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner"]
+
+
+def test_resolve_reports_a_file_it_cannot_write_and_resolves_the_others(repo: GitRepo) -> None:
+    other = "src/Other.java"
+    token = (TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    repo.stop_on({NAME: token, other: token})
+    before = repo.read(NAME)
+    (repo.path / NAME).chmod(0o444)
+    result = repo.run(*without_root_privilege(), MERGEBERT, "resolve", check=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert repo.read(NAME) == before  # git's conflict, as it was
+    assert not (repo.path / (NAME + ".orig")).exists()
+    assert repo.read(other) == TOKEN_MERGED.encode()
+    row = next(line for line in result.stdout.splitlines() if line.startswith(NAME))
+    assert row.split()[1:4] == ["1", "0", "1"] and "cannot write" in row, result.stdout

@@ -175,12 +175,20 @@ def write(repo: pygit2.Repository, row: Row, *, backup: bool) -> bool:
         row.conflicts = row.resolved = row.left = None  # what the file holds now is the user's
         row.notes = [marked.CHANGED]
         return False
-    if backup:
-        suffix = free_backup_suffix(str(worktree))
-        textio.atomic_write(f"{worktree}{suffix}", row.change.before)
-        if suffix != BACKUP:
-            row.notes.append(f"backup {row.path}{suffix}")
-    textio.atomic_write(worktree, row.change.after)
+    backed_up = None
+    try:
+        if backup:
+            backed_up = f"{worktree}{free_backup_suffix(str(worktree))}"
+            textio.atomic_write(backed_up, row.change.before)
+        textio.atomic_write(worktree, row.change.after)
+    except OSError as error:  # git's conflict stays, and the backup of it goes
+        if backed_up is not None and os.path.exists(backed_up):
+            os.unlink(backed_up)
+        row.resolved, row.left = 0, row.conflicts
+        row.notes = [f"cannot write: {error.strerror or error}"]
+        return False
+    if backed_up is not None and not backed_up.endswith(BACKUP):
+        row.notes.append(f"backup {row.path}{backed_up.removeprefix(str(worktree))}")
     return True
 
 
