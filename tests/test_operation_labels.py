@@ -6,6 +6,8 @@ with git alone, undoes it, runs it again with the driver and compares (diff3 sty
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Callable
 
 import pytest
@@ -194,3 +196,125 @@ def test_labels_of_a_merge_a_rebase_replays_equal_gits(repo: GitRepo) -> None:
     repo.use_driver()
     with_driver = repo.git("rebase", "-r", "main", check=False)
     assert (with_driver.returncode, repo.read(NAME)) == (alone.returncode, expected)
+
+
+def fixup_amend(repo: GitRepo) -> None:
+    """A todo `pick c1; fixup -C c2` (what `git commit --fixup=amend:` and `--autosquash` write), whose
+    fixup conflicts with upstream."""
+    repo.commit({NAME: CLASH_BASE}, "base")
+    repo.git("checkout", "-q", "-b", "topic")
+    repo.commit({"notes.txt": "c1\n"}, "c1")
+    repo.commit({NAME: CLASH_THEIRS}, "c2")
+    repo.git("checkout", "-q", "main")
+    repo.commit({NAME: CLASH_OURS}, "upstream")
+    repo.git("checkout", "-q", "topic")
+
+
+def picked_while_rebasing(repo: GitRepo) -> None:
+    """Branch side changes the file as main does; topic (one commit beside the file) is rebased onto main."""
+    repo.commit({NAME: CLASH_BASE}, "base")
+    repo.git("branch", "side")
+    repo.git("checkout", "-q", "side")
+    repo.commit({NAME: CLASH_THEIRS}, "side")
+    repo.git("checkout", "-q", "main")
+    repo.commit({NAME: CLASH_OURS}, "main")
+    repo.git("checkout", "-q", "-b", "topic", "main~1")
+    repo.commit({"notes.txt": "c1\n"}, "c1")
+
+
+def picked_with_options(repo: GitRepo) -> None:
+    """main (ours) and topic (theirs) change the file from base; main is checked out."""
+    repo.diverge(NAME, CLASH_BASE, CLASH_OURS, CLASH_THEIRS)
+
+
+def reverted_with_options(repo: GitRepo) -> None:
+    repo.commit({NAME: CLASH_BASE}, "base")
+    repo.commit({NAME: CLASH_THEIRS}, "to revert")
+    repo.commit({NAME: CLASH_OURS}, "after it")
+
+
+def detached_local_edit(repo: GitRepo) -> None:
+    """HEAD detached at main, the file edited; branch feature changes it too."""
+    repo.diverge(NAME, CLASH_BASE, CLASH_BASE.replace("8080", "8081"), CLASH_THEIRS)
+    repo.git("checkout", "-q", "--detach", "main")
+    repo.write(NAME, CLASH_OURS)
+
+
+def previous_branch_local_edit(repo: GitRepo) -> None:
+    """On branch work (after feature), the file edited; feature changes it too."""
+    repo.commit({NAME: CLASH_BASE}, "base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit({NAME: CLASH_THEIRS}, "feature")
+    repo.git("checkout", "-q", "-b", "work", "main")
+    repo.write(NAME, CLASH_OURS)
+
+
+EDIT_FIRST = {"GIT_SEQUENCE_EDITOR": "sed -i '1s/^pick/edit/'"}
+Step = tuple[str, ...] | Callable[[GitRepo], None]  # git's arguments, or a change to the work tree
+STEPS: dict[str, tuple[Callable[[GitRepo], None], list[Step], dict[str, str]]] = {
+    "rebase fixup -C": (
+        fixup_amend,
+        [("rebase", "-i", "main")],
+        {"GIT_SEQUENCE_EDITOR": "sed -i '2s/^pick/fixup -C/'", "GIT_EDITOR": "true"},
+    ),
+    "cherry-pick at a rebase's edit stop": (
+        picked_while_rebasing,
+        [("rebase", "-i", "main"), ("cherry-pick", "side")],
+        EDIT_FIRST,
+    ),
+    "revert at a rebase's edit stop": (
+        picked_while_rebasing,
+        [("rebase", "-i", "main"), ("cherry-pick", "-n", "side"), ("commit", "-qm", "x"), ("revert", "HEAD")],
+        EDIT_FIRST,
+    ),
+    "checkout -m at a rebase's edit stop": (
+        picked_while_rebasing,
+        [
+            ("rebase", "-i", "main"),
+            lambda work: work.write(NAME, CLASH_THEIRS.replace("7070", "7171")),
+            ("checkout", "-m", "side"),
+        ],
+        EDIT_FIRST,
+    ),
+    "cherry-pick from a rebase's exec line": (
+        picked_while_rebasing,
+        [("rebase", "-i", "--exec", "git cherry-pick side", "main")],
+        {"GIT_SEQUENCE_EDITOR": "true"},
+    ),
+    "cherry-pick -s": (picked_with_options, [("cherry-pick", "-s", "feature")], {}),
+    "cherry-pick --cleanup strip": (
+        picked_with_options,
+        [("cherry-pick", "--cleanup", "strip", "feature")],
+        {},
+    ),
+    "revert -s": (reverted_with_options, [("revert", "-s", "HEAD~1")], {}),
+    "checkout -m detached": (detached_local_edit, [("checkout", "-m", "feature")], {}),
+    "checkout -m -": (previous_branch_local_edit, [("checkout", "-m", "-")], {}),
+    "switch -m -": (previous_branch_local_edit, [("switch", "-m", "-")], {}),
+    "checkout -m @{-1}": (previous_branch_local_edit, [("checkout", "-m", "@{-1}")], {}),
+}
+
+
+@pytest.mark.parametrize("steps", STEPS)
+def test_labels_equal_gits_in_more_operations(repo: GitRepo, steps: str) -> None:
+    """The same steps in a copy of the repository with git alone and here with the driver: the file is
+    the same (diff3 style: the base label too)."""
+    prepare, commands, extra = STEPS[steps]
+    repo.git("config", "merge.conflictStyle", "diff3")
+    prepare(repo)
+    plain = GitRepo(repo.path.parent / "plain", repo.env)
+    shutil.copytree(repo.path, plain.path, symlinks=True)
+    repo.use_driver()
+    left = []
+    for work in (plain, repo):
+        for step in commands:
+            if callable(step):
+                step(work)
+            else:
+                env = {**work.env, **extra}
+                proc = subprocess.run(
+                    ["git", *step], cwd=work.path, env=env, capture_output=True, check=False
+                )
+        left.append((proc.returncode, work.read(NAME)))
+    assert b"<<<<<<< " in left[0][1], "the steps must conflict for git alone"
+    assert left[1] == left[0]

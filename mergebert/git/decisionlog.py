@@ -4,8 +4,9 @@ The first line names the git operation the driver ran in (`operation`); then one
 line conflicts: its conflicts (sides, what was chosen with pattern and confidence, or why each was left),
 and, where mergebert resolved something, what the driver wrote and what git alone would have written
 (zlib, base64), so `mergebert review --undo` can put git's conflicts back. A driver call in another
-operation replaces the log; past MAX_BYTES records lose their texts, past MAX_BYTES + SLIM_ROOM they are
-dropped, so the log never grows without bound. Appends are single `write`s to a file opened O_APPEND and
+operation, or in another run of the same one (a rebase aborted and started again), replaces the log; past
+MAX_BYTES records lose their texts, past MAX_BYTES + SLIM_ROOM they are dropped, so the log never grows
+without bound. Appends are single `write`s to a file opened O_APPEND and
 a replacement is atomic. Only the standard library is used: the driver's warm path writes it.
 """
 
@@ -58,11 +59,45 @@ def _first_line(path: str) -> str:
     return next(iter(_lines(path) or ()), "").strip()
 
 
-def _todo_commit(path: str, last: bool) -> str:
-    """The commit named by the first (or last) command of a rebase or sequencer todo list."""
-    lines = [line.split() for line in _lines(path) or () if line.strip() and not line.startswith("#")]
-    words = lines[-1 if last else 0] if lines else []
-    return words[1] if len(words) >= 2 else ""
+# a todo line's command as git abbreviates it
+ABBREVIATIONS = {
+    "p": "pick",
+    "r": "reword",
+    "e": "edit",
+    "s": "squash",
+    "f": "fixup",
+    "x": "exec",
+    "b": "break",
+    "d": "drop",
+    "l": "label",
+    "t": "reset",
+    "m": "merge",
+    "u": "update-ref",
+}
+COMMIT_COMMANDS = ("pick", "reword", "edit", "squash", "fixup", "drop", "revert", "merge")  # name a commit
+
+
+def todo_step(line: str) -> tuple[str, str, list[str]]:
+    """A rebase or sequencer todo line as git reads it: its command by its full name ("" for a blank line
+    or a comment), the commit it applies ("" where it names none: exec, label, a merge without `-C` or
+    `-c`), and the words after them (a merge's label first). `fixup -C <commit>` and `merge -C <commit>
+    <label>` name their commit after the option."""
+    words = line.split()
+    if not words or words[0].startswith("#"):
+        return "", "", []
+    command, rest = ABBREVIATIONS.get(words[0], words[0]), words[1:]
+    optioned = command in ("fixup", "merge") and rest[:1] in (["-C"], ["-c"])
+    if optioned:
+        rest = rest[1:]
+    if command not in COMMIT_COMMANDS or (command == "merge" and not optioned) or not rest:
+        return command, "", rest
+    return command, rest[0], rest[1:]
+
+
+def todo_line(path: str, last: bool) -> tuple[str, str, list[str]]:
+    """The first (or last) step of a rebase or sequencer todo list (`todo_step`); empty without one."""
+    steps = [step for step in map(todo_step, _lines(path) or ()) if step[0]]
+    return steps[-1 if last else 0] if steps else ("", "", [])
 
 
 def _merge(head: str, heads: Sequence[tuple[str, str]]) -> dict[str, str]:
@@ -73,50 +108,96 @@ def _merge(head: str, heads: Sequence[tuple[str, str]]) -> dict[str, str]:
     return {"key": f"merge {head} {ids}", "kind": "merge", "head": head, "commit": heads[0][0], "name": names}
 
 
-def _rebase(gitdir: str, head: str) -> dict[str, str] | None:
-    """The rebase rebase-merge/ (or rebase-apply/) shows, and the pick it applies: the last one done."""
-    for folder in ("rebase-merge", "rebase-apply"):
-        orig = _first_line(os.path.join(gitdir, folder, "orig-head"))
-        onto = _first_line(os.path.join(gitdir, folder, "onto"))
-        if orig or onto:
-            commit = _todo_commit(os.path.join(gitdir, folder, "done"), last=True)
-            return {
-                "key": f"rebase {orig} {onto}",
-                "kind": "rebase",
-                "head": head,
-                "commit": commit,
-                "name": onto,
-            }
-    return None
+RUN = "mergebert-run"  # in git's state folder of an operation: which run of it the log belongs to
 
 
-def _sequence(gitdir: str, head: str) -> dict[str, str] | None:
-    """The cherry-pick or revert of several commits sequencer/ shows, and the first commit still to do."""
-    original = _first_line(os.path.join(gitdir, "sequencer", "head"))
+def _run(folder: str, start: bool) -> str:
+    """The id of the run of the operation whose state `folder` holds (git removes the folder when the run
+    ends or is aborted, so one run again gets another id); `start`: make one where there is none yet
+    (else "")."""
+    path = os.path.join(folder, RUN)
+    found = _first_line(path)
+    if found or not start:
+        return found
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:  # another driver of this run made it meanwhile
+        return _first_line(path)
+    try:
+        os.write(fd, os.urandom(8).hex().encode("ascii") + b"\n")
+    finally:
+        os.close(fd)
+    return _first_line(path)
+
+
+def _rebase(gitdir: str, head: str, start: bool) -> dict[str, str] | None:
+    """The rebase rebase-merge/ shows, in this run of it (`_run`), and the step it applies: the last one
+    done."""
+    folder = os.path.join(gitdir, "rebase-merge")
+    orig = _first_line(os.path.join(folder, "orig-head"))
+    onto = _first_line(os.path.join(folder, "onto"))
+    if not (orig or onto):
+        return None
+    commit = todo_line(os.path.join(folder, "done"), last=True)[1]
+    key = f"rebase {orig} {onto} {_run(folder, start)}"
+    return {"key": key, "kind": "rebase", "head": head, "commit": commit, "name": onto}
+
+
+def _applying(gitdir: str, head: str, start: bool) -> dict[str, str] | None:
+    """The `git am` or `git rebase --apply` rebase-apply/ shows, in this run of it, and the patch it
+    applies: the commit it came from in a rebase, else its number (`next`). Git writes the folder's onto and
+    orig-head only when it stops: the run alone names the operation."""
+    folder = os.path.join(gitdir, "rebase-apply")
+    number = _first_line(os.path.join(folder, "next"))
+    if not number:
+        return None
+    rebasing = os.path.exists(os.path.join(folder, "rebasing"))
+    commit = _first_line(os.path.join(folder, "original-commit")) if rebasing else f"patch {number}"
+    kind = "rebase" if rebasing else "am"
+    name = _first_line(os.path.join(folder, "onto"))
+    key = f"{kind} {_run(folder, start)}"
+    return {"key": key, "kind": kind, "head": head, "commit": commit, "name": name}
+
+
+def _sequence(gitdir: str, head: str, start: bool) -> dict[str, str] | None:
+    """The cherry-pick or revert of several commits sequencer/ shows, in this run of it, and the first
+    commit still to do."""
+    folder = os.path.join(gitdir, "sequencer")
+    original = _first_line(os.path.join(folder, "head"))
     if not original:
         return None
-    commit = _todo_commit(os.path.join(gitdir, "sequencer", "todo"), last=False)
-    return {"key": f"sequence {original}", "kind": "sequence", "head": head, "commit": commit, "name": ""}
+    commit = todo_line(os.path.join(folder, "todo"), last=False)[1]
+    key = f"sequence {original} {_run(folder, start)}"
+    return {"key": key, "kind": "sequence", "head": head, "commit": commit, "name": ""}
 
 
 def _head(head: str) -> dict[str, str]:
     return {"key": f"head {head}", "kind": "head", "head": head, "commit": "", "name": ""}
 
 
-def operation(gitdir: str, head: str, environ: Mapping[str, str]) -> dict[str, str]:
-    """What git is doing while a driver runs, from what it exposes then (checked against git 2.39).
+# commands whose merge is their own, never a step of the rebase or `git am` stopped meanwhile
+OWN_MERGES = ("cherry-pick", "revert", "checkout", "switch", "stash")
+
+
+def operation(
+    gitdir: str, head: str, environ: Mapping[str, str], command: str | None = None
+) -> dict[str, str]:
+    """What git is doing while a driver runs, from what it exposes then (checked against git 2.39), as the
+    git `command` running the driver names it, where known.
 
     `git merge` sets `GITHEAD_<id>=<name>` (MERGE_HEAD is written only when it stops); a rebase keeps
-    rebase-merge/ (or rebase-apply/) with orig-head and onto while HEAD moves at every pick; a cherry-pick
-    or revert of several commits keeps sequencer/ with the original head; a single cherry-pick, revert or
-    stash apply shows only HEAD. `key` is the same for all files of one operation; `commit`: the commit
-    being merged or applied, where git says."""
+    rebase-merge/ (`git am` and `rebase --apply`: rebase-apply/) while HEAD moves at every pick; a
+    cherry-pick or revert of several commits keeps sequencer/ with the original head; a single cherry-pick,
+    revert or stash apply shows only HEAD (also while a rebase is stopped: OWN_MERGES). `key` is the same
+    for all files of one run of an operation (`_run`); `commit`: the commit being merged or applied, where
+    git says."""
     heads = [
         (key.removeprefix("GITHEAD_"), value) for key, value in environ.items() if key.startswith("GITHEAD_")
     ]
     if heads:
         return _merge(head, heads)
-    return _rebase(gitdir, head) or _sequence(gitdir, head) or _head(head)
+    stepping = None if command in OWN_MERGES else _rebase(gitdir, head, True) or _applying(gitdir, head, True)
+    return stepping or _sequence(gitdir, head, True) or _head(head)
 
 
 def _squash(gitdir: str, head: str, logged: Mapping[str, Any]) -> dict[str, str] | None:
@@ -134,16 +215,17 @@ def _squash(gitdir: str, head: str, logged: Mapping[str, Any]) -> dict[str, str]
 
 def stopped(gitdir: str, head: str, logged: Mapping[str, Any]) -> list[dict[str, str]]:
     """What `operation` may have named for the driver in the operation git has stopped in now: a merge by
-    its MERGE_HEAD (a squash merge, which has none, by SQUASH_MSG and the operation `logged`), a rebase, a
-    sequence of picks, and last HEAD alone (a single cherry-pick or revert, `checkout -m`, a stash
+    its MERGE_HEAD (a squash merge, which has none, by SQUASH_MSG and the operation `logged`), a rebase, `git
+    am`, a sequence of picks, and last HEAD alone (a single cherry-pick or revert, `checkout -m`, a stash
     applied)."""
     merged = [
         (line.split()[0], "") for line in _lines(os.path.join(gitdir, "MERGE_HEAD")) or () if line.strip()
     ]
     found = [
         _merge(head, merged) if merged else _squash(gitdir, head, logged),
-        _rebase(gitdir, head),
-        _sequence(gitdir, head),
+        _rebase(gitdir, head, False),
+        _applying(gitdir, head, False),
+        _sequence(gitdir, head, False),
     ]
     return [op for op in found if op is not None] + [_head(head)]
 
@@ -185,13 +267,14 @@ def _line(record: Mapping[str, Any]) -> bytes:
 
 
 def append(record: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> str | None:
-    """Add one file's record to the log of the operation in progress (replacing a log of another one);
-    the log's path, or None when the log is full or there is no repository."""
+    """Add one file's record to the log of the operation in progress (replacing a log of another one, or of
+    another run of it), as the record's `command` names it (the git command running the driver); the log's
+    path, or None when the log is full or there is no repository."""
     found = locate()
     if found is None:
         return None
     gitdir, head = found
-    op = operation(gitdir, head, os.environ if environ is None else environ)
+    op = operation(gitdir, head, os.environ if environ is None else environ, record.get("command"))
     path = os.path.join(gitdir, LOG)
     full = {**record, "commit": op["commit"], "time": time.time()}
     header = read_header(path)

@@ -150,9 +150,11 @@ def time_limit() -> float:
 
 class Settings:
     """How git would merge and write a conflict, and the repository; `remade`: the calling git makes a
-    conflict again on the user's request (`git checkout --conflict`), which is git's alone to make;
-    `logged`: the merge is the user's operation, whose decisions go to the log (not `git merge-tree`'s);
-    `rerere`: the calling git replays recorded resolutions after its merge."""
+    conflict again on the user's request (`git checkout --conflict`) or re-merges a merge commit to show
+    it (`--remerge-diff`), which is git's alone to make; `logged`: the merge is the user's operation, whose
+    decisions go to the log (not `git merge-tree`'s); `rerere`: the calling git replays recorded
+    resolutions after its merge; `command`: the calling git's command, which the log files the merge under
+    (`decisionlog.operation`)."""
 
     def __init__(
         self,
@@ -162,8 +164,10 @@ class Settings:
         remade: bool = False,
         logged: bool = True,
         rerere: bool = True,
+        command: str | None = None,
     ) -> None:
         self.options, self.repo, self.remade, self.logged, self.rerere = options, repo, remade, logged, rerere
+        self.command = command
 
 
 def repository_settings(
@@ -186,6 +190,13 @@ def repository_settings(
             size = args.marker_size
             options = gitinfo.merge_options(repo, args.path, size=size, labels=labels, style=style)
             return Settings(options, repo, remade=True)
+        if gitinfo.remerging(calling):  # `--remerge-diff`: shows what git's own merge leaves
+            sides = gitinfo.remerged_sides(repo, calling, args.path, blobs[1], blobs[2])
+            engine = gitinfo.line_engine(repo, calling)
+            options = gitinfo.merge_options(
+                repo, args.path, size=args.marker_size, labels=args.labels or sides.labels, engine=engine
+            )
+            return Settings(options, repo, remade=True, logged=False)
         labels = args.labels or gitinfo.with_paths(
             repo, gitinfo.conflict_sides(repo, calling=calling), args.path
         )
@@ -201,7 +212,7 @@ def repository_settings(
             engine=gitinfo.line_engine(repo, calling),
         )
         logged, rerere = not gitinfo.in_memory(calling), gitinfo.runs_rerere(calling)
-        return Settings(options, repo, logged=logged, rerere=rerere)
+        return Settings(options, repo, logged=logged, rerere=rerere, command=gitinfo.subcommand(calling))
     except Exception as error:  # labels are cosmetic: keep merging with the defaults
         warn(f"cannot read the repository ({error}); using default conflict labels")
         return Settings(MergeOptions(args.marker_size, args.labels or DEFAULT_LABELS), None)
@@ -273,9 +284,12 @@ def resolve(
 
 
 def _as_logged(settings: Settings, result: Decided) -> Decided:
-    """`result` without its record, and not pointing to the log, where `settings`' merge is not logged."""
+    """`result` without its record, and not pointing to the log, where `settings`' merge is not logged;
+    else its record names the calling git's command."""
     if not settings.logged:
         result.record, result.logged = None, False
+    elif result.record is not None and settings.command:
+        result.record["command"] = settings.command
     return result
 
 

@@ -33,7 +33,7 @@ from mergebert.core.options import (
     MergeOptions,
     Whitespace,
 )
-from mergebert.git import attributes, gitcmd
+from mergebert.git import attributes, decisionlog, gitcmd
 
 
 def open_repo(start: str | os.PathLike[str] = ".") -> pygit2.Repository | None:
@@ -317,11 +317,16 @@ class Sides(NamedTuple):
     commits: tuple[str, str, str] | None = None
 
 
+def _commit_name(commit: pygit2.Commit) -> str:
+    """A commit as git names it in the labels of a replay or a re-merge: `abc1234 (subject)`."""
+    subject = commit.message.split("\n", 1)[0]
+    return f"{commit.short_id} ({subject})"
+
+
 def _pick_sides(repo: pygit2.Repository, oid: pygit2.Oid) -> Sides:
     """Labels git uses when it replays one commit (rebase, cherry-pick): `abc1234 (subject)`."""
     commit = repo[oid]
-    subject = commit.message.split("\n", 1)[0]
-    name = f"{commit.short_id} ({subject})"
+    name = _commit_name(commit)
     parent = str(commit.parent_ids[0]) if commit.parent_ids else None
     commits = ("HEAD", parent, str(oid)) if parent else None
     return Sides(("HEAD", f"parent of {name}", name), commits)
@@ -348,11 +353,9 @@ def _merge_sides(repo: pygit2.Repository, theirs: str, name: str, ours: str = "H
     return Sides((ours, base, name), (ours, bases[0].decode(), theirs) if bases else None)
 
 
-def _replayed_merge_sides(repo: pygit2.Repository, words: list[str]) -> Sides:
+def _replayed_merge_sides(repo: pygit2.Repository, label: str) -> Sides:
     """Labels of a merge `git rebase -r` replays (`merge [-C|-c <commit>] <label> [# subject]`): theirs is
     the label's rewritten ref (`refs/rewritten/<label>`), or the label itself."""
-    rest = words[2:] if words[:1] in (["-C"], ["-c"]) else words
-    label = rest[0]
     ref = f"refs/rewritten/{label}"
     name = ref if ref in repo.references else label
     return _merge_sides(repo, name, name)
@@ -421,8 +424,23 @@ GLOBAL_VALUE_OPTIONS = (
     "--config-env",
     "--super-prefix",
 )
-VALUE_OPTIONS = ("-m", "--mainline", "-s", "--strategy", "-X", "--strategy-option")
-STRATEGY_OPTION = ("-X", "--strategy-option")
+PICK_OPTIONS = ("-m", "--mainline", "--strategy", "-X", "--strategy-option", "--cleanup")  # -s: --signoff
+# per command whose merge runs the driver: its options (git 2.39) whose value may be the next argument
+VALUE_OPTIONS: dict[str, tuple[str, ...]] = {
+    "merge": ("-m", "--message", "-F", "--file", "-s", "--strategy", "-X", "--strategy-option", "--cleanup")
+    + ("--into-name",),
+    "pull": ("-s", "--strategy", "-X", "--strategy-option", "--cleanup", "--depth", "--deepen")
+    + ("--shallow-since", "--shallow-exclude", "--negotiation-tip", "--upload-pack", "-o", "--server-option"),
+    "cherry-pick": PICK_OPTIONS,
+    "revert": PICK_OPTIONS,
+    "rebase": ("--onto", "-s", "--strategy", "-X", "--strategy-option", "-x", "--exec", "--whitespace", "-C")
+    + ("--empty",),
+    "checkout": ("-b", "-B", "--orphan", "--conflict", "--pathspec-from-file"),
+    "switch": ("-c", "-C", "--create", "--force-create", "--orphan", "--conflict"),
+    "stash": ("-m", "--message", "--pathspec-from-file"),
+    "am": ("--patch-format", "-C", "-p", "--exclude", "--include", "--directory", "--resolvemsg")
+    + ("--whitespace", "--quoted-cr"),
+}
 PS_TIMEOUT = 5.0  # seconds for `ps` to list the processes
 
 
@@ -476,6 +494,11 @@ def calling_git(
     return None
 
 
+def subcommand(calling: list[str] | None) -> str | None:
+    """The calling git's command (`calling_git`): merge, rebase, cherry-pick...; None where unknown."""
+    return _subcommand(calling or [])[0]
+
+
 def _subcommand(args: list[str]) -> tuple[str | None, list[str]]:
     """A git command line's subcommand (after git's own options) and the arguments that follow it."""
     rest = list(args)
@@ -486,45 +509,57 @@ def _subcommand(args: list[str]) -> tuple[str | None, list[str]]:
     return (rest[0], rest[1:]) if rest else (None, [])
 
 
-def _single_revision(args: list[str]) -> str | None:
-    """The one plain revision among a command's arguments (values of VALUE_OPTIONS skipped), or None."""
+def _single_revision(command: str, args: list[str]) -> str | None:
+    """The one plain revision among a command's arguments (values of its VALUE_OPTIONS skipped), or None."""
     revisions, rest = [], list(args)
     while rest:
         arg = rest.pop(0)
-        if arg in VALUE_OPTIONS and rest:
+        if arg in VALUE_OPTIONS.get(command, ()) and rest:
             rest.pop(0)
         elif arg and not arg.startswith("-"):
             revisions.append(arg)
     return revisions[0] if len(revisions) == 1 else None
 
 
-def _command_sides(repo: pygit2.Repository, calling: list[str] | None) -> Sides | None:
-    """The labels of the operations that leave no state file while the driver runs, from the calling git's
-    arguments (`calling_git`): a one-commit cherry-pick or revert, checkout (switch) -m. (Stash apply and
-    pop: `conflict_sides` answers them first.)"""
-    command, rest = _subcommand(calling or [])
+def _command_sides(repo: pygit2.Repository, command: str, rest: list[str]) -> Sides | None:
+    """The labels of a merge of the calling git's own (`decisionlog.OWN_MERGES`), never a step of a rebase
+    stopped meanwhile: a cherry-pick or revert (of several commits: the first its sequencer/ has still to
+    do), a checkout (switch) -m. (Stash apply and pop: `conflict_sides` answers them first.)"""
     if command in ("cherry-pick", "revert"):
-        revision = _single_revision(rest)
-        if revision is None:
+        step, commit, _ = decisionlog.todo_line(os.path.join(repo.path, "sequencer", "todo"), last=False)
+        if not commit:
+            step, commit = command, _single_revision(command, rest) or ""
+        if not commit:
             return None
-        sides_of = _pick_sides if command == "cherry-pick" else _revert_sides
-        return sides_of(repo, _commit_id(repo, revision))
-    if command in ("checkout", "switch") and not repo.head_is_detached:
-        merging, words = _checkout_words(rest)
-        return Sides((words[0], repo.head.shorthand, "local")) if merging and len(words) == 1 else None
+        return (_revert_sides if step == "revert" else _pick_sides)(repo, _commit_id(repo, commit))
+    if command in ("checkout", "switch"):
+        merging, words = _checkout_words(command, rest)
+        if not merging or len(words) != 1:
+            return None
+        old = _short(repo, repo.head.target) if repo.head_is_detached else repo.head.shorthand
+        return Sides((_branch_name(words[0]), old, "local"))
     return None
 
 
-CHECKOUT_VALUE_OPTIONS = ("-b", "-B", "-c", "-C", "--orphan", "--conflict", "--pathspec-from-file")
+def _branch_name(revision: str) -> str:
+    """The name git gives the branch a checkout goes to: `-` and `@{-N}` as the branch they stand for."""
+    revision = "@{-1}" if revision == "-" else revision
+    if not revision.startswith("@{-"):
+        return revision
+    try:
+        found = gitcmd.git("rev-parse", "--symbolic-full-name", revision).stdout.decode().strip()
+    except (gitcmd.GitError, UnicodeDecodeError):
+        return revision
+    return found.removeprefix("refs/heads/") if found.startswith("refs/heads/") else revision
 
 
-def _checkout_words(args: list[str]) -> tuple[bool, list[str]]:
+def _checkout_words(command: str, args: list[str]) -> tuple[bool, list[str]]:
     """Whether a checkout (or switch) merges local changes (`-m`, `--merge`, `--conflict`, also in a
     bundle such as `-qm`), and its words that are not options or their values."""
     merging, words, rest = False, [], list(args)
     while rest:
         arg = rest.pop(0)
-        if arg in CHECKOUT_VALUE_OPTIONS and rest:
+        if arg in VALUE_OPTIONS[command] and rest:
             merging |= arg == "--conflict"
             rest.pop(0)
         elif arg.startswith("--"):
@@ -545,7 +580,7 @@ def merge_strategy(repo: pygit2.Repository | None, calling: list[str] | None) ->
     """The strategy (`-s`) the calling git merges with, where it was told one: on its command line, as
     a rebase or a cherry-pick sequence saved it for `--continue`, or `pull.twohead` for merge and pull."""
     command, rest = _subcommand(calling or [])
-    given = _option_values(rest, "-s", "--strategy")
+    given = _option_values(command, rest, "--strategy")
     if given or repo is None:
         return given[-1] if given else None
     gitdir = Path(repo.path)
@@ -561,7 +596,7 @@ def line_engine(repo: pygit2.Repository | None, calling: list[str] | None) -> En
     """Which line merge the calling git makes: the ort strategy's, unless it is `am` or `checkout -m`, or
     merges with the recursive strategy (`merge_strategy`), which diff with Myers as `git merge-file` does
     (before git 2.50). Where the command is unknown, ort: `git merge` and `rebase` run drivers most."""
-    command = _subcommand(calling or [])[0]
+    command = subcommand(calling)
     recursive = merge_strategy(repo, calling) == "recursive"
     return "merge-file" if command in MYERS_COMMANDS or recursive else "ort"
 
@@ -572,14 +607,59 @@ RERERE_COMMANDS = ("merge", "pull", "rebase", "cherry-pick", "revert", "am")
 def runs_rerere(calling: list[str] | None) -> bool:
     """Whether the calling git replays recorded resolutions (`git rerere`) after its merge; where the
     command is unknown, as if it did."""
-    command = _subcommand(calling or [])[0]
+    command = subcommand(calling)
     return calling is None or command in RERERE_COMMANDS
 
 
+# commands that run a merge driver only to re-merge a merge commit they show (`--remerge-diff`, also as
+# `--diff-merges=remerge` or `-m` with log.diffMerges=remerge)
+REMERGING = ("show", "log", "whatchanged", "diff-tree")
+REMERGE_SEARCH = 10000  # commits searched for the merge a remerge diff shows
+
+
 def in_memory(calling: list[str] | None) -> bool:
-    """Whether the calling git merges only in memory (`git merge-tree`), not as an operation of the user's
-    work tree."""
-    return _subcommand(calling or [])[0] == "merge-tree"
+    """Whether the calling git merges only in memory (`git merge-tree`, a remerge diff), not as an
+    operation of the user's work tree."""
+    return subcommand(calling) in ("merge-tree", *REMERGING)
+
+
+def remerging(calling: list[str] | None) -> bool:
+    """Whether the calling git re-merges a merge commit to show it (`--remerge-diff`): git's own merge is
+    what it means to show."""
+    return subcommand(calling) in REMERGING
+
+
+def remerged_sides(
+    repo: pygit2.Repository | None, calling: list[str] | None, path: str, ours: bytes, theirs: bytes
+) -> Sides:
+    """The labels of git's re-merge of a merge commit (`--remerge-diff`): each parent as `abc1234
+    (subject)`, the base as in any merge. The merge is the first commit with two parents, from those the
+    command names (else HEAD) back, whose parents hold `ours` and `theirs` at `path` (a renamed file is not
+    found: the default labels)."""
+    if repo is None:
+        return Sides(DEFAULT_LABELS)
+    wanted = [pygit2.hash(ours), pygit2.hash(theirs)]
+    try:
+        walker = repo.walk(repo.head.target)
+        for word in _subcommand(calling or [])[1]:
+            try:
+                walker.push(_commit_id(repo, word.rpartition("..")[2] or "HEAD"))
+            except (pygit2.GitError, KeyError, ValueError):
+                continue
+        for _, commit in zip(range(REMERGE_SEARCH), walker, strict=False):
+            parents = commit.parents
+            if len(parents) == 2 and [_blob_at(parent, path) for parent in parents] == wanted:
+                ours_name, theirs_name = (_commit_name(parent) for parent in parents)
+                base = _merge_sides(repo, str(parents[1].id), theirs_name, ours=str(parents[0].id)).labels[1]
+                return Sides((ours_name, base, theirs_name))
+    except (pygit2.GitError, KeyError, ValueError):
+        pass
+    return Sides(DEFAULT_LABELS)
+
+
+def _blob_at(commit: pygit2.Commit, path: str) -> pygit2.Oid | None:
+    """The id of the blob `commit` holds at `path`, or None."""
+    return commit.tree[path].id if path in commit.tree else None
 
 
 def remaking_conflict(
@@ -590,7 +670,7 @@ def remaking_conflict(
     one `git add` settled whose resolve-undo record holds the very versions merged (`ours`, `theirs`),
     which git reads for those commands. (A branch switch with -m merges only where the index has no
     unmerged path, and merges other versions than any such record holds.)"""
-    if repo is None or _subcommand(calling or [])[0] not in ("checkout", "restore"):
+    if repo is None or subcommand(calling) not in ("checkout", "restore"):
         return False
     if unmerged_versions(repo, path) is not None:
         return True
@@ -643,17 +723,27 @@ def resolve_undo(repo: pygit2.Repository, path: str) -> list[Stage]:
 def requested_style(calling: list[str] | None) -> ConflictStyle | None:
     """The style the calling git's `--conflict=STYLE` (or `--conflict STYLE`) asks for, or None."""
     styles: dict[str, ConflictStyle] = {"merge": "merge", "diff3": "diff3", "zdiff3": "zdiff3"}
-    asked = _option_values(_subcommand(calling or [])[1], None, "--conflict")
+    asked = _option_values(*_subcommand(calling or []), "--conflict")
     return styles.get(asked[-1]) if asked else None
 
 
-def _option_values(args: list[str], short: str | None, long: str) -> list[str]:
-    """The values a git command line gives an option, in order: `-X V`, `-XV`, `--long V`, `--long=V`."""
+SHORT_OPTIONS = {"--strategy": "-s", "--strategy-option": "-X"}  # where the command has them (VALUE_OPTIONS)
+
+
+def _option_values(command: str | None, args: list[str], long: str) -> list[str]:
+    """The values a `command` line gives an option, in order: `--long V`, `--long=V` and, where the command
+    has the short form (SHORT_OPTIONS), `-X V`, `-XV`; other options' values are skipped."""
+    takes = VALUE_OPTIONS.get(command or "", ())
+    short = SHORT_OPTIONS.get(long) if SHORT_OPTIONS.get(long) in takes else None
     found, rest = [], list(args)
     while rest:
         arg = rest.pop(0)
+        if arg == "--":
+            break
         if arg in (short, long) and rest:
             found.append(rest.pop(0))
+        elif arg in takes and rest:
+            rest.pop(0)
         elif arg.startswith(f"{long}="):
             found.append(arg.partition("=")[2])
         elif short and arg.startswith(short) and len(arg) > len(short) and not arg.startswith("--"):
@@ -661,9 +751,9 @@ def _option_values(args: list[str], short: str | None, long: str) -> list[str]:
     return found
 
 
-def _strategy_options(args: list[str]) -> list[str]:
-    """The values of the -X / --strategy-option options in a git command line, in order."""
-    return _option_values(args, *STRATEGY_OPTION)
+def _strategy_options(command: str | None, args: list[str]) -> list[str]:
+    """The values of the -X / --strategy-option options in a `command` line, in order."""
+    return _option_values(command, args, "--strategy-option")
 
 
 def _saved_strategy_options(repo: pygit2.Repository, command: str | None) -> list[str]:
@@ -680,7 +770,7 @@ def _saved_strategy_options(repo: pygit2.Repository, command: str | None) -> lis
         return []
     try:
         return _strategy_options(
-            shlex.split(config_value(repo, f"branch.{repo.head.shorthand}.mergeOptions") or "")
+            "merge", shlex.split(config_value(repo, f"branch.{repo.head.shorthand}.mergeOptions") or "")
         )
     except ValueError:  # quoting git would refuse too
         return []
@@ -695,7 +785,7 @@ def strategy_options(repo: pygit2.Repository | None, calling: list[str] | None) 
     if repo is None or calling is None:
         return []
     command, rest = _subcommand(calling)
-    return _saved_strategy_options(repo, command) + _strategy_options(rest)
+    return _saved_strategy_options(repo, command) + _strategy_options(command, rest)
 
 
 def merge_favour(given: list[str]) -> Favour | None:
@@ -762,15 +852,20 @@ def conflict_sides(
         if len(revisions) == 2:
             return _merge_sides(repo, revisions[1], revisions[1], ours=revisions[0])
     try:
-        # rebase: the last command done is the one being applied; cherry-pick or revert of several
-        # commits: the first one still to do
-        todos = [
-            (_read(gitdir / name) or "").strip().splitlines()
-            for name in ("rebase-merge/done", "sequencer/todo")
+        if command in decisionlog.OWN_MERGES:  # its own merge, also while a rebase is stopped
+            return _command_sides(repo, command, rest) or Sides(DEFAULT_LABELS)
+        for state, sides_of in (("CHERRY_PICK_HEAD", _pick_sides), ("REVERT_HEAD", _revert_sides)):
+            text = _read(gitdir / state)  # a pick stopped, also one run while a rebase was stopped
+            if text:
+                return sides_of(repo, pygit2.Oid(hex=text.split()[0]))
+        # rebase: the last step done is the one being applied; cherry-pick or revert of several commits
+        # (resolved afterwards): the first one still to do
+        steps = [
+            decisionlog.todo_line(str(gitdir / "rebase-merge" / "done"), last=True),
+            decisionlog.todo_line(str(gitdir / "sequencer" / "todo"), last=False),
         ]
-        current = [todos[0][-1].split() if todos[0] else [], todos[1][0].split() if todos[1] else []]
-        if current[0][:1] in (["merge"], ["m"]) and len(current[0]) >= 2:
-            return _replayed_merge_sides(repo, current[0][1:])  # before GITHEAD_*, which names it by its id
+        if steps[0][0] == "merge" and steps[0][2]:
+            return _replayed_merge_sides(repo, steps[0][2][0])  # before GITHEAD_*, which names it by its id
         heads = [(key[len("GITHEAD_") :], value) for key, value in env.items() if key.startswith("GITHEAD_")]
         if len(heads) == 1:
             return _merge_sides(repo, heads[0][0], heads[0][1])
@@ -781,19 +876,12 @@ def conflict_sides(
         applied = _read(gitdir / "rebase-apply" / "final-commit")
         if applied is not None:  # git am -3, rebase --apply: theirs is the patch's subject
             return Sides(("HEAD", APPLIED_BASE, applied.split("\n", 1)[0]))
-        for words in current:
-            if len(words) >= 2:
-                sides_of = _revert_sides if words[0] == "revert" else _pick_sides
-                return sides_of(repo, _commit_id(repo, words[1]))
-        for state, sides_of in (
-            ("CHERRY_PICK_HEAD", _pick_sides),
-            ("REBASE_HEAD", _pick_sides),
-            ("REVERT_HEAD", _revert_sides),
-        ):
-            text = _read(gitdir / state)
-            if text:
-                return sides_of(repo, pygit2.Oid(hex=text.split()[0]))
-        return _command_sides(repo, calling) or Sides(DEFAULT_LABELS)
+        for step, commit, _ in steps:
+            if commit:
+                return (_revert_sides if step == "revert" else _pick_sides)(repo, _commit_id(repo, commit))
+        rebased = _read(gitdir / "REBASE_HEAD")
+        if rebased:
+            return _pick_sides(repo, pygit2.Oid(hex=rebased.split()[0]))
     except (pygit2.GitError, KeyError, ValueError, IndexError):
         pass
     return Sides(DEFAULT_LABELS)

@@ -42,8 +42,8 @@ class Log:
 
 
 def load(repo: pygit2.Repository) -> Log:
-    """The log under `repo`'s git directory; per file (and commit applied) only its latest record, as a
-    repeated operation (a merge aborted and run again) records it again."""
+    """The log under `repo`'s git directory; per file (and commit applied) only its latest record, in the
+    order of the latest records, as a repeated operation (a merge aborted and run again) records it again."""
     found = decisionlog.read(repo.path)
     if found is None:
         raise ReviewError(
@@ -51,7 +51,11 @@ def load(repo: pygit2.Repository) -> Log:
             "conflicts (`mergebert install` configures it)"
         )
     header, records = found
-    latest = {(record["path"], record.get("commit", "")): record for record in records}
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for record in records:
+        key = (record["path"], record.get("commit", ""))
+        latest.pop(key, None)
+        latest[key] = record
     return Log(header, list(latest.values()))
 
 
@@ -188,7 +192,8 @@ def describe(operation: dict[str, Any]) -> str:
     )
     kinds = {
         "merge": f"merge of {operation.get('name') or operation.get('commit', '')[:7]} into {head}",
-        "rebase": f"rebase onto {operation.get('name', '')[:7]}",
+        "rebase": "rebase" + (f" onto {operation['name'][:7]}" if operation.get("name") else ""),
+        "am": "git am of a patch series",
         "sequence": "cherry-pick or revert of several commits",
         "head": f"operation on {head} (a cherry-pick, revert or stash apply)",
     }
@@ -386,7 +391,7 @@ def _write_stages(repo: pygit2.Repository, path: str, stages: Sequence[gitinfo.S
     gitcmd.git("update-index", "-z", "--index-info", data=data, cwd=repo.workdir)
 
 
-OPERATIONS = {"merge": "merge", "rebase": "rebase's pick", "sequence": "pick"}
+OPERATIONS = {"merge": "merge", "rebase": "rebase's pick", "sequence": "pick", "am": "patch"}
 
 
 def unmerge(repo: pygit2.Repository, log: Log, record: dict[str, Any], path: str) -> tuple[str | None, bool]:
@@ -424,9 +429,11 @@ def typed_here(repo: pygit2.Repository, path: str) -> str:
 
 
 def undo_file(repo: pygit2.Repository, log: Log, path: str, say: Callable[[str], None]) -> bool:
-    """Undo the driver's resolutions in one file (its latest record), saying what was put back, then make it
-    unmerged again; whether every region was put back (or nothing needed it) with the path unmerged."""
-    record = [record for record in log.records if record["path"] == path][-1]
+    """Undo the driver's resolutions in one file (its record of the step git is stopped at, else its latest
+    one), saying what was put back, then make it unmerged again; whether every region was put back (or
+    nothing needed it) with the path unmerged."""
+    records = [record for record in log.records if record["path"] == path]
+    record = ([r for r in records if in_progress(repo, log, r)] or records)[-1]
     if "output" not in record:
         if record["conflicts"] == record["left"]:
             say(f"{path}: nothing to undo (mergebert resolved nothing)")

@@ -1,0 +1,199 @@
+"""`mergebert review` and `review --undo` across runs and steps of one git operation: a rebase or a
+cherry-pick sequence aborted and run again, several `fixup -C` steps, `git am` of a series, and git's
+in-memory re-merges (`--remerge-diff`), which are not the user's operation. Undo must put back the conflict
+of the step git is stopped at, and only that one.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from gitrepo import TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS, GitRepo
+
+from mergebert.git import decisionlog
+
+NAME = "Hello.java"
+
+
+def hello(returned: str, printed: str = 'System.out.println(greet("World"));') -> str:
+    """A Java class whose greeting (line 3) and printing (line 7) the sides change."""
+    return (
+        "public class Hello {\n"
+        "    public static String greet(String name) {\n"
+        f"        return {returned};\n"
+        "    }\n\n"
+        "    public static void main(String[] args) {\n"
+        f"        {printed}\n"
+        "    }\n"
+        "}\n"
+    )
+
+
+TRIMMED = '"Hello, " + name.trim()'
+TO_ERR = 'System.err.println(greet("World"));'
+
+
+def two_picks(repo: GitRepo) -> None:
+    """Topic's c1 trims the name, c2 prints to stderr; main, checked out, changes both lines. mergebert
+    settles each pick's conflict (line 3 for c1, line 7 for c2)."""
+    repo.commit({NAME: hello('"Hello, " + name')}, "base")
+    repo.git("checkout", "-q", "-b", "topic")
+    repo.commit({NAME: hello(TRIMMED)}, "c1")
+    repo.commit({NAME: hello(TRIMMED, TO_ERR)}, "c2")
+    repo.git("checkout", "-q", "main")
+    repo.commit({NAME: hello('"Hi, " + name', 'System.out.println(greet("Earth"));')}, "upstream")
+
+
+def continue_(repo: GitRepo, command: str) -> None:
+    repo.git("add", NAME)
+    repo.git("-c", "core.editor=true", command, "--continue", check=False)
+
+
+REVERSE = 'grep -v \'^#\' "$1" | grep . | sed \'1!G;h;$!d\' > "$1.x"; mv "$1.x" "$1"'
+REVERSED = {"GIT_SEQUENCE_EDITOR": f"f() {{ {REVERSE}; }}; f"}  # the todo in reverse (sed: a portable `tac`)
+
+
+@pytest.mark.parametrize("order", ["reversed", "same"])
+def test_undo_after_a_rebase_aborted_and_run_again_puts_back_this_picks_conflict(
+    repo: GitRepo, order: str
+) -> None:
+    two_picks(repo)
+    repo.git("checkout", "-q", "topic")
+    repo.mergebert("install", check=True)
+    assert repo.git("rebase", "main", check=False).returncode != 0  # stopped at c1
+    continue_(repo, "rebase")  # stopped at c2
+    repo.git("rebase", "--abort")
+    if order == "reversed":
+        run = GitRepo(repo.path, {**repo.env, **REVERSED})
+        assert run.git("rebase", "-i", "main", check=False).returncode != 0  # stopped at c2
+        continue_(repo, "rebase")  # stopped at c1
+    else:
+        assert repo.git("rebase", "main", check=False).returncode != 0  # stopped at c1
+    header, records = decisionlog.read(str(repo.path / ".git")) or ({}, [])
+    assert len(records) == (2 if order == "reversed" else 1), "only this run's decisions"
+    undo = repo.mergebert("review", "--undo", NAME)
+    assert undo.returncode == 0, undo.stdout
+    lines = repo.read(NAME).decode().splitlines()
+    assert lines[2] == "<<<<<<< HEAD" and "name.trim()" in "".join(lines[3:8])
+    assert lines.count("<<<<<<< HEAD") == 1
+    head_printed = repo.git("show", f"HEAD:{NAME}").stdout.splitlines()[6]
+    assert head_printed in lines
+
+
+def test_undo_after_a_cherry_pick_sequence_aborted_and_run_again_puts_back_this_picks_conflict(
+    repo: GitRepo,
+) -> None:
+    two_picks(repo)
+    repo.mergebert("install", check=True)
+    assert repo.git("cherry-pick", "topic~1", "topic", check=False).returncode != 0
+    continue_(repo, "cherry-pick")
+    repo.git("cherry-pick", "--abort")
+    assert repo.git("cherry-pick", "topic", "topic~1", check=False).returncode != 0
+    continue_(repo, "cherry-pick")  # stopped at c1
+    assert repo.mergebert("review", "--undo", NAME).returncode == 0
+    lines = repo.read(NAME).decode().splitlines()
+    assert lines.count("<<<<<<< HEAD") == 1 and lines[2] == "<<<<<<< HEAD"
+    assert lines[-3] == repo.git("show", f"HEAD:{NAME}").stdout.splitlines()[6]
+
+
+def three_methods(a: str, b: str, c: str) -> str:
+    pad = '    static String pad() { return ""; }\n\n' * 2
+    return (
+        "public class Hello {\n"
+        f'    static String a() {{ return "{a}" + x; }}\n\n{pad}'
+        f'    static String b() {{ return "{b}" + y; }}\n\n{pad}'
+        f'    static String c() {{ return "{c}" + z; }}\n'
+        "}\n"
+    )
+
+
+def test_undo_at_the_second_fixup_amend_puts_back_its_own_conflict(repo: GitRepo) -> None:
+    """Todo `pick P0; fixup -C X; pick Y; fixup -C Z`: at Z, undo restores Z's conflict, not Y's."""
+    repo.commit({NAME: three_methods("Alpha", "Beta", "Gamma")}, "base")
+    repo.git("checkout", "-q", "-b", "topic")
+    repo.commit({"README": "r\n"}, "P0")
+    repo.commit({NAME: three_methods("Alpha", "Beta", "Gamma").replace("+ x", "+ x.trim()")}, "X")
+    repo.commit({NAME: repo.read(NAME).decode().replace("+ y", "+ y.trim()")}, "Y")
+    repo.commit({NAME: repo.read(NAME).decode().replace("+ z", "+ z.trim()")}, "Z")
+    repo.git("checkout", "-q", "main")
+    repo.commit({NAME: three_methods("ALPHA", "BETA", "GAMMA")}, "upstream")
+    repo.git("checkout", "-q", "topic")
+    repo.mergebert("install", check=True)
+    editor = {"GIT_SEQUENCE_EDITOR": "sed -i -e '2s/^pick/fixup -C/' -e '4s/^pick/fixup -C/'"}
+    assert GitRepo(repo.path, {**repo.env, **editor}).git("rebase", "-i", "main", check=False).returncode
+    continue_(repo, "rebase")
+    continue_(repo, "rebase")
+    assert (
+        repo.git("rev-parse", "REBASE_HEAD").stdout.strip() == repo.git("rev-parse", "topic").stdout.strip()
+    )
+    assert repo.mergebert("review", "--undo", NAME).returncode == 0
+    text = repo.read(NAME).decode()
+    assert text.count("<<<<<<< HEAD") == 1 and '"GAMMA" + z;' in text and '"Gamma" + z.trim();' in text
+    assert 'return "BETA" + y.trim();' in text
+
+
+def test_remerge_diff_shows_gits_merge_and_leaves_the_log(repo: GitRepo) -> None:
+    """`git show --remerge-diff` re-merges an old merge in memory: git's own conflict, nothing logged or
+    said, while a rebase stopped on mergebert's resolution stays reviewable and undoable."""
+    two_picks(repo)
+    repo.git("checkout", "-q", "-b", "side", "main~1")
+    repo.commit({NAME: hello('"Hello, " + name.toUpperCase()')}, "side")
+    repo.git("checkout", "-q", "-b", "old", "main")
+    repo.git("merge", "-q", "side", check=False)
+    repo.commit({NAME: hello('"Hi, " + name.toUpperCase()', 'System.out.println(greet("Earth"));')}, "merged")
+    repo.git("checkout", "-q", "topic")
+    plain = GitRepo(repo.path.parent / "plain", repo.env)
+    shutil.copytree(repo.path, plain.path, symlinks=True)
+    expected = plain.git("show", "--remerge-diff", "old").stdout
+    assert "<<<<<<< " in expected
+    repo.mergebert("install", check=True)
+    assert repo.git("rebase", "main", check=False).returncode != 0
+    before = (repo.path / ".git" / decisionlog.LOG).read_bytes()
+    for command in (("show", "--remerge-diff", "old"), ("log", "--diff-merges=remerge", "-1", "old")):
+        shown = repo.git(*command)
+        assert (shown.stdout, shown.stderr) == (plain.git(*command).stdout, "")
+    assert (repo.path / ".git" / decisionlog.LOG).read_bytes() == before
+    assert repo.mergebert("review", "--undo", NAME).returncode == 0
+
+
+@pytest.mark.parametrize("command", ["am", "rebase --apply"])
+def test_a_series_applied_with_confirm_off_keeps_every_patchs_decisions(repo: GitRepo, command: str) -> None:
+    two_picks(repo)
+    patches = repo.path.parent / "patches"
+    repo.git("format-patch", "-q", "-o", str(patches), "main..topic")
+    repo.mergebert("install", "--no-confirm", check=True)
+    if command == "am":
+        applied = repo.git("am", "-3", *sorted(str(p) for p in patches.iterdir()), check=False)
+    else:
+        repo.git("checkout", "-q", "topic")
+        applied = repo.git("rebase", "--apply", "main", check=False)
+    assert applied.returncode == 0, applied.stderr
+    out = repo.mergebert("review").stdout
+    assert out.count(f"{NAME}: resolved 1 of 1 conflict") == 2, out
+    assert "cherry-pick" not in out.splitlines()[0]
+    assert ("git am" if command == "am" else "rebase") in out.splitlines()[0]
+
+
+def test_a_cherry_pick_at_a_rebases_edit_stop_is_its_own_operation(repo: GitRepo) -> None:
+    """Its decisions are filed under HEAD, not under the rebase's step, and undo gives git's conflict."""
+    path = "src/App.java"
+    repo.commit({path: TOKEN_BASE}, "base")
+    repo.git("branch", "side")
+    repo.git("checkout", "-q", "side")
+    repo.commit({path: TOKEN_THEIRS}, "side")
+    repo.git("checkout", "-q", "main")
+    repo.commit({path: TOKEN_OURS}, "main")
+    repo.git("checkout", "-q", "-b", "topic", "main~1")
+    repo.commit({"notes.txt": "c1\n"}, "c1")
+    plain = GitRepo(repo.path.parent / "plain", repo.env)
+    shutil.copytree(repo.path, plain.path, symlinks=True)
+    repo.mergebert("install", check=True)
+    for work in (plain, repo):
+        editing = GitRepo(work.path, {**work.env, "GIT_SEQUENCE_EDITOR": "sed -i '1s/^pick/edit/'"})
+        assert editing.git("rebase", "-i", "main", check=False).returncode == 0  # stopped to edit c1
+        assert work.git("cherry-pick", "side", check=False).returncode != 0
+    header, records = decisionlog.read(str(repo.path / ".git")) or ({}, [])
+    assert header["kind"] == "head" and [r["commit"] for r in records] == [""]
+    assert repo.mergebert("review", "--undo", path).returncode == 0
+    assert repo.read(path) == plain.read(path)
