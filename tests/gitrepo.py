@@ -8,11 +8,14 @@ finds the installed `mergebert` for the merge driver, mergetool and hook.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 BIN = Path(sys.executable).parent
 MERGEBERT = str(BIN / "mergebert")
@@ -232,3 +235,12 @@ TOKEN_MERGED = java('Server s = new Server("0.0.0.0", 8080, true);')
 CLASH_BASE = java("int port = 8080;")
 CLASH_OURS = java("int port = 9090;")
 CLASH_THEIRS = java("int port = 7070;")
+
+
+def without_root_privilege() -> list[str]:
+    """A command prefix under which file permissions hold (root's CAP_DAC_OVERRIDE dropped where root)."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("root may write any file, and no setpriv here to drop that privilege")
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner"]

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 from gitrepo import (
     CLASH_BASE,
@@ -16,6 +13,7 @@ from gitrepo import (
     TOKEN_OURS,
     TOKEN_THEIRS,
     GitRepo,
+    without_root_privilege,
 )
 
 NAME = "src/App.java"
@@ -166,15 +164,6 @@ def test_resolve_finds_conflicts_written_in_a_style_the_config_does_not_name(
     result = repo.mergebert("resolve")
     assert result.returncode == 0, result.stdout + result.stderr
     assert repo.read(NAME) == TOKEN_MERGED.encode()
-
-
-def without_root_privilege() -> list[str]:
-    """A command prefix under which file permissions hold (root's CAP_DAC_OVERRIDE dropped where root)."""
-    if os.geteuid() != 0:
-        return []
-    if shutil.which("setpriv") is None:
-        pytest.skip("root may write any file, and no setpriv here to drop that privilege")
-    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner"]
 
 
 def test_resolve_reports_a_file_it_cannot_write_and_resolves_the_others(repo: GitRepo) -> None:

@@ -12,7 +12,16 @@ import pty
 import subprocess
 
 import pytest
-from gitrepo import MERGEBERT, TOKEN_BASE, TOKEN_MERGED, TOKEN_OURS, TOKEN_THEIRS, GitRepo, java
+from gitrepo import (
+    MERGEBERT,
+    TOKEN_BASE,
+    TOKEN_MERGED,
+    TOKEN_OURS,
+    TOKEN_THEIRS,
+    GitRepo,
+    java,
+    without_root_privilege,
+)
 
 from mergebert.git import decisionlog
 
@@ -499,3 +508,18 @@ def test_review_without_a_log_says_so(repo: GitRepo) -> None:
     repo.commit({"a.txt": "a\n"})
     review = repo.mergebert("review")
     assert review.returncode == 1 and "no decisions recorded" in review.stderr
+
+
+def test_undo_says_which_file_it_cannot_write_and_undoes_the_others(repo: GitRepo) -> None:
+    other = "src/Other.java"
+    install(repo)
+    repo.stop_on(
+        {NAME: (TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS), other: (TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)}
+    )
+    resolved = repo.read(NAME)
+    (repo.path / NAME).chmod(0o444)
+    undo = repo.run(*without_root_privilege(), MERGEBERT, "review", "--undo", NAME, other, check=False)
+    assert undo.returncode == 1 and "Traceback" not in undo.stderr, undo.stderr
+    assert f"{NAME}: cannot write it (Permission denied); nothing put back" in undo.stdout, undo.stdout
+    assert repo.read(NAME) == resolved
+    assert b"<<<<<<<" in repo.read(other)

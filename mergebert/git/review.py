@@ -449,7 +449,11 @@ def undo_file(repo: pygit2.Repository, log: Log, path: str, say: Callable[[str],
         return False
     result = undo(record, working, gitinfo.to_worktree(repo, path))
     if result.restored:
-        atomic.atomic_write(target, result.data)
+        try:
+            atomic.atomic_write(target, result.data)
+        except OSError as error:
+            say(f"{path}: cannot write it ({error.strerror or error}); nothing put back")
+            return False
     for line in result.restored + result.already + result.refused:
         say(f"{path}: {line}")
     if result.restored:
