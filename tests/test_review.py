@@ -523,3 +523,13 @@ def test_undo_says_which_file_it_cannot_write_and_undoes_the_others(repo: GitRep
     assert f"{NAME}: cannot write it (Permission denied); nothing put back" in undo.stdout, undo.stdout
     assert repo.read(NAME) == resolved
     assert b"<<<<<<<" in repo.read(other)
+
+
+def test_review_shows_a_line_holding_a_lone_carriage_return_as_one_line(repo: GitRepo) -> None:
+    """git splits lines at "\\n" only; so does what review shows of the sides and of the choice."""
+    install(repo)
+    sides = (TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    repo.stop_on({NAME: tuple(text.replace("8080,", "8080,\r") for text in sides)})
+    shown = repo.mergebert("review", check=True, text=False).stdout.decode().split("\n")  # "\r" kept
+    assert any(line.endswith('new Server("0.0.0.0", 8080,\r true);') for line in shown), shown
+    assert not any(line.strip() in ("false);", "true);") for line in shown), shown

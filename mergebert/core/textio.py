@@ -89,6 +89,11 @@ def split_lines(text: AnyStr) -> list[AnyStr]:
     return lines if lines[-1] else lines[:-1]
 
 
+def shown_lines(text: str) -> list[str]:
+    """Lines as git splits them (`split_lines`), without their line endings: what a listing shows."""
+    return [line.removesuffix("\n").removesuffix("\r") for line in split_lines(text)]
+
+
 def decode_sides(base: bytes, ours: bytes, theirs: bytes) -> tuple[tuple[str, str, str], bool]:
     """The three versions as text, and whether the merge is written with a byte-order mark.
 

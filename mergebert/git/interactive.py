@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from mergebert.core import markers
 from mergebert.core.linemerge import LineConflict, conflicts_of, merge_lines, render
 from mergebert.core.options import MergeOptions
-from mergebert.core.textio import decode_sides, dominant_eol
+from mergebert.core.textio import decode_sides, dominant_eol, shown_lines
 from mergebert.git import gitcmd, gitinfo, marked
 from mergebert.git.colour import wants_colour
 
@@ -179,7 +179,8 @@ def _with_eol(text: str, eol: str) -> str:
 
 def _diff(ours: str, text: str) -> list[str]:
     """`text` against ours, line by line, without headers; hunks apart are separated by `...`."""
-    lines = list(difflib.unified_diff(ours.splitlines(), text.splitlines(), n=DIFF_CONTEXT, lineterm=""))
+    shown = shown_lines
+    lines = list(difflib.unified_diff(shown(ours), shown(text), n=DIFF_CONTEXT, lineterm=""))
     shown = ["..." if line.startswith("@@") else line for line in lines[2:]]
     return shown[1:] if shown[:1] == ["..."] else shown
 

@@ -24,7 +24,7 @@ from pygit2.enums import ConfigLevel, FilterMode
 
 from mergebert.core import atomic, markers, tokendiff
 from mergebert.core.linemerge import conflicts_of, merge_lines
-from mergebert.core.textio import UnsupportedContent, decode_sides, split_lines
+from mergebert.core.textio import UnsupportedContent, decode_sides, shown_lines, split_lines
 from mergebert.git import decisionlog, gitcmd, gitinfo
 from mergebert.git.colour import wants_colour
 
@@ -201,7 +201,7 @@ def describe(operation: dict[str, Any]) -> str:
 
 
 def _indented(text: str, prefix: str = "      ") -> list[str]:
-    return [prefix + line for line in text.splitlines()] or [prefix + "(nothing)"]
+    return [prefix + line for line in shown_lines(text)] or [prefix + "(nothing)"]
 
 
 def _marker(char: str, label: str, size: int) -> str:
