@@ -93,3 +93,48 @@ def test_conflict_style_from_config_includes_zdiff3(repo: GitRepo, style: str) -
     base = b"a\nb\nc\nd\n"
     mine, git = both(repo, base, b"a\nX\nc\nY\n", b"a\nX\nc\nZ\n")
     assert mine == git and git[0] == 1 and b"|||||||" in git[1]
+
+
+@pytest.mark.parametrize("style", [(), ("--diff3",), ("--zdiff3",)])
+@pytest.mark.parametrize("variant", ["crlf lines in an lf file", "an lf line in a crlf file"])
+def test_a_conflict_left_beside_a_resolved_one_ends_its_markers_as_git_does(
+    repo: GitRepo, variant: str, style: tuple[str, ...]
+) -> None:
+    # git ends marker lines as the lines before the conflict end (and base's first line), whatever the
+    # conflict's own lines end with
+    keep = b"".join(b"keep %d;\n" % i for i in range(5))
+    base = b"f(1, 2);\n" + keep + b"int port = 8080;\r\n" + keep
+    ours = base.replace(b"f(1, 2)", b"f(10, 2)").replace(b"8080", b"9090")
+    theirs = base.replace(b"f(1, 2)", b"f(1, 20)").replace(b"8080", b"7070")
+    if variant == "an lf line in a crlf file":
+        base, ours, theirs = (side.replace(b";\n", b";\r\n") for side in (base, ours, theirs))
+        theirs = theirs.replace(b"7070;\r\n", b"7070;\n")
+    (exit_status, output), (_, git_output) = both(repo, base, ours, theirs, *style)
+    assert exit_status == 1 and output.startswith(b"f(10, 20);")
+    left = git_output[git_output.rindex(b"<<<<<<<") :]
+    assert git_output.count(b"<<<<<<<") == 2 and output.endswith(left)
+
+
+@pytest.mark.parametrize("style", ["merge", "diff3", "zdiff3"])
+@pytest.mark.parametrize("variant", ["crlf lines in an lf file", "an lf line in a crlf file"])
+def test_a_conflict_the_driver_leaves_ends_its_markers_as_git_merge_does(
+    repo: GitRepo, variant: str, style: str
+) -> None:
+    keep = "".join(f"    int keep{i} = {i};\n" for i in range(5))
+    base = f"class A {{\n    int a = f(1, 2);\n{keep}    int port = 8080;\r\n{keep}}}\n"
+    ours = base.replace("f(1, 2)", "f(10, 2)").replace("8080", "9090")
+    theirs = base.replace("f(1, 2)", "f(1, 20)").replace("8080", "7070")
+    if variant == "an lf line in a crlf file":
+        base, ours, theirs = (
+            side.replace(";\n", ";\r\n").replace("{\n", "{\r\n") for side in (base, ours, theirs)
+        )
+        theirs = theirs.replace("7070;\r\n", "7070;\n")
+    repo.git("config", "merge.conflictStyle", style)
+    repo.diverge("A.java", base, ours, theirs)
+    git_alone, by_driver, _ = repo.merge_both_ways("A.java", "merge", "--no-edit", "feature")
+    assert b"f(10, 20)" in by_driver and by_driver.count(b"<<<<<<<") == 1
+    left = git_alone[git_alone.rindex(b"<<<<<<<") :]
+    assert git_alone.count(b"<<<<<<<") == 2 and by_driver.endswith(left)
+    undo = repo.mergebert("review", "--undo", "A.java")
+    assert undo.returncode == 0 and "conflict ?" not in undo.stdout + undo.stderr, undo.stdout + undo.stderr
+    assert repo.read("A.java") == git_alone, "--undo gives back git's conflicts"

@@ -9,11 +9,13 @@ from mergebert.core.linemerge import (
     CleanText,
     LineConflict,
     conflict_contexts,
+    conflicts_of,
     merge_bytes,
     merge_lines,
     render,
 )
 from mergebert.core.options import MergeOptions
+from mergebert.core.textio import dominant_eol
 
 CASES = {
     "one conflict": ("a\nb\nc\n", "a\nB1\nc\n", "a\nB2\nc\n"),
@@ -106,3 +108,40 @@ def test_lines_split_at_newline_only_like_git() -> None:
     assert chunks[0] == CleanText(prefix)
     [(before, after)] = conflict_contexts(chunks)
     assert before == "".join(f"p{i}\u2028x\rq\n" for i in range(10, 40)) and after == ""
+
+
+# git writes a conflict's marker lines (and the line ending it adds to a side lacking one) with CRLF only
+# when the lines before the conflict in ours and in theirs (or their first lines, at the file's start) and
+# base's first line end in CRLF (xdiff's is_cr_needed): not after the conflict's own lines.
+MIXED_ENDINGS = {
+    "crlf conflict in an lf file": ("a\nb\r\nc\n", "a\nB1\r\nc\n", "a\nB2\r\nc\n"),
+    "lf side in a crlf file": ("a\r\nb\r\nc\r\n", "a\r\nB1\r\nc\r\n", "a\r\nB2\nc\r\n"),
+    "base's first line lf": ("h\na\r\nb\r\nc\r\n", "h\na\r\nB1\r\nc\r\n", "h\na\r\nB2\r\nc\r\n"),
+    "conflict first, lf": ("b\r\nc\n", "B1\nc\n", "B2\r\nc\n"),
+    "conflict first, crlf": ("b\r\nc\n", "B1\r\nc\n", "B2\r\nc\n"),
+    "empty ours first": ("b\r\nc\r\n", "c\r\n", "B\r\nc\r\n"),
+    "narrowed after an lf line": ("a\r\nb\r\nc\r\n", "a\r\nX\nB1\r\nc\r\n", "a\r\nX\nB2\r\nc\r\n"),
+    "no final line ending, crlf": ("a\r\nb", "a\r\nB1", "a\r\nB2"),
+    "no final line ending, lf before": ("a\r\nx\nb", "a\r\nx\nB1", "a\r\nx\nB2"),
+    "lone line without ending": ("b", "B1", "B2"),
+    "two conflicts": (
+        "a\r\nb\r\n1\n2\n3\n4\nc\nd\r\n",
+        "a\r\nB1\n1\n2\n3\n4\nc\nD1\r\n",
+        "a\r\nB2\n1\n2\n3\n4\nc\nD2\r\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("style", ["merge", "diff3", "zdiff3"])
+@pytest.mark.parametrize("case", sorted(MIXED_ENDINGS))
+def test_marker_line_endings_are_gits_in_mixed_files(tmp_path: Path, case: str, style: str) -> None:
+    base, ours, theirs = MIXED_ENDINGS[case]
+    rendered = render(merge_lines(base, ours, theirs), MergeOptions(style=style), eol=dominant_eol(ours))
+    flags = () if style == "merge" else (f"--{style}",)
+    assert rendered == git_merge_file(tmp_path, base, ours, theirs, *flags)
+
+
+def test_marker_line_endings_of_a_conflict_rendered_alone_are_those_of_its_place() -> None:
+    chunks = merge_lines(*MIXED_ENDINGS["crlf conflict in an lf file"])
+    (conflict,) = conflicts_of(chunks)
+    assert render([conflict], MergeOptions()) == "<<<<<<< ours\nB1\r\n=======\nB2\r\n>>>>>>> theirs\n"

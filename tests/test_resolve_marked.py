@@ -164,3 +164,28 @@ def test_conflict_styles_are_matched(repo: GitRepo, style: str) -> None:
     result = repo.mergebert("resolve", "--no-backup")
     assert result.returncode == 0, result.stdout + result.stderr
     assert repo.read(NAME).decode() == pair("call(10, 20);", "other(10, 20);")
+
+
+@pytest.mark.parametrize("style", ["merge", "diff3", "zdiff3"])
+@pytest.mark.parametrize("variant", ["crlf lines in an lf file", "an lf line in a crlf file"])
+def test_conflicts_ending_lines_otherwise_than_the_file_are_matched(
+    repo: GitRepo, variant: str, style: str
+) -> None:
+    # git ends marker lines as the line before the conflict ends, not as the conflict's own lines
+    def shape(text: str, side: str) -> bytes:
+        if variant == "crlf lines in an lf file":
+            return text.replace("); }\n", "); }\r\n").encode()
+        crlf = text.replace("\n", "\r\n")
+        return (crlf.replace("); }\r\n", "); }\n") if side == "theirs" else crlf).encode()
+
+    repo.git("config", "merge.conflictStyle", style)
+    repo.diverge(NAME, shape(BASE, "base"), shape(OURS, "ours"), shape(THEIRS, "theirs"))
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode != 0
+    assert repo.read(NAME).count(b"<<<<<<<") == 2
+    result = repo.mergebert("resolve", "--no-backup")
+    assert "not marked" not in result.stdout and "match none" not in result.stderr + result.stdout, (
+        result.stdout + result.stderr
+    )
+    if variant == "crlf lines in an lf file":
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert repo.read(NAME) == shape(pair("call(10, 20);", "other(10, 20);"), "ours")

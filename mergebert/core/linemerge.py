@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import pygit2
 from pygit2.enums import FileMode, MergeFavor, MergeFileFlag
@@ -21,10 +21,28 @@ class CleanText:
 
 
 @dataclass(frozen=True)
+class MarkerEnding:
+    """What git looks at outside a conflict to end its marker lines with CRLF or LF (xdiff's is_cr_needed):
+    whether the line before it in ours and in theirs (their first lines at the file's start) ends in CRLF,
+    and whether base's first line does; None where a file cannot tell (empty, one line without ending)."""
+
+    ours: bool | None
+    theirs: bool | None
+    base: bool | None
+
+    @property
+    def newline(self) -> str:
+        """CRLF unless ours or theirs says LF, or base's first line does not say CRLF."""
+        return "\r\n" if self.ours is not False and self.theirs is not False and self.base else "\n"
+
+
+@dataclass(frozen=True)
 class LineConflict:
     ours: str
     base: str
     theirs: str
+    # where git would write it (None: a conflict of no file, whose markers `render` ends with its `eol`)
+    ending: MarkerEnding | None = field(default=None, compare=False)
 
 
 Chunk = CleanText | LineConflict
@@ -130,7 +148,31 @@ def merge_lines(base: str, ours: str, theirs: str, stored: StoredBlobs | None = 
         MergeOptions(size, DEFAULT_LABELS, "diff3"),
         stored,
     )
-    return parse_diff3(merged.decode("utf-8"), marker_size=size, sides=(ours, base, theirs))
+    chunks = parse_diff3(merged.decode("utf-8"), marker_size=size, sides=(ours, base, theirs))
+    return _placed(chunks, MarkerEnding(*map(_first_line_crlf, (ours, theirs, base))))
+
+
+def _first_line_crlf(text: str) -> bool | None:
+    """Whether a file's first line ends in CRLF (xdiff's is_eol_crlf); None for a file without line ending."""
+    first, newline, _ = text.partition("\n")
+    return first.endswith("\r") if newline else None
+
+
+def _placed(chunks: Sequence[Chunk], start: MarkerEnding) -> list[Chunk]:
+    """`chunks` with each conflict's MarkerEnding: from the last line before it on each side (clean text is
+    both sides'), or from `start` where nothing comes before it."""
+    placed: list[Chunk] = []
+    ours, theirs = start.ours, start.theirs
+    for chunk in chunks:
+        if isinstance(chunk, LineConflict):
+            placed.append(replace(chunk, ending=MarkerEnding(ours, theirs, start.base)))
+            ours = chunk.ours.endswith("\r\n") if chunk.ours else ours
+            theirs = chunk.theirs.endswith("\r\n") if chunk.theirs else theirs
+        else:
+            placed.append(chunk)
+            if chunk.text:
+                ours = theirs = chunk.text.endswith("\r\n")
+    return placed
 
 
 def parse_diff3(text: str, *, marker_size: int, sides: tuple[str, str, str] | None = None) -> list[Chunk]:
@@ -209,41 +251,55 @@ def render(chunks: Sequence[Chunk], options: MergeOptions = DIFF3, *, eol: str =
     """Write chunks back as a file, conflicts with markers as `git merge-file` writes them.
 
     In the "merge" and "zdiff3" styles git narrows a conflict to the lines where ours and theirs differ;
-    libgit2 does the same for each conflict here, so the markers left are the ones git would have written.
+    libgit2 narrows each conflict here as git does. Marker lines end as git ends them where the conflict
+    lies (`LineConflict.ending`); those of a conflict of no file end with `eol`.
     """
-    ours_label, base_label, theirs_label = options.labels
-    marker_size = options.marker_size
     out: list[str] = []
     for chunk in chunks:
         if isinstance(chunk, CleanText):
             out.append(chunk.text)
             continue
-        if options.style != "diff3":  # merge, zdiff3: libgit2 narrows the conflict as git does
-            sides = (chunk.base.encode(), chunk.ours.encode(), chunk.theirs.encode())
-            merged, _ = _libgit2_merge(*sides, options)
-            out.append(_label_empty_sides(merged.decode("utf-8"), options))
-            continue
-        out.append("<" * marker_size + (f" {ours_label}" if ours_label else "") + eol)
-        out.append(_with_eol(chunk.ours, eol))
-        out.append("|" * marker_size + (f" {base_label}" if base_label else "") + eol)
-        out.append(_with_eol(chunk.base, eol))
-        out.append("=" * marker_size + eol)
-        out.append(_with_eol(chunk.theirs, eol))
-        out.append(">" * marker_size + (f" {theirs_label}" if theirs_label else "") + eol)
+        start = chunk.ending or MarkerEnding(*(eol == "\r\n",) * 3)
+        for piece in _narrowed(chunk, options, start):
+            out.append(
+                piece.text if isinstance(piece, CleanText) else _marked(piece, options, piece.ending or start)
+            )
     return "".join(out)
 
 
-def _label_empty_sides(merged: str, options: MergeOptions) -> str:
-    """libgit2 drops the label of a conflict's empty side (`<<<<<<<`); git writes it (`<<<<<<< ours`)."""
-    size, inside, lines = options.marker_size, False, []
-    for line in split_lines(merged):
-        kind, body = markers.kind(line, size), line.rstrip("\r\n")
-        side = {"<": 0, "|": 1, ">": 2}.get(kind or "") if (kind == "<") != inside else None
-        if side is not None and options.labels[side] and body == kind * size:
-            line = f"{body} {options.labels[side]}{line[len(body) :]}"
-        inside = kind == "<" or (inside and kind != ">")
-        lines.append(line)
-    return "".join(lines)
+def _narrowed(conflict: LineConflict, options: MergeOptions, start: MarkerEnding) -> list[Chunk]:
+    """The conflict as git writes it in `options.style`: in "merge" and "zdiff3", the lines ours and theirs
+    share taken out of it (libgit2 merging its sides alone), each conflict left placed after `start`."""
+    if options.style == "diff3":
+        return [conflict]
+    sides = (conflict.ours, conflict.base, conflict.theirs)
+    size = _safe_marker_size(*sides)
+    merged, _ = _libgit2_merge(
+        conflict.base.encode(),
+        conflict.ours.encode(),
+        conflict.theirs.encode(),
+        replace(options, marker_size=size),
+    )
+    return _placed(parse_diff3(merged.decode("utf-8"), marker_size=size, sides=sides), start)
+
+
+def _marked(conflict: LineConflict, options: MergeOptions, ending: MarkerEnding) -> str:
+    """One conflict with its marker lines, and a line ending after a side that lacks one, as git adds it."""
+    newline, size = ending.newline, options.marker_size
+    ours_label, base_label, theirs_label = options.labels
+
+    def marker(char: str, label: str) -> str:
+        return char * size + (f" {label}" if label else "") + newline
+
+    base = marker("|", base_label) + _with_eol(conflict.base, newline) if options.style != "merge" else ""
+    return (
+        marker("<", ours_label)
+        + _with_eol(conflict.ours, newline)
+        + base
+        + marker("=", "")
+        + _with_eol(conflict.theirs, newline)
+        + marker(">", theirs_label)
+    )
 
 
 def merge_bytes(

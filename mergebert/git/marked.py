@@ -129,7 +129,9 @@ def regions(
         conflicts = [p for p in positions if p in number]
         settled = sum(isinstance(spliced[p], CleanText) for p in conflicts)
         span = chunks[positions[0] : positions[-1] + 1]
-        joined = LineConflict(*("".join(_side(c, side) for c in span) for side in ("ours", "base", "theirs")))
+        sides = ("".join(_side(c, side) for c in span) for side in ("ours", "base", "theirs"))
+        first = span[0]
+        joined = LineConflict(*sides, ending=first.ending if isinstance(first, LineConflict) else None)
         after = spliced[positions[0] : positions[-1] + 1]
         parts = tuple(region([p]) for p in conflicts) if len(conflicts) > 1 else ()
         resolved = written(after) if settled else None
