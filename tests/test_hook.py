@@ -112,3 +112,57 @@ def test_hook_fails_closed_when_mergebert_cannot_run(hooked: GitRepo, size: int)
     hooked.write("x.js", "a\nb\n")
     hooked.git("add", "x.js")
     assert hooked.git("commit", "-q", "-m", "clean", check=False).returncode == 0
+
+
+FIXTURE = (  # a conflict as a test's data, committed before mergebert was installed
+    'class FixtureTest {\n    static final String CONFLICT = """\n'
+    "<<<<<<< ours\nint a = 1;\n=======\nint a = 2;\n>>>>>>> theirs\n"
+    '""";\n    int version = 1;\n}\n'
+)
+
+
+def test_marker_lines_already_committed_do_not_refuse_a_commit(hooked: GitRepo) -> None:
+    """As `git diff --cached --check`: only the marker lines a commit adds count (here a test fixture)."""
+    hooked.commit({"FixtureTest.java": FIXTURE})
+    hooked.write("FixtureTest.java", FIXTURE.replace("version = 1", "version = 2"))
+    hooked.git("add", "FixtureTest.java")
+    assert hooked.git("commit", "-q", "-m", "bump", check=False).returncode == 0
+    assert hooked.mergebert("check", "FixtureTest.java").returncode == 0, "a named staged file: the same"
+    hooked.write("FixtureTest.java", FIXTURE.replace("}\n", "}\n// >>>>>>> y\n>>>>>>> y\n", 1))
+    hooked.git("add", "FixtureTest.java")
+    commit = hooked.git("commit", "-q", "-m", "adds one", check=False)
+    assert commit.returncode != 0 and "FixtureTest.java:12: >>>>>>> y" in commit.stderr
+    assert "FixtureTest.java:3:" not in commit.stderr and "FixtureTest.java:7:" not in commit.stderr
+
+
+def test_a_merge_is_refused_for_the_conflict_it_leaves_not_for_committed_marker_lines(
+    hooked: GitRepo,
+) -> None:
+    base = FIXTURE + "class Port {\n    int port = 8080;\n}\n"
+    hooked.diverge("FixtureTest.java", base, base.replace("8080", "9090"), base.replace("8080", "7070"))
+    assert hooked.git("merge", "--no-edit", "feature", check=False).returncode != 0
+    hooked.git("add", "FixtureTest.java")
+    commit = hooked.git("commit", "--no-edit", check=False)
+    assert commit.returncode != 0
+    assert (
+        "FixtureTest.java:12: <<<<<<< HEAD" in commit.stderr
+        and "FixtureTest.java:14: =======" in commit.stderr
+    )
+    assert "FixtureTest.java:3:" not in commit.stderr and "FixtureTest.java:5:" not in commit.stderr
+    hooked.write("FixtureTest.java", base.replace("8080", "9090"))
+    hooked.git("add", "FixtureTest.java")
+    assert hooked.git("commit", "--no-edit", check=False).returncode == 0
+
+
+def test_a_merge_bringing_in_committed_marker_lines_is_not_refused(hooked: GitRepo) -> None:
+    """Lines the merged branch already holds are not added by the merge commit."""
+    hooked.commit({"a.txt": "a\n"})
+    hooked.git("checkout", "-q", "-b", "feature")
+    hooked.commit({"FixtureTest.java": FIXTURE, "a.txt": "theirs\n"})
+    hooked.git("checkout", "-q", "main")
+    hooked.commit({"a.txt": "ours\n"})
+    assert hooked.git("merge", "--no-edit", "feature", check=False).returncode != 0
+    hooked.write("a.txt", "both\n")
+    hooked.git("add", "a.txt")
+    commit = hooked.git("commit", "--no-edit", check=False)
+    assert commit.returncode == 0, commit.stderr

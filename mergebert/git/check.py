@@ -2,8 +2,12 @@
 
 Used by the pre-commit hook (and the pre-commit framework's `mergebert-check`). Without FILES it checks
 the staged version of every file the commit adds or changes; with FILES, their staged version (the
-working file for paths not staged). It reports `file:line` for each marker and suggests
-`mergebert resolve`. Reading goes through git itself, so a temporary index (`git commit -a`) is honoured.
+working file, whole, for paths not staged). In a staged file only the lines the commit adds count, as with
+`git diff --cached --check`: those new against HEAD (its rename source for a renamed file) and, in a
+merge, against MERGE_HEAD too, so that marker-like lines a file already held (a test's data) do not refuse
+every later commit of it, while a conflict left in a merge still does. It reports `file:line` for each
+marker and suggests `mergebert resolve`. Reading goes through git itself, so a temporary index (`git
+commit -a`) is honoured.
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+import pygit2
+from pygit2.enums import DiffOption
 
 from mergebert.core import markers
 from mergebert.core.textio import is_binary
@@ -39,10 +46,37 @@ def find_markers(path: str, data: bytes, size: int = 7) -> list[Marker]:
     return found
 
 
-def staged_paths() -> list[str]:
-    """Files the commit adds, copies, modifies or renames."""
-    out = gitcmd.git("diff", "--cached", "--name-only", "-z", "--diff-filter=ACMR").stdout
-    return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
+def staged_paths() -> dict[str, str]:
+    """Files the commit adds, copies, modifies or renames, each with the path it comes from (its own, or a
+    renamed or copied file's source)."""
+    out = gitcmd.git("diff", "--cached", "--name-status", "-z", "--diff-filter=ACMR").stdout
+    fields = out.decode("utf-8", "surrogateescape").split("\0")
+    paths, at = {}, 0
+    while at + 1 < len(fields):
+        if fields[at][:1] in ("R", "C"):
+            paths[fields[at + 2]] = fields[at + 1]
+            at += 3
+        else:
+            paths[fields[at + 1]] = fields[at + 1]
+            at += 2
+    return paths
+
+
+def _cat_files(names: Sequence[str]) -> list[bytes | None]:
+    """The blob each name (an object id, or `REV:PATH`) names, through `git cat-file --batch`; None where
+    there is none."""
+    asked = [name for name in names if "\n" not in name]
+    out = gitcmd.git("cat-file", "--batch", data="".join(f"{name}\n" for name in asked).encode()).stdout
+    found, offset = {}, 0
+    for name in asked:
+        header_end = out.index(b"\n", offset)
+        header = out[offset:header_end].split(b" ")
+        offset = header_end + 1
+        if header[-1].isdigit():  # else "<name> missing" or "<name> ambiguous"
+            size = int(header[-1])
+            found[name] = out[offset : offset + size] if header[1] == b"blob" else None
+            offset += size + 1
+    return [found.get(name) for name in names]
 
 
 def staged_blobs(paths: Sequence[str], top: str | None = None) -> dict[str, bytes]:
@@ -58,14 +92,26 @@ def staged_blobs(paths: Sequence[str], top: str | None = None) -> dict[str, byte
         mode, oid, stage = info.split()
         if stage == "0" and mode in ("100644", "100755"):
             ids[path] = oid
-    out = gitcmd.git("cat-file", "--batch", data="".join(f"{oid}\n" for oid in ids.values()).encode()).stdout
-    blobs, offset = {}, 0
-    for path in ids:
-        header_end = out.index(b"\n", offset)
-        size = int(out[offset:header_end].split()[2])
-        blobs[path] = out[header_end + 1 : header_end + 1 + size]
-        offset = header_end + 1 + size + 1
-    return blobs
+    return {
+        path: data for path, data in zip(ids, _cat_files(list(ids.values())), strict=True) if data is not None
+    }
+
+
+PARENTS = ("HEAD", "MERGE_HEAD")  # what the commit would have as parents (MERGE_HEAD only in a merge)
+
+
+def added_lines(staged: dict[str, tuple[str, bytes]]) -> dict[str, set[int]]:
+    """Per staged file (the path it comes from in the parents, its content), the numbers of its lines that
+    a diff against each parent's version shows added; all its lines where no parent has it."""
+    before = iter(_cat_files([f"{parent}:{source}" for source, _ in staged.values() for parent in PARENTS]))
+    added = {}
+    for path, (_, data) in staged.items():
+        lines = set(range(1, data.count(b"\n") + 2))
+        for old in filter(None, [next(before) for _ in PARENTS]):
+            patch = pygit2.Patch.create_from(old, data, flag=int(DiffOption.FORCE_TEXT), context_lines=0)
+            lines &= {line.new_lineno for hunk in patch.hunks for line in hunk.lines if line.origin == "+"}
+        added[path] = lines
+    return added
 
 
 def scan(files: Iterable[tuple[str, str | None, bytes]]) -> list[Marker]:
@@ -94,27 +140,31 @@ def _in_tree(path: str, top: str | None) -> str | None:
 
 
 def run(files: Sequence[str]) -> int:
-    """0 when no staged file holds a conflict marker; 1 (with a report on stderr) otherwise. The staged
-    files are named from the work tree's top, FILES as given."""
+    """0 when no staged file adds a conflict marker (and no named file not staged holds one); 1 (with a
+    report on stderr) otherwise. The staged files are named from the work tree's top, FILES as given."""
     try:
         top = _top()
-        paths = list(files) or staged_paths()
+        in_tree = {path: _in_tree(path, top) for path in files}
+        sources = (
+            {path: tree for path, tree in in_tree.items() if tree is not None} if files else staged_paths()
+        )
+        paths = list(files) or list(sources)
         blobs = staged_blobs(paths, None if files else top)
+        added = added_lines({path: (sources[path], blobs[path]) for path in paths if path in blobs})
     except gitcmd.GitError as error:
         frontend.warn(f"check: {error}")
         return 2
     contents = []
     for path in paths:
-        in_tree = _in_tree(path, top) if files else path  # the staged paths are named from the top
         if path in blobs:
-            contents.append((path, in_tree, blobs[path]))
+            contents.append((path, in_tree.get(path, path), blobs[path]))  # staged paths: from the top
         elif files:
             try:
                 with open(path, "rb") as f:
-                    contents.append((path, in_tree, f.read()))
+                    contents.append((path, in_tree[path], f.read()))
             except OSError:
                 continue
-    markers = scan(contents)
+    markers = [m for m in scan(contents) if m.path not in added or m.line in added[m.path]]
     if not markers:
         return 0
     frontend.warn("conflict markers in files to be committed:")
