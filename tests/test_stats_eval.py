@@ -389,3 +389,11 @@ def test_eval_gives_each_accuracy_a_95_percent_interval_over_files() -> None:
     alone = evaluate.summarise([right, right])["all"]["resolver"]
     assert (alone["accuracy_low"], alone["accuracy_high"]) == (1.0, 1.0)
     assert "accuracy  95% interval" in evaluate.report(evaluate.summarise([right, wrong]))
+
+
+def test_the_shipped_model_names_every_repository_its_encoder_trained_on() -> None:
+    """eval's in-sample warning reads the names: a count alone never warned on the encoder's repositories."""
+    metrics = json.loads((SHIPPED_MODEL / "metrics.json").read_text())
+    names = evaluate.listed_repositories(str(SHIPPED_MODEL), evaluate.ENCODER_REPOSITORIES)
+    assert len(names) == metrics["train_repositories"] == 67
+    assert not names & set(metrics["valid_repos"])
