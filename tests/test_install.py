@@ -321,3 +321,9 @@ def test_uninstall_of_nothing_installed_creates_no_config_file(repo: GitRepo) ->
     assert "nothing of mergebert's was installed" in result.stdout
     assert not (home / ".gitconfig").exists()
     assert not (Path(repo.env["XDG_CONFIG_HOME"]) / "git" / "config").exists()
+
+
+def test_install_says_what_a_git_before_2_44_merges_without_a_stop(repo: GitRepo) -> None:
+    result = repo.mergebert("install", check=True)
+    older = install.git_version() < install.LABELS_SINCE
+    assert ("before git 2.44" in result.stdout) == older, result.stdout

@@ -78,6 +78,13 @@ EARLIER_HOOKS = frozenset(
 )
 
 
+OLDER_GIT = (  # what a git before LABELS_SINCE cannot do for the driver's shell entry point
+    "git {version}: before git 2.44 the driver merges first with `git merge-file`, which diffs otherwise "
+    "than git merge: a file it merges cleanly is written without a stop, even where git merge alone would "
+    "have stopped on it (rarely); with git 2.44 or later, run `mergebert install` again"
+)
+
+
 class InstallError(Exception):
     """Install or uninstall cannot proceed (not in a repository, git failed)."""
 
@@ -582,9 +589,12 @@ def install(global_: bool = False, confirm: bool | None = None) -> list[str]:
     # the local file outranks the repository's .gitattributes: the files they give another merge keep it
     declared = _declared(global_)
     done = []
-    for key, value in settings(git_version()).items():
+    version = git_version()
+    for key, value in settings(version).items():
         _git("config", scope, key, value)
         done.append(f"git config {scope} {key} {value!r}")
+    if version < LABELS_SINCE:
+        done.append(OLDER_GIT.format(version=".".join(map(str, version))))
     done.append(_write_confirm(scope, confirm))
     done += _attributes_done(path, declared, _write_attributes(path, declared))
     if named_by == "system":
