@@ -84,6 +84,10 @@ class _Threshold(click.ParamType):
 @click.version_option(__version__, prog_name="mergebert")
 def main() -> None:
     """Resolve merge conflicts in Java, JavaScript, TypeScript and C# with a neural model."""
+    if click.get_current_context().invoked_subcommand in GIT_USER_COMMANDS:  # not the builders' workers'
+        from mergebert.core import atomic
+
+        atomic.interrupt_on_signals()  # a kill or a closed terminal cleans up as ^C does
 
 
 # options the model builders' commands share
@@ -284,13 +288,18 @@ def mergetool_command(
     goes into BACKUP (git-mergetool's $BACKUP, found beside LOCAL when not given), which git restores.
     With --interactive it asks about each conflict it leaves (Ctrl-C: nothing written, exit status 130).
     """
-    from mergebert.git import mergetool
+    from mergebert.core.messages import INTERRUPTED_STATUS, warn
 
-    raise SystemExit(
-        mergetool.run(
+    try:
+        from mergebert.git import mergetool
+
+        status = mergetool.run(
             base, local, remote, merged, backup, model=model, threshold=threshold, interactive=interactive
         )
-    )
+    except KeyboardInterrupt:  # ^C before mergetool.run's questions (it writes with ^C ignored)
+        warn("interrupted: nothing written")
+        status = INTERRUPTED_STATUS
+    raise SystemExit(status)
 
 
 @main.command("resolve")

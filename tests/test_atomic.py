@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
+from gitrepo import TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS, GitRepo
 
 from mergebert.core import textio
 from mergebert.core.atomic import atomic_write
@@ -67,3 +69,31 @@ def test_a_file_this_process_may_not_write_is_left_alone(tmp_path: Path) -> None
         atomic_write(target, b"new\n")
     assert target.read_bytes() == b"old\n"
     assert sorted(os.listdir(tmp_path)) == ["App.java"]
+
+
+# `mergebert ARGS...` in which SIG<NAME> arrives while a work-tree file is written (os.fsync: its data is
+# in the temporary file, not yet renamed), as `kill` or a closed terminal sends it
+SIGNALLED_WHILE_WRITING = """
+import os, signal, sys
+from mergebert.cli import main
+fsync = os.fsync
+def signalled(fd):
+    written = os.readlink(f"/proc/self/fd/{{fd}}")
+    if written.startswith(os.getcwd() + "/") and "/.git/" not in written:
+        os.kill(os.getpid(), signal.SIG{name})
+    fsync(fd)
+os.fsync = signalled
+main(sys.argv[1:])
+"""
+
+
+@pytest.mark.parametrize("name", ["TERM", "HUP"])
+def test_a_command_ended_by_a_signal_leaves_no_temporary_file(repo: GitRepo, name: str) -> None:
+    repo.stop_on({"src/App.java": (TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)})
+    conflict = repo.read("src/App.java")
+    command = SIGNALLED_WHILE_WRITING.format(name=name)
+    proc = repo.run(sys.executable, "-c", command, "resolve", "--no-backup", check=False)
+    assert proc.returncode != 0, proc.stderr
+    assert repo.read("src/App.java") == conflict
+    assert not list(repo.path.rglob("*.mergebert")), proc.stderr
+    assert repo.git("status", "--porcelain", "--untracked-files=all").stdout == "UU src/App.java\n"

@@ -50,15 +50,18 @@ def merge_token_conflict(repo: GitRepo) -> subprocess.CompletedProcess[str]:
     return repo.git("merge", "--no-edit", "feature", check=False)
 
 
-def second_merge(repo: GitRepo, name: str = "src/Other.java") -> subprocess.CompletedProcess[str]:
-    """Another token conflict in the same repository, after the first merge was committed."""
+def second_merge(
+    repo: GitRepo, name: str = "src/Other.java", timeout: float | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Another token conflict in the same repository, after the first merge was committed; the merge
+    fails the test after `timeout` seconds."""
     repo.git("checkout", "-q", "-b", f"base-{name.replace('/', '-')}")
     repo.commit({name: TOKEN_BASE}, "base 2")
     repo.git("checkout", "-q", "-b", "feature2")
     repo.commit({name: TOKEN_THEIRS}, "theirs 2")
     repo.git("checkout", "-q", "-")
     repo.commit({name: TOKEN_OURS}, "ours 2")
-    return repo.git("merge", "--no-edit", "feature2", check=False)
+    return repo.git("merge", "--no-edit", "feature2", check=False, timeout=timeout)
 
 
 def test_daemon_serves_the_next_file_and_ends_after_idle(repo: GitRepo, tmp_path: Path) -> None:
@@ -347,3 +350,52 @@ def test_a_new_daemon_removes_the_scratch_folders_of_a_killed_one(repo: GitRepo,
         assert its.is_dir() and older.is_dir()
     finally:
         end(running)
+
+
+def test_a_stopped_daemon_does_not_hold_up_the_merge(repo: GitRepo) -> None:
+    """A daemon that accepts nothing (stopped, a debugger) whose backlog earlier drivers filled: the next
+    driver resolves in its own process instead of waiting to connect."""
+    assert merge_token_conflict(repo).returncode == 0
+    (pid,) = daemon_pids(folder(repo))
+    os.kill(pid, signal.SIGSTOP)
+    queued = []
+    try:
+        for _ in range(100):  # connections the stopped daemon never accepts, until its backlog is full
+            conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            queued.append(conn)
+            conn.setblocking(False)
+            try:
+                conn.connect(str(socket_of(repo)))
+            except BlockingIOError:
+                break
+        repo.env["MERGEBERT_DRIVER_TIMEOUT"] = "1"
+        merge = second_merge(repo, timeout=60)
+        assert merge.returncode == 0, merge.stderr
+        assert repo.read("src/Other.java") == TOKEN_MERGED.encode()
+    finally:
+        os.kill(pid, signal.SIGCONT)
+        for conn in queued:
+            conn.close()
+
+
+def test_a_driver_gone_before_the_reply_does_not_end_the_daemon(repo: GitRepo) -> None:
+    """A driver ended (^C) while the daemon resolves: the daemon serves the next file."""
+    assert merge_token_conflict(repo).returncode == 0
+    (pid,) = daemon_pids(folder(repo))
+    tree = os.stat(repo.path)
+    header = {
+        "signature": daemon.code_signature(),
+        "tree": f"{tree.st_dev}:{tree.st_ino}",
+        "arguments": {"path": NAME, "marker_size": 7, "labels": None, "model": None, "threshold": None}
+        | {"problem": None},
+        "environment": {"MERGEBERT_MODEL": "none"},
+        "caller": os.getpid(),
+        "limit": 10,
+    }
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.connect(str(socket_of(repo)))
+        sides = (TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+        daemon._send(conn, json.dumps(header).encode(), *(side.encode() for side in sides))
+    merge = second_merge(repo)
+    assert merge.returncode == 0, merge.stderr
+    assert daemon_pids(folder(repo)) == [pid]

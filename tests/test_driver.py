@@ -6,9 +6,12 @@ merges once with the driver and once without it and compares.
 
 from __future__ import annotations
 
+import os
 import shlex
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -21,7 +24,9 @@ from gitrepo import (
     TOKEN_OURS,
     TOKEN_THEIRS,
     GitRepo,
+    daemon_pids,
     java,
+    wait_until,
 )
 
 from mergebert.git import driver, install
@@ -456,3 +461,162 @@ def test_the_file_only_git_config_reads_does_not_reach_the_driver(repo: GitRepo,
     merge = repo.git("merge", "--no-edit", "feature", check=False)
     assert merge.returncode == 0, merge.stderr
     assert repo.read(NAME) == TOKEN_MERGED.encode()
+
+
+def fake_python(tmp_path: Path, name: str, body: str) -> str:
+    """An executable standing in for the driver's Python: a shell script running `body`."""
+    script = tmp_path / name
+    script.write_text(f"#!/bin/sh\n{body}\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+@pytest.mark.parametrize("style", ["merge", "diff3"])
+def test_mergebert_that_dies_gives_exactly_gits_conflict(repo: GitRepo, tmp_path: Path, style: str) -> None:
+    """Killed mid-resolve (the OOM killer, a crash): git's labels (git before 2.44 passes none), not
+    ours/theirs."""
+    repo.git("config", "merge.conflictStyle", style)
+    expected = git_alone(repo, NAME, CLASH_BASE, CLASH_OURS, CLASH_THEIRS)
+    command = install.driver_command(install.git_version())
+    repo.use_driver(
+        command=command.replace(shlex.quote(sys.executable), fake_python(tmp_path, "py", "kill -9 $$"))
+    )
+    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    assert "mergebert could not run (exit 137); kept git's line merge" in merge.stderr
+    assert repo.read(NAME) == expected
+    assert repo.conflicted() == [NAME]
+
+
+@pytest.mark.parametrize("daemon", ["1", "0"], ids=["daemon", "in-process"])
+def test_result_that_cannot_be_written_gives_gits_conflict(repo: GitRepo, daemon: str) -> None:
+    """A full disk: %A can be neither replaced nor overwritten, so git's merge (made before mergebert
+    ran) is moved there."""
+    expected = git_alone(repo, NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    repo.use_driver()
+    repo.env.update(MERGEBERT_TEST_FAULT="write,overwrite", MERGEBERT_DAEMON=daemon)
+    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    assert merge.returncode != 0
+    assert "src/App.java: cannot write the merge result ([Errno 28] " in merge.stderr
+    assert repo.read(NAME) == expected
+    assert repo.conflicted() == [NAME]
+
+
+def test_result_without_room_for_a_copy_is_written_in_place(repo: GitRepo) -> None:
+    """A disk too full for the atomic write's copy: %A, git's temporary file, takes the result itself."""
+    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    repo.use_driver()
+    repo.env["MERGEBERT_TEST_FAULT"] = "write"
+    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    assert merge.returncode == 0, merge.stderr
+    assert repo.read(NAME) == TOKEN_MERGED.encode()
+
+
+# a `git` in front of the real one that sends the driver's shell SIGNAL while its first merge-file runs
+SIGNALLING_GIT = """#!/bin/sh
+[ "$1" = merge-file ] && [ ! -e "$0.sent" ] && : >"$0.sent" && kill -{signal} $PPID
+exec {git} "$@"
+"""
+
+
+@pytest.mark.parametrize("signal", ["TERM", "INT", "HUP"])
+@pytest.mark.parametrize("during", ["merge-file", "python"])
+def test_signal_to_the_shell_entry_leaves_gits_conflict(
+    repo: GitRepo, tmp_path: Path, signal: str, during: str
+) -> None:
+    """^C, kill or a closed terminal while git merges the file or mergebert runs: git's merge in %A,
+    never ours alone, and no scratch file left."""
+    expected, _ = merge_file(
+        tmp_path, CLASH_BASE, CLASH_OURS, CLASH_THEIRS, "-L", "HEAD", "-L", "base", "-L", "theirs"
+    )
+    python = sys.executable
+    if during == "merge-file":
+        wrapper = tmp_path / "bin" / "git"
+        wrapper.parent.mkdir()
+        real = subprocess.run(["sh", "-c", "command -v git"], capture_output=True, text=True, check=True)
+        wrapper.write_text(SIGNALLING_GIT.format(signal=signal, git=real.stdout.strip()))
+        wrapper.chmod(0o755)
+        repo.env["PATH"] = f"{wrapper.parent}:{repo.env['PATH']}"
+    else:  # the signal reaches the shell and Python (the terminal's process group), which dies of it
+        python = fake_python(tmp_path, "py", f"kill -{signal} $PPID; kill -{signal} $$")
+    shell = ["sh", str(Path(driver.__file__).with_name("driver.sh")), python]
+    proc, result = call_driver(repo, shell, "7", "x.java")
+    assert proc.returncode != 0
+    assert result == expected
+    assert sorted(p.name for p in repo.path.iterdir() if p.name != ".git") == ["A", "B", "O"]
+
+
+def test_driver_killed_before_it_finishes_leaves_no_record(repo: GitRepo, tmp_path: Path) -> None:
+    """Killed while it reads mergebert.confirm, after %A is written: driver.sh puts git's merge in %A, and
+    the decision log must not claim the resolution the file does not hold."""
+    expected = git_alone(repo, NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    real = subprocess.run(["sh", "-c", "command -v git"], capture_output=True, text=True, check=True)
+    wrapper = tmp_path / "bin" / "git"
+    wrapper.parent.mkdir()
+    kill = 'case "$*" in *mergebert.confirm*) kill -9 $PPID ;; esac'  # the driver, as it reads the setting
+    wrapper.write_text(f'#!/bin/sh\n{kill}\nexec {real.stdout.strip()} "$@"\n')
+    wrapper.chmod(0o755)
+    command = install.driver_command(install.git_version())
+    repo.use_driver(command=f"PATH={wrapper.parent}:$PATH; {command}", confirm=True)
+    repo.env["MERGEBERT_DAEMON"] = "0"
+    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    assert "mergebert could not run (exit 137); kept git's line merge" in merge.stderr
+    assert repo.read(NAME) == expected
+    review = repo.mergebert("review")
+    assert "resolved 1 of 1" not in review.stdout, review.stdout
+
+
+def drivers_in_session(session: int) -> list[int]:
+    """The merge driver's Python processes in session `session`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                command = f.read()
+            with open(f"/proc/{entry}/stat") as f:
+                in_session = int(f.read().rsplit(")", 1)[1].split()[3]) == session
+        except (OSError, ValueError):
+            continue
+        if in_session and b"mergebert.git.driver" in command:
+            found.append(int(entry))
+    return found
+
+
+@pytest.mark.parametrize("daemon", ["1", "0"], ids=["daemon", "in-process"])
+def test_ctrl_c_during_a_merge_prints_no_traceback(repo: GitRepo, daemon: str) -> None:
+    """^C while the driver waits for the daemon or its resolve thread: git alone says nothing on ^C."""
+    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    repo.use_driver()
+    repo.env.update(MERGEBERT_TEST_FAULT="stall", MERGEBERT_DAEMON=daemon)
+    merge = subprocess.Popen(
+        ["git", "merge", "--no-edit", "feature"],
+        cwd=repo.path,
+        env=repo.env,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert wait_until(lambda: drivers_in_session(merge.pid))
+        if daemon == "1":
+            assert wait_until(lambda: daemon_pids(Path(repo.env["MERGEBERT_DAEMON_DIR"])))
+        time.sleep(1.5)  # the driver is waiting for the reply, or for its resolve thread
+        os.killpg(merge.pid, signal.SIGINT)  # as a terminal's ^C
+        _, stderr = merge.communicate(timeout=60)
+    finally:
+        merge.kill()
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+
+
+def test_driver_killed_after_it_finished_keeps_its_merge(repo: GitRepo, tmp_path: Path) -> None:
+    """Killed after it wrote %A and the decision log (on its way out): the file keeps the merge the log
+    records, which git stops on."""
+    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    python = fake_python(tmp_path, "py", f'{shlex.quote(sys.executable)} "$@"; kill -9 $$')
+    command = install.driver_command(install.git_version())
+    repo.use_driver(command=command.replace(shlex.quote(sys.executable), python))
+    repo.env["MERGEBERT_DAEMON"] = "0"
+    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    assert merge.returncode != 0
+    assert repo.read(NAME) == TOKEN_MERGED.encode()
+    assert repo.conflicted() == [NAME]
+    assert "resolved 1 of 1" in repo.mergebert("review").stdout

@@ -1,10 +1,11 @@
-"""Replacing a file in one step, with nothing but `os`: the merge driver's warm path imports it."""
+"""Replacing a file in one step, with only `os` and `signal`: the merge driver's warm path imports it."""
 
 from __future__ import annotations
 
 import contextlib
 import errno
 import os
+import signal
 
 
 def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
@@ -21,17 +22,19 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
         mode = None
     if mode is not None and not os.access(target, os.W_OK):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), target)
-    for attempt in range(1000):
-        tmp = os.path.join(folder, f".{name}.{os.getpid()}-{attempt}.mergebert")
-        try:
-            # a new file gets what the umask allows, as open() gives; a replaced one its own mode (below)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if mode is None else 0o600)
-            break
-        except FileExistsError:
-            continue
-    else:
-        raise FileExistsError(f"no free temporary name next to {target}")
+    tmp = ""  # the temporary file's name once it may exist
     try:
+        for attempt in range(1000):
+            # set before the file exists: an exception (a signal's) right after its creation removes it too
+            tmp = os.path.join(folder, f".{name}.{os.getpid()}-{attempt}.mergebert")
+            try:
+                # a new file gets what the umask allows, as open() gives; a replaced one its own mode (below)
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if mode is None else 0o600)
+                break
+            except FileExistsError:
+                tmp = ""
+        else:
+            raise FileExistsError(f"no free temporary name next to {target}")
         with os.fdopen(fd, "wb") as out:
             out.write(data)
             out.flush()
@@ -40,6 +43,16 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
             os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        if tmp:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         raise
+
+
+def interrupt_on_signals() -> None:
+    """SIGTERM and SIGHUP (kill, a closed terminal) raise KeyboardInterrupt in this process as ^C does,
+    unless they are ignored (nohup): a write they stop removes its temporary file, as the command's
+    handling of ^C cleans up, where their default action would end the process at once."""
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(number) is signal.SIG_DFL:
+            signal.signal(number, signal.default_int_handler)

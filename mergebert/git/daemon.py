@@ -132,6 +132,14 @@ def _send(conn: socket.socket, *frames: bytes) -> None:
     conn.sendall(b"".join(_LENGTH.pack(len(frame)) + frame for frame in frames))
 
 
+def _answer(conn: socket.socket, *frames: bytes) -> None:
+    """`_send` to a driver that may have gone (^C, its time limit): the daemon serves the next one."""
+    import contextlib
+
+    with contextlib.suppress(OSError):
+        _send(conn, *frames)
+
+
 def _receive_exactly(conn: socket.socket, size: int) -> bytes:
     chunks, left = [], size
     while left:
@@ -170,13 +178,18 @@ def _start(path: str) -> subprocess.Popen[bytes]:
 
 def _connect(path: str, wait: float, started: subprocess.Popen[bytes] | None = None) -> socket.socket | None:
     """A connection to the daemon at `path`, waiting up to `wait` seconds for one to listen, and no longer
-    once the daemon `started` has failed (it exits 0 only when another one holds the lock: keep waiting)."""
+    once the daemon `started` has failed (it exits 0 only when another one holds the lock: keep waiting).
+    BlockingIOError: a daemon listens there but its backlog is full (it accepts nothing: stopped, stuck)."""
     deadline = time.monotonic() + wait
     while True:
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.setblocking(False)  # a Unix socket's connect then fails at once where it would block
         try:
             conn.connect(path)
             return conn
+        except BlockingIOError:
+            conn.close()
+            raise
         except OSError:
             conn.close()
             failed = started is not None and started.poll() not in (None, 0)
@@ -208,9 +221,12 @@ def ask(args: Arguments, base: bytes, ours: bytes, theirs: bytes, limit: float) 
         "limit": limit,
     }
     for _attempt in range(2):
-        conn = _connect(path, 0)
-        if conn is None:
-            conn = _connect(path, START_WAIT, _start(path))
+        try:
+            conn = _connect(path, 0)
+            if conn is None:
+                conn = _connect(path, START_WAIT, _start(path))
+        except BlockingIOError:  # a daemon that does not accept: waiting for it has no end
+            return None
         if conn is None:
             return None
         try:
@@ -343,7 +359,7 @@ class Server:
             return True
         if request.get("signature") != self.signature or request.get("tree") != self.tree:
             self.close()
-            _send(conn, json.dumps({"stale": True}).encode(), b"")
+            _answer(conn, json.dumps({"stale": True}).encode(), b"")
             return False
         environment = request["environment"]
         if "daemon-crash" in environment.get("MERGEBERT_TEST_FAULT", "").split(","):
@@ -354,9 +370,9 @@ class Server:
         result = self.resolve(request, base, ours, theirs)
         if result is None:
             self.close()
-            _send(conn, json.dumps({"signature": self.signature, "timed_out": True}).encode(), b"")
+            _answer(conn, json.dumps({"signature": self.signature, "timed_out": True}).encode(), b"")
             return False
-        _send(conn, *result)
+        _answer(conn, *result)
         return True
 
     def resolve(self, request: dict[str, Any], base: bytes, ours: bytes, theirs: bytes) -> list[bytes] | None:

@@ -13,10 +13,11 @@ this module through the shell entry point `driver.sh`, which settles files witho
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 
-from mergebert.core.messages import warn
+from mergebert.core.messages import INTERRUPTED_STATUS, warn
 
 # The warm path (a daemon answers) imports only what it needs: not typing, dataclasses or threading.
 TYPE_CHECKING = False
@@ -55,6 +56,9 @@ DEFAULT_TIMEOUT = 10.0
 CONFLICT_STATUS_OPTION = "--conflict-status"
 # On (the default) unless set to false: git stops after a file in which mergebert resolved something.
 CONFIRM_KEY = "mergebert.confirm"
+# The exit status when %A was not written (its versions could not be read, or it could not be replaced):
+# not 0 and not the conflict status, so that driver.sh writes git's own merge there.
+UNWRITTEN_STATUS = 2
 
 
 class Arguments:
@@ -397,6 +401,35 @@ def _log(path: str, record: dict[str, Any] | None) -> None:
         warn(f"{path}: cannot write the decision log ({type(error).__name__}: {error})")
 
 
+def _fault(stage: str) -> None:
+    """A full disk at `stage` where $MERGEBERT_TEST_FAULT names it, for the tests."""
+    if stage in os.environ.get("MERGEBERT_TEST_FAULT", "").split(","):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def _overwritten(path: str, data: bytes) -> bool:
+    """Whether `data` could replace %A in place, where the disk has no room for a copy (%A is git's
+    temporary file: its own blocks are reused); when not, %A gets its content back."""
+    import contextlib
+
+    try:
+        with open(path, "rb") as f:
+            old = f.read()
+    except OSError:
+        return False
+    try:
+        with open(path, "wb") as f:
+            _fault("overwrite")
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        return True
+    except OSError:
+        with contextlib.suppress(OSError), open(path, "wb") as f:  # the space the old content took is free
+            f.write(old)
+        return False
+
+
 def _write(
     args: Arguments,
     data: bytes,
@@ -406,24 +439,29 @@ def _write(
     resolved: int,
     logged: bool,
 ) -> int:
-    """Write the result to %A atomically, record it and print its lines; the exit status git expects:
-    conflicts left, or, in confirm mode, mergebert resolved something (`logged`: what to check it with is
-    `mergebert review`, and the user's operation stops for `git add`; not so in `git merge-tree`)."""
+    """Write the result to %A atomically, print its lines and record it, last: a driver that dies before
+    (driver.sh then writes git's merge) leaves no record; the exit status git expects: conflicts left, or,
+    in confirm mode, mergebert resolved something (`logged`: what to check it with is `mergebert review`,
+    and the user's operation stops for `git add`; not so in `git merge-tree`); UNWRITTEN_STATUS when %A
+    cannot be written."""
     from mergebert.core import atomic
 
+    stop = resolved > 0 and confirming()  # before the write: nothing slow is left between it and the record
     try:
+        _fault("write")
         atomic.atomic_write(args.current, data)
-    except Exception as error:  # %A is untouched (atomic write): git's index still holds all sides
-        warn(f"{args.path}: cannot write the merge result ({error}); left ours in place")
-        return args.conflict_status
-    _log(args.path, record)
-    stop = resolved > 0 and confirming()
+    except Exception as error:
+        full = isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
+        if not (full and _overwritten(args.current, data)):  # %A as it was: driver.sh puts git's merge there
+            warn(f"{args.path}: cannot write the merge result ({error}); nothing written")
+            return UNWRITTEN_STATUS
     for line in lines:
         warn(line)
     if stop and left == 0 and logged:
         warn(f"{args.path}: left unmerged for you to confirm: check it (mergebert review), then git add it")
     elif stop and left == 0:
         warn(f"{args.path}: left conflicted for you to confirm ({CONFIRM_KEY})")
+    _log(args.path, record)
     return 0 if left == 0 and not stop else args.conflict_status
 
 
@@ -462,7 +500,7 @@ def run(args: Arguments) -> int:
             theirs = f.read()
     except OSError as error:
         warn(f"{args.path}: cannot read the versions to merge ({error}); nothing written")
-        return args.conflict_status
+        return UNWRITTEN_STATUS
     for message in args.warnings:
         warn(message)
     limit = time_limit()
@@ -498,8 +536,14 @@ def main(argv: list[str] | None = None) -> int:
         args = parse(argv)
     except UsageError as error:
         warn(f"driver: {error}; see `mergebert driver --help`")
-        return 2
-    return run(args)
+        return UNWRITTEN_STATUS
+    from mergebert.core import atomic
+
+    atomic.interrupt_on_signals()
+    try:
+        return run(args)
+    except KeyboardInterrupt:  # ^C, kill, a closed terminal: %A as it was (driver.sh then writes git's merge)
+        return INTERRUPTED_STATUS
 
 
 if __name__ == "__main__":

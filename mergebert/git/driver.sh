@@ -3,8 +3,10 @@
 #   set -- PYTHON %O %A %B %L %P [%S %X %Y]; . driver.sh
 # (or run as `sh driver.sh PYTHON %O ...`). Every path ends in `exit`.
 # git's own line merge (`git merge-file`) runs first; a file it merges cleanly never starts Python.
-# Only when conflicts remain does PYTHON run mergebert's driver. If mergebert cannot start or dies,
-# %A receives git's own merge result with its markers. %A is only ever replaced whole (rename).
+# Only when conflicts remain does PYTHON run mergebert's driver. If mergebert cannot start, dies or writes
+# nothing (any exit status but 0 and 3) before it has replaced %A, %A receives git's own merge result with
+# its markers, as it does when a signal ends the script before mergebert starts. %A is only ever replaced
+# whole (rename).
 python=${1-} base=${2-} current=${3-} other=${4-} size=${5-} path=${6-$3} given=$#
 case $size in '' | *[!0-9]* | 0 | 00*) size=7 ;; esac
 if [ $# -eq 9 ]; then
@@ -19,8 +21,11 @@ faults=",${MERGEBERT_TEST_FAULT-},"
 
 result="$current.mergebert-$$" errors="$current.mergebert-$$.err"
 trap '[ ! -e "$result" ] || rm -f "$result"; [ ! -e "$errors" ] || rm -f "$errors"' EXIT # no rm when none
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# a signal (^C, kill, a closed terminal) is acted on once the command running ends: see below
+caught=
+trap 'caught=130' INT
+trap 'caught=143' TERM
+trap 'caught=129' HUP
 
 # git merge-file STYLE...: git's result into $result, its messages into $errors; its exit status
 # (conflicts, or >127 on error, which is reported by the file's own path: git's names a temporary file)
@@ -74,12 +79,23 @@ if [ "$status" -eq 0 ]; then
     exit 1
 fi
 if [ "$status" -lt 128 ]; then
-    # conflicts: git's result in the configured style is the fallback if mergebert dies
+    # conflicts: git's result, with git's labels and in the configured style, is the fallback if mergebert
+    # fails; made now, as %A is ours only until mergebert runs
     style=$(unset GIT_CONFIG; git config --get merge.conflictStyle 2>/dev/null) # as git merge reads it
-    case $style in diff3 | zdiff3) styled_merge ;; esac
+    if [ "$given" -ne 9 ] || [ -n "$style" ]; then
+        [ "$given" -eq 9 ] || git_labels
+        styled_merge
+        status=$?
+    fi
 fi
+if [ -n "$caught" ]; then # signalled: stop, with git's merge in %A where there is one
+    [ "$status" -ge 128 ] || mv -f "$result" "$current"
+    exit "$caught"
+fi
+[ "$status" -lt 128 ] || rm -f "$result" # what git could not write (a full disk?): its space is mergebert's
 
 shift
+{ command exec 3<"$current"; } 2>/dev/null # %A as it is: a merge mergebert renames over it is another file
 case $faults in
 *,start,*) mergebert=127 ;;
 *)
@@ -92,11 +108,12 @@ case $faults in
     ;;
 esac
 case $mergebert in 0) exit 0 ;; 3) exit 1 ;; esac
+if [ -e /dev/fd/3 ] && ! [ "$current" -ef /dev/fd/3 ]; then
+    # mergebert wrote %A whole, then died: its merge (which it logged last) stays, and git stops on it
+    say "mergebert ended (exit $mergebert) after writing its merge; check it (mergebert review)"
+    exit 1
+fi
 if [ "$status" -lt 128 ]; then
-    if [ "$given" -ne 9 ] && [ "$mergebert" -ge 126 ] && [ "$mergebert" -le 127 ]; then
-        git_labels # Python never started, so %A is still ours: merge again with git's labels
-        styled_merge
-    fi
     say "mergebert could not run (exit $mergebert); kept git's line merge"
     mv -f "$result" "$current" || say "cannot write git's merge result; left ours in place"
 else
