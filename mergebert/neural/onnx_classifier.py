@@ -53,6 +53,9 @@ def _open_session(onnx_path: str, threads: int | None) -> InferenceSession:
     if not os.path.exists(onnx_path):
         raise ModelError(f"{onnx_path} is missing")
     try:
+        # read when onnxruntime is imported: no device id or telemetry database in the user's ~/.cache, and
+        # no "[W:onnxruntime ... Failed to persist telemetry device ID" line where HOME is not writable
+        os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
