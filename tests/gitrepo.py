@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -244,3 +245,38 @@ def without_root_privilege() -> list[str]:
     if shutil.which("setpriv") is None:
         pytest.skip("root may write any file, and no setpriv here to drop that privilege")
     return ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner"]
+
+
+def save_when_created(folder: Path, prefix: str, target: Path, content: bytes) -> Callable[[], bool]:
+    """Write `content` to `target` (as an editor's save would) the moment a file whose name starts with
+    `prefix` appears in `folder` (Linux inotify), from a thread; returns a function telling whether it did."""
+    import ctypes
+    import select
+    import struct
+    import threading
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("a save made at a given moment of another process's write needs Linux's inotify")
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = libc.inotify_init()
+    libc.inotify_add_watch(fd, os.fsencode(folder), 0x100)  # IN_CREATE
+    saved = threading.Event()
+
+    def watch() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not saved.is_set():
+            if not select.select([fd], [], [], 0.05)[0]:
+                continue
+            events, at = os.read(fd, 65536), 0
+            while at < len(events):
+                length = struct.unpack_from("iIII", events, at)[3]
+                name = events[at + 16 : at + 16 + length].rstrip(b"\0")
+                at += 16 + length
+                if name.startswith(prefix.encode()):
+                    target.write_bytes(content)
+                    saved.set()
+                    break
+        os.close(fd)
+
+    threading.Thread(target=watch, daemon=True).start()
+    return saved.is_set

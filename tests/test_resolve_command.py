@@ -13,6 +13,7 @@ from gitrepo import (
     TOKEN_OURS,
     TOKEN_THEIRS,
     GitRepo,
+    save_when_created,
     without_root_privilege,
 )
 
@@ -180,3 +181,16 @@ def test_resolve_reports_a_file_it_cannot_write_and_resolves_the_others(repo: Gi
     assert repo.read(other) == TOKEN_MERGED.encode()
     row = next(line for line in result.stdout.splitlines() if line.startswith(NAME))
     assert row.split()[1:4] == ["1", "0", "1"] and "cannot write" in row, result.stdout
+
+
+def test_resolve_leaves_a_file_saved_while_it_writes(repo: GitRepo) -> None:
+    """A save landing while resolve writes (here: as it writes the backup) is the user's; it is kept."""
+    stopped(repo, "merge")
+    mine = b"class App { /* resolved by hand */ }\n"
+    saved = save_when_created(repo.path / "src", ".App.java.orig.", repo.path / NAME, mine)
+    result = repo.mergebert("resolve")
+    assert saved(), "the save was not made"
+    assert repo.read(NAME) == mine
+    row = next(line for line in result.stdout.splitlines() if line.startswith(NAME))
+    assert "changed since it was read; left alone" in row, result.stdout
+    assert result.returncode == 1

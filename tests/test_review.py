@@ -20,6 +20,7 @@ from gitrepo import (
     TOKEN_THEIRS,
     GitRepo,
     java,
+    save_when_created,
     without_root_privilege,
 )
 
@@ -533,3 +534,15 @@ def test_review_shows_a_line_holding_a_lone_carriage_return_as_one_line(repo: Gi
     shown = repo.mergebert("review", check=True, text=False).stdout.decode().split("\n")  # "\r" kept
     assert any(line.endswith('new Server("0.0.0.0", 8080,\r true);') for line in shown), shown
     assert not any(line.strip() in ("false);", "true);") for line in shown), shown
+
+
+def test_undo_leaves_a_file_saved_while_it_writes(repo: GitRepo) -> None:
+    install(repo)
+    repo.stop_on({NAME: (TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)})
+    mine = b"class App { /* resolved by hand */ }\n"
+    saved = save_when_created(repo.path / "src", ".App.java.", repo.path / NAME, mine)
+    undo = repo.mergebert("review", "--undo", NAME)
+    assert saved(), "the save was not made"
+    assert repo.read(NAME) == mine
+    assert f"{NAME}: changed while it was undone; left as it is" in undo.stdout, undo.stdout
+    assert undo.returncode == 1

@@ -8,12 +8,17 @@ import os
 import signal
 
 
-def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
+class ChangedMeanwhile(Exception):
+    """The file no longer held the bytes it was expected to when it was to be replaced: left as it was."""
+
+
+def atomic_write(path: str | os.PathLike[str], data: bytes, *, expected: bytes | None = None) -> None:
     """Replace `path` with `data` in one step: a temporary file in the same folder, then os.replace.
 
     As an ordinary write would: a symbolic link is written through (its target replaced, the link
     kept), and a file this process may not write raises PermissionError, untouched (a rename needs only
-    the folder's permission)."""
+    the folder's permission). With `expected`, the file must still hold those bytes right before it is
+    replaced (a save the user made meanwhile is theirs), else ChangedMeanwhile, nothing written."""
     target = os.path.realpath(path) if os.path.islink(path) else os.fspath(path)
     folder, name = os.path.split(target)
     try:
@@ -41,12 +46,23 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
             os.fsync(out.fileno())
         if mode is not None:
             os.chmod(tmp, mode)
+        if expected is not None and not _holds(target, expected):
+            raise ChangedMeanwhile(target)
         os.replace(tmp, target)
     except BaseException:
         if tmp:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
         raise
+
+
+def _holds(path: str, expected: bytes) -> bool:
+    """Whether the file at `path` holds exactly `expected`."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(len(expected) + 1) == expected
+    except OSError:
+        return False
 
 
 def interrupt_on_signals() -> None:

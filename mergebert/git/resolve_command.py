@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import pygit2
 
 from mergebert.core import markers
+from mergebert.core.atomic import ChangedMeanwhile
 from mergebert.core.messages import INTERRUPTED_STATUS
 from mergebert.core.textio import is_binary
 from mergebert.git import frontend, gitcmd, gitinfo, marked, review
@@ -180,12 +181,16 @@ def write(repo: pygit2.Repository, row: Row, *, backup: bool) -> bool:
         if backup:
             backed_up = f"{worktree}{free_backup_suffix(str(worktree))}"
             textio.atomic_write(backed_up, row.change.before)
-        textio.atomic_write(worktree, row.change.after)
-    except OSError as error:  # git's conflict stays, and the backup of it goes
+        textio.atomic_write(worktree, row.change.after, expected=row.change.before)
+    except (OSError, ChangedMeanwhile) as error:  # git's conflict, or the user's save, stays; the backup goes
         if backed_up is not None and os.path.exists(backed_up):
             os.unlink(backed_up)
-        row.resolved, row.left = 0, row.conflicts
-        row.notes = [f"cannot write: {error.strerror or error}"]
+        if isinstance(error, ChangedMeanwhile):
+            row.conflicts = row.resolved = row.left = None
+            row.notes = [marked.CHANGED]
+        else:
+            row.resolved, row.left = 0, row.conflicts
+            row.notes = [f"cannot write: {error.strerror or error}"]
         return False
     if backed_up is not None and not backed_up.endswith(BACKUP):
         row.notes.append(f"backup {row.path}{backed_up.removeprefix(str(worktree))}")

@@ -450,7 +450,10 @@ def undo_file(repo: pygit2.Repository, log: Log, path: str, say: Callable[[str],
     result = undo(record, working, gitinfo.to_worktree(repo, path))
     if result.restored:
         try:
-            atomic.atomic_write(target, result.data)
+            atomic.atomic_write(target, result.data, expected=working)
+        except atomic.ChangedMeanwhile:
+            say(f"{path}: changed while it was undone; left as it is")
+            return False
         except OSError as error:
             say(f"{path}: cannot write it ({error.strerror or error}); nothing put back")
             return False
