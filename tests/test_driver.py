@@ -620,3 +620,14 @@ def test_driver_killed_after_it_finished_keeps_its_merge(repo: GitRepo, tmp_path
     assert repo.read(NAME) == TOKEN_MERGED.encode()
     assert repo.conflicted() == [NAME]
     assert "resolved 1 of 1" in repo.mergebert("review").stdout
+
+
+def test_driver_outside_a_repository_points_to_no_review(tmp_path: Path, git_env: dict[str, str]) -> None:
+    """Nothing is logged outside a repository, so the report line names no `mergebert review`."""
+    outside = GitRepo(tmp_path / "files", git_env)
+    for name, text in (("O", TOKEN_BASE), ("A", TOKEN_OURS), ("B", TOKEN_THEIRS)):
+        outside.write(name, text)
+    proc = outside.mergebert("driver", "O", "A", "B", "7", "x.java")
+    assert proc.returncode == 1, proc.stderr  # confirm mode: on unless configured off
+    assert outside.read("A").decode() == TOKEN_MERGED
+    assert "resolved 1 of 1 conflict" in proc.stderr and "mergebert review" not in proc.stderr, proc.stderr

@@ -215,7 +215,8 @@ def repository_settings(
             whitespace=gitinfo.merge_whitespace(given),
             engine=gitinfo.line_engine(repo, calling),
         )
-        logged, rerere = not gitinfo.in_memory(calling), gitinfo.runs_rerere(calling)
+        logged = repo is not None and not gitinfo.in_memory(calling)  # no log outside a repository
+        rerere = gitinfo.runs_rerere(calling)
         return Settings(options, repo, logged=logged, rerere=rerere, command=gitinfo.subcommand(calling))
     except Exception as error:  # labels are cosmetic: keep merging with the defaults
         warn(f"cannot read the repository ({error}); using default conflict labels")
