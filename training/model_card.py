@@ -49,7 +49,8 @@ def _calibration_section(cfg: dict, calib: dict) -> list[str]:
         f"Threshold **{cfg.get('threshold', 0):.4f}** (in `config.json`): the lowest confidence at which the "
         f"validation conflicts accepted have precision ≥ {_pct(calib.get('target'))}; there it accepts "
         f"{_pct(calib.get('coverage'))} of them with precision {_pct(calib.get('precision'))}. "
-        "Override with `--threshold` or `MERGEBERT_THRESHOLD`.",
+        "Override with `--threshold`, `MERGEBERT_THRESHOLD` or git config `mergebert.threshold` "
+        "(`mergebert eval` reads no git config: `--threshold`, else `MERGEBERT_THRESHOLD`).",
         "",
     ]
 
@@ -64,8 +65,9 @@ def _acceptor_section(cfg: dict, report: dict) -> list[str]:
         f"{report['conflicts']} line conflicts of {report['files']} whole files from "
         f"{len(report['repositories'])} repositories the encoder never saw (never the validation files)"
         + (
-            f", and on {report['region_conflicts']} conflicts of {report['region_files']} other files of "
-            "theirs, known only as region records (no whole file)"
+            f", and on {report['region_conflicts']} conflicts of {report['region_files']} other files known "
+            "only as region records (no whole file), from the region records' repositories the encoder never "
+            "saw (which may include repositories without whole files)"
             if report.get("region_files")
             else ""
         )
@@ -89,7 +91,8 @@ def _acceptor_section(cfg: dict, report: dict) -> list[str]:
         f"{_pct(decoder['answered'])} |",
         f"| token merge alone | – | {_pct(report['token_merge_only_accuracy'])} | | |",
         "",
-        "Override with `--threshold`, `MERGEBERT_THRESHOLD` or git config `mergebert.threshold`.",
+        "Override with `--threshold`, `MERGEBERT_THRESHOLD` or git config `mergebert.threshold` "
+        "(`mergebert eval` reads no git config: `--threshold`, else `MERGEBERT_THRESHOLD`).",
         "",
     ]
     return lines
