@@ -479,9 +479,11 @@ def uninstall_command(global_: bool) -> None:
 @main.command("check")
 @click.argument("files", nargs=-1)
 def check_command(files: tuple[str, ...]) -> None:
-    """Find conflict markers in staged files.
+    """Find conflict markers a commit adds.
 
-    Used by the pre-commit hook; names file:line of every marker and exits 1 when there is one.
+    Used by the pre-commit hook: in the staged files (or FILES), the marker lines new against HEAD (and
+    MERGE_HEAD in a merge), as `git diff --cached --check` counts them; a named file not staged is scanned
+    whole. Names file:line of each and exits 1 when there is one.
     """
     from mergebert.git import check
 
@@ -533,9 +535,14 @@ def stats(
     "model_dir",
     metavar="DIR",
     help="Model directory, or 'none' for the token merge only "
-    "(default: $MERGEBERT_MODEL, else the shipped model).",
+    "(default: $MERGEBERT_MODEL, else the shipped model; git config is not read).",
 )
-@click.option("--threshold", type=_Threshold(), help="Confidence threshold [default: the classifier's own].")
+@click.option(
+    "--threshold",
+    type=_Threshold(),
+    help="Confidence threshold (default: $MERGEBERT_THRESHOLD, else the model's own; git config is not "
+    "read).",
+)
 @click.option("--json", "json_out", type=_OutputFile(), help="Write the numbers as JSON.")
 @click.option("--markdown", "markdown_out", type=_OutputFile(), help="Also write the table here.")
 @click.option("--plot", "plot_out", type=_OutputFile(), help="Precision/accuracy curve (PNG).")

@@ -203,8 +203,9 @@ def export_command(
     "--regions",
     multiple=True,
     type=click.Path(exists=True, dir_okay=False),
-    help="*.regions.jsonl.gz of the same held-out repositories: their conflicts (without the whole file) "
-    "also train the acceptor; those of files SCENARIOS hold whole are skipped.",
+    help="*.regions.jsonl.gz of repositories the encoder never saw (those of --exclude-repos-of are dropped; "
+    "they need not have files among SCENARIOS): their conflicts (without the whole file) also train the "
+    "acceptor; those of files SCENARIOS hold whole are skipped.",
 )
 @click.option(
     "--margin",

@@ -162,8 +162,8 @@ def is_ours(key: str, value: str) -> bool:
 
 
 def hook_script() -> str:
-    """The pre-commit hook shipped with the package (git_hooks/pre-commit), calling this installation's
-    `mergebert` by absolute path."""
+    """The pre-commit hook shipped with the package (mergebert/git/hooks/pre-commit), calling this
+    installation's `mergebert` by absolute path."""
     text = resources.files("mergebert").joinpath("git/hooks/pre-commit").read_text(encoding="utf-8")
     own = f'\nmergebert() {{ {mergebert_command()} "$@"; }}\n'
     return text.replace('\nmergebert() { command mergebert "$@"; }\n', own, 1)
