@@ -318,3 +318,34 @@ def test_labels_equal_gits_in_more_operations(repo: GitRepo, steps: str) -> None
         left.append((proc.returncode, work.read(NAME)))
     assert b"<<<<<<< " in left[0][1], "the steps must conflict for git alone"
     assert left[1] == left[0]
+
+
+def many_objects(repo: GitRepo, count: int = 20000) -> None:
+    """A pack of `count` blobs: git then abbreviates commit ids to more than 7 digits (core.abbrev=auto)."""
+    stream = "".join(f"blob\ndata {len(str(n)) + 1}\n{n}\n" for n in range(count))
+    repo.git("fast-import", "--quiet", input=stream)
+
+
+@pytest.mark.parametrize("command", [("rebase", "main"), ("cherry-pick", "feature"), ("revert", "HEAD~1")])
+def test_labels_in_a_large_repository_abbreviate_ids_as_git_does(
+    repo: GitRepo, command: tuple[str, ...]
+) -> None:
+    many_objects(repo)
+    repo.git("config", "merge.conflictStyle", "diff3")
+    repo.commit({NAME: CLASH_BASE}, "base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit({NAME: CLASH_THEIRS}, "theirs")
+    repo.git("checkout", "-q", "main")
+    repo.commit({NAME: CLASH_OURS}, "ours")
+    if command[0] == "rebase":
+        repo.git("checkout", "-q", "feature")
+    if command[0] == "revert":
+        repo.commit({NAME: CLASH_OURS.replace("9090", "9191")}, "after")
+    alone = repo.git(*command, check=False)
+    expected = repo.read(NAME)
+    assert len(repo.git("rev-parse", "--short", "HEAD").stdout.strip()) > 7, "too few objects to test"
+    assert b"<<<<<<< " in expected, "the operation must conflict for git alone"
+    repo.git(command[0], "--abort")
+    repo.use_driver()
+    with_driver = repo.git(*command, check=False)
+    assert (with_driver.returncode, repo.read(NAME)) == (alone.returncode, expected)

@@ -306,7 +306,12 @@ def marker_size(repo: pygit2.Repository | None, path: str | None, default: int =
 
 
 def _short(repo: pygit2.Repository, oid: pygit2.Oid) -> str:
-    return repo[oid].short_id
+    """A commit id as git abbreviates it (core.abbrev; by default longer than 7 digits in a large
+    repository, where libgit2's `short_id` stays at 7); libgit2's where git cannot run."""
+    try:
+        return gitcmd.git("--git-dir", repo.path, "rev-parse", "--short", str(oid)).stdout.decode().strip()
+    except (gitcmd.GitError, UnicodeDecodeError):
+        return repo[oid].short_id
 
 
 class Sides(NamedTuple):
@@ -317,16 +322,16 @@ class Sides(NamedTuple):
     commits: tuple[str, str, str] | None = None
 
 
-def _commit_name(commit: pygit2.Commit) -> str:
+def _commit_name(repo: pygit2.Repository, commit: pygit2.Commit) -> str:
     """A commit as git names it in the labels of a replay or a re-merge: `abc1234 (subject)`."""
     subject = commit.message.split("\n", 1)[0]
-    return f"{commit.short_id} ({subject})"
+    return f"{_short(repo, commit.id)} ({subject})"
 
 
 def _pick_sides(repo: pygit2.Repository, oid: pygit2.Oid) -> Sides:
     """Labels git uses when it replays one commit (rebase, cherry-pick): `abc1234 (subject)`."""
     commit = repo[oid]
-    name = _commit_name(commit)
+    name = _commit_name(repo, commit)
     parent = str(commit.parent_ids[0]) if commit.parent_ids else None
     commits = ("HEAD", parent, str(oid)) if parent else None
     return Sides(("HEAD", f"parent of {name}", name), commits)
@@ -649,7 +654,7 @@ def remerged_sides(
         for _, commit in zip(range(REMERGE_SEARCH), walker, strict=False):
             parents = commit.parents
             if len(parents) == 2 and [_blob_at(parent, path) for parent in parents] == wanted:
-                ours_name, theirs_name = (_commit_name(parent) for parent in parents)
+                ours_name, theirs_name = (_commit_name(repo, parent) for parent in parents)
                 base = _merge_sides(repo, str(parents[1].id), theirs_name, ours=str(parents[0].id)).labels[1]
                 return Sides((ours_name, base, theirs_name))
     except (pygit2.GitError, KeyError, ValueError):
