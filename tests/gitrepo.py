@@ -280,3 +280,18 @@ def save_when_created(folder: Path, prefix: str, target: Path, content: bytes) -
 
     threading.Thread(target=watch, daemon=True).start()
     return saved.is_set
+
+
+def topic_beside(repo: GitRepo, name: str, sides: tuple[str, str, str]) -> None:
+    """Branch `side` changes `name` one way (theirs) and main another (ours), from base; then `topic`, one
+    commit beside the file on main~1, is checked out: rebasing it onto main stops on nothing of `name`,
+    picking `side` meanwhile conflicts."""
+    base, ours, theirs = sides
+    repo.commit({name: base}, "base")
+    repo.git("branch", "side")
+    repo.git("checkout", "-q", "side")
+    repo.commit({name: theirs}, "side")
+    repo.git("checkout", "-q", "main")
+    repo.commit({name: ours}, "main")
+    repo.git("checkout", "-q", "-b", "topic", "main~1")
+    repo.commit({"notes.txt": "c1\n"}, "c1")

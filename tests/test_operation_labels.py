@@ -11,7 +11,7 @@ import subprocess
 from collections.abc import Callable
 
 import pytest
-from gitrepo import CLASH_BASE, CLASH_OURS, CLASH_THEIRS, GitRepo
+from gitrepo import CLASH_BASE, CLASH_OURS, CLASH_THEIRS, GitRepo, topic_beside
 
 NAME = "src/App.java"
 
@@ -212,14 +212,7 @@ def fixup_amend(repo: GitRepo) -> None:
 
 def picked_while_rebasing(repo: GitRepo) -> None:
     """Branch side changes the file as main does; topic (one commit beside the file) is rebased onto main."""
-    repo.commit({NAME: CLASH_BASE}, "base")
-    repo.git("branch", "side")
-    repo.git("checkout", "-q", "side")
-    repo.commit({NAME: CLASH_THEIRS}, "side")
-    repo.git("checkout", "-q", "main")
-    repo.commit({NAME: CLASH_OURS}, "main")
-    repo.git("checkout", "-q", "-b", "topic", "main~1")
-    repo.commit({"notes.txt": "c1\n"}, "c1")
+    topic_beside(repo, NAME, (CLASH_BASE, CLASH_OURS, CLASH_THEIRS))
 
 
 def picked_with_options(repo: GitRepo) -> None:

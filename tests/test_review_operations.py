@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from gitrepo import TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS, GitRepo
+from gitrepo import TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS, GitRepo, topic_beside
 
 from mergebert.git import decisionlog
 
@@ -178,14 +178,7 @@ def test_a_series_applied_with_confirm_off_keeps_every_patchs_decisions(repo: Gi
 def test_a_cherry_pick_at_a_rebases_edit_stop_is_its_own_operation(repo: GitRepo) -> None:
     """Its decisions are filed under HEAD, not under the rebase's step, and undo gives git's conflict."""
     path = "src/App.java"
-    repo.commit({path: TOKEN_BASE}, "base")
-    repo.git("branch", "side")
-    repo.git("checkout", "-q", "side")
-    repo.commit({path: TOKEN_THEIRS}, "side")
-    repo.git("checkout", "-q", "main")
-    repo.commit({path: TOKEN_OURS}, "main")
-    repo.git("checkout", "-q", "-b", "topic", "main~1")
-    repo.commit({"notes.txt": "c1\n"}, "c1")
+    topic_beside(repo, path, (TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS))
     plain = GitRepo(repo.path.parent / "plain", repo.env)
     shutil.copytree(repo.path, plain.path, symlinks=True)
     repo.mergebert("install", check=True)
