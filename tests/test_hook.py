@@ -166,3 +166,16 @@ def test_a_merge_bringing_in_committed_marker_lines_is_not_refused(hooked: GitRe
     hooked.git("add", "a.txt")
     commit = hooked.git("commit", "--no-edit", check=False)
     assert commit.returncode == 0, commit.stderr
+
+
+@pytest.mark.parametrize("named", ["Renamed.java", "./Renamed.java", "sub/../Renamed.java"])
+def test_check_of_named_files_counts_the_lines_a_commit_adds_as_the_hook_does(
+    hooked: GitRepo, named: str
+) -> None:
+    """The pre-commit framework names the staged files: a renamed fixture is compared with its source."""
+    hooked.commit({"FixtureTest.java": FIXTURE})
+    (hooked.path / "sub").mkdir()
+    hooked.git("mv", "FixtureTest.java", "Renamed.java")
+    assert hooked.mergebert("check").returncode == 0
+    named_check = hooked.mergebert("check", named)
+    assert named_check.returncode == 0, named_check.stderr

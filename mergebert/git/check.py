@@ -49,7 +49,7 @@ def find_markers(path: str, data: bytes, size: int = 7) -> list[Marker]:
 def staged_paths() -> dict[str, str]:
     """Files the commit adds, copies, modifies or renames, each with the path it comes from (its own, or a
     renamed or copied file's source)."""
-    out = gitcmd.git("diff", "--cached", "--name-status", "-z", "--diff-filter=ACMR").stdout
+    out = gitcmd.git("diff", "--cached", "--no-relative", "--name-status", "-z", "--diff-filter=ACMR").stdout
     fields = out.decode("utf-8", "surrogateescape").split("\0")
     paths, at = {}, 0
     while at + 1 < len(fields):
@@ -144,27 +144,26 @@ def run(files: Sequence[str]) -> int:
     report on stderr) otherwise. The staged files are named from the work tree's top, FILES as given."""
     try:
         top = _top()
-        in_tree = {path: _in_tree(path, top) for path in files}
-        sources = (
-            {path: tree for path, tree in in_tree.items() if tree is not None} if files else staged_paths()
-        )
-        paths = list(files) or list(sources)
-        blobs = staged_blobs(paths, None if files else top)
-        added = added_lines({path: (sources[path], blobs[path]) for path in paths if path in blobs})
+        named = {path: _in_tree(path, top) for path in files} if files else None
+        renamed = staged_paths() if top is not None else {}  # every staged file, from the path it comes from
+        trees = [tree for tree in named.values() if tree] if named is not None else list(renamed)
+        blobs = staged_blobs(trees, top)
+        added = added_lines({tree: (renamed.get(tree, tree), blobs[tree]) for tree in trees if tree in blobs})
     except gitcmd.GitError as error:
         frontend.warn(f"check: {error}")
         return 2
-    contents = []
-    for path in paths:
-        if path in blobs:
-            contents.append((path, in_tree.get(path, path), blobs[path]))  # staged paths: from the top
-        elif files:
+    contents, counted = [], {}
+    for path, tree in named.items() if named is not None else ((tree, tree) for tree in trees):
+        if tree in blobs:  # staged: the lines the commit adds count (the hook's paths are from the top)
+            contents.append((path, tree, blobs[tree]))
+            counted[path] = added[tree]
+        elif named is not None:  # named, not staged: the working file, whole
             try:
                 with open(path, "rb") as f:
-                    contents.append((path, in_tree[path], f.read()))
+                    contents.append((path, tree, f.read()))
             except OSError:
                 continue
-    markers = [m for m in scan(contents) if m.path not in added or m.line in added[m.path]]
+    markers = [m for m in scan(contents) if m.path not in counted or m.line in counted[m.path]]
     if not markers:
         return 0
     frontend.warn("conflict markers in files to be committed:")
