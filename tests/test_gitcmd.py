@@ -27,6 +27,4 @@ def test_check_outside_a_repository_says_what_git_said(repo: GitRepo, tmp_path: 
     outside.mkdir()
     result = subprocess.run([MERGEBERT, "check"], cwd=outside, env=repo.env, capture_output=True, text=True)
     assert result.returncode == 2
-    assert (
-        result.stderr.startswith("mergebert: check: git diff --cached") and "failed (exit " in result.stderr
-    )
+    assert result.stderr.startswith("mergebert: check: git rev-parse") and "failed (exit " in result.stderr

@@ -66,6 +66,8 @@ def _cat_files(names: Sequence[str]) -> list[bytes | None]:
     """The blob each name (an object id, or `REV:PATH`) names, through `git cat-file --batch`; None where
     there is none."""
     asked = [name for name in names if "\n" not in name]
+    if not asked:
+        return [None] * len(names)
     out = gitcmd.git("cat-file", "--batch", data="".join(f"{name}\n" for name in asked).encode()).stdout
     found, offset = {}, 0
     for name in asked:
@@ -79,9 +81,9 @@ def _cat_files(names: Sequence[str]) -> list[bytes | None]:
     return [found.get(name) for name in names]
 
 
-def staged_blobs(paths: Sequence[str], top: str | None = None) -> dict[str, bytes]:
-    """The staged (stage 0) content of those of `paths` that are regular files in the index; the paths
-    are relative to the work tree's `top` where given, else to the current folder."""
+def staged_blobs(paths: Sequence[str], top: str) -> dict[str, bytes]:
+    """The staged (stage 0) content of those of `paths` (relative to the work tree's `top`) that are
+    regular files in the index."""
     if not paths:
         return {}
     listing = gitcmd.git("--literal-pathspecs", "ls-files", "--stage", "-z", "--", *paths, cwd=top).stdout
@@ -125,16 +127,13 @@ def scan(files: Iterable[tuple[str, str | None, bytes]]) -> list[Marker]:
     return markers
 
 
-def _top() -> str | None:
-    """The work tree's top, or None outside one."""
-    proc = gitcmd.git("rev-parse", "--show-toplevel", accept=range(256))
-    return proc.stdout.decode("utf-8", "surrogateescape").rstrip("\n") if proc.returncode == 0 else None
+def _top() -> str:
+    """The work tree's top; GitError, with git's reason, where git finds none (or refuses the repository)."""
+    return gitcmd.git("rev-parse", "--show-toplevel").stdout.decode("utf-8", "surrogateescape").rstrip("\n")
 
 
-def _in_tree(path: str, top: str | None) -> str | None:
+def _in_tree(path: str, top: str) -> str | None:
     """`path`, named from the current folder, as a path in the work tree at `top`; None outside it."""
-    if top is None:
-        return None
     inside = os.path.relpath(os.path.realpath(path), os.path.realpath(top))
     return None if inside == os.pardir or inside.startswith(os.pardir + os.sep) else inside
 
@@ -145,7 +144,7 @@ def run(files: Sequence[str]) -> int:
     try:
         top = _top()
         named = {path: _in_tree(path, top) for path in files} if files else None
-        renamed = staged_paths() if top is not None else {}  # every staged file, from the path it comes from
+        renamed = staged_paths()  # every staged file, from the path it comes from; git says why it cannot
         trees = [tree for tree in named.values() if tree] if named is not None else list(renamed)
         blobs = staged_blobs(trees, top)
         added = added_lines({tree: (renamed.get(tree, tree), blobs[tree]) for tree in trees if tree in blobs})
