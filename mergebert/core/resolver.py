@@ -19,7 +19,7 @@ from mergebert.core.linemerge import (
     render,
 )
 from mergebert.core.options import DIFF3, GIT_DEFAULT, MergeOptions
-from mergebert.core.splice import SpliceCheck, splice_texts
+from mergebert.core.splice import OursErrors, SpliceCheck, splice_texts
 from mergebert.core.textio import UnsupportedContent, decode_sides, dominant_eol, encode, line_endings
 
 MAX_PARSE_CHECKS = 4  # candidates tried per conflict before it is left as it is
@@ -116,12 +116,13 @@ def _choose(
     threshold: float,
     eol: str,
     suggest: bool,
+    ours_errors: OursErrors,
 ) -> Resolution:
     if not candidates:
         tokens = len(conflict.token_conflicts)
         reason = f"{tokens} token conflict{'s' * (tokens != 1)} left" if tokens else "no candidate"
         return Resolution(index, None, None, reason)
-    check = SpliceCheck(chunks, index, conflict.lang, eol)
+    check = SpliceCheck(chunks, index, conflict.lang, eol, ours_errors)
     resolution = _first_accepted(index, candidates, check, threshold)
     if suggest:
         resolution = replace(resolution, suggestions=_suggestions(conflict, candidates, check))
@@ -186,10 +187,11 @@ def resolve_text(
     kept = [conflict for conflict, skip in zip(inputs, skipped, strict=True) if skip is None]
     ranked = iter(classifier.rank(kept))
     threshold = classifier.threshold if threshold is None else threshold
+    ours_errors = OursErrors()
     resolutions = tuple(
         Resolution(index, None, None, skip)
         if skip is not None
-        else _choose(index, conflict, next(ranked), chunks, threshold, eol, suggest)
+        else _choose(index, conflict, next(ranked), chunks, threshold, eol, suggest, ours_errors)
         for index, (conflict, skip) in enumerate(zip(inputs, skipped, strict=True))
     )
     text = render(splice_texts(chunks, [r.text for r in resolutions], eol), options, eol=eol)

@@ -11,6 +11,7 @@ from mergebert.core.textio import split_lines
 from mergebert.core.tokendiff import matching_blocks
 
 WHOLE_FILE_LIMIT = 256 * 1024  # larger files are checked on a window of lines around the conflict
+WHOLE_FILE_WORK = 4 * 1024 * 1024  # and so are files whose size times their conflicts is larger
 WINDOW_LINES = 200
 
 
@@ -125,7 +126,8 @@ class FileView:
         if self.conflict is None:
             raise IndexError(index)
         self.before, self.after = "".join(before), "".join(after)
-        if len(self.before) + len(self.after) > WHOLE_FILE_LIMIT:
+        size, conflicts = len(self.before) + len(self.after), seen + 1
+        if size > WHOLE_FILE_LIMIT or size * conflicts > WHOLE_FILE_WORK:
             self.before = "".join(split_lines(self.before)[-WINDOW_LINES:])
             self.after = "".join(split_lines(self.after)[:WINDOW_LINES])
 
@@ -135,13 +137,36 @@ class FileView:
         return self.before + text + self.after
 
 
+class OursErrors:
+    """error_count of the file with a conflict as ours, remembered: a file's checks share it, since for a
+    file checked whole it is the same text, every conflict as ours, for all of its conflicts."""
+
+    def __init__(self) -> None:
+        self._last: tuple[str, Language, int] | None = None
+
+    def count(self, view: FileView, lang: Language) -> int:
+        assert view.conflict is not None
+        text = view.with_text(view.conflict.ours)
+        if self._last is None or self._last[:2] != (text, lang):
+            self._last = (text, lang, error_count(text, lang))
+        return self._last[2]
+
+
 class SpliceCheck:
     """Accepts a candidate when it keeps the lines git merged and the file parses with no more errors than
     with the worse of the sides."""
 
-    def __init__(self, chunks: Sequence[Chunk], index: int, lang: Language | None, eol: str = "\n") -> None:
+    def __init__(
+        self,
+        chunks: Sequence[Chunk],
+        index: int,
+        lang: Language | None,
+        eol: str = "\n",
+        ours_errors: OursErrors | None = None,
+    ) -> None:
         self.lang = lang
         self.eol = eol
+        self.ours_errors = ours_errors or OursErrors()  # one per file: its checks share the parse
         self.view = FileView(chunks, index)
         assert self.view.conflict is not None
         self.merged = merged_lines(self.view.conflict)
@@ -153,7 +178,7 @@ class SpliceCheck:
         if self._allowed is None:
             assert self.lang is not None and self.view.conflict is not None
             self._allowed = max(
-                error_count(self.view.with_text(self.view.conflict.ours), self.lang),
+                self.ours_errors.count(self.view, self.lang),
                 error_count(self.view.with_text(self.view.conflict.theirs), self.lang),
             )
         return self._allowed

@@ -1,0 +1,91 @@
+"""How much the splice's parse check parses per conflict, and that its verdicts hold however it is bounded."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from mergebert.core import splice
+from mergebert.core.candidates import Candidate, ConflictInput
+from mergebert.core.languages import Language, language_by_name
+from mergebert.core.resolver import resolve_text
+
+JAVA = language_by_name("java")
+
+
+def servers(count: int, every: int, side: str) -> str:
+    """A method starting `count` servers; ours changes the host and theirs the flag of every `every`th
+    server (one line conflict each, that the token merge settles); "merged" has both changes."""
+    lines = []
+    for i in range(count):
+        edited = i % every == 0
+        host = "prod" if edited and side in ("ours", "merged") else "localhost"
+        flag = "true" if edited and side in ("theirs", "merged") else "false"
+        lines.append(f'        Server s{i} = new Server("{host}", {i}, {flag});\n')
+        lines.append(f"        s{i}.start();\n        log.info({i});\n")
+    return "class S {\n    void run() {\n" + "".join(lines) + "    }\n}\n"
+
+
+def sides(count: int, every: int) -> tuple[str, str, str]:
+    return servers(count, every, "base"), servers(count, every, "ours"), servers(count, every, "theirs")
+
+
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts the parse check parses, in order."""
+    texts: list[str] = []
+    count = splice.error_count
+
+    def counting(text: str, lang: Language) -> int:
+        texts.append(text)
+        return count(text, lang)
+
+    monkeypatch.setattr(splice, "error_count", counting)
+    return texts
+
+
+class Proposes:
+    """A classifier that proposes, for every conflict, its ours line with `old` replaced by each of `news`."""
+
+    threshold = 0.0
+
+    def __init__(self, old: str, *news: str) -> None:
+        self.old, self.news = old, news
+
+    def rank(self, conflicts: Sequence[ConflictInput]) -> list[list[Candidate]]:
+        return [
+            [Candidate(conflict.ours.replace(self.old, new), "region", ("A",), 0.9) for new in self.news]
+            for conflict in conflicts
+        ]
+
+
+def test_a_file_checked_whole_is_parsed_with_ours_once(parsed: list[str]) -> None:
+    """Every check shows the other conflicts as ours, so the file with ours in place is one text for all
+    of them: it is parsed once, and each conflict adds the file with its theirs and with its candidate."""
+    result = resolve_text(*sides(60, 6), lang=JAVA)
+    assert (result.conflicts, result.left, result.text) == (10, 0, servers(60, 6, "merged"))
+    assert len(parsed) == 1 + 2 * 10
+    assert all(len(text) >= len(result.text) - 100 for text in parsed), "each is the whole file"
+
+
+def test_past_the_work_bound_each_conflict_is_checked_on_a_window(parsed: list[str]) -> None:
+    base, ours, theirs = sides(600, 6)
+    assert len(ours) * 100 > splice.WHOLE_FILE_WORK > len(ours) * 10 and len(ours) < splice.WHOLE_FILE_LIMIT
+    result = resolve_text(base, ours, theirs, lang=JAVA)
+    assert (result.conflicts, result.left, result.text) == (100, 0, servers(600, 6, "merged"))
+    assert len(parsed) == 3 * 100
+    assert max(text.count("\n") for text in parsed) <= 2 * splice.WINDOW_LINES + 1
+
+
+@pytest.mark.parametrize("count", [60, 600], ids=["whole file", "windows"])
+def test_a_candidate_that_breaks_the_parse_is_still_refused(count: int) -> None:
+    """Shared or windowed, the check refuses a candidate that makes the file parse worse than the sides."""
+    base, ours, theirs = sides(count, 6)
+    broken = Proposes('"prod", ', '"prod" ')
+    result = resolve_text(base, ours, theirs, lang=JAVA, classifier=broken)
+    assert result.left == result.conflicts == count // 6
+    assert {resolution.reason for resolution in result.resolutions} == {"no candidate parses"}
+    then_good = Proposes('"prod", ', '"prod" ', '"prod", ')
+    result = resolve_text(base, ours, theirs, lang=JAVA, classifier=then_good)
+    assert (result.left, result.text) == (0, ours)
