@@ -9,7 +9,16 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from gitrepo import TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS, GitRepo, topic_beside
+from gitrepo import (
+    CLASH_BASE,
+    CLASH_OURS,
+    CLASH_THEIRS,
+    TOKEN_BASE,
+    TOKEN_OURS,
+    TOKEN_THEIRS,
+    GitRepo,
+    topic_beside,
+)
 
 from mergebert.git import decisionlog
 
@@ -190,3 +199,20 @@ def test_a_cherry_pick_at_a_rebases_edit_stop_is_its_own_operation(repo: GitRepo
     assert header["kind"] == "head" and [r["commit"] for r in records] == [""]
     assert repo.mergebert("review", "--undo", path).returncode == 0
     assert repo.read(path) == plain.read(path)
+
+
+@pytest.mark.parametrize("command", ["checkout", "switch", "stash"])
+def test_a_merge_of_its_own_while_picks_are_stopped_is_filed_under_head(repo: GitRepo, command: str) -> None:
+    """checkout -m, switch -m and stash apply merge for themselves, never as the sequence's next pick."""
+    repo.commit({NAME: CLASH_BASE, "x.txt": "x\n"}, "base")
+    repo.git("checkout", "-q", "-b", "picks")
+    repo.commit({NAME: CLASH_THEIRS}, "p1")
+    repo.commit({"x.txt": "y\n"}, "p2")
+    repo.git("checkout", "-q", "main")
+    repo.commit({NAME: CLASH_OURS}, "mine")
+    assert repo.git("cherry-pick", "picks~1", "picks", check=False).returncode != 0  # stopped on p1
+    gitdir = str(repo.path / ".git")
+    head = repo.git("rev-parse", "HEAD").stdout.strip()
+    assert decisionlog.operation(gitdir, head, {}, "cherry-pick")["kind"] == "sequence"
+    own = decisionlog.operation(gitdir, head, {}, command)
+    assert own == {"key": f"head {head}", "kind": "head", "head": head, "commit": "", "name": ""}

@@ -177,6 +177,7 @@ def _head(head: str) -> dict[str, str]:
 
 # commands whose merge is their own, never a step of the rebase or `git am` stopped meanwhile
 OWN_MERGES = ("cherry-pick", "revert", "checkout", "switch", "stash")
+PICKS = ("cherry-pick", "revert")  # of OWN_MERGES, those that keep sequencer/ for several commits
 
 
 def operation(
@@ -196,7 +197,9 @@ def operation(
     ]
     if heads:
         return _merge(head, heads)
-    stepping = None if command in OWN_MERGES else _rebase(gitdir, head, True) or _applying(gitdir, head, True)
+    if command in OWN_MERGES:  # never a step of a rebase, `git am` or picks stopped meanwhile
+        return (_sequence(gitdir, head, True) if command in PICKS else None) or _head(head)
+    stepping = _rebase(gitdir, head, True) or _applying(gitdir, head, True)
     return stepping or _sequence(gitdir, head, True) or _head(head)
 
 
