@@ -247,24 +247,25 @@ def without_root_privilege() -> list[str]:
     return ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner"]
 
 
-def save_when_created(folder: Path, prefix: str, target: Path, content: bytes) -> Callable[[], bool]:
-    """Write `content` to `target` (as an editor's save would) the moment a file whose name starts with
-    `prefix` appears in `folder` (Linux inotify), from a thread; returns a function telling whether it did."""
+def when_created(folder: Path, prefix: str, action: Callable[[], object]) -> Callable[[], bool]:
+    """Run `action` (from a thread) the moment a file whose name starts with `prefix` appears in `folder`
+    (Linux inotify): a save or a signal at a given moment of another process's write; returns a function
+    telling whether it ran."""
     import ctypes
     import select
     import struct
     import threading
 
     if not sys.platform.startswith("linux"):
-        pytest.skip("a save made at a given moment of another process's write needs Linux's inotify")
+        pytest.skip("an action at a given moment of another process's write needs Linux's inotify")
     libc = ctypes.CDLL(None, use_errno=True)
     fd = libc.inotify_init()
     libc.inotify_add_watch(fd, os.fsencode(folder), 0x100)  # IN_CREATE
-    saved = threading.Event()
+    done = threading.Event()
 
     def watch() -> None:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not saved.is_set():
+        while time.monotonic() < deadline and not done.is_set():
             if not select.select([fd], [], [], 0.05)[0]:
                 continue
             events, at = os.read(fd, 65536), 0
@@ -273,13 +274,18 @@ def save_when_created(folder: Path, prefix: str, target: Path, content: bytes) -
                 name = events[at + 16 : at + 16 + length].rstrip(b"\0")
                 at += 16 + length
                 if name.startswith(prefix.encode()):
-                    target.write_bytes(content)
-                    saved.set()
+                    action()
+                    done.set()
                     break
         os.close(fd)
 
     threading.Thread(target=watch, daemon=True).start()
-    return saved.is_set
+    return done.is_set
+
+
+def save_when_created(folder: Path, prefix: str, target: Path, content: bytes) -> Callable[[], bool]:
+    """Write `content` to `target`, as an editor's save would, when `when_created` sees `prefix` appear."""
+    return when_created(folder, prefix, lambda: target.write_bytes(content))
 
 
 def topic_beside(repo: GitRepo, name: str, sides: tuple[str, str, str]) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+
 import pytest
 from gitrepo import (
     CLASH_BASE,
@@ -14,6 +17,7 @@ from gitrepo import (
     TOKEN_THEIRS,
     GitRepo,
     save_when_created,
+    when_created,
     without_root_privilege,
 )
 
@@ -194,3 +198,16 @@ def test_resolve_leaves_a_file_saved_while_it_writes(repo: GitRepo) -> None:
     row = next(line for line in result.stdout.splitlines() if line.startswith(NAME))
     assert "changed since it was read; left alone" in row, result.stdout
     assert result.returncode == 1
+
+
+def test_resolve_killed_while_it_writes_writes_every_file_whole(repo: GitRepo) -> None:
+    """A kill (SIGTERM) while the answered files are written is held off, as ^C is: all of them, or none."""
+    other = "src/Other.java"
+    token = (TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    repo.stop_on({NAME: token, other: token})
+    resolve = subprocess.Popen([MERGEBERT, "resolve"], cwd=repo.path, env=repo.env, stdout=subprocess.PIPE)
+    killed = when_created(repo.path / "src", ".App.java.orig.", lambda: resolve.send_signal(signal.SIGTERM))
+    out, _ = resolve.communicate(timeout=120)
+    assert killed(), "the kill was not sent"
+    assert resolve.returncode == 0, out
+    assert repo.read(NAME) == repo.read(other) == TOKEN_MERGED.encode()

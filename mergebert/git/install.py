@@ -593,7 +593,7 @@ def install(global_: bool = False, confirm: bool | None = None) -> list[str]:
     for key, value in settings(version).items():
         _git("config", scope, key, value)
         done.append(f"git config {scope} {key} {value!r}")
-    if version < LABELS_SINCE:
+    if (0,) < version < LABELS_SINCE:  # (0,): a version git did not tell
         done.append(OLDER_GIT.format(version=".".join(map(str, version))))
     done.append(_write_confirm(scope, confirm))
     done += _attributes_done(path, declared, _write_attributes(path, declared))

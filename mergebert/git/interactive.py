@@ -179,9 +179,8 @@ def _with_eol(text: str, eol: str) -> str:
 
 def _diff(ours: str, text: str) -> list[str]:
     """`text` against ours, line by line, without headers; hunks apart are separated by `...`."""
-    shown = shown_lines
-    lines = list(difflib.unified_diff(shown(ours), shown(text), n=DIFF_CONTEXT, lineterm=""))
-    shown = ["..." if line.startswith("@@") else line for line in lines[2:]]
+    diff = difflib.unified_diff(shown_lines(ours), shown_lines(text), n=DIFF_CONTEXT, lineterm="")
+    shown = ["..." if line.startswith("@@") else line for line in list(diff)[2:]]
     return shown[1:] if shown[:1] == ["..."] else shown
 
 

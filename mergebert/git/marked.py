@@ -70,16 +70,20 @@ def unchanged(path: str | os.PathLike[str], read: bytes) -> bool:
         return False
 
 
+UNINTERRUPTING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # ^C, kill, a closed terminal
+
+
 @contextmanager
 def uninterrupted() -> Iterator[None]:
-    """^C ignored until the block ends (and in the commands it runs, as `git add`, unless they reset it):
-    what a command has decided to write is written whole, never some files and not the others; and an
-    editor's ^C is the editor's (`interactive`)."""
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    """^C, kill and a closed terminal ignored until the block ends (and in the commands it runs, as `git
+    add`, unless they reset them): what a command has decided to write is written whole, never some files
+    and not the others; and an editor's ^C is the editor's (`interactive`)."""
+    previous = {number: signal.signal(number, signal.SIG_IGN) for number in UNINTERRUPTING}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 _ALNUM = re.compile(r"[A-Za-z0-9]")
