@@ -89,11 +89,13 @@ main(sys.argv[1:])
 
 @pytest.mark.parametrize("name", ["TERM", "HUP"])
 def test_a_command_ended_by_a_signal_leaves_no_temporary_file(repo: GitRepo, name: str) -> None:
-    repo.stop_on({"src/App.java": (TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)})
-    conflict = repo.read("src/App.java")
+    """`merge-file` writes CURRENT with nothing held off (`resolve` holds signals off while it writes)."""
+    for side, text in (("App.java", TOKEN_OURS), ("base.java", TOKEN_BASE), ("theirs.java", TOKEN_THEIRS)):
+        repo.write(side, text)
     command = SIGNALLED_WHILE_WRITING.format(name=name)
-    proc = repo.run(sys.executable, "-c", command, "resolve", "--no-backup", check=False)
+    proc = repo.run(
+        sys.executable, "-c", command, "merge-file", "App.java", "base.java", "theirs.java", check=False
+    )
     assert proc.returncode != 0, proc.stderr
-    assert repo.read("src/App.java") == conflict
+    assert repo.read("App.java") == TOKEN_OURS.encode()
     assert not list(repo.path.rglob("*.mergebert")), proc.stderr
-    assert repo.git("status", "--porcelain", "--untracked-files=all").stdout == "UU src/App.java\n"

@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -122,7 +123,7 @@ def request(path: Path, signature: str) -> dict:
         },
         "environment": {"MERGEBERT_MODEL": "none"},
         "caller": os.getpid(),
-        "limit": 10,
+        "deadline": time.time() + 60,
     }
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
         conn.settimeout(30)
@@ -390,7 +391,7 @@ def test_a_driver_gone_before_the_reply_does_not_end_the_daemon(repo: GitRepo) -
         | {"problem": None},
         "environment": {"MERGEBERT_MODEL": "none"},
         "caller": os.getpid(),
-        "limit": 10,
+        "deadline": time.time() + 60,
     }
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
         conn.connect(str(socket_of(repo)))

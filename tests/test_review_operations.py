@@ -216,3 +216,37 @@ def test_a_merge_of_its_own_while_picks_are_stopped_is_filed_under_head(repo: Gi
     assert decisionlog.operation(gitdir, head, {}, "cherry-pick")["kind"] == "sequence"
     own = decisionlog.operation(gitdir, head, {}, command)
     assert own == {"key": f"head {head}", "kind": "head", "head": head, "commit": "", "name": ""}
+
+
+def merged_with_a_clash(repo: GitRepo, into: str, subject: str) -> None:
+    """Branch `into` (made from main) gets CLASH_OURS with `subject`, then merges `fix` (CLASH_THEIRS),
+    resolved by hand."""
+    repo.git("checkout", "-q", "-b", into, "main")
+    repo.commit({NAME: CLASH_OURS}, subject)
+    repo.git("merge", "-q", "fix", check=False)
+    repo.commit({NAME: CLASH_OURS.replace("9090", "9191")}, f"merge fix into {into}")
+
+
+def test_remerge_labels_take_the_subject_as_git_log_shows_it(repo: GitRepo) -> None:
+    """A remerge diff's labels are `%h (%s)`: a first paragraph of several lines is one subject."""
+    repo.commit({NAME: CLASH_BASE}, "base")
+    repo.git("checkout", "-q", "-b", "fix")
+    repo.commit({NAME: CLASH_THEIRS}, "fix the port\nfor the second time")
+    merged_with_a_clash(repo, "release", "ours\nin two lines\n\nand a body")
+    expected = repo.git("show", "--remerge-diff", "HEAD").stdout
+    assert "(ours in two lines)" in expected and "(fix the port for the second time)" in expected
+    repo.use_driver()
+    assert repo.git("show", "--remerge-diff", "HEAD").stdout == expected
+
+
+def test_remerge_labels_never_name_another_merges_parents(repo: GitRepo) -> None:
+    """The same fix merged into two branches whose own sides hold the same text: which merge git shows
+    cannot be told from the file, so the labels are not a guess."""
+    repo.commit({NAME: CLASH_BASE}, "base")
+    repo.git("checkout", "-q", "-b", "fix")
+    repo.commit({NAME: CLASH_THEIRS}, "fix")
+    merged_with_a_clash(repo, "main-line", "main's change")
+    merged_with_a_clash(repo, "release", "release's change")
+    repo.use_driver()
+    shown = repo.git("log", "--remerge-diff", "-1", "main-line").stdout
+    assert "release's change" not in shown

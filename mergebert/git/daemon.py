@@ -3,12 +3,13 @@
 The merge driver asks the daemon first (`ask`); when there is none it starts one and asks it. The daemon
 is reachable only by the user (a Unix socket in a private 0700 folder), serves one request at a time,
 and ends after `$MERGEBERT_DAEMON_IDLE` seconds (default 15) without one. A request carries the three
-versions, the driver's arguments and the settings of the caller's environment; the reply carries the
+versions, the driver's arguments, the settings of the caller's environment and the file's deadline, which
+starting the daemon, waiting behind other requests and the resolve all keep; the reply carries the
 merged bytes, the conflict counts, the lines to print and the record of decisions (for the driver's
-decision log), nothing more. Whenever
-the daemon is absent, busy past the time limit, stale (other mergebert code, or a work tree deleted and
-made again at its path) or dead, `ask` returns None
-and the driver resolves in its own process. $MERGEBERT_DAEMON=0 turns it off.
+decision log), nothing more. A daemon whose resolve is stuck past its deadline ends (a thread cannot be
+stopped), dropping the requests queued behind it. Whenever the daemon is absent, stale (other mergebert
+code, or a work tree deleted and made again at its path) or dead, `ask` returns None and the driver
+resolves in its own process with the time left. $MERGEBERT_DAEMON=0 turns it off.
 
 This module imports only the standard library at the top: the driver's warm path must stay light.
 """
@@ -35,8 +36,7 @@ ENABLE_VARIABLE = "MERGEBERT_DAEMON"
 DIR_VARIABLE = "MERGEBERT_DAEMON_DIR"
 IDLE_VARIABLE = "MERGEBERT_DAEMON_IDLE"
 DEFAULT_IDLE = 15.0
-START_WAIT = 5.0  # seconds a driver waits for a daemon it started to listen
-REPLY_MARGIN = 5.0  # seconds past the time limit a driver waits for a reply before giving up
+START_WAIT = 5.0  # at most, seconds of the file's time a driver waits for a daemon it started to listen
 # The caller's settings that a request carries: the model policy, the test faults, git's merge heads,
 # the config that `git -c` gave the command (GIT_CONFIG_PARAMETERS and the like), and the repository,
 # index and object store git was pointed at (GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE and the like).
@@ -77,22 +77,36 @@ def enabled() -> bool:
     return os.environ.get(ENABLE_VARIABLE, "1") != "0" and hasattr(socket, "AF_UNIX")
 
 
-def private_dir() -> str | None:
-    """The folder for the sockets, created 0700; None when it exists but is not private to this user."""
+class Unusable(Exception):
+    """The daemon's folder cannot be used: the message says why and what to do."""
+
+
+def private_dir() -> str:
+    """The folder for the sockets, created 0700; Unusable when it cannot be made or is not private to this
+    user (a folder others can enter would let them reach the daemon's socket)."""
     import stat
 
     folder = os.environ.get(DIR_VARIABLE) or ""
     if not folder and os.environ.get("XDG_RUNTIME_DIR"):
         folder = os.path.join(os.environ["XDG_RUNTIME_DIR"], "mergebert")
     folder = folder or f"/tmp/mergebert-{os.getuid()}"
+    elsewhere = f"or set ${DIR_VARIABLE} to a folder of yours that only you can enter"
     try:
         if not os.path.lexists(folder):
             os.mkdir(folder, 0o700)
         info = os.lstat(folder)
-    except OSError:
-        return None
-    private = info.st_uid == os.getuid() and info.st_mode & 0o077 == 0
-    return folder if private and stat.S_ISDIR(info.st_mode) else None
+    except OSError as error:
+        raise Unusable(f"cannot make its folder {folder} ({error.strerror}); {elsewhere}") from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise Unusable(f"{folder}, its folder, is not a folder: remove it, {elsewhere}")
+    if info.st_uid != os.getuid():
+        raise Unusable(f"its folder {folder} belongs to another user (uid {info.st_uid}); {elsewhere}")
+    if info.st_mode & 0o077:
+        mode = info.st_mode & 0o777
+        raise Unusable(
+            f"its folder {folder} is open to other users (mode {mode:04o}): chmod 700 {folder}, {elsewhere}"
+        )
+    return folder
 
 
 def code_signature() -> str:
@@ -198,12 +212,10 @@ def _connect(path: str, wait: float, started: subprocess.Popen[bytes] | None = N
             time.sleep(0.01)
 
 
-def ask(args: Arguments, base: bytes, ours: bytes, theirs: bytes, limit: float) -> Reply | None:
-    """The daemon's result for this file, starting a daemon when there is none; None: resolve here."""
-    folder = private_dir()
-    if folder is None:
-        return None
-    path = socket_path(folder)
+def ask(args: Arguments, base: bytes, ours: bytes, theirs: bytes, deadline: float) -> Reply | None:
+    """The daemon's result for this file by `deadline` (`time.monotonic()`'s), starting a daemon when there
+    is none; TIMED_OUT past it; None: resolve here (Unusable: the folder cannot be used)."""
+    path = socket_path(private_dir())
     signature = code_signature()
     header = {
         "signature": signature,
@@ -218,20 +230,24 @@ def ask(args: Arguments, base: bytes, ours: bytes, theirs: bytes, limit: float) 
         },
         "environment": {k: v for k, v in os.environ.items() if k.startswith(PASSED_PREFIXES)},
         "caller": os.getppid(),
-        "limit": limit,
+        "deadline": time.time() + deadline - time.monotonic(),  # the daemon's clock: another process's
     }
     for _attempt in range(2):
         try:
             conn = _connect(path, 0)
             if conn is None:
-                conn = _connect(path, START_WAIT, _start(path))
+                conn = _connect(path, min(START_WAIT, deadline - time.monotonic()), _start(path))
         except BlockingIOError:  # a daemon that does not accept: waiting for it has no end
             return None
         if conn is None:
             return None
+        left = deadline - time.monotonic()
+        if left <= 0:
+            conn.close()
+            return TIMED_OUT
         try:
             with conn:
-                conn.settimeout(limit + REPLY_MARGIN)
+                conn.settimeout(left)  # the request waits there behind others': sending it may block too
                 _send(conn, json.dumps(header).encode(), base, ours, theirs)
                 head, data = _receive(conn, 2)
             reply = json.loads(head)
@@ -367,16 +383,20 @@ class Server:
         for key in [k for k in os.environ if k.startswith(PASSED_PREFIXES)]:
             del os.environ[key]
         os.environ.update(environment)
-        result = self.resolve(request, base, ours, theirs)
-        if result is None:
+        timed_out = [json.dumps({"signature": self.signature, "timed_out": True}).encode(), b""]
+        left = float(request["deadline"]) - time.time()
+        result = self.resolve(request, base, ours, theirs, left) if left > 0 else timed_out
+        if result is None:  # its thread may never end: a fresh daemon serves the next file
             self.close()
-            _answer(conn, json.dumps({"signature": self.signature, "timed_out": True}).encode(), b"")
+            _answer(conn, *timed_out)
             return False
         _answer(conn, *result)
         return True
 
-    def resolve(self, request: dict[str, Any], base: bytes, ours: bytes, theirs: bytes) -> list[bytes] | None:
-        """The reply's two frames, or None when the resolve did not finish within the time limit."""
+    def resolve(
+        self, request: dict[str, Any], base: bytes, ours: bytes, theirs: bytes, limit: float
+    ) -> list[bytes] | None:
+        """The reply's two frames, or None when the resolve did not finish within `limit` seconds."""
         import contextlib
         import io
 
@@ -397,7 +417,7 @@ class Server:
         printed = io.StringIO()
         with contextlib.redirect_stderr(printed):
             result = driver.within(
-                float(request["limit"]),
+                limit,
                 lambda: driver.resolve(
                     args, base, ours, theirs, caller=request["caller"], classifier_for=self.classifier_for
                 ),

@@ -7,7 +7,9 @@ and, where mergebert resolved something, what the driver wrote and what git alon
 operation, or in another run of the same one (a rebase aborted and started again), replaces the log; past
 MAX_BYTES records lose their texts, past MAX_BYTES + SLIM_ROOM they are dropped, so the log never grows
 without bound. Appends are single `write`s to a file opened O_APPEND and
-a replacement is atomic. Only the standard library is used: the driver's warm path writes it.
+a replacement is atomic. Beside it, `spent/` keeps, per operation, the seconds its driver calls took
+(`account`), which the driver's bound on a whole operation reads. Only the standard library is used: the
+driver's warm path writes it.
 """
 
 from __future__ import annotations
@@ -304,6 +306,83 @@ def append(record: Mapping[str, Any], environ: Mapping[str, str] | None = None) 
     finally:
         os.close(fd)
     return path
+
+
+SPENT = os.path.join("mergebert", "spent")  # per operation: the seconds each of its driver calls took
+PAUSE = 30.0  # seconds without a driver call after which an operation's account is forgotten
+
+
+def _calling_git() -> str:
+    """The git command running the driver: the pid and start time of the nearest `git` process above this
+    one, where /proc shows it; else ""."""
+    pid = os.getppid()
+    for _ in range(4):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            return ""
+        name, fields = stat[stat.find(b"(") + 1 : stat.rfind(b")")], stat[stat.rfind(b")") + 2 :].split()
+        if name == b"git":
+            return f"{pid} {fields[19].decode('ascii')}"  # the 22nd field: the start time
+        pid = int(fields[1])
+    return ""
+
+
+def account() -> str | None:
+    """The file where the driver calls of the operation in progress, and of the git command running them
+    (`_calling_git`: a merge aborted and made again, each `rebase --continue`, is one of its own), add up
+    their seconds (`spent`, `spend`); None outside a repository."""
+    import hashlib
+
+    found = locate()
+    if found is None:
+        return None
+    gitdir, head = found
+    key = f"{operation(gitdir, head, os.environ)['key']} {_calling_git()}"
+    return os.path.join(gitdir, SPENT, hashlib.sha256(key.encode()).hexdigest()[:16])
+
+
+def spent(path: str) -> float | None:
+    """The seconds the driver calls of the operation whose account is `path` took; None before the first
+    (or after a pause of PAUSE seconds: the user's own work between two commands of one operation)."""
+    try:
+        if time.time() - os.path.getmtime(path) > PAUSE:
+            return None
+        with open(path, "rb") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    total = 0.0
+    for line in lines:
+        try:
+            total += float(line)
+        except ValueError:  # torn by a crash
+            continue
+    return total
+
+
+def spend(path: str, seconds: float) -> None:
+    """Add a driver call's `seconds` to the account at `path`: one append (concurrent drivers each add
+    theirs), or, for the first call, a new account written atomically, after the accounts no longer used
+    are removed."""
+    line = f"{seconds:.3f}\n".encode("ascii")
+    if spent(path) is None:
+        folder = os.path.dirname(path)
+        os.makedirs(folder, exist_ok=True)
+        for entry in os.scandir(folder):
+            try:
+                if time.time() - entry.stat().st_mtime > PAUSE:
+                    os.unlink(entry.path)
+            except OSError:  # another driver removed it
+                continue
+        atomic_write(path, line)
+        return
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    try:
+        os.write(fd, line)
+    finally:
+        os.close(fd)
 
 
 def read_header(path: str) -> dict[str, Any] | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import errno
 import os
 import sys
+import time
 
 from mergebert.core.messages import INTERRUPTED_STATUS, warn
 
@@ -51,6 +52,9 @@ Options:
 """
 TIMEOUT_VARIABLE = "MERGEBERT_DRIVER_TIMEOUT"
 DEFAULT_TIMEOUT = 10.0
+# The seconds all files of one git command's operation (`decisionlog.account`) may take together.
+OPERATION_VARIABLE = "MERGEBERT_OPERATION_TIMEOUT"
+DEFAULT_OPERATION_TIMEOUT = 60.0
 # Used by the shell entry point (driver.sh) to tell "conflicts left" from a Python that failed to start,
 # which also exits 1.
 CONFLICT_STATUS_OPTION = "--conflict-status"
@@ -142,14 +146,56 @@ def parse(argv: list[str]) -> Arguments:
     )
 
 
-def time_limit() -> float:
-    """Seconds the whole resolve may take ($MERGEBERT_DRIVER_TIMEOUT, default 10)."""
-    value = os.environ.get(TIMEOUT_VARIABLE, "")
+def time_limit(variable: str = TIMEOUT_VARIABLE, default: float = DEFAULT_TIMEOUT) -> float:
+    """Seconds `variable` allows (a file's whole resolve: $MERGEBERT_DRIVER_TIMEOUT, default 10), `default`
+    unless a positive finite number."""
     try:
-        limit = float(value)
+        limit = float(os.environ.get(variable, ""))
     except ValueError:
-        return DEFAULT_TIMEOUT
-    return limit if limit > 0 else DEFAULT_TIMEOUT
+        return default
+    return limit if 0 < limit < float("inf") else default
+
+
+class Bounds:
+    """A driver call's deadline (`time.monotonic()`'s), set at its start and kept by every stage: the
+    file's limit or, if less, its operation's time left; `why` a file past it gets git's merge; `first`:
+    its operation's first file."""
+
+    def __init__(self) -> None:
+        from mergebert.git import decisionlog
+
+        self.start = time.monotonic()
+        limit, budget = time_limit(), time_limit(OPERATION_VARIABLE, DEFAULT_OPERATION_TIMEOUT)
+        try:
+            self.account = decisionlog.account()
+            spent = None if self.account is None else decisionlog.spent(self.account)
+        except Exception as error:  # the file keeps its own limit
+            warn(f"cannot read the time this git operation took ({type(error).__name__}: {error})")
+            self.account, spent = None, None
+        self.first = spent is None
+        left = budget - (spent or 0.0)
+        self.deadline = self.start + min(limit, max(left, 0.0))
+        if limit <= left:
+            self.why = f"not resolved within {limit:g} s (${TIMEOUT_VARIABLE})"
+        elif left > 0:
+            self.why = f"not resolved within {left:.3g} s, the rest of this git operation's {budget:g} s"
+            self.why += f" (${OPERATION_VARIABLE})"
+        else:
+            self.why = f"the time for this git operation ({budget:g} s) is spent (${OPERATION_VARIABLE})"
+
+    def left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def spend(self) -> None:
+        """Add the seconds since the call started to its operation's account."""
+        if self.account is None:
+            return
+        from mergebert.git import decisionlog
+
+        try:
+            decisionlog.spend(self.account, time.monotonic() - self.start)
+        except OSError as error:  # this file's time only is not counted
+            warn(f"cannot record the time this file took ({error})")
 
 
 class Settings:
@@ -189,20 +235,19 @@ def repository_settings(
         repo = gitinfo.open_repo(".")
         calling = gitinfo.calling_git(caller)
         remaking = gitinfo.remaking_conflict(repo, calling, args.path, blobs[1], blobs[2])
+        style = gitinfo.requested_style(calling)  # checkout --conflict=STYLE
         if remaking:  # git's labels for it: ours, base, theirs
-            labels, style = args.labels or DEFAULT_LABELS, gitinfo.requested_style(calling)
-            size = args.marker_size
+            labels, size = args.labels or DEFAULT_LABELS, args.marker_size
             options = gitinfo.merge_options(repo, args.path, size=size, labels=labels, style=style)
             return Settings(options, repo, remade=True)
+        based = (style or gitinfo.conflict_style(repo)) != "merge"  # the base's label is written
         if gitinfo.remerging(calling):  # `--remerge-diff`: shows what git's own merge leaves
-            sides = gitinfo.remerged_sides(repo, calling, args.path, blobs[1], blobs[2])
-            engine = gitinfo.line_engine(repo, calling)
-            options = gitinfo.merge_options(
-                repo, args.path, size=args.marker_size, labels=args.labels or sides.labels, engine=engine
-            )
+            labels = args.labels or gitinfo.remerged_sides(repo, calling, args.path, *blobs[1:], based).labels
+            engine, size = gitinfo.line_engine(repo, calling), args.marker_size
+            options = gitinfo.merge_options(repo, args.path, size=size, labels=labels, engine=engine)
             return Settings(options, repo, remade=True, logged=False)
         labels = args.labels or gitinfo.with_paths(
-            repo, gitinfo.conflict_sides(repo, calling=calling), args.path
+            repo, gitinfo.conflict_sides(repo, calling=calling, base=based), args.path
         )
         given = gitinfo.strategy_options(repo, calling)
         options = gitinfo.merge_options(
@@ -210,7 +255,7 @@ def repository_settings(
             args.path,
             size=args.marker_size,
             labels=labels,
-            style=gitinfo.requested_style(calling),  # checkout --conflict=STYLE of a branch
+            style=style,
             favour=gitinfo.merge_favour(given),
             whitespace=gitinfo.merge_whitespace(given),
             engine=gitinfo.line_engine(repo, calling),
@@ -476,13 +521,17 @@ def _write_decided(args: Arguments, result: Decided) -> int:
     return _write(args, outcome.data, outcome.left, lines, result.record, outcome.resolved, result.logged)
 
 
-def _ask_daemon(args: Arguments, base: bytes, ours: bytes, theirs: bytes, limit: float) -> Reply | None:
+def _ask_daemon(args: Arguments, base: bytes, ours: bytes, theirs: bytes, bounds: Bounds) -> Reply | None:
     from mergebert.git import daemon
 
     if not daemon.enabled():
         return None
     try:
-        return daemon.ask(args, base, ours, theirs, limit)
+        return daemon.ask(args, base, ours, theirs, bounds.deadline)
+    except daemon.Unusable as error:
+        if bounds.first:  # once per git operation, not once per file
+            warn(f"resolver daemon not used: {error}; each file is resolved in a process of its own, slower")
+        return None
     except Exception as error:  # the daemon is an optimisation: resolve here instead
         warn(f"{args.path}: resolver daemon unusable ({type(error).__name__}: {error}); resolving here")
         return None
@@ -491,7 +540,8 @@ def _ask_daemon(args: Arguments, base: bytes, ours: bytes, theirs: bytes, limit:
 def run(args: Arguments) -> int:
     """Merge into `args.current`; exit 0 clean, `args.conflict_status` (1) when conflicts are left.
 
-    The per-repository daemon resolves when it can (see daemon.py); otherwise this process does."""
+    The per-repository daemon resolves when it can (see daemon.py); otherwise this process does, with the
+    time left of the file's (`Bounds`)."""
     try:
         with open(args.base, "rb") as f:
             base = f.read()
@@ -504,27 +554,28 @@ def run(args: Arguments) -> int:
         return UNWRITTEN_STATUS
     for message in args.warnings:
         warn(message)
-    limit = time_limit()
-    why = f"not resolved within {limit:g} s (${TIMEOUT_VARIABLE})"
-    reply = _ask_daemon(args, base, ours, theirs, limit)
-    if reply is not None and reply.timed_out:
-        return _write_decided(args, git_outcome(args, base, ours, theirs, why))
-    if reply is not None:
+    bounds = Bounds()
+    reply = _ask_daemon(args, base, ours, theirs, bounds) if bounds.left() > 0 else None
+    if reply is not None and not reply.timed_out:
+        bounds.spend()
         resolved = reply.conflicts - reply.left
         return _write(args, reply.data, reply.left, list(reply.lines), reply.record, resolved, reply.logged)
-    result = within(limit, lambda: resolve(args, base, ours, theirs))
-    if result is None:
-        # the resolve thread may be stuck in native code: end the process without waiting for it
-        status = _write_decided(args, git_outcome(args, base, ours, theirs, why))
+    left = 0.0 if reply is not None else bounds.left()  # the daemon ran out of the file's time
+    result = within(left, lambda: resolve(args, base, ours, theirs)) if left > 0 else None
+    bounds.spend()
+    if isinstance(result, BaseException):
+        why = f"internal error ({type(result).__name__}: {result})"
+        return _write_decided(args, git_outcome(args, base, ours, theirs, why))
+    if result is not None:
+        return _write_decided(args, result)
+    status = _write_decided(args, git_outcome(args, base, ours, theirs, bounds.why))
+    if left > 0:  # the resolve thread may be stuck in native code: end the process without waiting for it
         sys.stderr.flush()
         from mergebert.core import tempdirs
 
         tempdirs.remove_all()  # os._exit skips the exit handlers that would
         os._exit(status)
-    if isinstance(result, BaseException):
-        why = f"internal error ({type(result).__name__}: {result})"
-        return _write_decided(args, git_outcome(args, base, ours, theirs, why))
-    return _write_decided(args, result)
+    return status
 
 
 def main(argv: list[str] | None = None) -> int:

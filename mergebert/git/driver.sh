@@ -3,7 +3,8 @@
 #   set -- PYTHON %O %A %B %L %P [%S %X %Y]; . driver.sh
 # (or run as `sh driver.sh PYTHON %O ...`). Every path ends in `exit`.
 # git's own line merge (`git merge-file`) runs first; a file it merges cleanly never starts Python.
-# Only when conflicts remain does PYTHON run mergebert's driver. If mergebert cannot start, dies or writes
+# Only when conflicts remain does PYTHON run mergebert's driver, and not where git makes a conflict again
+# on request (`git checkout -m -- PATH`: see `remaking`). If mergebert cannot start, dies or writes
 # nothing (any exit status but 0 and 3) before it has replaced %A, %A receives git's own merge result with
 # its markers, as it does when a signal ends the script before mergebert starts. %A is only ever replaced
 # whole (rename).
@@ -19,24 +20,26 @@ fi
 say() { echo "mergebert: $path: $*" >&2; }
 faults=",${MERGEBERT_TEST_FAULT-},"
 
-result="$current.mergebert-$$" errors="$current.mergebert-$$.err"
-trap '[ ! -e "$result" ] || rm -f "$result"; [ ! -e "$errors" ] || rm -f "$errors"' EXIT # no rm when none
+result="$current.mergebert-$$"
+trap '[ ! -e "$result" ] || rm -f "$result"' EXIT # no rm when none
 # a signal (^C, kill, a closed terminal) is acted on once the command running ends: see below
 caught=
 trap 'caught=130' INT
 trap 'caught=143' TERM
 trap 'caught=129' HUP
 
-# git merge-file STYLE...: git's result into $result, its messages into $errors; its exit status
-# (conflicts, or >127 on error, which is reported by the file's own path: git's names a temporary file)
+# git merge-file STYLE...: git's result into $result; its exit status (conflicts, or >127 on error, which
+# is reported by the file's own path: git's messages name a temporary file)
 line_merge() {
     git merge-file -p $algorithm "$@" --marker-size="$size" -L "$ours_label" -L "$base_label" \
-        -L "$theirs_label" -- "$current" "$base" "$other" >"$result" 2>"$errors"
+        -L "$theirs_label" -- "$current" "$base" "$other" >"$result" 2>/dev/null
 }
 
-# why git merge-file failed, without the temporary file's name: "error: Cannot merge binary files: F"
+# why git merge-file failed, asked of it again (no file holds its messages: a clean merge then costs no
+# rm), without the temporary file's name: "error: Cannot merge binary files: F"
 git_reason() {
-    sed -n '1{s/^error: //;s/: [^:]*$//;p;}' "$errors" 2>/dev/null
+    git merge-file -p -- "$current" "$base" "$other" 2>&1 >/dev/null |
+        sed -n '1{s/^error: //;s/: [^:]*$//;p;}'
 }
 
 # line_merge in merge.conflictStyle (read into $style once conflicts are found)
@@ -49,7 +52,9 @@ styled_merge() {
 }
 
 # the labels git writes, when git (before 2.44) did not pass them: HEAD, and the merged branch or the
-# commit being replayed (as mergebert's gitinfo finds them)
+# commit being replayed (as mergebert's gitinfo finds them); a merge's base (a walk of the history) only
+# in the styles that write its label, passed on to mergebert in $MERGEBERT_MERGE_BASES (the merged
+# commit, then its merge bases with HEAD), which then need not walk it again
 git_labels() {
     ours_label=HEAD
     heads=$(env | sed -n 's/^GITHEAD_\([0-9a-fA-F]*\)=\(.*\)$/\1 \2/p')
@@ -58,7 +63,9 @@ git_labels() {
 "*) ;;
     ?*)
         theirs_label=${heads#* }
-        bases=$(git merge-base --all HEAD "${heads%% *}" 2>/dev/null)
+        case $style in diff3 | zdiff3) ;; *) return ;; esac
+        bases=$(git merge-base --all HEAD "${heads%% *}" 2>/dev/null) || return
+        MERGEBERT_MERGE_BASES="${heads%% *} $bases" && export MERGEBERT_MERGE_BASES
         case $bases in *"
 "* | '') ;; *) base_label=$(git rev-parse --short "$bases") ;; esac
         return
@@ -72,6 +79,54 @@ git_labels() {
     fi
 }
 
+# whether the calling git (the shell's parent) makes a file's conflict again, as the user asked: `git
+# [OPTIONS] checkout|restore OPTIONS -- PATH...` with -m, --merge or --conflict[=]STYLE among the
+# command's OPTIONS (no other option, and no branch or tree-ish: those merge, or merge nothing); the
+# STYLE asked for into $asked. git merges there as merge-file does (its default diff; labels ours, base
+# and theirs), and what it writes is git's alone to make: mergebert has nothing to add
+remaking() {
+    [ -r "/proc/$PPID/cmdline" ] || return 1
+    ifs=$IFS
+    IFS='
+'
+    set -f
+    set -- $(tr '\0' '\n' <"/proc/$PPID/cmdline" 2>/dev/null)
+    set +f
+    IFS=$ifs
+    case ${1-} in git | */git) shift ;; *) return 1 ;; esac
+    while :; do # git's own options (`-C DIR`, `-c NAME=VALUE`, `--git-dir=DIR`, `--no-pager`, ...)
+        case ${1-} in
+        -C | -c | --git-dir | --work-tree | --namespace | --config-env)
+            [ $# -gt 2 ] || return 1
+            shift 2
+            ;;
+        -*) shift ;;
+        *) break ;;
+        esac
+    done
+    case ${1-} in checkout | restore) shift ;; *) return 1 ;; esac
+    asked= merging=
+    while [ $# -gt 0 ]; do
+        case $1 in
+        --)
+            [ $# -gt 1 ] && [ -n "$merging" ]
+            return
+            ;;
+        -m | --merge) merging=1 ;;
+        --conflict=*) merging=1 asked=${1#--conflict=} ;;
+        --conflict)
+            [ $# -gt 1 ] || return 1
+            shift
+            merging=1 asked=$1
+            ;;
+        -q | --quiet) ;;
+        *) return 1 ;;
+        esac
+        shift
+    done
+    return 1
+}
+
 case $faults in *,fastpath,*) status=255 ;; *) line_merge; status=$? ;; esac
 if [ "$status" -eq 0 ]; then
     mv -f "$result" "$current" && exit 0
@@ -82,7 +137,22 @@ if [ "$status" -lt 128 ]; then
     # conflicts: git's result, with git's labels and in the configured style, is the fallback if mergebert
     # fails; made now, as %A is ours only until mergebert runs
     style=$(unset GIT_CONFIG; git config --get merge.conflictStyle 2>/dev/null) # as git merge reads it
-    if [ "$given" -ne 9 ] || [ -n "$style" ]; then
+    if remaking; then # git's own conflict, without mergebert: in the style asked for, with git's diff
+        style=${asked:-$style}
+        case $style$algorithm in
+        '' | merge) ;; # the merge made above is git's
+        *)
+            algorithm=
+            styled_merge
+            status=$?
+            ;;
+        esac
+        if [ "$status" -lt 128 ] && [ -z "$caught" ]; then
+            mv -f "$result" "$current" && exit 1
+            say "cannot write the merge result; left ours in place"
+            exit 1
+        fi
+    elif [ "$given" -ne 9 ] || [ -n "$style" ]; then
         [ "$given" -eq 9 ] || git_labels
         styled_merge
         status=$?

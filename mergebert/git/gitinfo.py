@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import os
 import re
 import shlex
@@ -322,9 +323,15 @@ class Sides(NamedTuple):
     commits: tuple[str, str, str] | None = None
 
 
-def _commit_name(repo: pygit2.Repository, commit: pygit2.Commit) -> str:
-    """A commit as git names it in the labels of a replay or a re-merge: `abc1234 (subject)`."""
-    subject = commit.message.split("\n", 1)[0]
+def _commit_name(repo: pygit2.Repository, commit: pygit2.Commit, *, pretty: bool = False) -> str:
+    """A commit as git names it in the labels of a replay, `abc1234 (subject)` with the message's first
+    line, or with `pretty` of a re-merge, whose subject is git's `%s`: the first paragraph's lines joined."""
+    lines = commit.message.lstrip("\n").split("\n")
+    if pretty:
+        paragraph = [line.rstrip() for line in itertools.takewhile(lambda line: line.strip(), lines)]
+        subject = " ".join(paragraph)
+    else:
+        subject = lines[0]
     return f"{_short(repo, commit.id)} ({subject})"
 
 
@@ -346,35 +353,65 @@ def _revert_sides(repo: pygit2.Repository, oid: pygit2.Oid) -> Sides:
 CRISS_CROSS_BASE = "merged common ancestors"  # git's base label where several merge bases were merged
 
 
-def _merge_sides(repo: pygit2.Repository, theirs: str, name: str, ours: str = "HEAD") -> Sides:
+# the merged commit and its merge bases with HEAD, where the shell entry (driver.sh) found them
+BASES_VARIABLE = "MERGEBERT_MERGE_BASES"
+
+
+def merge_bases(repo: pygit2.Repository, ours: str, theirs: str) -> tuple[str, ...]:
+    """The merge bases of the revisions `ours` and `theirs` (`git merge-base --all`, a walk of the history
+    that git's merge made once already): those driver.sh passed for them, else found once per pair of
+    commits in this process (a daemon's serves a whole operation)."""
+    given = os.environ.get(BASES_VARIABLE, "").split()
+    if ours == "HEAD" and given[:1] == [theirs]:
+        return tuple(given[1:])
+    return _merge_bases(repo.path, str(repo.revparse_single(ours).id), str(repo.revparse_single(theirs).id))
+
+
+@functools.lru_cache(maxsize=64)
+def _merge_bases(git_dir: str, ours: str, theirs: str) -> tuple[str, ...]:
+    listing = gitcmd.git("--git-dir", git_dir, "merge-base", "--all", ours, theirs, accept=(0, 1)).stdout
+    return tuple(listing.decode().split())
+
+
+def _merge_sides(
+    repo: pygit2.Repository, theirs: str, name: str, ours: str = "HEAD", *, base: bool = True
+) -> Sides:
     """Labels git uses in a merge of the revision `theirs` (named `name`) into `ours`: ours, the merge
-    base's abbreviated id (or, with several, the label of their merge), the name."""
+    base's abbreviated id (or, with several, the label of their merge), the name. Without `base` (its
+    label is not written) the base is not looked for: its label is the default one, and the commits name
+    it "" (`side_paths` finds it where a rename needs it)."""
+    if not base:
+        return Sides((ours, DEFAULT_LABELS[1], name), (ours, "", theirs))
     try:
-        bases = gitcmd.git("merge-base", "--all", ours, theirs, accept=(0, 1)).stdout.split()
-        base = _short(repo, pygit2.Oid(hex=bases[0].decode())) if len(bases) == 1 else CRISS_CROSS_BASE
-        base = base if bases else "empty tree"
+        bases = merge_bases(repo, ours, theirs)
+        label = _short(repo, pygit2.Oid(hex=bases[0])) if len(bases) == 1 else CRISS_CROSS_BASE
+        label = label if bases else "empty tree"
     except (gitcmd.GitError, pygit2.GitError, KeyError, ValueError):
         return Sides((ours, "base", name))
-    return Sides((ours, base, name), (ours, bases[0].decode(), theirs) if bases else None)
+    return Sides((ours, label, name), (ours, bases[0], theirs) if bases else None)
 
 
-def _replayed_merge_sides(repo: pygit2.Repository, label: str) -> Sides:
+def _replayed_merge_sides(repo: pygit2.Repository, label: str, base: bool = True) -> Sides:
     """Labels of a merge `git rebase -r` replays (`merge [-C|-c <commit>] <label> [# subject]`): theirs is
-    the label's rewritten ref (`refs/rewritten/<label>`), or the label itself."""
+    the label's rewritten ref (`refs/rewritten/<label>`), or the label itself (`base`: see `_merge_sides`)."""
     ref = f"refs/rewritten/{label}"
     name = ref if ref in repo.references else label
-    return _merge_sides(repo, name, name)
+    return _merge_sides(repo, name, name, base=base)
 
 
 def side_paths(repo: pygit2.Repository, commits: tuple[str, str, str], path: str) -> tuple[str, str, str]:
-    """The file's path in the ours, base and theirs commits: `path` where it is there, else where a
-    rename (as `git diff -M` finds it) put it."""
-    present = [path in repo.revparse_single(commit).peel(pygit2.Tree) for commit in commits]
-    if present[0] and present[2]:  # no side renamed it (an add/add has no base path either)
+    """The file's path in the ours, base and theirs commits (a base named "": their merge base): `path`
+    where it is there, else where a rename (as `git diff -M` finds it) put it."""
+    ours, base, theirs = commits
+    present = [path in repo.revparse_single(commit).peel(pygit2.Tree) for commit in (ours, theirs)]
+    if all(present):  # no side renamed it (an add/add has no base path either)
         return (path, path, path)
     if (config_value(repo, "merge.renames") or "true").lower() in ("false", "no", "off", "0"):
         return (path, path, path)
-    ours, base, theirs = commits
+    base = base or next(iter(merge_bases(repo, ours, theirs)), "")
+    if not base:
+        return (path, path, path)
+    present.insert(1, path in repo.revparse_single(base).peel(pygit2.Tree))
     renamed: dict[tuple[int, str], str] = {}  # (side, new path) -> old path
     for side, commit in ((0, ours), (2, theirs)):
         listing = gitcmd.git("diff", "--name-status", "-M", "-z", "--diff-filter=R", base, commit).stdout
@@ -634,29 +671,49 @@ def remerging(calling: list[str] | None) -> bool:
     return subcommand(calling) in REMERGING
 
 
+@functools.lru_cache(maxsize=4)
+def _remerges(git_dir: str, starts: tuple[pygit2.Oid, ...]) -> list[pygit2.Oid]:
+    """The merges from `starts` back, walked once per process (a daemon's serves a whole `git log`)."""
+    walker = pygit2.Repository(git_dir).walk(starts[0])
+    for start in starts[1:]:
+        walker.push(start)
+    commits = zip(range(REMERGE_SEARCH), walker, strict=False)
+    return [commit.id for _, commit in commits if len(commit.parent_ids) == 2]
+
+
 def remerged_sides(
-    repo: pygit2.Repository | None, calling: list[str] | None, path: str, ours: bytes, theirs: bytes
+    repo: pygit2.Repository | None,
+    calling: list[str] | None,
+    path: str,
+    ours: bytes,
+    theirs: bytes,
+    base: bool = True,
 ) -> Sides:
     """The labels of git's re-merge of a merge commit (`--remerge-diff`): each parent as `abc1234
-    (subject)`, the base as in any merge. The merge is the first commit with two parents, from those the
-    command names (else HEAD) back, whose parents hold `ours` and `theirs` at `path` (a renamed file is not
-    found: the default labels)."""
+    (subject)`, the base as in any merge (`base`: see `_merge_sides`). The merge is the one with two
+    parents whose parents hold `ours` and `theirs` at `path`, among the REMERGE_SEARCH commits from those
+    the command names (and HEAD) back; where none is (a renamed file) or several with other parents are
+    (a fix merged into two branches), the default labels, as no label can be told for sure."""
     if repo is None:
         return Sides(DEFAULT_LABELS)
     wanted = [pygit2.hash(ours), pygit2.hash(theirs)]
     try:
-        walker = repo.walk(repo.head.target)
+        starts = [repo.head.target]
         for word in _subcommand(calling or [])[1]:
             try:
-                walker.push(_commit_id(repo, word.rpartition("..")[2] or "HEAD"))
+                starts.append(_commit_id(repo, word.rpartition("..")[2] or "HEAD"))
             except (pygit2.GitError, KeyError, ValueError):
                 continue
-        for _, commit in zip(range(REMERGE_SEARCH), walker, strict=False):
-            parents = commit.parents
-            if len(parents) == 2 and [_blob_at(parent, path) for parent in parents] == wanted:
-                ours_name, theirs_name = (_commit_name(repo, parent) for parent in parents)
-                base = _merge_sides(repo, str(parents[1].id), theirs_name, ours=str(parents[0].id)).labels[1]
-                return Sides((ours_name, base, theirs_name))
+        matches = {
+            tuple(parents)
+            for parents in (repo[merge].parent_ids for merge in _remerges(repo.path, tuple(starts)))
+            if [_blob_at(repo[parent], path) for parent in parents] == wanted
+        }
+        if len(matches) == 1:
+            ours_id, theirs_id = next(iter(matches))
+            ours_name, theirs_name = (_commit_name(repo, repo[c], pretty=True) for c in (ours_id, theirs_id))
+            sides = _merge_sides(repo, str(theirs_id), theirs_name, ours=str(ours_id), base=base)
+            return Sides((ours_name, sides.labels[1], theirs_name))
     except (pygit2.GitError, KeyError, ValueError):
         pass
     return Sides(DEFAULT_LABELS)
@@ -837,13 +894,15 @@ def conflict_sides(
     *,
     environ: dict[str, str] | None = None,
     calling: list[str] | None = None,
+    base: bool = True,
 ) -> Sides:
     """The labels git's line merge would write in the current operation, and the commits they name.
 
     Inside a merge driver git has not written MERGE_HEAD / CHERRY_PICK_HEAD yet, so the merged commit
     comes from `GITHEAD_<id>` (set by `git merge`) or from the rebase todo list; afterwards (`mergebert
     resolve`) the state files name it. `calling`: the arguments of the git running the driver
-    (`calling_git`), for the operations that leave no state file.
+    (`calling_git`), for the operations that leave no state file. `base`: whether a merge's base is
+    looked for (see `_merge_sides`): its label is written only in the diff3 styles.
     """
     if repo is None:
         return Sides(DEFAULT_LABELS)
@@ -855,7 +914,7 @@ def conflict_sides(
     if command == "merge-tree":  # the two revisions as given name the sides
         revisions = [arg for arg in rest if not arg.startswith("-")]
         if len(revisions) == 2:
-            return _merge_sides(repo, revisions[1], revisions[1], ours=revisions[0])
+            return _merge_sides(repo, revisions[1], revisions[1], ours=revisions[0], base=base)
     try:
         if command in decisionlog.OWN_MERGES:  # its own merge, also while a rebase is stopped
             return _command_sides(repo, command, rest) or Sides(DEFAULT_LABELS)
@@ -870,14 +929,15 @@ def conflict_sides(
             decisionlog.todo_line(str(gitdir / "sequencer" / "todo"), last=False),
         ]
         if steps[0][0] == "merge" and steps[0][2]:
-            return _replayed_merge_sides(repo, steps[0][2][0])  # before GITHEAD_*, which names it by its id
+            # before GITHEAD_*, which names it by its id
+            return _replayed_merge_sides(repo, steps[0][2][0], base)
         heads = [(key[len("GITHEAD_") :], value) for key, value in env.items() if key.startswith("GITHEAD_")]
         if len(heads) == 1:
-            return _merge_sides(repo, heads[0][0], heads[0][1])
+            return _merge_sides(repo, heads[0][0], heads[0][1], base=base)
         merge_head = _read(gitdir / "MERGE_HEAD")
         if merge_head:
             oid = pygit2.Oid(hex=merge_head.split()[0])
-            return _merge_sides(repo, str(oid), _merged_name(repo, oid))
+            return _merge_sides(repo, str(oid), _merged_name(repo, oid), base=base)
         applied = _read(gitdir / "rebase-apply" / "final-commit")
         if applied is not None:  # git am -3, rebase --apply: theirs is the patch's subject
             return Sides(("HEAD", APPLIED_BASE, applied.split("\n", 1)[0]))
