@@ -22,7 +22,8 @@ faults=",${MERGEBERT_TEST_FAULT-},"
 
 result="$current.mergebert-$$"
 trap '[ ! -e "$result" ] || rm -f "$result"' EXIT # no rm when none
-# a signal (^C, kill, a closed terminal) is acted on once the command running ends: see below
+# a signal (^C, kill, a closed terminal) is acted on once the command running ends, before mergebert
+# starts (see below); one that comes while mergebert runs leaves its result standing
 caught=
 trap 'caught=130' INT
 trap 'caught=143' TERM
@@ -180,7 +181,7 @@ esac
 case $mergebert in 0) exit 0 ;; 3) exit 1 ;; esac
 if [ -e /dev/fd/3 ] && ! [ "$current" -ef /dev/fd/3 ]; then
     # mergebert wrote %A whole, then died: its merge (which it logged last) stays, and git stops on it
-    say "mergebert ended (exit $mergebert) after writing its merge; check it (mergebert review)"
+    say "mergebert ended (exit $mergebert) after writing its merge, perhaps before logging it; check it (git diff)"
     exit 1
 fi
 if [ "$status" -lt 128 ]; then
