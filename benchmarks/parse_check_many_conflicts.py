@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from timing import median_seconds
 
 from mergebert.core.linemerge import conflicts_of, merge_lines
 
@@ -36,15 +35,6 @@ def servers(count: int, every: int, side: str) -> str:
         lines.append(f"        s{i}.start();\n")
         lines.append(f'        log.info("started {i}");\n')
     return "public class S {\n    void run() {\n" + "".join(lines) + "    }\n}\n"
-
-
-def median_seconds(command: list[str], runs: int) -> tuple[float, int]:
-    times, status = [], 0
-    for _ in range(runs):
-        start = time.perf_counter()
-        status = subprocess.run(command, capture_output=True, check=False).returncode
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), status
 
 
 def main() -> None:

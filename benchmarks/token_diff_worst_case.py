@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
+
+from timing import median_seconds
 
 
 def table(size: int, edit: str) -> str:
@@ -41,15 +40,6 @@ def nested(size: int, edit: str) -> str:
     if edit == "ours":
         return f"class N {{\n    int x = {outer}({head}{inner}{tail});\n}}\n"
     return f"class N {{\n    int x = {outer}({head}0{tail}, {inner});\n}}\n"
-
-
-def median_seconds(command: list[str], runs: int) -> tuple[float, int]:
-    times, status = [], 0
-    for _ in range(runs):
-        start = time.perf_counter()
-        status = subprocess.run(command, capture_output=True, check=False).returncode
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), status
 
 
 def main() -> None:

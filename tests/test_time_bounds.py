@@ -72,7 +72,8 @@ def test_the_whole_operation_is_bounded(repo: GitRepo) -> None:
     assert all("kept git's line merge" in line for line in spent)
 
 
-def test_another_operation_gets_a_budget_of_its_own(repo: GitRepo) -> None:
+def budget_spent_by_a_merge(repo: GitRepo) -> None:
+    """A merge whose stalled files spend its whole budget (1 s), aborted; the next command resolves."""
     repo.stop_on({name: (TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS) for name in FILES[:2]})
     repo.git("merge", "--abort")
     repo.use_driver()
@@ -82,21 +83,17 @@ def test_another_operation_gets_a_budget_of_its_own(repo: GitRepo) -> None:
     assert OPERATION in repo.git("merge", "--no-edit", "feature", check=False, timeout=120).stderr
     repo.git("merge", "--abort")
     del repo.env["MERGEBERT_TEST_FAULT"]
+
+
+def test_another_operation_gets_a_budget_of_its_own(repo: GitRepo) -> None:
+    budget_spent_by_a_merge(repo)
     repo.git("checkout", "-q", "feature")
     rebase = repo.git("rebase", "main", check=False, timeout=120)
     assert rebase.returncode == 0 and OPERATION not in rebase.stderr, rebase.stderr
 
 
 def test_a_merge_made_again_at_once_gets_a_budget_of_its_own(repo: GitRepo) -> None:
-    repo.stop_on({name: (TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS) for name in FILES[:2]})
-    repo.git("merge", "--abort")
-    repo.use_driver()
-    repo.env.update(
-        MERGEBERT_TEST_FAULT="stall", MERGEBERT_DRIVER_TIMEOUT="1", MERGEBERT_OPERATION_TIMEOUT="1"
-    )
-    assert OPERATION in repo.git("merge", "--no-edit", "feature", check=False, timeout=120).stderr
-    repo.git("merge", "--abort")
-    del repo.env["MERGEBERT_TEST_FAULT"]
+    budget_spent_by_a_merge(repo)
     again = repo.git("merge", "--no-edit", "feature", check=False, timeout=120)
     assert again.returncode == 0 and OPERATION not in again.stderr, again.stderr
 
