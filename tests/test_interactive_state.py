@@ -248,3 +248,20 @@ def test_ctrl_c_while_the_answered_files_are_staged_leaves_every_file_written(re
     assert repo.read(NAME) == repo.read(OTHER) == CLASH_THEIRS.encode()
     assert repo.read(NAME + ".orig") == repo.read(OTHER + ".orig")
     assert sorted(repo.conflicted()) == [NAME, OTHER]  # git add stopped: its index is as it was
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the signals ignored from /proc")
+def test_the_editor_can_be_killed_and_hung_up_as_any_program(repo: GitRepo, tmp_path: Path) -> None:
+    """mergebert holds ^C, kills and hang-ups off while it waits for the editor; the editor does not."""
+    repo.stop_on({NAME: (CLASH_BASE, CLASH_OURS, CLASH_THEIRS)})
+    ignored = tmp_path / "ignored"
+    script = tmp_path / "editor"
+    script.write_text(
+        f"#!/bin/sh\ngrep SigIgn /proc/$$/status > {ignored}\nprintf '        int port = 1;\\n' > \"$1\"\n"
+    )
+    script.chmod(0o755)
+    repo.env["GIT_EDITOR"] = str(script)
+    run = repo.mergebert("resolve", "-i", input="e\n")
+    assert run.returncode == 0, run.stderr
+    mask = int(ignored.read_text().split()[1], 16)
+    assert not mask & (1 << (signal.SIGINT - 1) | 1 << (signal.SIGTERM - 1) | 1 << (signal.SIGHUP - 1))

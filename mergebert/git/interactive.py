@@ -341,9 +341,11 @@ def _editor_command(editor: str, target: str) -> list[str]:
     return [editor, target]
 
 
-def _default_sigint() -> None:
-    """In the editor's process, before it starts: ^C does what it does by default (or what it makes it)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+def _default_signals() -> None:
+    """In the editor's process, before it starts: ^C, a kill and a closed terminal do what they do by
+    default (or what it makes them), not what `marked.uninterrupted` makes them in mergebert's."""
+    for number in marked.UNINTERRUPTING:
+        signal.signal(number, signal.SIG_DFL)
 
 
 def _run_editor(command: Sequence[str], cwd: str | None) -> int:
@@ -352,7 +354,7 @@ def _run_editor(command: Sequence[str], cwd: str | None) -> int:
     (KeyboardInterrupt). Its exit status (127 where it cannot be started)."""
     with marked.uninterrupted():
         try:
-            status = subprocess.Popen(command, cwd=cwd, preexec_fn=_default_sigint).wait()
+            status = subprocess.Popen(command, cwd=cwd, preexec_fn=_default_signals).wait()
         except OSError:
             status = 127
     if status in (-signal.SIGINT, 128 + signal.SIGINT):  # killed by it, or its shell reporting so
