@@ -513,7 +513,7 @@ def test_result_without_room_for_a_copy_is_written_in_place(repo: GitRepo) -> No
 
 # a `git` in front of the real one that sends the driver's shell SIGNAL while its first merge-file runs
 SIGNALLING_GIT = """#!/bin/sh
-[ "$1" = merge-file ] && [ ! -e "$0.sent" ] && : >"$0.sent" && kill -{signal} $PPID
+case " $* " in *" merge-file "*) [ -e "$0.sent" ] || {{ : >"$0.sent" && kill -{signal} $PPID; }} ;; esac
 exec {git} "$@"
 """
 

@@ -80,3 +80,23 @@ def test_a_branch_switch_after_a_committed_merge_is_not_that_conflict_made_again
     repo = GitRepo.init(tmp_path / "driven", git_env)
     repo.use_driver(confirm=True)
     assert switch_after_a_committed_merge(repo) == expected
+
+
+@pytest.mark.parametrize("configured", ["diff3", "zdiff3"])
+@pytest.mark.parametrize("asked", [("--conflict=merge", "--"), ("--conflict=merge",)])
+def test_the_style_asked_for_wins_over_the_configured_one(
+    repo: GitRepo, configured: str, asked: tuple[str, ...]
+) -> None:
+    """`--conflict=merge` with merge.conflictStyle diff3: git writes the merge style (with `--`, driver.sh
+    makes it; without, Python does)."""
+    repo.git("config", "merge.conflictStyle", configured)
+    repo.stop_on({NAME: (TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)})
+    command = ("checkout", *asked, NAME)
+    alone = repo.git(*command, check=False)
+    expected = repo.read(NAME)
+    assert alone.returncode == 0 and b"<<<<<<< ours" in expected and b"|||||||" not in expected
+    repo.git("merge", "--abort")
+    repo.use_driver(confirm=True)
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode != 0
+    again = repo.git(*command, check=False)
+    assert (again.returncode, repo.read(NAME)) == (0, expected)

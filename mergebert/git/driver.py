@@ -240,6 +240,8 @@ def repository_settings(
             labels, size = args.labels or DEFAULT_LABELS, args.marker_size
             options = gitinfo.merge_options(repo, args.path, size=size, labels=labels, style=style)
             return Settings(options, repo, remade=True)
+        # a branch switch's --conflict=merge leaves a configured diff3 or zdiff3 as it is (git 2.39)
+        style = None if style == "merge" else style
         based = (style or gitinfo.conflict_style(repo)) != "merge"  # the base's label is written
         if gitinfo.remerging(calling):  # `--remerge-diff`: shows what git's own merge leaves
             labels = args.labels or gitinfo.remerged_sides(repo, calling, args.path, *blobs[1:], based).labels

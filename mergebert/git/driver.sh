@@ -8,7 +8,7 @@
 # nothing (any exit status but 0 and 3) before it has replaced %A, %A receives git's own merge result with
 # its markers, as it does when a signal ends the script before mergebert starts. %A is only ever replaced
 # whole (rename).
-python=${1-} base=${2-} current=${3-} other=${4-} size=${5-} path=${6-$3} given=$#
+python=${1-} base=${2-} current=${3-} other=${4-} size=${5-} path=${6-$3} given=$# style=
 case $size in '' | *[!0-9]* | 0 | 00*) size=7 ;; esac
 if [ $# -eq 9 ]; then
     # git 2.44 or later (install passes the labels from then on): merge-file can diff as the ort strategy
@@ -32,8 +32,9 @@ trap 'caught=129' HUP
 # git merge-file STYLE...: git's result into $result; its exit status (conflicts, or >127 on error, which
 # is reported by the file's own path: git's messages name a temporary file)
 line_merge() {
-    git merge-file -p $algorithm "$@" --marker-size="$size" -L "$ours_label" -L "$base_label" \
-        -L "$theirs_label" -- "$current" "$base" "$other" >"$result" 2>/dev/null
+    # merge-file reads merge.conflictStyle, and has no option for the merge style: the style is set here
+    git -c merge.conflictStyle="${style:-merge}" merge-file -p $algorithm "$@" --marker-size="$size" \
+        -L "$ours_label" -L "$base_label" -L "$theirs_label" -- "$current" "$base" "$other" >"$result" 2>/dev/null
 }
 
 # why git merge-file failed, asked of it again (no file holds its messages: a clean merge then costs no

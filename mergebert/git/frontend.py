@@ -61,7 +61,9 @@ def git_merge_file(base: bytes, ours: bytes, theirs: bytes, options: MergeOption
             path = Path(tmp) / name
             path.write_bytes(data)
             paths.append(str(path))
-        args = ["merge-file", "-p", f"--marker-size={options.marker_size}"]
+        # merge-file reads merge.conflictStyle inside a repository, and has no option for the merge style
+        args = ["-c", f"merge.conflictStyle={options.style}", "merge-file", "-p"]
+        args.append(f"--marker-size={options.marker_size}")
         if options.style != "merge":
             args.append(f"--{options.style}")
         if options.favour:
