@@ -123,7 +123,7 @@ def request(path: Path, signature: str) -> dict:
         },
         "environment": {"MERGEBERT_MODEL": "none"},
         "caller": os.getpid(),
-        "deadline": time.time() + 60,
+        "deadline": time.monotonic() + 60,
     }
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
         conn.settimeout(30)
@@ -391,7 +391,7 @@ def test_a_driver_gone_before_the_reply_does_not_end_the_daemon(repo: GitRepo) -
         | {"problem": None},
         "environment": {"MERGEBERT_MODEL": "none"},
         "caller": os.getpid(),
-        "deadline": time.time() + 60,
+        "deadline": time.monotonic() + 60,
     }
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
         conn.connect(str(socket_of(repo)))

@@ -230,7 +230,7 @@ def ask(args: Arguments, base: bytes, ours: bytes, theirs: bytes, deadline: floa
         },
         "environment": {k: v for k, v in os.environ.items() if k.startswith(PASSED_PREFIXES)},
         "caller": os.getppid(),
-        "deadline": time.time() + deadline - time.monotonic(),  # the daemon's clock: another process's
+        "deadline": deadline,  # CLOCK_MONOTONIC is the machine's, not the process's: the daemon's too
     }
     for _attempt in range(2):
         try:
@@ -384,7 +384,7 @@ class Server:
             del os.environ[key]
         os.environ.update(environment)
         timed_out = [json.dumps({"signature": self.signature, "timed_out": True}).encode(), b""]
-        left = float(request["deadline"]) - time.time()
+        left = float(request["deadline"]) - time.monotonic()
         result = self.resolve(request, base, ours, theirs, left) if left > 0 else timed_out
         if result is None:  # its thread may never end: a fresh daemon serves the next file
             self.close()
