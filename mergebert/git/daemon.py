@@ -24,6 +24,8 @@ import struct
 import sys
 import time
 
+from mergebert.core import faults
+
 TYPE_CHECKING = False  # typing, dataclasses and pathlib are not imported: the warm path stays light
 if TYPE_CHECKING:
     import subprocess
@@ -378,7 +380,7 @@ class Server:
             _answer(conn, json.dumps({"stale": True}).encode(), b"")
             return False
         environment = request["environment"]
-        if "daemon-crash" in environment.get("MERGEBERT_TEST_FAULT", "").split(","):
+        if faults.injected("daemon-crash", environment):
             os._exit(3)  # a daemon that dies mid-request, for the tests
         for key in [k for k in os.environ if k.startswith(PASSED_PREFIXES)]:
             del os.environ[key]
@@ -443,7 +445,7 @@ def main(argv: list[str]) -> int:
     """`python -m mergebert.git.daemon SOCKET`: serve until idle (started by the driver, not by hand)."""
     import signal
 
-    if "daemon-start" in os.environ.get("MERGEBERT_TEST_FAULT", "").split(","):
+    if faults.injected("daemon-start"):
         return 1  # a daemon that cannot start, for the tests
     try:
         idle = float(os.environ.get(IDLE_VARIABLE, DEFAULT_IDLE))

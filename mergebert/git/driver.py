@@ -324,9 +324,9 @@ def resolve(
     """The merge result (in this process or the daemon's): mergebert's, or git's own merge where the file
     must get it (see `_decide`). `classifier_for(model, threshold, repo)` defaults to the front-ends' lazy
     classifier."""
-    from mergebert.git import frontend
+    from mergebert.core import faults
 
-    if "stall" in os.environ.get(frontend.FAULT_VARIABLE, "").split(","):
+    if faults.injected("stall"):
         import threading
 
         threading.Event().wait()  # a resolve that never ends, for the time limit's tests
@@ -451,7 +451,9 @@ def _log(path: str, record: dict[str, Any] | None) -> None:
 
 def _fault(stage: str) -> None:
     """A full disk at `stage` where $MERGEBERT_TEST_FAULT names it, for the tests."""
-    if stage in os.environ.get("MERGEBERT_TEST_FAULT", "").split(","):
+    from mergebert.core import faults
+
+    if faults.injected(stage):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 

@@ -7,13 +7,13 @@ complete merge result to write: the worst case is exactly what git alone would h
 
 from __future__ import annotations
 
-import os
 import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mergebert.core import faults
 from mergebert.core.messages import warn as warn  # the front-ends' one warn, re-exported
 from mergebert.core.options import MergeOptions
 from mergebert.core.textio import is_binary
@@ -25,9 +25,6 @@ if TYPE_CHECKING:
     from mergebert.core.classifier import Classifier
     from mergebert.core.linemerge import Chunk
     from mergebert.core.resolver import Resolution
-
-# Like git's GIT_TEST_* variables: make a stage fail on purpose, so tests can prove the fallbacks work.
-FAULT_VARIABLE = "MERGEBERT_TEST_FAULT"
 
 
 @dataclass(frozen=True)
@@ -49,8 +46,8 @@ class Outcome:
 
 
 def _fault(stage: str) -> None:
-    if stage in os.environ.get(FAULT_VARIABLE, "").split(","):
-        raise RuntimeError(f"fault injected by {FAULT_VARIABLE}={stage}")
+    if faults.injected(stage):
+        raise RuntimeError(f"fault injected by {faults.VARIABLE}={stage}")
 
 
 def git_merge_file(base: bytes, ours: bytes, theirs: bytes, options: MergeOptions) -> tuple[bytes, int]:
