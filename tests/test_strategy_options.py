@@ -133,9 +133,9 @@ def test_the_libgit2_fallback_favours_a_side_as_git_merge_file_does(favour: str,
 
 PROBE = """\
 import json
-from mergebert.git import gitinfo
-by_proc = gitinfo.calling_git(process=gitinfo.proc_entry)
-print(json.dumps([by_proc, gitinfo.calling_git(process=gitinfo.ps_table().get)]))
+from mergebert.git import gitinfo, processes
+by_proc = gitinfo.calling_git(process=processes.proc_entry)
+print(json.dumps([by_proc, gitinfo.calling_git(process=processes.ps_table().get)]))
 """
 
 

@@ -314,19 +314,18 @@ PAUSE = 30.0  # seconds without a driver call after which an operation's account
 
 def _calling_git() -> str:
     """The git command running the driver: the pid and start time of the nearest `git` process above this
-    one, where /proc shows it; else ""."""
-    pid = os.getppid()
-    for _ in range(4):
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            return ""
-        name, fields = stat[stat.find(b"(") + 1 : stat.rfind(b")")], stat[stat.rfind(b")") + 2 :].split()
-        if name == b"git":
-            return f"{pid} {fields[19].decode('ascii')}"  # the 22nd field: the start time
-        pid = int(fields[1])
-    return ""
+    one (`processes.nearest_git`), where /proc shows it; else ""."""
+    from mergebert.git import processes
+
+    found = processes.nearest_git(process=processes.proc_entry) if processes.has_proc() else None
+    if found is None:
+        return ""
+    try:
+        with open(f"/proc/{found[0]}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return ""
+    return f"{found[0]} {fields[19].decode('ascii')}"  # the stat's 22nd field: the start time
 
 
 def account() -> str | None:

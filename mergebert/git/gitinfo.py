@@ -13,7 +13,6 @@ import itertools
 import os
 import re
 import shlex
-import subprocess
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from mergebert.core.options import (
     MergeOptions,
     Whitespace,
 )
-from mergebert.git import attributes, decisionlog, gitcmd
+from mergebert.git import attributes, decisionlog, gitcmd, processes
 
 
 def open_repo(start: str | os.PathLike[str] = ".") -> pygit2.Repository | None:
@@ -483,57 +482,13 @@ VALUE_OPTIONS: dict[str, tuple[str, ...]] = {
     "am": ("--patch-format", "-C", "-p", "--exclude", "--include", "--directory", "--resolvemsg")
     + ("--whitespace", "--quoted-cr"),
 }
-PS_TIMEOUT = 5.0  # seconds for `ps` to list the processes
 
 
-def proc_entry(pid: int) -> tuple[list[str], int] | None:
-    """A process's arguments and its parent's id, from /proc (Linux); None when it cannot be read."""
-    try:
-        args = Path(f"/proc/{pid}/cmdline").read_bytes().decode("utf-8", "replace").split("\0")
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    return (args[:-1] if args[-1] == "" else args), int(stat.rsplit(")", 1)[1].split()[1])
-
-
-def ps_table() -> dict[int, tuple[list[str], int]]:
-    """Every process's arguments and parent's id by one `ps` (systems without /proc: macOS, the BSDs).
-    ps joins the arguments with spaces, so they come back split at every space."""
-    try:
-        listing = subprocess.run(
-            ["ps", "-A", "-ww", "-o", "pid=", "-o", "ppid=", "-o", "args="],  # -ww: never cut
-            capture_output=True,
-            timeout=PS_TIMEOUT,
-            check=False,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return {}
-    table: dict[int, tuple[list[str], int]] = {}
-    for line in listing.decode("utf-8", "replace").splitlines():
-        words = line.split()
-        if len(words) >= 3 and words[0].isdigit() and words[1].isdigit():
-            table[int(words[0])] = (words[2:], int(words[1]))
-    return table
-
-
-def calling_git(
-    caller: int | None = None,
-    process: Callable[[int], tuple[list[str], int] | None] | None = None,
-) -> list[str] | None:
+def calling_git(caller: int | None = None, process: processes.Process | None = None) -> list[str] | None:
     """The arguments after `git` of the nearest git process above `caller` (the driver's parent when
-    None): the command that runs the merge driver, or None. `process(pid)` gives a process's arguments
-    and parent: /proc where there is one, else `ps`."""
-    if process is None:
-        process = proc_entry if os.path.exists("/proc/self/stat") else ps_table().get
-    pid = os.getppid() if caller is None else caller
-    for _ in range(4):
-        entry = process(pid)
-        if entry is None:
-            return None
-        args, pid = entry
-        if args and os.path.basename(args[0]) == "git":  # a process may show no arguments at all
-            return args[1:]
-    return None
+    None): the command that runs the merge driver, or None (`processes.nearest_git`)."""
+    found = processes.nearest_git(caller, process)
+    return found[1][1:] if found else None
 
 
 def subcommand(calling: list[str] | None) -> str | None:
