@@ -271,11 +271,16 @@ def _line(record: Mapping[str, Any]) -> bytes:
     return (json.dumps(record, separators=(",", ":")) + "\n").encode("ascii")
 
 
-def append(record: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> str | None:
+def append(
+    record: Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
+    found: tuple[str, str] | None = None,
+) -> str | None:
     """Add one file's record to the log of the operation in progress (replacing a log of another one, or of
     another run of it), as the record's `command` names it (the git command running the driver); the log's
-    path, or None when the log is full or there is no repository."""
-    found = locate()
+    path, or None when the log is full or there is no repository. `found`: `locate`'s answer, where the
+    caller has it already."""
+    found = found or locate()
     if found is None:
         return None
     gitdir, head = found
@@ -328,13 +333,12 @@ def _calling_git() -> str:
     return f"{found[0]} {fields[19].decode('ascii')}"  # the stat's 22nd field: the start time
 
 
-def account() -> str | None:
+def account(found: tuple[str, str] | None) -> str | None:
     """The file where the driver calls of the operation in progress, and of the git command running them
     (`_calling_git`: a merge aborted and made again, each `rebase --continue`, is one of its own), add up
-    their seconds (`spent`, `spend`); None outside a repository."""
+    their seconds (`spent`, `spend`), in the repository `found` (`locate`'s answer); None outside one."""
     import hashlib
 
-    found = locate()
     if found is None:
         return None
     gitdir, head = found

@@ -166,8 +166,10 @@ class Bounds:
 
         self.start = time.monotonic()
         limit, budget = time_limit(), time_limit(OPERATION_VARIABLE, DEFAULT_OPERATION_TIMEOUT)
+        self.located: tuple[str, str] | None = None  # the repository's git folder and HEAD (`locate`)
         try:
-            self.account = decisionlog.account()
+            self.located = decisionlog.locate()
+            self.account = decisionlog.account(self.located)
             spent = None if self.account is None else decisionlog.spent(self.account)
         except Exception as error:  # the file keeps its own limit
             warn(f"cannot read the time this git operation took ({type(error).__name__}: {error})")
@@ -437,14 +439,15 @@ def confirming() -> bool:
     return value != b"false"
 
 
-def _log(path: str, record: dict[str, Any] | None) -> None:
-    """Add the file's record to the decision log; a failure is reported and changes nothing else."""
+def _log(path: str, record: dict[str, Any] | None, located: tuple[str, str] | None) -> None:
+    """Add the file's record to the decision log (in the repository `located`, where known); a failure is
+    reported and changes nothing else."""
     if record is None:
         return
     from mergebert.git import decisionlog
 
     try:
-        decisionlog.append(record)
+        decisionlog.append(record, found=located)
     except Exception as error:  # the merge result is written: only `mergebert review` misses this file
         warn(f"{path}: cannot write the decision log ({type(error).__name__}: {error})")
 
@@ -488,9 +491,11 @@ def _write(
     record: dict[str, Any] | None,
     resolved: int,
     logged: bool,
+    located: tuple[str, str] | None,
 ) -> int:
-    """Write the result to %A atomically, print its lines and record it, last: a driver that dies before
-    (driver.sh then writes git's merge) leaves no record; the exit status git expects: conflicts left, or,
+    """Write the result to %A atomically, print its lines and record it (in the repository `located`),
+    last: a driver that dies before (driver.sh then writes git's merge) leaves no record; the exit status
+    git expects: conflicts left, or,
     in confirm mode, mergebert resolved something (`logged`: what to check it with is `mergebert review`,
     and the user's operation stops for `git add`; not so in `git merge-tree`); UNWRITTEN_STATUS when %A
     cannot be written."""
@@ -511,7 +516,7 @@ def _write(
         warn(f"{args.path}: left unmerged for you to confirm: check it (mergebert review), then git add it")
     elif stop and left == 0:
         warn(f"{args.path}: left conflicted for you to confirm ({CONFIRM_KEY})")
-    _log(args.path, record)
+    _log(args.path, record, located)
     return 0 if left == 0 and not stop else args.conflict_status
 
 
@@ -520,9 +525,10 @@ def printed(args: Arguments, result: Decided) -> list[str]:
     return [] if result.quiet else report(args.path, result.outcome, review=result.logged)
 
 
-def _write_decided(args: Arguments, result: Decided) -> int:
+def _write_decided(args: Arguments, result: Decided, located: tuple[str, str] | None) -> int:
     outcome, lines = result.outcome, printed(args, result)
-    return _write(args, outcome.data, outcome.left, lines, result.record, outcome.resolved, result.logged)
+    record, resolved = result.record, outcome.resolved
+    return _write(args, outcome.data, outcome.left, lines, record, resolved, result.logged, located)
 
 
 def _ask_daemon(args: Arguments, base: bytes, ours: bytes, theirs: bytes, bounds: Bounds) -> Reply | None:
@@ -563,16 +569,17 @@ def run(args: Arguments) -> int:
     if reply is not None and not reply.timed_out:
         bounds.spend()
         resolved = reply.conflicts - reply.left
-        return _write(args, reply.data, reply.left, list(reply.lines), reply.record, resolved, reply.logged)
+        lines, record, logged = list(reply.lines), reply.record, reply.logged
+        return _write(args, reply.data, reply.left, lines, record, resolved, logged, bounds.located)
     left = 0.0 if reply is not None else bounds.left()  # the daemon ran out of the file's time
     result = within(left, lambda: resolve(args, base, ours, theirs)) if left > 0 else None
     bounds.spend()
     if isinstance(result, BaseException):
         why = f"internal error ({type(result).__name__}: {result})"
-        return _write_decided(args, git_outcome(args, base, ours, theirs, why))
+        return _write_decided(args, git_outcome(args, base, ours, theirs, why), bounds.located)
     if result is not None:
-        return _write_decided(args, result)
-    status = _write_decided(args, git_outcome(args, base, ours, theirs, bounds.why))
+        return _write_decided(args, result, bounds.located)
+    status = _write_decided(args, git_outcome(args, base, ours, theirs, bounds.why), bounds.located)
     if left > 0:  # the resolve thread may be stuck in native code: end the process without waiting for it
         sys.stderr.flush()
         from mergebert.core import tempdirs
