@@ -14,12 +14,10 @@ the same three files; `conflicts` is the line merge's count, `left` mergebert's 
 from __future__ import annotations
 
 import argparse
-import shutil
-import sys
 import tempfile
 from pathlib import Path
 
-from timing import median_seconds
+from timing import merge_file_next_to_git
 
 from mergebert.core.linemerge import conflicts_of, merge_lines
 
@@ -42,7 +40,6 @@ def main() -> None:
     parser.add_argument("--shapes", default="1900x106,1900x100,1900x38,1000x2,250x1")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    mergebert = shutil.which("mergebert", path=str(Path(sys.executable).parent)) or "mergebert"
     header = f"{'bytes':>7} {'conflicts':>9} {'git ms':>8} {'mergebert ms':>13} {'left':>5}"
     print(f"{header}  median of {args.runs} runs")
     with tempfile.TemporaryDirectory() as tmp:
@@ -55,8 +52,7 @@ def main() -> None:
                 path.write_text(text)
                 files.append(str(path))
             conflicts = len(conflicts_of(merge_lines(texts["base"], texts["ours"], texts["theirs"])))
-            git, _ = median_seconds(["git", "merge-file", "-p", *files], args.runs)
-            ours, left = median_seconds([mergebert, "merge-file", "-p", *files], args.runs)
+            git, ours, left = merge_file_next_to_git(files, args.runs)
             size = Path(files[0]).stat().st_size
             print(f"{size:>7} {conflicts:>9} {git * 1000:>8.1f} {ours * 1000:>13.1f} {left:>5}")
 

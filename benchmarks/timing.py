@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 import statistics
 import subprocess
+import sys
 import time
+from collections.abc import Sequence
+from pathlib import Path
 
 
 def median_seconds(command: list[str], runs: int) -> tuple[float, int]:
@@ -15,3 +19,12 @@ def median_seconds(command: list[str], runs: int) -> tuple[float, int]:
         status = subprocess.run(command, capture_output=True, check=False).returncode
         times.append(time.perf_counter() - start)
     return statistics.median(times), status
+
+
+def merge_file_next_to_git(files: Sequence[str], runs: int) -> tuple[float, float, int]:
+    """`git merge-file -p` and this environment's `mergebert merge-file -p` on the same `files` (ours, base,
+    theirs): git's median seconds, mergebert's, and mergebert's exit status."""
+    mergebert = shutil.which("mergebert", path=str(Path(sys.executable).parent)) or "mergebert"
+    git, _ = median_seconds(["git", "merge-file", "-p", *files], runs)
+    ours, status = median_seconds([mergebert, "merge-file", "-p", *files], runs)
+    return git, ours, status

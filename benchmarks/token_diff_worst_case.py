@@ -11,13 +11,11 @@ one-line expression of deeply nested brackets edited at both ends. Each size run
 from __future__ import annotations
 
 import argparse
-import shutil
-import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from timing import median_seconds
+from timing import merge_file_next_to_git
 
 
 def table(size: int, edit: str) -> str:
@@ -47,7 +45,6 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,2000,4000,6400,12800,25600,51200")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    mergebert = shutil.which("mergebert", path=str(Path(sys.executable).parent)) or "mergebert"
     shapes: dict[str, Callable[[int, str], str]] = {"one-line table": table, "nested brackets": nested}
     print(f"{'shape':<16} {'bytes':>7} {'git ms':>8} {'mergebert ms':>13} {'left':>5}  median of {args.runs}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -59,8 +56,7 @@ def main() -> None:
                     path = folder / f"{side}.java"
                     path.write_text(make(size, side))
                     files.append(str(path))
-                git, _ = median_seconds(["git", "merge-file", "-p", *files], args.runs)
-                ours, status = median_seconds([mergebert, "merge-file", "-p", *files], args.runs)
+                git, ours, status = merge_file_next_to_git(files, args.runs)
                 real = Path(files[0]).stat().st_size
                 print(f"{name:<16} {real:>7} {git * 1000:>8.1f} {ours * 1000:>13.1f} {status:>5}")
 
