@@ -37,7 +37,7 @@ def servers(count: int, every: int, side: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--shapes", default="1900x106,1900x100,1900x38,1000x2,250x1")
+    parser.add_argument("--shapes", default="1900x106,1900x100,1900x38,1000x2,250x1,50000x100")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     header = f"{'bytes':>7} {'conflicts':>9} {'git ms':>8} {'mergebert ms':>13} {'left':>5}"

@@ -89,3 +89,28 @@ def test_a_candidate_that_breaks_the_parse_is_still_refused(count: int) -> None:
     then_good = Proposes('"prod", ', '"prod" ', '"prod", ')
     result = resolve_text(base, ours, theirs, lang=JAVA, classifier=then_good)
     assert (result.left, result.text) == (0, ours)
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", ""], ids=["LF", "CRLF", "no final newline"])
+def test_a_window_is_the_lines_around_its_conflict(ending: str) -> None:
+    """Past the work bound, a conflict's view is the WINDOW_LINES lines before and after it in the file
+    with every other conflict as ours, whatever lines lie nearer or farther than other conflicts."""
+    from mergebert.core.linemerge import LineConflict, merge_lines
+    from mergebert.core.textio import split_lines
+
+    base, ours, theirs = (text.replace("\n", "\r\n") if ending == "\r\n" else text for text in sides(900, 7))
+    if not ending:
+        base, ours, theirs = (text.rstrip("\n") for text in (base, ours, theirs))
+    chunks = merge_lines(base, ours, theirs)
+    positions = [at for at, chunk in enumerate(chunks) if isinstance(chunk, LineConflict)]
+    assert len(ours) * len(positions) > splice.WHOLE_FILE_WORK
+    shown = [
+        "".join(c.ours if isinstance(c, LineConflict) else c.text for c in chunks[:at]) for at in positions
+    ]
+    for index in (0, 1, 30, len(positions) - 2, len(positions) - 1):
+        at = positions[index]
+        after = "".join(c.ours if isinstance(c, LineConflict) else c.text for c in chunks[at + 1 :])
+        view = splice.FileView(chunks, index)
+        assert view.conflict is chunks[at]
+        assert view.before == "".join(split_lines(shown[index])[-splice.WINDOW_LINES :])
+        assert view.after == "".join(split_lines(after)[: splice.WINDOW_LINES])

@@ -107,29 +107,60 @@ def error_count(text: str, lang: Language) -> int:
                 return count
 
 
+def _shown(chunk: Chunk) -> str:
+    """A chunk as a file view shows it: clean text, or a conflict as ours."""
+    return chunk.text if isinstance(chunk, CleanText) else chunk.ours
+
+
+def _last_lines(texts: Sequence[str], count: int) -> str:
+    """The last `count` lines (`split_lines`) of the joined `texts`, read from the end only as far as the
+    line ending before them."""
+    taken: list[str] = []
+    needed = count + 1
+    for text in reversed(texts):
+        end = len(text)
+        while needed and (found := text.rfind("\n", 0, end)) >= 0:
+            needed, end = needed - 1, found
+        if not needed:
+            taken.append(text[end:])
+            break
+        taken.append(text)
+    return "".join(split_lines("".join(reversed(taken)))[-count:])
+
+
+def _first_lines(texts: Sequence[str], count: int) -> str:
+    """The first `count` lines (`split_lines`) of the joined `texts`, read only as far as their end."""
+    taken: list[str] = []
+    needed = count
+    for text in texts:
+        start = 0
+        while needed and (found := text.find("\n", start)) >= 0:
+            needed, start = needed - 1, found + 1
+        if not needed:
+            taken.append(text[:start])
+            break
+        taken.append(text)
+    return "".join(split_lines("".join(taken))[:count])
+
+
 class FileView:
-    """The file around one conflict, with every other conflict shown as ours, for parse checks."""
+    """The file around one conflict, with every other conflict shown as ours, for parse checks: the whole
+    file, or past WHOLE_FILE_LIMIT / WHOLE_FILE_WORK the WINDOW_LINES lines on each side of the conflict,
+    gathered without joining the rest of the file (a file's conflicts each make a view)."""
 
     def __init__(self, chunks: Sequence[Chunk], index: int) -> None:
-        before: list[str] = []
-        after: list[str] = []
-        seen = -1
-        self.conflict: LineConflict | None = None
-        for chunk in chunks:
-            if isinstance(chunk, LineConflict):
-                seen += 1
-                if seen == index:
-                    self.conflict = chunk
-                    continue
-            text = chunk.text if isinstance(chunk, CleanText) else chunk.ours
-            (before if self.conflict is None else after).append(text)
-        if self.conflict is None:
-            raise IndexError(index)
-        self.before, self.after = "".join(before), "".join(after)
-        size, conflicts = len(self.before) + len(self.after), seen + 1
-        if size > WHOLE_FILE_LIMIT or size * conflicts > WHOLE_FILE_WORK:
-            self.before = "".join(split_lines(self.before)[-WINDOW_LINES:])
-            self.after = "".join(split_lines(self.after)[:WINDOW_LINES])
+        positions = [at for at, chunk in enumerate(chunks) if isinstance(chunk, LineConflict)]
+        at = positions[index]  # IndexError: no such conflict
+        conflict = chunks[at]
+        assert isinstance(conflict, LineConflict)
+        self.conflict: LineConflict | None = conflict
+        texts = [_shown(chunk) for chunk in chunks]
+        size = sum(map(len, texts)) - len(texts[at])
+        if size > WHOLE_FILE_LIMIT or size * len(positions) > WHOLE_FILE_WORK:
+            self.before = _last_lines(texts[:at], WINDOW_LINES)
+            self.after = _first_lines(texts[at + 1 :], WINDOW_LINES)
+        else:
+            self.before, self.after = "".join(texts[:at]), "".join(texts[at + 1 :])
 
     def with_text(self, text: str) -> str:
         if text and self.after and not text.endswith("\n"):
