@@ -147,6 +147,50 @@ def test_install_and_uninstall_cycles_remove_only_the_confirm_setting_install_wr
     assert repo.git("config", "--get", "mergebert.confirm").stdout.strip() == "false"
 
 
+def install_as_a_release_before_the_confirm_record(repo: GitRepo, confirm: str) -> None:
+    """The config and attributes block an install before mergebert.confirmByInstall wrote (as 63fd237's
+    did): mergebert.confirm with no record of it, and a block whose BEGIN line records none of its lines."""
+    repo.mergebert("install", check=True)
+    repo.git("config", "--unset", install.CONFIRM_RECORD)
+    repo.git("config", "mergebert.confirm", confirm)
+    block = install.attributes_block(done=install.MADE_FILE)
+    (repo.path / ".git" / "info" / "attributes").write_text(block)
+
+
+@pytest.mark.parametrize("upgrade", [True, False], ids=["install again, then uninstall", "uninstall"])
+def test_uninstall_removes_the_confirm_setting_a_release_before_its_record_wrote(
+    repo: GitRepo, upgrade: bool
+) -> None:
+    """That release's uninstall removed mergebert.confirm; after an upgrade this one's does too, and the
+    install in between leaves the config as a fresh install would."""
+    config = repo.path / ".git" / "config"
+    before = config.read_bytes()
+    install_as_a_release_before_the_confirm_record(repo, "true")
+    if upgrade:
+        repo.mergebert("install", check=True)
+        confirm = repo.git("config", "--get-regexp", r"^mergebert\.").stdout
+        assert confirm == "mergebert.confirm true\nmergebert.confirmbyinstall true\n"
+    repo.mergebert("uninstall", check=True)
+    assert config.read_bytes() == before
+
+
+def test_a_false_confirm_under_a_release_before_its_record_stays_the_users(repo: GitRepo) -> None:
+    """Such a release wrote "false" only for --no-confirm, the user's choice, and kept the user's own
+    setting: a "false" may be the user's, and stays."""
+    install_as_a_release_before_the_confirm_record(repo, "false")
+    repo.mergebert("install", check=True)
+    repo.mergebert("uninstall", check=True)
+    assert repo.git("config", "--get", "mergebert.confirm").stdout.strip() == "false"
+
+
+def test_uninstall_keeps_a_true_confirm_the_user_set_before_installing(repo: GitRepo) -> None:
+    repo.git("config", "mergebert.confirm", "true")
+    repo.mergebert("install", check=True)
+    repo.mergebert("install", check=True)
+    repo.mergebert("uninstall", check=True)
+    assert repo.git("config", "--get", "mergebert.confirm").stdout.strip() == "true"
+
+
 @pytest.mark.parametrize("tracked", ["pre-commit", "commit-msg"])
 def test_a_hooks_folder_the_repository_tracks_is_left_alone(repo: GitRepo, tracked: str) -> None:
     husky = repo.path / ".husky"

@@ -352,3 +352,41 @@ def test_all_reopens_what_the_driver_resolved_unless_edited_since(shipped: GitRe
     second, theirs = 'log("starting " + id.trim());', 'log("start " + id.trim());'
     assert repo.read(name).decode() == edited.replace(second, theirs)
     assert repo.read(name + ".orig").decode() == edited
+
+
+def markers_shown(text: str) -> list[str]:
+    """The labels of the first conflict's marker lines in `text` (git's file, or what resolve -i shows, whose
+    lines say `ours: `, `base: `, `theirs: ` before them)."""
+    found = []
+    for start in ("<<<<<<< ", "||||||| ", ">>>>>>> "):
+        line = next(line for line in text.splitlines() if line.startswith(start))
+        found.append(line[len(start) :].split(": ", 1)[-1] if ": " in line else line[len(start) :])
+    return found
+
+
+@pytest.mark.parametrize(
+    ("squash", "revision", "driver"),
+    [(False, "feature", False), (True, "feature", False), (True, "feature~0", True)],
+    ids=["merge", "merge --squash", "merge --squash feature~0 through the driver"],
+)
+def test_the_labels_shown_are_those_git_wrote(
+    repo: GitRepo, squash: bool, revision: str, driver: bool
+) -> None:
+    """A squash merge stops with no MERGE_HEAD (SQUASH_MSG names what it brings in): its labels are a
+    merge's, as git writes them, not the default ones; theirs named as the user named it where the merge
+    driver's log says so."""
+    repo.git("config", "merge.conflictStyle", "diff3")
+    if driver:
+        repo.use_driver()
+    base, ours, theirs = versions(java, 1, [("int a = f(1);", "int a = f(2);", "int a = f(3);")])
+    repo.diverge("App.java", base, ours, theirs)
+    repo.commit({"Other.java": "class Other {}\n"}, "a later commit on main")
+    repo.git("checkout", "-q", "feature")
+    repo.commit({"Feature.java": "class Feature {}\n"}, "a second commit on feature")
+    repo.git("checkout", "-q", "main")
+    stopped = repo.git("merge", *(["--squash"] if squash else []), revision, check=False)
+    assert "CONFLICT" in stopped.stdout
+    git_wrote = markers_shown(repo.read("App.java").decode())
+    assert git_wrote[0] == "HEAD" and git_wrote[2] == revision
+    shown = repo.mergebert("resolve", "-i", "App.java", input="q\n")
+    assert markers_shown(shown.stdout) == git_wrote, shown.stdout

@@ -294,3 +294,22 @@ def test_a_side_holding_markers_of_the_size_in_use_keeps_gits_conflict(repo: Git
     git = _merge_in_place(repo, (base, ours, theirs), "git", "--marker-size", size)
     assert git[0] == 1
     assert _merge_in_place(repo, (base, ours, theirs), "--marker-size", size) == git
+
+
+@pytest.mark.parametrize("style", ["diff3", "merge"])
+def test_outside_a_repository_the_config_is_listed_once(
+    tmp_path: Path, git_env: dict[str, str], style: str
+) -> None:
+    """The conflict style, the model and the threshold are read from one `git config --list` outside a
+    repository too, as inside one (a conflict style other than git's default asked for it again)."""
+    folder = tmp_path / "alone"
+    folder.mkdir()
+    outside = GitRepo(folder, git_env)
+    outside.git("config", "--global", "merge.conflictStyle", style)
+    assert outside.git("rev-parse", "--git-dir", check=False).returncode != 0
+    paths = [Path(p).name for p in sides(folder, CLASH_BASE, CLASH_OURS, CLASH_THEIRS)]
+    log = tmp_path / "trace"
+    outside.env.update(GIT_TRACE2=str(log), GIT_TRACE2_BRIEF="1")
+    assert outside.mergebert("merge-file", "-p", *paths).returncode == 1
+    listed = [line for line in log.read_text().splitlines() if line.startswith("start git config --list")]
+    assert len(listed) == 1, listed

@@ -204,13 +204,20 @@ def git_config(repo: pygit2.Repository | None) -> dict[str, str] | None:
     """Every setting as git reads it for `repo` (outside one, here): its config files with their includes
     (`includeIf hasconfig:` too), GIT_CONFIG_GLOBAL, GIT_CONFIG_SYSTEM, GIT_CONFIG_NOSYSTEM and `git -c`,
     which libgit2 does not all read; canonical key → the last value given (git's "true" for a key
-    without one). One `git config --list` per repository object; None where git cannot list it."""
-    if repo is not None and repo in _LISTINGS:
-        return _LISTINGS[repo]
-    found = _listed(repo)
-    if repo is not None:
-        _LISTINGS[repo] = found
-    return found
+    without one). One `git config --list` per repository object, and one outside any; None where git
+    cannot list it."""
+    if repo is None:
+        return _listed_outside()
+    if repo not in _LISTINGS:
+        _LISTINGS[repo] = _listed(repo)
+    return _LISTINGS[repo]
+
+
+@functools.cache
+def _listed_outside() -> dict[str, str] | None:
+    """`_listed(None)`, once per process: outside a repository mergebert runs only as a command that ends
+    with its files (merge-file, mergetool, check), never as the daemon, which serves a work tree."""
+    return _listed(None)
 
 
 def _listed(repo: pygit2.Repository | None) -> dict[str, str] | None:
@@ -833,6 +840,41 @@ def _merged_name(repo: pygit2.Repository, oid: pygit2.Oid) -> str:
     return match.group(1) if match else _short(repo, oid)
 
 
+def _squashed_tip(repo: pygit2.Repository) -> pygit2.Oid | None:
+    """The commit a `git merge --squash` git has stopped in merges: SQUASH_MSG lists the commits it brings
+    in (`commit <id>` lines, newest first by date, not always the tip first), the tip the one no other
+    has for parent; None without SQUASH_MSG, or with several tips (a squash of several branches)."""
+    listed = [line.split() for line in (_read(Path(repo.path) / "SQUASH_MSG") or "").splitlines()]
+    commits = {pygit2.Oid(hex=words[1]) for words in listed if len(words) == 2 and words[0] == "commit"}
+    parents = {parent for oid in commits for parent in repo[oid].parent_ids}
+    tips = commits - parents
+    return tips.pop() if len(tips) == 1 else None
+
+
+def _squashed_name(repo: pygit2.Repository, tip: pygit2.Oid) -> str:
+    """The name git labels a squash merge's commit with, the one the user gave it: as the merge driver's
+    log has it (from GITHEAD_<id>) where that log is this merge's, else a branch (then a remote-tracking
+    branch, a tag) at the commit, else its abbreviated id."""
+    header = decisionlog.read_header(os.path.join(repo.path, decisionlog.LOG)) or {}
+    head = "" if repo.head_is_unborn else str(repo.head.target)
+    if header.get("kind") == "merge" and (header.get("head"), header.get("commit")) == (head, str(tip)):
+        return str(header.get("name") or _short(repo, tip))
+    at = [ref for ref in repo.references if not ref.endswith("/HEAD") and _points_at(repo, ref, tip)]
+    for prefix in ("refs/heads/", "refs/remotes/", "refs/tags/"):
+        named = sorted(ref.removeprefix(prefix) for ref in at if ref.startswith(prefix))
+        if named:
+            return named[0]
+    return _short(repo, tip)
+
+
+def _points_at(repo: pygit2.Repository, ref: str, commit: pygit2.Oid) -> bool:
+    """Whether the reference `ref` names `commit` (a tag through the commit it tags)."""
+    try:
+        return repo.references[ref].peel(pygit2.Commit).id == commit
+    except (pygit2.GitError, KeyError, ValueError):  # a tag of a tree or blob, say
+        return False
+
+
 def conflict_labels(
     repo: pygit2.Repository | None,
     *,
@@ -855,9 +897,10 @@ def conflict_sides(
 
     Inside a merge driver git has not written MERGE_HEAD / CHERRY_PICK_HEAD yet, so the merged commit
     comes from `GITHEAD_<id>` (set by `git merge`) or from the rebase todo list; afterwards (`mergebert
-    resolve`) the state files name it. `calling`: the arguments of the git running the driver
-    (`calling_git`), for the operations that leave no state file. `base`: whether a merge's base is
-    looked for (see `_merge_sides`): its label is written only in the diff3 styles.
+    resolve`) the state files name it (a squash merge: the SQUASH_MSG it leaves). `calling`: the
+    arguments of the git running the driver (`calling_git`), for the operations that leave no state file.
+    `base`: whether a merge's base is looked for (see `_merge_sides`): its label is written only in the
+    diff3 styles.
     """
     if repo is None:
         return Sides(DEFAULT_LABELS)
@@ -902,6 +945,9 @@ def conflict_sides(
         rebased = _read(gitdir / "REBASE_HEAD")
         if rebased:
             return _pick_sides(repo, pygit2.Oid(hex=rebased.split()[0]))
+        squashed = _squashed_tip(repo)
+        if squashed is not None:  # `git merge --squash`: a merge, without MERGE_HEAD
+            return _merge_sides(repo, str(squashed), _squashed_name(repo, squashed), base=base)
     except (pygit2.GitError, KeyError, ValueError, IndexError):
         pass
     return Sides(DEFAULT_LABELS)

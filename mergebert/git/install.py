@@ -1,18 +1,18 @@
 """`mergebert install [--global]` / `mergebert uninstall`: wire mergebert into git, and take it out again.
 
 Install writes four things: the merge driver and the two mergetools' config (`mergebert`, and
-`mergebert-i` which asks about what is left; `git config`, with `mergebert.confirm`, whether git stops
-for the user to check a file the driver resolved), the attributes that
-route Java/JS/TS/C# files to the driver (`.git/info/attributes` locally, so tracked files stay
-untouched, followed by the files whose `.gitattributes` declare another merge, which that file would
-otherwise outrank; the global attributes file with `--global`; first in the file, so that the user's own
-lines there, read later, still win), and, locally, the pre-commit hook. Uninstall removes exactly those:
-config keys that still hold mergebert's values, `mergebert.confirm` where install wrote it and it still
-holds install's value, the marked attributes block and mergebert's own hook as install wrote it (putting
-back a hook it had chained). Lines the user added inside the block stay theirs (install moves them after
-its new block, uninstall leaves them), and a pattern's line they deleted from it stays deleted: the BEGIN
-line records the patterns install routed and the digest of the lines it wrote, which tells an edited
-block. Everything that can refuse is checked before anything is written.
+`mergebert-i` which asks about what is left; `git config`, with `mergebert.confirm`, whether git stops for
+the user to check a file the driver resolved), the attributes that route Java/JS/TS/C# files to the driver
+(`.git/info/attributes` locally, so tracked files stay untouched, followed by the files whose
+`.gitattributes` declare another merge, which that file would otherwise outrank; the global attributes
+file with `--global`; first in the file, so that the user's own lines there, read later, still win), and,
+locally, the pre-commit hook. Uninstall removes exactly those: config keys that still hold mergebert's
+values, `mergebert.confirm` where install wrote it and it still holds install's value (a "true" an earlier
+release wrote without recording it counts), the marked attributes block and mergebert's own hook as
+install wrote it (putting back a hook it had chained). Lines the user added inside the block stay theirs
+(install moves them after its new block, uninstall leaves them), and a pattern's line they deleted from it
+stays deleted: the BEGIN line records the patterns install routed and the digest of the lines it wrote,
+which tells an edited block. Everything that can refuse is checked before anything is written.
 """
 
 from __future__ import annotations
@@ -546,6 +546,22 @@ def _require_work_tree() -> None:
     raise InstallError("run `mergebert install` in the repository's work tree, not inside its .git folder")
 
 
+def _by_a_release_before_the_record(scope: str, path: Path | None) -> bool:
+    """Whether `scope`'s mergebert.confirm is the "true" a release before CONFIRM_RECORD wrote, unrecorded
+    (and removed on uninstall, whoever set it): no record, and a block in the attributes file that records
+    none of its lines (WRITTEN came an hour after CONFIRM_RECORD, so a "true" of the user's under an install
+    of that hour is taken for install's too: confirm mode is on without it as with it). A "false" stays
+    the user's: those releases wrote it only for --no-confirm, and some kept a setting the user had."""
+    if _git_output("config", scope, "--get", CONFIRM_RECORD, check=False):
+        return False
+    if _git_output("config", scope, "--get", CONFIRM_KEY, check=False) != "true":
+        return False
+    if path is None or not path.is_file():
+        return False
+    bare = [line.decode("utf-8", "replace") for line in _split_bom(path.read_bytes())[1].splitlines()]
+    return any(_block_end(bare, at) is not None and not WRITTEN.search(bare[at]) for at in range(len(bare)))
+
+
 def _write_confirm(scope: str, confirm: bool | None) -> str:
     """Set mergebert.confirm (`confirm`; None keeps a setting git already reads, from any config file
     the install is for, else turns it on); where install writes it over none in its config file, or over
@@ -564,8 +580,12 @@ def _write_confirm(scope: str, confirm: bool | None) -> str:
     return f"git config {scope} {CONFIRM_KEY} {setting}"
 
 
-def _remove_confirm(scope: str) -> str | None:
-    """Unset mergebert.confirm where install wrote it and it still holds install's value."""
+def _remove_confirm(scope: str, path: Path | None) -> str | None:
+    """Unset mergebert.confirm where install wrote it and it still holds install's value (`path`: the
+    attributes file, for `_by_a_release_before_the_record`)."""
+    if _by_a_release_before_the_record(scope, path):
+        _git("config", scope, "--unset", CONFIRM_KEY)
+        return f"git config {scope} --unset {CONFIRM_KEY}"
     recorded = _git_output("config", scope, "--get", CONFIRM_RECORD, check=False)
     if not recorded:
         return None
@@ -595,6 +615,8 @@ def install(global_: bool = False, confirm: bool | None = None) -> list[str]:
         done.append(f"git config {scope} {key} {value!r}")
     if (0,) < version < LABELS_SINCE:  # (0,): a version git did not tell
         done.append(OLDER_GIT.format(version=".".join(map(str, version))))
+    if _by_a_release_before_the_record(scope, path):  # install's value, as a fresh install records it
+        _git("config", scope, CONFIRM_RECORD, "true")
     done.append(_write_confirm(scope, confirm))
     done += _attributes_done(path, declared, _write_attributes(path, declared))
     if named_by == "system":
@@ -619,7 +641,8 @@ def uninstall(global_: bool = False) -> list[str]:
             _git("config", scope, "--unset", key)
             unset.append(key)
             done.append(f"git config {scope} --unset {key}")
-    confirm = _remove_confirm(scope)
+    path = attributes_file(global_)
+    confirm = _remove_confirm(scope, path)
     if confirm:
         unset.append(CONFIRM_KEY)
         done.append(confirm)
@@ -628,7 +651,6 @@ def uninstall(global_: bool = False) -> list[str]:
         pattern = "^" + section.replace(".", r"\.") + r"\."
         if section in emptied and _git("config", scope, "--get-regexp", pattern, check=False).returncode == 1:
             _git("config", scope, "--remove-section", section, check=False)
-    path = attributes_file(global_)
     kept = _remove_attributes(path, block_lines(_declared(global_))) if path else None
     if kept is not None:
         yours = f"; kept {_lines_of_yours(kept)} inside its block" if kept else ""
