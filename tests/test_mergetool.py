@@ -185,3 +185,25 @@ def test_mergetool_with_git_dir_set_finds_the_file_where_git_has_it(repo: GitRep
     tool = with_git_dir.git("mergetool", "--tool", "mergebert", "--no-prompt", check=False)
     assert tool.returncode == 0, tool.stdout + tool.stderr
     assert repo.read(NAME) == TOKEN_MERGED.encode()
+
+
+def test_mergetool_settles_what_resolve_settles_under_the_ident_attribute(
+    repo: GitRepo, tmp_path: Path
+) -> None:
+    """git-mergetool's $BASE, $LOCAL and $REMOTE are the stages in working-tree form, each `$Id$` expanded
+    to its own blob's id, a line git's merge never saw differ: the tool merges the stages git merged, as
+    `resolve` does, and writes the same file."""
+    repo.commit({".gitattributes": "*.java ident\n"}, "ident")
+
+    def with_id(text: str) -> str:
+        return text.replace("        Server s", "        // $Id$\n        Server s")
+
+    conflicted_merge(repo, with_id(TOKEN_BASE), with_id(TOKEN_OURS), with_id(TOKEN_THEIRS))
+    assert b"$Id: " in repo.read(NAME)
+    beside = GitRepo(tmp_path / "copy", repo.env)
+    subprocess.run(["cp", "-a", str(repo.path), str(beside.path)], check=True)
+    assert beside.mergebert("resolve").returncode == 0
+    tool = repo.git("mergetool", "--tool", "mergebert", "--no-prompt", check=False)
+    assert tool.returncode == 0, tool.stdout + tool.stderr
+    assert repo.read(NAME) == beside.read(NAME)
+    assert b"<<<<<<<" not in repo.read(NAME) and b"8080, true" in repo.read(NAME)

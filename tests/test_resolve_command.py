@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import time
 
 import pytest
 from gitrepo import (
@@ -211,3 +212,46 @@ def test_resolve_killed_while_it_writes_writes_every_file_whole(repo: GitRepo) -
     assert killed(), "the kill was not sent"
     assert resolve.returncode == 0, out
     assert repo.read(NAME) == repo.read(other) == TOKEN_MERGED.encode()
+
+
+def waiting_or_done(proc: subprocess.Popen[bytes], seconds: float = 30) -> None:
+    """Until `proc` has ended, or waits for a lock (as /proc shows it; else until `seconds` have passed)."""
+    deadline = time.monotonic() + seconds
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{proc.pid}/wchan") as f:
+                if "lock" in f.read():
+                    return
+        except OSError:
+            pass
+        time.sleep(0.05)
+
+
+def test_two_resolves_at_once_leave_one_backup_of_gits_conflict(repo: GitRepo) -> None:
+    """A second `resolve --add` run while the first writes the file (here: the first paused right after
+    its backup, before it replaces the file) neither makes a second backup nor has the first remove the
+    backup of the file as it resolved it."""
+    stopped(repo, "merge")
+    conflict = repo.read(NAME)
+    command = [MERGEBERT, "resolve", "--add", NAME]
+    first = subprocess.Popen(command, cwd=repo.path, env=repo.env, stdout=subprocess.PIPE)
+    second: list[subprocess.Popen[bytes]] = []
+
+    def meanwhile() -> None:
+        first.send_signal(signal.SIGSTOP)
+        second.append(subprocess.Popen(command, cwd=repo.path, env=repo.env, stdout=subprocess.PIPE))
+        waiting_or_done(second[0])
+        first.send_signal(signal.SIGCONT)
+
+    paused = when_created(repo.path / "src", f".App.java.{first.pid}-", meanwhile)
+    first.communicate(timeout=120)
+    deadline = time.monotonic() + 120
+    while not second and time.monotonic() < deadline:
+        time.sleep(0.05)
+    second[0].communicate(timeout=120)
+    assert paused(), "the first resolve was not paused"
+    assert repo.read(NAME) == TOKEN_MERGED.encode()
+    backups = sorted(path.name for path in (repo.path / "src").glob("App.java.orig*"))
+    assert backups == ["App.java.orig"]
+    assert repo.read(NAME + ".orig") == conflict
+    assert NAME not in repo.conflicted()

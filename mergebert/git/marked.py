@@ -10,6 +10,7 @@ labels are not compared (git's labels depend on the command that stopped), the m
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import signal
@@ -84,6 +85,31 @@ def uninterrupted() -> Iterator[None]:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+WRITE_LOCK = os.path.join("mergebert", "write.lock")  # in the git folder
+
+
+@contextmanager
+def one_writer(repo: pygit2.Repository | None) -> Iterator[None]:
+    """Held while a command checks and writes working files and their backups (`resolve`, `mergetool`): a
+    second one run meanwhile waits, then finds a file changed since it read it, where it would have made a
+    second backup, or had the first remove its backup as its own. Nothing is held without a repository or
+    where the lock cannot be made or taken (a read-only git folder, a file system without flock)."""
+    fd = None
+    if repo is not None:
+        try:
+            path = os.path.join(repo.path, WRITE_LOCK)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:
+            pass
+    try:
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)
 
 
 _ALNUM = re.compile(r"[A-Za-z0-9]")

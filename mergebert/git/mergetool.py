@@ -10,7 +10,9 @@ git does not take the file for resolved either. With `--interactive` (`git merge
 it asks about each conflict it leaves, with the keys and the loop of `mergebert resolve -i`, and writes
 nothing where the file was changed while it asked (by hand, in an editor). A file
 without markers is left alone; where it is the merge driver's result awaiting confirmation, the message
-says so.
+says so. In a repository that holds $MERGED unmerged, the versions merged are the index's, as `resolve`
+reads them: $BASE, $LOCAL and $REMOTE are their working-tree form (`ident` expands each one's `$Id$` to
+its own id, a line git's merge never saw differ).
 """
 
 from __future__ import annotations
@@ -95,8 +97,9 @@ def run(
     path = merged_path
     if repo is not None and repo.workdir:
         path = os.path.relpath(os.path.abspath(merged_path), repo.workdir)
-    if repo is not None:
-        blobs = review.as_git_merged(repo, path, blobs)
+    if repo is not None:  # the stages git merged, as `resolve` reads them (the files are their working-tree
+        # form: `$Id$` expanded by `ident` to each one's own id, a smudge filter's output), else the files
+        blobs = review.as_git_merged(repo, path, gitinfo.unmerged_versions(repo, path) or blobs)
     options = gitinfo.merge_options(repo, path)
     if not markers.has_conflict(current, options.marker_size):
         from mergebert.git.interactive import without_markers
@@ -119,11 +122,12 @@ def run(
         frontend.warn("interrupted: nothing written")
         return INTERRUPTED_STATUS
     left = applied.left
-    if applied.replaced and not marked.unchanged(merged_path, current):  # edited while questions were asked
-        frontend.warn(f"{path}: {marked.CHANGED}")
-        return 1
     if applied.replaced:
-        with marked.uninterrupted():  # the file and its backup both, or git restores the file as it was
+        # the file and its backup both, or git restores the file as it was
+        with marked.uninterrupted(), marked.one_writer(repo):
+            if not marked.unchanged(merged_path, current):  # edited while questions were asked
+                frontend.warn(f"{path}: {marked.CHANGED}")
+                return 1
             textio.atomic_write(merged_path, applied.data)
             backup = backup_path or backup_of(local_path)
             if left and backup:

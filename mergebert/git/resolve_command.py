@@ -5,10 +5,11 @@ git's canonical form, as git renormalized them). Only conflicts still marked in 
 (`marked.py`): hand-made resolutions and every other byte stay. The file is rewritten atomically only when
 mergebert resolved something, after a `<file>.orig` backup, once every file is decided (so ^C during `-i`
 writes nothing; a ^C while they are written is ignored: all of them are), and only if it still holds what was
-read: a file the user changed meanwhile is left alone. `--add` then stages them with one `git add`, which git
-makes whole or not at all. Files deleted on one side, binary files, non-regular files and working files
-without conflict markers are reported and left alone. A path argument outside the work tree, or with no
-conflicted file at or under it, is an error.
+read: a file the user changed meanwhile is left alone, and so is one that another resolve or mergetool wrote
+(they write one at a time, `marked.one_writer`: never a second backup). `--add` then stages them with one
+`git add`, which git makes whole or not at all. Files deleted on one side, binary files, non-regular files and
+working files without conflict markers are reported and left alone. A path argument outside the work tree, or
+with no conflicted file at or under it, is an error.
 """
 
 from __future__ import annotations
@@ -288,7 +289,7 @@ def run(
     except KeyboardInterrupt:  # ^C, at a question or before: as `git add -p`, nothing is written
         frontend.warn("interrupted: nothing written")
         return INTERRUPTED_STATUS
-    with marked.uninterrupted():  # the questions answered, every file is written
+    with marked.uninterrupted(), marked.one_writer(repo):  # the questions answered, every file is written
         written = [row for row in rows if write(repo, row, backup=backup)]
     try:
         staged = stage(repo, [row for row in written if row.left == 0]) if add else True
