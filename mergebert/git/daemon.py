@@ -182,8 +182,10 @@ def _start(path: str) -> subprocess.Popen[bytes]:
     """Start a daemon for `path` in its own session, detached from git's terminal and pipes."""
     import subprocess
 
+    from mergebert.git import pystart
+
     return subprocess.Popen(
-        [sys.executable, "-m", "mergebert.git.daemon", path],
+        [*pystart.command_line("mergebert.git.daemon"), path],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -172,7 +172,11 @@ case $faults in
 *,start,*) mergebert=127 ;;
 *)
     if command -v "$python" >/dev/null 2>&1; then # a Python that is gone is reported below, in one line
-        "$python" -m mergebert.git.driver --conflict-status 3 "$@"
+        # as `python -m mergebert.git.driver`, without this folder, the work tree's top, on sys.path: the
+        # repository's own modules (a json.py, a mergebert/) are never imported (pystart.CODE, the same)
+        "$python" -c 'import sys, runpy
+sys.path[:1] = [entry for entry in sys.path[:1] if entry]
+runpy.run_module(sys.argv.pop(1), run_name="__main__", alter_sys=True)' mergebert.git.driver --conflict-status 3 "$@"
         mergebert=$?
     else
         mergebert=127

@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 from mergebert.core.atomic import atomic_write
 from mergebert.core.languages import EXTENSIONS
-from mergebert.git import attributes, gitcmd
+from mergebert.git import attributes, gitcmd, pystart
 from mergebert.git.driver import CONFIRM_KEY
 
 NAME = "mergebert: token-level merge of Java, JavaScript, TypeScript and C# conflicts"
@@ -113,7 +113,7 @@ def mergebert_command() -> str:
     script = Path(sys.executable).parent / ("mergebert.exe" if os.name == "nt" else "mergebert")
     if script.is_file():
         return shlex.quote(str(script))
-    return f"{shlex.quote(sys.executable)} -m mergebert"
+    return pystart.shell_command("mergebert")  # git runs it at the top of the work tree
 
 
 def driver_script() -> Path:
