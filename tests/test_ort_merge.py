@@ -1,7 +1,8 @@
 """The merge driver falls back to the line merge git alone makes: ort's (histogram diff) in `git merge`,
-`rebase`, `cherry-pick`, and `git merge-file`'s (Myers) where git uses that (`-s recursive`). The
-two place conflicts differently in about one conflicted file in fourteen of the shared validation data,
-and now and then one merges cleanly where the other conflicts. Each test runs git alone, then the driver.
+`rebase`, `cherry-pick`, and the Myers one of `checkout -m`, `am -3` and `-s recursive`. Ort and
+`git merge-file` place conflicts differently in about one conflicted file in fourteen of the shared
+validation data, and now and then one merges cleanly where the other conflicts; `git merge-file` alone
+joins conflicts that three lines or fewer separate. Each test runs git alone, then the driver.
 """
 
 from __future__ import annotations
@@ -35,6 +36,59 @@ def test_a_conflict_left_is_placed_as_git_places_it(
     without, with_driver, stderr = repo.merge_both_ways(NAME, "merge", "--no-edit", *strategy, "feature")
     assert "resolved 0 of" in stderr
     assert with_driver == without
+
+
+# two clashes four lines apart, with no letter or digit between them: `git merge-file` joins them into one
+# conflict; git's own merges (ll_merge: ort, recursive, `am -3`, `checkout -m`) leave two
+APART = tuple(f"class A {{\n    int x = {v};\n}}\n}}\n}}\n}}\n    int y = {v};\n}}\n" for v in (1, 2, 3))
+
+
+def _two_conflicts(data: bytes) -> None:
+    assert data.count(b"\n<<<<<<< ") + data.startswith(b"<<<<<<< ") == 2, data.decode()
+
+
+@pytest.mark.parametrize("style", ["merge", "diff3", "zdiff3"])
+@pytest.mark.parametrize(
+    "command", [("merge", "--no-edit", "-s", "recursive", "feature"), ("merge", "--no-edit", "feature")]
+)
+def test_conflicts_git_keeps_apart_are_kept_apart(
+    repo: GitRepo, style: str, command: tuple[str, ...]
+) -> None:
+    repo.git("config", "merge.conflictStyle", style)
+    repo.diverge(NAME, *APART)
+    without, with_driver, stderr = repo.merge_both_ways(NAME, *command)
+    _two_conflicts(without)
+    assert "resolved 0 of" in stderr
+    assert with_driver == without
+
+
+@pytest.mark.parametrize("style", ["merge", "diff3", "zdiff3"])
+def test_a_conflict_made_again_is_git_own(repo: GitRepo, style: str) -> None:
+    """`git checkout -m` / `--conflict=STYLE` of a file the merge left conflicted writes git's ll_merge."""
+    repo.diverge(NAME, *APART)
+    repo.git("merge", "--no-edit", "feature", check=False)
+    repo.git("checkout", f"--conflict={style}", "--", NAME)
+    without = repo.read(NAME)
+    _two_conflicts(without)
+    repo.use_driver()
+    repo.git("checkout", f"--conflict={style}", "--", NAME)
+    assert repo.read(NAME) == without
+    repo.git("-c", f"merge.conflictStyle={style}", "checkout", "-m", "--", NAME)
+    assert repo.read(NAME) == without
+
+
+def test_a_patch_applied_with_three_way_fallback_conflicts_as_git_alone(repo: GitRepo, tmp_path) -> None:
+    repo.diverge(NAME, *APART)
+    repo.git("format-patch", "-q", "-1", "feature", "-o", str(tmp_path / "patches"))
+    (patch,) = (tmp_path / "patches").iterdir()
+    assert repo.git("am", "-3", str(patch), check=False).returncode != 0
+    without = repo.read(NAME)
+    _two_conflicts(without)
+    repo.git("am", "--abort")
+    repo.use_driver()
+    applied = repo.git("am", "-3", str(patch), check=False)
+    assert "resolved 0 of" in applied.stderr
+    assert repo.read(NAME) == without
 
 
 @pytest.mark.parametrize(

@@ -129,6 +129,29 @@ remaking() {
     return 1
 }
 
+# git's own merge where it makes a conflict again (`checkout -m`: Myers, labels ours, base and theirs,
+# and no two conflicts joined as `git merge-file` joins them), in $style, into $result: `git checkout -m`
+# of the three versions as the stages of a scratch repository's index (as mergebert's ortmerge.py makes
+# it, without the user's config and attributes); its status is the line merge's, or 255
+recreated_merge() (
+    scratch=$(mktemp -d "${TMPDIR:-/tmp}/mergebert-checkout.XXXXXX") || exit 255
+    trap 'rm -rf "$scratch"' EXIT
+    unset GIT_WORK_TREE GIT_INDEX_FILE GIT_COMMON_DIR GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES \
+        GIT_NAMESPACE GIT_CONFIG GIT_CONFIG_PARAMETERS GIT_CONFIG_COUNT
+    GIT_DIR=$scratch/git GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+    export GIT_DIR GIT_CONFIG_NOSYSTEM GIT_CONFIG_GLOBAL
+    git init -q --bare --template= "$GIT_DIR" >/dev/null 2>&1 || exit 255
+    set -- $(git hash-object -w --no-filters -- "$base" "$current" "$other" 2>/dev/null)
+    [ $# -eq 3 ] || exit 255
+    printf 'm conflict-marker-size=%s\n' "$size" >"$scratch/attributes" || exit 255
+    printf '100644 %s 1\tm\n100644 %s 2\tm\n100644 %s 3\tm\n' "$@" |
+        GIT_INDEX_FILE=$scratch/index git update-index --index-info 2>/dev/null || exit 255
+    (cd "$scratch" && GIT_WORK_TREE=. GIT_INDEX_FILE=index git -c core.attributesFile="$scratch/attributes" \
+        -c merge.conflictStyle="${style:-merge}" checkout -m -- m) >/dev/null 2>&1 || exit 255
+    cat "$scratch/m" >"$result" || exit 255
+    exit "$status"
+)
+
 case $faults in *,fastpath,*) status=255 ;; *) line_merge; status=$? ;; esac
 if [ "$status" -eq 0 ]; then
     mv -f "$result" "$current" && exit 0
@@ -139,16 +162,10 @@ if [ "$status" -lt 128 ]; then
     # conflicts: git's result, with git's labels and in the configured style, is the fallback if mergebert
     # fails; made now, as %A is ours only until mergebert runs
     style=$(unset GIT_CONFIG; git config --get merge.conflictStyle 2>/dev/null) # as git merge reads it
-    if remaking; then # git's own conflict, without mergebert: in the style asked for, with git's diff
+    if remaking; then # git's own conflict, without mergebert: in the style asked for
         style=${asked:-$style}
-        case $style$algorithm in
-        '' | merge) ;; # the merge made above is git's
-        *)
-            algorithm=
-            styled_merge
-            status=$?
-            ;;
-        esac
+        recreated_merge
+        status=$?
         if [ "$status" -lt 128 ] && [ -z "$caught" ]; then
             mv -f "$result" "$current" && exit 1
             say "cannot write the merge result; left ours in place"

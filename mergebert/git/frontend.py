@@ -86,9 +86,10 @@ def line_merge(base: bytes, ours: bytes, theirs: bytes, options: MergeOptions) -
 
 
 def gits_merge(base: bytes, ours: bytes, theirs: bytes, options: MergeOptions) -> tuple[bytes, int]:
-    """git's own line merge by git itself: the ort strategy's where `options.engine` says git merges with
-    it (`ortmerge`; `git merge-file` where git is too old for that), else `git merge-file`'s."""
-    if options.engine == "ort":
+    """git's own line merge by git itself, as `options.engine` says git merges: the ort strategy's, or the
+    Myers one of `checkout -m` (`ortmerge`; `git merge-file` where git is too old for them), else `git
+    merge-file`'s."""
+    if options.engine in ("ort", "myers"):
         from mergebert.git import ortmerge
 
         try:

@@ -598,11 +598,11 @@ def merge_strategy(repo: pygit2.Repository | None, calling: list[str] | None) ->
 
 def line_engine(repo: pygit2.Repository | None, calling: list[str] | None) -> Engine:
     """Which line merge the calling git makes: the ort strategy's, unless it is `am` or `checkout -m`, or
-    merges with the recursive strategy (`merge_strategy`), which diff with Myers as `git merge-file` does
-    (before git 2.50). Where the command is unknown, ort: `git merge` and `rebase` run drivers most."""
+    merges with the recursive strategy (`merge_strategy`), which diff with Myers (before git 2.50). Where
+    the command is unknown, ort: `git merge` and `rebase` run drivers most."""
     command = subcommand(calling)
     recursive = merge_strategy(repo, calling) == "recursive"
-    return "merge-file" if command in MYERS_COMMANDS or recursive else "ort"
+    return "myers" if command in MYERS_COMMANDS or recursive else "ort"
 
 
 RERERE_COMMANDS = ("merge", "pull", "rebase", "cherry-pick", "revert", "am")

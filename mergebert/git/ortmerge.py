@@ -1,15 +1,19 @@
-"""git's own line merge of a file as `git merge`, `rebase`, `cherry-pick` and `revert` make it (the ort
-strategy): `git merge-tree --write-tree` over a scratch repository.
+"""git's own line merge of a file as git's commands make it: the ort strategy's (`git merge`, `rebase`,
+`cherry-pick`, `revert`), by `git merge-tree --write-tree` over a scratch repository; and the one of the
+commands that diff with Myers (`checkout -m`, `am -3`, the recursive strategy, before git 2.50), by `git
+checkout -m` of the three versions as the stages of a scratch index.
 
-ort diffs with the histogram algorithm and joins neighbouring conflicts less eagerly than `git merge-file`
-(which diffs with Myers, and which before git 2.44 cannot be told otherwise), so the two can place
-conflicts differently, and now and then one of them merges cleanly where the other does not. A merge
-driver that falls back to git's merge must give what git alone would have written: this one.
+ort diffs with the histogram algorithm; `git merge-file` diffs with Myers (before git 2.44 it cannot be
+told otherwise) and also joins two conflicts that three lines or fewer separate, which none of git's
+merges does. So the two can place conflicts differently, and now and then one of them merges cleanly where
+the other does not. A merge driver that falls back to git's merge must give what git alone would have
+written: this one.
 
 The three versions become commits of a one-file tree (`f`, which no attribute pattern of the user's
 routes to a merge driver) in a bare repository made once per process; git runs with no global or system
 config and no attributes besides the marker size. Its labels are placeholders that no file can hold by
-chance, replaced afterwards by the real ones.
+chance, replaced afterwards by the real ones (`checkout -m` writes its own, "ours", "base" and "theirs",
+on markers longer than any line of the sides starts with).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import os
 import re
 import secrets
 import subprocess
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -62,14 +67,15 @@ def _scratch() -> Scratch:
 
 
 def merge(base: bytes, ours: bytes, theirs: bytes, options: MergeOptions) -> tuple[bytes, int]:
-    """What ort writes for the file, in `options`' style, marker size and labels, and the number of
-    conflicts in it; with `options.favour` (`-X ours|theirs`), ort's conflicts each given to that side.
-    Raises OSError, subprocess.SubprocessError or RuntimeError where git cannot do it."""
+    """What git writes for the file by `options.engine` (ort's merge, else the Myers one of `checkout
+    -m`), in `options`' style, marker size and labels, and the number of conflicts in it; with
+    `options.favour` (`-X ours|theirs`), git's conflicts each given to that side. Raises OSError,
+    subprocess.SubprocessError or RuntimeError where git cannot do it."""
+    line_merge = _merge_tree if options.engine == "ort" else _checkout_merge
     if options.favour is None:
-        return _merge_tree(base, ours, theirs, options)
-    texts = (data.decode("utf-8", "replace") for data in (base, ours, theirs))
-    safe = replace(options, marker_size=markers.longest_run(*texts) + 8, style="merge", favour=None)
-    merged, left = _merge_tree(base, ours, theirs, safe)
+        return line_merge(base, ours, theirs, options)
+    safe = replace(options, marker_size=_unheld_marker_size(base, ours, theirs), style="merge", favour=None)
+    merged, left = line_merge(base, ours, theirs, safe)
     if left == 0:
         return merged, 0
     favoured, last = _favoured(merged, safe, options.favour)
@@ -136,6 +142,73 @@ def _merge_tree(base: bytes, ours: bytes, theirs: bytes, options: MergeOptions) 
     if done.returncode == 0:
         return merged, 0
     return _relabelled(merged, options, scratch, str(root))
+
+
+def _unheld_marker_size(*blobs: bytes) -> int:
+    """A marker size no line of the blobs starts with a run of (a marker of it is git's, never a line)."""
+    return markers.longest_run(*(data.decode("utf-8", "replace") for data in blobs)) + 8
+
+
+CHECKOUT_NAME = "m"  # the file `_checkout_merge` merges: neither `f` nor any pattern of the user's
+
+
+def _checkout_merge(base: bytes, ours: bytes, theirs: bytes, options: MergeOptions) -> tuple[bytes, int]:
+    """`git checkout -m` of the three versions as the stages of an index of the scratch repository, in a
+    folder of its own: the file and its number of conflicts. Its labels, "ours", "base" and "theirs", are
+    on markers no line of the sides starts with, then given `options`' size and labels."""
+    scratch = _scratch()
+    size = _unheld_marker_size(base, ours, theirs)
+    with tempfile.TemporaryDirectory(dir=scratch.folder) as folder:
+        work = Path(folder)
+        (work / "attributes").write_text(f"{CHECKOUT_NAME} conflict-marker-size={size}\n")
+        stages = "".join(
+            f"100644 {scratch.repo.create_blob(data)} {stage}\t{CHECKOUT_NAME}\n"
+            for stage, data in ((1, base), (2, ours), (3, theirs))
+        )
+        env = {**scratch.env, "GIT_DIR": str(scratch.folder), "GIT_INDEX_FILE": str(work / "index")}
+        env["GIT_WORK_TREE"] = folder
+        settings = [
+            "-c",
+            f"core.attributesFile={work / 'attributes'}",
+            "-c",
+            f"merge.conflictStyle={options.style}",
+        ]
+        for command, given in (
+            (["update-index", "--index-info"], stages.encode()),
+            (["checkout", "-m", "--", CHECKOUT_NAME], None),
+        ):
+            done = subprocess.run(
+                ["git", *settings, *command],
+                input=given,
+                cwd=folder,
+                env=env,
+                capture_output=True,
+                timeout=TIMEOUT,
+                check=False,
+            )
+            if done.returncode != 0:
+                raise RuntimeError(
+                    f"git {command[0]} failed ({done.returncode}): {done.stderr.decode(errors='replace')}"
+                )
+        merged = (work / CHECKOUT_NAME).read_bytes()
+    return _sized(merged, size, options)
+
+
+def _sized(merged: bytes, size: int, options: MergeOptions) -> tuple[bytes, int]:
+    """`checkout -m`'s markers of `size` (labels "ours", "base", "theirs") with `options`' size and labels;
+    and the number of conflicts (0 without a marker: a clean merge)."""
+    ours, base, theirs = options.labels
+    labels = {b"<": ours.encode(), b"|": base.encode(), b"=": b"", b">": theirs.encode()}
+    count = 0
+
+    def replace(found: re.Match[bytes]) -> bytes:
+        nonlocal count
+        char = found.group(0)[:1]
+        count += char == b"<"
+        return char * options.marker_size + (b" " + labels[char] if labels[char] else b"")
+
+    written = rb"^(?:<{%d} ours|\|{%d} base|={%d}|>{%d} theirs)(?=\r?$)" % (size, size, size, size)
+    return re.sub(written, replace, merged, flags=re.MULTILINE), count
 
 
 def _relabelled(merged: bytes, options: MergeOptions, scratch: Scratch, root: str) -> tuple[bytes, int]:
