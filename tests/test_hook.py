@@ -179,3 +179,36 @@ def test_check_of_named_files_counts_the_lines_a_commit_adds_as_the_hook_does(
     assert hooked.mergebert("check").returncode == 0
     named_check = hooked.mergebert("check", named)
     assert named_check.returncode == 0, named_check.stderr
+
+
+def test_check_of_a_folder_checks_the_files_git_has_under_it(repo: GitRepo) -> None:
+    """A folder stands for the files git tracks under it, each counted as when it is named: a staged one by
+    the lines it adds (here a fixture's committed marker lines do not count), an unmerged one whole."""
+    repo.commit({"src/test/FixtureTest.java": FIXTURE, "README": "hello\n"}, "fixture")
+    repo.diverge("src/Port.java", CLASH_BASE, CLASH_OURS, CLASH_THEIRS)
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode != 0
+    for path in "src/Port.java", "src", ".", "src/":
+        found = repo.mergebert("check", path)
+        assert found.returncode == 1, (path, found.stderr)
+        assert "src/Port.java:3: <<<<<<< HEAD" in found.stderr and "FixtureTest" not in found.stderr, path
+    from_src = subprocess.run(
+        [MERGEBERT, "check", "."], cwd=repo.path / "src", env=repo.env, capture_output=True, text=True
+    )
+    assert from_src.returncode == 1 and "  Port.java:3: <<<<<<< HEAD" in from_src.stderr, from_src.stderr
+    assert repo.mergebert("check", "src/test").returncode == 0
+
+
+def test_check_of_a_path_matching_no_file_is_an_error(repo: GitRepo) -> None:
+    """As git's own pathspecs (`git ls-files --error-unmatch`): a missing file, or a folder holding no file
+    git tracks, is one line and a non-zero status, never an all-clear."""
+    repo.commit({"src/App.java": "class App {}\n"})
+    (repo.path / "build").mkdir()
+    repo.write("build/out.txt", "<<<<<<< HEAD\n")  # not git's: checked only where named
+    for path in "src/Nope.java", "build", "nowhere/":
+        refused = repo.mergebert("check", "src/App.java", path)
+        assert refused.returncode == 2, (path, refused.stderr)
+        [line] = refused.stderr.splitlines()
+        assert f"'{path}'" in line, line
+    assert repo.mergebert("check", "build/out.txt").returncode == 1
+    repo.git("rm", "-q", "src/App.java")  # a file the commit deletes (as a script may name it) is no error
+    assert repo.mergebert("check", "src/App.java").returncode == 0

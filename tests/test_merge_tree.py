@@ -30,3 +30,29 @@ def test_merge_tree_leaves_the_log_and_gits_labels(repo: GitRepo) -> None:
     assert "merge of feature" in review
     assert merged_file(repo, CLASH) == alone
     assert repo.mergebert("review").stdout == review
+
+
+def file_section(output: str, name: str) -> str:
+    """The old `git merge-tree <base> <a> <b>` output's section about `name`: its header and its diff."""
+    [section] = [part for part in output.split("changed in both\n") if f" {name}\n" in part.split("@@")[0]]
+    return section
+
+
+def test_the_old_merge_tree_leaves_a_conflict_with_its_own_labels(repo: GitRepo) -> None:
+    """The trivial mode (`git merge-tree <base> <branch1> <branch2>`, deprecated, still run by scripts to
+    preview a merge) labels a conflict `.our` and `.their`: git alone's bytes where mergebert resolves
+    nothing."""
+    repo.stop_on(
+        {NAME: (TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS), CLASH: (CLASH_BASE, CLASH_OURS, CLASH_THEIRS)}
+    )
+    repo.git("merge", "--abort")
+    base = repo.git("merge-base", "main", "feature").stdout.strip()
+    alone = repo.git("merge-tree", base, "main", "feature").stdout
+    assert "+<<<<<<< .our\n" in file_section(alone, CLASH) and "+>>>>>>> .their\n" in file_section(
+        alone, CLASH
+    )
+    repo.use_driver()
+    for command in [], ["--trivial-merge"]:
+        driven = repo.git("merge-tree", *command, base, "main", "feature").stdout
+        assert file_section(driven, CLASH) == file_section(alone, CLASH), command
+        assert "<<<<<<<" not in file_section(driven, NAME)

@@ -207,3 +207,15 @@ def test_mergetool_settles_what_resolve_settles_under_the_ident_attribute(
     assert tool.returncode == 0, tool.stdout + tool.stderr
     assert repo.read(NAME) == beside.read(NAME)
     assert b"<<<<<<<" not in repo.read(NAME) and b"8080, true" in repo.read(NAME)
+
+
+def test_mergetool_merges_a_file_whose_name_is_not_utf8_and_names_it_by_its_bytes(repo: GitRepo) -> None:
+    """As git names it in its own `CONFLICT (content): Merge conflict in <name>` line: the bytes."""
+    latin1 = os.fsdecode(b"caf\xe9/Gr\xfc.java")
+    repo.diverge(latin1, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    assert repo.git("merge", "--no-edit", "feature", check=False, text=False).returncode != 0
+    repo.mergebert("install", check=True)
+    tool = repo.git("mergetool", "--tool", "mergebert", "--no-prompt", check=False, text=False)
+    assert tool.returncode == 0, tool.stdout + tool.stderr
+    assert b"mergebert: caf\xe9/Gr\xfc.java: resolved 1 of 1 conflict" in tool.stderr.splitlines()
+    assert repo.read(latin1) == TOKEN_MERGED.encode()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from gitrepo import (
@@ -170,6 +172,35 @@ def test_resolve_finds_conflicts_written_in_a_style_the_config_does_not_name(
     result = repo.mergebert("resolve")
     assert result.returncode == 0, result.stdout + result.stderr
     assert repo.read(NAME) == TOKEN_MERGED.encode()
+
+
+# a name that is not UTF-8 (Latin-1 bytes, as old Windows and Samba checkouts have), as Python reads it
+LATIN1 = os.fsdecode(b"caf\xe9/Gr\xfc.java")
+
+
+def in_locale(repo: GitRepo, locale: str, folder: Path) -> None:
+    """Run `repo`'s commands in `locale`: C, C.UTF-8 (where Python writes a name that is not UTF-8 as its
+    bytes to stdout), or a user's UTF-8 locale (en_US.UTF-8, where it refuses to), made into `folder`."""
+    if locale == "en_US.UTF-8":
+        made = subprocess.run(["localedef", "-i", "en_US", "-f", "UTF-8", str(folder / locale)], check=False)
+        if made.returncode not in (0, 1) or not (folder / locale).exists():  # 1: made, with warnings
+            pytest.skip("localedef cannot make the en_US.UTF-8 locale here")
+        repo.env["LOCPATH"] = str(folder)
+    repo.env["LC_ALL"] = locale
+
+
+@pytest.mark.parametrize("locale", ["C", "C.UTF-8", "en_US.UTF-8"])
+def test_resolve_a_file_whose_name_is_not_utf8_and_names_it_by_its_bytes(
+    repo: GitRepo, locale: str, tmp_path: Path
+) -> None:
+    in_locale(repo, locale, tmp_path)
+    repo.diverge(LATIN1, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    assert repo.git("merge", "--no-edit", "feature", check=False, text=False).returncode != 0
+    result = repo.mergebert("resolve", text=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert repo.read(LATIN1) == TOKEN_MERGED.encode()
+    [row] = result.stdout.splitlines()[1:]
+    assert row.split() == [b"caf\xe9/Gr\xfc.java", b"1", b"1", b"0", b"1:token-merge"]
 
 
 def test_resolve_reports_a_file_it_cannot_write_and_resolves_the_others(repo: GitRepo) -> None:

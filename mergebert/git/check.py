@@ -2,12 +2,13 @@
 
 Used by the pre-commit hook (and the pre-commit framework's `mergebert-check`). Without FILES it checks
 the staged version of every file the commit adds or changes; with FILES, their staged version (the
-working file, whole, for paths not staged). In a staged file only the lines the commit adds count, as with
-`git diff --cached --check`: those new against HEAD (its rename source for a renamed file) and, in a
-merge, against MERGE_HEAD too, so that marker-like lines a file already held (a test's data) do not refuse
-every later commit of it, while a conflict left in a merge still does. It reports `file:line` for each
-marker and suggests `mergebert resolve`. Reading goes through git itself, so a temporary index (`git
-commit -a`) is honoured.
+working file, whole, for paths not staged), a folder standing for the files git tracks under it, and a
+path that matches nothing an error, as git's pathspecs are. In a staged file only the lines the commit
+adds count, as with `git diff --cached --check`: those new against HEAD (its rename source for a renamed
+file) and, in a merge, against MERGE_HEAD too, so that marker-like lines a file already held (a test's
+data) do not refuse every later commit of it, while a conflict left in a merge still does. It reports
+`file:line` for each marker and suggests `mergebert resolve`. Reading goes through git itself, so a
+temporary index (`git commit -a`) is honoured.
 """
 
 from __future__ import annotations
@@ -138,17 +139,60 @@ def _in_tree(path: str, top: str) -> str | None:
     return None if inside == os.pardir or inside.startswith(os.pardir + os.sep) else inside
 
 
+class PathError(Exception):
+    """A path given that `check` cannot take (one matching no file), in one line."""
+
+
+def _tracked(tree: str, top: str) -> list[str]:
+    """The files the index holds at or under `tree` (a path in the work tree at `top`), at any stage."""
+    listing = gitcmd.git("--literal-pathspecs", "ls-files", "-z", "--", tree, cwd=top).stdout
+    return list(dict.fromkeys(filter(None, listing.decode("utf-8", "surrogateescape").split("\0"))))
+
+
+def _in_head(tree: str, top: str) -> bool:
+    """Whether HEAD holds `tree` (a path in the work tree at `top`): a file the commit deletes."""
+    return gitcmd.git("cat-file", "-e", f"HEAD:{tree}", cwd=top, accept=range(256)).returncode == 0
+
+
+def _named(files: Sequence[str], top: str) -> dict[str, str | None]:
+    """Each of `files` as shown → its path in the work tree at `top` (None outside it); a folder stands for
+    the files git tracks under it, each shown from it (`src/App.java` for `src`), as git's pathspecs match
+    them. PathError for a folder outside the work tree, for one holding no file git tracks and for a path
+    neither there nor in the index (git's `ls-files --error-unmatch`), nor in HEAD (a file the commit
+    deletes: nothing to check)."""
+    named: dict[str, str | None] = {}
+    for path in files:
+        tree, unmatched = _in_tree(path, top), f"pathspec '{path}' did not match any file(s) known to git"
+        if not os.path.isdir(path):
+            if not os.path.lexists(path) and (
+                tree is None or not (_tracked(tree, top) or _in_head(tree, top))
+            ):
+                raise PathError(unmatched)
+            named[path] = tree
+            continue
+        if tree is None:
+            raise PathError(f"'{path}' is outside repository at '{top}'")
+        under = _tracked(tree, top)
+        if not under:
+            raise PathError(unmatched)
+        for inside in under:
+            named[os.path.normpath(os.path.join(path, os.path.relpath(inside, tree)))] = inside
+    return named
+
+
 def run(files: Sequence[str]) -> int:
     """0 when no staged file adds a conflict marker (and no named file not staged holds one); 1 (with a
-    report on stderr) otherwise. The staged files are named from the work tree's top, FILES as given."""
+    report on stderr) otherwise; 2 where git cannot tell, or a path given matches nothing (`_named`). The
+    staged files are named from the work tree's top, FILES as given."""
+    frontend.write_names_as_bytes()
     try:
         top = _top()
-        named = {path: _in_tree(path, top) for path in files} if files else None
+        named = _named(files, top) if files else None
         renamed = staged_paths()  # every staged file, from the path it comes from; git says why it cannot
         trees = [tree for tree in named.values() if tree] if named is not None else list(renamed)
         blobs = staged_blobs(trees, top)
         added = added_lines({tree: (renamed.get(tree, tree), blobs[tree]) for tree in trees if tree in blobs})
-    except gitcmd.GitError as error:
+    except (gitcmd.GitError, PathError) as error:
         frontend.warn(f"check: {error}")
         return 2
     contents, counted = [], {}

@@ -38,8 +38,9 @@ from mergebert.git import attributes, decisionlog, gitcmd, processes
 
 def open_repo(start: str | os.PathLike[str] = ".") -> pygit2.Repository | None:
     """The repository git works on: the one $GIT_DIR names (its work tree $GIT_WORK_TREE, where set), else
-    the one containing `start`; None outside any repository. One that is not the user's is opened where
-    git trusts it (see `_opened`)."""
+    the one containing `start`, its work tree the one git takes (the folder of its `.git`, a file or link
+    too, or core.worktree); None outside any repository. One that is not the user's is opened where git
+    trusts it (see `_opened`)."""
     git_dir = os.environ.get("GIT_DIR")
     if git_dir:
         repo = _opened(git_dir, start)
@@ -48,7 +49,7 @@ def open_repo(start: str | os.PathLike[str] = ".") -> pygit2.Repository | None:
             repo.workdir = work_tree
         return _reading_as_git(repo)
     found = pygit2.discover_repository(str(start))
-    return _reading_as_git(_opened(found, start)) if found else None
+    return _reading_as_git(_opened(found, start, at=str(start))) if found else None
 
 
 def _work_tree() -> str | None:
@@ -124,17 +125,19 @@ def open_repo_gently(start: str | os.PathLike[str] = ".") -> pygit2.Repository |
         return None
 
 
-def _opened(git_dir: str, start: str | os.PathLike[str]) -> pygit2.Repository:
-    """The repository in `git_dir` where git, asked from `start`, works on it. libgit2 reads safe.directory
-    from fewer places than git (not `git -c`, not the file GIT_CONFIG_GLOBAL names, but ~/.gitconfig
-    even then), and git trusts a $GIT_DIR given; so git is asked about every repository that libgit2
-    refuses or that is not the user's (git runs the merge driver only in a repository it trusts).
+def _opened(git_dir: str, start: str | os.PathLike[str], *, at: str | None = None) -> pygit2.Repository:
+    """The repository in `git_dir` where git, asked from `start`, works on it; opened from the folder `at`
+    where given (one inside its work tree), so that libgit2 takes the work tree from a `.git` file or
+    link as git does (opened from the git folder, it would take that folder's parent). libgit2 reads
+    safe.directory from fewer places than git (not `git -c`, not the file GIT_CONFIG_GLOBAL names, but
+    ~/.gitconfig even then), and git trusts a $GIT_DIR given; so git is asked about every repository that
+    libgit2 refuses or that is not the user's (git runs the merge driver only in a repository it trusts).
     RepositoryRefused where git refuses it."""
     try:
-        repo = pygit2.Repository(git_dir)
+        repo = pygit2.Repository(at or git_dir)
     except pygit2.GitError as error:
         _check_with_git(git_dir, start, str(error))
-        return _opened_unchecked(git_dir)
+        return _opened_unchecked(at or git_dir)
     if not _owned(repo):
         _check_with_git(git_dir, start, f"git does not work on the repository in {git_dir} from here")
     return repo
@@ -158,12 +161,12 @@ def _check_with_git(git_dir: str, start: str | os.PathLike[str], fallback: str) 
         raise RepositoryRefused(refusal or fallback)
 
 
-def _opened_unchecked(git_dir: str) -> pygit2.Repository:
-    """The repository in `git_dir`, opened without libgit2's owner validation."""
+def _opened_unchecked(where: str) -> pygit2.Repository:
+    """The repository at `where` (see `_opened`), opened without libgit2's owner validation."""
     checking = pygit2.settings.owner_validation
     pygit2.settings.owner_validation = False
     try:
-        return pygit2.Repository(git_dir)
+        return pygit2.Repository(where)
     finally:
         pygit2.settings.owner_validation = checking
 
@@ -183,7 +186,8 @@ def _git_refusal(git_dir: str, start: str | os.PathLike[str]) -> str | None:
 def to_worktree(repo: pygit2.Repository | None, path: str) -> Callable[[bytes], bytes]:
     """What git does to `path`'s content when it writes it to the working tree (line endings and other
     filters); no change outside a repository."""
-    filters = repo.load_filter_list(path, pygit2.enums.FilterMode.TO_WORKTREE) if repo is not None else None
+    mode = pygit2.enums.FilterMode.TO_WORKTREE
+    filters = repo.load_filter_list(os.fsencode(path), mode) if repo is not None else None
     return filters.apply_to_buffer if filters is not None else bytes
 
 
@@ -306,7 +310,7 @@ def marker_size(repo: pygit2.Repository | None, path: str | None, default: int =
     """The `conflict-marker-size` attribute of `path` (git's %L), else `default`."""
     if repo is None or not path:
         return default
-    value = repo.get_attr(path, "conflict-marker-size")
+    value = repo.get_attr(os.fsencode(path), "conflict-marker-size")
     if isinstance(value, str) and value.isdigit() and int(value) > 0:
         return int(value)
     return default
@@ -462,6 +466,8 @@ def _commit_id(repo: pygit2.Repository, revision: str) -> pygit2.Oid:
 
 STASH_LABELS: Labels = ("Updated upstream", "Stash base", "Stashed changes")  # git stash apply, pop
 APPLIED_BASE = "constructed merge base"  # the base label of git am -3 and rebase --apply
+# the old `git merge-tree <base> <branch1> <branch2>` (`--trivial-merge`): git writes no base label
+TRIVIAL_MERGE_LABELS: Labels = (".our", "", ".their")
 # git's own options (before the subcommand) whose value may be the next argument
 GLOBAL_VALUE_OPTIONS = (
     "-c",
@@ -911,6 +917,8 @@ def conflict_sides(
         return Sides(STASH_LABELS)
     if command == "merge-tree":  # the two revisions as given name the sides
         revisions = [arg for arg in rest if not arg.startswith("-")]
+        if "--trivial-merge" in rest or ("--write-tree" not in rest and len(revisions) == 3):
+            return Sides(TRIVIAL_MERGE_LABELS)
         if len(revisions) == 2:
             return _merge_sides(repo, revisions[1], revisions[1], ours=revisions[0], base=base)
     try:
