@@ -140,7 +140,8 @@ recreated_merge() (
         GIT_NAMESPACE GIT_CONFIG GIT_CONFIG_PARAMETERS GIT_CONFIG_COUNT
     GIT_DIR=$scratch/git GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
     export GIT_DIR GIT_CONFIG_NOSYSTEM GIT_CONFIG_GLOBAL
-    git init -q --bare --template= "$GIT_DIR" >/dev/null 2>&1 || exit 255
+    mkdir "$GIT_DIR" "$GIT_DIR/objects" "$GIT_DIR/refs" && echo 'ref: refs/heads/m' >"$GIT_DIR/HEAD" ||
+        exit 255 # a bare repository, without `git init`'s process
     set -- $(git hash-object -w --no-filters -- "$base" "$current" "$other" 2>/dev/null)
     [ $# -eq 3 ] || exit 255
     printf 'm conflict-marker-size=%s\n' "$size" >"$scratch/attributes" || exit 255
