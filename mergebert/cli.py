@@ -85,9 +85,10 @@ class _Threshold(click.ParamType):
 def main() -> None:
     """Resolve merge conflicts in Java, JavaScript, TypeScript and C# with a neural model."""
     if click.get_current_context().invoked_subcommand in GIT_USER_COMMANDS:  # not the builders' workers'
-        from mergebert.core import atomic
+        from mergebert.core import atomic, messages
 
         atomic.interrupt_on_signals()  # a kill or a closed terminal cleans up as ^C does
+        messages.write_names_as_bytes()
 
 
 # options the model builders' commands share

@@ -184,7 +184,6 @@ def run(files: Sequence[str]) -> int:
     """0 when no staged file adds a conflict marker (and no named file not staged holds one); 1 (with a
     report on stderr) otherwise; 2 where git cannot tell, or a path given matches nothing (`_named`). The
     staged files are named from the work tree's top, FILES as given."""
-    frontend.write_names_as_bytes()
     try:
         top = _top()
         named = _named(files, top) if files else None

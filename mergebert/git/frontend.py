@@ -7,10 +7,7 @@ complete merge result to write: the worst case is exactly what git alone would h
 
 from __future__ import annotations
 
-import codecs
-import io
 import re
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,29 +149,6 @@ def merge_blobs(
         data, left = gits or line_merge(base, ours, theirs, options)
         message = f"{where}internal error ({type(error).__name__}: {error}); kept git's line merge"
         return Outcome(data=data, conflicts=left, left=left, message=message, git=(data, left))
-
-
-NAMES_AS_BYTES = "mergebert-names-as-bytes"
-
-
-def _names_as_bytes(error: UnicodeError) -> tuple[str | bytes, int]:
-    """The error handler `write_names_as_bytes` sets: a file name's bytes that are not UTF-8 (which Python
-    reads as surrogate escapes) written as those bytes, anything else a stream cannot encode escaped."""
-    if isinstance(error, UnicodeEncodeError) and all(
-        "\udc80" <= char <= "\udcff" for char in error.object[error.start : error.end]
-    ):
-        return codecs.lookup_error("surrogateescape")(error)
-    return codecs.lookup_error("backslashreplace")(error)
-
-
-def write_names_as_bytes() -> None:
-    """Have stdout and stderr write a file name that is not UTF-8 as its bytes, as git writes it in its
-    messages (`CONFLICT (content): Merge conflict in <name>`); Python would write `\\udce9` escapes on
-    stderr, and fail on stdout in a UTF-8 locale other than C.UTF-8."""
-    codecs.register_error(NAMES_AS_BYTES, _names_as_bytes)
-    for stream in (sys.stdout, sys.stderr):
-        if isinstance(stream, io.TextIOWrapper):
-            stream.reconfigure(errors=NAMES_AS_BYTES)
 
 
 def pick_classifier(

@@ -40,7 +40,6 @@ def run(
     threshold: float | None = None,
 ) -> int:
     """Merge like `git merge-file`; returns the exit status."""
-    frontend.write_names_as_bytes()
     if len(labels) > 3:
         frontend.warn("too many -L labels (at most 3: ours, base, theirs)")
         return ERROR

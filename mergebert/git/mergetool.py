@@ -83,7 +83,6 @@ def run(
 ) -> int:
     """Resolve what is still marked in `merged_path`, asking about the rest when `interactive`; 0 when no
     conflict is left in it, 1 otherwise."""
-    frontend.write_names_as_bytes()
     try:
         blobs = (
             _read(base_path, missing_ok=True),

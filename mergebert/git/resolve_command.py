@@ -256,7 +256,6 @@ def run(
     """Resolve the conflicted files under `paths` (all when empty), asking about each conflict left when
     `interactive` (about every one with `ask_all`); 0 when none is left conflicted (nor left alone, changed
     since it was read)."""
-    frontend.write_names_as_bytes()
     try:
         repo = gitinfo.open_repo(".")
     except gitinfo.RepositoryRefused as error:
