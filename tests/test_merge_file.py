@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -313,3 +314,27 @@ def test_outside_a_repository_the_config_is_listed_once(
     assert outside.mergebert("merge-file", "-p", *paths).returncode == 1
     listed = [line for line in log.read_text().splitlines() if line.startswith("start git config --list")]
     assert len(listed) == 1, listed
+
+
+def test_a_file_name_that_is_not_utf8_labels_the_conflict_left(repo: GitRepo) -> None:
+    """A file resolved in part is rebuilt from libgit2's merge, with its name as label: as bytes, as git's."""
+    gap = "".join(f"        step({n});\n" for n in range(12))
+
+    def text(host: str, flag: str, port: int) -> str:
+        call = f'        new Server("{host}", 80, {flag});\n'
+        return f"class A {{\n    void run() {{\n{call}{gap}        int port = {port};\n    }}\n}}\n"
+
+    names = [
+        os.path.join(os.fsencode(repo.path), name) for name in (b"caf\xe9.java", b"base.java", b"o.java")
+    ]
+    for path, content in zip(
+        names,
+        (text("0.0.0.0", "false", 9090), text("localhost", "false", 8080), text("localhost", "true", 7070)),
+        strict=True,
+    ):
+        with open(path, "w") as f:
+            f.write(content)
+    merged = repo.run("mergebert", "merge-file", "-p", *names, text=False, check=False)
+    assert merged.returncode == 1 and b"error" not in merged.stderr, merged.stderr
+    assert b'new Server("0.0.0.0", 80, true);' in merged.stdout
+    assert b"<<<<<<< " + names[0] + b"\n        int port = 9090;\n" in merged.stdout

@@ -100,7 +100,8 @@ def _libgit2_merge(
     keep_alive = [entry._to_c() for entry in entries]
     c_options = ffi.new("git_merge_file_options *")
     c_options.version = 1
-    label_strings = [ffi.new("char[]", label.encode("utf-8")) for label in options.labels]
+    # a label is a file name (merge-file) that may not be UTF-8: its bytes, as git writes it
+    label_strings = [ffi.new("char[]", label.encode("utf-8", "surrogateescape")) for label in options.labels]
     c_options.our_label, c_options.ancestor_label, c_options.their_label = (
         label_strings[0],
         label_strings[1],
@@ -278,7 +279,7 @@ def _narrowed(conflict: LineConflict, options: MergeOptions, start: MarkerEnding
         conflict.base.encode(),
         conflict.ours.encode(),
         conflict.theirs.encode(),
-        replace(options, marker_size=size),
+        replace(options, marker_size=size, labels=DEFAULT_LABELS),  # the markers are `_marked`'s to write
     )
     return _placed(parse_diff3(merged.decode("utf-8"), marker_size=size, sides=sides), start)
 

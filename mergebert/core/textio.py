@@ -109,4 +109,6 @@ def decode_sides(base: bytes, ours: bytes, theirs: bytes) -> tuple[tuple[str, st
 
 
 def encode(text: str, bom: bool) -> bytes:
-    return (UTF8_BOM if bom else b"") + text.encode("utf-8")
+    """A merge's text as the file's bytes; a label that is a file name not in UTF-8 (`merge-file`'s), read
+    as surrogate escapes, goes back to its own bytes, as git writes it."""
+    return (UTF8_BOM if bom else b"") + text.encode("utf-8", "surrogateescape")
