@@ -3,8 +3,20 @@ the merge driver must leave that conflict as git's own line merge writes it for 
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
-from gitrepo import TOKEN_BASE, TOKEN_MERGED, TOKEN_OURS, TOKEN_THEIRS, GitRepo, java
+from gitrepo import (
+    CLASH_BASE,
+    CLASH_OURS,
+    CLASH_THEIRS,
+    TOKEN_BASE,
+    TOKEN_MERGED,
+    TOKEN_OURS,
+    TOKEN_THEIRS,
+    GitRepo,
+    java,
+)
 from test_config_where_git_reads_it import PLACES, set_outside_files
 
 from mergebert.git import rerere
@@ -115,3 +127,63 @@ def test_rerere_enabled_as_a_number_is_read_as_git_reads_a_boolean(repo: GitRepo
     repo.git("config", "rerere.enabled", "2")
     expected, with_driver = replayed_both_ways(repo, start)
     assert with_driver == expected
+
+
+PORT = "src/Port.java"
+
+
+def stopped_with_undo(repo: GitRepo, *install: str) -> tuple[dict[str, bytes], str]:
+    """NAME, which mergebert resolves, and PORT, which it cannot, merged with rerere as configured; first by
+    git alone in a copy of the repository (returned: its MERGE_RR and rr-cache files), then with mergebert
+    installed (`install`'s options), its resolution of NAME undone (`review --undo`). Returns also the
+    commit merged into."""
+    repo.commit({NAME: TOKEN_BASE, PORT: CLASH_BASE}, "base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit({NAME: TOKEN_THEIRS, PORT: CLASH_THEIRS}, "theirs")
+    repo.git("checkout", "-q", "main")
+    start = repo.commit({NAME: TOKEN_OURS, PORT: CLASH_OURS}, "ours")
+    plain = GitRepo(repo.path.parent / "plain", repo.env)
+    shutil.copytree(repo.path, plain.path, symlinks=True)
+    assert plain.git("merge", "--no-edit", "feature", check=False).returncode != 0
+    git_alone = rerere_files(plain)
+    repo.mergebert("install", *install, check=True)
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode != 0
+    assert b"<<<<<<<" not in repo.read(NAME)
+    undo = repo.mergebert("review", "--undo", NAME)
+    assert undo.returncode == 0, undo.stdout
+    return git_alone, start
+
+
+def rerere_files(repo: GitRepo) -> dict[str, bytes]:
+    """MERGE_RR and every file under rr-cache, by their paths in the git folder."""
+    git = repo.path / ".git"
+    found = [git / rerere.MERGE_RR] if (git / rerere.MERGE_RR).exists() else []
+    found += [path for path in (git / "rr-cache").rglob("*") if path.is_file()]
+    return {str(path.relative_to(git)): path.read_bytes() for path in found}
+
+
+@pytest.mark.parametrize("install", [(), ("--no-confirm",)], ids=["confirm", "staged"])
+def test_a_conflict_undone_is_recorded_as_git_records_it_and_its_resolution_replayed(
+    repo: GitRepo, install: tuple[str, ...]
+) -> None:
+    """`review --undo` puts back git's conflict, which has no preimage (git found no markers at the stop):
+    it records one as git does, so the resolution committed is git's to replay the next time."""
+    repo.git("config", "rerere.enabled", "true")
+    git_alone, start = stopped_with_undo(repo, *install)
+    assert rerere_files(repo) == git_alone
+    repo.write(NAME, BY_HAND)
+    repo.write(PORT, CLASH_OURS)
+    repo.git("add", NAME, PORT)
+    committed = repo.git("commit", "-q", "--no-edit")
+    assert f"Recorded resolution for '{NAME}'" in committed.stderr
+    repo.git("reset", "-q", "--hard", start)
+    again = repo.git("merge", "--no-edit", "feature", check=False)
+    assert "using previous resolution" in again.stderr
+    assert repo.read(NAME) == BY_HAND.encode()
+
+
+def test_a_conflict_undone_is_not_recorded_with_rerere_off(repo: GitRepo) -> None:
+    repo.git("config", "rerere.enabled", "false")
+    git_alone, _ = stopped_with_undo(repo)
+    assert git_alone == {} and rerere_files(repo) == {}
+    assert not (repo.path / ".git" / "rr-cache").exists()

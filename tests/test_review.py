@@ -546,3 +546,29 @@ def test_undo_leaves_a_file_saved_while_it_writes(repo: GitRepo) -> None:
     assert repo.read(NAME) == mine
     assert f"{NAME}: changed while it was undone; left as it is" in undo.stdout, undo.stdout
     assert undo.returncode == 1
+
+
+def test_undo_waits_for_a_resolve_writing_files(repo: GitRepo) -> None:
+    """`review --undo` writes working files under the lock `resolve` and `mergetool` hold while they check
+    and write theirs (`marked.one_writer`): held by another command, the undo waits for it."""
+    import fcntl
+
+    from mergebert.git import marked
+
+    install(repo)
+    repo.stop_on({NAME: (TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)})
+    resolved = repo.read(NAME)
+    lock = repo.path / ".git" / marked.WRITE_LOCK
+    lock.parent.mkdir(exist_ok=True)
+    with open(lock, "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        undo = subprocess.Popen(
+            [MERGEBERT, "review", "--undo", NAME], cwd=repo.path, env=repo.env, stdout=subprocess.PIPE
+        )
+        try:
+            assert undo.wait(timeout=3) is None
+        except subprocess.TimeoutExpired:  # still waiting for the lock, the file untouched
+            assert repo.read(NAME) == resolved
+    out, _ = undo.communicate(timeout=60)
+    assert undo.returncode == 0, out
+    assert b"<<<<<<<" in repo.read(NAME)

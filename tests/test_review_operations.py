@@ -215,7 +215,8 @@ def test_a_merge_of_its_own_while_picks_are_stopped_is_filed_under_head(repo: Gi
     head = repo.git("rev-parse", "HEAD").stdout.strip()
     assert decisionlog.operation(gitdir, head, {}, "cherry-pick")["kind"] == "sequence"
     own = decisionlog.operation(gitdir, head, {}, command)
-    assert own == {"key": f"head {head}", "kind": "head", "head": head, "commit": "", "name": ""}
+    expected = {"key": f"head {head}", "kind": "head", "head": head, "commit": "", "name": ""}
+    assert own == {**expected, "command": command}
 
 
 def merged_with_a_clash(repo: GitRepo, into: str, subject: str) -> None:
@@ -250,3 +251,61 @@ def test_remerge_labels_never_name_another_merges_parents(repo: GitRepo) -> None
     repo.use_driver()
     shown = repo.git("log", "--remerge-diff", "-1", "main-line").stdout
     assert "release's change" not in shown
+
+
+@pytest.mark.parametrize("how", ["--autostash", "merge.autoStash"])
+def test_the_autostash_a_merge_applies_is_filed_as_a_stash_apply(repo: GitRepo, how: str) -> None:
+    """`git merge --autostash` applies the stash in a `git stash apply` of its own, which inherits the
+    merge's GITHEAD_<id> variable: its decisions are filed under HEAD, as a stash apply's, not under the
+    merge, so `resolve` knows the driver's result as the driver's."""
+    port = "Port.java"
+    repo.commit({NAME: TOKEN_BASE, port: CLASH_BASE}, "base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit({NAME: TOKEN_THEIRS, port: CLASH_THEIRS}, "theirs")
+    repo.git("checkout", "-q", "main")
+    repo.write(NAME, TOKEN_OURS)
+    repo.write(port, CLASH_OURS)
+    repo.mergebert("install", check=True)
+    options = ["--autostash"] if how == "--autostash" else []
+    config = [] if options else ["-c", "merge.autoStash=true"]
+    merged = repo.git(*config, "merge", *options, "feature", check=False)
+    assert "Applying autostash resulted in conflicts." in merged.stdout + merged.stderr
+    head = repo.git("rev-parse", "HEAD").stdout.strip()
+    header, records = decisionlog.read(str(repo.path / ".git")) or ({}, [])
+    assert (header["key"], header["kind"]) == (f"head {head}", "head")
+    assert (
+        repo.mergebert("review")
+        .stdout.splitlines()[0]
+        .startswith(f"mergebert review: stash apply on {head[:7]}")
+    )
+    said = repo.mergebert("resolve", NAME).stdout
+    assert "the merge driver resolved it" in said, said
+
+
+def test_a_merge_after_a_squash_of_the_same_commit_starts_a_log_of_its_own(repo: GitRepo) -> None:
+    """A squash merge abandoned (`git reset --hard`), then the same commit merged into the same HEAD: two
+    operations, whose decisions are never taken for each other's."""
+    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    repo.mergebert("install", check=True)
+    assert repo.git("merge", "--squash", "feature", check=False).returncode != 0
+    squash, _ = decisionlog.read(str(repo.path / ".git")) or ({}, [])
+    repo.git("reset", "-q", "--hard")
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode != 0
+    header, records = decisionlog.read(str(repo.path / ".git")) or ({}, [])
+    assert header["key"] != squash["key"] and len(records) == 1
+    assert repo.mergebert("review", "--undo", NAME).returncode == 0
+    assert repo.git("ls-files", "-u", NAME).stdout.count(NAME) == 3
+
+
+@pytest.mark.parametrize("command", ["checkout", "switch"])
+def test_review_names_a_branch_switch_with_merge(repo: GitRepo, command: str) -> None:
+    repo.commit({NAME: TOKEN_BASE}, "base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit({NAME: TOKEN_THEIRS}, "theirs")
+    repo.git("checkout", "-q", "main")
+    repo.write(NAME, TOKEN_OURS)
+    repo.mergebert("install", check=True)
+    repo.git(command, "-m", "feature", check=False)
+    head = repo.git("rev-parse", "--short=7", "main").stdout.strip()  # HEAD while git merged
+    first = repo.mergebert("review").stdout.splitlines()[0]
+    assert first.startswith(f"mergebert review: {command} -m on {head}, "), first

@@ -102,12 +102,14 @@ def todo_line(path: str, last: bool) -> tuple[str, str, list[str]]:
     return steps[-1 if last else 0] if steps else ("", "", [])
 
 
-def _merge(head: str, heads: Sequence[tuple[str, str]]) -> dict[str, str]:
-    """A merge of `heads` (id, name) into `head`."""
+def _merge(head: str, heads: Sequence[tuple[str, str]], squash: bool = False) -> dict[str, str]:
+    """A merge of `heads` (id, name) into `head`; `squash`: a `git merge --squash`, keyed apart from a merge
+    of the same commits."""
     heads = sorted(heads)
     ids = " ".join(oid for oid, _ in heads)
     names = ", ".join(name for _, name in heads)
-    return {"key": f"merge {head} {ids}", "kind": "merge", "head": head, "commit": heads[0][0], "name": names}
+    key = f"{'squash' if squash else 'merge'} {head} {ids}"
+    return {"key": key, "kind": "merge", "head": head, "commit": heads[0][0], "name": names}
 
 
 RUN = "mergebert-run"  # in git's state folder of an operation: which run of it the log belongs to
@@ -173,8 +175,10 @@ def _sequence(gitdir: str, head: str, start: bool) -> dict[str, str] | None:
     return {"key": key, "kind": "sequence", "head": head, "commit": commit, "name": ""}
 
 
-def _head(head: str) -> dict[str, str]:
-    return {"key": f"head {head}", "kind": "head", "head": head, "commit": "", "name": ""}
+def _head(head: str, command: str | None = None) -> dict[str, str]:
+    """An operation known by HEAD alone; `command`: the git command making it, where known."""
+    op = {"key": f"head {head}", "kind": "head", "head": head, "commit": "", "name": ""}
+    return {**op, "command": command} if command else op
 
 
 # commands whose merge is their own, never a step of the rebase or `git am` stopped meanwhile
@@ -183,24 +187,25 @@ PICKS = ("cherry-pick", "revert")  # of OWN_MERGES, those that keep sequencer/ f
 
 
 def operation(
-    gitdir: str, head: str, environ: Mapping[str, str], command: str | None = None
+    gitdir: str, head: str, environ: Mapping[str, str], command: str | None = None, squash: bool = False
 ) -> dict[str, str]:
     """What git is doing while a driver runs, from what it exposes then (checked against git 2.39), as the
-    git `command` running the driver names it, where known.
+    git `command` running the driver names it, where known (`squash`: a `git merge --squash`).
 
     `git merge` sets `GITHEAD_<id>=<name>` (MERGE_HEAD is written only when it stops); a rebase keeps
     rebase-merge/ (`git am` and `rebase --apply`: rebase-apply/) while HEAD moves at every pick; a
     cherry-pick or revert of several commits keeps sequencer/ with the original head; a single cherry-pick,
-    revert or stash apply shows only HEAD (also while a rebase is stopped: OWN_MERGES). `key` is the same
+    revert or stash apply shows only HEAD (also while a rebase is stopped, and the stash apply that `git
+    merge --autostash` runs, which inherits the merge's GITHEAD_<id>: OWN_MERGES). `key` is the same
     for all files of one run of an operation (`_run`); `commit`: the commit being merged or applied, where
     git says."""
+    if command in OWN_MERGES:  # never a step of a rebase, `git am`, picks or a merge meanwhile
+        return (_sequence(gitdir, head, True) if command in PICKS else None) or _head(head, command)
     heads = [
         (key.removeprefix("GITHEAD_"), value) for key, value in environ.items() if key.startswith("GITHEAD_")
     ]
     if heads:
-        return _merge(head, heads)
-    if command in OWN_MERGES:  # never a step of a rebase, `git am` or picks stopped meanwhile
-        return (_sequence(gitdir, head, True) if command in PICKS else None) or _head(head)
+        return _merge(head, heads, squash)
     stepping = _rebase(gitdir, head, True) or _applying(gitdir, head, True)
     return stepping or _sequence(gitdir, head, True) or _head(head)
 
@@ -213,16 +218,29 @@ def _squash(gitdir: str, head: str, logged: Mapping[str, Any]) -> dict[str, str]
     commits = {line.split()[1] for line in listed if line.startswith("commit ") and len(line.split()) == 2}
     words = str(logged.get("key", "")).split(" ")
     ids = words[2:]
-    if words[:2] != ["merge", head] or not ids or not commits.issuperset(ids):
+    if words[:2] != ["squash", head] or not ids or not commits.issuperset(ids):
         return None
-    return _merge(head, [(oid, "") for oid in ids])
+    return _merge(head, [(oid, "") for oid in ids], squash=True)
+
+
+def _switched(gitdir: str, head: str, logged: Mapping[str, Any]) -> dict[str, str] | None:
+    """The `checkout -m` or `switch -m` the driver named as `logged`: it merged on the HEAD it then left,
+    so it is the operation still stopped where HEAD's reflog ends by that move (from the logged HEAD to
+    `head`)."""
+    if logged.get("kind") != "head" or logged.get("command") not in ("checkout", "switch"):
+        return None
+    last = (_lines(os.path.join(gitdir, "logs", "HEAD")) or [""])[-1]
+    moved, _, message = last.partition("\t")
+    if moved.split()[:2] != [logged.get("head"), head] or not message.startswith("checkout: moving from "):
+        return None
+    return _head(str(logged["head"]))
 
 
 def stopped(gitdir: str, head: str, logged: Mapping[str, Any]) -> list[dict[str, str]]:
     """What `operation` may have named for the driver in the operation git has stopped in now: a merge by
     its MERGE_HEAD (a squash merge, which has none, by SQUASH_MSG and the operation `logged`), a rebase, `git
-    am`, a sequence of picks, and last HEAD alone (a single cherry-pick or revert, `checkout -m`, a stash
-    applied)."""
+    am`, a sequence of picks, and last HEAD alone (a single cherry-pick or revert, a stash applied, and
+    `checkout -m`: the HEAD it left, `_switched`)."""
     merged = [
         (line.split()[0], "") for line in _lines(os.path.join(gitdir, "MERGE_HEAD")) or () if line.strip()
     ]
@@ -231,6 +249,7 @@ def stopped(gitdir: str, head: str, logged: Mapping[str, Any]) -> list[dict[str,
         _rebase(gitdir, head, False),
         _applying(gitdir, head, False),
         _sequence(gitdir, head, False),
+        _switched(gitdir, head, logged),
     ]
     return [op for op in found if op is not None] + [_head(head)]
 
@@ -284,7 +303,8 @@ def append(
     if found is None:
         return None
     gitdir, head = found
-    op = operation(gitdir, head, os.environ if environ is None else environ, record.get("command"))
+    environ = os.environ if environ is None else environ
+    op = operation(gitdir, head, environ, record.get("command"), bool(record.get("squash")))
     path = os.path.join(gitdir, LOG)
     full = {**record, "commit": op["commit"], "time": time.time()}
     header = read_header(path)

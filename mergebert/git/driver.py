@@ -18,7 +18,7 @@ import os
 import sys
 import time
 
-from mergebert.core.messages import INTERRUPTED_STATUS, warn
+from mergebert.core.messages import INTERRUPTED_STATUS, warn, write_names_as_bytes
 
 # The warm path (a daemon answers) imports only what it needs: not typing, dataclasses or threading.
 TYPE_CHECKING = False
@@ -206,7 +206,7 @@ class Settings:
     it (`--remerge-diff`), which is git's alone to make; `logged`: the merge is the user's operation, whose
     decisions go to the log (not `git merge-tree`'s); `rerere`: the calling git replays recorded
     resolutions after its merge; `command`: the calling git's command, which the log files the merge under
-    (`decisionlog.operation`)."""
+    (`decisionlog.operation`); `squash`: the command is a `git merge --squash`."""
 
     def __init__(
         self,
@@ -217,9 +217,22 @@ class Settings:
         logged: bool = True,
         rerere: bool = True,
         command: str | None = None,
+        squash: bool = False,
     ) -> None:
         self.options, self.repo, self.remade, self.logged, self.rerere = options, repo, remade, logged, rerere
-        self.command = command
+        self.command, self.squash = command, squash
+
+
+def squashing(calling: list[str]) -> bool:
+    """Whether a `git merge` command line (`gitinfo.calling_git`) asks for a squash: its last `--squash` or
+    `--no-squash`, as git reads it (either abbreviated as far as no other option shares the start)."""
+    squash = False
+    for word in calling:
+        if len(word) >= len("--sq") and "--squash".startswith(word):
+            squash = True
+        elif len(word) >= len("--no-sq") and "--no-squash".startswith(word):
+            squash = False
+    return squash
 
 
 def repository_settings(
@@ -266,7 +279,9 @@ def repository_settings(
         )
         logged = repo is not None and not gitinfo.in_memory(calling)  # no log outside a repository
         rerere = gitinfo.runs_rerere(calling)
-        return Settings(options, repo, logged=logged, rerere=rerere, command=gitinfo.subcommand(calling))
+        command = gitinfo.subcommand(calling)
+        squash = command == "merge" and squashing(calling or [])
+        return Settings(options, repo, logged=logged, rerere=rerere, command=command, squash=squash)
     except Exception as error:  # labels are cosmetic: keep merging with the defaults
         warn(f"cannot read the repository ({error}); using default conflict labels")
         return Settings(MergeOptions(args.marker_size, args.labels or DEFAULT_LABELS), None)
@@ -334,16 +349,30 @@ def resolve(
         threading.Event().wait()  # a resolve that never ends, for the time limit's tests
     blobs = (base, ours, theirs)
     settings = repository_settings(args, blobs, caller)
-    return _as_logged(settings, _decide(args, blobs, settings, classifier_for))
+    return _as_logged(settings, _decide(args, blobs, settings, classifier_for), blobs)
 
 
-def _as_logged(settings: Settings, result: Decided) -> Decided:
+def blob_id(data: bytes) -> str:
+    """The id git gives `data` as a blob (SHA-1)."""
+    import hashlib
+
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def _as_logged(settings: Settings, result: Decided, blobs: tuple[bytes, bytes, bytes]) -> Decided:
     """`result` without its record, and not pointing to the log, where `settings`' merge is not logged;
-    else its record names the calling git's command."""
+    else its record names the calling git's command and, where mergebert resolved something, the blob ids
+    of the versions merged (`blobs`: base, ours, theirs), from which `review --undo` makes the path
+    unmerged again where git's state files do not name the commits merged (a stash applied)."""
     if not settings.logged:
         result.record, result.logged = None, False
-    elif result.record is not None and settings.command:
+        return result
+    if result.record is not None and settings.command:
         result.record["command"] = settings.command
+    if result.record is not None and settings.squash:
+        result.record["squash"] = True
+    if result.record is not None and "output" in result.record:
+        result.record["blobs"] = [blob_id(data) for data in blobs]
     return result
 
 
@@ -422,7 +451,8 @@ def git_outcome(args: Arguments, base: bytes, ours: bytes, theirs: bytes, why: s
     blobs = (base, ours, theirs)
     settings = repository_settings(args, blobs)
     options = settings.options
-    return _as_logged(settings, left_to_git(args, blobs, options, frontend.gits_merge(*blobs, options), why))
+    merged = frontend.gits_merge(*blobs, options)
+    return _as_logged(settings, left_to_git(args, blobs, options, merged, why), blobs)
 
 
 def confirming() -> bool:
@@ -592,6 +622,7 @@ def run(args: Arguments) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point for `mergebert driver` and for `python -m mergebert.git.driver` (driver.sh)."""
     argv = sys.argv[1:] if argv is None else argv
+    write_names_as_bytes()  # a file name as git writes it in its own lines
     if argv and argv[0] in ("-h", "--help"):
         print(HELP, end="")
         return 0

@@ -6,7 +6,9 @@ why. `--undo` puts git's own conflict back where the driver resolved one: the re
 wrote differs from git's line merge of the file (both recorded) are found, by a line diff, in the working
 file; each one still as the driver wrote it is replaced by git's conflict, byte for byte (each conflict
 whole or not at all); one the user has edited since is refused; every other byte of the file stays. While
-the operation is in progress, git then holds the path unmerged again, with its conflict's stages.
+the operation is in progress, git then holds the path unmerged again, with its conflict's stages, and
+rerere, where on, has the conflict's preimage as git records it at a stop. It writes under the lock
+`resolve` and `mergetool` take (`marked.one_writer`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pygit2.enums import ConfigLevel, FilterMode
 from mergebert.core import atomic, markers, tokendiff
 from mergebert.core.linemerge import conflicts_of, merge_lines
 from mergebert.core.textio import UnsupportedContent, decode_sides, shown_lines, split_lines
-from mergebert.git import decisionlog, gitcmd, gitinfo
+from mergebert.git import decisionlog, driver, gitcmd, gitinfo, marked, rerere
 from mergebert.git.colour import wants_colour
 
 
@@ -182,6 +184,16 @@ class Style:
 BOLD, GREEN, YELLOW, DIM = "1", "32", "33", "2"
 
 
+# the commands of an operation known by HEAD alone (`decisionlog.OWN_MERGES`), as `describe` names them
+HEAD_COMMANDS = {
+    "cherry-pick": "cherry-pick",
+    "revert": "revert",
+    "stash": "stash apply",
+    "checkout": "checkout -m",
+    "switch": "switch -m",
+}
+
+
 def describe(operation: dict[str, Any]) -> str:
     """The operation a log belongs to, in words."""
     head = operation.get("head", "")[:7] or "an unborn branch"
@@ -195,9 +207,12 @@ def describe(operation: dict[str, Any]) -> str:
         "rebase": "rebase" + (f" onto {operation['name'][:7]}" if operation.get("name") else ""),
         "am": "git am of a patch series",
         "sequence": "cherry-pick or revert of several commits",
-        "head": f"operation on {head} (a cherry-pick, revert or stash apply)",
+        "head": f"{HEAD_COMMANDS.get(operation.get('command', ''), 'operation')} on {head}",
     }
-    return kinds.get(operation.get("kind", ""), "git operation") + (f", {when}" if when else "")
+    unnamed = operation.get("kind") == "head" and operation.get("command") not in HEAD_COMMANDS
+    what = kinds.get(operation.get("kind", ""), "git operation")
+    what += " (a cherry-pick, revert, stash apply or checkout -m)" if unnamed else ""
+    return what + (f", {when}" if when else "")
 
 
 def _indented(text: str, prefix: str = "      ") -> list[str]:
@@ -377,6 +392,33 @@ def _merged_stages(repo: pygit2.Repository, log: Log, path: str) -> list[gitinfo
     return sorted(stages)
 
 
+def _index_entries(repo: pygit2.Repository, path: str) -> list[tuple[int, int, str, bool]]:
+    """`path`'s index entries as git reads the index on disk: (stage, mode, blob id, skip-worktree)."""
+    listing = gitcmd.git(
+        "--literal-pathspecs", "ls-files", "-s", "-t", "-z", "--", path, cwd=repo.workdir
+    ).stdout.decode("utf-8", "surrogateescape")
+    entries = []
+    for entry in listing.split("\0"):
+        info, tab, name = entry.partition("\t")
+        words = info.split()
+        if tab and name == path and len(words) == 4 and words[3].isdigit():
+            entries.append((int(words[3]), int(words[1], 8), words[2], words[0] == "S"))
+    return entries
+
+
+def _recorded_stages(repo: pygit2.Repository, record: dict[str, Any], path: str) -> list[gitinfo.Stage]:
+    """The stages of the versions the driver merged, by the blob ids its record keeps (a stash applied,
+    whose commits no state file names), where the repository holds them; the mode of `path`'s entry."""
+    modes = [mode for number, mode, _, _ in _index_entries(repo, path) if number in (0, 2)]
+    mode = modes[0] if modes else 0o100644
+    empty = driver.blob_id(b"")  # the base git hands the driver of an add/add: no stage 1
+    return [
+        gitinfo.Stage(number, mode, oid)
+        for number, oid in zip((1, 2, 3), record.get("blobs", ()), strict=False)
+        if oid in repo and not (number == 1 and oid == empty)
+    ]
+
+
 def _versions(repo: pygit2.Repository, stages: Sequence[gitinfo.Stage]) -> tuple[bytes, bytes, bytes] | None:
     """The stages' contents as (base, ours, theirs); None without ours or theirs."""
     data = {stage.number: repo[stage.oid].data for stage in stages}
@@ -394,31 +436,78 @@ def _write_stages(repo: pygit2.Repository, path: str, stages: Sequence[gitinfo.S
 OPERATIONS = {"merge": "merge", "rebase": "rebase's pick", "sequence": "pick", "am": "patch"}
 
 
-def unmerge(repo: pygit2.Repository, log: Log, record: dict[str, Any], path: str) -> tuple[str | None, bool]:
-    """Make `path` unmerged again, with the stages git's conflict had (the resolve-undo record `git add`
-    left, else the versions of the commits merged), as `git checkout -m` does; what to say, if anything,
-    and whether git holds `path` unmerged now or cannot be asked to (the operation is over)."""
-    if gitinfo.unmerged_versions(repo, path) is not None:
-        return None, True
-    if not in_progress(repo, log, record):
-        what = OPERATIONS.get(log.operation.get("kind", ""), "operation")
-        return (
-            f"{path}: the {what} is over: git cannot hold it unmerged again; resolve it, then commit it",
-            True,
-        )
-    for find in (lambda: gitinfo.resolve_undo(repo, path), lambda: _merged_stages(repo, log, path)):
+def _renamed_stages(
+    repo: pygit2.Repository, record: dict[str, Any], where: str
+) -> list[gitinfo.Stage] | None:
+    """The stage git's rename/rename left at `where`, one side's name of a file both sides renamed apart
+    (git's merge of the content, markers included, in the stage of that side), to write there: as the
+    index has it, else as the resolve-undo record `git add` left, the driver's merge in it replaced by
+    git's; None where the index holds it unmerged without the driver's merge (nothing to write); empty
+    where it is not found."""
+    index = [
+        gitinfo.Stage(number, mode, oid) for number, mode, oid, _ in _index_entries(repo, where) if number
+    ]
+    stages = index or gitinfo.resolve_undo(repo, where)
+    written = driver.blob_id(decisionlog.unpack(record["output"]))
+    if not any(stage.oid == written for stage in stages):
+        return None if index else []
+    git = str(repo.create_blob(decisionlog.unpack(record["git"])))
+    return [gitinfo.Stage(s.number, s.mode, git if s.oid == written else s.oid) for s in stages]
+
+
+def _conflict_stages(
+    repo: pygit2.Repository, log: Log, record: dict[str, Any], path: str
+) -> list[gitinfo.Stage]:
+    """The stages of git's conflict at `path`: the first found of the resolve-undo record `git add` left,
+    the versions of the commits merged and those the record names, whose versions have exactly the
+    record's conflicts; empty where none has."""
+    finds: tuple[Callable[[], list[gitinfo.Stage]], ...] = (
+        lambda: gitinfo.resolve_undo(repo, path),
+        lambda: _merged_stages(repo, log, path),
+        lambda: _recorded_stages(repo, record, path),
+    )
+    for find in finds:
         try:
             stages = find()
             versions = _versions(repo, stages)
         except (gitcmd.GitError, pygit2.GitError, KeyError, ValueError):
             continue
         if versions is not None and conflicts_recorded(record, as_git_merged(repo, path, versions)):
-            try:
-                _write_stages(repo, path, stages)
-            except gitcmd.GitError as error:  # another git holds the index, say
-                return f"{path}: cannot make it unmerged again: {error.first_line}", False
+            return stages
+    return []
+
+
+def unmerge(
+    repo: pygit2.Repository, log: Log, record: dict[str, Any], path: str, where: str | None = None
+) -> tuple[str | None, bool]:
+    """Make `path` (its merge at `where`, where both sides renamed it apart) unmerged again, with the
+    stages git's conflict had (`_conflict_stages`, `_renamed_stages`), as `git checkout -m` does; what to
+    say, if anything, and whether git holds it unmerged now or cannot be asked to (the operation is
+    over)."""
+    where = where or path
+    if where == path and gitinfo.unmerged_versions(repo, path) is not None:
+        return None, True
+    if not in_progress(repo, log, record):
+        what = OPERATIONS.get(log.operation.get("kind", ""), "operation")
+        return (
+            f"{where}: the {what} is over: git cannot hold it unmerged again; resolve it, then commit it",
+            True,
+        )
+    try:
+        stages = (
+            _conflict_stages(repo, log, record, path)
+            if where == path
+            else _renamed_stages(repo, record, where)
+        )
+        if stages is None:
             return None, True
-    return f"{path}: cannot make it unmerged again: the versions git merged are not found", False
+        if stages:
+            _write_stages(repo, where, stages)
+            return None, True
+    except (gitcmd.GitError, pygit2.GitError) as error:  # another git holds the index, say
+        first = error.first_line if isinstance(error, gitcmd.GitError) else str(error)
+        return f"{where}: cannot make it unmerged again: {first}", False
+    return f"{where}: cannot make it unmerged again: the versions git merged are not found", False
 
 
 def typed_here(repo: pygit2.Repository, path: str) -> str:
@@ -428,44 +517,88 @@ def typed_here(repo: pygit2.Repository, path: str) -> str:
     return shlex.quote(f"./{relative}" if relative.startswith("-") else relative)
 
 
-def undo_file(repo: pygit2.Repository, log: Log, path: str, say: Callable[[str], None]) -> bool:
-    """Undo the driver's resolutions in one file (its record of the step git is stopped at, else its latest
-    one), saying what was put back, then make it unmerged again; whether every region was put back (or
-    nothing needed it) with the path unmerged."""
+def _unwritten(repo: pygit2.Repository, path: str) -> tuple[bytes, int] | None:
+    """What the driver's merge staged for `path` where git did not write it to the work tree (outside a
+    sparse checkout's cone: a merged entry with the skip-worktree bit), as the work tree would have it,
+    and its mode; None for any other path."""
+    if os.path.lexists(Path(repo.workdir) / path):
+        return None
+    entries = _index_entries(repo, path)
+    if [(number, skip) for number, _, _, skip in entries] != [(0, True)]:
+        return None
+    _, mode, oid, _ = entries[0]
+    return gitinfo.to_worktree(repo, path)(repo[oid].data), mode
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def work_files(repo: pygit2.Repository, log: Log, path: str) -> list[str]:
+    """The work-tree files that hold the driver's merge of `path`: `path` itself, but where both sides
+    renamed it apart (git's rename/rename, whose content the driver merges under the base's name) the
+    two names git writes that merge to."""
+    if os.path.lexists(Path(repo.workdir) / path) or [n for n, *_ in _index_entries(repo, path)] != [1]:
+        return [path]
+    commits = gitinfo.conflict_sides(repo).commits or _logged_merge(repo, log)
+    try:
+        ours, _, theirs = gitinfo.side_paths(repo, commits, path) if commits else (path, path, path)
+    except (gitcmd.GitError, pygit2.GitError, KeyError, ValueError):
+        return [path]
+    renamed = [name for name in (ours, theirs) if name != path]
+    return renamed if len(set(renamed)) == 2 else [path]
+
+
+def undo_file(
+    repo: pygit2.Repository, log: Log, path: str, say: Callable[[str], None], where: str | None = None
+) -> bool:
+    """Undo the driver's resolutions of `path` (in the file `where`, `work_files`) by its record of the step
+    git is stopped at, else its latest one, saying what was put back, then make it unmerged again; whether
+    every region was put back (or nothing needed it) with the path unmerged."""
+    where = where or path
     records = [record for record in log.records if record["path"] == path]
     record = ([r for r in records if in_progress(repo, log, r)] or records)[-1]
     if "output" not in record:
         if record["conflicts"] == record["left"]:
-            say(f"{path}: nothing to undo (mergebert resolved nothing)")
+            say(f"{where}: nothing to undo (mergebert resolved nothing)")
             return True
         why = "the decision log was full" if record.get("slim") else "what the driver wrote was not recorded"
-        say(f"{path}: cannot undo: {why}")
+        say(f"{where}: cannot undo: {why}")
         return False
-    target = Path(repo.workdir) / path
+    target = Path(repo.workdir) / where
+    unwritten = _unwritten(repo, where)
     try:
-        working = target.read_bytes()
+        working = target.read_bytes() if unwritten is None else unwritten[0]
     except OSError as error:
-        say(f"{path}: cannot read it ({error.strerror})")
+        say(f"{where}: cannot read it ({error.strerror})")
         return False
-    result = undo(record, working, gitinfo.to_worktree(repo, path))
+    result = undo(record, working, gitinfo.to_worktree(repo, where))
     if result.restored:
         try:
-            atomic.atomic_write(target, result.data, expected=working)
+            if unwritten is not None:
+                target.parent.mkdir(parents=True, exist_ok=True)
+            atomic.atomic_write(target, result.data, expected=working if unwritten is None else None)
+            if unwritten is not None and unwritten[1] & 0o111:  # as git checks an executable file out
+                target.chmod(target.stat().st_mode | (0o111 & ~_umask()))
         except atomic.ChangedMeanwhile:
-            say(f"{path}: changed while it was undone; left as it is")
+            say(f"{where}: changed while it was undone; left as it is")
             return False
         except OSError as error:
-            say(f"{path}: cannot write it ({error.strerror or error}); nothing put back")
+            say(f"{where}: cannot write it ({error.strerror or error}); nothing put back")
             return False
     for line in result.restored + result.already + result.refused:
-        say(f"{path}: {line}")
+        say(f"{where}: {line}")
     if result.restored:
-        say(f"{path}: resolve it yourself, then `git add {typed_here(repo, path)}`")
+        say(f"{where}: resolve it yourself, then `git add {typed_here(repo, where)}`")
     if not (result.restored or result.already):
         if not result.refused:
-            say(f"{path}: nothing to undo")
+            say(f"{where}: nothing to undo")
         return not result.refused
-    said, unmerged = unmerge(repo, log, record, path)
+    said, unmerged = unmerge(repo, log, record, path, where)
+    if said is None and unmerged and where == path:  # git's conflict back: recorded as at the stop
+        said = rerere.record_preimage(repo, path, result.data, record.get("marker_size", 7))
     if said:
         say(said)
     return unmerged and not result.refused
@@ -482,12 +615,14 @@ def run(paths: Sequence[str], *, undo_paths: bool, style: Style) -> int:
         raise ReviewError("not inside a git work tree")
     log = load(repo)
     handled = f"file the merge driver handled in the {describe(log.operation)}"
-    files = selected(repo_paths(repo, paths), (r["path"] for r in log.records), handled)
+    recorded = {file: r["path"] for r in log.records for file in work_files(repo, log, r["path"])}
+    files = selected(repo_paths(repo, paths), recorded, handled)
     if not undo_paths:
-        print("\n".join(listing(log, files, style)))
+        print("\n".join(listing(log, list(dict.fromkeys(recorded[file] for file in files)), style)))
         return 0
     ok = True
-    for path in files:
-        done = undo_file(repo, log, path, print)
-        ok = ok and done
+    with marked.one_writer(repo):  # as `resolve` and `mergetool`, which write working files too
+        for file in files:
+            done = undo_file(repo, log, recorded[file], print, file)
+            ok = ok and done
     return 0 if ok else 1
