@@ -7,6 +7,8 @@ joins conflicts that three lines or fewer separate. Each test runs git alone, th
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from gitrepo import GitRepo
 
@@ -74,6 +76,51 @@ def test_a_conflict_made_again_is_git_own(repo: GitRepo, style: str) -> None:
     repo.git("checkout", f"--conflict={style}", "--", NAME)
     assert repo.read(NAME) == without
     repo.git("-c", f"merge.conflictStyle={style}", "checkout", "-m", "--", NAME)
+    assert repo.read(NAME) == without
+
+
+@pytest.mark.parametrize(
+    "command", [("checkout", "-m"), ("restore", "--merge"), ("checkout", "-qm")], ids=lambda c: " ".join(c)
+)
+def test_a_conflict_made_again_in_forms_python_reads_is_git_own(
+    repo: GitRepo, command: tuple[str, ...]
+) -> None:
+    """Forms `driver.sh` leaves to Python (no `--`, joined short options) make git's conflict too."""
+    repo.diverge(NAME, *APART)
+    repo.git("merge", "--no-edit", "feature", check=False)
+    repo.git(*command, NAME)
+    without = repo.read(NAME)
+    _two_conflicts(without)
+    repo.use_driver()
+    repo.git(*command, NAME)
+    assert repo.read(NAME) == without
+
+
+def test_a_conflict_made_again_without_a_scratch_folder_is_still_gits(repo: GitRepo, tmp_path) -> None:
+    """Where no temporary folder can be made, `git merge-file`'s conflict stands in, quietly."""
+    repo.diverge(NAME, *APART)
+    repo.git("merge", "--no-edit", "feature", check=False)
+    repo.use_driver()
+    repo.env["TMPDIR"] = str(tmp_path / "gone")
+    remade = repo.git("checkout", "-m", "--", NAME)
+    text = repo.read(NAME)
+    assert b"int x = 2;" in text and b"int x = 3;" in text and b"<<<<<<< ours" in text
+    assert remade.stderr == "", remade.stderr
+
+
+@pytest.mark.parametrize("strategy", ["ort", "recursive"])
+def test_a_branch_named_in_bytes_that_are_not_utf8_labels_gits_conflict(repo: GitRepo, strategy: str) -> None:
+    branch = os.fsdecode(b"feat-\xe9")
+    repo.diverge(NAME, *APART)
+    repo.git("branch", "-m", "feature", branch)
+    merge = ("merge", "--no-edit", "-s", strategy, branch)
+    assert repo.git(*merge, check=False, errors="surrogateescape").returncode == 1
+    without = repo.read(NAME)
+    _two_conflicts(without)
+    repo.git("merge", "--abort")
+    repo.use_driver()
+    merged = repo.git(*merge, check=False, errors="surrogateescape")
+    assert "resolved 0 of" in merged.stderr
     assert repo.read(NAME) == without
 
 

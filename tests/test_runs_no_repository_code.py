@@ -15,6 +15,8 @@ NAME = "src/App.java"
 # modules mergebert imports (json, typing) and its own package, as a repository may hold them at its top
 SHADOWS = ("json.py", "typing.py", "mergebert/__init__.py", "mergebert/git/__init__.py")
 SHADOWS += ("mergebert/git/driver.py", "mergebert/git/daemon.py", "mergebert/__main__.py")
+# what starting a module imports: frozen in some Python releases (3.11's runpy), found on sys.path in others
+SHADOWS += ("runpy.py", "importlib/__init__.py", "collections.py", "types.py")
 
 
 def plant(repo: GitRepo, ran: Path) -> None:
@@ -52,3 +54,14 @@ def test_the_shell_entry_point_starts_python_as_pystart_does() -> None:
     """driver.sh cannot import pystart: it holds the same code, which must not drift from it."""
     script = install.driver_script().read_text()
     assert f"\"$python\" -c '{pystart.CODE}' mergebert.git.driver " in script
+
+
+def test_starting_a_module_imports_nothing_from_the_folder_it_runs_in(repo: GitRepo, tmp_path: Path) -> None:
+    """With the standard library's modules unfrozen, as some Python releases ship them, what pystart.CODE
+    imports before it takes the folder off sys.path is imported from the folder, where there is one."""
+    ran = tmp_path / "ran"
+    plant(repo, ran)
+    python, *started = pystart.command_line("mergebert")
+    version = repo.run(python, "-X", "frozen_modules=off", *started, "--version", check=False)
+    assert not ran.exists(), ran.read_text()
+    assert version.returncode == 0 and version.stdout.startswith("mergebert"), version.stderr

@@ -11,15 +11,13 @@ stops for the user to check the resolution; the demo shows `mergebert review`, t
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 from mergebert.core.options import MergeOptions
-from mergebert.git import frontend, gitcmd
+from mergebert.git import frontend, gitcmd, pystart
 
 PATH = "src/Server.java"
 TEMPLATE = """\
@@ -84,7 +82,7 @@ def run(keep: bool = False) -> int:
         gitcmd.git("checkout", "-q", "main", cwd=repo, env=env)
         _commit(repo, env, OURS, "Listen on every interface")
 
-        driver = f"{shlex.quote(sys.executable)} -m mergebert driver %O %A %B %L %P"
+        driver = f"{pystart.shell_command('mergebert')} driver %O %A %B %L %P"
         gitcmd.git("config", "merge.mergebert.driver", driver, cwd=repo, env=env)
         (repo / ".git" / "info").mkdir(exist_ok=True)
         (repo / ".git" / "info" / "attributes").write_text("*.java merge=mergebert\n", encoding="utf-8")
@@ -106,7 +104,7 @@ def run(keep: bool = False) -> int:
         _section(f"{PATH} after the merge: mergebert's resolution, left for you to confirm (confirm mode)")
         print(result.rstrip("\n"))
         review = subprocess.run(
-            [sys.executable, "-m", "mergebert", "review"], cwd=repo, env=env, capture_output=True, text=True
+            [*pystart.command_line("mergebert"), "review"], cwd=repo, env=env, capture_output=True, text=True
         )
         _section("mergebert review")
         print((review.stdout + review.stderr).rstrip("\n"))

@@ -253,7 +253,14 @@ def repository_settings(
         style = gitinfo.requested_style(calling)  # checkout --conflict=STYLE
         if remaking:  # git's labels for it: ours, base, theirs
             labels, size = args.labels or DEFAULT_LABELS, args.marker_size
-            options = gitinfo.merge_options(repo, args.path, size=size, labels=labels, style=style)
+            options = gitinfo.merge_options(
+                repo,
+                args.path,
+                size=size,
+                labels=labels,
+                style=style,
+                engine="myers",  # as checkout -m
+            )
             return Settings(options, repo, remade=True)
         # a branch switch's --conflict=merge leaves a configured diff3 or zdiff3 as it is (git 2.39)
         style = None if style == "merge" else style

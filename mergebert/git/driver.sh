@@ -134,8 +134,9 @@ remaking() {
 # of the three versions as the stages of a scratch repository's index (as mergebert's ortmerge.py makes
 # it, without the user's config and attributes); its status is the line merge's, or 255
 recreated_merge() (
-    scratch=$(mktemp -d "${TMPDIR:-/tmp}/mergebert-checkout.XXXXXX") || exit 255
+    scratch=$(mktemp -d "${TMPDIR:-/tmp}/mergebert-checkout.XXXXXX" 2>/dev/null) || exit 255
     trap 'rm -rf "$scratch"' EXIT
+    trap 'rm -rf "$scratch"; exit 255' INT TERM HUP # a subshell's own: the script's traps do not hold here
     unset GIT_WORK_TREE GIT_INDEX_FILE GIT_COMMON_DIR GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES \
         GIT_NAMESPACE GIT_CONFIG GIT_CONFIG_PARAMETERS GIT_CONFIG_COUNT
     GIT_DIR=$scratch/git GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
@@ -164,9 +165,16 @@ if [ "$status" -lt 128 ]; then
     # fails; made now, as %A is ours only until mergebert runs
     style=$(unset GIT_CONFIG; git config --get merge.conflictStyle 2>/dev/null) # as git merge reads it
     if remaking; then # git's own conflict, without mergebert: in the style asked for
-        style=${asked:-$style}
-        recreated_merge
+        style=${asked:-$style} algorithm= # git makes it with Myers
+        case $style in
+        diff3) styled_merge ;; # merge-file joins no conflict in the diff3 style: its merge is checkout -m's
+        *) recreated_merge ;;
+        esac
         status=$?
+        if [ "$status" -ge 128 ]; then # no scratch repository (TMPDIR?): git's merge-file is the nearest
+            styled_merge
+            status=$?
+        fi
         if [ "$status" -lt 128 ] && [ -z "$caught" ]; then
             mv -f "$result" "$current" && exit 1
             say "cannot write the merge result; left ours in place"
@@ -192,8 +200,9 @@ case $faults in
     if command -v "$python" >/dev/null 2>&1; then # a Python that is gone is reported below, in one line
         # as `python -m mergebert.git.driver`, without this folder, the work tree's top, on sys.path: the
         # repository's own modules (a json.py, a mergebert/) are never imported (pystart.CODE, the same)
-        "$python" -c 'import sys, runpy
+        "$python" -c 'import sys
 sys.path[:1] = [entry for entry in sys.path[:1] if entry]
+import runpy
 runpy.run_module(sys.argv.pop(1), run_name="__main__", alter_sys=True)' mergebert.git.driver --conflict-status 3 "$@"
         mergebert=$?
     else

@@ -70,7 +70,8 @@ def merge(base: bytes, ours: bytes, theirs: bytes, options: MergeOptions) -> tup
     """What git writes for the file by `options.engine` (ort's merge, else the Myers one of `checkout
     -m`), in `options`' style, marker size and labels, and the number of conflicts in it; with
     `options.favour` (`-X ours|theirs`), git's conflicts each given to that side. Raises OSError,
-    subprocess.SubprocessError or RuntimeError where git cannot do it."""
+    subprocess.SubprocessError or RuntimeError where git cannot do it (too old for `merge-tree
+    --write-tree`, no room for the scratch repository)."""
     line_merge = _merge_tree if options.engine == "ort" else _checkout_merge
     if options.favour is None:
         return line_merge(base, ours, theirs, options)
@@ -198,7 +199,7 @@ def _sized(merged: bytes, size: int, options: MergeOptions) -> tuple[bytes, int]
     """`checkout -m`'s markers of `size` (labels "ours", "base", "theirs") with `options`' size and labels;
     and the number of conflicts (0 without a marker: a clean merge)."""
     ours, base, theirs = options.labels
-    labels = {b"<": ours.encode(), b"|": base.encode(), b"=": b"", b">": theirs.encode()}
+    labels = {b"<": _bytes(ours), b"|": _bytes(base), b"=": b"", b">": _bytes(theirs)}
     count = 0
 
     def replace(found: re.Match[bytes]) -> bytes:
@@ -211,10 +212,15 @@ def _sized(merged: bytes, size: int, options: MergeOptions) -> tuple[bytes, int]
     return re.sub(written, replace, merged, flags=re.MULTILINE), count
 
 
+def _bytes(label: str) -> bytes:
+    """A label as git writes it: a branch or file name that is not UTF-8 (surrogate escapes) as its bytes."""
+    return label.encode("utf-8", "surrogateescape")
+
+
 def _relabelled(merged: bytes, options: MergeOptions, scratch: Scratch, root: str) -> tuple[bytes, int]:
     """ort's conflict markers with the real labels in place of the placeholders; and their number."""
     size = options.marker_size
-    ours, base, theirs = (label.encode() for label in options.labels)
+    ours, base, theirs = map(_bytes, options.labels)
 
     def marker(char: bytes, label: bytes) -> bytes:
         return char * size + (b" " + label if label else b"")

@@ -11,8 +11,9 @@ import sys
 # `python -c CODE MODULE ARGS...`: the folder -c puts first ("", the current one) off sys.path, then MODULE
 # run as `python -m MODULE ARGS...` would run it (no single quote: driver.sh holds it in one)
 CODE = (
-    "import sys, runpy\n"
+    "import sys\n"  # built in: nothing on sys.path can stand for it
     "sys.path[:1] = [entry for entry in sys.path[:1] if entry]\n"
+    "import runpy\n"  # only now: a runpy.py (an importlib/ on 3.12) of the work tree's would be taken
     'runpy.run_module(sys.argv.pop(1), run_name="__main__", alter_sys=True)'
 )
 
