@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -212,3 +213,16 @@ def test_check_of_a_path_matching_no_file_is_an_error(repo: GitRepo) -> None:
     assert repo.mergebert("check", "build/out.txt").returncode == 1
     repo.git("rm", "-q", "src/App.java")  # a file the commit deletes (as a script may name it) is no error
     assert repo.mergebert("check", "src/App.java").returncode == 0
+
+
+def test_check_of_a_folder_does_not_read_through_a_tracked_link(repo: GitRepo) -> None:
+    """A link git tracks is a link, not the file it points to: a fixture's marker lines reached through one
+    do not count, and a link to a pipe does not hang the check."""
+    repo.commit({"data/fixture.txt": FIXTURE}, "fixture")
+    os.symlink("../data/fixture.txt", repo.path / "src-link")
+    os.mkfifo(repo.path / "pipe")
+    os.symlink("pipe", repo.path / "pipe-link")
+    repo.git("add", "src-link", "pipe-link")
+    repo.git("commit", "-q", "-m", "links")
+    found = repo.mergebert("check", ".", timeout=20)
+    assert found.returncode == 0, found.stderr

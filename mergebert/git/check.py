@@ -200,6 +200,8 @@ def run(files: Sequence[str]) -> int:
             contents.append((path, tree, blobs[tree]))
             counted[path] = added[tree]
         elif named is not None:  # named, not staged: the working file, whole
+            if os.path.islink(path) or not os.path.isfile(path):  # a link is its target's name, not text
+                continue
             try:
                 with open(path, "rb") as f:
                     contents.append((path, tree, f.read()))
