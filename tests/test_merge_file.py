@@ -119,31 +119,38 @@ def test_exit_status_counts_conflicts_up_to_127(repo: GitRepo) -> None:
     assert repo.mergebert("merge-file", "-p", *two).returncode == 2
 
 
-def test_exit_status_counts_the_conflict_blocks_written(repo: GitRepo) -> None:
-    """A left conflict whose sides share four lines is one region of the line merge, written in merge
-    style as two blocks (git narrows it so): the exit status counts the blocks, as git's counts what it
-    writes. (No model: the token merge settles the other conflict whatever a model decides.)"""
-    base = (
-        'class G {\n  String greet(String name) {\n    return "Hello, " + name;\n  }\n\n  void one() {}\n\n'
-        "  void two() {}\n\n  void setup() {\n    alpha();\n    omega();\n  }\n}\n"
-    )
+NARROWED_BASE = (
+    'class G {\n  String greet(String name) {\n    return "Hello, " + name;\n  }\n\n  void one() {}\n\n'
+    "  void two() {}\n\n  void setup() {\n    alpha();\n    omega();\n  }\n}\n"
+)
+
+
+def narrowed_side(greeting: str, name: str, call: str) -> str:
+    """NARROWED_BASE with its greeting changed, and four lines put in `setup` between changed calls."""
     shared = "    s1();\n    s2();\n    s3();\n    s4();\n"
+    setup = f"    alpha{call};\n{shared}    omega{call};\n"
+    text = NARROWED_BASE.replace('"Hello, "', greeting).replace("+ name;", name)
+    return text.replace("    alpha();\n    omega();\n", setup)
 
-    def side(greeting: str, name: str, call: str) -> str:
-        setup = f"    alpha{call};\n{shared}    omega{call};\n"
-        text = base.replace('"Hello, "', greeting).replace("+ name;", name)
-        return text.replace("    alpha();\n    omega();\n", setup)
 
-    paths = sides(
-        repo.path,
-        base,
-        side('"Hi, "', "+ name;", "Ours(1)"),
-        side('"Hello, "', "+ name.trim();", "Theirs(2)"),
-    )
+# a conflict the token merge settles, then one it leaves whose sides share four lines: one region of the
+# line merge, that git writes in merge style as two blocks (it narrows it so)
+NARROWED = (
+    NARROWED_BASE,
+    narrowed_side('"Hi, "', "+ name;", "Ours(1)"),
+    narrowed_side('"Hello, "', "+ name.trim();", "Theirs(2)"),
+)
+
+
+def test_exit_status_and_report_count_the_conflict_blocks_written(repo: GitRepo) -> None:
+    """The exit status counts the blocks, as git's counts what it writes, and so does the line on stderr.
+    (No model: the token merge settles the other conflict whatever a model decides.)"""
+    paths = sides(repo.path, *NARROWED)
     merged = repo.mergebert("merge-file", "-p", "--model", "none", *paths)
     assert 'return "Hi, " + name.trim();' in merged.stdout, "the first conflict is resolved"
     assert merged.stdout.count("<<<<<<<") == 2
     assert merged.returncode == 2
+    assert "resolved 1 of 3 conflicts (2 left: token conflict left)" in merged.stderr, merged.stderr
 
 
 def test_exit_status_does_not_count_marker_like_lines_of_the_clean_text(repo: GitRepo) -> None:
@@ -338,3 +345,23 @@ def test_a_file_name_that_is_not_utf8_labels_the_conflict_left(repo: GitRepo) ->
     assert merged.returncode == 1 and b"error" not in merged.stderr, merged.stderr
     assert b'new Server("0.0.0.0", 80, true);' in merged.stdout
     assert b"<<<<<<< " + names[0] + b"\n        int port = 9090;\n" in merged.stdout
+
+
+def test_a_conflict_left_is_narrowed_as_git_narrows_it(repo: GitRepo) -> None:
+    """Beside a conflict it resolves, the conflict mergebert leaves is written as git writes it: narrowed
+    by a diff of ours against theirs alone (which keeps all of ours here), not by a merge of its sides."""
+    keep = "".join(f"    keep({i});\n" for i in range(6))
+    texts = [
+        f"    call({call});\n{keep}{steps}"
+        for call, steps in (
+            ("1, 2", "    close();\n    int x = 1;\n    close();\n    close();\n"),
+            ("10, 2", "    close();\n    int x = 1;\n    open();\n    close();\n    log();\n"),
+            ("1, 20", "    int x = 2;\n    int x = 1;\n    int x = 1;\n    close();\n"),
+        )
+    ]
+    paths = sides(repo.path, texts[0], texts[1], texts[2], suffix=".txt")
+    git = repo.git("merge-file", "-p", *paths, check=False).stdout
+    merged = repo.mergebert("merge-file", "-p", "--model", "none", *paths)
+    assert merged.stdout.startswith("    call(10, 20);\n"), "the first conflict is resolved"
+    assert merged.stdout[merged.stdout.index("\n") :] == git[git.index(keep) - 1 :]
+    assert merged.returncode == 1

@@ -22,7 +22,8 @@ from gitrepo import (
 )
 from test_interactive import converse
 from test_interactive_state import read_until
-from test_resolve_marked import block, pair
+from test_merge_file import NARROWED
+from test_resolve_marked import BETWEEN, block, joined_in_part, pair
 
 PAIR = "src/Pair.java"
 PAIR_OURS = pair("call(10, 2);", "int port = 9090;")
@@ -219,3 +220,24 @@ def test_mergetool_merges_a_file_whose_name_is_not_utf8_and_names_it_by_its_byte
     assert tool.returncode == 0, tool.stdout + tool.stderr
     assert b"mergebert: caf\xe9/Gr\xfc.java: resolved 1 of 1 conflict" in tool.stderr.splitlines()
     assert repo.read(latin1) == TOKEN_MERGED.encode()
+
+
+@pytest.mark.parametrize("between", list(BETWEEN))
+def test_mergetool_matches_conflicts_git_joins_in_part(repo: GitRepo, between: str) -> None:
+    base, ours, theirs, merged = joined_in_part(between)
+    before = conflicted_merge(repo, base, ours, theirs)
+    assert before.count(b"<<<<<<<") == 2, "git joined the first two conflicts, not the third"
+    tool = repo.git("mergetool", "--tool", "mergebert", "--no-prompt", check=False)
+    assert tool.returncode == 0, tool.stdout + tool.stderr
+    assert f"mergebert: {NAME}: resolved 3 of 3 conflicts" in tool.stderr
+    assert repo.read(NAME).decode() == merged
+    assert repo.conflicted() == []
+
+
+def test_the_conflicts_left_are_counted_as_the_blocks_written(repo: GitRepo) -> None:
+    """A conflict left that git writes as two blocks counts as two in the line, as in merge-file's."""
+    conflicted_merge(repo, *NARROWED)
+    tool = repo.git("mergetool", "--tool", "mergebert", "--no-prompt", check=False)
+    assert tool.returncode != 0
+    assert repo.read(NAME).count(b"<<<<<<<") == 2
+    assert f"mergebert: {NAME}: resolved 1 of 3 conflicts (2 left: token conflict left)" in tool.stderr

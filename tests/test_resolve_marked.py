@@ -189,3 +189,62 @@ def test_conflicts_ending_lines_otherwise_than_the_file_are_matched(
     if variant == "crlf lines in an lf file":
         assert result.returncode == 0, result.stdout + result.stderr
         assert repo.read(NAME) == shape(pair("call(10, 20);", "other(10, 20);"), "ours")
+
+
+def three(first: str, second: str, third: str, between: str) -> str:
+    """Three conflicts: the first two two lines apart (git joins them), the third `between` lines later."""
+    return (
+        f"class A {{\n    void f() {{ {first} }}\n}}\nclass B {{\n    void g() {{ {second} }}\n"
+        f"{between}    void h() {{ {third} }}\n}}\n"
+    )
+
+
+# between the second and third conflicts, as base, ours and theirs have it: three lines, one of them
+# changed on our side only (git joins no conflicts a change lies between); or four lines without letters
+# or digits (`git merge-file` joins the conflicts they separate, `git merge` does not)
+BETWEEN = {
+    "a change of one side": tuple(f"    int a = 0;\n    int x = {x};\n    int b = 0;\n" for x in (1, 5, 1)),
+    "lines without letters": ("    {\n    }\n    {\n    }\n",) * 3,
+}
+
+
+def joined_in_part(between: str) -> tuple[str, str, str, str]:
+    """Base, ours, theirs with three conflicts git joins in part (`three`), and their token merge."""
+    base, ours, theirs = BETWEEN[between]
+    return (
+        three("call(1, 2);", "other(1, 2);", "last(1, 2);", base),
+        three("call(10, 2);", "other(10, 2);", "last(10, 2);", ours),
+        three("call(1, 20);", "other(1, 20);", "last(1, 20);", theirs),
+        three("call(10, 20);", "other(10, 20);", "last(10, 20);", ours),
+    )
+
+
+@pytest.mark.parametrize("between", list(BETWEEN))
+def test_conflicts_git_joins_in_part_are_matched(repo: GitRepo, between: str) -> None:
+    base, ours, theirs, merged = joined_in_part(between)
+    repo.diverge(NAME, base, ours, theirs)
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode != 0
+    assert repo.read(NAME).count(b"<<<<<<<") == 2, "git joined the first two conflicts, not the third"
+    result = repo.mergebert("resolve", "--no-backup")
+    assert "match none" not in result.stdout, result.stdout
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert repo.read(NAME).decode() == merged
+
+
+def test_a_conflict_is_matched_as_git_narrows_it(repo: GitRepo) -> None:
+    """git narrows a conflict by a diff of ours against theirs alone: here it keeps all of ours in the
+    block, where a merge of the conflict's own three sides would settle part of it."""
+    base = "    close();\n    int x = 1;\n    close();\n    close();\n"
+    ours = "    close();\n    int x = 1;\n    open();\n    close();\n    log();\n"
+    theirs = "    int x = 2;\n    int x = 1;\n    int x = 1;\n    close();\n"
+    repo.diverge("steps.txt", base, ours, theirs)
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode != 0
+    repo.git("checkout", "--conflict=merge", "steps.txt")  # as `git merge-file` writes it
+    before = repo.read("steps.txt")
+    assert (
+        before.count(b"<<<<<<<") == 1 and b"<<<<<<< ours\n    open();\n    close();\n    log();\n" in before
+    )
+    result = repo.mergebert("resolve", "--no-backup")
+    assert "not marked" not in result.stdout and "match none" not in result.stdout, result.stdout
+    assert "1:left" in result.stdout and result.returncode == 1
+    assert repo.read("steps.txt") == before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -89,8 +90,11 @@ def _libgit2_merge(
     theirs: bytes,
     options: MergeOptions,
     stored: StoredBlobs | None = None,
+    *,
+    alnum: bool = True,
 ) -> tuple[bytes, bool]:
-    """libgit2's git_merge_file_from_index over three blobs: (merged bytes, automergeable)."""
+    """libgit2's git_merge_file_from_index over three blobs: (merged bytes, automergeable). In the merge
+    style, conflicts are joined as `git merge-file` joins them, or with `alnum` False as `git merge` does."""
     if stored is None:
         repo = _scratch_repository()
         ids = [repo.create_blob(data) for data in (base, ours, theirs)]
@@ -109,7 +113,7 @@ def _libgit2_merge(
     )
     # git merge-file also joins conflicts separated only by lines without letters or digits
     flag = {
-        "merge": MergeFileFlag.STYLE_MERGE | MergeFileFlag.SIMPLIFY_ALNUM,
+        "merge": MergeFileFlag.STYLE_MERGE | (MergeFileFlag.SIMPLIFY_ALNUM if alnum else 0),
         "diff3": MergeFileFlag.STYLE_DIFF3,
         "zdiff3": MergeFileFlag.STYLE_ZDIFF3 | MergeFileFlag.SIMPLIFY_ALNUM,
     }[options.style]
@@ -151,6 +155,44 @@ def merge_lines(base: str, ours: str, theirs: str, stored: StoredBlobs | None = 
     )
     chunks = parse_diff3(merged.decode("utf-8"), marker_size=size, sides=(ours, base, theirs))
     return _placed(chunks, MarkerEnding(*map(_first_line_crlf, (ours, theirs, base))))
+
+
+def git_blocks(base: str, ours: str, theirs: str, *, alnum: bool = True) -> list[tuple[int, int]]:
+    """Which conflicts of `merge_lines` each conflict block of git's merge style holds: (first, last)
+    indices. git narrows each conflict to the lines where ours and theirs differ, then joins two blocks
+    that no change of either side (nor a conflict whose sides are equal) separates, when three lines or
+    fewer separate them, or (with `alnum`, as `git merge-file` does, not `git merge`) lines without
+    letters or digits (xdiff's xdl_simplify_non_conflicts). Read from libgit2's merge-style merge, by the
+    lines each block and each conflict takes of the merge with every conflict given our side."""
+    size = _safe_marker_size(base, ours, theirs)
+    texts = (base.encode("utf-8"), ours.encode("utf-8"), theirs.encode("utf-8"))
+    diff3, _ = _libgit2_merge(*texts, MergeOptions(size, DEFAULT_LABELS, "diff3"))
+    merged, _ = _libgit2_merge(*texts, MergeOptions(size, DEFAULT_LABELS, "merge"), alnum=alnum)
+    conflicts = ours_spans(parse_diff3(diff3.decode("utf-8"), marker_size=size))
+    found = []
+    for start, end in ours_spans(parse_diff3(merged.decode("utf-8"), marker_size=size)):
+        held = [index for index, (first, last) in enumerate(conflicts) if first <= end and start <= last]
+        if held:
+            found.append((held[0], held[-1]))
+    return found
+
+
+def ours_text(chunk: Chunk) -> str:
+    """A chunk as the merge with every conflict given our side shows it."""
+    return chunk.ours if isinstance(chunk, LineConflict) else chunk.text
+
+
+def ours_spans(chunks: Sequence[Chunk]) -> list[tuple[int, int]]:
+    """Per conflict of `chunks` (a line merge's, git's blocks or its diff3 conflicts), the lines [start,
+    end) its ours side takes of the merge with every conflict given our side (`ours_text`): the same lines
+    whatever git's style, narrowing and joining (two of git's diff3 conflicts are at least a line apart)."""
+    spans, line = [], 0
+    for chunk in chunks:
+        count = len(split_lines(ours_text(chunk)))
+        if isinstance(chunk, LineConflict):
+            spans.append((line, line + count))
+        line += count
+    return spans
 
 
 def _first_line_crlf(text: str) -> bool | None:
@@ -248,40 +290,105 @@ def _with_eol(text: str, eol: str) -> str:
     return text if not text or text.endswith("\n") else text + eol
 
 
-def render(chunks: Sequence[Chunk], options: MergeOptions = DIFF3, *, eol: str = "\n") -> str:
+def render(
+    chunks: Sequence[Chunk],
+    options: MergeOptions = DIFF3,
+    *,
+    eol: str = "\n",
+    alnum: bool = True,
+    joined: bool = False,
+) -> str:
     """Write chunks back as a file, conflicts with markers as `git merge-file` writes them.
 
-    In the "merge" and "zdiff3" styles git narrows a conflict to the lines where ours and theirs differ;
-    libgit2 narrows each conflict here as git does. Marker lines end as git ends them where the conflict
-    lies (`LineConflict.ending`); those of a conflict of no file end with `eol`.
+    In the "merge" and "zdiff3" styles git narrows a conflict to the lines where ours and theirs differ,
+    as it is narrowed here (`_narrowed`), in the merge style joining the blocks of one conflict as `git
+    merge-file` does, or with `alnum` False as `git merge` does; with `joined`, those of the conflicts
+    one after the other too (for conflicts no change separates, which git writes as one: `git_blocks`).
+    Marker lines end as git ends them where the conflict lies (`LineConflict.ending`); those of a
+    conflict of no file end with `eol`.
     """
-    out: list[str] = []
+    fallback = MarkerEnding(*(eol == "\r\n",) * 3)  # for a conflict of no file
+    pieces: list[Chunk] = []
     for chunk in chunks:
-        if isinstance(chunk, CleanText):
-            out.append(chunk.text)
-            continue
-        start = chunk.ending or MarkerEnding(*(eol == "\r\n",) * 3)
-        for piece in _narrowed(chunk, options, start):
-            out.append(
-                piece.text if isinstance(piece, CleanText) else _marked(piece, options, piece.ending or start)
+        if isinstance(chunk, LineConflict):
+            pieces.extend(_narrowed(chunk, options, chunk.ending or fallback, alnum))
+        else:
+            pieces.append(chunk)
+    if joined and options.style == "merge":
+        pieces = _simplified(pieces, alnum)
+    return "".join(
+        piece.text if isinstance(piece, CleanText) else _marked(piece, options, piece.ending or fallback)
+        for piece in pieces
+    )
+
+
+_ALNUM = re.compile(r"[A-Za-z0-9]")
+
+
+def _joins(gap: str, alnum: bool) -> bool:
+    """Whether git joins two conflicts these lines separate: three lines or fewer, or (with `alnum`)
+    lines without letters or digits (xdiff's xdl_simplify_non_conflicts)."""
+    return len(split_lines(gap)) <= 3 or (alnum and not _ALNUM.search(gap))
+
+
+def _simplified(pieces: Sequence[Chunk], alnum: bool) -> list[Chunk]:
+    """`pieces` with two conflicts and the lines between them made one where git joins them (`_joins`)."""
+    out: list[Chunk] = []
+    for piece in pieces:
+        last = out[-1] if out else None
+        before = out[-2] if len(out) > 1 else None
+        if isinstance(piece, CleanText) and isinstance(last, CleanText):
+            out[-1] = CleanText(last.text + piece.text)
+        elif (
+            isinstance(piece, LineConflict)
+            and isinstance(before, LineConflict)
+            and isinstance(last, CleanText)
+            and _joins(last.text, alnum)
+        ):
+            sides = (
+                getattr(before, side) + last.text + getattr(piece, side)
+                for side in ("ours", "base", "theirs")
             )
-    return "".join(out)
+            out[-2:] = [LineConflict(*sides, ending=before.ending)]
+        else:
+            out.append(piece)
+    return out
 
 
-def _narrowed(conflict: LineConflict, options: MergeOptions, start: MarkerEnding) -> list[Chunk]:
-    """The conflict as git writes it in `options.style`: in "merge" and "zdiff3", the lines ours and theirs
-    share taken out of it (libgit2 merging its sides alone), each conflict left placed after `start`."""
-    if options.style == "diff3":
+def _narrowed(conflict: LineConflict, options: MergeOptions, start: MarkerEnding, alnum: bool) -> list[Chunk]:
+    """The conflict as git writes it in `options.style` (xdiff's refinement of a conflict whose sides both
+    hold lines), each conflict left placed after `start`: in "zdiff3", the lines ours and theirs share at
+    its start and end taken out of it; in "merge", every line xdiff's diff of ours against theirs finds in
+    both, the pieces left joined as git joins them (libgit2 merging the two sides over an empty base,
+    which conflicts over all of them, as git's refinement of one conflict)."""
+    if options.style == "diff3" or not conflict.ours or not conflict.theirs:
         return [conflict]
-    sides = (conflict.ours, conflict.base, conflict.theirs)
+    if options.style == "zdiff3":
+        return _placed(_trimmed(conflict), start)
+    sides = (conflict.ours, "", conflict.theirs)
     size = _safe_marker_size(*sides)
     merged, _ = _libgit2_merge(
-        conflict.base.encode(),
+        b"",
         conflict.ours.encode(),
         conflict.theirs.encode(),
         replace(options, marker_size=size, labels=DEFAULT_LABELS),  # the markers are `_marked`'s to write
+        alnum=alnum,
     )
     return _placed(parse_diff3(merged.decode("utf-8"), marker_size=size, sides=sides), start)
+
+
+def _trimmed(conflict: LineConflict) -> list[Chunk]:
+    """A conflict without the lines ours and theirs share at its start and at its end (its base whole)."""
+    ours, theirs = split_lines(conflict.ours), split_lines(conflict.theirs)
+    first = 0
+    while first < min(len(ours), len(theirs)) and ours[first] == theirs[first]:
+        first += 1
+    ours_end, theirs_end = len(ours), len(theirs)
+    while ours_end > first and theirs_end > first and ours[ours_end - 1] == theirs[theirs_end - 1]:
+        ours_end, theirs_end = ours_end - 1, theirs_end - 1
+    trimmed = LineConflict("".join(ours[first:ours_end]), conflict.base, "".join(theirs[first:theirs_end]))
+    before, after = "".join(ours[:first]), "".join(ours[ours_end:])
+    return [*([CleanText(before)] if before else []), trimmed, *([CleanText(after)] if after else [])]
 
 
 def _marked(conflict: LineConflict, options: MergeOptions, ending: MarkerEnding) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mergebert.core.languages import Language, parser_for
-from mergebert.core.linemerge import Chunk, CleanText, LineConflict
+from mergebert.core.linemerge import Chunk, CleanText, LineConflict, ours_text
 from mergebert.core.textio import split_lines
 from mergebert.core.tokendiff import matching_blocks
 
@@ -107,11 +107,6 @@ def error_count(text: str, lang: Language) -> int:
                 return count
 
 
-def _shown(chunk: Chunk) -> str:
-    """A chunk as a file view shows it: clean text, or a conflict as ours."""
-    return chunk.text if isinstance(chunk, CleanText) else chunk.ours
-
-
 def _last_lines(texts: Sequence[str], count: int) -> str:
     """The last `count` lines (`split_lines`) of the joined `texts`, read from the end only as far as the
     line ending before them."""
@@ -154,7 +149,7 @@ class FileView:
         conflict = chunks[at]
         assert isinstance(conflict, LineConflict)
         self.conflict: LineConflict | None = conflict
-        texts = [_shown(chunk) for chunk in chunks]
+        texts = [ours_text(chunk) for chunk in chunks]
         size = sum(map(len, texts)) - len(texts[at])
         if size > WHOLE_FILE_LIMIT or size * len(positions) > WHOLE_FILE_WORK:
             self.before = _last_lines(texts[:at], WINDOW_LINES)

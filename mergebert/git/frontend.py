@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mergebert.core import faults
+from mergebert.core import faults, markers
 from mergebert.core.messages import warn as warn  # the front-ends' one warn, re-exported
 from mergebert.core.options import MergeOptions
 from mergebert.core.textio import is_binary
@@ -38,11 +39,18 @@ class Outcome:
     message: str | None = None
     chunks: tuple[Chunk, ...] = ()  # the resolver's line merge, which `resolutions` index
     git: tuple[bytes, int] | None = None  # git's own line merge (`line_merge`), where it was made
+    blocks: int | None = None  # the conflicts `data` holds where they are not `left` (`conflicts_written`)
 
     @property
     def resolved(self) -> int:
         """Conflicts mergebert settled."""
         return self.conflicts - self.left
+
+    @property
+    def held(self) -> int:
+        """The conflicts `data` holds, as `git merge-file` counts them (its exit status): `left`, or the
+        conflict blocks written where mergebert resolved some (`conflicts_written`)."""
+        return self.left if self.blocks is None else self.blocks
 
 
 def _fault(stage: str) -> None:
@@ -142,13 +150,33 @@ def merge_blobs(
             message = f"{where}{result.fallback}; kept git's line merge" if result.fallback else None
             return Outcome(data, left, left, tuple(result.resolutions), message, result.chunks, (data, left))
         resolutions = tuple(result.resolutions)
+        blocks = conflicts_written(result.data, result.left, result.chunks, options.marker_size)
         return Outcome(
-            result.data, result.conflicts, result.left, resolutions, chunks=result.chunks, git=gits
+            result.data,
+            result.conflicts,
+            result.left,
+            resolutions,
+            chunks=result.chunks,
+            git=gits,
+            blocks=blocks,
         )
     except Exception as error:  # the contract: never fail, fall back to git's line merge
         data, left = gits or line_merge(base, ours, theirs, options)
         message = f"{where}internal error ({type(error).__name__}: {error}); kept git's line merge"
         return Outcome(data=data, conflicts=left, left=left, message=message, git=(data, left))
+
+
+def conflicts_written(data: bytes, left: int, chunks: Sequence[Chunk], size: int) -> int:
+    """The conflicts `data` holds as git counts them, where mergebert resolved some of the line merge's
+    conflicts (`chunks`) and left `left`: the conflict blocks written (the merge style narrows a conflict
+    left into as many blocks as git would), never fewer than `left`; `left` where git's clean text holds
+    lines like markers, which would count as blocks."""
+    from mergebert.core.linemerge import CleanText
+
+    clean = "".join(chunk.text for chunk in chunks if isinstance(chunk, CleanText))
+    if not left or markers.pattern(size, "<>").search(clean):
+        return left
+    return max(left, len(markers.blocks(data.split(b"\n"), size)))
 
 
 def pick_classifier(
@@ -172,20 +200,22 @@ REVIEW = "mergebert review"
 
 def report_line(path: str, outcome: Outcome, *, review: bool = False) -> str | None:
     """What every front-end prints for a file that had line conflicts (None for one that had none):
-    `src/App.java: resolved 2 of 3 conflicts (1 left: confidence below threshold)`; with `review` (the
+    `src/App.java: resolved 2 of 3 conflicts (1 left: confidence below threshold)`, the conflicts left
+    counted as the file holds them (`Outcome.held`, merge-file's exit status); with `review` (the
     merge driver, which records its decisions) the parenthesis ends with `mergebert review`:
     `src/App.java: resolved 3 of 3 conflicts (mergebert review)`."""
     if not outcome.conflicts:
         return None
-    plural = "s" if outcome.conflicts != 1 else ""
-    line = f"{path}: resolved {outcome.resolved} of {outcome.conflicts} conflict{plural}"
+    conflicts = outcome.resolved + outcome.held  # those left as the file holds them
+    plural = "s" if conflicts != 1 else ""
+    line = f"{path}: resolved {outcome.resolved} of {conflicts} conflict{plural}"
     notes = [REVIEW] if review else []
-    if outcome.left:
+    if outcome.held:
         reasons = [_why(r.reason) for r in outcome.resolutions if r.text is None]
         if outcome.message and not reasons:
             reasons = [outcome.message.removeprefix(f"{path}: ")]
         why = ", ".join(dict.fromkeys(reasons))
-        notes.insert(0, f"{outcome.left} left{': ' + why if why else ''}")
+        notes.insert(0, f"{outcome.held} left{': ' + why if why else ''}")
     return f"{line} ({'; '.join(notes)})" if notes else line
 
 

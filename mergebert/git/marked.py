@@ -3,16 +3,16 @@
 `mergebert resolve` runs on a file the user (or the merge driver) may already have worked on. Each of
 git's line conflicts is looked for, as git writes it while unresolved, in the working file, in order; only
 a conflict found there, and resolved by mergebert, is replaced. Neighbouring conflicts that git writes as
-one are looked for joined, then one by one (as the merge driver writes them). Every other byte of the
-working file is kept: hand-made resolutions, edits outside the markers, conflicts mergebert left. Marker
-labels are not compared (git's labels depend on the command that stopped), the marker lines themselves are.
+one are looked for joined as `git merge-file` joins them, then as `git merge` does, then one by one (as
+the merge driver writes them). Every other byte of the working file is kept: hand-made resolutions, edits
+outside the markers, conflicts mergebert left. Marker labels are not compared (git's labels depend on the
+command that stopped), the marker lines themselves are.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
-import re
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 import pygit2
 
 from mergebert.core import markers
-from mergebert.core.linemerge import Chunk, CleanText, LineConflict, merge_lines, render
+from mergebert.core.linemerge import Chunk, CleanText, LineConflict, git_blocks, merge_lines, render
 from mergebert.core.options import ConflictStyle, MergeOptions
 from mergebert.core.resolver import Resolution
 from mergebert.core.splice import splice_texts
@@ -37,7 +37,7 @@ class Region:
     marked: bytes
     resolved: bytes | None  # None: mergebert resolved none of them
     settled: int = 0  # how many of them `resolved` settles
-    parts: tuple[Region, ...] = ()  # the same conflicts one by one, as the merge driver writes them
+    parts: tuple[Region, ...] = ()  # the same conflicts in smaller blocks, looked for where it is not found
 
 
 @dataclass(frozen=True)
@@ -112,31 +112,22 @@ def one_writer(repo: pygit2.Repository | None) -> Iterator[None]:
             os.close(fd)
 
 
-_ALNUM = re.compile(r"[A-Za-z0-9]")
 STYLES: tuple[ConflictStyle, ...] = ("merge", "diff3", "zdiff3")
 
 
-def _runs(chunks: Sequence[Chunk], style: str) -> list[list[int]]:
-    """The chunk positions each conflict git writes spans: outside the diff3 style git joins neighbouring
-    conflicts separated by three lines or fewer, or by lines without letters or digits."""
-    runs: list[list[int]] = []
-    for position, chunk in enumerate(chunks):
-        if not isinstance(chunk, LineConflict):
-            continue
-        if runs and style != "diff3":
-            gap = chunks[runs[-1][-1] + 1 : position]
-            text = "".join(c.text for c in gap if isinstance(c, CleanText))
-            if len(gap) == len([c for c in gap if isinstance(c, CleanText)]) and (
-                text.count("\n") <= 3 or not _ALNUM.search(text)
-            ):
-                runs[-1].extend(range(runs[-1][-1] + 1, position + 1))
-                continue
-        runs.append([position])
-    return runs
-
-
-def _side(chunk: Chunk, side: str) -> str:
-    return chunk.text if isinstance(chunk, CleanText) else getattr(chunk, side)
+def _groups(texts: tuple[str, str, str], count: int, style: str, alnum: bool) -> list[list[int]]:
+    """The conflicts (by index) each conflict git writes holds: in the merge style, neighbouring ones
+    joined as git joins them (`linemerge.git_blocks`: with `alnum`, as `git merge-file`, else as `git
+    merge`); in the diff3 and zdiff3 styles, one by one."""
+    blocks = git_blocks(*texts, alnum=alnum) if style == "merge" and count > 1 else []
+    joined = {index for first, last in blocks for index in range(first + 1, last + 1)}
+    groups: list[list[int]] = []
+    for index in range(count):
+        if index in joined:
+            groups[-1].append(index)
+        else:
+            groups.append([index])
+    return groups
 
 
 def regions(
@@ -145,29 +136,36 @@ def regions(
     options: MergeOptions,
     to_worktree: Callable[[bytes], bytes],
 ) -> list[Region]:
-    """git's conflicts among the three versions (base, ours, theirs), in working-tree form."""
+    """git's conflicts among the three versions (base, ours, theirs), in working-tree form: each block as
+    `git merge-file` writes it; as its parts, the blocks `git merge` writes of it; as theirs, their
+    conflicts one by one, as the merge driver writes them."""
     (base, ours, theirs), _ = decode_sides(*blobs)
     chunks = merge_lines(base, ours, theirs)
     eol = dominant_eol(ours)
     spliced = splice_texts(chunks, [r.text for r in resolutions], eol)
-    number = {p: i for i, p in enumerate(p for p, c in enumerate(chunks) if isinstance(c, LineConflict))}
+    where = [p for p, c in enumerate(chunks) if isinstance(c, LineConflict)]
 
-    def written(span: Sequence[Chunk]) -> bytes:
-        return to_worktree(render(span, options, eol=eol).encode("utf-8"))
+    def region(indices: Sequence[int], alnum: bool, parts: tuple[Region, ...] = ()) -> Region:
+        first, last = where[indices[0]], where[indices[-1]] + 1
+        settled = sum(isinstance(spliced[where[i]], CleanText) for i in indices)
 
-    def region(positions: Sequence[int]) -> Region:
-        conflicts = [p for p in positions if p in number]
-        settled = sum(isinstance(spliced[p], CleanText) for p in conflicts)
-        span = chunks[positions[0] : positions[-1] + 1]
-        sides = ("".join(_side(c, side) for c in span) for side in ("ours", "base", "theirs"))
-        first = span[0]
-        joined = LineConflict(*sides, ending=first.ending if isinstance(first, LineConflict) else None)
-        after = spliced[positions[0] : positions[-1] + 1]
-        parts = tuple(region([p]) for p in conflicts) if len(conflicts) > 1 else ()
-        resolved = written(after) if settled else None
-        return Region(tuple(number[p] for p in conflicts), written([joined]), resolved, settled, parts)
+        def written(span: Sequence[Chunk], joined: bool) -> bytes:
+            text = render(span, options, eol=eol, alnum=alnum, joined=joined)
+            return to_worktree(text.encode("utf-8"))
 
-    return [region(run) for run in _runs(chunks, options.style)]
+        resolved = written(spliced[first:last], False) if settled else None
+        return Region(tuple(indices), written(chunks[first:last], True), resolved, settled, parts)
+
+    def one_by_one(indices: Sequence[int]) -> tuple[Region, ...]:
+        return tuple(region([index], True) for index in indices)
+
+    texts = (base, ours, theirs)
+    zealous = _groups(texts, len(where), options.style, alnum=False)
+    found = []
+    for group in _groups(texts, len(where), options.style, alnum=True):
+        parts = tuple(region(inner, False, one_by_one(inner)) for inner in zealous if inner[0] in group)
+        found.append(region(group, True, parts))
+    return found
 
 
 def _key(line: bytes, size: int) -> bytes:
@@ -192,31 +190,35 @@ def _blocks(keys: Sequence[bytes], size: int) -> int:
 
 def apply(working: bytes, found: Sequence[Region], size: int) -> Applied:
     """Replace each region still marked in `working` (in order) by its resolution; keep every other byte.
-    A region git would write as one joined conflict is also looked for one conflict at a time."""
+    A region not found is looked for in its parts (conflicts git joins otherwise, or one at a time)."""
     bom = UTF8_BOM if working.startswith(UTF8_BOM) else b""
     lines = split_lines(working[len(bom) :])
     keys = [_key(line, size) for line in lines]
     out: list[bytes] = [bom]
     cursor, replaced, matched = 0, 0, 0
     still: dict[int, bool] = {}
+
+    def put(region: Region) -> None:
+        nonlocal cursor, replaced, matched
+        wanted = [_key(line, size) for line in split_lines(region.marked)]
+        at = _find(keys, wanted, cursor)
+        if at is None:
+            for part in region.parts:
+                put(part)
+            return
+        still.update(dict.fromkeys(region.indices, True))
+        matched += _blocks(wanted, size)
+        end = at + len(wanted)
+        out.extend(lines[cursor:at])
+        if region.resolved is None:
+            out.extend(lines[at:end])
+        else:
+            out.append(region.resolved)
+            replaced += region.settled
+        cursor = end
+
     for region in found:
-        for candidate in (region, *region.parts):
-            wanted = [_key(line, size) for line in split_lines(candidate.marked)]
-            at = _find(keys, wanted, cursor)
-            if at is None:
-                continue
-            still.update(dict.fromkeys(candidate.indices, True))
-            matched += _blocks(wanted, size)
-            end = at + len(wanted)
-            out.extend(lines[cursor:at])
-            if candidate.resolved is None:
-                out.extend(lines[at:end])
-            else:
-                out.append(candidate.resolved)
-                replaced += candidate.settled
-            cursor = end
-            if candidate is region:
-                break
+        put(region)
     out.extend(lines[cursor:])
     total = max((i for region in found for i in region.indices), default=-1) + 1
     flags = tuple(still.get(i, False) for i in range(total))

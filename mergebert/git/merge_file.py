@@ -15,7 +15,6 @@ import tempfile
 from collections.abc import Sequence
 
 from mergebert.core import markers
-from mergebert.core.linemerge import CleanText
 from mergebert.core.options import ConflictStyle, Favour
 from mergebert.core.textio import is_binary
 from mergebert.git import frontend, gitcmd, gitinfo
@@ -93,7 +92,7 @@ def run(
         except OSError as error:
             frontend.warn(f"cannot write {current}: {error.strerror}")
             return ERROR
-    return min(_conflicts_written(outcome, options.marker_size), 127)
+    return min(outcome.held, 127)
 
 
 def _style_outside_a_repository() -> ConflictStyle | None:
@@ -113,16 +112,3 @@ def _style_outside_a_repository() -> ConflictStyle | None:
         except (gitcmd.GitError, OSError):  # no git to run, so no merge-file of its own to match
             return None
     return None if markers.pattern(7, "|").search(probe.stdout.decode("utf-8", "replace")) else "merge"
-
-
-def _conflicts_written(outcome: frontend.Outcome, size: int) -> int:
-    """The conflicts the output holds, as git counts them: git's own count where mergebert settled none,
-    else the conflict blocks written (merge style narrows a conflict left into as many blocks as git
-    would), never fewer than the conflicts left; the conflicts left where git's clean text holds lines
-    like markers, which would count as blocks."""
-    if not outcome.left or not outcome.resolved:
-        return outcome.left
-    clean = "".join(chunk.text for chunk in outcome.chunks if isinstance(chunk, CleanText))
-    if markers.pattern(size, "<>").search(clean):
-        return outcome.left
-    return max(outcome.left, len(markers.blocks(outcome.data.split(b"\n"), size)))

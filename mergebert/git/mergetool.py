@@ -135,7 +135,8 @@ def run(
         if left and not backup:
             frontend.warn(f"{path}: git-mergetool's backup not found; git will restore the file as it was")
     still = tuple(r for r, found in zip(outcome.resolutions, applied.found, strict=True) if found)
-    report = frontend.Outcome(applied.data, applied.conflicts, left, still)
+    blocks = frontend.conflicts_written(applied.data, left, outcome.chunks, options.marker_size)
+    report = frontend.Outcome(applied.data, applied.conflicts, left, still, blocks=blocks)
     line = frontend.report_line(path, report)
     if line:
         frontend.warn(line)
