@@ -4,6 +4,7 @@ own operation stays: merge-tree is nobody's operation on the work tree."""
 
 from __future__ import annotations
 
+import pytest
 from gitrepo import CLASH_BASE, CLASH_OURS, CLASH_THEIRS, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS, GitRepo
 
 NAME = "src/App.java"
@@ -38,10 +39,13 @@ def file_section(output: str, name: str) -> str:
     return section
 
 
-def test_the_old_merge_tree_leaves_a_conflict_with_its_own_labels(repo: GitRepo) -> None:
+@pytest.mark.parametrize("style", [None, "diff3", "zdiff3"])
+def test_the_old_merge_tree_leaves_a_conflict_with_its_own_labels(repo: GitRepo, style: str | None) -> None:
     """The trivial mode (`git merge-tree <base> <branch1> <branch2>`, deprecated, still run by scripts to
-    preview a merge) labels a conflict `.our` and `.their`: git alone's bytes where mergebert resolves
-    nothing."""
+    preview a merge) labels a conflict `.our` and `.their`, in the merge style whatever merge.conflictStyle
+    says: git alone's bytes where mergebert resolves nothing."""
+    if style:
+        repo.git("config", "merge.conflictStyle", style)
     repo.stop_on(
         {NAME: (TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS), CLASH: (CLASH_BASE, CLASH_OURS, CLASH_THEIRS)}
     )
@@ -51,6 +55,7 @@ def test_the_old_merge_tree_leaves_a_conflict_with_its_own_labels(repo: GitRepo)
     assert "+<<<<<<< .our\n" in file_section(alone, CLASH) and "+>>>>>>> .their\n" in file_section(
         alone, CLASH
     )
+    assert "|||||||" not in alone
     repo.use_driver()
     for command in [], ["--trivial-merge"]:
         driven = repo.git("merge-tree", *command, base, "main", "feature").stdout

@@ -173,6 +173,36 @@ def test_labels_of_a_renamed_file_equal_gits(repo: GitRepo, command: str) -> Non
     )
 
 
+@pytest.mark.parametrize("strategy", ["ort", "recursive"])
+def test_labels_of_a_file_both_sides_renamed_alike_equal_gits(repo: GitRepo, strategy: str) -> None:
+    """Both sides renamed the file to one name: ort labels the conflict as if nothing was renamed, the
+    recursive strategy with the paths (ours the new one, base and theirs the old one)."""
+    repo.git("config", "merge.conflictStyle", "diff3")
+    old, new = "src/Old.java", "src/New.java"
+    repo.commit({old: CLASH_BASE}, "base")
+    for branch, side in ("feature", CLASH_THEIRS), ("main", CLASH_OURS):
+        repo.git("checkout", "-q", "-B", branch)
+        repo.git("mv", old, new)
+        repo.commit({new: side}, "rename and change")
+        repo.git("checkout", "-q", "HEAD~1")
+    repo.git("checkout", "-q", "main")
+    run = ("merge", "--no-edit", "-s", strategy, "feature")
+    alone = repo.git(*run, check=False)
+    expected, stages = repo.read(new), repo.git("ls-files", "-s").stdout
+    assert b"|||||||" in expected and repo.conflicted() == [new]
+    base = repo.git("rev-parse", "--short", "HEAD~1").stdout.strip()
+    label = f"{base}:{old}" if strategy == "recursive" else base
+    assert f"\n||||||| {label}\n".encode() in expected
+    repo.git("merge", "--abort")
+    repo.use_driver()
+    with_driver = repo.git(*run, check=False)
+    assert (with_driver.returncode, repo.read(new), repo.git("ls-files", "-s").stdout) == (
+        alone.returncode,
+        expected,
+        stages,
+    )
+
+
 def test_labels_of_a_merge_a_rebase_replays_equal_gits(repo: GitRepo) -> None:
     """`git rebase -r` replays a merge (`merge -C <commit> <label>`): theirs is `refs/rewritten/<label>`."""
     repo.git("config", "merge.conflictStyle", "diff3")

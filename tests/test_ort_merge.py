@@ -2,7 +2,8 @@
 `rebase`, `cherry-pick`, and the Myers one of `checkout -m`, `am -3` and `-s recursive`. Ort and
 `git merge-file` place conflicts differently in about one conflicted file in fourteen of the shared
 validation data, and now and then one merges cleanly where the other conflicts; `git merge-file` alone
-joins conflicts that three lines or fewer separate. Each test runs git alone, then the driver.
+joins conflicts across more than three lines without letters or digits. Each test runs git alone, then
+the driver.
 """
 
 from __future__ import annotations

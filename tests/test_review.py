@@ -572,3 +572,109 @@ def test_undo_waits_for_a_resolve_writing_files(repo: GitRepo) -> None:
     out, _ = undo.communicate(timeout=60)
     assert undo.returncode == 0, out
     assert b"<<<<<<<" in repo.read(NAME)
+
+
+def entries(review: str) -> list[str]:
+    """The conflict entries `mergebert review` lists (their first lines)."""
+    return [line for line in review.splitlines() if line.startswith("  conflict ")]
+
+
+def block_lines(data: bytes) -> list[int]:
+    """The line numbers (from 1) at which the file's conflict blocks start."""
+    return [at + 1 for at, line in enumerate(data.split(b"\n")) if line.startswith(b"<<<<<<< ")]
+
+
+def method(*statements: str) -> str:
+    return "class A {\n    int f() {\n" + "".join(f"        {s}\n" for s in statements) + "    }\n}\n"
+
+
+# two values both sides changed, a line apart: one block of git's, two conflicts of mergebert's
+JOINED = [
+    method("int t = 10;", "x();", "int r = 3;", "return 0;"),
+    method("int t = 20;", "x();", "int r = 5;", "return 0;"),
+    method("int t = 30;", "x();", "int r = 7;", "return 0;"),
+]
+# one region both sides changed, its middle alike on both: one conflict of mergebert's, two blocks of git's
+SPLIT = [
+    method("a(0);", "b();", "c(0);"),
+    method("a(1);", *["m(1);"] * 4, "c(1);"),
+    method("a(2);", *["m(1);"] * 4, "c(2);"),
+]
+
+
+@pytest.mark.parametrize("sides", [JOINED, SPLIT], ids=["git-joins", "git-splits"])
+def test_review_lists_the_conflicts_the_file_holds_where_nothing_was_resolved(
+    repo: GitRepo, sides: list[str]
+) -> None:
+    repo.diverge("A.java", *sides)
+    install(repo)
+    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    starts = block_lines(repo.read("A.java"))
+    count = len(starts)
+    plural = "s" if count != 1 else ""
+    assert f"A.java: resolved 0 of {count} conflict{plural} (" in merge.stderr
+    out = repo.mergebert("review").stdout
+    assert f"A.java: resolved 0 of {count} conflict{plural}\n" in out
+    listed = entries(out)
+    assert [entry.split(":")[0] for entry in listed] == [
+        f"  conflict {n} (line {line})" for n, line in enumerate(starts, 1)
+    ], out
+    assert all(" token conflict" in entry.partition(": left: ")[2] for entry in listed), out
+
+
+def test_undo_names_a_conflict_git_placed_otherwise_by_its_number(repo: GitRepo) -> None:
+    # conflict 1 is a token merge mergebert settles; the two values below it, a line apart, it leaves as two
+    # conflicts, which git writes as one block: --undo puts that block back in place of mergebert's two
+    sides = [
+        body(first, f"int t = {t};\n        x();\n        int r = {r};", "z();")
+        for first, t, r in (
+            ('a("x", 1, false);', 10, 3),
+            ('a("X", 1, false);', 20, 5),
+            ('a("x", 1, true);', 30, 7),
+        )
+    ]
+    repo.diverge(NAME, *sides)
+    expected = git_alone(repo, "merge", "--no-edit", "feature")
+    install(repo)
+    repo.git("merge", "--no-edit", "feature", check=False)
+    assert repo.read(NAME).count(b"<<<<<<<") == 2
+    out = repo.mergebert("review").stdout
+    assert "src/App.java: resolved 1 of 3 conflicts\n" in out
+    assert [entry.split(":")[0] for entry in entries(out)] == [
+        "  conflict 1 (line 3)",
+        "  conflict 2 (line 12)",
+        "  conflict 3 (line 18)",
+    ], out
+    undo = repo.mergebert("review", "--undo", NAME)
+    assert undo.returncode == 0, undo.stdout + undo.stderr
+    assert repo.read(NAME) == expected
+    first, second = block_lines(expected)
+    assert undo.stdout.splitlines()[:2] == [
+        f"src/App.java: conflict 1 (line {first}): git's conflict put back",
+        f"src/App.java: conflicts 2, 3 (line {second}): git's conflict put back",
+    ], undo.stdout
+
+
+def test_review_counts_a_conflict_left_as_two_blocks_twice(repo: GitRepo) -> None:
+    # conflict 1 is a token merge mergebert settles; the second, whose middle lines both sides wrote alike,
+    # it leaves, written as git writes it: two blocks
+    sides = [
+        body(first, middle, "z();")
+        for first, middle in (
+            ('a("x", 1, false);', "a(0);\n        b();\n        c(0);"),
+            ('a("X", 1, false);', "a(1);\n" + "        m(1);\n" * 4 + "        c(1);"),
+            ('a("x", 1, true);', "a(2);\n" + "        m(1);\n" * 4 + "        c(2);"),
+        )
+    ]
+    repo.diverge(NAME, *sides)
+    install(repo)
+    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    starts = block_lines(repo.read(NAME))
+    assert len(starts) == 2
+    assert "src/App.java: resolved 1 of 3 conflicts (" in merge.stderr
+    out = repo.mergebert("review").stdout
+    assert "src/App.java: resolved 1 of 3 conflicts\n" in out
+    assert [entry.split(":")[0] for entry in entries(out)] == [
+        "  conflict 1 (line 3)",
+        *(f"  conflict {n} (line {line})" for n, line in enumerate(starts, 2)),
+    ], out

@@ -12,7 +12,8 @@ Favour = Literal["ours", "theirs", "union"]
 # which of git's line merges a result must equal where mergebert resolves nothing: `git merge-file`'s,
 # that of the ort strategy (git merge, rebase, cherry-pick, revert, stash), which diffs with histogram, or
 # the one of the commands that diff with Myers (`checkout -m`, `am -3`, the recursive strategy), which,
-# unlike `git merge-file`, never joins two conflicts that three lines or fewer separate
+# unlike `git merge-file`, never joins two conflicts across more than three lines without letters or
+# digits
 Engine = Literal["merge-file", "ort", "myers"]
 Whitespace = Literal["ignore-space-change", "ignore-all-space", "ignore-space-at-eol", "ignore-cr-at-eol"]
 DEFAULT_LABELS: Labels = ("ours", "base", "theirs")

@@ -250,7 +250,7 @@ def repository_settings(
         repo = gitinfo.open_repo(".")
         calling = gitinfo.calling_git(caller)
         remaking = gitinfo.remaking_conflict(repo, calling, args.path, blobs[1], blobs[2])
-        style = gitinfo.requested_style(calling)  # checkout --conflict=STYLE
+        style = gitinfo.requested_style(calling)  # checkout --conflict=STYLE; the old merge-tree: merge
         if remaking:  # git's labels for it: ours, base, theirs
             labels, size = args.labels or DEFAULT_LABELS, args.marker_size
             options = gitinfo.merge_options(
@@ -263,16 +263,16 @@ def repository_settings(
             )
             return Settings(options, repo, remade=True)
         # a branch switch's --conflict=merge leaves a configured diff3 or zdiff3 as it is (git 2.39)
-        style = None if style == "merge" else style
+        style = None if style == "merge" and gitinfo.subcommand(calling) in ("checkout", "switch") else style
         based = (style or gitinfo.conflict_style(repo)) != "merge"  # the base's label is written
         if gitinfo.remerging(calling):  # `--remerge-diff`: shows what git's own merge leaves
             labels = args.labels or gitinfo.remerged_sides(repo, calling, args.path, *blobs[1:], based).labels
             engine, size = gitinfo.line_engine(repo, calling), args.marker_size
             options = gitinfo.merge_options(repo, args.path, size=size, labels=labels, engine=engine)
             return Settings(options, repo, remade=True, logged=False)
-        labels = args.labels or gitinfo.with_paths(
-            repo, gitinfo.conflict_sides(repo, calling=calling, base=based), args.path
-        )
+        recursive = gitinfo.merge_strategy(repo, calling) == "recursive"
+        sides = gitinfo.conflict_sides(repo, calling=calling, base=based)
+        labels = args.labels or gitinfo.with_paths(repo, sides, args.path, recursive=recursive)
         given = gitinfo.strategy_options(repo, calling)
         options = gitinfo.merge_options(
             repo,
@@ -313,10 +313,56 @@ def decided(
 
     try:
         record = frontend.decision_record(args.path, blobs, options, outcome)
+        details = record["conflicts_detail"] if record is not None else []
+        blocks = blocks_held(details, outcome, options.marker_size) if details else None
+        if record is not None and blocks is not None:  # where the file's conflicts are told from its blocks
+            record["blocks"] = blocks
     except Exception as error:  # the log is for review: the merge result stands without it
         warn(f"{args.path}: cannot record the decisions ({type(error).__name__}: {error})")
         record = None
     return Decided(outcome, record)
+
+
+def lines_overlap(start: int, end: int, other_start: int, other_end: int) -> bool:
+    """Whether two line ranges share a line, or an empty one touches the other."""
+    if start == end or other_start == other_end:
+        return other_start <= end and start <= other_end
+    return other_start < end and start < other_end
+
+
+def blocks_held(details: list[dict[str, Any]], outcome: Outcome, size: int) -> list[list[Any]] | None:
+    """The conflict blocks the written file holds, each as [first line, end line, the `index` of each
+    conflict of `details` it holds], from which `review` lists the conflicts left as the file shows them:
+    where mergebert resolved some, a left conflict's blocks lie in its lines; where it resolved none (the
+    file is git's merge, whose blocks may join or split mergebert's conflicts), a block holds the conflicts
+    whose lines meet its own, both with every conflict given our side (all of them where that text is not
+    the same length in both); None where git's merge holds lines like markers outside its conflicts."""
+    from mergebert.core import markers
+    from mergebert.core.linemerge import ours_spans, ours_text, parse_diff3
+    from mergebert.core.textio import split_lines
+
+    found = markers.blocks(outcome.data.split(b"\n"), size)
+    if not outcome.resolved and len(found) != outcome.left:  # lines like markers in git's clean text
+        return None
+    left = [d for d in details if d["text"] is None]
+    if outcome.resolved:
+        spans = [(d["index"], d["lines"]) for d in left if d["lines"]]
+        held = [[start, end, [i for i, (a, b) in spans if a <= start and end <= b]] for start, end in found]
+        return [block for block in held if block[2]]  # not lines like markers in clean text
+    everyone = [d["index"] for d in left]
+    try:
+        written = parse_diff3(outcome.data.decode("utf-8", "surrogateescape"), marker_size=size)
+    except ValueError:  # a marker line git's merge left unpaired
+        return [[start, end, everyone] for start, end in found]
+    blocks, conflicts = ours_spans(written), ours_spans(outcome.chunks)
+    lines = [len(split_lines("".join(map(ours_text, chunks)))) for chunks in (written, outcome.chunks)]
+    if lines[0] != lines[1] or len(conflicts) != len(details) or len(blocks) != len(found):
+        return [[start, end, everyone] for start, end in found]
+    held = [
+        [d["index"] for d, span in zip(details, conflicts, strict=True) if lines_overlap(*span, *ours)]
+        for ours in blocks
+    ]
+    return [[start, end, indices or everyone] for (start, end), indices in zip(found, held, strict=True)]
 
 
 def left_to_git(

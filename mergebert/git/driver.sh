@@ -130,9 +130,9 @@ remaking() {
 }
 
 # git's own merge where it makes a conflict again (`checkout -m`: Myers, labels ours, base and theirs,
-# and no two conflicts joined as `git merge-file` joins them), in $style, into $result: `git checkout -m`
-# of the three versions as the stages of a scratch repository's index (as mergebert's ortmerge.py makes
-# it, without the user's config and attributes); its status is the line merge's, or 255
+# conflicts joined as `git merge` joins them, not as `git merge-file` does), in $style, into $result:
+# `git checkout -m` of the three versions as the stages of a scratch repository's index (as mergebert's
+# ortmerge.py makes it, without the user's config and attributes); its status is the line merge's, or 255
 recreated_merge() (
     scratch=$(mktemp -d "${TMPDIR:-/tmp}/mergebert-checkout.XXXXXX" 2>/dev/null) || exit 255
     trap 'rm -rf "$scratch"' EXIT

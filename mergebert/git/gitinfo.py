@@ -409,12 +409,16 @@ def _replayed_merge_sides(repo: pygit2.Repository, label: str, base: bool = True
     return _merge_sides(repo, name, name, base=base)
 
 
-def side_paths(repo: pygit2.Repository, commits: tuple[str, str, str], path: str) -> tuple[str, str, str]:
+def side_paths(
+    repo: pygit2.Repository, commits: tuple[str, str, str], path: str, *, alike: bool = True
+) -> tuple[str, str, str]:
     """The file's path in the ours, base and theirs commits (a base named "": their merge base): `path`
-    where it is there, else where a rename (as `git diff -M` finds it) put it."""
+    where it is there, else where a rename (as `git diff -M` finds it) put it (both sides' renames of one
+    file to `path`: the base's path; an add/add has none but `path`). `alike`: look for the base of a file
+    both sides hold (renamed alike), which takes their merge base where it is not given."""
     ours, base, theirs = commits
     present = [path in repo.revparse_single(commit).peel(pygit2.Tree) for commit in (ours, theirs)]
-    if all(present):  # no side renamed it (an add/add has no base path either)
+    if all(present) and not alike:
         return (path, path, path)
     if (config_value(repo, "merge.renames") or "true").lower() in ("false", "no", "off", "0"):
         return (path, path, path)
@@ -422,6 +426,8 @@ def side_paths(repo: pygit2.Repository, commits: tuple[str, str, str], path: str
     if not base:
         return (path, path, path)
     present.insert(1, path in repo.revparse_single(base).peel(pygit2.Tree))
+    if all(present):  # no side renamed it
+        return (path, path, path)
     renamed: dict[tuple[int, str], str] = {}  # (side, new path) -> old path
     for side, commit in ((0, ours), (2, theirs)):
         listing = gitcmd.git("diff", "--name-status", "-M", "-z", "--diff-filter=R", base, commit).stdout
@@ -438,19 +444,25 @@ def side_paths(repo: pygit2.Repository, commits: tuple[str, str, str], path: str
     return (on(0), base_path, on(2))
 
 
-def with_paths(repo: pygit2.Repository | None, sides: Sides, path: str) -> Labels:
+def with_paths(repo: pygit2.Repository | None, sides: Sides, path: str, *, recursive: bool = False) -> Labels:
     """`sides`' labels, each followed by `:` and the file's path on that side where a side renamed it,
-    as git labels such a conflict."""
+    as git labels such a conflict; where both sides renamed it alike, ort writes none, the `recursive`
+    strategy ours' path and the old one for base and theirs."""
     if repo is None or sides.commits is None or not path:
         return sides.labels
     try:
-        paths = side_paths(repo, sides.commits, path)
+        paths = side_paths(repo, sides.commits, path, alike=recursive)  # ort labels those plain
     except (gitcmd.GitError, pygit2.GitError, KeyError, ValueError):
         return sides.labels
-    if len(set(paths)) == 1:
+    ours_path, base_path, theirs_path = paths
+    if ours_path == theirs_path != base_path:  # both sides renamed it alike
+        if not recursive:
+            return sides.labels
+        theirs_path = base_path
+    if ours_path == base_path == theirs_path:
         return sides.labels
     ours, base, theirs = sides.labels
-    return (f"{ours}:{paths[0]}", f"{base}:{paths[1]}", f"{theirs}:{paths[2]}")
+    return (f"{ours}:{ours_path}", f"{base}:{base_path}", f"{theirs}:{theirs_path}")
 
 
 def _read(path: Path) -> str | None:
@@ -750,8 +762,21 @@ def resolve_undo(repo: pygit2.Repository, path: str) -> list[Stage]:
     return stages
 
 
+def trivial_merge(calling: list[str] | None) -> bool:
+    """Whether the calling git is the old `git merge-tree <base> <branch1> <branch2>` (`--trivial-merge`),
+    which labels a conflict `.our` and `.their` and reads no merge.conflictStyle."""
+    command, rest = _subcommand(calling or [])
+    revisions = [arg for arg in rest if not arg.startswith("-")]
+    return command == "merge-tree" and (
+        "--trivial-merge" in rest or ("--write-tree" not in rest and len(revisions) == 3)
+    )
+
+
 def requested_style(calling: list[str] | None) -> ConflictStyle | None:
-    """The style the calling git's `--conflict=STYLE` (or `--conflict STYLE`) asks for, or None."""
+    """The style the calling git's `--conflict=STYLE` (or `--conflict STYLE`) asks for, "merge" for the old
+    `git merge-tree` (`trivial_merge`), or None."""
+    if trivial_merge(calling):
+        return "merge"
     styles: dict[str, ConflictStyle] = {"merge": "merge", "diff3": "diff3", "zdiff3": "zdiff3"}
     asked = _option_values(*_subcommand(calling or []), "--conflict")
     return styles.get(asked[-1]) if asked else None
@@ -915,10 +940,10 @@ def conflict_sides(
     command, rest = _subcommand(calling or [])
     if command == "stash":  # a rebase's autostash too, while rebase-merge/ stays
         return Sides(STASH_LABELS)
+    if trivial_merge(calling):
+        return Sides(TRIVIAL_MERGE_LABELS)
     if command == "merge-tree":  # the two revisions as given name the sides
         revisions = [arg for arg in rest if not arg.startswith("-")]
-        if "--trivial-merge" in rest or ("--write-tree" not in rest and len(revisions) == 3):
-            return Sides(TRIVIAL_MERGE_LABELS)
         if len(revisions) == 2:
             return _merge_sides(repo, revisions[1], revisions[1], ours=revisions[0], base=base)
     try:

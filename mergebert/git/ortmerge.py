@@ -4,10 +4,10 @@ commands that diff with Myers (`checkout -m`, `am -3`, the recursive strategy, b
 checkout -m` of the three versions as the stages of a scratch index.
 
 ort diffs with the histogram algorithm; `git merge-file` diffs with Myers (before git 2.44 it cannot be
-told otherwise) and also joins two conflicts that three lines or fewer separate, which none of git's
-merges does. So the two can place conflicts differently, and now and then one of them merges cleanly where
-the other does not. A merge driver that falls back to git's merge must give what git alone would have
-written: this one.
+told otherwise) and also joins two conflicts that lines without letters or digits separate, however
+many, which none of git's merges does. So the two can place conflicts differently, and now and then one
+of them merges cleanly where the other does not. A merge driver that falls back to git's merge must give
+what git alone would have written: this one.
 
 The three versions become commits of a one-file tree (`f`, which no attribute pattern of the user's
 routes to a merge driver) in a bare repository made once per process; git runs with no global or system

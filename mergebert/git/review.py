@@ -13,6 +13,7 @@ rerere, where on, has the conflict's preimage as git records it at a stop. It wr
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import time
@@ -102,9 +103,12 @@ def as_git_merged(repo: pygit2.Repository, path: str, versions: Sequence[bytes])
     private = gitinfo.open_repo(repo.workdir)
     if private is None:  # the work tree gone meanwhile
         return list(versions)
-    private.index.remove_all([path])
+    for stage in range(4):  # Index.remove names the path as the file system does (os.fsencode)
+        with contextlib.suppress(OSError):  # no entry at that stage
+            private.index.remove(path, stage)
     gitinfo.read_also(private, "[core]\n\tsafecrlf = false\n", ConfigLevel.WORKTREE)
-    filters = [private.load_filter_list(path, mode) for mode in (FilterMode.TO_WORKTREE, FilterMode.TO_ODB)]
+    name = os.fsencode(path)
+    filters = [private.load_filter_list(name, mode) for mode in (FilterMode.TO_WORKTREE, FilterMode.TO_ODB)]
     converted = []
     for data in versions:
         for found in filters:
@@ -223,9 +227,34 @@ def _marker(char: str, label: str, size: int) -> str:
     return char * size + (f" {label}" if label else "")
 
 
+def _left(detail: dict[str, Any]) -> bool:
+    return detail.get("text") is None and detail.get("pattern") is None
+
+
+def entries(record: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+    """The conflicts `review` lists for a file, numbered: where the record has the written file's blocks
+    (`driver.blocks_held`), those mergebert resolved and each block it left, in the file's order, a block
+    with the reasons of the conflicts it holds; else each conflict of mergebert's line merge."""
+    details = record.get("conflicts_detail", ())
+    blocks = record.get("blocks")
+    if blocks is None:
+        return [(detail["index"] + 1, detail) for detail in details]
+    reasons = {detail["index"]: detail.get("reason") or "" for detail in details}
+    left = [
+        {"lines": [start, end], "reason": "; ".join(dict.fromkeys(reasons.get(i, "") for i in held))}
+        for start, end, held in blocks
+    ]
+    resolved = [detail for detail in details if not _left(detail)]
+    ordered = sorted(resolved + left, key=lambda entry: entry["lines"][0] if entry.get("lines") else 0)
+    return list(enumerate(ordered, 1))
+
+
 def file_lines(record: dict[str, Any], style: Style, *, applying: bool = False) -> list[str]:
     """One file's decisions, as `review` prints them; `applying`: name the commit being applied."""
+    listed = entries(record)
     conflicts, left = record["conflicts"], record["left"]
+    if "blocks" in record:  # as the file holds them
+        conflicts, left = len(listed), sum(1 for _, entry in listed if _left(entry))
     plural = "s" if conflicts != 1 else ""
     title = f"{record['path']}: resolved {conflicts - left} of {conflicts} conflict{plural}"
     labels = record.get("labels") or ["ours", "base", "theirs"]
@@ -238,10 +267,10 @@ def file_lines(record: dict[str, Any], style: Style, *, applying: bool = False) 
         lines.append("  (the texts were not recorded: the decision log was full)")
     size = record.get("marker_size", 7)
     ours_label, base_label, theirs_label = labels
-    for detail in record.get("conflicts_detail", ()):
+    for number, detail in listed:
         where = f" (line {detail['lines'][0] + 1})" if detail.get("lines") else ""
-        name = f"  conflict {detail['index'] + 1}{where}"
-        if detail.get("text") is None and detail.get("pattern") is None:
+        name = f"  conflict {number}{where}"
+        if _left(detail):
             lines.append(f"{name}: {style('left', YELLOW)}: {detail.get('reason', '')}")
             continue
         confidence = detail.get("confidence")
@@ -299,13 +328,6 @@ def _found(where: Sequence[int | None], start: int, end: int) -> tuple[int, int]
     return before + 1, before + 1
 
 
-def _overlap(start: int, end: int, other_start: int, other_end: int) -> bool:
-    """Whether two line ranges share a line, or an empty one touches the other."""
-    if start == end or other_start == other_end:
-        return other_start <= end and start <= other_end
-    return other_start < end and start < other_end
-
-
 def _changes(written: Sequence[bytes], git: Sequence[bytes], size: int) -> list[tuple[int, int, int, int]]:
     """Where what the driver wrote differs from git's merge (lines a..b of it, c..d of git's), each of git's
     conflicts whole: the line diff's changes within or beside one conflict are joined, with the lines
@@ -342,13 +364,16 @@ def undo(record: dict[str, Any], working: bytes, to_worktree: Any = bytes) -> Un
     written, git = (split_lines(to_worktree(decisionlog.unpack(record[key]))) for key in ("output", "git"))
     current = split_lines(working)
     from_written, from_git = _mapping(written, current), _mapping(git, current)
-    spans = [(d["index"], d["lines"]) for d in record["conflicts_detail"] if d.get("text") is not None]
+    spans = [(number, entry["lines"]) for number, entry in entries(record) if entry.get("lines")]
+    size = record.get("marker_size", 7)
+    blocks = markers.blocks(git, size)
     out: list[bytes] = []
     restored, refused, already = [], [], []
     cursor = 0
-    for a, b, c, d in _changes(written, git, record.get("marker_size", 7)):
-        numbers = [i + 1 for i, (s, e) in spans if _overlap(a, b, s, e)]
-        name = f"conflict{'s' * (len(numbers) > 1)} {', '.join(map(str, numbers)) or '?'}"
+    for a, b, c, d in _changes(written, git, size):
+        numbers = [number for number, (s, e) in spans if driver.lines_overlap(a, b, s, e)]
+        name = f"conflict{'s' * (len(numbers) > 1)} {', '.join(map(str, numbers))}"
+        name = name if numbers else "a region mergebert merged cleanly"  # where git's conflict lies
         place = _found(from_written, a, b)
         if place is None:
             if _found(from_git, c, d) is not None:
@@ -359,7 +384,9 @@ def undo(record: dict[str, Any], working: bytes, to_worktree: Any = bytes) -> Un
         start, end = place
         out += current[cursor:start] + git[c:d]
         cursor = end
-        restored.append(f"{name} (line {len(out) - (d - c) + 1}): git's conflict put back")
+        # the first line of the conflict of git's the region starts in
+        first = min([s for s, e in blocks if s < c < e], default=c)
+        restored.append(f"{name} (line {len(out) - (d - first) + 1}): git's conflict put back")
     out += current[cursor:]
     return Undone(b"".join(out), restored, refused, already)
 
