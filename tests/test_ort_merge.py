@@ -125,6 +125,18 @@ def test_a_branch_named_in_bytes_that_are_not_utf8_labels_gits_conflict(repo: Gi
     assert repo.read(NAME) == without
 
 
+@pytest.mark.parametrize("strategy", ["ort", "recursive"])
+def test_conflicts_kept_apart_with_whitespace_ignored(repo: GitRepo, strategy: str) -> None:
+    """`-X ignore-space-change` makes git's merge one `git merge-file` cannot make (libgit2 makes it): its
+    conflicts are still joined as git merge joins them."""
+    repo.diverge(NAME, *APART)
+    without, with_driver, stderr = repo.merge_both_ways(
+        NAME, "merge", "--no-edit", "-s", strategy, "-X", "ignore-space-change", "feature"
+    )
+    _two_conflicts(without)
+    assert with_driver == without
+
+
 def test_a_patch_applied_with_three_way_fallback_conflicts_as_git_alone(repo: GitRepo, tmp_path) -> None:
     repo.diverge(NAME, *APART)
     repo.git("format-patch", "-q", "-1", "feature", "-o", str(tmp_path / "patches"))
