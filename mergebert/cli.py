@@ -482,9 +482,10 @@ def uninstall_command(global_: bool) -> None:
 def check_command(files: tuple[str, ...]) -> None:
     """Find conflict markers a commit adds.
 
-    Used by the pre-commit hook: in the staged files (or FILES), the marker lines new against HEAD (and
-    MERGE_HEAD in a merge), as `git diff --cached --check` counts them; a named file not staged is scanned
-    whole. Names file:line of each and exits 1 when there is one.
+    Used by the pre-commit hook: in the staged files (or FILES; after --, a name starting with - is a
+    file), the marker lines new against HEAD and, in a merge, against each commit merged (MERGE_HEAD's, or
+    in git merge's pre-merge-commit hook the GITHEAD_* git sets), as `git diff --cached --check` counts
+    them; a named file not staged is scanned whole. Names file:line of each and exits 1 when there is one.
     """
     from mergebert.git import check
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
+import shlex
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -89,11 +92,67 @@ def test_find_markers_respects_marker_size_and_context() -> None:
     assert [m.line for m in find_markers("f", text, size=10)] == [3, 5, 7]
 
 
+def manifest_entry() -> list[str]:
+    """The command of `.pre-commit-hooks.yaml`'s mergebert-check, with the installed `mergebert`."""
+    [entry] = re.findall(r"^\s*entry:\s*(.+)$", (ROOT / ".pre-commit-hooks.yaml").read_text(), re.MULTILINE)
+    command = shlex.split(entry)
+    assert command[0] == "mergebert"
+    return [MERGEBERT, *command[1:]]
+
+
 def test_pre_commit_framework_manifest() -> None:
     manifest = (ROOT / ".pre-commit-hooks.yaml").read_text()
     assert "id: mergebert-check" in manifest
-    assert "entry: mergebert check" in manifest
+    assert manifest_entry()[1] == "check"
     assert "pre-commit" in manifest and "pre-merge-commit" in manifest
+
+
+DASHED = ("-h.java", "--help.java")  # names click would read as options
+
+
+def test_the_manifest_entry_takes_file_names_starting_with_a_dash(repo: GitRepo) -> None:
+    """The framework appends the staged files' names to the entry: names as options would be a usage error."""
+    repo.commit({"README": "hello\n"})
+    for name in DASHED:
+        repo.write(name, "class H {}\n")
+    repo.git("add", "--", *DASHED)
+    framework = subprocess.run([*manifest_entry(), *DASHED], cwd=repo.path, env=repo.env, capture_output=True)
+    assert framework.returncode == 0, framework.stderr
+    repo.write("-h.java", "class H {}\n<<<<<<< HEAD\n")
+    repo.git("add", "--", "-h.java")
+    found = subprocess.run(
+        [*manifest_entry(), *DASHED], cwd=repo.path, env=repo.env, capture_output=True, text=True
+    )
+    assert found.returncode == 1 and "-h.java:2: <<<<<<< HEAD" in found.stderr, found.stderr
+
+
+def test_the_pre_commit_framework_commits_file_names_starting_with_a_dash(
+    repo: GitRepo, tmp_path: Path
+) -> None:
+    """The manifest's entry as the framework runs it (a local hook: the framework installs no other here)."""
+    if shutil.which("pre-commit", path=repo.env["PATH"]) is None:
+        pytest.skip("the pre-commit framework is not on PATH")
+    env = {**repo.env, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
+    entry = shlex.join(manifest_entry())
+    config = "repos:\n- repo: local\n  hooks:\n  - id: mergebert-check\n    name: mergebert-check\n"
+    repo.write(
+        ".pre-commit-config.yaml", f"{config}    entry: {entry}\n    language: system\n    types: [text]\n"
+    )
+    repo.git("add", ".pre-commit-config.yaml")
+
+    def run(*command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(command, cwd=repo.path, env=env, capture_output=True, text=True)
+
+    assert run("pre-commit", "install").returncode == 0
+    for name in DASHED:
+        repo.write(name, "class H {}\n")
+    repo.git("add", "--", *DASHED)
+    commit = run("git", "commit", "-m", "dashed names")
+    assert commit.returncode == 0, commit.stdout + commit.stderr
+    repo.write("-h.java", "class H {}\n<<<<<<< HEAD\n")
+    repo.git("add", "--", "-h.java")
+    refused = run("git", "commit", "-m", "markers")
+    assert refused.returncode != 0 and "-h.java:2: <<<<<<< HEAD" in refused.stdout + refused.stderr
 
 
 @pytest.mark.parametrize("size", [7, 10])
@@ -226,3 +285,59 @@ def test_check_of_a_folder_does_not_read_through_a_tracked_link(repo: GitRepo) -
     repo.git("commit", "-q", "-m", "links")
     found = repo.mergebert("check", ".", timeout=20)
     assert found.returncode == 0, found.stderr
+
+
+def _pre_merge_commit_runs_check(repo: GitRepo) -> None:
+    """A pre-merge-commit hook running `mergebert check`, as the framework's mergebert-check at that stage."""
+    hook = repo.path / ".git" / "hooks" / "pre-merge-commit"
+    hook.parent.mkdir(parents=True, exist_ok=True)
+    hook.write_text(f"#!/bin/sh\nexec {MERGEBERT} check\n")
+    hook.chmod(0o755)
+
+
+@pytest.mark.parametrize("branches", [["data"], ["data", "more"]], ids=["merge", "octopus"])
+def test_pre_merge_commit_counts_the_lines_the_merged_branches_already_hold(
+    repo: GitRepo, branches: list[str]
+) -> None:
+    """git runs pre-merge-commit before it writes MERGE_HEAD: the merged commits are in its GITHEAD_*."""
+    repo.commit({"README": "hello\n"})
+    for branch in branches:
+        repo.git("checkout", "-q", "-b", branch, "main")
+        repo.commit({f"{branch}/FixtureTest.java": FIXTURE})
+    repo.git("checkout", "-q", "main")
+    repo.commit({"other.txt": "other\n"})
+    _pre_merge_commit_runs_check(repo)
+    merge = repo.git("merge", "--no-edit", *branches, check=False)
+    assert merge.returncode == 0, merge.stderr
+    assert repo.git("rev-list", "--count", "--no-walk", "--min-parents=2", "HEAD").stdout.strip() == "1"
+
+
+def test_pre_merge_commit_refuses_markers_the_merge_adds_and_says_how_to_commit_anyway(repo: GitRepo) -> None:
+    """Markers new against both sides (here a merge driver's) are refused; git leaves the merge in progress,
+    to be concluded by `git commit` (`git merge --no-verify` would skip the check)."""
+    repo.git("config", "merge.marks.driver", "printf '<<<<<<< mine\\nx\\n>>>>>>> theirs\\n' > %A")
+    repo.write(".gitattributes", "*.txt merge=marks\n")
+    repo.diverge("a.txt", "base\n", "ours\n", "theirs\n")
+    _pre_merge_commit_runs_check(repo)
+    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    assert merge.returncode != 0
+    assert "a.txt:1: <<<<<<< mine" in merge.stderr and "a.txt:3: >>>>>>> theirs" in merge.stderr
+    assert "git commit --no-verify" in merge.stderr and "git merge --no-verify" in merge.stderr, merge.stderr
+    assert repo.git("commit", "--no-verify", "--no-edit", check=False).returncode == 0
+
+
+def test_an_octopus_merge_counts_the_lines_every_merged_branch_holds(hooked: GitRepo) -> None:
+    """An octopus stopped on a conflict: MERGE_HEAD names each merged commit, the second's lines count."""
+    hooked.commit({"a.txt": "a\n"})
+    hooked.git("checkout", "-q", "-b", "first")
+    hooked.commit({"first.txt": "first\n"})
+    hooked.git("checkout", "-q", "-b", "second", "main")
+    hooked.commit({"FixtureTest.java": FIXTURE, "a.txt": "theirs\n"})
+    hooked.git("checkout", "-q", "main")
+    hooked.commit({"a.txt": "ours\n"})
+    assert hooked.git("merge", "--no-edit", "first", "second", check=False).returncode != 0
+    assert len(hooked.read(".git/MERGE_HEAD").split()) == 2
+    hooked.write("a.txt", "both\n")
+    hooked.git("add", "a.txt")
+    commit = hooked.git("commit", "--no-edit", check=False)
+    assert commit.returncode == 0, commit.stderr

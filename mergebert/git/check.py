@@ -5,15 +5,19 @@ the staged version of every file the commit adds or changes; with FILES, their s
 working file, whole, for paths not staged), a folder standing for the files git tracks under it, and a
 path that matches nothing an error, as git's pathspecs are. In a staged file only the lines the commit
 adds count, as with `git diff --cached --check`: those new against HEAD (its rename source for a renamed
-file) and, in a merge, against MERGE_HEAD too, so that marker-like lines a file already held (a test's
-data) do not refuse every later commit of it, while a conflict left in a merge still does. It reports
-`file:line` for each marker and suggests `mergebert resolve`. Reading goes through git itself, so a
-temporary index (`git commit -a`) is honoured.
+file) and, in a merge, against each commit merged (MERGE_HEAD's; in `git merge`'s pre-merge-commit hook,
+which runs before git writes MERGE_HEAD, the GITHEAD_* variables git sets), so that marker-like lines a
+file already held (a test's data) do not refuse every later commit of it, nor a merge bringing them in,
+while a conflict left in a merge still does. It reports `file:line` for each marker and suggests
+`mergebert resolve`, and how to commit anyway (in `git merge`'s hook: `git commit --no-verify`, as git
+leaves the merge in progress). Reading goes through git itself, so a temporary index (`git commit -a`)
+is honoured.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -100,17 +104,31 @@ def staged_blobs(paths: Sequence[str], top: str) -> dict[str, bytes]:
     }
 
 
-PARENTS = ("HEAD", "MERGE_HEAD")  # what the commit would have as parents (MERGE_HEAD only in a merge)
+GITHEAD = re.compile(r"GITHEAD_([0-9a-f]{40}|[0-9a-f]{64})")  # what `git merge` sets for each commit merged
 
 
-def added_lines(staged: dict[str, tuple[str, bytes]]) -> dict[str, set[int]]:
+def merged_heads() -> tuple[list[str], bool]:
+    """The commits being merged, and whether they come from `git merge`'s GITHEAD_* variables: MERGE_HEAD's
+    (one or, for an octopus, several), else, where git has yet to write it (its pre-merge-commit hook), the
+    commits `git merge` names in its environment; none outside a merge."""
+    path = gitcmd.git("rev-parse", "--git-path", "MERGE_HEAD").stdout.decode("utf-8", "surrogateescape")
+    try:
+        with open(path.rstrip("\n"), "rb") as f:
+            return f.read().decode("ascii", "replace").split(), False
+    except FileNotFoundError:
+        pass
+    merged = [found[1] for found in map(GITHEAD.fullmatch, os.environ) if found]
+    return merged, bool(merged)
+
+
+def added_lines(staged: dict[str, tuple[str, bytes]], parents: Sequence[str]) -> dict[str, set[int]]:
     """Per staged file (the path it comes from in the parents, its content), the numbers of its lines that
-    a diff against each parent's version shows added; all its lines where no parent has it."""
-    before = iter(_cat_files([f"{parent}:{source}" for source, _ in staged.values() for parent in PARENTS]))
+    a diff against each of the commit's `parents`' version shows added; all its lines where none has it."""
+    before = iter(_cat_files([f"{parent}:{source}" for source, _ in staged.values() for parent in parents]))
     added = {}
     for path, (_, data) in staged.items():
         lines = set(range(1, data.count(b"\n") + 2))
-        for old in filter(None, [next(before) for _ in PARENTS]):
+        for old in filter(None, [next(before) for _ in parents]):
             patch = pygit2.Patch.create_from(old, data, flag=int(DiffOption.FORCE_TEXT), context_lines=0)
             lines &= {line.new_lineno for hunk in patch.hunks for line in hunk.lines if line.origin == "+"}
         added[path] = lines
@@ -180,6 +198,13 @@ def _named(files: Sequence[str], top: str) -> dict[str, str | None]:
     return named
 
 
+ANYWAY = "To commit anyway: git commit --no-verify."
+# refused in `git merge`'s pre-merge-commit hook, after which git leaves the merge in progress
+ANYWAY_IN_MERGE = (
+    "To commit anyway: git commit --no-verify concludes the merge; git merge --no-verify skips the check."
+)
+
+
 def run(files: Sequence[str]) -> int:
     """0 when no staged file adds a conflict marker (and no named file not staged holds one); 1 (with a
     report on stderr) otherwise; 2 where git cannot tell, or a path given matches nothing (`_named`). The
@@ -190,7 +215,9 @@ def run(files: Sequence[str]) -> int:
         renamed = staged_paths()  # every staged file, from the path it comes from; git says why it cannot
         trees = [tree for tree in named.values() if tree] if named is not None else list(renamed)
         blobs = staged_blobs(trees, top)
-        added = added_lines({tree: (renamed.get(tree, tree), blobs[tree]) for tree in trees if tree in blobs})
+        merged, in_git_merge = merged_heads()
+        staged = {tree: (renamed.get(tree, tree), blobs[tree]) for tree in trees if tree in blobs}
+        added = added_lines(staged, ["HEAD", *merged])
     except (gitcmd.GitError, PathError) as error:
         frontend.warn(f"check: {error}")
         return 2
@@ -215,7 +242,7 @@ def run(files: Sequence[str]) -> int:
         print(f"  {marker.path}:{marker.line}: {marker.text}", file=sys.stderr)
     print(
         "Resolve them first: `mergebert resolve` settles what it can, edit the rest by hand, then `git add`."
-        "\n(To commit anyway: git commit --no-verify.)",
+        f"\n({ANYWAY_IN_MERGE if in_git_merge else ANYWAY})",
         file=sys.stderr,
     )
     return 1
