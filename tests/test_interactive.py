@@ -162,8 +162,9 @@ def test_java_suggestions_ours_theirs_both_and_help(shipped: GitRepo, command: s
     assert repo.conflicted() == []  # --add staged the file
     assert repo.git("show", f":0:{name}").stdout == steps.expected
     assert "\x1b[" not in result.stdout  # no terminal, no colour
-    assert result.stdout.count("1,2,3 - take that suggestion") == 2  # `?` and the unknown `x`
     first = next(r for r in steps.resolutions if r.text is None)
+    offered = ",".join(str(number) for number in range(1, len(first.suggestions) + 1))
+    assert result.stdout.count(f"\n{offered} - take that suggestion") == 2  # `?` and the unknown `x`
     for number, suggestion in enumerate(first.suggestions, 1):
         assert f"[{number}] {suggestion.describe()}, confidence {suggestion.confidence:.2f}" in result.stdout
     assert "<<<<<<< ours: HEAD" in result.stdout
@@ -390,3 +391,66 @@ def test_the_labels_shown_are_those_git_wrote(
     assert git_wrote[0] == "HEAD" and git_wrote[2] == revision
     shown = repo.mergebert("resolve", "-i", "App.java", input="q\n")
     assert markers_shown(shown.stdout) == git_wrote, shown.stdout
+
+
+def renamed_by_theirs(repo: GitRepo) -> str:
+    """The file, renamed on feature and changed on both sides; returns its new name."""
+    base, ours, theirs = versions(java, 1, [("int a = f(1);", "int a = f(2);", "int a = f(3);")])
+    repo.commit({"src/App.java": base}, "base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.git("mv", "src/App.java", "src/Renamed.java")
+    repo.commit({"src/Renamed.java": theirs}, "rename and change")
+    repo.git("checkout", "-q", "main")
+    repo.commit({"src/App.java": ours}, "change")
+    return "src/Renamed.java"
+
+
+LABELLED = {
+    "merge -m": ("merge", "-m", "custom message", "feature"),
+    "merge FETCH_HEAD": ("merge", "FETCH_HEAD"),
+    "pull": ("pull", "--no-rebase", "--no-edit", ".", "feature"),
+    "renamed, merge": ("merge", "--no-edit", "feature"),
+    "renamed, cherry-pick": ("cherry-pick", "feature"),
+}
+
+
+@pytest.mark.parametrize("operation", LABELLED)
+def test_the_labels_shown_are_those_git_wrote_after_any_merge(repo: GitRepo, operation: str) -> None:
+    """git names theirs as the user did (not in MERGE_MSG after `-m`), a fetched head by its whole id, and
+    a file a side renamed by each side's path (`HEAD:src/App.java`): the question shows what git wrote."""
+    repo.git("config", "merge.conflictStyle", "diff3")
+    if operation.startswith("renamed"):
+        name = renamed_by_theirs(repo)
+    else:
+        name = "App.java"
+        base, ours, theirs = versions(java, 1, [("int a = f(1);", "int a = f(2);", "int a = f(3);")])
+        repo.diverge(name, base, ours, theirs)
+        repo.git("fetch", "-q", ".", "feature")
+    stopped = repo.git(*LABELLED[operation], check=False)
+    assert "CONFLICT" in stopped.stdout, stopped.stdout + stopped.stderr
+    git_wrote = markers_shown(repo.read(name).decode())
+    assert git_wrote[0] == ("HEAD:src/App.java" if operation.startswith("renamed") else "HEAD")
+    shown = repo.mergebert("resolve", "-i", name, input="q\n")
+    assert markers_shown(shown.stdout) == git_wrote, shown.stdout
+
+
+def test_ctrl_d_at_a_question_ends_its_line_as_q_does(repo: GitRepo) -> None:
+    """^D at a terminal's question quits as `q` does; the table starts on a line of its own."""
+    base, ours, theirs = versions(java, 1, [("int a = f(1);", "int a = f(2);", "int a = f(3);")])
+    repo.stop_on({"App.java": (base, ours, theirs)})
+    status, shown = run_in_terminal(repo, ["resolve", "-i", "--no-backup"], b"\x04", NO_COLOR="1")
+    assert status == 1
+    lines = shown.decode().splitlines()
+    at = next(number for number, line in enumerate(lines) if "Resolve this conflict" in line)
+    assert lines[at].endswith("? "), lines[at]
+    assert lines[at + 1].startswith("file "), shown.decode()
+
+
+def test_help_lists_only_the_suggestion_keys_offered(repo: GitRepo) -> None:
+    """With no suggestion (the token merge suggests none), the help names no number key."""
+    base, ours, theirs = versions(java, 1, [("int a = f(1);", "int a = f(2);", "int a = f(3);")])
+    repo.stop_on({"App.java": (base, ours, theirs)})
+    result = repo.mergebert("resolve", "-i", "--no-backup", input="?\nq\n")
+    assert "(no suggestion passes the parse check)" in result.stdout
+    assert "o - take ours" in result.stdout
+    assert "take that suggestion" not in result.stdout

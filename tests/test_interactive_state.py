@@ -265,3 +265,28 @@ def test_the_editor_can_be_killed_and_hung_up_as_any_program(repo: GitRepo, tmp_
     assert run.returncode == 0, run.stderr
     mask = int(ignored.read_text().split()[1], 16)
     assert not mask & (1 << (signal.SIGINT - 1) | 1 << (signal.SIGTERM - 1) | 1 << (signal.SIGHUP - 1))
+
+
+# the first edit leaves one marker line (the `<<<<<<<` line gone), the second resolves the conflict
+LEFT_MARKER = """#!/bin/sh
+if [ -e "{seen}" ]; then printf '        int port = 1;\\n' > "$1"; exit; fi
+: > "{seen}"
+grep -v -e '^<<<<<<< ' -e '^{drop}' "$1" > "$1.new" && mv "$1.new" "$1"
+"""
+
+
+@pytest.mark.parametrize("left", ["=======", ">>>>>>> feature"])
+def test_an_edit_that_leaves_any_marker_line_is_asked_again(repo: GitRepo, tmp_path: Path, left: str) -> None:
+    repo.stop_on({NAME: (CLASH_BASE, CLASH_OURS, CLASH_THEIRS)})
+    assert f"\n{left}\n" in repo.read(NAME).decode()
+    drop = ">>>>>>> " if left == "=======" else "======="
+    script = tmp_path / "editor"
+    script.write_text(LEFT_MARKER.format(seen=tmp_path / "seen", drop=drop))
+    script.chmod(0o755)
+    repo.env["GIT_EDITOR"] = str(script)
+    result = repo.mergebert("resolve", "-i", "--add", input="e\ne\n")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"the edited conflict still holds conflict markers ({left}); answer s to leave it" in result.stdout
+    assert result.stdout.count("Resolve this conflict") == 2
+    assert repo.read(NAME) == CLASH_OURS.replace("9090", "1").encode()
+    assert repo.conflicted() == []

@@ -136,7 +136,31 @@ def test_interactive_leaves_a_file_edited_while_it_asks_alone(repo: GitRepo, tmp
         assert proc.wait(120) == 1
         said = proc.stderr.read().decode()
     assert repo.read(NAME) == by_hand.encode()
-    assert said == f"mergebert: {NAME}: changed since it was read; left alone\n"
+    assert said == (
+        f"mergebert: {NAME}: changed since it was read; left alone\n"
+        f"mergebert: {NAME}: git-mergetool's backup not found; git will restore the file as it was\n"
+    )
+
+
+@pytest.mark.parametrize("answer", ["t", "s"])
+def test_git_mergetool_keeps_a_file_edited_while_it_asks(repo: GitRepo, answer: str) -> None:
+    """git restores the file from its backup after the failed tool: the edit is in the backup too."""
+    repo.stop_on({NAME: (CLASH_BASE, CLASH_OURS, CLASH_THEIRS)})
+    repo.mergebert("install", check=True)
+    by_hand = repo.read(NAME) + b"// saved in another window while the question waited\n"
+    command = ["git", "mergetool", "--tool", "mergebert-i", "--no-prompt"]
+    pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.STDOUT}
+    with subprocess.Popen(command, cwd=repo.path, env=repo.env, **pipes) as proc:
+        assert proc.stdin is not None and proc.stdout is not None
+        read_until(proc, b"Resolve this conflict", 1)
+        repo.write(NAME, by_hand)
+        proc.stdin.write(f"{answer}\n".encode())
+        proc.stdin.close()
+        assert proc.wait(120) != 0
+        said = proc.stdout.read().decode()
+    assert f"mergebert: {NAME}: changed since it was read; left alone" in said
+    assert repo.read(NAME) == by_hand
+    assert repo.conflicted() == [NAME]
 
 
 def test_ctrl_c_at_a_question_writes_nothing(repo: GitRepo, tmp_path: Path) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import select
 import signal
 import subprocess
 import time
@@ -286,3 +288,35 @@ def test_two_resolves_at_once_leave_one_backup_of_gits_conflict(repo: GitRepo) -
     assert backups == ["App.java.orig"]
     assert repo.read(NAME + ".orig") == conflict
     assert NAME not in repo.conflicted()
+
+
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
+def test_waiting_for_another_writer_can_be_interrupted(repo: GitRepo, number: int) -> None:
+    """While another mergebert holds the write lock, `resolve` says it waits; ^C or a kill then ends it
+    with nothing written."""
+    stopped(repo, "merge")
+    before = {name: repo.read(name) for name in (NAME, CLASH)}
+    lock = repo.path / ".git" / "mergebert" / "write.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    waiting = (
+        "mergebert: waiting for another mergebert resolve, mergetool or review --undo to finish writing\n"
+    )
+    with open(lock, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        command = [MERGEBERT, "resolve", "--add"]
+        proc = subprocess.Popen(command, cwd=repo.path, env=repo.env, stderr=subprocess.PIPE, text=True)
+        try:
+            assert proc.stderr is not None
+            ready, _, _ = select.select([proc.stderr], [], [], 120)  # a bound on waiting, not a measurement
+            assert ready and proc.stderr.readline() == waiting
+            proc.send_signal(number)
+            status = proc.wait(120)
+            said = proc.stderr.read()
+        finally:
+            proc.kill()
+            proc.communicate()
+    assert status == 130  # SIGTERM, as ^C
+    assert said.endswith("mergebert: interrupted: nothing written\n")
+    assert {name: repo.read(name) for name in (NAME, CLASH)} == before
+    assert sorted(repo.conflicted()) == sorted([NAME, CLASH])
+    assert not list((repo.path / "src").glob("*.orig*"))

@@ -267,7 +267,7 @@ def merge_options(
     in progress; `favour` is the side git was told every conflict goes to (see `merge_favour`)."""
     return MergeOptions(
         marker_size=size or marker_size(repo, path),
-        labels=labels or conflict_labels(repo),
+        labels=labels or with_paths(repo, conflict_sides(repo), path or ""),
         style=style or conflict_style(repo),
         favour=favour,
         whitespace=whitespace,
@@ -865,10 +865,26 @@ def merge_whitespace(given: list[str]) -> tuple[Whitespace, ...]:
 
 
 def _merged_name(repo: pygit2.Repository, oid: pygit2.Oid) -> str:
-    """The name `git merge` printed for the merged commit, from MERGE_MSG ("Merge branch 'x'")."""
-    message = _read(Path(repo.path) / "MERGE_MSG") or ""
-    match = re.match(r"Merge (?:remote-tracking )?(?:branch|tag|commit) '([^']+)'", message)
-    return match.group(1) if match else _short(repo, oid)
+    """The name git labels the merged commit with: the whole id of a fetched head (`git pull`, `git merge
+    FETCH_HEAD`), else the name `git merge` printed in MERGE_MSG ("Merge branch 'x'"), else, where the
+    message is the user's own (`-m`), the name the user gave (`_given_name`)."""
+    subject = (_read(Path(repo.path) / "MERGE_MSG") or "").split("\n", 1)[0]
+    if _fetched(repo, oid, subject):
+        return str(oid)
+    match = re.match(r"Merge (?:remote-tracking )?(?:branch|tag|commit) '([^']+)'", subject)
+    return match.group(1) if match else _given_name(repo, oid)
+
+
+def _fetched(repo: pygit2.Repository, oid: pygit2.Oid, subject: str) -> bool:
+    """Whether git merged `oid` as a fetched head, which it labels with its whole id: FETCH_HEAD lists it for
+    merging, described as the merge's `subject` names it (`branch 'x' of URL`: "Merge branch 'x' of URL")."""
+    for line in (_read(Path(repo.path) / "FETCH_HEAD") or "").splitlines():
+        fields = line.split("\t")
+        if len(fields) == 3 and fields[0] == str(oid) and fields[1] != "not-for-merge":
+            named = f"Merge {fields[2].removesuffix(' of .')}"
+            if subject == named or subject.startswith(f"{named} into "):
+                return True
+    return False
 
 
 def _squashed_tip(repo: pygit2.Repository) -> pygit2.Oid | None:
@@ -882,10 +898,11 @@ def _squashed_tip(repo: pygit2.Repository) -> pygit2.Oid | None:
     return tips.pop() if len(tips) == 1 else None
 
 
-def _squashed_name(repo: pygit2.Repository, tip: pygit2.Oid) -> str:
-    """The name git labels a squash merge's commit with, the one the user gave it: as the merge driver's
-    log has it (from GITHEAD_<id>) where that log is this merge's, else a branch (then a remote-tracking
-    branch, a tag) at the commit, else its abbreviated id."""
+def _given_name(repo: pygit2.Repository, tip: pygit2.Oid) -> str:
+    """The name git labels a merged commit with where no message of git's names it (a squash merge, a merge
+    with `-m`), the one the user gave it: as the merge driver's log has it (from GITHEAD_<id>) where that
+    log is this merge's, else a branch (then a remote-tracking branch, a tag) at the commit, else its
+    abbreviated id."""
     header = decisionlog.read_header(os.path.join(repo.path, decisionlog.LOG)) or {}
     head = "" if repo.head_is_unborn else str(repo.head.target)
     if header.get("kind") == "merge" and (header.get("head"), header.get("commit")) == (head, str(tip)):
@@ -904,17 +921,6 @@ def _points_at(repo: pygit2.Repository, ref: str, commit: pygit2.Oid) -> bool:
         return repo.references[ref].peel(pygit2.Commit).id == commit
     except (pygit2.GitError, KeyError, ValueError):  # a tag of a tree or blob, say
         return False
-
-
-def conflict_labels(
-    repo: pygit2.Repository | None,
-    *,
-    environ: dict[str, str] | None = None,
-    calling: list[str] | None = None,
-) -> Labels:
-    """The (ours, base, theirs) labels git's line merge would write in the current operation (see
-    `conflict_sides`)."""
-    return conflict_sides(repo, environ=environ, calling=calling).labels
 
 
 def conflict_sides(
@@ -980,7 +986,7 @@ def conflict_sides(
             return _pick_sides(repo, pygit2.Oid(hex=rebased.split()[0]))
         squashed = _squashed_tip(repo)
         if squashed is not None:  # `git merge --squash`: a merge, without MERGE_HEAD
-            return _merge_sides(repo, str(squashed), _squashed_name(repo, squashed), base=base)
+            return _merge_sides(repo, str(squashed), _given_name(repo, squashed), base=base)
     except (pygit2.GitError, KeyError, ValueError, IndexError):
         pass
     return Sides(DEFAULT_LABELS)

@@ -43,7 +43,6 @@ if TYPE_CHECKING:
     from mergebert.core.resolver import Resolution
 
 HELP = """\
-1,2,3 - take that suggestion
 o - take ours
 t - take theirs
 b - take both: ours, then theirs
@@ -52,6 +51,14 @@ s - skip: leave the conflict as it was (marked, or as the merge driver resolved 
 q - quit: keep what was decided, leave the conflicts not answered as they were
 ? - print help
 Ctrl-C - abort: write nothing at all (in the editor: the editor's, as in git)"""
+
+
+def help_text(suggestions: int) -> str:
+    """The keys' help, the suggestion numbers only where there are suggestions to take."""
+    numbers = ",".join(str(number) for number in range(1, suggestions + 1))
+    return f"{numbers} - take that suggestion\n{HELP}" if numbers else HELP
+
+
 DIFF_CONTEXT = 3  # unchanged lines of ours shown around each change in a suggestion's diff
 
 
@@ -90,6 +97,8 @@ class Terminal:
             return None
         if self.echo:
             self.say(line.decode("utf-8", "replace"))
+        elif not byte:  # ^D on a terminal, which echoes no line break: the prompt's line ends here
+            self.say()
         return None if not byte and not line else line.decode("utf-8", "replace").strip()
 
 
@@ -276,7 +285,7 @@ class Asker:
                 if edited is not None:
                     return Choice(edited, "edited")
                 continue
-            self.terminal.say(HELP, "red" if key not in ("?", "") else None)
+            self.terminal.say(help_text(len(suggestions)), "red" if key not in ("?", "") else None)
 
     def show(self, question: Question) -> None:
         """The conflict's three sides with their labels, then the suggestions as diffs against ours."""
@@ -314,7 +323,7 @@ class Asker:
 
     def edit(self, question: Question) -> str | None:
         """The conflict as the user leaves it in their editor (`git var GIT_EDITOR`); None when the editor
-        fails or conflict markers are left in it."""
+        fails or any conflict-marker line (of the conflict's marker size) is left in it."""
         editor = _editor(self.cwd)
         with tempfile.TemporaryDirectory(prefix="mergebert-edit-") as folder:
             target = Path(folder) / Path(question.path).name
@@ -324,8 +333,11 @@ class Asker:
         if status != 0:
             self.terminal.say(f"the editor ({editor}) failed with exit status {status}", "red")
             return None
-        if markers.has_conflict(text.encode("utf-8"), question.options.marker_size):
-            self.terminal.say("the edited conflict still holds conflict markers; answer s to leave it", "red")
+        left = [line for line in text.splitlines() if markers.kind(line, question.options.marker_size)]
+        if left:
+            self.terminal.say(
+                f"the edited conflict still holds conflict markers ({left[0]}); answer s to leave it", "red"
+            )
             return None
         return text
 

@@ -22,6 +22,7 @@ import pygit2
 
 from mergebert.core import markers
 from mergebert.core.linemerge import Chunk, CleanText, LineConflict, git_blocks, merge_lines, render
+from mergebert.core.messages import warn
 from mergebert.core.options import ConflictStyle, MergeOptions
 from mergebert.core.resolver import Resolution
 from mergebert.core.splice import splice_texts
@@ -88,28 +89,61 @@ def uninterrupted() -> Iterator[None]:
 
 
 WRITE_LOCK = os.path.join("mergebert", "write.lock")  # in the git folder
+WAITING = "waiting for another mergebert resolve, mergetool or review --undo to finish writing"
+
+
+def _take_lock(repo: pygit2.Repository | None) -> int | None:
+    """The write lock, held: its file descriptor; None without a repository or where the lock cannot be
+    made or taken (a read-only git folder, a file system without flock). Where another command holds it,
+    one line says so while it waits; ^C ends the wait (KeyboardInterrupt), nothing held."""
+    if repo is None:
+        return None
+    try:
+        path = os.path.join(repo.path, WRITE_LOCK)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            warn(WAITING)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+    except OSError:
+        os.close(fd)
+        return None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 @contextmanager
-def one_writer(repo: pygit2.Repository | None) -> Iterator[None]:
-    """Held while a command checks and writes working files and their backups (`resolve`, `mergetool`): a
-    second one run meanwhile waits, then finds a file changed since it read it, where it would have made a
-    second backup, or had the first remove its backup as its own. Nothing is held without a repository or
-    where the lock cannot be made or taken (a read-only git folder, a file system without flock)."""
-    fd = None
-    if repo is not None:
-        try:
-            path = os.path.join(repo.path, WRITE_LOCK)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        except OSError:
-            pass
+def _held(fd: int | None) -> Iterator[None]:
     try:
         yield
     finally:
         if fd is not None:
             os.close(fd)
+
+
+@contextmanager
+def one_writer(repo: pygit2.Repository | None) -> Iterator[None]:
+    """Held while a command checks and writes working files and their backups (`resolve`, `mergetool`,
+    `review --undo`): a second one run meanwhile waits, then finds a file changed since it read it, where it
+    would have made a second backup, or had the first remove its backup as its own."""
+    with _held(_take_lock(repo)):
+        yield
+
+
+@contextmanager
+def writing(repo: pygit2.Repository | None) -> Iterator[None]:
+    """`one_writer`, then `uninterrupted` until the lock is released: ^C (or a kill) while it waits for the
+    lock ends the command with nothing written; once it holds the lock, what it decided is written whole."""
+    fd = _take_lock(repo)
+    with uninterrupted(), _held(fd):
+        yield
 
 
 STYLES: tuple[ConflictStyle, ...] = ("merge", "diff3", "zdiff3")

@@ -8,7 +8,8 @@ command or found beside $LOCAL where git-mergetool puts it) and the user keeps b
 the markers. Written after $MERGED, the backup is also the newer file, so with `trustExitCode = false`
 git does not take the file for resolved either. With `--interactive` (`git mergetool --tool mergebert-i`)
 it asks about each conflict it leaves, with the keys and the loop of `mergebert resolve -i`, and writes
-nothing where the file was changed while it asked (by hand, in an editor). A file
+nothing where the file was changed while it asked (by hand, in an editor) but that edit into the backup, so
+that git's restore keeps it. A file
 without markers is left alone; where it is the merge driver's result awaiting confirmation, the message
 says so. In a repository that holds $MERGED unmerged, the versions merged are the index's, as `resolve`
 reads them: $BASE, $LOCAL and $REMOTE are their working-tree form (`ident` expands each one's `$Id$` to
@@ -40,6 +41,18 @@ def _read(path: str, *, missing_ok: bool) -> bytes:
         if missing_ok:  # no common ancestor (add/add): git passes a base that may not exist
             return b""
         raise
+
+
+NO_BACKUP = "git-mergetool's backup not found; git will restore the file as it was"
+
+
+def _now(path: str) -> bytes | None:
+    """The file's bytes now; None where it cannot be read (gone)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return None
 
 
 def backup_of(local_path: str) -> str | None:
@@ -122,18 +135,26 @@ def run(
         frontend.warn("interrupted: nothing written")
         return INTERRUPTED_STATUS
     left = applied.left
-    if applied.replaced:
-        # the file and its backup both, or git restores the file as it was
-        with marked.uninterrupted(), marked.one_writer(repo):
-            if not marked.unchanged(merged_path, current):  # edited while questions were asked
+    backup = backup_path or backup_of(local_path)
+    try:
+        with marked.writing(repo):  # the file and its backup both, or git restores the file as it was
+            now = _now(merged_path)
+            if now != current:  # edited while it asked (by hand, in an editor): the user's
                 frontend.warn(f"{path}: {marked.CHANGED}")
+                if backup and now is not None:  # git moves its backup over the file after a failed tool
+                    textio.atomic_write(backup, now)
+                elif now is not None:
+                    frontend.warn(f"{path}: {NO_BACKUP}")
                 return 1
-            textio.atomic_write(merged_path, applied.data)
-            backup = backup_path or backup_of(local_path)
-            if left and backup:
-                textio.atomic_write(backup, applied.data)
-        if left and not backup:
-            frontend.warn(f"{path}: git-mergetool's backup not found; git will restore the file as it was")
+            if applied.replaced:
+                textio.atomic_write(merged_path, applied.data)
+                if left and backup:
+                    textio.atomic_write(backup, applied.data)
+    except KeyboardInterrupt:  # while it waited for another mergebert to finish writing
+        frontend.warn("interrupted: nothing written")
+        return INTERRUPTED_STATUS
+    if left and applied.replaced and not backup:
+        frontend.warn(f"{path}: {NO_BACKUP}")
     still = tuple(r for r, found in zip(outcome.resolutions, applied.found, strict=True) if found)
     blocks = frontend.conflicts_written(applied.data, left, outcome.chunks, options.marker_size)
     report = frontend.Outcome(applied.data, applied.conflicts, left, still, blocks=blocks)

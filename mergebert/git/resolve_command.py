@@ -289,8 +289,12 @@ def run(
     except KeyboardInterrupt:  # ^C, at a question or before: as `git add -p`, nothing is written
         frontend.warn("interrupted: nothing written")
         return INTERRUPTED_STATUS
-    with marked.uninterrupted(), marked.one_writer(repo):  # the questions answered, every file is written
-        written = [row for row in rows if write(repo, row, backup=backup)]
+    try:
+        with marked.writing(repo):  # the questions answered, every file is written
+            written = [row for row in rows if write(repo, row, backup=backup)]
+    except KeyboardInterrupt:  # while it waited for another mergebert to finish writing
+        frontend.warn("interrupted: nothing written")
+        return INTERRUPTED_STATUS
     try:
         staged = stage(repo, [row for row in written if row.left == 0]) if add else True
     except KeyboardInterrupt:  # git add stopped (its index as it was, or all of them staged)
