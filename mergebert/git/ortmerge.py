@@ -60,6 +60,32 @@ class Scratch:
         builder.insert(NAME, self.repo.create_blob(data), FileMode.BLOB)
         return self.repo.create_commit(None, _SIGNATURE, _SIGNATURE, "v", builder.write(), parents)
 
+    def git(
+        self,
+        *args: str,
+        settings: dict[str, str],
+        given: bytes | None = None,
+        accept: tuple[int, ...] = (0,),
+        **env: str,
+    ) -> subprocess.CompletedProcess[bytes]:
+        """`git -c NAME=VALUE... ARGS` in the scratch repository (`env`: more of its variables, a work
+        tree's); RuntimeError where it exits with a status not in `accept`."""
+        configured = [part for name, value in settings.items() for part in ("-c", f"{name}={value}")]
+        done = subprocess.run(
+            ["git", *configured, *args],
+            input=given,
+            cwd=env.get("GIT_WORK_TREE", self.folder),
+            env={**self.env, "GIT_DIR": str(self.folder), **env},
+            capture_output=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+        if done.returncode not in (0, 1):
+            raise RuntimeError(
+                f"git {args[0]} failed ({done.returncode}): {done.stderr.decode(errors='replace')}"
+            )
+        return done
+
 
 @functools.cache
 def _scratch() -> Scratch:
@@ -125,19 +151,9 @@ def _merge_tree(base: bytes, ours: bytes, theirs: bytes, options: MergeOptions) 
     (scratch.folder / "info" / "attributes").write_text(
         f"{NAME} conflict-marker-size={options.marker_size}\n"
     )
-    command = ["git", "-c", f"merge.conflictStyle={options.style}", "merge-tree", "--write-tree"]
-    done = subprocess.run(
-        [*command, scratch.ours, scratch.theirs],
-        cwd=scratch.folder,
-        env={**scratch.env, "GIT_DIR": str(scratch.folder)},
-        capture_output=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
-    if done.returncode not in (0, 1):
-        raise RuntimeError(
-            f"git merge-tree failed ({done.returncode}): {done.stderr.decode(errors='replace')}"
-        )
+    settings = {"merge.conflictStyle": options.style}
+    merging = ("merge-tree", "--write-tree", scratch.ours, scratch.theirs)
+    done = scratch.git(*merging, settings=settings, accept=(0, 1))  # 1: conflicts
     tree = scratch.repo[done.stdout.split(b"\n", 1)[0].decode()].peel(pygit2.Tree)
     merged = scratch.repo[tree[NAME].id].read_raw() if NAME in tree else b""
     if done.returncode == 0:
@@ -166,31 +182,10 @@ def _checkout_merge(base: bytes, ours: bytes, theirs: bytes, options: MergeOptio
             f"100644 {scratch.repo.create_blob(data)} {stage}\t{CHECKOUT_NAME}\n"
             for stage, data in ((1, base), (2, ours), (3, theirs))
         )
-        env = {**scratch.env, "GIT_DIR": str(scratch.folder), "GIT_INDEX_FILE": str(work / "index")}
-        env["GIT_WORK_TREE"] = folder
-        settings = [
-            "-c",
-            f"core.attributesFile={work / 'attributes'}",
-            "-c",
-            f"merge.conflictStyle={options.style}",
-        ]
-        for command, given in (
-            (["update-index", "--index-info"], stages.encode()),
-            (["checkout", "-m", "--", CHECKOUT_NAME], None),
-        ):
-            done = subprocess.run(
-                ["git", *settings, *command],
-                input=given,
-                cwd=folder,
-                env=env,
-                capture_output=True,
-                timeout=TIMEOUT,
-                check=False,
-            )
-            if done.returncode != 0:
-                raise RuntimeError(
-                    f"git {command[0]} failed ({done.returncode}): {done.stderr.decode(errors='replace')}"
-                )
+        settings = {"core.attributesFile": str(work / "attributes"), "merge.conflictStyle": options.style}
+        index = {"GIT_INDEX_FILE": str(work / "index"), "GIT_WORK_TREE": folder}
+        scratch.git("update-index", "--index-info", settings=settings, given=stages.encode(), **index)
+        scratch.git("checkout", "-m", "--", CHECKOUT_NAME, settings=settings, **index)
         merged = (work / CHECKOUT_NAME).read_bytes()
     return _sized(merged, size, options)
 
