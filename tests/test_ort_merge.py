@@ -137,6 +137,28 @@ def test_conflicts_kept_apart_with_whitespace_ignored(repo: GitRepo, strategy: s
     assert with_driver == without
 
 
+@pytest.mark.parametrize("strategy", ["ort", "recursive"])
+def test_a_conflict_left_beside_one_resolved_is_written_as_git_writes_it(
+    repo: GitRepo, strategy: str
+) -> None:
+    """Where mergebert resolves one conflict and leaves another, the one left is narrowed and joined as
+    git merge writes it (two blocks across four `}` lines), not as `git merge-file` would."""
+    keep = "".join(f"        keep({n});\n" for n in range(6))
+    texts = [
+        f"class A {{\n    void run() {{\n        f({a}, {b});\n{keep}{tail}    }}\n}}\n"
+        for a, b, tail in (
+            ("a", "b", "        z();\n"),
+            ("x", "b", "        x1();\n}\n}\n}\n}\n        y1();\n"),
+            ("a", "y", "        x2();\n}\n}\n}\n}\n        y2();\n"),
+        )
+    ]
+    repo.diverge(NAME, *texts)
+    without, with_driver, stderr = repo.merge_both_ways(NAME, "merge", "--no-edit", "-s", strategy, "feature")
+    assert "resolved 1 of" in stderr
+    assert with_driver.split(b"keep(5);\n", 1)[1] == without.split(b"keep(5);\n", 1)[1]
+    assert with_driver.count(b"<<<<<<< ") == 2
+
+
 def test_a_patch_applied_with_three_way_fallback_conflicts_as_git_alone(repo: GitRepo, tmp_path) -> None:
     repo.diverge(NAME, *APART)
     repo.git("format-patch", "-q", "-1", "feature", "-o", str(tmp_path / "patches"))

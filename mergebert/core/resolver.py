@@ -194,7 +194,9 @@ def resolve_text(
         else _choose(index, conflict, next(ranked), chunks, threshold, eol, suggest, ours_errors)
         for index, (conflict, skip) in enumerate(zip(inputs, skipped, strict=True))
     )
-    text = render(splice_texts(chunks, [r.text for r in resolutions], eol), options, eol=eol)
+    spliced = splice_texts(chunks, [r.text for r in resolutions], eol)
+    # a conflict left is joined as the merge it stands for joins: `git merge-file`'s, else git's commands'
+    text = render(spliced, options, eol=eol, alnum=options.engine == "merge-file")
     return MergeResult(text, len(inputs), resolutions, tuple(chunks))
 
 
