@@ -574,6 +574,37 @@ def test_undo_waits_for_a_resolve_writing_files(repo: GitRepo) -> None:
     assert b"<<<<<<<" in repo.read(NAME)
 
 
+@pytest.mark.parametrize("number", [2, 15], ids=["SIGINT", "SIGTERM"])
+def test_undo_waiting_for_another_writer_can_be_interrupted(repo: GitRepo, number: int) -> None:
+    """^C (or a kill) while `review --undo` waits for the lock ends it as `resolve`: nothing written."""
+    import fcntl
+    import select
+
+    from mergebert.git import marked
+
+    install(repo)
+    repo.stop_on({NAME: (TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)})
+    resolved = repo.read(NAME)
+    lock = repo.path / ".git" / marked.WRITE_LOCK
+    lock.parent.mkdir(exist_ok=True)
+    with open(lock, "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        command = [MERGEBERT, "review", "--undo", NAME]
+        undo = subprocess.Popen(command, cwd=repo.path, env=repo.env, stderr=subprocess.PIPE, text=True)
+        try:
+            assert undo.stderr is not None
+            ready, _, _ = select.select([undo.stderr], [], [], 120)  # a bound on waiting, not a measurement
+            assert ready and "waiting for another mergebert" in undo.stderr.readline()
+            undo.send_signal(number)
+            status = undo.wait(120)
+            said = undo.stderr.read()
+        finally:
+            undo.kill()
+            undo.communicate()
+    assert (status, said) == (130, "mergebert: interrupted: nothing written\n")
+    assert repo.read(NAME) == resolved
+
+
 def entries(review: str) -> list[str]:
     """The conflict entries `mergebert review` lists (their first lines)."""
     return [line for line in review.splitlines() if line.startswith("  conflict ")]

@@ -27,6 +27,7 @@ from pygit2.enums import ConfigLevel, FilterMode
 
 from mergebert.core import atomic, markers, tokendiff
 from mergebert.core.linemerge import conflicts_of, merge_lines
+from mergebert.core.messages import INTERRUPTED_STATUS, warn
 from mergebert.core.textio import UnsupportedContent, decode_sides, shown_lines, split_lines
 from mergebert.git import decisionlog, driver, gitcmd, gitinfo, marked, rerere
 from mergebert.git.colour import wants_colour
@@ -648,8 +649,13 @@ def run(paths: Sequence[str], *, undo_paths: bool, style: Style) -> int:
         print("\n".join(listing(log, list(dict.fromkeys(recorded[file] for file in files)), style)))
         return 0
     ok = True
-    with marked.one_writer(repo):  # as `resolve` and `mergetool`, which write working files too
-        for file in files:
-            done = undo_file(repo, log, recorded[file], print, file)
-            ok = ok and done
+    try:
+        # as `resolve` and `mergetool`, which write working files too; each file and its index whole
+        with marked.writing(repo):
+            for file in files:
+                done = undo_file(repo, log, recorded[file], print, file)
+                ok = ok and done
+    except KeyboardInterrupt:  # while it waited for another mergebert to finish writing
+        warn("interrupted: nothing written")
+        return INTERRUPTED_STATUS
     return 0 if ok else 1
