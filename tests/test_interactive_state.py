@@ -290,3 +290,22 @@ def test_an_edit_that_leaves_any_marker_line_is_asked_again(repo: GitRepo, tmp_p
     assert result.stdout.count("Resolve this conflict") == 2
     assert repo.read(NAME) == CLASH_OURS.replace("9090", "1").encode()
     assert repo.conflicted() == []
+
+
+def test_an_edit_keeping_a_sides_own_marker_like_line_is_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A line a side itself holds (a heading underlined with seven `=`) is the side's, not a marker left."""
+    from mergebert.core.linemerge import LineConflict
+    from mergebert.core.options import MergeOptions
+    from mergebert.git.interactive import Asker, Question, Terminal
+
+    editor = tmp_path / "editor"
+    editor.write_text("#!/bin/sh\nprintf 'Install\\n=======\\n\\nRun make.\\n' > \"$1\"\n")
+    editor.chmod(0o755)
+    conflict = LineConflict("Setup\n=====\n", "Usage\n", "Install\n=======\n")
+    marked = "<<<<<<< ours\nSetup\n=====\n=======\nInstall\n=======\n>>>>>>> theirs\n"
+    question = Question("README.rst", 1, 1, conflict, None, marked, MergeOptions())  # type: ignore[arg-type]
+    monkeypatch.setenv("GIT_EDITOR", str(editor))
+    edited = Asker(Terminal(colour=False), cwd=str(tmp_path)).edit(question)
+    assert edited == "Install\n=======\n\nRun make.\n"

@@ -323,7 +323,8 @@ class Asker:
 
     def edit(self, question: Question) -> str | None:
         """The conflict as the user leaves it in their editor (`git var GIT_EDITOR`); None when the editor
-        fails or any conflict-marker line (of the conflict's marker size) is left in it."""
+        fails or a conflict-marker line (of the conflict's marker size) is left in it that no side holds
+        (a heading underlined with seven `=` is a side's line, not a marker)."""
         editor = _editor(self.cwd)
         with tempfile.TemporaryDirectory(prefix="mergebert-edit-") as folder:
             target = Path(folder) / Path(question.path).name
@@ -333,7 +334,10 @@ class Asker:
         if status != 0:
             self.terminal.say(f"the editor ({editor}) failed with exit status {status}", "red")
             return None
-        left = [line for line in text.splitlines() if markers.kind(line, question.options.marker_size)]
+        conflict, size = question.conflict, question.options.marker_size
+        sides = (conflict.ours, conflict.base, conflict.theirs)
+        held = {line for side in sides for line in shown_lines(side)}
+        left = [line for line in text.splitlines() if markers.kind(line, size) and line not in held]
         if left:
             self.terminal.say(
                 f"the edited conflict still holds conflict markers ({left[0]}); answer s to leave it", "red"
