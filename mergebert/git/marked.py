@@ -62,14 +62,19 @@ class Applied:
 CHANGED = "changed since it was read; left alone"
 
 
+def now(path: str | os.PathLike[str]) -> bytes | None:
+    """The working file's bytes now; None where it cannot be read (gone)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
 def unchanged(path: str | os.PathLike[str], read: bytes) -> bool:
     """Whether the working file at `path` still holds the bytes `read` from it earlier: one the user has
     changed since (while later questions were answered) is not written over."""
-    try:
-        with open(path, "rb") as f:
-            return f.read() == read
-    except OSError:
-        return False
+    return now(path) == read
 
 
 UNINTERRUPTING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # ^C, kill, a closed terminal

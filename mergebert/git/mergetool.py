@@ -46,15 +46,6 @@ def _read(path: str, *, missing_ok: bool) -> bytes:
 NO_BACKUP = "git-mergetool's backup not found; git will restore the file as it was"
 
 
-def _now(path: str) -> bytes | None:
-    """The file's bytes now; None where it cannot be read (gone)."""
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
-        return None
-
-
 def backup_of(local_path: str) -> str | None:
     """git-mergetool's backup of $MERGED, `<name>_BACKUP_<pid><ext>` beside `<name>_LOCAL_<pid><ext>`."""
     folder, name = os.path.split(local_path)
@@ -138,7 +129,7 @@ def run(
     backup = backup_path or backup_of(local_path)
     try:
         with marked.writing(repo):  # the file and its backup both, or git restores the file as it was
-            now = _now(merged_path)
+            now = marked.now(merged_path)
             if now != current:  # edited while it asked (by hand, in an editor): the user's
                 frontend.warn(f"{path}: {marked.CHANGED}")
                 if backup and now is not None:  # git moves its backup over the file after a failed tool
