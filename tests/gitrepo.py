@@ -7,13 +7,16 @@ finds the installed `mergebert` for the merge driver, mergetool and hook.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import select
 import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -301,3 +304,33 @@ def topic_beside(repo: GitRepo, name: str, sides: tuple[str, str, str]) -> None:
     repo.commit({name: ours}, "main")
     repo.git("checkout", "-q", "-b", "topic", "main~1")
     repo.commit({"notes.txt": "c1\n"}, "c1")
+
+
+@contextmanager
+def write_lock_held(repo: GitRepo) -> Iterator[None]:
+    """Another mergebert's hold on the lock `resolve`, `mergetool` and `review --undo` write under."""
+    from mergebert.git import marked
+
+    lock = repo.path / ".git" / marked.WRITE_LOCK
+    lock.parent.mkdir(exist_ok=True)
+    with open(lock, "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        yield
+
+
+def signalled_while_waiting(repo: GitRepo, command: list[str], number: int) -> tuple[int, str, str]:
+    """`command` started while another mergebert holds the write lock, sent signal `number` once it has
+    said its first line (that it waits): its exit status, that first line and the rest of its stderr."""
+    with write_lock_held(repo):
+        proc = subprocess.Popen(command, cwd=repo.path, env=repo.env, stderr=subprocess.PIPE, text=True)
+        try:
+            assert proc.stderr is not None
+            ready, _, _ = select.select([proc.stderr], [], [], 120)  # a bound on waiting, not a measurement
+            assert ready
+            first = proc.stderr.readline()
+            proc.send_signal(number)
+            status = proc.wait(120)
+            return status, first, proc.stderr.read()
+        finally:
+            proc.kill()
+            proc.communicate()

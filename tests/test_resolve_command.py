@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
-import select
 import signal
 import subprocess
 import time
@@ -22,6 +20,7 @@ from gitrepo import (
     TOKEN_THEIRS,
     GitRepo,
     save_when_created,
+    signalled_while_waiting,
     when_created,
     without_root_privilege,
 )
@@ -296,25 +295,11 @@ def test_waiting_for_another_writer_can_be_interrupted(repo: GitRepo, number: in
     with nothing written."""
     stopped(repo, "merge")
     before = {name: repo.read(name) for name in (NAME, CLASH)}
-    lock = repo.path / ".git" / "mergebert" / "write.lock"
-    lock.parent.mkdir(parents=True, exist_ok=True)
     waiting = (
         "mergebert: waiting for another mergebert resolve, mergetool or review --undo to finish writing\n"
     )
-    with open(lock, "w") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)
-        command = [MERGEBERT, "resolve", "--add"]
-        proc = subprocess.Popen(command, cwd=repo.path, env=repo.env, stderr=subprocess.PIPE, text=True)
-        try:
-            assert proc.stderr is not None
-            ready, _, _ = select.select([proc.stderr], [], [], 120)  # a bound on waiting, not a measurement
-            assert ready and proc.stderr.readline() == waiting
-            proc.send_signal(number)
-            status = proc.wait(120)
-            said = proc.stderr.read()
-        finally:
-            proc.kill()
-            proc.communicate()
+    status, first, said = signalled_while_waiting(repo, [MERGEBERT, "resolve", "--add"], number)
+    assert first == waiting
     assert status == 130  # SIGTERM, as ^C
     assert said.endswith("mergebert: interrupted: nothing written\n")
     assert {name: repo.read(name) for name in (NAME, CLASH)} == before

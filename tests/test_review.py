@@ -21,7 +21,9 @@ from gitrepo import (
     GitRepo,
     java,
     save_when_created,
+    signalled_while_waiting,
     without_root_privilege,
+    write_lock_held,
 )
 
 from mergebert.git import decisionlog
@@ -551,17 +553,10 @@ def test_undo_leaves_a_file_saved_while_it_writes(repo: GitRepo) -> None:
 def test_undo_waits_for_a_resolve_writing_files(repo: GitRepo) -> None:
     """`review --undo` writes working files under the lock `resolve` and `mergetool` hold while they check
     and write theirs (`marked.one_writer`): held by another command, the undo waits for it."""
-    import fcntl
-
-    from mergebert.git import marked
-
     install(repo)
     repo.stop_on({NAME: (TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)})
     resolved = repo.read(NAME)
-    lock = repo.path / ".git" / marked.WRITE_LOCK
-    lock.parent.mkdir(exist_ok=True)
-    with open(lock, "a") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)
+    with write_lock_held(repo):
         undo = subprocess.Popen(
             [MERGEBERT, "review", "--undo", NAME], cwd=repo.path, env=repo.env, stdout=subprocess.PIPE
         )
@@ -577,30 +572,11 @@ def test_undo_waits_for_a_resolve_writing_files(repo: GitRepo) -> None:
 @pytest.mark.parametrize("number", [2, 15], ids=["SIGINT", "SIGTERM"])
 def test_undo_waiting_for_another_writer_can_be_interrupted(repo: GitRepo, number: int) -> None:
     """^C (or a kill) while `review --undo` waits for the lock ends it as `resolve`: nothing written."""
-    import fcntl
-    import select
-
-    from mergebert.git import marked
-
     install(repo)
     repo.stop_on({NAME: (TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)})
     resolved = repo.read(NAME)
-    lock = repo.path / ".git" / marked.WRITE_LOCK
-    lock.parent.mkdir(exist_ok=True)
-    with open(lock, "a") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)
-        command = [MERGEBERT, "review", "--undo", NAME]
-        undo = subprocess.Popen(command, cwd=repo.path, env=repo.env, stderr=subprocess.PIPE, text=True)
-        try:
-            assert undo.stderr is not None
-            ready, _, _ = select.select([undo.stderr], [], [], 120)  # a bound on waiting, not a measurement
-            assert ready and "waiting for another mergebert" in undo.stderr.readline()
-            undo.send_signal(number)
-            status = undo.wait(120)
-            said = undo.stderr.read()
-        finally:
-            undo.kill()
-            undo.communicate()
+    status, first, said = signalled_while_waiting(repo, [MERGEBERT, "review", "--undo", NAME], number)
+    assert "waiting for another mergebert" in first
     assert (status, said) == (130, "mergebert: interrupted: nothing written\n")
     assert repo.read(NAME) == resolved
 
