@@ -11,9 +11,9 @@ what git alone would have written: this one.
 
 The three versions become commits of a one-file tree (`f`, which no attribute pattern of the user's
 routes to a merge driver) in a bare repository made once per process; git runs with no global or system
-config and no attributes besides the marker size. Its labels are placeholders that no file can hold by
-chance, replaced afterwards by the real ones (`checkout -m` writes its own, "ours", "base" and "theirs",
-on markers longer than any line of the sides starts with).
+config and no attributes besides the marker size. Its markers are longer than any line of the sides
+starts with, so none can be taken for a line; their labels (placeholder branches, or the "ours", "base"
+and "theirs" of `checkout -m`) and size are then made the real ones (`_marked_as`).
 """
 
 from __future__ import annotations
@@ -147,10 +147,9 @@ def _merge_tree(base: bytes, ours: bytes, theirs: bytes, options: MergeOptions) 
     heads = {scratch.ours: scratch.commit(ours, [root]), scratch.theirs: scratch.commit(theirs, [root])}
     for branch, oid in heads.items():
         scratch.repo.references.create(f"refs/heads/{branch}", oid, force=True)
+    size = _unheld_marker_size(base, ours, theirs)
     (scratch.folder / "info").mkdir(exist_ok=True)
-    (scratch.folder / "info" / "attributes").write_text(
-        f"{NAME} conflict-marker-size={options.marker_size}\n"
-    )
+    (scratch.folder / "info" / "attributes").write_text(f"{NAME} conflict-marker-size={size}\n")
     settings = {"merge.conflictStyle": options.style}
     merging = ("merge-tree", "--write-tree", scratch.ours, scratch.theirs)
     done = scratch.git(*merging, settings=settings, accept=(0, 1))  # 1: conflicts
@@ -158,7 +157,10 @@ def _merge_tree(base: bytes, ours: bytes, theirs: bytes, options: MergeOptions) 
     merged = scratch.repo[tree[NAME].id].read_raw() if NAME in tree else b""
     if done.returncode == 0:
         return merged, 0
-    return _relabelled(merged, options, scratch, str(root))
+    # its labels: the placeholder branches, the base's abbreviated id
+    written = (re.escape(scratch.ours.encode()), rb"[0-9a-f]{4,40}", re.escape(scratch.theirs.encode()))
+    merged, count = _marked_as(merged, size, written, options)
+    return merged, max(count, 1)
 
 
 def _unheld_marker_size(*blobs: bytes) -> int:
@@ -187,11 +189,14 @@ def _checkout_merge(base: bytes, ours: bytes, theirs: bytes, options: MergeOptio
         scratch.git("update-index", "--index-info", settings=settings, given=stages.encode(), **index)
         scratch.git("checkout", "-m", "--", CHECKOUT_NAME, settings=settings, **index)
         merged = (work / CHECKOUT_NAME).read_bytes()
-    return _sized(merged, size, options)
+    return _marked_as(merged, size, (b"ours", b"base", b"theirs"), options)
 
 
-def _sized(merged: bytes, size: int, options: MergeOptions) -> tuple[bytes, int]:
-    """`checkout -m`'s markers of `size` (labels "ours", "base", "theirs") with `options`' size and labels;
+def _marked_as(
+    merged: bytes, size: int, written: tuple[bytes, bytes, bytes], options: MergeOptions
+) -> tuple[bytes, int]:
+    """git's conflict markers in `merged`, of `size` (longer than any line of the sides starts with) and
+    with the labels `written` matches (patterns: ours, base, theirs), given `options`' size and labels;
     and the number of conflicts (0 without a marker: a clean merge)."""
     ours, base, theirs = options.labels
     labels = {b"<": _bytes(ours), b"|": _bytes(base), b"=": b"", b">": _bytes(theirs)}
@@ -203,38 +208,11 @@ def _sized(merged: bytes, size: int, options: MergeOptions) -> tuple[bytes, int]
         count += char == b"<"
         return char * options.marker_size + (b" " + labels[char] if labels[char] else b"")
 
-    written = rb"^(?:<{%d} ours|\|{%d} base|={%d}|>{%d} theirs)(?=\r?$)" % (size, size, size, size)
-    return re.sub(written, replace, merged, flags=re.MULTILINE), count
+    pattern = rb"^(?:<{%d} %s|\|{%d} %s|={%d}|>{%d} %s)(?=\r?$)"
+    found = pattern % (size, written[0], size, written[1], size, size, written[2])
+    return re.sub(found, replace, merged, flags=re.MULTILINE), count
 
 
 def _bytes(label: str) -> bytes:
     """A label as git writes it: a branch or file name that is not UTF-8 (surrogate escapes) as its bytes."""
     return label.encode("utf-8", "surrogateescape")
-
-
-def _relabelled(merged: bytes, options: MergeOptions, scratch: Scratch, root: str) -> tuple[bytes, int]:
-    """ort's conflict markers with the real labels in place of the placeholders; and their number."""
-    size = options.marker_size
-    ours, base, theirs = map(_bytes, options.labels)
-
-    def marker(char: bytes, label: bytes) -> bytes:
-        return char * size + (b" " + label if label else b"")
-
-    pattern = re.compile(
-        rb"^(?:(<{%d}) %s|(\|{%d}) [0-9a-f]{4,40}|(>{%d}) %s)(?=\r?$)"
-        % (size, scratch.ours.encode(), size, size, scratch.theirs.encode()),
-        re.MULTILINE,
-    )
-    count = 0
-
-    def replace(found: re.Match[bytes]) -> bytes:
-        nonlocal count
-        if found.group(1):
-            count += 1
-            return marker(b"<", ours)
-        if found.group(2):
-            abbreviated = found.group(0)[size + 1 :]
-            return marker(b"|", base) if root.encode().startswith(abbreviated) else found.group(0)
-        return marker(b">", theirs)
-
-    return pattern.sub(replace, merged), max(count, 1)
