@@ -533,6 +533,33 @@ def test_install_and_uninstall_undo_the_loop_a_framework_hook_chained_by_an_earl
     assert hook_files(hooks) == {"pre-commit": FRAMEWORK_HOOK}
 
 
+# a hook of the user's made from the framework's: its marker line kept, the rest edited
+USERS_FROM_FRAMEWORK_HOOK = FRAMEWORK_HOOK.replace("\nexec ", "\necho my own check\nexec ")
+
+
+@pytest.mark.parametrize("command", ["install", "uninstall"])
+def test_a_chained_hook_that_holds_the_frameworks_marker_but_is_not_its_hook_stays(
+    repo: GitRepo, command: str
+) -> None:
+    """An earlier install chained a hook of the user's that holds the framework's marker line (copied from
+    it, then edited); the framework then runs mergebert's hook as pre-commit.legacy. Only a copy of the
+    framework's hook byte for byte is removed: this one is the user's, kept where it was, or on uninstall
+    put back where the framework runs it, as any hook mergebert's chained."""
+    hooks = repo.path / ".git" / "hooks"
+    repo.mergebert("install", check=True)
+    framework_install(hooks)
+    (hooks / install.CHAINED).write_text(USERS_FROM_FRAMEWORK_HOOK)
+    result = repo.mergebert(command, check=True)
+    if command == "install":
+        kept = {install.CHAINED: USERS_FROM_FRAMEWORK_HOOK, LEGACY: install.hook_script()}
+        assert f"removed {Path('.git/hooks') / install.CHAINED}" not in result.stdout, result.stdout
+        assert "holds the framework's marker line but differs from its hook: yours" in result.stdout
+    else:
+        kept = {LEGACY: USERS_FROM_FRAMEWORK_HOOK}
+        assert "restored the one it chained" in result.stdout, result.stdout
+    assert hook_files(hooks) == {"pre-commit": FRAMEWORK_HOOK, **kept}
+
+
 def test_with_the_pre_commit_framework_installed_again_commits_still_pass(
     repo: GitRepo, tmp_path: Path
 ) -> None:

@@ -496,19 +496,38 @@ def _check_hook(hooks: Path) -> None:
         )
 
 
+def _copy_of_the_framework(hooks: Path) -> bool:
+    """Whether the hook mergebert's chains is a copy of the framework's hook byte for byte (an earlier
+    install moved it aside, then `pre-commit install` wrote it again): a hook that only holds the framework's
+    marker line (copied from it, then edited) is the user's."""
+    hook, chained = hooks / "pre-commit", hooks / CHAINED
+    try:
+        if chained.is_symlink() or not chained.is_file() or hook.samefile(chained):
+            return False
+        return _hook_owner(hook) == FRAMEWORK and chained.read_bytes() == hook.read_bytes()
+    except OSError:
+        return False
+
+
 def _beside_the_framework(hooks: Path) -> str:
     """What install says of the pre-commit framework's hook, which it leaves as it is. Where the framework
-    runs mergebert's hook as LEGACY, a copy of the framework's hook that one chains (an earlier install's)
-    is removed: it made the framework run itself again."""
+    runs mergebert's hook as LEGACY, a copy of the framework's hook byte for byte that one chains (an earlier
+    install's) is removed: it made the framework run itself again. Another chained hook holding the
+    framework's marker line is the user's: left, and named, as it may do the same."""
     hook, chained, legacy = hooks / "pre-commit", hooks / CHAINED, hooks / LEGACY
     done = f"pre-commit hook: {hook} is {FRAMEWORK}; left as it is ({USE_THE_HOOK_ID})"
     if _hook_owner(legacy) not in (MERGEBERTS, EDITED):
         return done
     done += f"; mergebert's hook {legacy}, which it runs, stays until `mergebert uninstall`"
-    if _hook_owner(chained) == FRAMEWORK:
+    if _copy_of_the_framework(hooks):
         chained.unlink()
         done += (
             f"; removed {chained}, a copy of the framework's hook, which ran it again, refusing every commit"
+        )
+    elif _hook_owner(chained) == FRAMEWORK:
+        done += (
+            f"; {chained}, which mergebert's hook runs, holds the framework's marker line but differs from "
+            "its hook: yours, left as it is (should it run the framework again, every commit is refused)"
         )
     return done
 
@@ -549,9 +568,9 @@ def install_hook() -> str:
 
 def uninstall_hook() -> str | None:
     """Remove mergebert's hook, as install wrote it, and put back a chained one; also where the pre-commit
-    framework moved it to LEGACY and runs it (a chained copy of the framework's hook, which would run
-    itself again from there, is removed). A hook that is not ours, one the user edited, or one in a folder
-    that is not this repository's alone, is left alone."""
+    framework moved it to LEGACY and runs it (a chained copy of the framework's hook byte for byte, which
+    would run itself again from there, is removed). A hook that is not ours, one the user edited, or one in a
+    folder that is not this repository's alone, is left alone."""
     hooks = _hooks_dir()
     hook, chained = hooks / "pre-commit", hooks / CHAINED
     beside_the_framework = _hook_owner(hook) == FRAMEWORK
@@ -571,7 +590,7 @@ def uninstall_hook() -> str | None:
     removed = f"removed mergebert's pre-commit hook {hook}"
     if beside_the_framework:
         removed += f" ({FRAMEWORK} hook ran it)"
-    if beside_the_framework and _hook_owner(chained) == FRAMEWORK:
+    if beside_the_framework and _copy_of_the_framework(hooks):
         chained.unlink()
         return f"{removed} and {chained}, a copy of the framework's hook, which it ran"
     if _exists(chained):
