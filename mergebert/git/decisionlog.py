@@ -213,14 +213,16 @@ def operation(
 def _squash(gitdir: str, head: str, logged: Mapping[str, Any]) -> dict[str, str] | None:
     """The `git merge --squash` git has stopped in, as the driver named it in `logged`: git sets
     `GITHEAD_<id>` for it as for any merge, but writes no MERGE_HEAD, only SQUASH_MSG, which lists every
-    commit it brings in (`commit <id>` lines); so a merge into `head` of commits all listed there."""
+    commit it brings in (`commit <id>` lines); so a merge into `head` of commits all listed there. Keyed
+    `squash`, or `merge` as releases before squashes were keyed apart logged it (else a log of a merge of
+    the same commits into the same HEAD, abandoned: its records are of the same versions)."""
     listed = _lines(os.path.join(gitdir, "SQUASH_MSG")) or ()
     commits = {line.split()[1] for line in listed if line.startswith("commit ") and len(line.split()) == 2}
     words = str(logged.get("key", "")).split(" ")
     ids = words[2:]
-    if words[:2] != ["squash", head] or not ids or not commits.issuperset(ids):
+    if words[0] not in ("squash", "merge") or words[1:2] != [head] or not ids or not commits.issuperset(ids):
         return None
-    return _merge(head, [(oid, "") for oid in ids], squash=True)
+    return _merge(head, [(oid, "") for oid in ids], squash=words[0] == "squash")
 
 
 def _switched(gitdir: str, head: str, logged: Mapping[str, Any]) -> dict[str, str] | None:

@@ -223,11 +223,14 @@ class Settings:
         self.command, self.squash = command, squash
 
 
-def squashing(calling: list[str]) -> bool:
-    """Whether a `git merge` command line (`gitinfo.calling_git`) asks for a squash: its last `--squash` or
-    `--no-squash`, as git reads it (either abbreviated as far as no other option shares the start)."""
+def squashing(repo: pygit2.Repository | None, calling: list[str]) -> bool:
+    """Whether a `git merge` command line (`gitinfo.calling_git`) asks for a squash, after the branch's
+    merge options (`gitinfo.branch_merge_options`), as git reads them: the last `--squash` or `--no-squash`
+    (either abbreviated as far as no other option shares the start)."""
+    from mergebert.git import gitinfo
+
     squash = False
-    for word in calling:
+    for word in gitinfo.branch_merge_options(repo) + calling:
         if len(word) >= len("--sq") and "--squash".startswith(word):
             squash = True
         elif len(word) >= len("--no-sq") and "--no-squash".startswith(word):
@@ -287,7 +290,7 @@ def repository_settings(
         logged = repo is not None and not gitinfo.in_memory(calling)  # no log outside a repository
         rerere = gitinfo.runs_rerere(calling)
         command = gitinfo.subcommand(calling)
-        squash = command == "merge" and squashing(calling or [])
+        squash = command == "merge" and squashing(repo, calling or [])
         return Settings(options, repo, logged=logged, rerere=rerere, command=command, squash=squash)
     except Exception as error:  # labels are cosmetic: keep merging with the defaults
         warn(f"cannot read the repository ({error}); using default conflict labels")

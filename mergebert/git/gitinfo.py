@@ -821,12 +821,18 @@ def _saved_strategy_options(repo: pygit2.Repository, command: str | None) -> lis
     if command in ("cherry-pick", "revert"):
         opts = _read(gitdir / "sequencer" / "opts") or ""
         return re.findall(r"^\s*strategy-option\s*=\s*(\S+)\s*$", opts, re.MULTILINE)
-    if command not in ("merge", "pull") or repo.head_is_detached or repo.head_is_unborn:
+    if command not in ("merge", "pull"):
+        return []
+    return _strategy_options("merge", branch_merge_options(repo))
+
+
+def branch_merge_options(repo: pygit2.Repository | None) -> list[str]:
+    """The words of `branch.<name>.mergeOptions` for the branch HEAD is on, which `git merge` reads before
+    its command line (whose options win); none on a detached or unborn HEAD, or outside a repository."""
+    if repo is None or repo.head_is_detached or repo.head_is_unborn:
         return []
     try:
-        return _strategy_options(
-            "merge", shlex.split(config_value(repo, f"branch.{repo.head.shorthand}.mergeOptions") or "")
-        )
+        return shlex.split(config_value(repo, f"branch.{repo.head.shorthand}.mergeOptions") or "")
     except ValueError:  # quoting git would refuse too
         return []
 
