@@ -434,6 +434,23 @@ def test_the_labels_shown_are_those_git_wrote_after_any_merge(repo: GitRepo, ope
     assert markers_shown(shown.stdout) == git_wrote, shown.stdout
 
 
+@pytest.mark.parametrize("options", [["-m", "custom message"], ["--squash"]], ids=["-m", "--squash"])
+def test_theirs_merged_by_the_id_typed_is_labelled_as_git_wrote_it(repo: GitRepo, options: list[str]) -> None:
+    """`git merge -m MSG <id>` (or `--squash <id>`) labels theirs with the id as typed, which no state file
+    of git's names and no merge driver logged: the question shows it as in the file git wrote, not as the
+    branch at that commit."""
+    repo.git("config", "merge.conflictStyle", "diff3")
+    base, ours, theirs = versions(java, 1, [("int a = f(1);", "int a = f(2);", "int a = f(3);")])
+    repo.diverge("App.java", base, ours, theirs)
+    typed = repo.git("rev-parse", "--short=10", "feature").stdout.strip()
+    stopped = repo.git("merge", *options, typed, check=False)
+    assert "CONFLICT" in stopped.stdout, stopped.stdout + stopped.stderr
+    git_wrote = markers_shown(repo.read("App.java").decode())
+    assert git_wrote[2] == typed
+    shown = repo.mergebert("resolve", "-i", "App.java", input="q\n")
+    assert markers_shown(shown.stdout) == git_wrote, shown.stdout
+
+
 def test_ctrl_d_at_a_question_ends_its_line_as_q_does(repo: GitRepo) -> None:
     """^D at a terminal's question quits as `q` does; the table starts on a line of its own."""
     base, ours, theirs = versions(java, 1, [("int a = f(1);", "int a = f(2);", "int a = f(3);")])

@@ -14,7 +14,7 @@ import os
 import re
 import shlex
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -907,18 +907,67 @@ def _squashed_tip(repo: pygit2.Repository) -> pygit2.Oid | None:
 def _given_name(repo: pygit2.Repository, tip: pygit2.Oid) -> str:
     """The name git labels a merged commit with where no message of git's names it (a squash merge, a merge
     with `-m`), the one the user gave it: as the merge driver's log has it (from GITHEAD_<id>) where that
-    log is this merge's, else a branch (then a remote-tracking branch, a tag) at the commit, else its
-    abbreviated id."""
+    log is this merge's, else as git wrote it in an unmerged file (`_written_name`), else a branch (then a
+    remote-tracking branch, a tag) at the commit, else its abbreviated id."""
     header = decisionlog.read_header(os.path.join(repo.path, decisionlog.LOG)) or {}
     head = "" if repo.head_is_unborn else str(repo.head.target)
     if header.get("kind") == "merge" and (header.get("head"), header.get("commit")) == (head, str(tip)):
         return str(header.get("name") or _short(repo, tip))
+    written = _written_name(repo, tip)
+    if written:
+        return written
     at = [ref for ref in repo.references if not ref.endswith("/HEAD") and _points_at(repo, ref, tip)]
     for prefix in ("refs/heads/", "refs/remotes/", "refs/tags/"):
         named = sorted(ref.removeprefix(prefix) for ref in at if ref.startswith(prefix))
         if named:
             return named[0]
     return _short(repo, tip)
+
+
+NAMES_TRIED = 8  # at most this many names read in unmerged files are checked against the merged commit
+
+
+def _written_name(repo: pygit2.Repository, tip: pygit2.Oid) -> str | None:
+    """The name git labelled theirs with in the conflicts it wrote into the unmerged files (`_written_labels`,
+    each less the `:path` a rename adds), where git reads it as `tip`: the name as the user typed it (an
+    id, say), which no state file of git's keeps; None where no such label is left."""
+    tried: set[str] = set()
+    for label in _written_labels(repo):
+        colons = [at for at in range(len(label) - 1, 0, -1) if label[at] == ":"]
+        for name in [label] + [label[:at] for at in colons]:
+            if len(tried) == NAMES_TRIED:
+                return None
+            if name not in tried:
+                tried.add(name)
+                if _names(repo, name, tip):
+                    return name
+    return None
+
+
+def _written_labels(repo: pygit2.Repository) -> Iterator[str]:
+    """The labels of the `>>>>>>>` lines (of the file's marker size) in the unmerged files' working copies."""
+    try:
+        conflicts = list(repo.index.conflicts or ()) if repo.workdir else []
+        paths = [next(entry.path for entry in reversed(entries) if entry) for entries in conflicts]
+    except (pygit2.GitError, ValueError):  # an index libgit2 cannot read, a path it cannot decode
+        return
+    for path in paths:
+        try:
+            data = Path(repo.workdir, path).read_bytes()
+        except OSError:
+            continue
+        theirs = rb"^>{%d} ([^\r\n]+)" % marker_size(repo, path)
+        for found in re.finditer(theirs, data, re.MULTILINE):
+            yield found.group(1).decode("utf-8", "replace")
+
+
+def _names(repo: pygit2.Repository, name: str, commit: pygit2.Oid) -> bool:
+    """Whether git reads the revision `name` as `commit`."""
+    revision = f"{name}^{{commit}}"
+    found = gitcmd.git(
+        "--git-dir", repo.path, "rev-parse", "--verify", "-q", "--end-of-options", revision, accept=range(256)
+    )
+    return found.returncode == 0 and found.stdout.decode("utf-8", "replace").strip() == str(commit)
 
 
 def _points_at(repo: pygit2.Repository, ref: str, commit: pygit2.Oid) -> bool:
