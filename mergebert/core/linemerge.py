@@ -11,7 +11,7 @@ import pygit2
 from pygit2.enums import FileMode, MergeFavor, MergeFileFlag
 from pygit2.ffi import C, ffi
 
-from mergebert.core import markers, tempdirs
+from mergebert.core import lineranges, markers, tempdirs
 from mergebert.core.options import DEFAULT_LABELS, DIFF3, GIT_DEFAULT, MergeOptions
 from mergebert.core.textio import is_binary, split_lines
 
@@ -169,12 +169,19 @@ def git_blocks(base: str, ours: str, theirs: str, *, alnum: bool = True) -> list
     diff3, _ = _libgit2_merge(*texts, MergeOptions(size, DEFAULT_LABELS, "diff3"))
     merged, _ = _libgit2_merge(*texts, MergeOptions(size, DEFAULT_LABELS, "merge"), alnum=alnum)
     conflicts = ours_spans(parse_diff3(diff3.decode("utf-8"), marker_size=size))
-    found = []
-    for start, end in ours_spans(parse_diff3(merged.decode("utf-8"), marker_size=size)):
-        held = [index for index, (first, last) in enumerate(conflicts) if first <= end and start <= last]
-        if held:
-            found.append((held[0], held[-1]))
-    return found
+    blocks = ours_spans(parse_diff3(merged.decode("utf-8"), marker_size=size))
+    return [(held[0], held[-1]) for held in conflicts_held(blocks, conflicts) if held]
+
+
+def conflicts_held(
+    blocks: Sequence[tuple[int, int]], conflicts: Sequence[tuple[int, int]]
+) -> list[list[int]]:
+    """Per block of git's merge (its `ours_spans`, in any style), the indices of the line merge's conflicts
+    (its diff3 merge's `ours_spans`) the block holds: those whose lines meet its own (`lineranges.meet`).
+    A block touching a conflict holds part of it: what git narrowed the conflict to can be a side put in
+    at its start or end (no line of ours), which git joins to the block; two of its diff3 conflicts are
+    at least a line apart, so no block touches a conflict it holds nothing of."""
+    return [[i for i, span in enumerate(conflicts) if lineranges.meet(*span, *block)] for block in blocks]
 
 
 def ours_text(chunk: Chunk) -> str:

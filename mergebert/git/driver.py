@@ -326,13 +326,6 @@ def decided(
     return Decided(outcome, record)
 
 
-def lines_overlap(start: int, end: int, other_start: int, other_end: int) -> bool:
-    """Whether two line ranges share a line, or an empty one touches the other."""
-    if start == end or other_start == other_end:
-        return other_start <= end and start <= other_end
-    return other_start < end and start < other_end
-
-
 def blocks_held(details: list[dict[str, Any]], outcome: Outcome, size: int) -> list[list[Any]] | None:
     """The conflict blocks the written file holds, each as [first line, end line, the `index` of each
     conflict of `details` it holds], from which `review` lists the conflicts left as the file shows them:
@@ -340,17 +333,21 @@ def blocks_held(details: list[dict[str, Any]], outcome: Outcome, size: int) -> l
     file is git's merge, whose blocks may join or split mergebert's conflicts), a block holds the conflicts
     whose lines meet its own, both with every conflict given our side (all of them where that text is not
     the same length in both); None where git's merge holds lines like markers outside its conflicts."""
-    from mergebert.core import markers
-    from mergebert.core.linemerge import ours_spans, ours_text, parse_diff3
+    from mergebert.core import lineranges, markers
+    from mergebert.core.linemerge import conflicts_held, ours_spans, ours_text, parse_diff3
     from mergebert.core.textio import split_lines
+    from mergebert.git.frontend import left_in_record
 
     found = markers.blocks(outcome.data.split(b"\n"), size)
     if not outcome.resolved and len(found) != outcome.left:  # lines like markers in git's clean text
         return None
-    left = [d for d in details if d["text"] is None]
-    if outcome.resolved:
+    left = [d for d in details if left_in_record(d)]
+    if outcome.resolved:  # a block lies within the lines written for the conflict left it shows
         spans = [(d["index"], d["lines"]) for d in left if d["lines"]]
-        held = [[start, end, [i for i, (a, b) in spans if a <= start and end <= b]] for start, end in found]
+        held = [
+            [start, end, [i for i, lines in spans if lineranges.within(start, end, *lines)]]
+            for start, end in found
+        ]
         return [block for block in held if block[2]]  # not lines like markers in clean text
     everyone = [d["index"] for d in left]
     try:
@@ -361,10 +358,7 @@ def blocks_held(details: list[dict[str, Any]], outcome: Outcome, size: int) -> l
     lines = [len(split_lines("".join(map(ours_text, chunks)))) for chunks in (written, outcome.chunks)]
     if lines[0] != lines[1] or len(conflicts) != len(details) or len(blocks) != len(found):
         return [[start, end, everyone] for start, end in found]
-    held = [
-        [d["index"] for d, span in zip(details, conflicts, strict=True) if lines_overlap(*span, *ours)]
-        for ours in blocks
-    ]
+    held = [[details[i]["index"] for i in indices] for indices in conflicts_held(blocks, conflicts)]
     return [[start, end, indices or everyone] for (start, end), indices in zip(found, held, strict=True)]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +29,19 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class Count:
+    """A file's conflicts as it shows them, which every front-end reports (`counted`): those mergebert
+    resolved, and those left as the conflict blocks the file holds."""
+
+    resolved: int
+    left: int
+
+    @property
+    def conflicts(self) -> int:
+        return self.resolved + self.left
+
+
+@dataclass(frozen=True)
 class Outcome:
     """A complete merge result: the bytes to write, and how many conflicts it still holds."""
 
@@ -39,7 +52,7 @@ class Outcome:
     message: str | None = None
     chunks: tuple[Chunk, ...] = ()  # the resolver's line merge, which `resolutions` index
     git: tuple[bytes, int] | None = None  # git's own line merge (`line_merge`), where it was made
-    blocks: int | None = None  # the conflicts `data` holds where they are not `left` (`conflicts_written`)
+    blocks: int | None = None  # the conflicts `data` holds where they are not `left` (`counted`)
 
     @property
     def resolved(self) -> int:
@@ -49,8 +62,13 @@ class Outcome:
     @property
     def held(self) -> int:
         """The conflicts `data` holds, as `git merge-file` counts them (its exit status): `left`, or the
-        conflict blocks written where mergebert resolved some (`conflicts_written`)."""
+        conflict blocks written where mergebert resolved some (`counted`)."""
         return self.left if self.blocks is None else self.blocks
+
+    @property
+    def count(self) -> Count:
+        """The file's conflicts as it shows them."""
+        return Count(self.resolved, self.held)
 
 
 def _fault(stage: str) -> None:
@@ -150,7 +168,8 @@ def merge_blobs(
             message = f"{where}{result.fallback}; kept git's line merge" if result.fallback else None
             return Outcome(data, left, left, tuple(result.resolutions), message, result.chunks, (data, left))
         resolutions = tuple(result.resolutions)
-        blocks = conflicts_written(result.data, result.left, result.chunks, options.marker_size)
+        resolved, size = result.conflicts - result.left, options.marker_size
+        count = counted(result.data, resolved, result.left, result.chunks, size)
         return Outcome(
             result.data,
             result.conflicts,
@@ -158,7 +177,7 @@ def merge_blobs(
             resolutions,
             chunks=result.chunks,
             git=gits,
-            blocks=blocks,
+            blocks=count.left,
         )
     except Exception as error:  # the contract: never fail, fall back to git's line merge
         data, left = gits or line_merge(base, ours, theirs, options)
@@ -166,17 +185,17 @@ def merge_blobs(
         return Outcome(data=data, conflicts=left, left=left, message=message, git=(data, left))
 
 
-def conflicts_written(data: bytes, left: int, chunks: Sequence[Chunk], size: int) -> int:
-    """The conflicts `data` holds as git counts them, where mergebert resolved some of the line merge's
-    conflicts (`chunks`) and left `left`: the conflict blocks written (the merge style narrows a conflict
-    left into as many blocks as git would), never fewer than `left`; `left` where git's clean text holds
-    lines like markers, which would count as blocks."""
+def counted(data: bytes, resolved: int, left: int, chunks: Sequence[Chunk], size: int) -> Count:
+    """`data`'s conflicts as it shows them, where mergebert resolved `resolved` of the line merge's
+    conflicts (`chunks`) and left `left`: those left are the conflict blocks `data` holds (git's style
+    joins two conflicts into one block, narrows one into two, writes one whose sides are equal as plain
+    text), or `left` where the line merge's clean text holds lines like markers, which would count too."""
     from mergebert.core.linemerge import CleanText
 
     clean = "".join(chunk.text for chunk in chunks if isinstance(chunk, CleanText))
     if not left or markers.pattern(size, "<>").search(clean):
-        return left
-    return max(left, len(markers.blocks(data.split(b"\n"), size)))
+        return Count(resolved, left)
+    return Count(resolved, len(markers.blocks(data.split(b"\n"), size)))
 
 
 def pick_classifier(
@@ -200,23 +219,29 @@ REVIEW = "mergebert review"
 
 def report_line(path: str, outcome: Outcome, *, review: bool = False) -> str | None:
     """What every front-end prints for a file that had line conflicts (None for one that had none):
-    `src/App.java: resolved 2 of 3 conflicts (1 left: confidence below threshold)`, the conflicts left
-    counted as the file holds them (`Outcome.held`, merge-file's exit status); with `review` (the
+    `src/App.java: resolved 2 of 3 conflicts (1 left: confidence below threshold)`, the conflicts counted
+    as the file shows them (`Outcome.count`; those left: merge-file's exit status); with `review` (the
     merge driver, which records its decisions) the parenthesis ends with `mergebert review`:
     `src/App.java: resolved 3 of 3 conflicts (mergebert review)`."""
     if not outcome.conflicts:
         return None
-    conflicts = outcome.resolved + outcome.held  # those left as the file holds them
-    plural = "s" if conflicts != 1 else ""
-    line = f"{path}: resolved {outcome.resolved} of {conflicts} conflict{plural}"
+    count = outcome.count
+    plural = "s" if count.conflicts != 1 else ""
+    line = f"{path}: resolved {count.resolved} of {count.conflicts} conflict{plural}"
     notes = [REVIEW] if review else []
-    if outcome.held:
+    if count.left:
         reasons = [_why(r.reason) for r in outcome.resolutions if r.text is None]
         if outcome.message and not reasons:
             reasons = [outcome.message.removeprefix(f"{path}: ")]
         why = ", ".join(dict.fromkeys(reasons))
-        notes.insert(0, f"{outcome.held} left{': ' + why if why else ''}")
+        notes.insert(0, f"{count.left} left{': ' + why if why else ''}")
     return f"{line} ({'; '.join(notes)})" if notes else line
+
+
+def left_in_record(detail: Mapping[str, Any]) -> bool:
+    """Whether a conflict of a decision record (`decision_record`'s details, or a block `review` lists) was
+    left: no text chosen and no pattern (a slim record, `decisionlog.slim`, keeps the pattern only)."""
+    return detail.get("text") is None and detail.get("pattern") is None
 
 
 def decision_record(

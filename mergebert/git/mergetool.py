@@ -125,7 +125,10 @@ def run(
     except KeyboardInterrupt:  # ^C, at a question or before: as `resolve -i`, nothing is written
         frontend.warn("interrupted: nothing written")
         return INTERRUPTED_STATUS
-    left = applied.left
+    count = frontend.counted(
+        applied.data, applied.replaced, applied.left, outcome.chunks, options.marker_size
+    )
+    left = count.left
     backup = backup_path or backup_of(local_path)
     try:
         with marked.writing(repo):  # the file and its backup both, or git restores the file as it was
@@ -147,8 +150,7 @@ def run(
     if left and applied.replaced and not backup:
         frontend.warn(f"{path}: {NO_BACKUP}")
     still = tuple(r for r, found in zip(outcome.resolutions, applied.found, strict=True) if found)
-    blocks = frontend.conflicts_written(applied.data, left, outcome.chunks, options.marker_size)
-    report = frontend.Outcome(applied.data, applied.conflicts, left, still, blocks=blocks)
+    report = frontend.Outcome(applied.data, count.conflicts, count.left, still)
     line = frontend.report_line(path, report)
     if line:
         frontend.warn(line)

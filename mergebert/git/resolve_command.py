@@ -40,10 +40,12 @@ REGULAR_MODES = (pygit2.enums.FileMode.BLOB, pygit2.enums.FileMode.BLOB_EXECUTAB
 
 @dataclass(frozen=True)
 class Change:
-    """A working file's bytes before and after: what `write` puts there once every file is decided."""
+    """A working file's bytes before and after: what `write` puts there once every file is decided; `kept`:
+    the conflicts the file shows before, which it keeps where it cannot be written."""
 
     before: bytes
     after: bytes
+    kept: int
 
 
 @dataclass
@@ -141,7 +143,9 @@ def resolve_one(
         session = asker.resolve(repo, path, current, blobs, options, outcome.resolutions)
         applied, answers = session.applied, session.notes
         row.notes.extend(session.remarks)
-    row.conflicts, row.resolved, row.left = applied.conflicts, applied.replaced, applied.left
+    size = options.marker_size
+    count = frontend.counted(applied.data, applied.replaced, applied.left, outcome.chunks, size)
+    row.conflicts, row.resolved, row.left = count.conflicts, count.resolved, count.left
     for resolution, still_marked in zip(outcome.resolutions, applied.found, strict=True):
         number = resolution.index + 1
         if not still_marked:
@@ -161,7 +165,9 @@ def resolve_one(
     if dry_run:
         sys.stdout.write(_diff(path, current, data))
     else:
-        row.change = Change(current, data)
+        row.change = Change(
+            current, data, frontend.counted(current, 0, applied.conflicts, outcome.chunks, size).left
+        )
     return row
 
 
@@ -190,7 +196,7 @@ def write(repo: pygit2.Repository, row: Row, *, backup: bool) -> bool:
             row.conflicts = row.resolved = row.left = None
             row.notes = [marked.CHANGED]
         else:
-            row.resolved, row.left = 0, row.conflicts
+            row.conflicts, row.resolved, row.left = row.change.kept, 0, row.change.kept
             row.notes = [f"cannot write: {error.strerror or error}"]
         return False
     if backed_up is not None and not backed_up.endswith(BACKUP):

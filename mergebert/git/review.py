@@ -25,12 +25,13 @@ from typing import Any
 import pygit2
 from pygit2.enums import ConfigLevel, FilterMode
 
-from mergebert.core import atomic, markers, tokendiff
+from mergebert.core import atomic, lineranges, markers, tokendiff
 from mergebert.core.linemerge import conflicts_of, merge_lines
 from mergebert.core.messages import INTERRUPTED_STATUS, warn
 from mergebert.core.textio import UnsupportedContent, decode_sides, shown_lines, split_lines
 from mergebert.git import decisionlog, driver, gitcmd, gitinfo, marked, rerere
 from mergebert.git.colour import wants_colour
+from mergebert.git.frontend import left_in_record
 
 
 class ReviewError(Exception):
@@ -228,10 +229,6 @@ def _marker(char: str, label: str, size: int) -> str:
     return char * size + (f" {label}" if label else "")
 
 
-def _left(detail: dict[str, Any]) -> bool:
-    return detail.get("text") is None and detail.get("pattern") is None
-
-
 def entries(record: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
     """The conflicts `review` lists for a file, numbered: where the record has the written file's blocks
     (`driver.blocks_held`), those mergebert resolved and each block it left, in the file's order, a block
@@ -245,7 +242,7 @@ def entries(record: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
         {"lines": [start, end], "reason": "; ".join(dict.fromkeys(reasons.get(i, "") for i in held))}
         for start, end, held in blocks
     ]
-    resolved = [detail for detail in details if not _left(detail)]
+    resolved = [detail for detail in details if not left_in_record(detail)]
     ordered = sorted(resolved + left, key=lambda entry: entry["lines"][0] if entry.get("lines") else 0)
     return list(enumerate(ordered, 1))
 
@@ -255,7 +252,7 @@ def file_lines(record: dict[str, Any], style: Style, *, applying: bool = False) 
     listed = entries(record)
     conflicts, left = record["conflicts"], record["left"]
     if "blocks" in record:  # as the file holds them
-        conflicts, left = len(listed), sum(1 for _, entry in listed if _left(entry))
+        conflicts, left = len(listed), sum(1 for _, entry in listed if left_in_record(entry))
     plural = "s" if conflicts != 1 else ""
     title = f"{record['path']}: resolved {conflicts - left} of {conflicts} conflict{plural}"
     labels = record.get("labels") or ["ours", "base", "theirs"]
@@ -271,7 +268,7 @@ def file_lines(record: dict[str, Any], style: Style, *, applying: bool = False) 
     for number, detail in listed:
         where = f" (line {detail['lines'][0] + 1})" if detail.get("lines") else ""
         name = f"  conflict {number}{where}"
-        if _left(detail):
+        if left_in_record(detail):
             lines.append(f"{name}: {style('left', YELLOW)}: {detail.get('reason', '')}")
             continue
         confidence = detail.get("confidence")
@@ -339,7 +336,7 @@ def _changes(written: Sequence[bytes], git: Sequence[bytes], size: int) -> list[
     for tag, a, b, c, d in tokendiff.opcodes(written, git):
         if tag == "equal":
             continue
-        touched = {n for n, (start, end) in enumerate(spans) if start <= d and c <= end}
+        touched = {n for n, span in enumerate(spans) if lineranges.meet(*span, c, d)}
         if changes and touched & joined:
             changes[-1] = (changes[-1][0], b, changes[-1][2], d)
             joined |= touched
@@ -372,7 +369,7 @@ def undo(record: dict[str, Any], working: bytes, to_worktree: Any = bytes) -> Un
     restored, refused, already = [], [], []
     cursor = 0
     for a, b, c, d in _changes(written, git, size):
-        numbers = [number for number, (s, e) in spans if driver.lines_overlap(a, b, s, e)]
+        numbers = [number for number, (s, e) in spans if lineranges.overlap(a, b, s, e)]
         name = f"conflict{'s' * (len(numbers) > 1)} {', '.join(map(str, numbers))}"
         name = name if numbers else "a region mergebert merged cleanly"  # where git's conflict lies
         place = _found(from_written, a, b)

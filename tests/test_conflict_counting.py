@@ -1,0 +1,129 @@
+"""Every front-end counts a file's conflicts as the file shows them: the conflicts mergebert resolved plus
+the conflict blocks the file holds, where git's conflict style joins two of mergebert's conflicts into one
+block, narrows one into two, or writes one whose sides are equal as plain text."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from gitrepo import MERGEBERT, GitRepo, without_root_privilege
+from test_merge_file import NARROWED as NARROWED_IN_PART
+
+NAME = "A.java"
+
+
+def close(first: str, then: str) -> str:
+    """Two one-line conflicts two lines apart: git's merge style joins them into one block."""
+    return f"class A {{\n    void f() {{ {first} }}\n}}\nclass B {{\n    void g() {{ {then} }}\n}}\n"
+
+
+def shared_middle(call: str) -> str:
+    """One conflict of the line merge whose sides share four lines: git's merge style writes two blocks."""
+    shared = "    s1();\n    s2();\n    s3();\n    s4();\n"
+    return f"class A {{\n  void f() {{\n    alpha{call};\n{shared}    omega{call};\n  }}\n}}\n"
+
+
+def equal_sides(lines: str, port: str) -> str:
+    """The calls `lines` names, then a port: with "acc", "ac" and "baac" the line merge (diff3) holds a
+    conflict whose sides are both `c();`, which git's merge style writes as plain text."""
+    body = "".join(f"    {name}();\n" for name in lines)
+    return (
+        f"class A {{\n  void f() {{\n{body}  }}\n  void g() {{\n    run();\n    stop();\n"
+        f"    int port = {port};\n  }}\n}}\n"
+    )
+
+
+JOINED = (
+    close("int a = 1;", "int b = 1;"),
+    close("int a = 2;", "int b = 2;"),
+    close("int a = 3;", "int b = 3;"),
+)
+NARROWED = (
+    "class A {\n  void f() {\n    alpha();\n    omega();\n  }\n}\n",
+    shared_middle("(1)"),
+    shared_middle("(2)"),
+)
+EQUAL = (equal_sides("acc", "8080"), equal_sides("ac", "9090"), equal_sides("baac", "7070"))
+# (base, ours, theirs), git's conflict style, and the conflict blocks git's merge writes in it; mergebert's
+# line merge holds two conflicts in each but the narrowed one's
+CASES = {
+    "joined": (JOINED, "merge", 1),
+    "narrowed": (NARROWED, "merge", 2),
+    "equal sides": (EQUAL, "merge", 1),
+    "equal sides, diff3 style": (EQUAL, "diff3", 2),
+    "joined, diff3 style": (JOINED, "diff3", 2),
+}
+
+
+def stopped(repo: GitRepo, case: str, *, driver: bool = False) -> str:
+    """The case's merge, stopped by git (through the merge driver with `driver`), with nothing resolved:
+    mergebert's threshold is above any confidence. Returns the merge's stderr."""
+    repo.git("config", "mergebert.threshold", "2")
+    if driver:
+        repo.use_driver()
+    (base, ours, theirs), style, blocks = CASES[case]
+    repo.git("config", "merge.conflictStyle", style)
+    repo.diverge(NAME, base, ours, theirs)
+    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    assert merge.returncode != 0
+    assert repo.read(NAME).count(b"<<<<<<<") == blocks
+    return merge.stderr
+
+
+def said(stderr: str) -> tuple[int, int]:
+    """(resolved, conflicts) of the report line a front-end prints for the file."""
+    found = re.search(rf"{NAME}: resolved (\d+) of (\d+) conflicts?", stderr)
+    assert found, stderr
+    return int(found.group(1)), int(found.group(2))
+
+
+def table_row(stdout: str) -> tuple[int, int, int]:
+    """(conflicts, resolved, left) of `resolve`'s table row for the file."""
+    row = next(line for line in stdout.splitlines() if line.startswith(NAME))
+    conflicts, resolved, left = row.split()[1:4]
+    return int(conflicts), int(resolved), int(left)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_the_front_ends_count_the_blocks_the_file_holds(repo: GitRepo, case: str, tmp_path: Path) -> None:
+    """The driver's line and `review`, `resolve`'s table and mergetool's line, on one stopped merge; and
+    `merge-file`'s line and exit status on the same versions."""
+    merge = stopped(repo, case, driver=True)
+    blocks = CASES[case][2]
+    review = repo.mergebert("review")
+    resolve = repo.mergebert("resolve", "--dry-run")
+    repo.mergebert("install", check=True)
+    tool = repo.git("mergetool", "--tool", "mergebert", "--no-prompt", check=False)
+    assert said(merge) == (0, blocks), merge
+    assert said(review.stdout) == (0, blocks), review.stdout
+    assert review.stdout.count(": left:") == blocks, review.stdout
+    assert table_row(resolve.stdout) == (blocks, 0, blocks), resolve.stdout
+    assert resolve.returncode == 1
+    assert said(tool.stderr) == (0, blocks), tool.stderr
+    assert tool.returncode != 0
+    (base, ours, theirs), _, _ = CASES[case]
+    files = []
+    for name, text in (("A.java", ours), ("base.java", base), ("other.java", theirs)):
+        files.append(str(tmp_path / name))
+        Path(files[-1]).write_text(text)
+    merged = repo.mergebert("merge-file", "-p", *files)
+    assert said(merged.stderr) == (0, blocks), merged.stderr
+    assert merged.returncode == blocks
+
+
+def test_a_file_resolve_cannot_write_counts_the_blocks_it_keeps(repo: GitRepo) -> None:
+    """The file keeps git's conflict: the table counts the blocks git wrote (the one conflict it narrowed
+    into two counts two), not the conflicts of mergebert's line merge."""
+    repo.git("config", "mergebert.model", "none")
+    repo.diverge(NAME, *NARROWED_IN_PART)
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode != 0
+    before = repo.read(NAME)
+    assert before.count(b"<<<<<<<") == 3
+    (repo.path / NAME).chmod(0o444)
+    result = repo.run(*without_root_privilege(), MERGEBERT, "resolve", check=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert repo.read(NAME) == before
+    assert "cannot write" in result.stdout
+    assert table_row(result.stdout) == (3, 0, 3), result.stdout
