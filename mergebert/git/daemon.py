@@ -432,10 +432,11 @@ class Server:
             return [json.dumps({"signature": self.signature, "error": repr(result)}).encode(), b""]
         outcome = result.outcome
         lines = [line.removeprefix("mergebert: ") for line in printed.getvalue().splitlines()]
+        count = outcome.count  # as the file shows them: the driver exits with the conflicts it holds
         reply = {
             "signature": self.signature,
-            "conflicts": outcome.conflicts,
-            "left": outcome.left,
+            "conflicts": count.conflicts,
+            "left": count.left,
             "lines": lines + driver.printed(args, result),
             "record": result.record,
             "logged": result.logged,

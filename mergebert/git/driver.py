@@ -39,11 +39,12 @@ Usage: mergebert driver [--model DIR] [--threshold X] BASE CURRENT OTHER [MARKER
   Merge driver for git: %O %A %B %L %P, and on git >= 2.44 the labels %S %X %Y.
 
   Overwrites CURRENT (%A) with the merge result: conflicts mergebert resolves are settled, the others
-  keep git's markers. Exit 0 when no conflict is left, 1 otherwise; also 1 when mergebert resolved
-  something and `git config mergebert.confirm` is not false, so that git stops for you to check the
-  file (`mergebert review`) and `git add` it. Its decisions are recorded for `mergebert review`.
-  `mergebert install` configures it. If anything fails, CURRENT receives git's own line merge, as git
-  alone would have written it.
+  keep git's markers. Exit 0 when CURRENT holds no conflict (as git counts its own merge's: one whose
+  sides are equal is none in the merge style, which writes it as plain text), 1 otherwise; also 1 when
+  mergebert resolved something and `git config mergebert.confirm` is not false, so that git stops for
+  you to check the file (`mergebert review`) and `git add` it. Its decisions are recorded for
+  `mergebert review`. `mergebert install` configures it. If anything fails, CURRENT receives git's own
+  line merge, as git alone would have written it.
 
 Options:
   --model DIR    Model directory, or 'none' for the token merge only.
@@ -566,7 +567,7 @@ def _overwritten(path: str, data: bytes) -> bool:
 def _write(
     args: Arguments,
     data: bytes,
-    left: int,
+    held: int,
     lines: list[str],
     record: dict[str, Any] | None,
     resolved: int,
@@ -575,7 +576,8 @@ def _write(
 ) -> int:
     """Write the result to %A atomically, print its lines and record it (in the repository `located`),
     last: a driver that dies before (driver.sh then writes git's merge) leaves no record; the exit status
-    git expects: conflicts left, or,
+    git expects: conflicts left in `data` (`held`: its blocks, `Outcome.held`, as git counts its own
+    merge's, where a conflict whose sides are equal is plain text in the merge style), or,
     in confirm mode, mergebert resolved something (`logged`: what to check it with is `mergebert review`,
     and the user's operation stops for `git add`; not so in `git merge-tree`); UNWRITTEN_STATUS when %A
     cannot be written."""
@@ -592,12 +594,12 @@ def _write(
             return UNWRITTEN_STATUS
     for line in lines:
         warn(line)
-    if stop and left == 0 and logged:
+    if stop and held == 0 and logged:
         warn(f"{args.path}: left unmerged for you to confirm: check it (mergebert review), then git add it")
-    elif stop and left == 0:
+    elif stop and held == 0:
         warn(f"{args.path}: left conflicted for you to confirm ({CONFIRM_KEY})")
     _log(args.path, record, located)
-    return 0 if left == 0 and not stop else args.conflict_status
+    return 0 if held == 0 and not stop else args.conflict_status
 
 
 def printed(args: Arguments, result: Decided) -> list[str]:
@@ -608,7 +610,7 @@ def printed(args: Arguments, result: Decided) -> list[str]:
 def _write_decided(args: Arguments, result: Decided, located: tuple[str, str] | None) -> int:
     outcome, lines = result.outcome, printed(args, result)
     record, resolved = result.record, outcome.resolved
-    return _write(args, outcome.data, outcome.left, lines, record, resolved, result.logged, located)
+    return _write(args, outcome.data, outcome.held, lines, record, resolved, result.logged, located)
 
 
 def _ask_daemon(args: Arguments, base: bytes, ours: bytes, theirs: bytes, bounds: Bounds) -> Reply | None:
@@ -648,7 +650,7 @@ def run(args: Arguments) -> int:
     reply = _ask_daemon(args, base, ours, theirs, bounds) if bounds.left() > 0 else None
     if reply is not None and not reply.timed_out:
         bounds.spend()
-        resolved = reply.conflicts - reply.left
+        resolved = reply.conflicts - reply.left  # counted as the file shows them (`Outcome.count`)
         lines, record, logged = list(reply.lines), reply.record, reply.logged
         return _write(args, reply.data, reply.left, lines, record, resolved, logged, bounds.located)
     left = 0.0 if reply is not None else bounds.left()  # the daemon ran out of the file's time
