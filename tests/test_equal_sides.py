@@ -138,3 +138,24 @@ def test_mergetool_exits_with_the_blocks_it_wrote(repo: GitRepo, style: str) -> 
     assert repo.conflicted() == ([NAME] if HELD[style] else [])
     if not HELD[style]:
         assert repo.read(NAME) == expected
+
+
+@pytest.mark.parametrize("style", ["diff3", "zdiff3"])
+def test_a_file_git_stops_on_only_in_its_style_is_not_settled_by_the_merge_style(
+    repo: GitRepo, style: str
+) -> None:
+    """The driver's first `git merge-file` merges in the configured style: a file whose one conflict has
+    equal sides, which git's diff3 and zdiff3 styles keep as a block and the merge style writes as text,
+    reaches mergebert, which resolves it and, in confirm mode, stops for it as git alone does."""
+    versions = sides("a line")[0], sides("a line")[1].replace("9090,", "8080,"), sides("a line")[2]
+    versions = tuple(text.replace("7070, ", "") for text in versions)
+    repo.git("config", "merge.conflictStyle", style)
+    repo.diverge(NAME, *versions)
+    alone = repo.git("merge", "--no-edit", "feature", check=False)
+    assert alone.returncode != 0 and repo.conflicted() == [NAME], alone.stderr
+    repo.git("merge", "--abort")
+    repo.use_driver(confirm=True)
+    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    assert merge.returncode != 0, merge.stderr
+    assert repo.conflicted() == [NAME]
+    assert f"{NAME}: resolved 1 of 1 conflict" in merge.stderr

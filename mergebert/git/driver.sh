@@ -32,8 +32,10 @@ trap 'caught=129' HUP
 # git merge-file STYLE...: git's result into $result; its exit status (conflicts, or >127 on error, which
 # is reported by the file's own path: git's messages name a temporary file)
 line_merge() {
-    # merge-file reads merge.conflictStyle, and has no option for the merge style: the style is set here
-    git -c merge.conflictStyle="${style:-merge}" merge-file -p $algorithm "$@" --marker-size="$size" \
+    # merge-file reads merge.conflictStyle, and has no option for the merge style: a style set here wins;
+    # none (the first merge) is the configured one, as git's own merge of the file is (a conflict whose
+    # sides are equal is a block in the diff3 styles, plain text in the merge style)
+    git ${style:+-c merge.conflictStyle="$style"} merge-file -p $algorithm "$@" --marker-size="$size" \
         -L "$ours_label" -L "$base_label" -L "$theirs_label" -- "$current" "$base" "$other" >"$result" 2>/dev/null
 }
 
