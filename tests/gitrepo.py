@@ -71,6 +71,15 @@ def alive(pid: int) -> bool:
         return False
 
 
+def threads(pid: int) -> int:
+    """How many threads process `pid` runs (0 once it has ended): a daemon or a driver that has started a
+    thread to resolve runs one more than while it waits for work."""
+    try:
+        return len(os.listdir(f"/proc/{pid}/task")) if alive(pid) else 0
+    except OSError:
+        return 0
+
+
 def wait_until(condition, seconds: float = 30) -> bool:  # type: ignore[no-untyped-def]
     """Poll `condition` until it holds or `seconds` pass (a bound on waiting, not a measurement)."""
     deadline = time.monotonic() + seconds

@@ -339,7 +339,6 @@ def _scenario(name: str, edits: int) -> dict:
 
 def test_a_rows_cache_of_other_files_is_collected_again(tmp_path: Path) -> None:
     """--rows-cache reuses rows only for the model and files they came from."""
-    pytest.importorskip("sklearn")
     from training.acceptor import cached_rows
 
     cache = str(tmp_path / "rows.npz")
@@ -368,7 +367,7 @@ def _model_copy(tmp_path: Path, **metrics: object) -> Path:
 @pytest.fixture
 def scenario_files(tmp_path: Path) -> tuple[Path, Path]:
     """A scenarios file of two repositories, and a regions file (for fit-acceptor, which needs sklearn)."""
-    pytest.importorskip("sklearn")
+    pytest.importorskip("sklearn", reason="fitting the acceptor needs the [train] extra")
     from mergebert.data.records import write_records
 
     scenarios, regions = tmp_path / "s.scenarios.jsonl.gz", tmp_path / "r.regions.jsonl.gz"

@@ -11,7 +11,6 @@ import shlex
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +25,7 @@ from gitrepo import (
     GitRepo,
     daemon_pids,
     java,
+    threads,
     wait_until,
 )
 
@@ -583,7 +583,9 @@ def drivers_in_session(session: int) -> list[int]:
 
 @pytest.mark.parametrize("daemon", ["1", "0"], ids=["daemon", "in-process"])
 def test_ctrl_c_during_a_merge_prints_no_traceback(repo: GitRepo, daemon: str) -> None:
-    """^C while the driver waits for the daemon or its resolve thread: git alone says nothing on ^C."""
+    """^C while the driver waits for the daemon's reply or for its own resolve thread (a resolve that never
+    ends): the driver ends at once, and says nothing but its one line of mergebert's (git alone says
+    nothing on ^C)."""
     repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
     repo.use_driver()
     repo.env.update(MERGEBERT_TEST_FAULT="stall", MERGEBERT_DAEMON=daemon)
@@ -596,15 +598,20 @@ def test_ctrl_c_during_a_merge_prints_no_traceback(repo: GitRepo, daemon: str) -
         start_new_session=True,
     )
     try:
-        assert wait_until(lambda: drivers_in_session(merge.pid))
-        if daemon == "1":
-            assert wait_until(lambda: daemon_pids(Path(repo.env["MERGEBERT_DAEMON_DIR"])))
-        time.sleep(1.5)  # the driver is waiting for the reply, or for its resolve thread
+        assert wait_until(lambda: drivers_in_session(merge.pid), 120)
+        (waiting,) = drivers_in_session(merge.pid)
+        if daemon == "1":  # the daemon has the request once it runs a thread to resolve it
+            folder = Path(repo.env["MERGEBERT_DAEMON_DIR"])
+            assert wait_until(lambda: len(daemon_pids(folder)) == 1, 120)
+            waiting = daemon_pids(folder)[0]
+        assert wait_until(lambda: threads(waiting) == 2, 120), "the resolve has started, and never ends"
         os.killpg(merge.pid, signal.SIGINT)  # as a terminal's ^C
-        _, stderr = merge.communicate(timeout=60)
+        _, stderr = merge.communicate(timeout=60)  # a bound: without the ^C the resolve waits 300 s
     finally:
         merge.kill()
+    assert merge.returncode == -signal.SIGINT and drivers_in_session(merge.pid) == []
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert [line.startswith(f"mergebert: {NAME}: ") for line in stderr.splitlines()] == [True], stderr
 
 
 def test_driver_killed_after_it_finished_keeps_its_merge(repo: GitRepo, tmp_path: Path) -> None:

@@ -94,22 +94,42 @@ def merged_with_a_conflict(repo: GitRepo) -> tuple[bytes, bytes]:
     return ours.encode(), theirs.encode()
 
 
-def test_labels_git_passes_spare_the_search_for_the_remerged_merge(
-    repo: GitRepo, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from mergebert.git import driver, gitinfo
+GIVEN = {"%S": "given-base", "%X": "given-ours", "%Y": "given-theirs"}
 
-    ours, theirs = merged_with_a_conflict(repo)
-    monkeypatch.chdir(repo.path)
-    monkeypatch.setattr(gitinfo, "calling_git", lambda caller=None: ["log", "--remerge-diff"])
 
-    def searched(*args: object, **kwargs: object) -> gitinfo.Sides:
-        raise AssertionError("searched")
+def labelled_driver() -> str:
+    """The driver command `mergebert install` writes for git 2.44 or later, with the labels git passes
+    there (%S %X %Y) written in as GIVEN, as git 2.39 cannot fill them in."""
+    from mergebert.git import install
 
-    monkeypatch.setattr(gitinfo, "remerged_sides", searched)
-    args = driver.parse(["O", "A", "B", "7", "a.txt", "B1", "O1", "T1"])
-    settings = driver.repository_settings(args, (b"", ours, theirs))
-    assert (settings.remade, settings.options.labels) == (True, ("O1", "B1", "T1"))
+    command = install.driver_command(install.LABELS_SINCE)
+    for placeholder, label in GIVEN.items():
+        command = command.replace(placeholder, label)
+    return command
+
+
+def test_labels_git_passes_spare_the_search_for_the_remerged_merge(repo: GitRepo, tmp_path: Path) -> None:
+    """A remerge diff's labels name the merge's parents (`abc1234 (subject)`, abbreviated by `git
+    rev-parse --short`) once the driver has found the merge among the commits; given the labels, it
+    looks for no merge and names no commit, and writes the labels it was given."""
+    from mergebert.git import install
+
+    merged_with_a_conflict(repo)
+    parents = repo.git("rev-parse", "HEAD^1", "HEAD^2").stdout.split()
+    alone = repo.git("show", "--remerge-diff", "HEAD").stdout
+    assert "<<<<<<< " in alone
+    log = counting(repo, tmp_path / "bin")
+
+    def named() -> list[str]:
+        """The commits the driver has abbreviated so far, by their full ids."""
+        return [line.split()[-1] for line in started(log, "git rev-parse") if "--short" in line.split()]
+
+    repo.use_driver(command=labelled_driver())
+    given = repo.git("show", "--remerge-diff", "HEAD").stdout
+    assert (named(), "<<<<<<< given-ours\n" in given, ">>>>>>> given-theirs\n" in given) == ([], True, True)
+    repo.use_driver(command=install.driver_command((2, 43)))  # no labels (git < 2.44): it looks for them
+    assert repo.git("show", "--remerge-diff", "HEAD").stdout == alone
+    assert sorted(named()) == sorted(parents)
 
 
 def test_a_remerge_diff_walks_the_history_once_per_process(

@@ -14,8 +14,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import pytest
 from gitrepo import MERGEBERT, isolated_env
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
 from mergebert.core import markers
@@ -124,7 +125,6 @@ def three_way(draw: st.DrawFn) -> dict:
     }
 
 
-GENERATED: list[int] = []
 BOM = b"\xef\xbb\xbf"
 
 
@@ -135,7 +135,6 @@ def run(command: list[str], folder: Path, env: dict[str, str]) -> subprocess.Com
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(three_way())
 def test_merge_file_keeps_gits_merge(case: dict) -> None:
-    GENERATED.append(1)
     with tempfile.TemporaryDirectory(prefix="mergebert-prop-") as tmp:
         folder = Path(tmp)
         env = isolated_env(folder / "home")
@@ -171,9 +170,32 @@ def test_merge_file_keeps_gits_merge(case: dict) -> None:
     assert not markers.pattern(case["marker_size"], "<").search(output) or left, "markers only where left"
 
 
-def test_report_how_many_inputs_were_generated() -> None:
-    """Runs after the property test (file order): the count of generated inputs, for the record."""
-    print(f"property test generated {len(GENERATED)} inputs")
+def versions(case: dict) -> list[bytes]:
+    """A generated input's ours, base and theirs."""
+    return [case["ours"], case["base"], case["theirs"]]
+
+
+AWKWARD = {
+    "a BOM": lambda case: any(data.startswith(BOM) for data in versions(case)),
+    "CRLF": lambda case: any(b"\r\n" in data for data in versions(case)),
+    "mixed line endings": lambda case: len({b"\r\n" in data for data in versions(case)}) == 2,
+    "no final newline": lambda case: any(not data.endswith(b"\n") for data in versions(case)),
+    "a line like a marker": lambda case: any(
+        line.rstrip(b"\r").decode() in MARKER_LIKE for data in versions(case) for line in data.splitlines()
+    ),
+    "a path starting with '-'": lambda case: case["name"].startswith("-"),
+    "an odd marker size": lambda case: case["marker_size"] != 7,
+    "the diff3 style": lambda case: case["diff3"],
+    "labels": lambda case: bool(case["labels"]),
+    "the shipped model": lambda case: case["model"] != "none",
+    "a merge in place": lambda case: case["in_place"],
+}
+
+
+@pytest.mark.parametrize("awkward", sorted(AWKWARD))
+def test_the_inputs_generated_include_each_awkward_property(awkward: str) -> None:
+    """The property test's inputs reach every property its docstring promises (found, or this fails)."""
+    find(three_way(), AWKWARD[awkward], settings=settings(database=None, phases=[Phase.generate]))
 
 
 def test_a_bom_removed_by_one_side_conflicts_as_in_git(tmp_path: Path) -> None:

@@ -1,8 +1,7 @@
 """The resolver over texts and bytes, with a real tree-sitter parse check and git's fallback."""
 
-from collections.abc import Sequence
+from proposing import Proposes
 
-from mergebert.core.candidates import Candidate, ConflictInput
 from mergebert.core.languages import language_by_name
 from mergebert.core.options import MergeOptions
 from mergebert.core.resolver import resolve_bytes, resolve_text
@@ -12,21 +11,6 @@ BASE = "class A {\n  void f() {\n    foo(a, b);\n  }\n}\n"
 OURS = BASE.replace("foo(a, b)", "foo(a2, b)")
 THEIRS = BASE.replace("foo(a, b)", "foo(a, b3)")
 RESOLVED = BASE.replace("foo(a, b)", "foo(a2, b3)")
-
-
-class FixedClassifier:
-    """A classifier that proposes given texts in order, for checking how the resolver chooses."""
-
-    threshold = 0.0
-
-    def __init__(self, *texts: tuple[str, float]) -> None:
-        self.texts = texts
-
-    def rank(self, conflicts: Sequence[ConflictInput]) -> list[list[Candidate]]:
-        return [
-            [Candidate(text, "region", ("A",), confidence) for text, confidence in self.texts]
-            for _ in conflicts
-        ]
 
 
 def test_token_merge_resolves_a_line_conflict() -> None:
@@ -45,14 +29,14 @@ def test_unresolved_conflict_is_written_like_git() -> None:
 def test_candidate_that_breaks_the_parse_is_skipped() -> None:
     broken = ("    foo(a2, b3;\n", 0.9)
     good = ("    foo(a2, b3);\n", 0.8)
-    result = resolve_text(BASE, OURS, THEIRS, lang=JAVA, classifier=FixedClassifier(broken, good))
+    result = resolve_text(BASE, OURS, THEIRS, lang=JAVA, classifier=Proposes(broken, good))
     assert result.text == RESOLVED
-    result = resolve_text(BASE, OURS, THEIRS, lang=JAVA, classifier=FixedClassifier(broken))
+    result = resolve_text(BASE, OURS, THEIRS, lang=JAVA, classifier=Proposes(broken))
     assert result.left == 1 and result.resolutions[0].reason == "no candidate parses"
 
 
 def test_threshold_leaves_unsure_conflicts() -> None:
-    classifier = FixedClassifier(("    foo(a2, b3);\n", 0.4))
+    classifier = Proposes(("    foo(a2, b3);\n", 0.4))
     result = resolve_text(BASE, OURS, THEIRS, lang=JAVA, classifier=classifier, threshold=0.5)
     assert result.left == 1 and "below threshold" in result.resolutions[0].reason
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pytest
+from proposing import Proposes
 
-from mergebert.core.candidates import CLASS_NAMES, Candidate, ConflictInput, region_text, token_merge_text
+from mergebert.core.candidates import CLASS_NAMES, ConflictInput, region_text, token_merge_text
 from mergebert.core.languages import language_by_name
 from mergebert.core.linemerge import LineConflict, merge_lines, render
 from mergebert.core.resolver import resolve_text
@@ -17,18 +16,6 @@ SHARED = "\t}\n\n\t@Test\n"  # the lines the issue saw deleted: both sides have 
 BASE = "class T {\n\tvoid a() {\n\t\tx();\n\t}\n}\n"
 OURS = "class T {\n\tvoid a() {\n\t\tfoo();\n" + SHARED + "\tvoid c() {\n\t\tx();\n\t}\n}\n"
 THEIRS = "class T {\n\tvoid a() {\n\t\tbar();\n" + SHARED + "\tvoid d() {\n\t\tx();\n\t}\n}\n"
-
-
-class Proposes:
-    """A classifier that proposes the given texts, best first, for every conflict."""
-
-    threshold = 0.0
-
-    def __init__(self, *texts: str) -> None:
-        self.texts = texts
-
-    def rank(self, conflicts: Sequence[ConflictInput]) -> list[list[Candidate]]:
-        return [[Candidate(text, "region", ("BASE",), 0.9) for text in self.texts] for _ in conflicts]
 
 
 def the_conflict() -> LineConflict:
@@ -47,7 +34,9 @@ def test_the_lines_both_sides_share_are_merged_lines() -> None:
 
 def test_a_resolution_dropping_shared_lines_is_refused() -> None:
     """The issue's case at threshold 0: a conflict resolved to "\\n", deleting `\\t}`, ``, `\\t@Test`."""
-    result = resolve_text(BASE, OURS, THEIRS, lang=JAVA, classifier=Proposes("\n"), threshold=0.0)
+    result = resolve_text(
+        BASE, OURS, THEIRS, lang=JAVA, classifier=Proposes.alike("\n", confidence=0.9), threshold=0.0
+    )
     assert result.left == 1 and result.resolutions[0].reason == "would alter merged lines"
     assert result.text == render(merge_lines(BASE, OURS, THEIRS))
 
@@ -55,13 +44,17 @@ def test_a_resolution_dropping_shared_lines_is_refused() -> None:
 @pytest.mark.parametrize("proposed", ["", "\n", "  \n\n"])
 def test_a_resolution_that_empties_the_file_is_refused(proposed: str) -> None:
     """One side emptied the file, the other edited it: git's modify/delete in content, for a person."""
-    result = resolve_text(BASE, OURS, "", lang=JAVA, classifier=Proposes(proposed), threshold=0.0)
+    result = resolve_text(
+        BASE, OURS, "", lang=JAVA, classifier=Proposes.alike(proposed, confidence=0.9), threshold=0.0
+    )
     assert result.left == 1 and result.resolutions[0].reason == "would empty the file"
 
 
 def test_the_next_candidate_that_keeps_them_is_taken() -> None:
     keeping = the_conflict().ours.replace("foo();", "foo();\n\t\tbar();")
-    result = resolve_text(BASE, OURS, THEIRS, lang=JAVA, classifier=Proposes("\n", keeping), threshold=0.0)
+    result = resolve_text(
+        BASE, OURS, THEIRS, lang=JAVA, classifier=Proposes.alike("\n", keeping, confidence=0.9), threshold=0.0
+    )
     assert result.left == 0 and result.resolutions[0].text == keeping
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 
 import pytest
+from proposing import Proposes
 
 from mergebert.core import splice
-from mergebert.core.candidates import Candidate, ConflictInput
+from mergebert.core.candidates import ConflictInput
 from mergebert.core.languages import Language, language_by_name
 from mergebert.core.resolver import resolve_text
 
@@ -33,7 +34,11 @@ def sides(count: int, every: int) -> tuple[str, str, str]:
 
 @pytest.fixture
 def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The texts the parse check parses, in order."""
+    """The texts the parse check parses, in order: `splice.error_count` wrapped to record its argument and
+    call through, unchanged otherwise. A spy on our own code, kept because these tests are about work
+    that leaves no trace outside the process: each parse is made on a tree-sitter parser of its own
+    (`languages.parser_for`), there is no shared parser whose logger could count them, and the
+    only other measure, time, is not something tests assert."""
     texts: list[str] = []
     count = splice.error_count
 
@@ -45,19 +50,13 @@ def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return texts
 
 
-class Proposes:
-    """A classifier that proposes, for every conflict, its ours line with `old` replaced by each of `news`."""
+def ours_with(old: str, *news: str) -> Proposes:
+    """A classifier proposing, for every conflict, its ours with `old` replaced by each of `news`."""
 
-    threshold = 0.0
+    def replaced(new: str) -> Callable[[ConflictInput], str]:
+        return lambda conflict: conflict.ours.replace(old, new)
 
-    def __init__(self, old: str, *news: str) -> None:
-        self.old, self.news = old, news
-
-    def rank(self, conflicts: Sequence[ConflictInput]) -> list[list[Candidate]]:
-        return [
-            [Candidate(conflict.ours.replace(self.old, new), "region", ("A",), 0.9) for new in self.news]
-            for conflict in conflicts
-        ]
+    return Proposes.alike(*map(replaced, news), confidence=0.9)
 
 
 def test_a_file_checked_whole_is_parsed_with_ours_once(parsed: list[str]) -> None:
@@ -82,11 +81,11 @@ def test_past_the_work_bound_each_conflict_is_checked_on_a_window(parsed: list[s
 def test_a_candidate_that_breaks_the_parse_is_still_refused(count: int) -> None:
     """Shared or windowed, the check refuses a candidate that makes the file parse worse than the sides."""
     base, ours, theirs = sides(count, 6)
-    broken = Proposes('"prod", ', '"prod" ')
+    broken = ours_with('"prod", ', '"prod" ')
     result = resolve_text(base, ours, theirs, lang=JAVA, classifier=broken)
     assert result.left == result.conflicts == count // 6
     assert {resolution.reason for resolution in result.resolutions} == {"no candidate parses"}
-    then_good = Proposes('"prod", ', '"prod" ', '"prod", ')
+    then_good = ours_with('"prod", ', '"prod" ', '"prod", ')
     result = resolve_text(base, ours, theirs, lang=JAVA, classifier=then_good)
     assert (result.left, result.text) == (0, ours)
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from proposing import Proposes
 
 from mergebert.cli import main
-from mergebert.core.candidates import CLASS_NAMES, TOKEN_CLASS, Candidate
+from mergebert.core.candidates import CLASS_NAMES, TOKEN_CLASS
 from mergebert.data import evaluate, stats
 from mergebert.data.records import read_records, scenario_id, write_records
 from mergebert.neural.policy import shipped_model_dir
@@ -85,26 +86,19 @@ def test_line_exact_scoring_sees_joined_lines() -> None:
     assert evaluate.line_key("  a ( 1 );\r\n\n b;") == ("a(1);", "b;")
 
 
-class Proposes:
-    """A classifier that proposes the given texts, each with confidence 0.5, for every conflict."""
-
-    threshold = 0.9
-
-    def __init__(self, *texts: str) -> None:
-        self.texts = texts
-
-    def rank(self, conflicts):
-        return [[Candidate(text, "region", ("A",), 0.5) for text in self.texts] for _ in conflicts]
+def unsure(*texts: str) -> Proposes:
+    """A classifier proposing `texts`, each below its threshold (confidence 0.5, threshold 0.9)."""
+    return Proposes.alike(*texts, confidence=0.5, threshold=0.9)
 
 
 def test_top3_counts_a_resolution_among_the_suggestions() -> None:
     """Below the threshold nothing is resolved, yet the developers' answer is the second suggestion."""
     record = SCENARIOS[1]  # the developer took theirs
-    score = evaluate.score_scenario(record, Proposes("let a = 2;\n", "let a = 3;\n"), None)
+    score = evaluate.score_scenario(record, unsure("let a = 2;\n", "let a = 3;\n"), None)
     assert score.outcomes["resolver"] == ["left"] and score.top3 == [True] and score.top1 == [False]
-    first = evaluate.score_scenario(record, Proposes("let a = 3;\n", "let a = 2;\n"), None)
+    first = evaluate.score_scenario(record, unsure("let a = 3;\n", "let a = 2;\n"), None)
     assert first.top3 == [True] and first.top1 == [True]
-    score = evaluate.score_scenario(record, Proposes("let a = 2;\n", "let a = 5;\n"), None)
+    score = evaluate.score_scenario(record, unsure("let a = 2;\n", "let a = 5;\n"), None)
     assert score.top3 == [False] and score.top1 == [False]
     summary = evaluate.summarise([score, first])["all"]
     assert summary["resolver"]["top3_accuracy"] == summary["resolver"]["top1_accuracy"] == 0.5
@@ -167,7 +161,7 @@ def test_eval_scores_baselines_resolver_and_oracle(scenarios_file: Path) -> None
 
 
 def test_eval_cli_writes_json_markdown_and_plot(scenarios_file: Path, tmp_path: Path) -> None:
-    pytest.importorskip("matplotlib")
+    pytest.importorskip("matplotlib", reason="eval --plot needs the [plot] extra")
     out = tmp_path / "eval.json"
     args = ["eval", str(scenarios_file), "-j", "1", "--json", str(out), "--markdown", str(tmp_path / "e.md")]
     result = CliRunner().invoke(main, [*args, "--plot", str(tmp_path / "curve.png")])
@@ -381,8 +375,8 @@ def test_eval_gives_each_accuracy_a_95_percent_interval_over_files() -> None:
     """The resolver right in one file, wrong in the other: accuracy 50%, and files drawn again span
     everything from neither to both."""
     record = SCENARIOS[1]  # the developer took theirs
-    right = evaluate.score_scenario(record, Proposes("let a = 3;\n"), 0.0)
-    wrong = evaluate.score_scenario(record, Proposes("let a = 5;\n"), 0.0)
+    right = evaluate.score_scenario(record, unsure("let a = 3;\n"), 0.0)
+    wrong = evaluate.score_scenario(record, unsure("let a = 5;\n"), 0.0)
     resolver = evaluate.summarise([right, wrong])["all"]["resolver"]
     assert resolver["accuracy"] == 0.5
     assert (resolver["accuracy_low"], resolver["accuracy_high"]) == (0.0, 1.0)

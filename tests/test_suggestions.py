@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from proposing import Proposes
 
-from mergebert.core.candidates import Candidate, ConflictInput
 from mergebert.core.languages import language_by_name
 from mergebert.core.resolver import resolve_text
 
@@ -12,16 +11,6 @@ JAVA = language_by_name("java")
 BASE = "class A {\n  void f() {\n    foo(a, b);\n  }\n}\n"
 OURS = BASE.replace("foo(a, b)", "foo(a2, b)")
 THEIRS = BASE.replace("foo(a, b)", "foo(a, b3)")
-
-
-class Proposes:
-    threshold = 0.5
-
-    def __init__(self, *texts: tuple[str, float]) -> None:
-        self.texts = texts
-
-    def rank(self, conflicts: Sequence[ConflictInput]) -> list[list[Candidate]]:
-        return [[Candidate(text, "region", ("A",), p) for text, p in self.texts] for _ in conflicts]
 
 
 CANDIDATES = (
@@ -32,10 +21,11 @@ CANDIDATES = (
     ("    foo(a, b3);\n", 0.05),
     ("    foo(a, b);\n", 0.05),
 )
+PROPOSES = Proposes(*CANDIDATES, threshold=0.5)
 
 
 def test_suggestions_are_distinct_accepted_and_ignore_the_threshold() -> None:
-    result = resolve_text(BASE, OURS, THEIRS, lang=JAVA, classifier=Proposes(*CANDIDATES), suggest=True)
+    result = resolve_text(BASE, OURS, THEIRS, lang=JAVA, classifier=PROPOSES, suggest=True)
     (resolution,) = result.resolutions
     assert resolution.text is None and "below threshold" in resolution.reason
     texts = tuple(suggestion.text for suggestion in resolution.suggestions)
@@ -44,7 +34,7 @@ def test_suggestions_are_distinct_accepted_and_ignore_the_threshold() -> None:
 
 
 def test_suggestions_only_when_asked() -> None:
-    result = resolve_text(BASE, OURS, THEIRS, lang=JAVA, classifier=Proposes(*CANDIDATES))
+    result = resolve_text(BASE, OURS, THEIRS, lang=JAVA, classifier=PROPOSES)
     assert result.resolutions[0].suggestions == ()
 
 

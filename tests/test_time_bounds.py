@@ -4,10 +4,18 @@ included), a bound on the whole git operation, and a daemon folder it cannot use
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 
-from gitrepo import TOKEN_BASE, TOKEN_MERGED, TOKEN_OURS, TOKEN_THEIRS, GitRepo
+from gitrepo import (
+    TOKEN_BASE,
+    TOKEN_MERGED,
+    TOKEN_OURS,
+    TOKEN_THEIRS,
+    GitRepo,
+    daemon_pids,
+    threads,
+    wait_until,
+)
 
 NAME = "src/App.java"
 FILES = [f"src/F{i}.java" for i in range(4)]
@@ -23,16 +31,19 @@ def gits_merge(repo: GitRepo, *command: str) -> dict[str, bytes]:
 
 
 def test_a_driver_queued_behind_a_stuck_request_keeps_its_own_deadline(repo: GitRepo) -> None:
-    """`git merge-tree` (stuck past its 6 s) holds the daemon; a `git merge` started meanwhile, with 3 s,
-    ends at its own deadline with git's merge, not after the other's limit and a resolve of its own."""
+    """`git merge-tree` (stuck past its 12 s) holds the daemon; a `git merge` started meanwhile, with 3 s,
+    ends at its own deadline with git's merge, while the daemon still holds the other, not after it."""
     repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
     repo.git("branch", "feature2", "feature")
     expected = gits_merge(repo, "merge", "--no-edit", "feature")
     repo.use_driver()
-    assert repo.git("merge", "--no-edit", "feature", check=False).returncode == 0  # a daemon is running
+    repo.env["MERGEBERT_DAEMON_IDLE"] = "300"  # the daemon this merge starts stays for the next requests
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode == 0
     assert repo.read(NAME) == TOKEN_MERGED.encode()
+    (daemon,) = daemon_pids(Path(repo.env["MERGEBERT_DAEMON_DIR"]))
+    assert wait_until(lambda: threads(daemon) == 1, 120), "an idle daemon only waits for a request"
     repo.git("reset", "-q", "--hard", "HEAD~1")
-    stuck = {**repo.env, "MERGEBERT_TEST_FAULT": "stall", "MERGEBERT_DRIVER_TIMEOUT": "6"}
+    stuck = {**repo.env, "MERGEBERT_TEST_FAULT": "stall", "MERGEBERT_DRIVER_TIMEOUT": "12"}
     tree = subprocess.Popen(
         ["git", "merge-tree", "--write-tree", "main", "feature2"],
         cwd=repo.path,
@@ -41,11 +52,17 @@ def test_a_driver_queued_behind_a_stuck_request_keeps_its_own_deadline(repo: Git
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(1.5)  # its request reaches the daemon first
-    repo.env["MERGEBERT_DRIVER_TIMEOUT"] = "3"
-    merge = repo.git("merge", "--no-edit", "feature", check=False, timeout=120)
-    _, err = tree.communicate(timeout=120)
-    assert tree.returncode == 1 and "not resolved within 6 s" in err, err
+    try:
+        # its request has reached the daemon once the daemon runs a thread to resolve it
+        assert wait_until(lambda: threads(daemon) == 2, 120)
+        repo.env["MERGEBERT_DRIVER_TIMEOUT"] = "3"
+        merge = repo.git("merge", "--no-edit", "feature", check=False, timeout=120)
+        held = (threads(daemon), tree.poll())
+        _, err = tree.communicate(timeout=120)
+    finally:
+        tree.kill()
+    assert held == (2, None), "the merge ends while the daemon still holds the stuck request"
+    assert tree.returncode == 1 and "not resolved within 12 s" in err, err
     assert merge.returncode != 0
     assert {NAME: repo.read(NAME)} == expected
     assert "not resolved within 3 s ($MERGEBERT_DRIVER_TIMEOUT)" in merge.stderr
