@@ -73,6 +73,19 @@ def remove_all() -> None:
         remove(next(iter(_held)))
 
 
+def intact() -> bool:
+    """Whether every folder `make` gave this process is still there, holding the lock file this process
+    locked (a temporary-folder cleaner, `rm -rf $TMPDIR/mergebert-*`, may have removed them)."""
+    for folder, fd in _held.items():
+        try:
+            found = os.lstat(os.path.join(folder, LOCK) if fd is not None else folder)
+        except OSError:
+            return False
+        if fd is not None and not os.path.samestat(os.fstat(fd), found):
+            return False
+    return True
+
+
 def remove_abandoned(parent: str | None = None, prefix: str = "mergebert-", suffix: str = "") -> list[str]:
     """Remove the folders named `<prefix>…<suffix>` in `parent` (default: the temporary folder) whose owner
     ended without removing them: this user's, not links, with a lock file no process holds; the paths

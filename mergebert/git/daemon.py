@@ -1,15 +1,27 @@
 """A per-repository resolver that stays loaded across the driver calls of one git operation.
 
 The merge driver asks the daemon first (`ask`); when there is none it starts one and asks it. The daemon
-is reachable only by the user (a Unix socket in a private 0700 folder), serves one request at a time,
-and ends after `$MERGEBERT_DAEMON_IDLE` seconds (default 15) without one. A request carries the three
-versions, the driver's arguments, the settings of the caller's environment and the file's deadline, which
-starting the daemon, waiting behind other requests and the resolve all keep; the reply carries the
-merged bytes, the conflict counts, the lines to print and the record of decisions (for the driver's
-decision log), nothing more. A daemon whose resolve is stuck past its deadline ends (a thread cannot be
-stopped), dropping the requests queued behind it. Whenever the daemon is absent, stale (other mergebert
-code, or a work tree deleted and made again at its path) or dead, `ask` returns None and the driver
-resolves in its own process with the time left. $MERGEBERT_DAEMON=0 turns it off.
+is reachable only by the user: a Unix socket in a private 0700 folder, and each end checks the other's
+user (SO_PEERCRED) before anything is sent, so that a folder swapped by someone who can rename in its
+parent reaches no one; the daemon opens its folder once, checks it (this user's, 0700) and makes its
+lock and pid files only through that, never through links. It serves one request at a time and ends
+after `$MERGEBERT_DAEMON_IDLE` seconds (default 15) without one, or once its socket file is gone. A
+request carries the three versions, the driver's arguments, the settings of the caller's environment
+and the file's deadline, which starting the daemon, waiting behind other requests and the resolve all
+keep; the reply carries the merged bytes, the conflict counts, the lines to print and the record of
+decisions (for the driver's decision log), nothing more. A daemon whose resolve is stuck past its
+deadline ends (a thread cannot be stopped), dropping the requests queued behind it. Whenever the daemon
+is absent, stale (other mergebert code, a work tree deleted and made again at its path, or its scratch
+folders removed under it), stopped (SIGSTOP) or dead, `ask` returns None and the driver resolves in its
+own process with the time left.
+$MERGEBERT_DAEMON=0 turns it off.
+
+The environment a request carries: the daemon applies only the variables named by PASSED_PREFIXES, the
+ones the resolve reads (see there), whatever else a request holds. Those include the config `git -c`
+gave (GIT_CONFIG_PARAMETERS, GIT_CONFIG_COUNT/KEY_n/VALUE_n), which can name commands for git to run (a
+merge driver, an attributes file): the daemon runs them as its user, which is the only user the peer
+check lets send a request, and who could run them without the daemon. The peer check is the boundary;
+the filter only keeps a request from changing what the daemon keeps from its start (PATH, HOME).
 
 This module imports only the standard library at the top: the driver's warm path must stay light.
 """
@@ -39,6 +51,8 @@ DIR_VARIABLE = "MERGEBERT_DAEMON_DIR"
 IDLE_VARIABLE = "MERGEBERT_DAEMON_IDLE"
 DEFAULT_IDLE = 15.0
 START_WAIT = 5.0  # at most, seconds of the file's time a driver waits for a daemon it started to listen
+CHECK_EVERY = 1.0  # seconds between a waiting daemon's checks that its socket file is still its own
+SOCKET_PATH_MAX = 107  # bytes in a Unix socket's path (sun_path's 108, less the ending NUL)
 # The caller's settings that a request carries: the model policy, the test faults, git's merge heads,
 # the config that `git -c` gave the command (GIT_CONFIG_PARAMETERS and the like), and the repository,
 # index and object store git was pointed at (GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE and the like).
@@ -76,39 +90,100 @@ TIMED_OUT = Reply(timed_out=True)
 
 
 def enabled() -> bool:
-    return os.environ.get(ENABLE_VARIABLE, "1") != "0" and hasattr(socket, "AF_UNIX")
+    """On, and where each end can check the other's user (SO_PEERCRED: Linux)."""
+    return os.environ.get(ENABLE_VARIABLE, "1") != "0" and hasattr(socket, "SO_PEERCRED")
 
 
 class Unusable(Exception):
     """The daemon's folder cannot be used: the message says why and what to do."""
 
 
+ELSEWHERE = f"or set ${DIR_VARIABLE} to a folder of yours that only you can enter"
+
+
+def chosen_folder() -> str:
+    """$MERGEBERT_DAEMON_DIR (an absolute path), else $XDG_RUNTIME_DIR/mergebert where the XDG spec lets
+    that be used, else /tmp/mergebert-<uid>."""
+    folder = os.environ.get(DIR_VARIABLE) or ""
+    if folder and not os.path.isabs(folder):
+        raise Unusable(f"${DIR_VARIABLE} ({folder}) is not an absolute path: set it to a folder of yours")
+    runtime = os.environ.get("XDG_RUNTIME_DIR") or ""
+    if not folder and runtime_usable(runtime):
+        folder = os.path.join(runtime, "mergebert")
+    return folder or f"/tmp/mergebert-{os.getuid()}"
+
+
+def runtime_usable(runtime: str) -> bool:
+    """Whether $XDG_RUNTIME_DIR is what the XDG spec says it must be, an absolute path to a folder of this
+    user's that only they can enter: a relative one is ignored, and another user's (which `su` keeps in
+    the environment) is theirs to swap folders in."""
+    import stat
+
+    if not os.path.isabs(runtime):
+        return False
+    try:
+        info = os.stat(runtime)
+    except OSError:
+        return False
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o077
+
+
+def open_folder(folder: str) -> int:
+    """`folder` opened (not through a link), once it is known to be a folder of this user's that only they
+    can enter and that can be written: what is checked is what was opened. Unusable otherwise."""
+    import errno
+    import stat
+
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as error:
+        if error.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise Unusable(f"{folder}, its folder, is not a folder: remove it, {ELSEWHERE}") from None
+        raise Unusable(f"cannot open its folder {folder} ({error.strerror}); {ELSEWHERE}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISDIR(info.st_mode):
+            raise Unusable(f"{folder}, its folder, is not a folder: remove it, {ELSEWHERE}")
+        if info.st_uid != os.getuid():
+            raise Unusable(f"its folder {folder} belongs to another user (uid {info.st_uid}); {ELSEWHERE}")
+        if info.st_mode & 0o077:
+            mode = info.st_mode & 0o777
+            opened = f"its folder {folder} is open to other users (mode {mode:04o})"
+            raise Unusable(f"{opened}: chmod 700 {folder}, {ELSEWHERE}")
+        if os.fstatvfs(fd).f_flag & os.ST_RDONLY:
+            raise Unusable(f"its folder {folder} is on a read-only file system; {ELSEWHERE}")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def private_dir() -> str:
     """The folder for the sockets, created 0700; Unusable when it cannot be made or is not private to this
     user (a folder others can enter would let them reach the daemon's socket)."""
-    import stat
-
-    folder = os.environ.get(DIR_VARIABLE) or ""
-    if not folder and os.environ.get("XDG_RUNTIME_DIR"):
-        folder = os.path.join(os.environ["XDG_RUNTIME_DIR"], "mergebert")
-    folder = folder or f"/tmp/mergebert-{os.getuid()}"
-    elsewhere = f"or set ${DIR_VARIABLE} to a folder of yours that only you can enter"
+    folder = chosen_folder()
     try:
         if not os.path.lexists(folder):
             os.mkdir(folder, 0o700)
-        info = os.lstat(folder)
     except OSError as error:
-        raise Unusable(f"cannot make its folder {folder} ({error.strerror}); {elsewhere}") from None
-    if not stat.S_ISDIR(info.st_mode):
-        raise Unusable(f"{folder}, its folder, is not a folder: remove it, {elsewhere}")
-    if info.st_uid != os.getuid():
-        raise Unusable(f"its folder {folder} belongs to another user (uid {info.st_uid}); {elsewhere}")
-    if info.st_mode & 0o077:
-        mode = info.st_mode & 0o777
-        raise Unusable(
-            f"its folder {folder} is open to other users (mode {mode:04o}): chmod 700 {folder}, {elsewhere}"
-        )
+        raise Unusable(f"cannot make its folder {folder} ({error.strerror}); {ELSEWHERE}") from None
+    os.close(open_folder(folder))
     return folder
+
+
+def peer(conn: socket.socket) -> tuple[int, int]:
+    """The pid and uid of the process at the other end of `conn` (the kernel's word: SO_PEERCRED)."""
+    pid, uid, _gid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
+    return pid, uid
+
+
+def stopped(pid: int) -> bool:
+    """Whether process `pid` is stopped (SIGSTOP, a debugger), by /proc where there is one."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] in (b"T", b"t")
+    except (OSError, IndexError):
+        return False
 
 
 def code_signature() -> str:
@@ -196,10 +271,11 @@ def _start(path: str) -> subprocess.Popen[bytes]:
 
 def _connect(path: str, wait: float, started: subprocess.Popen[bytes] | None = None) -> socket.socket | None:
     """A connection to the daemon at `path`, waiting up to `wait` seconds for one to listen, and no longer
-    once the daemon `started` has failed (it exits 0 only when another one holds the lock: keep waiting).
+    once the daemon `started` has ended (it failed, or another daemon holds the lock and no socket came).
     BlockingIOError: a daemon listens there but its backlog is full (it accepts nothing: stopped, stuck)."""
     deadline = time.monotonic() + wait
     while True:
+        ended = started is not None and started.poll() is not None
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         conn.setblocking(False)  # a Unix socket's connect then fails at once where it would block
         try:
@@ -210,16 +286,36 @@ def _connect(path: str, wait: float, started: subprocess.Popen[bytes] | None = N
             raise
         except OSError:
             conn.close()
-            failed = started is not None and started.poll() not in (None, 0)
-            if failed or time.monotonic() >= deadline:
+            if ended or time.monotonic() >= deadline:
                 return None
             time.sleep(0.01)
 
 
+def _checked(conn: socket.socket, path: str) -> None:
+    """Unusable where the daemon at the other end of `conn` is another user's process (its folder swapped
+    by someone who can rename in its parent) or a stopped one."""
+    pid, uid = peer(conn)
+    if uid != os.getuid():
+        where = os.path.dirname(os.path.dirname(path))
+        raise Unusable(
+            f"its socket {path} is served by another user (uid {uid}), nothing sent: someone who can "
+            f"rename in {where} may have swapped its folder; {ELSEWHERE}"
+        )
+    if stopped(pid):
+        raise Unusable(f"its daemon (pid {pid}) is stopped: `kill -CONT {pid}` or `kill {pid}`")
+
+
 def ask(args: Arguments, base: bytes, ours: bytes, theirs: bytes, deadline: float) -> Reply | None:
     """The daemon's result for this file by `deadline` (`time.monotonic()`'s), starting a daemon when there
-    is none; TIMED_OUT past it; None: resolve here (Unusable: the folder cannot be used)."""
+    is none; TIMED_OUT past it; None: resolve here (Unusable:
+    the daemon cannot be used, said once per operation)."""
     path = socket_path(private_dir())
+    size = len(os.fsencode(path))
+    if size > SOCKET_PATH_MAX:
+        raise Unusable(
+            f"its socket's path {path} is too long ({size} bytes; a Unix socket's is at most"
+            f" {SOCKET_PATH_MAX}): set ${DIR_VARIABLE} to a shorter folder of yours that only you can enter"
+        )
     signature = code_signature()
     header = {
         "signature": signature,
@@ -245,21 +341,21 @@ def ask(args: Arguments, base: bytes, ours: bytes, theirs: bytes, deadline: floa
             return None
         if conn is None:
             return None
-        left = deadline - time.monotonic()
-        if left <= 0:
-            conn.close()
-            return TIMED_OUT
-        try:
-            with conn:
+        with conn:
+            _checked(conn, path)  # before anything is sent
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return TIMED_OUT
+            try:
                 conn.settimeout(left)  # the request waits there behind others': sending it may block too
                 _send(conn, json.dumps(header).encode(), base, ours, theirs)
                 head, data = _receive(conn, 2)
-            reply = json.loads(head)
-        except TimeoutError:
-            return TIMED_OUT
-        except (OSError, ValueError):  # dead or broken daemon
-            return None
-        if reply.get("stale"):  # it ran other code and has now ended: start a current one
+                reply = json.loads(head)
+            except TimeoutError:
+                return TIMED_OUT
+            except (OSError, ValueError):  # dead or broken daemon
+                return None
+        if reply.get("stale"):  # it ran other code (or lost its scratch folders) and has ended: start another
             continue
         if reply.get("signature") != signature or "error" in reply:
             return None
@@ -285,11 +381,26 @@ def ask(args: Arguments, base: bytes, ours: bytes, theirs: bytes, deadline: floa
 # ----------------------------------------------------------------------------------------------- server
 
 
+def model_state(folder: str) -> tuple[Any, ...]:
+    """The state of a model folder's files as the file system knows it: a file replaced in place with its
+    size and modification time kept (`cp -p`, `rsync -a`, `touch -r`) has another change time, and one
+    renamed into place another inode. Empty where it is not a folder."""
+    try:
+        info = os.stat(folder)
+        entries = [(entry.name, entry.stat()) for entry in os.scandir(folder)]
+    except OSError:
+        return ()
+    files = sorted((name, s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns) for name, s in entries)
+    return (info.st_dev, info.st_ino, *files)
+
+
 class Server:
-    """The daemon: answers requests on `path` until it has been idle for `idle` seconds."""
+    """The daemon: answers requests on `path` until it has been idle for `idle` seconds; Unusable where its
+    folder is not this user's own (see `open_folder`)."""
 
     def __init__(self, path: str, idle: float) -> None:
-        self.path = path
+        folder, self.name = os.path.split(path)
+        self.folder = open_folder(folder)  # every file of the daemon's is made and removed through this
         self.idle = idle
         self.signature = code_signature()
         self.tree = work_tree()
@@ -299,8 +410,8 @@ class Server:
         self.lock: int | None = None
 
     def sibling(self, suffix: str) -> str:
-        """The lock or pid file next to the socket."""
-        return self.path.removesuffix(".sock") + suffix
+        """The name of the lock or pid file next to the socket."""
+        return self.name.removesuffix(".sock") + suffix
 
     def classifier_for(self, model: str | None, threshold: float | None, repo: Any) -> Any:
         """The classifier the model policy chooses, loaded once per choice (and model files' state)."""
@@ -308,80 +419,144 @@ class Server:
         from mergebert.neural import policy
 
         choice = policy.choose(model, threshold, config=gitinfo.settings(repo))
-        state: tuple[Any, ...] = ()
-        if choice.model and os.path.isdir(choice.model):
-            state = tuple(sorted((e.name, e.stat().st_mtime_ns) for e in os.scandir(choice.model)))
-        key = (choice, state)
+        key = (choice, model_state(choice.model) if choice.model else ())
         if key not in self.classifiers:
             self.classifiers[key] = policy.LazyClassifier(choice)
         return self.classifiers[key]
 
     def listen(self) -> bool:
-        """Bind the socket (replacing a stale one); False when another daemon holds the lock."""
+        """Bind the socket (replacing a stale one); False when another daemon holds the lock and listens
+        (or has not bound its socket within a second of this one's start)."""
         import fcntl
 
-        lock = os.open(self.sibling(".lock"), os.O_CREAT | os.O_RDWR, 0o600)
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(lock)
-            return False
+        flags = os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC
+        lock = os.open(self.sibling(".lock"), flags, 0o600, dir_fd=self.folder)
+        given_up = time.monotonic() + 1.0
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as error:
+                if not isinstance(error, BlockingIOError) or self.bound() or time.monotonic() > given_up:
+                    os.close(lock)
+                    return False
+                time.sleep(0.02)
         # the lock is held until close(): no other daemon can own the socket file meanwhile
         self.lock = lock
-        if os.path.lexists(self.path):
-            os.unlink(self.path)
+        if self.bound():
+            os.unlink(self.name, dir_fd=self.folder)
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        here = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         old = os.umask(0o177)
         try:
-            listener.bind(self.path)
+            os.fchdir(self.folder)  # bind by name in the folder checked (one thread runs yet)
+            listener.bind(self.name)
         finally:
+            os.fchdir(here)
+            os.close(here)
             os.umask(old)
         listener.listen(8)
-        listener.settimeout(self.idle)
-        self.listener, self.inode = listener, os.stat(self.path).st_ino
-        with open(self.sibling(".pid"), "w") as f:
-            f.write(f"{os.getpid()}\n")
+        self.listener = listener
+        self.inode = os.stat(self.name, dir_fd=self.folder, follow_symlinks=False).st_ino
+        self.write_pid()
         return True
 
+    def bound(self) -> bool:
+        """Whether a file has the socket's name in the folder."""
+        try:
+            os.stat(self.name, dir_fd=self.folder, follow_symlinks=False)
+        except OSError:
+            return False
+        return True
+
+    def reachable(self) -> bool:
+        """Whether the socket file is still this daemon's (not deleted with its folder, nor replaced)."""
+        try:
+            return os.stat(self.name, dir_fd=self.folder, follow_symlinks=False).st_ino == self.inode
+        except OSError:
+            return False
+
+    def write_pid(self) -> None:
+        """Put this daemon's pid in the pid file, replacing (not following) what is there; a daemon that
+        cannot (a full file system) serves without one."""
+        import contextlib
+
+        temporary, text = self.sibling(f".pid.{os.getpid()}"), f"{os.getpid()}\n".encode()
+        try:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
+            fd = os.open(temporary, flags, 0o644, dir_fd=self.folder)
+            try:
+                os.write(fd, text)
+            finally:
+                os.close(fd)
+            os.replace(temporary, self.sibling(".pid"), src_dir_fd=self.folder, dst_dir_fd=self.folder)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary, dir_fd=self.folder)
+
+    def owns_pid_file(self) -> bool:
+        """Whether the pid file names this daemon (another may have written it since its folder was
+        emptied)."""
+        try:
+            fd = os.open(self.sibling(".pid"), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=self.folder)
+        except OSError:
+            return False
+        with os.fdopen(fd, "rb") as f:
+            return f.read(32) == f"{os.getpid()}\n".encode()
+
     def close(self) -> None:
-        """Remove the socket and the pid file, then let another daemon start."""
+        """Remove the socket and the pid file where they are this daemon's, then let another start."""
+        import contextlib
+
         if self.lock is None:
             return
-        for path in (self.path, self.sibling(".pid")):
-            try:
-                if path != self.path or os.stat(path).st_ino == self.inode:
-                    os.unlink(path)
-            except OSError:
-                pass
+        with contextlib.suppress(OSError):
+            if self.owns_pid_file():
+                os.unlink(self.sibling(".pid"), dir_fd=self.folder)
+        with contextlib.suppress(OSError):
+            if self.reachable():
+                os.unlink(self.name, dir_fd=self.folder)
         if self.listener is not None:
             self.listener.close()
         os.close(self.lock)
         self.lock = None
 
     def serve(self) -> None:
+        """Answer this user's requests until idle, or until the socket file is no longer this daemon's."""
         assert self.listener is not None
+        self.listener.settimeout(min(self.idle, CHECK_EVERY))
+        since = time.monotonic()
         while True:
             try:
                 conn, _ = self.listener.accept()
             except TimeoutError:
-                return
+                if time.monotonic() - since >= self.idle or not self.reachable():
+                    return
+                continue
             with conn:
+                if peer(conn)[1] != os.getuid():  # another user's: nothing read, nothing answered
+                    continue
                 if not self.handle(conn):
                     return
+            since = time.monotonic()
 
     def handle(self, conn: socket.socket) -> bool:
         """Answer one request; False when the daemon must end (stale, stuck)."""
+        from mergebert.core import tempdirs
+
         conn.settimeout(30)
         try:
             head, base, ours, theirs = _receive(conn, 4)
             request = json.loads(head)
         except (OSError, ValueError):
             return True
-        if request.get("signature") != self.signature or request.get("tree") != self.tree:
+        current = request.get("signature") == self.signature and request.get("tree") == self.tree
+        if not current or not tempdirs.intact():  # a fresh daemon has current code and scratch folders
             self.close()
             _answer(conn, json.dumps({"stale": True}).encode(), b"")
             return False
-        environment = request["environment"]
+        given = request["environment"]
+        environment = {k: v for k, v in given.items() if k.startswith(PASSED_PREFIXES) and isinstance(v, str)}
         if faults.injected("daemon-crash", environment):
             os._exit(3)  # a daemon that dies mid-request, for the tests
         for key in [k for k in os.environ if k.startswith(PASSED_PREFIXES)]:
@@ -454,9 +629,12 @@ def main(argv: list[str]) -> int:
         idle = float(os.environ.get(IDLE_VARIABLE, DEFAULT_IDLE))
     except ValueError:
         idle = DEFAULT_IDLE
-    server = Server(argv[0], idle if idle > 0 else DEFAULT_IDLE)
-    if not server.listen():
-        return 0
+    try:
+        server = Server(argv[0], idle if idle > 0 else DEFAULT_IDLE)
+        if not server.listen():
+            return 0
+    except (Unusable, OSError):  # the driver that started it stops waiting and resolves in its process
+        return 2
     from mergebert.core import tempdirs
 
     tempdirs.remove_abandoned()  # a daemon killed (SIGKILL) could not remove its scratch repositories
