@@ -182,8 +182,8 @@ if [ "$status" -lt 128 ]; then
             say "cannot write the merge result; left ours in place"
             exit 1
         fi
-    elif [ "$given" -ne 9 ] || [ -n "$style" ]; then
-        [ "$given" -eq 9 ] || git_labels
+    elif [ "$given" -ne 9 ]; then # with git's labels, the first merge was already git's, in its style
+        git_labels
         styled_merge
         status=$?
     fi
