@@ -533,31 +533,62 @@ def test_install_and_uninstall_undo_the_loop_a_framework_hook_chained_by_an_earl
     assert hook_files(hooks) == {"pre-commit": FRAMEWORK_HOOK}
 
 
-# a hook of the user's made from the framework's: its marker line kept, the rest edited
-USERS_FROM_FRAMEWORK_HOOK = FRAMEWORK_HOOK.replace("\nexec ", "\necho my own check\nexec ")
+# the framework's hook as another `pre-commit install` wrote it (pre-commit upgraded, or from another
+# environment): only its templated lines differ
+FRAMEWORK_HOOK_ELSEWHERE = FRAMEWORK_HOOK.replace(
+    "INSTALL_PYTHON=/nonexistent/bin/python3",
+    "INSTALL_PYTHON=/opt/homebrew/Cellar/pre-commit/3.5.0/bin/python3",
+)
 
 
 @pytest.mark.parametrize("command", ["install", "uninstall"])
-def test_a_chained_hook_that_holds_the_frameworks_marker_but_is_not_its_hook_stays(
+def test_a_chained_copy_of_the_frameworks_hook_another_install_wrote_is_removed(
     repo: GitRepo, command: str
 ) -> None:
-    """An earlier install chained a hook of the user's that holds the framework's marker line (copied from
-    it, then edited); the framework then runs mergebert's hook as pre-commit.legacy. Only a copy of the
-    framework's hook byte for byte is removed: this one is the user's, kept where it was, or on uninstall
-    put back where the framework runs it, as any hook mergebert's chained."""
+    """An earlier install chained the framework's hook, which a later `pre-commit install` (of another
+    release or environment) wrote again with other templated lines: still the framework's hook, which would
+    run itself again as pre-commit.legacy, refusing every commit."""
     hooks = repo.path / ".git" / "hooks"
     repo.mergebert("install", check=True)
     framework_install(hooks)
-    (hooks / install.CHAINED).write_text(USERS_FROM_FRAMEWORK_HOOK)
+    (hooks / install.CHAINED).write_text(FRAMEWORK_HOOK_ELSEWHERE)
     result = repo.mergebert(command, check=True)
-    if command == "install":
-        kept = {install.CHAINED: USERS_FROM_FRAMEWORK_HOOK, LEGACY: install.hook_script()}
-        assert f"removed {Path('.git/hooks') / install.CHAINED}" not in result.stdout, result.stdout
-        assert "holds the framework's marker line but differs from its hook: yours" in result.stdout
-    else:
-        kept = {LEGACY: USERS_FROM_FRAMEWORK_HOOK}
-        assert "restored the one it chained" in result.stdout, result.stdout
+    assert f"removed {Path('.git/hooks') / install.CHAINED}" in result.stdout or (
+        f"and {Path('.git/hooks') / install.CHAINED}, a copy of the framework's hook" in result.stdout
+    ), result.stdout
+    kept = {LEGACY: install.hook_script()} if command == "install" else {}
     assert hook_files(hooks) == {"pre-commit": FRAMEWORK_HOOK, **kept}
+
+
+# hooks of the user's made from the framework's: its marker line kept, the rest edited
+USERS_FROM_FRAMEWORK_HOOKS = {
+    "an edited line": FRAMEWORK_HOOK.replace("\nexec ", "\necho my own check\nexec "),
+    "no templated section": FRAMEWORK_HOOK.replace("# start templated\n", "").replace(
+        "# end templated\n", ""
+    ),
+}
+
+
+@pytest.mark.parametrize("users", USERS_FROM_FRAMEWORK_HOOKS)
+@pytest.mark.parametrize("command", ["install", "uninstall"])
+def test_a_chained_hook_that_holds_the_frameworks_marker_but_is_not_its_hook_stays(
+    repo: GitRepo, command: str, users: str
+) -> None:
+    """An earlier install chained a hook of the user's that holds the framework's marker line (copied from
+    it, then edited outside its templated lines); the framework then runs mergebert's hook as
+    pre-commit.legacy. Only a copy of the framework's hook is removed: this one is the user's, kept where it
+    was, and not moved to pre-commit.legacy by uninstall, where, should it run the framework, the framework
+    would run itself again and refuse every commit."""
+    hooks = repo.path / ".git" / "hooks"
+    repo.mergebert("install", check=True)
+    framework_install(hooks)
+    hook = USERS_FROM_FRAMEWORK_HOOKS[users]
+    (hooks / install.CHAINED).write_text(hook)
+    result = repo.mergebert(command, check=True)
+    assert f"removed {Path('.git/hooks') / install.CHAINED}" not in result.stdout, result.stdout
+    assert "holds the framework's marker line but differs from its hook: yours" in result.stdout
+    kept = {LEGACY: install.hook_script()} if command == "install" else {}
+    assert hook_files(hooks) == {"pre-commit": FRAMEWORK_HOOK, install.CHAINED: hook, **kept}
 
 
 def test_with_the_pre_commit_framework_installed_again_commits_still_pass(
