@@ -451,6 +451,38 @@ def test_theirs_merged_by_the_id_typed_is_labelled_as_git_wrote_it(repo: GitRepo
     assert markers_shown(shown.stdout) == git_wrote, shown.stdout
 
 
+EXAMPLE = "How a conflict looks:\n\n<<<<<<< HEAD\nours\n=======\ntheirs\n>>>>>>> feature\n\nversion {}\n"
+COMMENTED = "/* a line git's merges end conflicts with:\n>>>>>>> feature\n */\n{}"
+# the files of each side (App.java's text, the side's number) with a `>>>>>>> feature` line in the text of an
+# unmerged file, which is not git's label there
+TEXT_WITH_A_MARKER_LINE: dict[str, Callable[[str, int], dict[str, str]]] = {
+    "another file's conflict example": lambda app, n: {"A.md": EXAMPLE.format(n), "App.java": app},
+    "the file's own text": lambda app, n: {"App.java": COMMENTED.format(app)},
+}
+
+
+@pytest.mark.parametrize("where", TEXT_WITH_A_MARKER_LINE)
+def test_a_marker_line_in_the_text_of_an_unmerged_file_does_not_label_theirs(
+    repo: GitRepo, where: str
+) -> None:
+    """After `git merge -m MSG <id>`, theirs is labelled from what git wrote in the file resolved (then in
+    the other unmerged files), and only from the end of a whole conflict block: not from a line of a
+    file's text that names the branch at that commit (earlier in the index, or earlier in the file)."""
+    apps = versions(java, 1, [("int a = f(1);", "int a = f(2);", "int a = f(3);")])
+    base, ours, theirs = (TEXT_WITH_A_MARKER_LINE[where](app, n) for n, app in enumerate(apps))
+    repo.commit(base, "base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit(theirs, "theirs")
+    repo.git("checkout", "-q", "main")
+    repo.commit(ours, "ours")
+    typed = repo.git("rev-parse", "--short=10", "feature").stdout.strip()
+    stopped = repo.git("merge", "-m", "custom message", typed, check=False)
+    assert sorted(repo.conflicted()) == sorted(base), stopped.stdout + stopped.stderr
+    assert f"\n>>>>>>> {typed}\n" in repo.read("App.java").decode()
+    shown = repo.mergebert("resolve", "-i", "App.java", input="q\n")
+    assert markers_shown(shown.stdout)[2] == typed, shown.stdout
+
+
 def test_ctrl_d_at_a_question_ends_its_line_as_q_does(repo: GitRepo) -> None:
     """^D at a terminal's question quits as `q` does; the table starts on a line of its own."""
     base, ours, theirs = versions(java, 1, [("int a = f(1);", "int a = f(2);", "int a = f(3);")])

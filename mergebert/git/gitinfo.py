@@ -267,7 +267,7 @@ def merge_options(
     in progress; `favour` is the side git was told every conflict goes to (see `merge_favour`)."""
     return MergeOptions(
         marker_size=size or marker_size(repo, path),
-        labels=labels or with_paths(repo, conflict_sides(repo), path or ""),
+        labels=labels or with_paths(repo, conflict_sides(repo, path=path), path or ""),
         style=style or conflict_style(repo),
         favour=favour,
         whitespace=whitespace,
@@ -870,15 +870,15 @@ def merge_whitespace(given: list[str]) -> tuple[Whitespace, ...]:
     return tuple(dict.fromkeys(kinds[option] for option in given if option in kinds))
 
 
-def _merged_name(repo: pygit2.Repository, oid: pygit2.Oid) -> str:
+def _merged_name(repo: pygit2.Repository, oid: pygit2.Oid, path: str | None = None) -> str:
     """The name git labels the merged commit with: the whole id of a fetched head (`git pull`, `git merge
     FETCH_HEAD`), else the name `git merge` printed in MERGE_MSG ("Merge branch 'x'"), else, where the
-    message is the user's own (`-m`), the name the user gave (`_given_name`)."""
+    message is the user's own (`-m`), the name the user gave (`_given_name`; `path`: the file asked about)."""
     subject = (_read(Path(repo.path) / "MERGE_MSG") or "").split("\n", 1)[0]
     if _fetched(repo, oid, subject):
         return str(oid)
     match = re.match(r"Merge (?:remote-tracking )?(?:branch|tag|commit) '([^']+)'", subject)
-    return match.group(1) if match else _given_name(repo, oid)
+    return match.group(1) if match else _given_name(repo, oid, path)
 
 
 def _fetched(repo: pygit2.Repository, oid: pygit2.Oid, subject: str) -> bool:
@@ -904,16 +904,16 @@ def _squashed_tip(repo: pygit2.Repository) -> pygit2.Oid | None:
     return tips.pop() if len(tips) == 1 else None
 
 
-def _given_name(repo: pygit2.Repository, tip: pygit2.Oid) -> str:
+def _given_name(repo: pygit2.Repository, tip: pygit2.Oid, path: str | None = None) -> str:
     """The name git labels a merged commit with where no message of git's names it (a squash merge, a merge
     with `-m`), the one the user gave it: as the merge driver's log has it (from GITHEAD_<id>) where that
-    log is this merge's, else as git wrote it in an unmerged file (`_written_name`), else a branch (then a
-    remote-tracking branch, a tag) at the commit, else its abbreviated id."""
+    log is this merge's, else as git wrote it in an unmerged file, `path` first (`_written_name`), else a
+    branch (then a remote-tracking branch, a tag) at the commit, else its abbreviated id."""
     header = decisionlog.read_header(os.path.join(repo.path, decisionlog.LOG)) or {}
     head = "" if repo.head_is_unborn else str(repo.head.target)
     if header.get("kind") == "merge" and (header.get("head"), header.get("commit")) == (head, str(tip)):
         return str(header.get("name") or _short(repo, tip))
-    written = _written_name(repo, tip)
+    written = _written_name(repo, tip, path)
     if written:
         return written
     at = [ref for ref in repo.references if not ref.endswith("/HEAD") and _points_at(repo, ref, tip)]
@@ -927,12 +927,12 @@ def _given_name(repo: pygit2.Repository, tip: pygit2.Oid) -> str:
 NAMES_TRIED = 8  # at most this many names read in unmerged files are checked against the merged commit
 
 
-def _written_name(repo: pygit2.Repository, tip: pygit2.Oid) -> str | None:
+def _written_name(repo: pygit2.Repository, tip: pygit2.Oid, path: str | None = None) -> str | None:
     """The name git labelled theirs with in the conflicts it wrote into the unmerged files (`_written_labels`,
-    each less the `:path` a rename adds), where git reads it as `tip`: the name as the user typed it (an
-    id, say), which no state file of git's keeps; None where no such label is left."""
+    `path`'s first, each less the `:path` a rename adds), where git reads it as `tip`: the name as the user
+    typed it (an id, say), which no state file of git's keeps; None where no such label is left."""
     tried: set[str] = set()
-    for label in _written_labels(repo):
+    for label in _written_labels(repo, path):
         colons = [at for at in range(len(label) - 1, 0, -1) if label[at] == ":"]
         for name in [label] + [label[:at] for at in colons]:
             if len(tried) == NAMES_TRIED:
@@ -944,21 +944,42 @@ def _written_name(repo: pygit2.Repository, tip: pygit2.Oid) -> str | None:
     return None
 
 
-def _written_labels(repo: pygit2.Repository) -> Iterator[str]:
-    """The labels of the `>>>>>>>` lines (of the file's marker size) in the unmerged files' working copies."""
+def _written_labels(repo: pygit2.Repository, first: str | None = None) -> Iterator[str]:
+    """The labels of the conflict blocks' `>>>>>>>` lines in the unmerged files' working copies
+    (`_block_ends`), those of `first` (the file asked about) before the others'."""
     try:
         conflicts = list(repo.index.conflicts or ()) if repo.workdir else []
         paths = [next(entry.path for entry in reversed(entries) if entry) for entries in conflicts]
     except (pygit2.GitError, ValueError):  # an index libgit2 cannot read, a path it cannot decode
         return
+    if first in paths:
+        paths.remove(first)
+        paths.insert(0, first)
     for path in paths:
         try:
             data = Path(repo.workdir, path).read_bytes()
         except OSError:
             continue
-        theirs = rb"^>{%d} ([^\r\n]+)" % marker_size(repo, path)
-        for found in re.finditer(theirs, data, re.MULTILINE):
-            yield found.group(1).decode("utf-8", "replace")
+        for label in _block_ends(data, marker_size(repo, path)):
+            yield label.decode("utf-8", "replace")
+
+
+def _block_ends(data: bytes, size: int) -> Iterator[bytes]:
+    """The labels of the `>>>>>>>` lines (of marker size `size`) that end a whole conflict block, a
+    `<<<<<<<` line, then a `=======` line, then it: not a line of the file's own text that merely starts
+    as one does."""
+    start = re.compile(rb"<{%d}(?: .*)?" % size)
+    middle = re.compile(rb"={%d}" % size)
+    end = re.compile(rb">{%d} (.+)" % size)
+    opened = separated = False
+    for line in data.splitlines():
+        if start.fullmatch(line):
+            opened, separated = True, False
+        elif opened and middle.fullmatch(line):
+            separated = True
+        elif opened and separated and (ended := end.fullmatch(line)):
+            opened = separated = False
+            yield ended.group(1)
 
 
 def _names(repo: pygit2.Repository, name: str, commit: pygit2.Oid) -> bool:
@@ -984,6 +1005,7 @@ def conflict_sides(
     environ: dict[str, str] | None = None,
     calling: list[str] | None = None,
     base: bool = True,
+    path: str | None = None,
 ) -> Sides:
     """The labels git's line merge would write in the current operation, and the commits they name.
 
@@ -992,7 +1014,7 @@ def conflict_sides(
     resolve`) the state files name it (a squash merge: the SQUASH_MSG it leaves). `calling`: the
     arguments of the git running the driver (`calling_git`), for the operations that leave no state file.
     `base`: whether a merge's base is looked for (see `_merge_sides`): its label is written only in the
-    diff3 styles.
+    diff3 styles. `path`: the file asked about, whose labels name a merged commit first (`_given_name`).
     """
     if repo is None:
         return Sides(DEFAULT_LABELS)
@@ -1029,7 +1051,7 @@ def conflict_sides(
         merge_head = _read(gitdir / "MERGE_HEAD")
         if merge_head:
             oid = pygit2.Oid(hex=merge_head.split()[0])
-            return _merge_sides(repo, str(oid), _merged_name(repo, oid), base=base)
+            return _merge_sides(repo, str(oid), _merged_name(repo, oid, path), base=base)
         applied = _read(gitdir / "rebase-apply" / "final-commit")
         if applied is not None:  # git am -3, rebase --apply: theirs is the patch's subject
             return Sides(("HEAD", APPLIED_BASE, applied.split("\n", 1)[0]))
@@ -1041,7 +1063,7 @@ def conflict_sides(
             return _pick_sides(repo, pygit2.Oid(hex=rebased.split()[0]))
         squashed = _squashed_tip(repo)
         if squashed is not None:  # `git merge --squash`: a merge, without MERGE_HEAD
-            return _merge_sides(repo, str(squashed), _given_name(repo, squashed), base=base)
+            return _merge_sides(repo, str(squashed), _given_name(repo, squashed, path), base=base)
     except (pygit2.GitError, KeyError, ValueError, IndexError):
         pass
     return Sides(DEFAULT_LABELS)
