@@ -13,7 +13,17 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from gitrepo import TOKEN_MERGED, GitRepo, alive, daemon_pids, wait_until
+from gitrepo import (
+    TOKEN_BASE,
+    TOKEN_MERGED,
+    TOKEN_OURS,
+    TOKEN_THEIRS,
+    GitRepo,
+    alive,
+    daemon_pids,
+    stop_daemons,
+    wait_until,
+)
 from test_daemon import NAME, folder, merge_token_conflict, second_merge, socket_of
 
 import mergebert
@@ -21,10 +31,16 @@ import mergebert
 SHIPPED_MODEL = Path(mergebert.__file__).parent / "neural" / "model"
 
 
-def test_a_model_replaced_with_its_times_kept_is_loaded_again(repo: GitRepo, tmp_path: Path) -> None:
-    """`cp -p`, `rsync -a`, `touch -r`: the model file's content changes, its modification time does not."""
+@pytest.mark.parametrize("dangling", [False, True], ids=["plain", "with-a-dangling-link"])
+def test_a_model_replaced_with_its_times_kept_is_loaded_again(
+    repo: GitRepo, tmp_path: Path, dangling: bool
+) -> None:
+    """`cp -p`, `rsync -a`, `touch -r`: the model file's content changes, its modification time does not;
+    a link in the model folder that names nothing does not hide the change."""
     model = tmp_path / "model"
     shutil.copytree(SHIPPED_MODEL, model)
+    if dangling:
+        (model / "previous.onnx").symlink_to(tmp_path / "removed.onnx")
     repo.env["MERGEBERT_MODEL"] = str(model)
     merge = merge_token_conflict(repo)
     assert "model unavailable" not in merge.stderr, merge.stderr
@@ -127,15 +143,44 @@ def test_an_ending_daemon_leaves_a_pid_file_not_its_own(repo: GitRepo) -> None:
         pid_file.unlink(missing_ok=True)
 
 
-def test_a_socket_path_too_long_is_said_once_and_no_daemon_started(repo: GitRepo, tmp_path: Path) -> None:
+def test_a_daemon_folder_past_a_unix_sockets_path_length_is_used(repo: GitRepo, tmp_path: Path) -> None:
+    """A socket's path is at most 107 bytes, but the driver connects through the folder's descriptor
+    (/proc/self/fd/N/NAME) and the daemon binds by name in its folder: a long folder path is no matter."""
     long = tmp_path / ("d" * 100)
     long.mkdir(mode=0o700)
     repo.env["MERGEBERT_DAEMON_DIR"] = str(long)
-    merge = merge_token_conflict(repo)
-    assert merge.returncode == 0 and repo.read(NAME) == TOKEN_MERGED.encode()
-    assert "resolver daemon not used: its socket's path" in merge.stderr
-    assert "is too long" in merge.stderr
-    assert list(long.iterdir()) == []
+    assert len(os.fsencode(socket_of(repo))) > 107
+    try:
+        merge = merge_token_conflict(repo)
+        assert merge.returncode == 0 and repo.read(NAME) == TOKEN_MERGED.encode(), merge.stderr
+        assert "resolver daemon not used" not in merge.stderr
+        (pid,) = daemon_pids(long)
+        merge = second_merge(repo)
+        assert merge.returncode == 0 and repo.read("src/Other.java") == TOKEN_MERGED.encode(), merge.stderr
+        assert daemon_pids(long) == [pid], "the same daemon answered"
+    finally:
+        stop_daemons(long)
+
+
+def test_a_daemon_that_cannot_start_says_why_once(repo: GitRepo) -> None:
+    """The daemon finds it cannot start (here its lock file's name is taken by a folder) and exits 2: the
+    driver says why, once per git command, and each file is resolved in its own process."""
+    folder(repo).mkdir(mode=0o700, exist_ok=True)
+    lock = socket_of(repo).with_suffix(".lock")
+    lock.mkdir()
+    names = ("src/App.java", "src/Other.java")
+    repo.commit(dict.fromkeys(names, TOKEN_BASE), "base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit(dict.fromkeys(names, TOKEN_THEIRS), "theirs")
+    repo.git("checkout", "-q", "main")
+    repo.commit(dict.fromkeys(names, TOKEN_OURS), "ours")
+    repo.use_driver()
+    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    assert merge.returncode == 0, merge.stderr
+    assert all(repo.read(name) == TOKEN_MERGED.encode() for name in names)
+    assert merge.stderr.count("resolver daemon not used") == 1
+    assert f"resolver daemon not used: its daemon cannot make {lock.name} in {folder(repo)}" in merge.stderr
+    assert daemon_pids(folder(repo)) == []
 
 
 def test_a_read_only_daemon_folder_is_said_and_no_daemon_started(repo: GitRepo) -> None:
@@ -143,8 +188,6 @@ def test_a_read_only_daemon_folder_is_said_and_no_daemon_started(repo: GitRepo) 
     if os.geteuid() != 0 or shutil.which("unshare") is None:
         pytest.skip("a read-only mount needs root and unshare")
     folder(repo).mkdir(mode=0o700, exist_ok=True)
-    from gitrepo import TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS
-
     repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
     repo.use_driver()
     script = 'mount --bind -o ro "$0" "$0" && exec git merge --no-edit feature'

@@ -1,15 +1,21 @@
-"""The daemon's boundary between users: a driver talks only to a daemon of its own user and a daemon only
-to drivers of its own; its lock and pid files are never reached through links, nor written in a folder
-that is not the user's own; a runtime folder that is not the user's is not used."""
+"""The daemon's boundary between users: a driver talks only to a daemon of its own user, through the folder
+it checked (never a link, never by path: a folder swapped by another user reaches no other socket), and a
+daemon only to drivers of its own; its lock and pid files are never reached through links, nor written in
+a folder that is not the user's own; a folder whose parent lets another user rename it, a runtime folder
+that is not the user's, and a machine without /proc are not used."""
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
 import socket
+import stat
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -22,6 +28,7 @@ from gitrepo import (
     GitRepo,
     alive,
     daemon_pids,
+    stop_daemons,
     wait_until,
 )
 from test_daemon import NAME, folder, merge_token_conflict, second_merge, socket_of
@@ -235,3 +242,178 @@ def test_a_relative_daemon_folder_is_refused(repo: GitRepo) -> None:
     assert merge.returncode == 0 and repo.read(NAME) == TOKEN_MERGED.encode()
     assert not (repo.path / "daemons").exists()
     assert "resolver daemon not used: $MERGEBERT_DAEMON_DIR (daemons) is not an absolute path" in merge.stderr
+
+
+class Service:
+    """Another socket of the user's (an agent, a bus, another tool's): it listens at `path` and keeps
+    whatever a client sends it."""
+
+    def __init__(self, path: Path) -> None:
+        self.received: list[bytes] = []
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(str(path))
+        self.listener.listen(8)
+        self.listener.settimeout(0.2)
+        self.running = True
+        self.thread = threading.Thread(target=self.serve)
+        self.thread.start()
+
+    def serve(self) -> None:
+        while self.running:
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(1)
+                data = b""
+                try:
+                    while chunk := conn.recv(1 << 16):
+                        data += chunk
+                except OSError:
+                    pass
+            self.received.append(data)
+
+    def stop(self) -> None:
+        self.running = False
+        self.thread.join()
+        self.listener.close()
+
+
+# Run as the other user: exchange the two folders given (renameat2 RENAME_EXCHANGE) until killed.
+SWAPPER = """
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+a, b = (path.encode() for path in sys.argv[1:3])
+while True:
+    libc.renameat2(-100, a, -100, b, 2)
+"""
+
+
+def test_a_folder_swapped_by_another_user_reaches_no_other_socket(repo: GitRepo, tmp_path: Path) -> None:
+    """The review's attack: another user who owns the daemon folder's parent swaps it, again and again,
+    with a folder of theirs holding the socket's name as a link to another socket of the user's. The
+    folder is refused (its parent is theirs), and that socket receives nothing, merge after merge."""
+    prefix = as_nobody()
+    if not hasattr(ctypes.CDLL(None), "renameat2"):
+        pytest.skip("the swap needs renameat2 (glibc 2.28 or later)")
+    shared = Path(tempfile.mkdtemp(prefix="mb-shared-"))  # in /tmp: the other user can reach it
+    shared.chmod(0o755)
+    os.chown(shared, NOBODY, NOBODY)
+    repo.env["MERGEBERT_DAEMON_DIR"] = str(shared / "daemons")
+    (shared / "daemons").mkdir(mode=0o700)
+    service = Service(tmp_path / "service.sock")
+    decoy = shared / "decoy"
+    subprocess.run([*prefix, "mkdir", str(decoy)], check=True)
+    subprocess.run([*prefix, "ln", "-s", str(tmp_path / "service.sock"), str(decoy / socket_of(repo).name)])
+    swapper = subprocess.Popen(
+        [*prefix, "/usr/bin/python3", "-c", SWAPPER, str(shared / "daemons"), str(decoy)]
+    )
+    try:
+        repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+        repo.git("tag", "ours")
+        repo.use_driver()
+        for _ in range(8):
+            repo.git("reset", "-q", "--hard", "ours")
+            merge = repo.git("merge", "--no-edit", "feature", check=False)
+            assert merge.returncode == 0 and repo.read(NAME) == TOKEN_MERGED.encode(), merge.stderr
+            assert service.received == [], "the request reached another socket of the user's"
+            assert "where another user can rename it" in merge.stderr
+    finally:
+        swapper.kill()
+        swapper.wait()
+        service.stop()
+        for place in (shared / "daemons", decoy):
+            stop_daemons(place)
+        shutil.rmtree(shared)
+
+
+def test_a_link_with_the_sockets_name_is_not_followed(repo: GitRepo, tmp_path: Path) -> None:
+    """The driver connects only to a socket in the folder it checked, never through a link: a link there
+    is replaced by a daemon's socket, and the socket it names receives nothing."""
+    service = Service(tmp_path / "service.sock")
+    try:
+        folder(repo).mkdir(mode=0o700, exist_ok=True)
+        socket_of(repo).symlink_to(tmp_path / "service.sock")
+        merge = merge_token_conflict(repo)
+        assert merge.returncode == 0 and repo.read(NAME) == TOKEN_MERGED.encode(), merge.stderr
+    finally:
+        service.stop()
+    assert service.received == []
+    assert stat.S_ISSOCK(socket_of(repo).lstat().st_mode)
+    assert len(daemon_pids(folder(repo))) == 1
+
+
+@pytest.mark.parametrize("owner", [None, NOBODY], ids=["writable-by-all", "another-users"])
+def test_a_parent_where_another_user_can_rename_is_refused(
+    repo: GitRepo, tmp_path: Path, owner: int | None
+) -> None:
+    """tmux's rule: the folder's parent must be the user's or root's, and writable by others only with
+    the sticky bit; otherwise another user could swap the folder. Said once, no folder made."""
+    parent = tmp_path / "shared"
+    parent.mkdir()
+    if owner is None:
+        parent.chmod(0o777)
+    else:
+        if os.geteuid() != 0:
+            pytest.skip("giving a folder to another user needs root")
+        os.chown(parent, owner, owner)
+    repo.env["MERGEBERT_DAEMON_DIR"] = str(parent / "daemons")
+    merge = merge_token_conflict(repo)
+    assert merge.returncode == 0 and repo.read(NAME) == TOKEN_MERGED.encode(), merge.stderr
+    assert merge.stderr.count("resolver daemon not used") == 1
+    assert f"its folder {parent / 'daemons'} is in {parent} (uid" in merge.stderr
+    assert "where another user can rename it" in merge.stderr
+    assert not (parent / "daemons").exists()
+
+
+def test_a_sticky_parent_and_the_users_runtime_folder_are_used(repo: GitRepo, tmp_path: Path) -> None:
+    """A parent others can write in with the sticky bit (as /tmp), and the user's own $XDG_RUNTIME_DIR."""
+    sticky = tmp_path / "sticky"
+    sticky.mkdir()
+    sticky.chmod(0o1777)
+    repo.env["MERGEBERT_DAEMON_DIR"] = str(sticky / "daemons")
+    try:
+        merge = merge_token_conflict(repo)
+        assert merge.returncode == 0 and repo.read(NAME) == TOKEN_MERGED.encode(), merge.stderr
+        assert "resolver daemon not used" not in merge.stderr
+        assert len(daemon_pids(sticky / "daemons")) == 1
+    finally:
+        stop_daemons(sticky / "daemons")
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    del repo.env["MERGEBERT_DAEMON_DIR"]
+    repo.env["XDG_RUNTIME_DIR"] = str(runtime)
+    try:
+        merge = second_merge(repo)
+        assert merge.returncode == 0 and repo.read("src/Other.java") == TOKEN_MERGED.encode(), merge.stderr
+        assert "resolver daemon not used" not in merge.stderr
+        assert len(daemon_pids(runtime / "mergebert")) == 1
+    finally:
+        stop_daemons(runtime / "mergebert")
+
+
+def test_without_proc_the_daemon_is_not_used(repo: GitRepo) -> None:
+    """The socket is reached only through the checked folder's descriptor, /proc/self/fd/N: where /proc is
+    not mounted the daemon is not used (never connected to by path), said once."""
+    unshared = [
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "--",
+        "sh",
+        "-c",
+        'umount -l /proc && exec "$@"',
+        "-",
+    ]
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("unmounting /proc in a mount namespace of its own needs root and unshare")
+    if subprocess.run([*unshared, "true"], capture_output=True).returncode != 0:
+        pytest.skip("this machine does not let a test unmount /proc in a mount namespace of its own")
+    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    repo.use_driver()
+    merge = repo.run(*unshared, "git", "merge", "--no-edit", "feature", check=False)
+    assert merge.returncode == 0 and repo.read(NAME) == TOKEN_MERGED.encode(), merge.stderr
+    assert merge.stderr.count("resolver daemon not used: /proc is not mounted") == 1
+    assert daemon_pids(folder(repo)) == []

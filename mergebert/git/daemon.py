@@ -1,11 +1,13 @@
 """A per-repository resolver that stays loaded across the driver calls of one git operation.
 
 The merge driver asks the daemon first (`ask`); when there is none it starts one and asks it. The daemon
-is reachable only by the user: a Unix socket in a private 0700 folder, and each end checks the other's
-user (SO_PEERCRED) before anything is sent, so that a folder swapped by someone who can rename in its
-parent reaches no one; the daemon opens its folder once, checks it (this user's, 0700) and makes its
-lock and pid files only through that, never through links. It serves one request at a time and ends
-after `$MERGEBERT_DAEMON_IDLE` seconds (default 15) without one, or once its socket file is gone. A
+is reachable only by the user: a Unix socket in a private 0700 folder in a parent where no other user can
+rename it, which driver and daemon each open once and check (`open_folder`); the driver reaches the
+socket only through that descriptor (/proc/self/fd/N/NAME, `check_proc`), the daemon binds it and makes its
+lock and pid files only in that folder, never through links, and each end checks the other's user
+(SO_PEERCRED) before anything is sent. It serves one request at a time and ends after
+`$MERGEBERT_DAEMON_IDLE` seconds (default 15) without one, or once its socket file is gone. A daemon that
+cannot start says why on stderr and exits 2; the driver that started it raises that as Unusable. A
 request carries the three versions, the driver's arguments, the settings of the caller's environment
 and the file's deadline, which starting the daemon, waiting behind other requests and the resolve all
 keep; the reply carries the merged bytes, the conflict counts, the lines to print and the record of
@@ -52,7 +54,6 @@ IDLE_VARIABLE = "MERGEBERT_DAEMON_IDLE"
 DEFAULT_IDLE = 15.0
 START_WAIT = 5.0  # at most, seconds of the file's time a driver waits for a daemon it started to listen
 CHECK_EVERY = 1.0  # seconds between a waiting daemon's checks that its socket file is still its own
-SOCKET_PATH_MAX = 107  # bytes in a Unix socket's path (sun_path's 108, less the ending NUL)
 # The caller's settings that a request carries: the model policy, the test faults, git's merge heads,
 # the config that `git -c` gave the command (GIT_CONFIG_PARAMETERS and the like), and the repository,
 # index and object store git was pointed at (GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE and the like).
@@ -128,14 +129,53 @@ def runtime_usable(runtime: str) -> bool:
     return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o077
 
 
-def open_folder(folder: str) -> int:
-    """`folder` opened (not through a link), once it is known to be a folder of this user's that only they
-    can enter and that can be written: what is checked is what was opened. Unusable otherwise."""
+def open_folder(folder: str, *, make: bool = False) -> int:
+    """`folder` (made 0700 first where `make` and it is missing) opened, once it is known to be a folder of
+    this user's that only they can enter and that can be written, in a parent where no other user can
+    rename it: the parent is opened and checked first, and the folder made and opened through that, so no
+    link is followed after the check. Unusable otherwise."""
+    parent, name = os.path.split(os.path.normpath(folder))
+    parent_fd = _open_parent(parent, folder)
+    try:
+        if make:
+            try:
+                os.mkdir(name, 0o700, dir_fd=parent_fd)
+            except FileExistsError:
+                pass
+            except OSError as error:
+                raise Unusable(f"cannot make its folder {folder} ({error.strerror}); {ELSEWHERE}") from None
+        return _open_private(name, folder, parent_fd)
+    finally:
+        os.close(parent_fd)
+
+
+def _open_parent(parent: str, folder: str) -> int:
+    """`parent`, the folder's, opened: Unusable where another user could rename the folder in it (tmux's
+    rule: the parent is this user's or root's, and writable by others only with the sticky bit, as /tmp)."""
+    import stat
+
+    try:
+        fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as error:
+        raise Unusable(f"cannot open {parent}, its folder's parent ({error.strerror}); {ELSEWHERE}") from None
+    info = os.fstat(fd)
+    if info.st_uid not in (0, os.getuid()) or (info.st_mode & 0o022 and not info.st_mode & stat.S_ISVTX):
+        os.close(fd)
+        whose = f"uid {info.st_uid}, mode {info.st_mode & 0o7777:04o}"
+        raise Unusable(
+            f"its folder {folder} is in {parent} ({whose}), where another user can rename it; {ELSEWHERE}"
+        )
+    return fd
+
+
+def _open_private(name: str, folder: str, parent_fd: int) -> int:
+    """The folder `name` of `parent_fd` opened (not through a link) and checked; `folder`: its path, for
+    the message."""
     import errno
     import stat
 
     try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent_fd)
     except OSError as error:
         if error.errno in (errno.ELOOP, errno.ENOTDIR):
             raise Unusable(f"{folder}, its folder, is not a folder: remove it, {ELSEWHERE}") from None
@@ -158,17 +198,18 @@ def open_folder(folder: str) -> int:
     return fd
 
 
-def private_dir() -> str:
-    """The folder for the sockets, created 0700; Unusable when it cannot be made or is not private to this
-    user (a folder others can enter would let them reach the daemon's socket)."""
-    folder = chosen_folder()
+def check_proc(fd: int) -> None:
+    """Unusable where /proc/self/fd/N does not name the folder open at `fd` (/proc is not mounted): the
+    driver reaches the socket only through that path, which names the folder checked whatever is renamed
+    meanwhile, never by the folder's own path."""
     try:
-        if not os.path.lexists(folder):
-            os.mkdir(folder, 0o700)
-    except OSError as error:
-        raise Unusable(f"cannot make its folder {folder} ({error.strerror}); {ELSEWHERE}") from None
-    os.close(open_folder(folder))
-    return folder
+        same = os.path.samestat(os.stat(f"/proc/self/fd/{fd}"), os.fstat(fd))
+    except OSError:
+        same = False
+    if not same:
+        raise Unusable(
+            "/proc is not mounted, and its socket is reached only through /proc/self/fd: mount /proc"
+        )
 
 
 def peer(conn: socket.socket) -> tuple[int, int]:
@@ -208,15 +249,10 @@ def work_tree() -> str:
 
 
 def socket_name(top: str, environ: Mapping[str, str]) -> str:
-    """The socket's name for the work tree at `top` and a caller with `environ` (see `socket_path`)."""
+    """The socket's name for the work tree at `top` and a caller with `environ`: one daemon per repository
+    (the work tree's top, where git runs drivers) and per value of the caller's CALLER_VARIABLES."""
     caller = "".join(f"\0{name}={environ.get(name)}" for name in CALLER_VARIABLES)
     return hashlib.sha256((top + caller).encode()).hexdigest()[:16] + ".sock"
-
-
-def socket_path(folder: str) -> str:
-    """One daemon per repository (the work tree's top, where git runs drivers) and per value of the
-    caller's CALLER_VARIABLES."""
-    return os.path.join(folder, socket_name(os.path.realpath(os.getcwd()), os.environ))
 
 
 def _send(conn: socket.socket, *frames: bytes) -> None:
@@ -254,7 +290,8 @@ def _receive(conn: socket.socket, count: int) -> list[bytes]:
 
 
 def _start(path: str) -> subprocess.Popen[bytes]:
-    """Start a daemon for `path` in its own session, detached from git's terminal and pipes."""
+    """Start a daemon for `path` in its own session, detached from git's terminal; its stderr is a pipe,
+    read only where it ended with status 2 (it cannot start: it says why there)."""
     import subprocess
 
     from mergebert.git import pystart
@@ -263,80 +300,127 @@ def _start(path: str) -> subprocess.Popen[bytes]:
         [*pystart.command_line("mergebert.git.daemon"), path],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         start_new_session=True,
         close_fds=True,
     )
 
 
-def _connect(path: str, wait: float, started: subprocess.Popen[bytes] | None = None) -> socket.socket | None:
-    """A connection to the daemon at `path`, waiting up to `wait` seconds for one to listen, and no longer
-    once the daemon `started` has ended (it failed, or another daemon holds the lock and no socket came).
+def _serving(folder: int, name: str) -> bool:
+    """Whether `name` in the folder open at `folder` is a socket of this user's, not a link (connect would
+    follow one)."""
+    import stat
+
+    try:
+        info = os.stat(name, dir_fd=folder, follow_symlinks=False)
+    except OSError:
+        return False
+    return stat.S_ISSOCK(info.st_mode) and info.st_uid == os.getuid()
+
+
+def _connect(
+    folder: int, name: str, wait: float, started: subprocess.Popen[bytes] | None = None
+) -> socket.socket | None:
+    """A connection to the daemon whose socket is `name` in the folder open at `folder` (reached through
+    that descriptor: `check_proc`), waiting up to `wait` seconds for one to listen, and no longer once the
+    daemon `started` has ended (it failed, or another daemon holds the lock and no socket came).
     BlockingIOError: a daemon listens there but its backlog is full (it accepts nothing: stopped, stuck)."""
     deadline = time.monotonic() + wait
     while True:
         ended = started is not None and started.poll() is not None
-        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        conn.setblocking(False)  # a Unix socket's connect then fails at once where it would block
-        try:
-            conn.connect(path)
-            return conn
-        except BlockingIOError:
-            conn.close()
-            raise
-        except OSError:
-            conn.close()
-            if ended or time.monotonic() >= deadline:
-                return None
-            time.sleep(0.01)
+        if _serving(folder, name):
+            conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            conn.setblocking(False)  # a Unix socket's connect then fails at once where it would block
+            try:
+                conn.connect(f"/proc/self/fd/{folder}/{name}")
+                return conn
+            except BlockingIOError:
+                conn.close()
+                raise
+            except OSError:
+                conn.close()
+        if ended or time.monotonic() >= deadline:
+            return None
+        time.sleep(0.01)
+
+
+def _started(folder: int, name: str, path: str, wait: float) -> socket.socket | None:
+    """A daemon started for `path` (`name` in the folder open at `folder`) and a connection to it within
+    `wait` seconds; Unusable, with the daemon's reason, where it ended because it cannot start."""
+    daemon = _start(path)
+    assert daemon.stderr is not None
+    with daemon.stderr:
+        conn = _connect(folder, name, wait, daemon)
+        if conn is None and daemon.poll() == 2:
+            raise Unusable(_reason(daemon.stderr.fileno()))
+    return conn
+
+
+def _reason(pipe: int) -> str:
+    """The last line that a daemon which has ended wrote to its stderr `pipe` (its reason)."""
+    os.set_blocking(pipe, False)  # all it wrote is there: never wait for more
+    try:
+        said = os.read(pipe, 1 << 16).decode(errors="replace").strip().splitlines()
+    except OSError:
+        said = []
+    return said[-1] if said else "its daemon could not start (exit status 2)"
 
 
 def _checked(conn: socket.socket, path: str) -> None:
-    """Unusable where the daemon at the other end of `conn` is another user's process (its folder swapped
-    by someone who can rename in its parent) or a stopped one."""
+    """Unusable where the daemon at the other end of `conn` is another user's process or a stopped one."""
     pid, uid = peer(conn)
     if uid != os.getuid():
-        where = os.path.dirname(os.path.dirname(path))
-        raise Unusable(
-            f"its socket {path} is served by another user (uid {uid}), nothing sent: someone who can "
-            f"rename in {where} may have swapped its folder; {ELSEWHERE}"
-        )
+        raise Unusable(f"its socket {path} is served by another user (uid {uid}), nothing sent; {ELSEWHERE}")
     if stopped(pid):
         raise Unusable(f"its daemon (pid {pid}) is stopped: `kill -CONT {pid}` or `kill {pid}`")
 
 
+def _header(args: Arguments, signature: str, deadline: float) -> bytes:
+    """A request's first frame: what the daemon needs besides the three versions."""
+    return json.dumps(
+        {
+            "signature": signature,
+            "tree": work_tree(),
+            "arguments": {
+                "path": args.path,
+                "marker_size": args.marker_size,
+                "labels": args.labels,
+                "model": args.model,
+                "threshold": args.threshold,
+                "problem": args.problem,
+            },
+            "environment": {k: v for k, v in os.environ.items() if k.startswith(PASSED_PREFIXES)},
+            "caller": os.getppid(),
+            "deadline": deadline,  # CLOCK_MONOTONIC is the machine's, not the process's: the daemon's too
+        }
+    ).encode()
+
+
 def ask(args: Arguments, base: bytes, ours: bytes, theirs: bytes, deadline: float) -> Reply | None:
     """The daemon's result for this file by `deadline` (`time.monotonic()`'s), starting a daemon when there
-    is none; TIMED_OUT past it; None: resolve here (Unusable:
-    the daemon cannot be used, said once per operation)."""
-    path = socket_path(private_dir())
-    size = len(os.fsencode(path))
-    if size > SOCKET_PATH_MAX:
-        raise Unusable(
-            f"its socket's path {path} is too long ({size} bytes; a Unix socket's is at most"
-            f" {SOCKET_PATH_MAX}): set ${DIR_VARIABLE} to a shorter folder of yours that only you can enter"
-        )
+    is none; TIMED_OUT past it; None: resolve here (Unusable: the daemon cannot be used, said once per
+    operation). The socket is reached only through the folder's descriptor, opened and checked once."""
+    chosen = chosen_folder()
+    folder = open_folder(chosen, make=True)
+    try:
+        check_proc(folder)
+        name = socket_name(os.path.realpath(os.getcwd()), os.environ)
+        return _ask(folder, name, os.path.join(chosen, name), args, (base, ours, theirs), deadline)
+    finally:
+        os.close(folder)
+
+
+def _ask(
+    folder: int, name: str, path: str, args: Arguments, versions: tuple[bytes, bytes, bytes], deadline: float
+) -> Reply | None:
+    """`ask`, with the daemon's socket `name` in the folder open at `folder` (at `path`)."""
     signature = code_signature()
-    header = {
-        "signature": signature,
-        "tree": work_tree(),
-        "arguments": {
-            "path": args.path,
-            "marker_size": args.marker_size,
-            "labels": args.labels,
-            "model": args.model,
-            "threshold": args.threshold,
-            "problem": args.problem,
-        },
-        "environment": {k: v for k, v in os.environ.items() if k.startswith(PASSED_PREFIXES)},
-        "caller": os.getppid(),
-        "deadline": deadline,  # CLOCK_MONOTONIC is the machine's, not the process's: the daemon's too
-    }
+    header = _header(args, signature, deadline)
     for _attempt in range(2):
         try:
-            conn = _connect(path, 0)
+            conn = _connect(folder, name, 0)
             if conn is None:
-                conn = _connect(path, min(START_WAIT, deadline - time.monotonic()), _start(path))
+                conn = _started(folder, name, path, min(START_WAIT, deadline - time.monotonic()))
         except BlockingIOError:  # a daemon that does not accept: waiting for it has no end
             return None
         if conn is None:
@@ -348,7 +432,7 @@ def ask(args: Arguments, base: bytes, ours: bytes, theirs: bytes, deadline: floa
                 return TIMED_OUT
             try:
                 conn.settimeout(left)  # the request waits there behind others': sending it may block too
-                _send(conn, json.dumps(header).encode(), base, ours, theirs)
+                _send(conn, header, *versions)
                 head, data = _receive(conn, 2)
                 reply = json.loads(head)
             except TimeoutError:
@@ -387,11 +471,23 @@ def model_state(folder: str) -> tuple[Any, ...]:
     renamed into place another inode. Empty where it is not a folder."""
     try:
         info = os.stat(folder)
-        entries = [(entry.name, entry.stat()) for entry in os.scandir(folder)]
+        names = [entry.name for entry in os.scandir(folder)]
     except OSError:
         return ()
-    files = sorted((name, s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns) for name, s in entries)
+    files = sorted((name, *_file_state(os.path.join(folder, name))) for name in names)
     return (info.st_dev, info.st_ino, *files)
+
+
+def _file_state(path: str) -> tuple[int, ...]:
+    """What `model_state` keeps of one entry: of the file a link names, else of the link itself (one that
+    names nothing), else nothing (removed meanwhile)."""
+    for follow in (True, False):
+        try:
+            info = os.stat(path, follow_symlinks=follow)
+        except OSError:
+            continue
+        return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    return ()
 
 
 class Server:
@@ -619,6 +715,22 @@ class Server:
         return [json.dumps(reply).encode(), outcome.data]
 
 
+def _cannot_start(reason: str) -> int:
+    """Tell the driver that started this daemon why it cannot start (one line on stderr, its pipe); 2."""
+    import contextlib
+
+    with contextlib.suppress(OSError):  # a driver that stopped waiting has closed the pipe
+        print(reason.replace("\n", " "), file=sys.stderr, flush=True)
+    return 2
+
+
+def _quiet() -> None:
+    """Point stderr, the starting driver's pipe, at /dev/null: a daemon that listens says nothing there."""
+    null = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
+    os.dup2(null, 2)
+    os.close(null)
+
+
 def main(argv: list[str]) -> int:
     """`python -m mergebert.git.daemon SOCKET`: serve until idle (started by the driver, not by hand)."""
     import signal
@@ -633,8 +745,15 @@ def main(argv: list[str]) -> int:
         server = Server(argv[0], idle if idle > 0 else DEFAULT_IDLE)
         if not server.listen():
             return 0
-    except (Unusable, OSError):  # the driver that started it stops waiting and resolves in its process
-        return 2
+    except Unusable as error:  # the driver that started it says why and resolves in its process
+        return _cannot_start(str(error))
+    except OSError as error:
+        folder = os.path.dirname(argv[0])
+        if error.filename:
+            named = f"{error.filename} in {folder} ({error.strerror}): remove what has that name"
+            return _cannot_start(f"its daemon cannot make {named}, {ELSEWHERE}")
+        return _cannot_start(f"its daemon cannot start in {folder} ({error.strerror}); {ELSEWHERE}")
+    _quiet()
     from mergebert.core import tempdirs
 
     tempdirs.remove_abandoned()  # a daemon killed (SIGKILL) could not remove its scratch repositories
