@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import heapq
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -103,6 +104,16 @@ class ConflictInput:
         return diff3_tokens(a, base, b)
 
     @functools.cached_property
+    def touching(self) -> frozenset[tuple[str, str]]:
+        """The texts of neighbouring tokens that a side writes with no whitespace between them."""
+        return frozenset(
+            (first.text, second.text)
+            for side in self.tokens
+            for first, second in itertools.pairwise(side.tokens)
+            if not second.lead
+        )
+
+    @functools.cached_property
     def context(self) -> tuple[tuple[Token, ...], tuple[Token, ...]]:
         before = tokenize(self.prefix, self.lang).tokens[-CONTEXT_TOKENS:]
         after = tokenize(self.suffix, self.lang).tokens[:CONTEXT_TOKENS]
@@ -185,17 +196,23 @@ def join_lines(first: str, second: str) -> str:
     return first + second
 
 
-def _glue(tokens: Sequence[Token]) -> list[Token]:
-    """Tokens whose leads keep neighbouring words apart where a pattern put them side by side."""
+def _word_char(char: str) -> bool:
+    return char.isalnum() or char in "_$"
+
+
+def _glue(tokens: Sequence[Token], conflict: ConflictInput) -> list[Token]:
+    """Tokens whose leads keep neighbouring words apart where a pattern put them side by side; two words
+    that a side itself writes touching (tree-sitter splits `3Clause` into `3` and `Clause`) stay touching."""
     glued: list[Token] = []
     for token in tokens:
         if (
             glued
             and not token.lead
-            and (glued[-1].text[-1:].isalnum() or glued[-1].text[-1:] in "_$")
-            and (token.text[:1].isalnum() or token.text[:1] in "_$")
+            and _word_char(glued[-1].text[-1:])
+            and _word_char(token.text[:1])
+            and (glued[-1].text, token.text) not in conflict.touching
         ):
-            token = Token(token.text, " ")
+            token = replace(token, lead=" ")
         glued.append(token)
     return glued
 
@@ -235,7 +252,7 @@ def _render(tokens: Sequence[Token], conflict: ConflictInput) -> str:
         trail = merged_whitespace(a.trail, base.trail, b.trail)
     else:
         trail = a.trail if a.tokens else b.trail
-    return conflict.with_sides_line_endings("".join(t.lead + t.text for t in _glue(tokens)) + trail)
+    return conflict.with_sides_line_endings("".join(t.lead + t.text for t in _glue(tokens, conflict)) + trail)
 
 
 def region_text(conflict: ConflictInput, pattern_index: int) -> str:
