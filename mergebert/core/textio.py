@@ -97,15 +97,22 @@ def shown_lines(text: str) -> list[str]:
 def decode_sides(base: bytes, ours: bytes, theirs: bytes) -> tuple[tuple[str, str, str], bool]:
     """The three versions as text, and whether the merge is written with a byte-order mark.
 
-    When they agree on the mark it is set aside and written back; when they do not, it stays in each text
-    that has it as U+FEFF, part of the first line as git sees it, so a change of the mark merges (or
-    conflicts with a change of that line) exactly as in git.
+    The mark is set aside, and written back, only where it cannot move: all three have it and their
+    first lines are the same, so the line merge is the one git makes with the mark in it. Otherwise it stays
+    in each text that has it as U+FEFF, part of the first line as git sees it, so a change of the mark, or
+    lines added before it (the mark then starts another line), merges or conflicts exactly as in git.
     """
     decoded = [decode(data) for data in (base, ours, theirs)]
-    if len({side.bom for side in decoded}) == 1:
-        return (decoded[0].text, decoded[1].text, decoded[2].text), decoded[0].bom
-    texts = [("\ufeff" if side.bom else "") + side.text for side in decoded]
-    return (texts[0], texts[1], texts[2]), False
+    texts = [side.text for side in decoded]
+    if all(side.bom for side in decoded) and _same_first_line(texts):
+        return (texts[0], texts[1], texts[2]), True
+    marked = [("\ufeff" if side.bom else "") + side.text for side in decoded]
+    return (marked[0], marked[1], marked[2]), False
+
+
+def _same_first_line(texts: list[str]) -> bool:
+    """Whether the texts begin with the same line, its line ending included (or are all empty)."""
+    return len({text.partition("\n")[:2] for text in texts}) == 1
 
 
 def encode(text: str, bom: bool) -> bytes:
