@@ -73,9 +73,12 @@ def test_score_output_reads_answers_between_git_clean_chunks(output: str, outcom
     assert evaluate.score_output(SEGMENTS, ["A\n", "B\n"], output) == outcomes
 
 
-def test_score_output_places_repeated_clean_chunks_at_their_best() -> None:
-    output = "{\na\n}\n}\nb\n}\n"
-    assert evaluate.score_output(["{\n", "}\n", "}\n"], ["a\n}\n", "b\n"], output) == ["correct", "correct"]
+def test_score_output_judges_the_answers_written_where_a_clean_chunk_repeats() -> None:
+    """ "}" could end either answer: the output alone is read at its first place, never at the place that
+    scores best; the answers the system wrote settle it."""
+    output, segments, expected = "{\na\n}\n}\nb\n}\n", ["{\n", "}\n", "}\n"], ["a\n}\n", "b\n"]
+    assert evaluate.score_output(segments, expected, output) == ["wrong", "wrong"]
+    assert evaluate.score_output(segments, expected, output, answers=expected) == ["correct", "correct"]
 
 
 def test_line_exact_scoring_sees_joined_lines() -> None:
@@ -254,7 +257,7 @@ def test_a_conflict_the_system_left_is_never_read_as_answered() -> None:
     output = "A\nx\n{\n<<<<<<< o\np\n=======\nq\n>>>>>>> t\n{\ny\nZ\n"
     segments, expected = ["A\n", "{\n", "Z\n"], ["x\n", "y\n"]
     assert evaluate.score_output(segments, expected, output) == ["correct", "left"]  # the placement alone
-    assert evaluate.score_output(segments, expected, output, left=[True, False]) == ["left", "correct"]
+    assert evaluate.score_output(segments, expected, output, answers=[None, "y\n"]) == ["left", "correct"]
 
 
 def test_eval_on_region_records_says_it_needs_scenarios(tmp_path: Path) -> None:

@@ -1,13 +1,15 @@
 """`mergebert eval`: the real resolver, in-process, against the developers' resolutions of scenario files.
 
-Scoring trusts only git's line merge: the output file must reproduce git's clean chunks in order, and
-the text between two clean chunks is that conflict's answer, whitespace ignored: correct, wrong (a
-silent bad merge) or left (conflict markers). An output that changes a clean chunk makes every
-conflict of the file wrong. Line-exact accuracy also wants the answer's lines broken where the expected
-one's are (blank lines and other whitespace still aside), so that joined lines show; top-3 accuracy (the
-paper's Acc@3) counts a conflict whose resolution is among the resolver's suggestions: the first three
-distinct candidate texts that the splice accepts, whatever the threshold; top-1 accuracy, one whose
-resolution is the first of them.
+The token-merge and resolver rows score what the product writes: its entry point (`resolve_bytes`) on the
+three files' bytes, the record's texts in UTF-8. Scoring trusts only git's line merge: the output file must
+hold git's clean chunks in order, else every conflict of the file is wrong; each conflict is then judged
+by the answer the system wrote (none: left), whitespace ignored: correct, wrong (a silent bad merge) or
+left. Where the product's own line merge differs from the record's, each answer is read between the clean
+chunks instead, each chunk at its first place after the one before. Line-exact accuracy also wants the
+answer's lines broken where the expected one's are (blank lines and other whitespace still aside), so that
+joined lines show; top-3 accuracy (the paper's Acc@3) counts a conflict whose resolution is among the
+resolver's suggestions: the first three distinct candidate texts that the splice accepts, whatever the
+threshold; top-1 accuracy, one whose resolution is the first of them.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import itertools
 import json
 import multiprocessing
 import os
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -26,12 +27,13 @@ from typing import Any
 import numpy as np
 
 from mergebert.core import markers
-from mergebert.core.candidates import ConflictInput, label_units
+from mergebert.core.candidates import Candidate, ConflictInput, label_units
 from mergebert.core.classifier import Classifier, TokenMergeClassifier
+from mergebert.core.languages import language_for_path
 from mergebert.core.linemerge import Chunk, CleanText, LineConflict, conflict_contexts, merge_lines
 from mergebert.core.messages import some_of, warn
 from mergebert.core.patterns import squash
-from mergebert.core.resolver import MergeResult, resolve_text
+from mergebert.core.resolver import BytesMergeResult, resolve_bytes
 from mergebert.core.splice import clean_segments
 from mergebert.core.textio import atomic_write
 from mergebert.data.intervals import bootstrap
@@ -43,7 +45,6 @@ from mergebert.neural import policy
 SYSTEMS = ("take-ours", "take-theirs", "token-merge-only", "resolver", "pattern-oracle")
 LINE_EXACT_SYSTEMS = SYSTEMS[:-1]  # the oracle writes no output to compare line by line
 CORRECT, WRONG, LEFT = "correct", "wrong", "left"
-MAX_PLACEMENTS = 400  # candidate positions tried per clean chunk when aligning an output
 
 
 def line_key(text: str) -> tuple[str, ...]:
@@ -71,54 +72,53 @@ def score_output(
     expected: Sequence[str],
     output: str,
     judge: Judge = _judge,
-    left: Sequence[bool] | None = None,
+    answers: Sequence[str | None] | None = None,
 ) -> list[str]:
-    """Per conflict: correct, wrong or left, reading each answer between git's clean chunks in `output`.
+    """Per conflict: correct, wrong or left, in an output that holds git's clean chunks in order.
 
-    When a clean chunk occurs several times, the placement that scores best is used; one inside a conflict
-    block (git's merge style joins neighbouring conflicts) makes its neighbours left; when the output
-    does not hold the clean chunks in order, every conflict is wrong. `judge` compares one answer with
-    the expected one (whitespace aside by default). `left` names the conflicts the system itself says it
-    left: they are left whatever the text between two placements reads (a short clean chunk may also
-    occur inside a conflict's sides, so a placement could find a left conflict's answer there).
+    An output that does not hold them in order, at line starts, the first at its start and the last at its
+    end, makes every conflict wrong. With `answers` (the system's own answer to each conflict, None where it
+    left it) each conflict is judged by its answer: where a clean chunk could sit in more than one place,
+    the output alone cannot say which answer was written. Without, each clean chunk is read at its first
+    place after the one before, and the answer between two of them judged; one inside a conflict block (git's
+    merge style joins neighbouring conflicts) makes its neighbours left. `judge` compares one answer with
+    the expected one (whitespace aside by default).
     """
     n = len(expected)
-    first, last = segments[0], segments[-1]
-    if (
-        n == 0
-        or not output.startswith(first)
-        or not output.endswith(last)
-        or len(output) < len(first) + len(last)
-    ):
+    if answers is not None and all(answer is None for answer in answers):
+        return [LEFT] * n  # nothing resolved: the output is git's own conflict, whatever its line merge
+    places = _placements(segments, output)
+    if n == 0 or places is None:
         return [WRONG] * n
-    line_starts = [0] + [m.end() for m in re.finditer("\n", output)]
+    if answers is not None:
+        return [LEFT if a is None else judge(a, e) for a, e in zip(answers, expected, strict=True)]
     clean_markers = any(markers.pattern(kinds="<>").search(segment) for segment in segments)
     inside = _inside_blocks(output) if not clean_markers else lambda _: False  # git's text holds such lines
-    # best[s] = (correct so far, outcomes) with clean chunk i placed at s; chunk 0 sits at 0
-    best: dict[int, tuple[int, list[str]]] = {0: (0, [])}
-    for i in range(1, n + 1):
-        segment = segments[i]
-        if i == n:
-            places = [len(output) - len(segment)]
-        else:
-            places = [s for s in line_starts if output.startswith(segment, s)][:MAX_PLACEMENTS]
-        step: dict[int, tuple[int, list[str]]] = {}
-        for start in places:
-            options = []
-            for previous, (score, outcomes) in best.items():
-                begin = previous + len(segments[i - 1])
-                if begin <= start:
-                    if (left and left[i - 1]) or inside(previous) or inside(start):
-                        outcome = LEFT
-                    else:
-                        outcome = judge(output[begin:start], expected[i - 1])
-                    options.append((score + (outcome == CORRECT), outcomes + [outcome]))
-            if options:
-                step[start] = max(options, key=lambda option: option[0])
-        if not step:
-            return [WRONG] * n
-        best = step
-    return max(best.values(), key=lambda option: option[0])[1]
+    return [
+        LEFT
+        if inside(places[i]) or inside(places[i + 1])
+        else judge(output[places[i] + len(segments[i]) : places[i + 1]], expected[i])
+        for i in range(n)
+    ]
+
+
+def _placements(segments: Sequence[str], output: str) -> list[int] | None:
+    """Where each clean chunk starts in `output`: the first at 0, the last at the end, each other at the
+    first line start after the end of the one before; None where they are not all there."""
+    first, last = segments[0], segments[-1]
+    if len(output) < len(first) + len(last) or not output.startswith(first) or not output.endswith(last):
+        return None
+    places, at = [0], len(first)
+    for segment in segments[1:-1]:
+        start = output.find(segment, at)
+        while start > 0 and output[start - 1] != "\n":
+            start = output.find(segment, start + 1)
+        if start < 0:
+            return None
+        places.append(start)
+        at = start + len(segment)
+    end = len(output) - len(last)
+    return places + [end] if at <= end else None
 
 
 def splice_sides(chunks: Sequence[Chunk], side: str) -> str:
@@ -176,7 +176,10 @@ def _init_worker(model_dir: str | None, threshold: float | None) -> None:
 def score_scenario(
     record: Record, classifier: Classifier | None, threshold: float | None
 ) -> ScenarioScore | None:
-    """Every system's outcome on one scenario; None when its conflicts cannot all be aligned."""
+    """Every system's outcome on one scenario; None when its conflicts cannot all be aligned.
+
+    The token-merge and resolver rows are the product's: its entry point on the bytes of the three files
+    (the record's texts in UTF-8), each conflict judged by the answer it wrote (`product_answers`)."""
     base, ours, theirs, resolved = record["base"], record["ours"], record["theirs"], record["resolved"]
     chunks = merge_lines(base, ours, theirs)
     alignment = align(chunks, resolved)
@@ -185,34 +188,39 @@ def score_scenario(
         return None
     expected_texts = [text or "" for text in expected]
     segments = clean_segments(chunks)
-    lang = record_language(record)
-    token_merge = resolve_text(base, ours, theirs, lang=lang, classifier=TokenMergeClassifier())
-    result = resolve_text(
-        base, ours, theirs, lang=lang, classifier=classifier, threshold=threshold, suggest=True
-    )
+    conflicts = [chunk for chunk in chunks if isinstance(chunk, LineConflict)]
+    ranker = classifier or TokenMergeClassifier()
+    token_merge = _resolve(record, TokenMergeClassifier())
+    result = _resolve(record, ranker if threshold is None else AtThreshold(ranker, threshold), suggest=True)
     outputs = {
         "take-ours": splice_sides(chunks, "ours"),
         "take-theirs": splice_sides(chunks, "theirs"),
-        "token-merge-only": token_merge.text,
-        "resolver": result.text,
+        "token-merge-only": _text(token_merge.data),
+        "resolver": _text(result.data),
     }
-    left = {"token-merge-only": _left(token_merge, len(expected)), "resolver": _left(result, len(expected))}
+    answers = {
+        "take-ours": [conflict.ours for conflict in conflicts],
+        "take-theirs": [conflict.theirs for conflict in conflicts],
+        "token-merge-only": product_answers(token_merge, segments),
+        "resolver": product_answers(result, segments),
+    }
     outcomes = {
-        system: score_output(segments, expected_texts, text, left=left.get(system))
+        system: score_output(segments, expected_texts, text, answers=answers[system])
         for system, text in outputs.items()
     }
     line_exact = {
-        system: score_output(segments, expected_texts, text, _judge_lines, left.get(system))
+        system: score_output(segments, expected_texts, text, _judge_lines, answers[system])
         for system, text in outputs.items()
     }
-    suggested = [
-        [squash(suggestion.text) for suggestion in resolution.suggestions]
-        for resolution in result.resolutions
-    ]
-    top3 = [squash(text) in found for found, text in zip(suggested, expected_texts, strict=True)]
-    top1 = [found[:1] == [squash(text)] for found, text in zip(suggested, expected_texts, strict=True)]
+    resolutions = result.resolutions if answers["resolver"] is not None else ()
+    suggested = {
+        resolution.index: [squash(suggestion.text) for suggestion in resolution.suggestions]
+        for resolution in resolutions
+    }
+    top3 = [squash(text) in suggested.get(i, []) for i, text in enumerate(expected_texts)]
+    top1 = [suggested.get(i, [])[:1] == [squash(text)] for i, text in enumerate(expected_texts)]
     reproduced = {system: squash(text) == squash(resolved) for system, text in outputs.items()}
-    conflicts = [chunk for chunk in chunks if isinstance(chunk, LineConflict)]
+    lang = record_language(record)
     contexts = conflict_contexts(chunks)
     outcomes["pattern-oracle"] = [
         CORRECT
@@ -222,18 +230,57 @@ def score_scenario(
     ]
     reproduced["pattern-oracle"] = all(outcome == CORRECT for outcome in outcomes["pattern-oracle"])
     confidences: list[float | None] = [None] * len(conflicts)
-    if len(result.resolutions) == len(conflicts):
-        for resolution in result.resolutions:
-            if resolution.text is not None and resolution.candidate is not None:
-                confidences[resolution.index] = resolution.candidate.confidence
+    for resolution in resolutions:
+        if resolution.text is not None and resolution.candidate is not None:
+            confidences[resolution.index] = resolution.candidate.confidence
     return ScenarioScore(record["lang"], outcomes, reproduced, confidences, line_exact, top3, top1)
 
 
-def _left(result: MergeResult, conflicts: int) -> list[bool] | None:
-    """Which conflicts the resolver left, where its resolutions cover the line merge's conflicts."""
-    if len(result.resolutions) != conflicts:
-        return None
-    return [resolution.text is None for resolution in result.resolutions]
+@dataclass(frozen=True)
+class AtThreshold:
+    """A classifier at another threshold: eval's --threshold, as the product's --threshold sets it."""
+
+    classifier: Classifier
+    threshold: float
+
+    def rank(self, conflicts: Sequence[ConflictInput]) -> list[list[Candidate]]:
+        return self.classifier.rank(conflicts)
+
+
+def _resolve(record: Record, classifier: Classifier, *, suggest: bool = False) -> BytesMergeResult:
+    """The product's merge of a record's three versions: `resolve_bytes` on the files' UTF-8 bytes, with
+    the grammar as `record_language` picks it (the path's, else the record's `lang`)."""
+    path = record.get("path", "")
+    lang = record_language(record)
+    result = resolve_bytes(
+        record["base"].encode("utf-8"),
+        record["ours"].encode("utf-8"),
+        record["theirs"].encode("utf-8"),
+        path=path,
+        language=lang.name if lang is not None and language_for_path(path) is None else None,
+        classifier=classifier,
+        suggest=suggest,
+    )
+    if result.fallback is not None:  # scored as the product leaves it, every conflict left; never silently
+        warn(f"{path}: {result.fallback}; scored as git's merge, every conflict left")
+    return result
+
+
+def _text(data: bytes) -> str:
+    """A merged file's bytes as the records hold a file's text (a byte-order mark as U+FEFF)."""
+    return data.decode("utf-8", "surrogateescape")
+
+
+def product_answers(result: BytesMergeResult, segments: Sequence[str]) -> list[str | None] | None:
+    """The product's answer to each conflict of the record's line merge (`segments`: its clean chunks),
+    None where it left one; every one None where it fell back to git's merge. None where its own line merge
+    (of the text it decoded) has other clean chunks: the output alone is then read."""
+    if result.fallback is not None:
+        return [None] * (len(segments) - 1)
+    own = clean_segments(result.chunks)
+    if len(own) != len(segments) or own[1:] != segments[1:] or not segments[0].endswith(own[0]):
+        return None  # the product's line merge differs; the bytes it set aside are in the first chunk
+    return [resolution.text for resolution in result.resolutions]
 
 
 def _score_job(job: tuple[Record, float | None]) -> ScenarioScore | None:
