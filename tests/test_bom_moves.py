@@ -88,3 +88,33 @@ def test_review_undo_puts_gits_conflict_back(repo: GitRepo) -> None:
     undo = repo.mergebert("review", "--undo", NAME)
     assert undo.returncode == 0, undo.stderr
     assert repo.read(NAME) == without
+
+
+MARKED = {  # base, ours, theirs: all with a mark, their first lines differ, so it stays in their texts
+    "sides": (
+        BOM + b"using A;\nclass C {}\n",
+        BOM + b"using B;\nclass C {}\n",
+        BOM + b"using C;\nclass C {}\n",
+    )
+}
+
+
+@pytest.mark.parametrize(
+    "proposed",
+    [
+        "\ufeffusing B;\n\ufeffusing C;\n",  # ours then theirs, each with its mark (A+B)
+        "using B;\nusing C;\n",  # the mark taken with the base's tokens (A+B-BASE)
+        "using B;\n\ufeffusing C;\n",  # one mark, on the second line
+    ],
+)
+def test_a_resolution_never_moves_the_mark(proposed: str) -> None:
+    """A candidate that writes a byte-order mark after the file's start, or drops the one both sides begin
+    with, is refused by the splice check, as one that does not parse is; the next one is taken."""
+    from proposing import Proposes
+
+    from mergebert.core.resolver import resolve_bytes
+
+    kept = "\ufeffusing B;\nusing C;\n"
+    result = resolve_bytes(*MARKED["sides"], path="C.cs", classifier=Proposes((proposed, 0.99), (kept, 0.98)))
+    assert result.data == BOM + b"using B;\nusing C;\nclass C {}\n"
+    assert result.data.count(BOM) == 1

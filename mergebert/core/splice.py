@@ -178,6 +178,27 @@ class OursErrors:
         return self._last[2]
 
 
+BOM = "\ufeff"  # a byte-order mark, where the sides' texts keep it (`textio.decode_sides`)
+
+
+def moves_the_mark(text: str, conflict: LineConflict, *, at_start: bool) -> bool:
+    """Whether `text` writes a byte-order mark where neither side has one: more of them after the file's
+    start than either side holds (a pattern that joins the sides repeats theirs), or, at the file's start,
+    none where both sides begin with one (a pattern that takes the base's tokens away took it) or one where
+    neither does."""
+    if BOM not in text and BOM not in conflict.ours and BOM not in conflict.theirs:
+        return False
+    sides = (conflict.ours, conflict.theirs)
+
+    def later(side: str) -> int:
+        return side.count(BOM) - (at_start and side.startswith(BOM))
+
+    if later(text) > max(map(later, sides)):
+        return True
+    leads = [side.startswith(BOM) for side in sides]
+    return at_start and (all(leads) or not any(leads)) and text.startswith(BOM) != leads[0]
+
+
 class SpliceCheck:
     """Accepts a candidate when it keeps the lines git merged and the file parses with no more errors than
     with the worse of the sides."""
@@ -218,6 +239,8 @@ class SpliceCheck:
     def _judge(self, text: str) -> str | None:
         if not keeps(self.merged, region_text(text, not self.view.after, self.eol)):
             return "would alter merged lines"
+        if moves_the_mark(text, self.view.conflict, at_start=not self.view.before):
+            return "would move the byte-order mark"
         if not self.view.with_text(text).strip():  # one side emptied the file: a deletion, for a person
             return "would empty the file"
         if self.lang is not None and error_count(self.view.with_text(text), self.lang) > self.allowed:
