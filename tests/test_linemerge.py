@@ -10,6 +10,7 @@ from mergebert.core.linemerge import (
     LineConflict,
     conflict_contexts,
     conflicts_of,
+    git_blocks,
     merge_bytes,
     merge_lines,
     render,
@@ -28,6 +29,8 @@ CASES = {
     "empty theirs": ("a\nb\nc\n", "a\nB\nc\n", "a\nc\n"),
     "empty ours, whole file": ("x\n", "", "y\n"),
     "gap without letters": ("x\n", "A1\n}\n}\n}\n}\nB1\n", "A2\n}\n}\n}\n}\nB2\n"),
+    "narrowed, then joined": ("a\nb\nk\nc\nd\n", "a\nS\nB1\nk\nC1\nT\nd\n", "a\nS\nB2\nk\nC2\nT\nd\n"),
+    "four lines apart": ("0\n1\n2\n3\n4\n5\n", "X\n1\n2\n3\n4\nY\n", "x\n1\n2\n3\n4\ny\n"),
 }
 
 
@@ -68,6 +71,17 @@ def test_render_equals_git_merge_file_diff3(tmp_path: Path, case: str) -> None:
 def test_merge_style_narrows_conflicts_like_git(tmp_path: Path, case: str) -> None:
     base, ours, theirs = CASES[case]
     assert render(merge_lines(base, ours, theirs), MergeOptions()) == git_merge_file(
+        tmp_path, base, ours, theirs
+    )
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_merge_style_with_gits_blocks_equals_git_merge_file(tmp_path: Path, case: str) -> None:
+    """Conflicts rendered with the blocks git joins them into are `git merge-file`'s bytes."""
+    base, ours, theirs = CASES[case]
+    chunks, blocks = merge_lines(base, ours, theirs), git_blocks(base, ours, theirs)
+    eol = "\r\n" if "\r\n" in ours else "\n"
+    assert render(chunks, MergeOptions(), eol=eol, blocks=blocks) == git_merge_file(
         tmp_path, base, ours, theirs
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -304,17 +305,56 @@ def render(
     eol: str = "\n",
     alnum: bool = True,
     joined: bool = False,
+    blocks: Sequence[tuple[int, int]] = (),
 ) -> str:
     """Write chunks back as a file, conflicts with markers as `git merge-file` writes them.
 
     In the "merge" and "zdiff3" styles git narrows a conflict to the lines where ours and theirs differ,
     as it is narrowed here (`_narrowed`), in the merge style joining the blocks of one conflict as `git
     merge-file` does, or with `alnum` False as `git merge` does; with `joined`, those of the conflicts
-    one after the other too (for conflicts no change separates, which git writes as one: `git_blocks`).
+    one after the other too, and with `blocks` ((first, last) indices of the conflicts of `chunks`) those
+    of each block (for conflicts no change separates, which git writes as one: `git_blocks`).
     Marker lines end as git ends them where the conflict lies (`LineConflict.ending`); those of a
     conflict of no file end with `eol`.
     """
+    count = len(conflicts_of(chunks))
+    if joined and count:
+        blocks = [(0, count - 1)]
     fallback = MarkerEnding(*(eol == "\r\n",) * 3)  # for a conflict of no file
+    return "".join(
+        _rendered(span, options, fallback, alnum, together) for span, together in _spans(chunks, blocks)
+    )
+
+
+def _spans(chunks: Sequence[Chunk], blocks: Sequence[tuple[int, int]]) -> list[tuple[Sequence[Chunk], bool]]:
+    """`chunks` cut into runs, each with whether it is one of `blocks` (sorted; overlapping ones taken as
+    one): from its first conflict to its last."""
+    at = [position for position, chunk in enumerate(chunks) if isinstance(chunk, LineConflict)]
+    spans: list[tuple[Sequence[Chunk], bool]] = []
+    start = 0
+    for first, last in _coalesced(blocks):
+        spans += [(chunks[start : at[first]], False), (chunks[at[first] : at[last] + 1], True)]
+        start = at[last] + 1
+    spans.append((chunks[start:], False))
+    return spans
+
+
+def _coalesced(blocks: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Blocks of conflicts, those sharing a conflict made one (a conflict git narrows to two pieces can be
+    in two blocks), sorted."""
+    merged: list[tuple[int, int]] = []
+    for first, last in sorted(blocks):
+        if merged and first <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(last, merged[-1][1]))
+        else:
+            merged.append((first, last))
+    return merged
+
+
+def _rendered(
+    chunks: Sequence[Chunk], options: MergeOptions, fallback: MarkerEnding, alnum: bool, joined: bool
+) -> str:
+    """`render` of `chunks`, their conflicts' pieces joined as git joins them with `joined`."""
     pieces: list[Chunk] = []
     for chunk in chunks:
         if isinstance(chunk, LineConflict):
@@ -327,6 +367,23 @@ def render(
         piece.text if isinstance(piece, CleanText) else _marked(piece, options, piece.ending or fallback)
         for piece in pieces
     )
+
+
+def untouched_blocks(
+    base: str, ours: str, theirs: str, left: Sequence[bool], *, alnum: bool = True
+) -> list[tuple[int, int]]:
+    """The blocks of git's merge style (`git_blocks`) that join conflicts mergebert resolved none of, by
+    the indices of their conflicts among those left (`left`: per conflict of `merge_lines`, whether it
+    is): what git writes of them is theirs too. Conflicts left in a block where it resolved one are
+    written one by one, as `git/marked.py` looks for them; a resolution is never inside a block."""
+    if sum(left) < 2:
+        return []
+    index = list(itertools.accumulate(left, initial=0))  # per conflict: how many left before it
+    return [
+        (index[first], index[last])
+        for first, last in git_blocks(base, ours, theirs, alnum=alnum)
+        if last > first and all(left[first : last + 1])
+    ]
 
 
 _ALNUM = re.compile(r"[A-Za-z0-9]")
