@@ -569,6 +569,22 @@ USERS_FROM_FRAMEWORK_HOOKS = {
 }
 
 
+@pytest.mark.parametrize("command", ["install", "uninstall"])
+def test_a_chained_copy_of_a_framework_hook_without_a_templated_section_is_removed(
+    repo: GitRepo, command: str
+) -> None:
+    """A framework release whose hook has no templated section: a copy of it byte for byte is its hook."""
+    hooks = repo.path / ".git" / "hooks"
+    repo.mergebert("install", check=True)
+    framework_install(hooks)
+    plain = USERS_FROM_FRAMEWORK_HOOKS["no templated section"]
+    for name in ("pre-commit", install.CHAINED):
+        (hooks / name).write_text(plain)
+    repo.mergebert(command, check=True)
+    kept = {LEGACY: install.hook_script()} if command == "install" else {}
+    assert hook_files(hooks) == {"pre-commit": plain, **kept}
+
+
 @pytest.mark.parametrize("users", USERS_FROM_FRAMEWORK_HOOKS)
 @pytest.mark.parametrize("command", ["install", "uninstall"])
 def test_a_chained_hook_that_holds_the_frameworks_marker_but_is_not_its_hook_stays(

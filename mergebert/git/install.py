@@ -519,17 +519,20 @@ def _untemplated(data: bytes) -> bytes | None:
 
 def _copy_of_the_framework(hooks: Path) -> bool:
     """Whether the hook mergebert's chains is a copy of the framework's hook (an earlier install moved it
-    aside, then `pre-commit install` wrote it again): the hook at `pre-commit` but for its templated lines,
-    which another release or environment of the framework writes otherwise. A hook that differs elsewhere
-    (copied from it, then edited) is the user's."""
+    aside, then `pre-commit install` wrote it again): the hook at `pre-commit`, byte for byte or but for its
+    templated lines, which another release or environment of the framework writes otherwise. A hook that
+    differs elsewhere (copied from it, then edited) is the user's."""
     hook, chained = hooks / "pre-commit", hooks / CHAINED
     try:
         if chained.is_symlink() or not chained.is_file() or hook.samefile(chained):
             return False
         if _hook_owner(hook) != FRAMEWORK:
             return False
-        framework = _untemplated(hook.read_bytes())
-        return framework is not None and _untemplated(chained.read_bytes()) == framework
+        framework, copy = hook.read_bytes(), chained.read_bytes()
+        if copy == framework:  # a framework release whose hook has no templated section too
+            return True
+        outside = _untemplated(framework)
+        return outside is not None and _untemplated(copy) == outside
     except OSError:
         return False
 
