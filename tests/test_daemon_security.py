@@ -293,7 +293,9 @@ while True:
 def test_a_folder_swapped_by_another_user_reaches_no_other_socket(repo: GitRepo, tmp_path: Path) -> None:
     """The review's attack: another user who owns the daemon folder's parent swaps it, again and again,
     with a folder of theirs holding the socket's name as a link to another socket of the user's. The
-    folder is refused (its parent is theirs), and that socket receives nothing, merge after merge."""
+    folder is refused (its parent is theirs), and that socket receives nothing, merge after merge. The
+    parent rule refuses first here; that the driver reaches the socket only through the folder it checked,
+    never a link, is `test_a_link_with_the_sockets_name_is_not_followed`'s."""
     prefix = as_nobody()
     if not hasattr(ctypes.CDLL(None), "renameat2"):
         pytest.skip("the swap needs renameat2 (glibc 2.28 or later)")

@@ -749,7 +749,7 @@ def main(argv: list[str]) -> int:
         return _cannot_start(str(error))
     except OSError as error:
         folder = os.path.dirname(argv[0])
-        if error.filename:
+        if error.filename and os.sep not in str(error.filename):  # a name in its folder (lock, pid, socket)
             named = f"{error.filename} in {folder} ({error.strerror}): remove what has that name"
             return _cannot_start(f"its daemon cannot make {named}, {ELSEWHERE}")
         return _cannot_start(f"its daemon cannot start in {folder} ({error.strerror}); {ELSEWHERE}")
