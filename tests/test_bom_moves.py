@@ -118,3 +118,19 @@ def test_a_resolution_never_moves_the_mark(proposed: str) -> None:
     result = resolve_bytes(*MARKED["sides"], path="C.cs", classifier=Proposes((proposed, 0.99), (kept, 0.98)))
     assert result.data == BOM + b"using B;\nusing C;\nclass C {}\n"
     assert result.data.count(BOM) == 1
+
+
+def test_a_mark_inside_a_line_is_a_string_s_and_may_repeat() -> None:
+    """Not the file's byte-order mark: a U+FEFF in a string literal that each side adds on its own line;
+    their union keeps both (a review's case)."""
+    from proposing import Proposes
+
+    from mergebert.core.resolver import resolve_bytes
+
+    base = "class C {\n  int a;\n}\n"
+    ours, theirs = (f'class C {{\n  int a;\n  String {name} = "\ufeff";\n}}\n' for name in "st")
+    union = '  String s = "\ufeff";\n  String t = "\ufeff";\n'
+    result = resolve_bytes(
+        base.encode(), ours.encode(), theirs.encode(), path="C.java", classifier=Proposes((union, 0.99))
+    )
+    assert [resolution.reason for resolution in result.resolutions] == ["resolved"]

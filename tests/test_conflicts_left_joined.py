@@ -116,3 +116,34 @@ def test_a_resolution_is_never_written_inside_a_block_left(repo: GitRepo) -> Non
     block = "<<<<<<< cur.java\n  int {0} = 1;\n=======\n  int {0} = 2;\n>>>>>>> other.java\n"
     middle = "  int x;\n  void f() { g(10, 20); }\n  int y;\n"
     assert (status, output) == (2, f"class C {{\n{block.format('a')}{middle}{block.format('c')}}}\n")
+
+
+NARROWED_HEAD = "class C {\n  void f() { g(%s); }\n" + "".join(f"  // s{n}\n" for n in range(5))
+
+
+def narrowed_version(call: str, value: int, middle: str) -> str:
+    """Conflicts A (a, p), B (`middle`) and C (q, c) around lines all sides share; the call a token merge
+    settles."""
+    return NARROWED_HEAD % call + (
+        f"  int a = {value};\n  int k;\n  int p = {value};\n{middle}"
+        f"  int q = {value};\n  int k2;\n  int c = {value};\n}}\n"
+    )
+
+
+def test_a_conflict_git_narrows_into_two_blocks_stays_in_both(repo: GitRepo) -> None:
+    """git narrows conflict B to two pieces, the first joined with A, the second with C (two blocks that
+    share B); mergebert resolves the call and none of A, B, C: both blocks are written as git writes them,
+    B once (a review's case)."""
+    old, new = ("".join(f"  {word}{i}();\n" for i in range(4)) for word in ("x", "m"))
+    versions = {
+        "base": narrowed_version("1, 2", 0, old),
+        "cur": narrowed_version("10, 2", 1, new),
+        "other": narrowed_version("1, 20", 2, new),
+    }
+    for name, text in versions.items():
+        (repo.path / name).write_text(text)
+    mine = repo.mergebert("merge-file", "-p", "--model", "none", "cur", "base", "other")
+    gits = repo.git("merge-file", "-p", "cur", "base", "other", check=False)
+    assert mine.stdout.startswith("class C {\n  void f() { g(10, 20); }\n")
+    assert mine.stdout.split("// s4\n", 1)[1] == gits.stdout.split("// s4\n", 1)[1]
+    assert mine.returncode == gits.returncode - 1 == 2

@@ -182,16 +182,16 @@ BOM = "\ufeff"  # a byte-order mark, where the sides' texts keep it (`textio.dec
 
 
 def moves_the_mark(text: str, conflict: LineConflict, *, at_start: bool) -> bool:
-    """Whether `text` writes a byte-order mark where neither side has one: more of them after the file's
-    start than either side holds (a pattern that joins the sides repeats theirs), or, at the file's start,
-    none where both sides begin with one (a pattern that takes the base's tokens away took it) or one where
-    neither does."""
+    """Whether `text` writes a byte-order mark where neither side has one: more lines starting with one
+    after the file's start than either side holds (a pattern that joins the sides repeats theirs), or, at
+    the file's start, none where both sides begin with one (a pattern that takes the base's tokens away took
+    it) or one where neither does. A U+FEFF inside a line (a string's) is no mark."""
     if BOM not in text and BOM not in conflict.ours and BOM not in conflict.theirs:
         return False
     sides = (conflict.ours, conflict.theirs)
 
     def later(side: str) -> int:
-        return side.count(BOM) - (at_start and side.startswith(BOM))
+        return side.count("\n" + BOM) + (not at_start and side.startswith(BOM))
 
     if later(text) > max(map(later, sides)):
         return True
