@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from mergebert.core.languages import Language, parser_for
 from mergebert.core.linemerge import Chunk, CleanText, LineConflict, ours_text
-from mergebert.core.textio import split_lines
+from mergebert.core.textio import MARK, split_lines
 from mergebert.core.tokendiff import matching_blocks
 
 WHOLE_FILE_LIMIT = 256 * 1024  # larger files are checked on a window of lines around the conflict
@@ -178,25 +178,22 @@ class OursErrors:
         return self._last[2]
 
 
-BOM = "\ufeff"  # a byte-order mark, where the sides' texts keep it (`textio.decode_sides`)
-
-
 def moves_the_mark(text: str, conflict: LineConflict, *, at_start: bool) -> bool:
     """Whether `text` writes a byte-order mark where neither side has one: more lines starting with one
     after the file's start than either side holds (a pattern that joins the sides repeats theirs), or, at
     the file's start, none where both sides begin with one (a pattern that takes the base's tokens away took
     it) or one where neither does. A U+FEFF inside a line (a string's) is no mark."""
-    if BOM not in text and BOM not in conflict.ours and BOM not in conflict.theirs:
+    if MARK not in text and MARK not in conflict.ours and MARK not in conflict.theirs:
         return False
     sides = (conflict.ours, conflict.theirs)
 
     def later(side: str) -> int:
-        return side.count("\n" + BOM) + (not at_start and side.startswith(BOM))
+        return side.count("\n" + MARK) + (not at_start and side.startswith(MARK))
 
     if later(text) > max(map(later, sides)):
         return True
-    leads = [side.startswith(BOM) for side in sides]
-    return at_start and (all(leads) or not any(leads)) and text.startswith(BOM) != leads[0]
+    leads = [side.startswith(MARK) for side in sides]
+    return at_start and (all(leads) or not any(leads)) and text.startswith(MARK) != leads[0]
 
 
 class SpliceCheck:

@@ -8,6 +8,7 @@ from typing import AnyStr
 from mergebert.core.atomic import atomic_write as atomic_write  # re-exported: its one home is atomic.py
 
 UTF8_BOM = b"\xef\xbb\xbf"
+MARK = "\ufeff"  # the byte-order mark as text: where a text keeps it, part of its first line as git sees it
 BINARY_PROBE_BYTES = 8000  # git's own heuristic: a NUL byte in the first 8000 bytes means binary
 
 
@@ -24,6 +25,11 @@ class DecodedText:
     text: str
     bom: bool
     eol: str  # the dominant line ending: "\n" or "\r\n"
+
+    @property
+    def marked(self) -> str:
+        """The text with its byte-order mark kept, as U+FEFF (MARK)."""
+        return (MARK if self.bom else "") + self.text
 
 
 def is_binary(data: bytes) -> bool:
@@ -106,8 +112,7 @@ def decode_sides(base: bytes, ours: bytes, theirs: bytes) -> tuple[tuple[str, st
     texts = [side.text for side in decoded]
     if all(side.bom for side in decoded) and _same_first_line(texts):
         return (texts[0], texts[1], texts[2]), True
-    marked = [("\ufeff" if side.bom else "") + side.text for side in decoded]
-    return (marked[0], marked[1], marked[2]), False
+    return (decoded[0].marked, decoded[1].marked, decoded[2].marked), False
 
 
 def _same_first_line(texts: list[str]) -> bool:

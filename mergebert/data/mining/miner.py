@@ -110,7 +110,7 @@ def _file_texts(blobs: Sequence[pygit2.Blob]) -> list[str] | str:
             decoded = decode(blob.data)
         except UnsupportedContent as err:
             return "binary" if err.reason.startswith("binary") else "not UTF-8"
-        texts.append(("\ufeff" if decoded.bom else "") + decoded.text)
+        texts.append(decoded.marked)
         if i < 3 and "\n" in decoded.text:
             eols.add(decoded.eol)
     if len(eols) > 1:
