@@ -485,7 +485,7 @@ def merge_bytes(
     if any(is_binary(data) for data in (base, ours, theirs)):
         return ours, 1  # like git: a binary file keeps our version and stays conflicted
     # joined as the merge it stands for joins conflicts: `git merge-file`'s, else git's own commands'
-    merged, clean = _libgit2_merge(base, ours, theirs, options, alnum=options.engine == "merge-file")
+    merged, clean = _libgit2_merge(base, ours, theirs, options, alnum=options.alnum)
     if clean:
         return merged, 0
     return merged, max(1, len(markers.bytes_pattern(options.marker_size, "<").findall(merged)))

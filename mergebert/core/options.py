@@ -33,6 +33,12 @@ class MergeOptions:
     whitespace: tuple[Whitespace, ...] = ()
     engine: Engine = "merge-file"
 
+    @property
+    def alnum(self) -> bool:
+        """Whether the merge `engine` stands for joins two conflicts across lines without letters or digits
+        (xdiff's ZEALOUS_ALNUM level: `git merge-file` does, git's own commands do not)."""
+        return self.engine == "merge-file"
+
 
 GIT_DEFAULT = MergeOptions()  # what `git merge-file` writes without options
 DIFF3 = MergeOptions(style="diff3")  # the resolver's own text view: conflicts with their base

@@ -196,13 +196,12 @@ def resolve_text(
         for index, (conflict, skip) in enumerate(zip(inputs, skipped, strict=True))
     )
     spliced = splice_texts(chunks, [r.text for r in resolutions], eol)
-    # a conflict left is joined as the merge it stands for joins: `git merge-file`'s, else git's commands'
-    alnum = options.engine == "merge-file"
     left = [resolution.text is None for resolution in resolutions]
     # a block of git's none of whose conflicts was resolved is written as `git merge-file` writes it; not
     # yet by the driver, whose decision record (frontend.decision_record) rebuilds its file by conflict
-    blocks = untouched_blocks(base, ours, theirs, left) if options.style == "merge" and alnum else []
-    text = render(spliced, options, eol=eol, alnum=alnum, blocks=blocks)
+    blocks = untouched_blocks(base, ours, theirs, left) if options.style == "merge" and options.alnum else []
+    # a conflict left is joined as the merge it stands for joins: `git merge-file`'s, else git's commands'
+    text = render(spliced, options, eol=eol, alnum=options.alnum, blocks=blocks)
     return MergeResult(text, len(inputs), resolutions, tuple(chunks))
 
 
