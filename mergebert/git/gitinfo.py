@@ -22,7 +22,7 @@ from typing import NamedTuple
 import pygit2
 from pygit2.enums import ConfigLevel
 
-from mergebert.core import tempdirs
+from mergebert.core import markers, tempdirs
 from mergebert.core.atomic import atomic_write
 from mergebert.core.options import (
     DEFAULT_LABELS,
@@ -965,21 +965,14 @@ def _written_labels(repo: pygit2.Repository, first: str | None = None) -> Iterat
 
 
 def _block_ends(data: bytes, size: int) -> Iterator[bytes]:
-    """The labels of the `>>>>>>>` lines (of marker size `size`) that end a whole conflict block, a
-    `<<<<<<<` line, then a `=======` line, then it: not a line of the file's own text that merely starts
-    as one does."""
-    start = re.compile(rb"<{%d}(?: .*)?" % size)
-    middle = re.compile(rb"={%d}" % size)
-    end = re.compile(rb">{%d} (.+)" % size)
-    opened = separated = False
-    for line in data.splitlines():
-        if start.fullmatch(line):
-            opened, separated = True, False
-        elif opened and middle.fullmatch(line):
-            separated = True
-        elif opened and separated and (ended := end.fullmatch(line)):
-            opened = separated = False
-            yield ended.group(1)
+    """The labels of the `>>>>>>>` lines (of marker size `size`) that end a whole conflict block
+    (`markers.blocks`) holding a `=======` line: not a line of the file's own text that merely starts as
+    one does."""
+    lines = data.split(b"\n")
+    for start, end in markers.blocks(lines, size):
+        label = lines[end - 1][size + 1 :].rstrip(b"\r")
+        if label and any(markers.kind(line, size) == "=" for line in lines[start + 1 : end - 1]):
+            yield label
 
 
 def _names(repo: pygit2.Repository, name: str, commit: pygit2.Oid) -> bool:
