@@ -36,7 +36,7 @@ def test_a_clean_chunk_found_many_times_before_its_place_still_places() -> None:
     """Where git's clean chunk also occurs hundreds of times earlier in the file, the conflicts are still
     read where they are: left stays left, and ours' answer is right in the first and wrong in the second."""
     for count in (10, 450):
-        score = evaluate.score_scenario(blank_lines_before(count), None, None)
+        score = evaluate.score_scenario(blank_lines_before(count), None)
         assert score is not None
         assert score.outcomes["resolver"] == ["left", "left"], count
         assert score.outcomes["take-ours"] == ["correct", "wrong"], count
@@ -69,7 +69,7 @@ def test_the_resolver_row_judges_the_resolver_s_own_answers() -> None:
         f"class A {{\n{one}();\n}}\n{two}();\n}}\n" for one, two in (("b1", "b2"), ("o1", "o2"), ("t1", "t2"))
     )
     scenario = record("notes.txt", base, ours, theirs, "class A {\na();\n}\n}\nb();\n}\n", lang="text")
-    score = evaluate.score_scenario(scenario, Proposes.alike(answer, confidence=0.9), None)
+    score = evaluate.score_scenario(scenario, Proposes.alike(answer, confidence=0.9))
     assert score is not None
     assert score.outcomes["resolver"] == ["wrong", "wrong"]
     assert score.line_exact["resolver"] == ["wrong", "wrong"]
@@ -95,7 +95,7 @@ def test_eval_resolves_the_file_s_bytes_as_the_product_does() -> None:
         head + "int a = 3;\n",
         head + "int a = 3;\n",
     )
-    score = evaluate.score_scenario(scenario, Proposes.alike(sees_the_mark, confidence=0.9), None)
+    score = evaluate.score_scenario(scenario, Proposes.alike(sees_the_mark, confidence=0.9))
     assert score is not None
     assert score.outcomes["resolver"] == ["correct"]
     assert score.top1 == [True]
@@ -126,7 +126,7 @@ def test_where_the_product_merges_the_lines_otherwise_its_file_is_read() -> None
     base, ours, theirs = (BOM + "a\n" + rest for rest in ("a\na\nc\n", "b\nc\nc\nc\na\n", "b\nc\nc\nb\n"))
     scenario = record("notes.txt", base, ours, theirs, theirs, lang="text")
     score = evaluate.score_scenario(
-        scenario, Proposes.alike(lambda conflict: conflict.theirs, confidence=1.0), None
+        scenario, Proposes.alike(lambda conflict: conflict.theirs, confidence=1.0)
     )
     assert score is not None
     assert score.outcomes["resolver"] == score.outcomes["take-theirs"] == ["correct", "correct"]

@@ -97,11 +97,11 @@ def unsure(*texts: str) -> Proposes:
 def test_top3_counts_a_resolution_among_the_suggestions() -> None:
     """Below the threshold nothing is resolved, yet the developers' answer is the second suggestion."""
     record = SCENARIOS[1]  # the developer took theirs
-    score = evaluate.score_scenario(record, unsure("let a = 2;\n", "let a = 3;\n"), None)
+    score = evaluate.score_scenario(record, unsure("let a = 2;\n", "let a = 3;\n"))
     assert score.outcomes["resolver"] == ["left"] and score.top3 == [True] and score.top1 == [False]
-    first = evaluate.score_scenario(record, unsure("let a = 3;\n", "let a = 2;\n"), None)
+    first = evaluate.score_scenario(record, unsure("let a = 3;\n", "let a = 2;\n"))
     assert first.top3 == [True] and first.top1 == [True]
-    score = evaluate.score_scenario(record, unsure("let a = 2;\n", "let a = 5;\n"), None)
+    score = evaluate.score_scenario(record, unsure("let a = 2;\n", "let a = 5;\n"))
     assert score.top3 == [False] and score.top1 == [False]
     summary = evaluate.summarise([score, first])["all"]
     assert summary["resolver"]["top3_accuracy"] == summary["resolver"]["top1_accuracy"] == 0.5
@@ -233,7 +233,7 @@ def test_shared_valid_sample() -> None:
     assert overall["pattern-oracle"]["correct"] >= overall["resolver"]["correct"]
     assert overall["take-ours"]["left"] == 0 and overall["pattern-oracle"]["wrong"] == 0
     first = next(read_records([SHARED / "valid.scenarios.jsonl.gz"]))
-    assert evaluate.score_scenario(first, None, None) is not None
+    assert evaluate.score_scenario(first, None) is not None
 
 
 def test_eval_with_an_unusable_model_fails_clearly(scenarios_file: Path, tmp_path: Path) -> None:
@@ -378,8 +378,8 @@ def test_eval_gives_each_accuracy_a_95_percent_interval_over_files() -> None:
     """The resolver right in one file, wrong in the other: accuracy 50%, and files drawn again span
     everything from neither to both."""
     record = SCENARIOS[1]  # the developer took theirs
-    right = evaluate.score_scenario(record, unsure("let a = 3;\n"), 0.0)
-    wrong = evaluate.score_scenario(record, unsure("let a = 5;\n"), 0.0)
+    right = evaluate.score_scenario(record, Proposes.alike("let a = 3;\n", confidence=0.5))
+    wrong = evaluate.score_scenario(record, Proposes.alike("let a = 5;\n", confidence=0.5))
     resolver = evaluate.summarise([right, wrong])["all"]["resolver"]
     assert resolver["accuracy"] == 0.5
     assert (resolver["accuracy_low"], resolver["accuracy_high"]) == (0.0, 1.0)

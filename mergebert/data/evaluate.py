@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from mergebert.core import markers
-from mergebert.core.candidates import Candidate, ConflictInput, label_units
+from mergebert.core.candidates import ConflictInput, label_units
 from mergebert.core.classifier import Classifier, TokenMergeClassifier
 from mergebert.core.languages import language_for_path
 from mergebert.core.linemerge import Chunk, CleanText, LineConflict, conflict_contexts, merge_lines
@@ -161,10 +161,9 @@ def model_to_evaluate(model_dir: str | None, threshold: float | None) -> policy.
     return policy.choose(model_dir, threshold, strict=True)
 
 
-def load_classifier(model_dir: str | None, threshold: float | None = None) -> Classifier | None:
-    """The model in `model_dir` (None: token merge only), loaded strictly: RuntimeError when unusable."""
-    if model_dir is None:
-        return None
+def load_classifier(model_dir: str | None, threshold: float | None = None) -> Classifier:
+    """The model in `model_dir` (None: the token merge only) at `threshold` (None: its own), loaded as the
+    product loads it but strictly: PolicyError when unusable."""
     return policy.load(policy.ModelChoice(model_dir, threshold), strict=True)
 
 
@@ -173,13 +172,12 @@ def _init_worker(model_dir: str | None, threshold: float | None) -> None:
     _CLASSIFIER = load_classifier(model_dir, threshold)
 
 
-def score_scenario(
-    record: Record, classifier: Classifier | None, threshold: float | None
-) -> ScenarioScore | None:
+def score_scenario(record: Record, classifier: Classifier | None) -> ScenarioScore | None:
     """Every system's outcome on one scenario; None when its conflicts cannot all be aligned.
 
     The token-merge and resolver rows are the product's: its entry point on the bytes of the three files
-    (the record's texts in UTF-8), each conflict judged by the answer it wrote (`product_answers`)."""
+    (the record's texts in UTF-8), each conflict judged by the answer it wrote (`product_answers`); the
+    resolver row's `classifier` (None: the token merge only) carries its threshold, as in the product."""
     base, ours, theirs, resolved = record["base"], record["ours"], record["theirs"], record["resolved"]
     chunks = merge_lines(base, ours, theirs)
     alignment = align(chunks, resolved)
@@ -191,7 +189,7 @@ def score_scenario(
     conflicts = [chunk for chunk in chunks if isinstance(chunk, LineConflict)]
     ranker = classifier or TokenMergeClassifier()
     token_merge = _resolve(record, TokenMergeClassifier())
-    result = _resolve(record, ranker if threshold is None else AtThreshold(ranker, threshold), suggest=True)
+    result = _resolve(record, ranker, suggest=True)
     outputs = {
         "take-ours": splice_sides(chunks, "ours"),
         "take-theirs": splice_sides(chunks, "theirs"),
@@ -236,17 +234,6 @@ def score_scenario(
     return ScenarioScore(record["lang"], outcomes, reproduced, confidences, line_exact, top3, top1)
 
 
-@dataclass(frozen=True)
-class AtThreshold:
-    """A classifier at another threshold: eval's --threshold, as the product's --threshold sets it."""
-
-    classifier: Classifier
-    threshold: float
-
-    def rank(self, conflicts: Sequence[ConflictInput]) -> list[list[Candidate]]:
-        return self.classifier.rank(conflicts)
-
-
 def _resolve(record: Record, classifier: Classifier, *, suggest: bool = False) -> BytesMergeResult:
     """The product's merge of a record's three versions: `resolve_bytes` on the files' UTF-8 bytes, with
     the grammar as `record_language` picks it (the path's, else the record's `lang`)."""
@@ -283,15 +270,15 @@ def product_answers(result: BytesMergeResult, segments: Sequence[str]) -> list[s
     return [resolution.text for resolution in result.resolutions]
 
 
-def _score_job(job: tuple[Record, float | None]) -> ScenarioScore | None:
-    return score_scenario(job[0], _CLASSIFIER, job[1])
+def _score_job(record: Record) -> ScenarioScore | None:
+    return score_scenario(record, _CLASSIFIER)
 
 
 def score_all(
     records: Iterable[Record], *, model_dir: str | None, threshold: float | None, jobs: int
 ) -> Iterator[ScenarioScore | None]:
     """score_scenario over scenario records (region records are ignored), over `jobs` processes."""
-    work = ((record, threshold) for record in records if not is_region(record))
+    work = (record for record in records if not is_region(record))
     _init_worker(model_dir, threshold)  # a model that cannot load fails here, not in every worker
     if jobs <= 1:
         yield from map(_score_job, work)
