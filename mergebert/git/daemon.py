@@ -118,15 +118,12 @@ def runtime_usable(runtime: str) -> bool:
     """Whether $XDG_RUNTIME_DIR is what the XDG spec says it must be, an absolute path to a folder of this
     user's that only they can enter: a relative one is ignored, and another user's (which `su` keeps in
     the environment) is theirs to swap folders in."""
-    import stat
-
     if not os.path.isabs(runtime):
         return False
     try:
-        info = os.stat(runtime)
+        return _not_private(os.stat(runtime), runtime) is None
     except OSError:
         return False
-    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o077
 
 
 def open_folder(folder: str, *, make: bool = False) -> int:
@@ -172,7 +169,6 @@ def _open_private(name: str, folder: str, parent_fd: int) -> int:
     """The folder `name` of `parent_fd` opened (not through a link) and checked; `folder`: its path, for
     the message."""
     import errno
-    import stat
 
     try:
         fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent_fd)
@@ -181,21 +177,32 @@ def _open_private(name: str, folder: str, parent_fd: int) -> int:
             raise Unusable(f"{folder}, its folder, is not a folder: remove it, {ELSEWHERE}") from None
         raise Unusable(f"cannot open its folder {folder} ({error.strerror}); {ELSEWHERE}") from None
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISDIR(info.st_mode):
-            raise Unusable(f"{folder}, its folder, is not a folder: remove it, {ELSEWHERE}")
-        if info.st_uid != os.getuid():
-            raise Unusable(f"its folder {folder} belongs to another user (uid {info.st_uid}); {ELSEWHERE}")
-        if info.st_mode & 0o077:
-            mode = info.st_mode & 0o777
-            opened = f"its folder {folder} is open to other users (mode {mode:04o})"
-            raise Unusable(f"{opened}: chmod 700 {folder}, {ELSEWHERE}")
+        problem = _not_private(os.fstat(fd), folder)
+        if problem:
+            raise Unusable(problem)
         if os.fstatvfs(fd).f_flag & os.ST_RDONLY:
             raise Unusable(f"its folder {folder} is on a read-only file system; {ELSEWHERE}")
     except BaseException:
         os.close(fd)
         raise
     return fd
+
+
+def _not_private(info: os.stat_result, folder: str) -> str | None:
+    """Why the folder `folder` (`info`: its status) is no private folder of this user's: not a folder,
+    another user's, or open to other users; None where it is one."""
+    import stat
+
+    if not stat.S_ISDIR(info.st_mode):
+        return f"{folder}, its folder, is not a folder: remove it, {ELSEWHERE}"
+    if info.st_uid != os.getuid():
+        return f"its folder {folder} belongs to another user (uid {info.st_uid}); {ELSEWHERE}"
+    if info.st_mode & 0o077:
+        mode = info.st_mode & 0o777
+        return (
+            f"its folder {folder} is open to other users (mode {mode:04o}): chmod 700 {folder}, {ELSEWHERE}"
+        )
+    return None
 
 
 def check_proc(fd: int) -> None:
