@@ -7,6 +7,7 @@ training is the single-process run.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,9 +54,16 @@ def start() -> Ranks | None:
     return Ranks(dist.get_rank(), world, device)
 
 
-def stop(ranks: Ranks | None) -> None:
-    if ranks is not None:
-        dist.destroy_process_group()
+def stop(ranks: Ranks | None, *, finished: bool) -> None:
+    """Leave the process group. Where training `finished`, every rank first waits for the others (rank 0
+    validates and saves after the last step): a rank whose group was still held when rank 0 closed its
+    side could abort in gloo's teardown (SIGABRT). Objects that still hold the group are collected first."""
+    if ranks is None:
+        return
+    if finished:
+        dist.barrier()
+    gc.collect()
+    dist.destroy_process_group()
 
 
 def file_key(record: dict) -> tuple[str, str, str]:

@@ -46,10 +46,13 @@ def train(
     alone validates and writes; the others return None.
     """
     ranks = distributed.start()
+    finished = False
     try:
-        return _train(data, out_dir, cfg, valid, cache_dir, workers, limit, ranks)
+        metrics = _train(data, out_dir, cfg, valid, cache_dir, workers, limit, ranks)
+        finished = True
+        return metrics
     finally:
-        distributed.stop(ranks)
+        distributed.stop(ranks, finished=finished)
 
 
 def _quiet(msg: str) -> None:
