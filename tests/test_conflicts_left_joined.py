@@ -1,7 +1,8 @@
-"""A conflict `mergebert merge-file` leaves beside one it resolved is written as git writes it: the pieces
-git joins into one block (three lines or fewer apart, or apart by lines without letters or digits) stay
-one block, and the exit status counts it once. The merge driver, whose decision record rebuilds the file
-it wrote conflict by conflict, still writes them one by one; `resolve` and `review --undo` find them."""
+"""A conflict mergebert leaves beside one it resolved is written as git writes it: the pieces git joins
+into one block (three lines or fewer apart, or, for `git merge-file` only, apart by lines without letters
+or digits) stay one block, and the exit status and report count it once. The merge driver's decision
+record knows the block: `review` lists it once, `review --undo` gives git's conflicts back, and `resolve`
+and `mergetool` find it."""
 
 from __future__ import annotations
 
@@ -71,34 +72,48 @@ DRIVER_CASES = [
 
 
 def _merged_by_driver(repo: GitRepo, style: str, gap: str) -> tuple[bytes, bytes]:
-    """git merge's file alone, then with the driver (left in progress), which resolves the first conflict."""
+    """git merge's file alone, then with the driver (left in progress), which resolves the first conflict
+    and reports the blocks it leaves."""
     repo.git("config", "merge.conflictStyle", style)
     repo.diverge(NAME, *_sides(gap))
     without, with_driver, stderr = repo.merge_both_ways(NAME, "merge", "--no-edit", "feature")
-    assert "resolved 1 of" in stderr and b"g(10, 20);" in with_driver, stderr
+    blocks = _blocks_left(style, gap)
+    assert f"resolved 1 of {1 + blocks} conflicts ({blocks} left" in stderr, stderr
+    assert b"g(10, 20);" in with_driver, stderr
     return without, with_driver
 
 
-@pytest.mark.parametrize(
-    ("style", "gap"), [case for case in DRIVER_CASES if case.id != "merge-a shared line"]
-)
+def _blocks_left(style: str, gap: str) -> int:
+    """The blocks `git merge` writes of the two clashes: one in the merge style across a shared line; two
+    across four lines without letters (only `git merge-file` joins there) and in the diff3 styles."""
+    return 1 if (style, gap) == ("merge", SHARED_LINE) else 2
+
+
+@pytest.mark.parametrize(("style", "gap"), DRIVER_CASES)
 def test_the_driver_writes_a_conflict_left_as_git_merge_writes_it(
     repo: GitRepo, style: str, gap: str
 ) -> None:
-    """`git merge` does not join pieces across four lines without letters, nor in the diff3 styles."""
     without, with_driver = _merged_by_driver(repo, style, gap)
     assert _after_keep(with_driver) == _after_keep(without)
-    assert _after_keep(without).count("<<<<<<< ") == 2
+    assert _after_keep(without).count("<<<<<<< ") == _blocks_left(style, gap)
 
 
 @pytest.mark.parametrize(("style", "gap"), DRIVER_CASES)
 def test_the_conflicts_the_driver_leaves_are_found_and_undone(repo: GitRepo, style: str, gap: str) -> None:
-    """`resolve` finds the conflicts the driver left, and `review --undo` gives git's conflicts back: the
-    driver's decision record rebuilds the file it wrote conflict by conflict, so it writes them so too."""
-    without, _ = _merged_by_driver(repo, style, gap)
+    """`review` lists the blocks the driver left as the file shows them, `resolve` and `mergetool` find
+    them, and `review --undo` gives git's conflicts back byte for byte."""
+    without, with_driver = _merged_by_driver(repo, style, gap)
+    blocks = _blocks_left(style, gap)
+    review = repo.mergebert("review", NAME)
+    assert f"{NAME}: resolved 1 of {1 + blocks} conflicts" in review.stdout, review.stdout
+    assert review.stdout.count(": left:") == blocks, review.stdout
     again = repo.mergebert("resolve", NAME)
     assert "match none of git's" not in again.stdout, "resolve finds the conflicts the driver left"
     assert "2:left" in again.stdout and "3:left" in again.stdout, again.stdout
+    repo.mergebert("install", check=True)
+    tool = repo.git("mergetool", "--tool", "mergebert", "--no-prompt", check=False)
+    assert f"resolved 0 of {blocks} conflict" in tool.stderr, tool.stderr
+    assert repo.read(NAME) == with_driver
     undo = repo.mergebert("review", "--undo", NAME)
     assert undo.returncode == 0, undo.stdout + undo.stderr
     assert repo.read(NAME) == without, "--undo gives back git's conflicts"

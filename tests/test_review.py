@@ -630,27 +630,33 @@ def test_review_lists_the_conflicts_the_file_holds_where_nothing_was_resolved(
 
 
 def test_undo_names_a_conflict_git_placed_otherwise_by_its_number(repo: GitRepo) -> None:
-    # conflict 1 is a token merge mergebert settles; the two values below it, a line apart, it leaves as two
-    # conflicts, which git writes as one block: --undo puts that block back in place of mergebert's two
+    # conflict 1 is a token merge mergebert settles; below it two values it leaves and, between them, a call
+    # it settles, each a line apart: git writes the three as one block, mergebert its two values as two
+    # blocks around its resolution; --undo puts git's block back in place of all three
     sides = [
-        body(first, f"int t = {t};\n        x();\n        int r = {r};", "z();")
-        for first, t, r in (
-            ('a("x", 1, false);', 10, 3),
-            ('a("X", 1, false);', 20, 5),
-            ('a("x", 1, true);', 30, 7),
+        body(
+            first,
+            f"int t = {t};\n        x();\n        g({call});\n        y();\n        int r = {r};",
+            "z();",
+        )
+        for first, t, call, r in (
+            ('a("x", 1, false);', 10, "1, 2", 3),
+            ('a("X", 1, false);', 20, "10, 2", 5),
+            ('a("x", 1, true);', 30, "1, 20", 7),
         )
     ]
     repo.diverge(NAME, *sides)
     expected = git_alone(repo, "merge", "--no-edit", "feature")
     install(repo)
     repo.git("merge", "--no-edit", "feature", check=False)
-    assert repo.read(NAME).count(b"<<<<<<<") == 2
+    assert repo.read(NAME).count(b"<<<<<<<") == 2 and b"g(10, 20);" in repo.read(NAME)
     out = repo.mergebert("review").stdout
-    assert "src/App.java: resolved 1 of 3 conflicts\n" in out
+    assert "src/App.java: resolved 2 of 4 conflicts\n" in out
     assert [entry.split(":")[0] for entry in entries(out)] == [
         "  conflict 1 (line 3)",
         "  conflict 2 (line 12)",
         "  conflict 3 (line 18)",
+        "  conflict 4 (line 20)",
     ], out
     undo = repo.mergebert("review", "--undo", NAME)
     assert undo.returncode == 0, undo.stdout + undo.stderr
@@ -658,7 +664,7 @@ def test_undo_names_a_conflict_git_placed_otherwise_by_its_number(repo: GitRepo)
     first, second = block_lines(expected)
     assert undo.stdout.splitlines()[:2] == [
         f"src/App.java: conflict 1 (line {first}): git's conflict put back",
-        f"src/App.java: conflicts 2, 3 (line {second}): git's conflict put back",
+        f"src/App.java: conflicts 2, 3, 4 (line {second}): git's conflict put back",
     ], undo.stdout
 
 

@@ -317,26 +317,43 @@ def render(
     Marker lines end as git ends them where the conflict lies (`LineConflict.ending`); those of a
     conflict of no file end with `eol`.
     """
+    runs = rendered_runs(chunks, options, eol=eol, alnum=alnum, joined=joined, blocks=blocks)
+    return "".join(text for _, text in runs)
+
+
+def rendered_runs(
+    chunks: Sequence[Chunk],
+    options: MergeOptions = DIFF3,
+    *,
+    eol: str = "\n",
+    alnum: bool = True,
+    joined: bool = False,
+    blocks: Sequence[tuple[int, int]] = (),
+) -> list[tuple[range, str]]:
+    """`render`'s text cut where it can be: per chunk, or per block written joined (from its first
+    conflict to its last), the chunks' positions in `chunks` and their text."""
     count = len(conflicts_of(chunks))
     if joined and count:
         blocks = [(0, count - 1)]
     fallback = MarkerEnding(*(eol == "\r\n",) * 3)  # for a conflict of no file
-    return "".join(
-        _rendered(span, options, fallback, alnum, together) for span, together in _spans(chunks, blocks)
-    )
+    return [
+        (run, _rendered(chunks[run.start : run.stop], options, fallback, alnum, together))
+        for run, together in _runs(chunks, blocks)
+    ]
 
 
-def _spans(chunks: Sequence[Chunk], blocks: Sequence[tuple[int, int]]) -> list[tuple[Sequence[Chunk], bool]]:
-    """`chunks` cut into runs, each with whether it is one of `blocks` (sorted; overlapping ones taken as
-    one): from its first conflict to its last."""
+def _runs(chunks: Sequence[Chunk], blocks: Sequence[tuple[int, int]]) -> list[tuple[range, bool]]:
+    """The positions of `chunks` in runs, each with whether it is one of `blocks` (sorted; overlapping
+    ones taken as one), from its first conflict to its last; every other chunk a run of its own."""
     at = [position for position, chunk in enumerate(chunks) if isinstance(chunk, LineConflict)]
-    spans: list[tuple[Sequence[Chunk], bool]] = []
+    runs: list[tuple[range, bool]] = []
     start = 0
     for first, last in _coalesced(blocks):
-        spans += [(chunks[start : at[first]], False), (chunks[at[first] : at[last] + 1], True)]
+        runs += [(range(position, position + 1), False) for position in range(start, at[first])]
+        runs.append((range(at[first], at[last] + 1), True))
         start = at[last] + 1
-    spans.append((chunks[start:], False))
-    return spans
+    runs += [(range(position, position + 1), False) for position in range(start, len(chunks))]
+    return runs
 
 
 def _coalesced(blocks: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -17,6 +17,7 @@ from mergebert.core.linemerge import (
     merge_bytes,
     merge_lines,
     render,
+    rendered_runs,
     untouched_blocks,
 )
 from mergebert.core.options import DIFF3, GIT_DEFAULT, MergeOptions
@@ -195,14 +196,27 @@ def resolve_text(
         else _choose(index, conflict, next(ranked), chunks, threshold, eol, suggest, ours_errors)
         for index, (conflict, skip) in enumerate(zip(inputs, skipped, strict=True))
     )
-    spliced = splice_texts(chunks, [r.text for r in resolutions], eol)
-    left = [resolution.text is None for resolution in resolutions]
-    # a block of git's none of whose conflicts was resolved is written as `git merge-file` writes it; not
-    # yet by the driver, whose decision record (frontend.decision_record) rebuilds its file by conflict
-    blocks = untouched_blocks(base, ours, theirs, left) if options.style == "merge" and options.alnum else []
-    # a conflict left is joined as the merge it stands for joins: `git merge-file`'s, else git's commands'
-    text = render(spliced, options, eol=eol, alnum=options.alnum, blocks=blocks)
-    return MergeResult(text, len(inputs), resolutions, tuple(chunks))
+    runs = written_runs((base, ours, theirs), chunks, [r.text for r in resolutions], options, eol)
+    return MergeResult("".join(text for _, text in runs), len(inputs), resolutions, tuple(chunks))
+
+
+def written_runs(
+    texts: tuple[str, str, str],
+    chunks: Sequence[Chunk],
+    resolved: Sequence[str | None],
+    options: MergeOptions,
+    eol: str,
+) -> list[tuple[range, str]]:
+    """The file written for the line merge `chunks` of `texts` (base, ours, theirs) with each conflict's
+    resolved text (None: left), as `linemerge.rendered_runs` (by the positions of `chunks`): a conflict
+    left is joined as the merge `options` stands for joins (`MergeOptions.alnum`: `git merge-file`'s, else
+    git's commands'), and a block of git's none of whose conflicts was resolved is written as git writes
+    it (`untouched_blocks`)."""
+    spliced = splice_texts(chunks, resolved, eol)
+    left = [text is None for text in resolved]
+    alnum = options.alnum
+    blocks = untouched_blocks(*texts, left, alnum=alnum) if options.style == "merge" else []
+    return rendered_runs(spliced, options, eol=eol, alnum=alnum, blocks=blocks)
 
 
 def resolve_bytes(

@@ -330,7 +330,8 @@ def decided(
 def blocks_held(details: list[dict[str, Any]], outcome: Outcome, size: int) -> list[list[Any]] | None:
     """The conflict blocks the written file holds, each as [first line, end line, the `index` of each
     conflict of `details` it holds], from which `review` lists the conflicts left as the file shows them:
-    where mergebert resolved some, a left conflict's blocks lie in its lines; where it resolved none (the
+    where mergebert resolved some, a block lies in the lines of each conflict left it shows (conflicts
+    written joined, as git joins them, each take the whole block's lines); where it resolved none (the
     file is git's merge, whose blocks may join or split mergebert's conflicts), a block holds the conflicts
     whose lines meet its own, both with every conflict given our side (all of them where that text is not
     the same length in both); None where git's merge holds lines like markers outside its conflicts."""
@@ -343,7 +344,7 @@ def blocks_held(details: list[dict[str, Any]], outcome: Outcome, size: int) -> l
     if not outcome.resolved and len(found) != outcome.left:  # lines like markers in git's clean text
         return None
     left = [d for d in details if left_in_record(d)]
-    if outcome.resolved:  # a block lies within the lines written for the conflict left it shows
+    if outcome.resolved:  # a block lies within the lines written for each conflict left it shows
         spans = [(d["index"], d["lines"]) for d in left if d["lines"]]
         held = [
             [start, end, [i for i, lines in spans if lineranges.within(start, end, *lines)]]

@@ -249,9 +249,10 @@ def decision_record(
 ) -> dict[str, Any] | None:
     """What the merge driver decided for one file, for its log (`decisionlog`; None without conflicts):
     each line conflict's sides and chosen text, pattern and confidence, or why it was left; and, where
-    mergebert resolved something, the bytes written and git's own line merge of the file (for `--undo`)."""
-    from mergebert.core.linemerge import LineConflict, conflicts_of, render
-    from mergebert.core.splice import splice_texts
+    mergebert resolved something, the lines each takes of the file written (conflicts left written joined
+    each take the whole block's), the bytes written and git's own line merge of the file (for `--undo`)."""
+    from mergebert.core.linemerge import LineConflict, conflicts_of
+    from mergebert.core.resolver import written_runs
     from mergebert.core.textio import decode_sides, dominant_eol, encode, line_count
     from mergebert.git import decisionlog
 
@@ -269,19 +270,21 @@ def decision_record(
     }
     if not outcome.resolutions:  # git's line merge only (content mergebert does not handle, an error)
         return record
-    (_, ours, _), bom = decode_sides(*blobs)
+    texts, bom = decode_sides(*blobs)
     chunks = outcome.chunks
-    eol = dominant_eol(ours)
     spans: list[tuple[int, int] | None] = [None] * len(outcome.resolutions)
-    if outcome.resolved:  # where each conflict lies in the bytes written, by line
-        pieces, line, index = [], 0, 0
-        written_chunks = splice_texts(chunks, [r.text for r in outcome.resolutions], eol)
-        for chunk, written in zip(chunks, written_chunks, strict=True):
-            pieces.append(render([written], options, eol=eol))
-            if isinstance(chunk, LineConflict):
-                spans[index], index = (line, line + line_count(pieces[-1])), index + 1
-            line += pieces[-1].count("\n")
-        if encode("".join(pieces), bom) == outcome.data:
+    if outcome.resolved:  # where each conflict lies in the bytes written, by line (a block's, joined)
+        resolved = [r.text for r in outcome.resolutions]
+        runs = written_runs(texts, chunks, resolved, options, dominant_eol(texts[1]))
+        positions = [position for position, chunk in enumerate(chunks) if isinstance(chunk, LineConflict)]
+        index = {position: conflict for conflict, position in enumerate(positions)}
+        line = 0
+        for run, text in runs:
+            for position in run:
+                if position in index:
+                    spans[index[position]] = (line, line + line_count(text))
+            line += text.count("\n")
+        if encode("".join(text for _, text in runs), bom) == outcome.data:
             git, _ = outcome.git or line_merge(*blobs, options)
             record.update(output=decisionlog.pack(outcome.data), git=decisionlog.pack(git))
     for conflict, resolution, span in zip(conflicts_of(chunks), outcome.resolutions, spans, strict=True):

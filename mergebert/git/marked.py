@@ -4,9 +4,9 @@
 git's line conflicts is looked for, as git writes it while unresolved, in the working file, in order; only
 a conflict found there, and resolved by mergebert, is replaced. Neighbouring conflicts that git writes as
 one are looked for joined as `git merge-file` joins them, then as `git merge` does, then one by one (as
-the merge driver writes them). Every other byte of the working file is kept: hand-made resolutions, edits
-outside the markers, conflicts mergebert left. Marker labels are not compared (git's labels depend on the
-command that stopped), the marker lines themselves are.
+mergebert writes them around a conflict of theirs it resolved). Every other byte of the working file is
+kept: hand-made resolutions, edits outside the markers, conflicts mergebert left. Marker labels are not
+compared (git's labels depend on the command that stopped), the marker lines themselves are.
 """
 
 from __future__ import annotations
@@ -177,7 +177,7 @@ def regions(
 ) -> list[Region]:
     """git's conflicts among the three versions (base, ours, theirs), in working-tree form: each block as
     `git merge-file` writes it; as its parts, the blocks `git merge` writes of it; as theirs, their
-    conflicts one by one, as the merge driver writes them."""
+    conflicts one by one, as mergebert writes them around a conflict of the block it resolved."""
     (base, ours, theirs), _ = decode_sides(*blobs)
     chunks = merge_lines(base, ours, theirs)
     eol = dominant_eol(ours)
