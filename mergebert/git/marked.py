@@ -27,7 +27,7 @@ from mergebert.core.options import ConflictStyle, MergeOptions
 from mergebert.core.resolver import Resolution
 from mergebert.core.splice import splice_texts
 from mergebert.core.textio import UTF8_BOM, decode_sides, dominant_eol, split_lines
-from mergebert.git import gitinfo
+from mergebert.git import frontend, gitinfo
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,11 @@ class Applied:
     @property
     def left(self) -> int:
         return self.conflicts - self.replaced
+
+    def count(self, chunks: Sequence[Chunk], size: int) -> frontend.Count:
+        """The file's conflicts as the applied data shows them (`frontend.counted`), `chunks` being git's
+        line merge of it."""
+        return frontend.counted(self.data, self.replaced, self.left, chunks, size)
 
 
 CHANGED = "changed since it was read; left alone"

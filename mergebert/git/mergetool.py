@@ -125,9 +125,7 @@ def run(
     except KeyboardInterrupt:  # ^C, at a question or before: as `resolve -i`, nothing is written
         frontend.warn("interrupted: nothing written")
         return INTERRUPTED_STATUS
-    count = frontend.counted(
-        applied.data, applied.replaced, applied.left, outcome.chunks, options.marker_size
-    )
+    count = applied.count(outcome.chunks, options.marker_size)
     left = count.left
     backup = backup_path or backup_of(local_path)
     try:

@@ -144,7 +144,7 @@ def resolve_one(
         applied, answers = session.applied, session.notes
         row.notes.extend(session.remarks)
     size = options.marker_size
-    count = frontend.counted(applied.data, applied.replaced, applied.left, outcome.chunks, size)
+    count = applied.count(outcome.chunks, size)
     row.conflicts, row.resolved, row.left = count.conflicts, count.resolved, count.left
     for resolution, still_marked in zip(outcome.resolutions, applied.found, strict=True):
         number = resolution.index + 1
