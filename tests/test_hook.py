@@ -174,6 +174,30 @@ def test_hook_fails_closed_when_mergebert_cannot_run(hooked: GitRepo, size: int)
     assert hooked.git("commit", "-q", "-m", "clean", check=False).returncode == 0
 
 
+def test_hook_that_cannot_run_mergebert_commits_a_clean_file_with_a_stderr_nobody_reads(
+    hooked: GitRepo,
+) -> None:
+    """Its plain-shell fallback says why on stderr; a pipe whose reader has gone (`git commit 2>&1 | head
+    -1`) fails that line, never the check after it: no SIGPIPE ends the hook and refuses the commit."""
+    hook = hooked.path / ".git" / "hooks" / "pre-commit"
+    hook.write_text(
+        hook.read_text().replace(MERGEBERT, str(hooked.path / "deleted-venv" / "bin" / "mergebert"))
+    )
+    hooked.write("x.js", "a\nb\n")
+    hooked.git("add", "x.js")
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        commit = subprocess.run(
+            ["git", "commit", "-q", "-m", "clean"], cwd=hooked.path, env=hooked.env, stdout=subprocess.PIPE,
+            stderr=writer, check=False,
+        )  # fmt: skip
+    finally:
+        os.close(writer)
+    assert commit.returncode == 0
+    assert hooked.git("log", "-1", "--format=%s").stdout.strip() == "clean"
+
+
 FIXTURE = (  # a conflict as a test's data, committed before mergebert was installed
     'class FixtureTest {\n    static final String CONFLICT = """\n'
     "<<<<<<< ours\nint a = 1;\n=======\nint a = 2;\n>>>>>>> theirs\n"

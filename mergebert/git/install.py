@@ -86,6 +86,7 @@ DIFFERS = "differs from the hook install writes (changes of yours, or an older v
 # the hooks earlier releases wrote, as sha-256 of their text without the OWN_COMMAND line: mergebert's too
 EARLIER_HOOKS = frozenset(
     {
+        "c21048318801e56d1476f27e677278fdf84b80cf46be0a1fe17e15384f96f65e",  # 2dee883 to its SIGPIPE trap
         "06099b867e727f6cbf09e2095998db74c9892a9e45d16308307e86c384b51ff2",  # 13e02f6 to 2dee883
         "545aab6813096df4b89d2d841bf10275a6f26be0ccf83f48189de11adf0a2e5b",  # until 13e02f6
     }
