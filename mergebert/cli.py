@@ -26,6 +26,8 @@ GIT_USER_COMMANDS = (
     "check",
     "demo",
 )
+# the commands for git users that resolve with a model
+MODEL_FRONT_ENDS = ("driver", "mergetool", "resolve", "merge-file")
 # the training commands live beside the training code; importing them does not import torch
 LAZY_COMMANDS = {
     "train": "training.cli:train_command",
@@ -84,11 +86,29 @@ class _Threshold(click.ParamType):
 @click.version_option(__version__, prog_name="mergebert")
 def main() -> None:
     """Resolve merge conflicts in Java, JavaScript, TypeScript and C# with a neural model."""
-    if click.get_current_context().invoked_subcommand in GIT_USER_COMMANDS:  # not the builders' workers'
+    invoked = click.get_current_context().invoked_subcommand
+    if invoked in GIT_USER_COMMANDS:  # not the builders' workers'
         from mergebert.core import atomic, messages
 
+        messages.open_standard_fds()
         atomic.interrupt_on_signals()  # a kill or a closed terminal cleans up as ^C does
         messages.write_names_as_bytes()
+    if invoked in MODEL_FRONT_ENDS:
+        _env_model_from_top()
+
+
+def _env_model_from_top() -> None:
+    """A relative $MERGEBERT_MODEL made a path from the work tree's top, where git runs the merge driver
+    and `git mergetool` and where `mergebert.model` is read from: one setting names one folder in every
+    front-end, whichever folder it runs in (outside a work tree, the current folder's)."""
+    value = os.environ.get(policy.MODEL_ENV, "")
+    if not value or os.path.isabs(value) or value.lower() == policy.NO_MODEL:
+        return
+    from mergebert.git import gitinfo
+
+    repo = gitinfo.open_repo_gently(".")
+    if repo is not None and repo.workdir:
+        os.environ[policy.MODEL_ENV] = os.path.join(repo.workdir, value)
 
 
 # options the model builders' commands share

@@ -1,12 +1,15 @@
-"""The one way mergebert talks to a user on stderr: a line prefixed like git's own messages."""
+"""The one way mergebert talks to a user: a line on stderr prefixed like git's own messages, or a report's
+line on stdout; one that nobody can read is dropped, and never stops the work."""
 
 from __future__ import annotations
 
 import codecs
 import io
+import os
 import signal
 import sys
 from collections.abc import Sequence
+from typing import TextIO
 
 PREFIX = "mergebert: "
 INTERRUPTED_STATUS = 128 + signal.SIGINT  # the exit status of a command ^C ended, as shells report it
@@ -14,7 +17,37 @@ INTERRUPTED_STATUS = 128 + signal.SIGINT  # the exit status of a command ^C ende
 
 def warn(message: str) -> None:
     """One line on stderr: `mergebert: <message>`."""
-    print(f"{PREFIX}{message}", file=sys.stderr, flush=True)
+    say(f"{PREFIX}{message}")
+
+
+def say(text: str, *, stdout: bool = False) -> None:
+    """`text` as a line on stderr (a report's line on stdout, with `stdout`), where there is one to write
+    to: without it (`2>&-`), or with one nobody reads any more (a closed pipe: `| head -1`), the line is
+    lost, never the work or the exit status that follow, and never written to stdout instead (print's
+    fallback where sys.stderr is None)."""
+    name = "stdout" if stdout else "stderr"
+    stream = getattr(sys, name)
+    if stream is None:  # Python started without that file descriptor
+        return
+    try:
+        stream.write(f"{text}\n")
+        stream.flush()
+    except (OSError, ValueError):  # EPIPE, EBADF, a full disk; ValueError: the stream was closed
+        _silence(name, stream)
+
+
+def _silence(name: str, stream: TextIO) -> None:
+    """Point the stream `sys.<name>` that failed at /dev/null: what it still buffers (which Python would
+    flush at exit, then exit 120 when that fails) and every later line, a child process's too, go nowhere."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, stream.fileno())
+        finally:
+            os.close(null)
+        stream.flush()
+    except (OSError, ValueError):  # not a file descriptor's stream: stop writing to it at all
+        setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 (open to the end)
 
 
 def some_of(names: Sequence[str], shown: int = 3) -> str:
@@ -43,3 +76,14 @@ def write_names_as_bytes() -> None:
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors=NAMES_AS_BYTES)
+
+
+def open_standard_fds() -> None:
+    """/dev/null on file descriptors 0, 1 and 2 where they are closed (`2>&-`), as git opens it at its
+    start: a file mergebert opens never takes one's number, where a library's or a child's output to it
+    would land."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            os.set_inheritable(os.open(os.devnull, os.O_RDWR), True)  # the lowest number free: `fd`

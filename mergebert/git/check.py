@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pygit2
 from pygit2.enums import DiffOption
 
-from mergebert.core import markers
+from mergebert.core import markers, messages
 from mergebert.core.textio import is_binary
 from mergebert.git import frontend, gitcmd, gitinfo
 
@@ -239,10 +238,9 @@ def run(files: Sequence[str]) -> int:
         return 0
     frontend.warn("conflict markers in files to be committed:")
     for marker in markers:
-        print(f"  {marker.path}:{marker.line}: {marker.text}", file=sys.stderr)
-    print(
+        messages.say(f"  {marker.path}:{marker.line}: {marker.text}")
+    messages.say(
         "Resolve them first: `mergebert resolve` settles what it can, edit the rest by hand, then `git add`."
-        f"\n({ANYWAY_IN_MERGE if in_git_merge else ANYWAY})",
-        file=sys.stderr,
+        f"\n({ANYWAY_IN_MERGE if in_git_merge else ANYWAY})"
     )
     return 1

@@ -18,7 +18,7 @@ import os
 import sys
 import time
 
-from mergebert.core.messages import INTERRUPTED_STATUS, warn, write_names_as_bytes
+from mergebert.core.messages import INTERRUPTED_STATUS, open_standard_fds, warn, write_names_as_bytes
 
 # The warm path (a daemon answers) imports only what it needs: not typing, dataclasses or threading.
 TYPE_CHECKING = False
@@ -675,6 +675,7 @@ def run(args: Arguments) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point for `mergebert driver` and for `python -m mergebert.git.driver` (driver.sh)."""
     argv = sys.argv[1:] if argv is None else argv
+    open_standard_fds()
     write_names_as_bytes()  # a file name as git writes it in its own lines
     if argv and argv[0] in ("-h", "--help"):
         print(HELP, end="")

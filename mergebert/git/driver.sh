@@ -17,7 +17,7 @@ if [ $# -eq 9 ]; then
 else
     ours_label=ours base_label=base theirs_label=theirs algorithm=
 fi
-say() { echo "mergebert: $path: $*" >&2; }
+say() { echo "mergebert: $path: $*" >&2; } # said after the work: a line that cannot be written costs only itself
 faults=",${MERGEBERT_TEST_FAULT-},"
 
 result="$current.mergebert-$$"
@@ -28,6 +28,9 @@ caught=
 trap 'caught=130' INT
 trap 'caught=143' TERM
 trap 'caught=129' HUP
+# a stderr nobody reads any more (`git merge 2>&1 | head -1`) fails the line written to it, and the script
+# goes on (SIGPIPE would end it before its work and the EXIT trap); what it runs gets the default back
+trap : PIPE
 
 # git merge-file STYLE...: git's result into $result; its exit status (conflicts, or >127 on error, which
 # is reported by the file's own path: git's messages name a temporary file)
@@ -219,8 +222,9 @@ if [ -e /dev/fd/3 ] && ! [ "$current" -ef /dev/fd/3 ]; then
     exit 1
 fi
 if [ "$status" -lt 128 ]; then
-    say "mergebert could not run (exit $mergebert); kept git's line merge"
-    mv -f "$result" "$current" || say "cannot write git's merge result; left ours in place"
+    kept="kept git's line merge"
+    mv -f "$result" "$current" || kept="cannot write git's merge result; left ours in place"
+    say "mergebert could not run (exit $mergebert); $kept"
 else
     reason=$(git_reason)
     say "mergebert could not run (exit $mergebert) and git merge-file failed${reason:+ (${reason})}; left ours in place"

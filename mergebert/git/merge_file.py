@@ -77,10 +77,6 @@ def run(
         options=options,
         classifier=frontend.pick_classifier(model, threshold, repo),
     )
-    if not quiet:
-        for line in (outcome.message, frontend.report_line(path or current, outcome)):
-            if line:
-                frontend.warn(line)
     if stdout:
         sys.stdout.buffer.write(outcome.data)
         sys.stdout.buffer.flush()
@@ -92,6 +88,10 @@ def run(
         except OSError as error:
             frontend.warn(f"cannot write {current}: {error.strerror}")
             return ERROR
+    if not quiet:  # said once the result is out: a line that cannot be written costs nothing else
+        for line in (outcome.message, frontend.report_line(path or current, outcome)):
+            if line:
+                frontend.warn(line)
     return min(outcome.held, 127)
 
 

@@ -132,10 +132,10 @@ def run(
         with marked.writing(repo):  # the file and its backup both, or git restores the file as it was
             now = marked.now(merged_path)
             if now != current:  # edited while it asked (by hand, in an editor): the user's
-                frontend.warn(f"{path}: {marked.CHANGED}")
                 if backup and now is not None:  # git moves its backup over the file after a failed tool
                     textio.atomic_write(backup, now)
-                elif now is not None:
+                frontend.warn(f"{path}: {marked.CHANGED}")
+                if now is not None and not backup:
                     frontend.warn(f"{path}: {NO_BACKUP}")
                 return 1
             if applied.replaced:

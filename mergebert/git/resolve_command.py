@@ -26,7 +26,7 @@ import pygit2
 
 from mergebert.core import markers
 from mergebert.core.atomic import ChangedMeanwhile
-from mergebert.core.messages import INTERRUPTED_STATUS
+from mergebert.core.messages import INTERRUPTED_STATUS, say
 from mergebert.core.textio import is_binary
 from mergebert.git import frontend, gitcmd, gitinfo, marked, review
 
@@ -233,7 +233,8 @@ def free_backup_suffix(worktree: str) -> str:
 
 
 def print_table(rows: Sequence[Row]) -> None:
-    """file / conflicts / resolved / left / patterns and notes, aligned."""
+    """file / conflicts / resolved / left / patterns and notes, aligned, on stdout (after the files are
+    written: a table nobody reads changes nothing)."""
 
     def cell(value: int | None) -> str:
         return "-" if value is None else str(value)
@@ -242,9 +243,10 @@ def print_table(rows: Sequence[Row]) -> None:
     body = [(r.path, cell(r.conflicts), cell(r.resolved), cell(r.left), " ".join(r.notes)) for r in rows]
     widths = [max(len(line[i]) for line in [header, *body]) for i in range(4)]
     for line in [header, *body]:
-        print(
+        say(
             f"{line[0]:<{widths[0]}}  {line[1]:>{widths[1]}}  {line[2]:>{widths[2]}}  "
-            f"{line[3]:>{widths[3]}}  {line[4]}".rstrip()
+            f"{line[3]:>{widths[3]}}  {line[4]}".rstrip(),
+            stdout=True,
         )
 
 
@@ -279,7 +281,7 @@ def run(
         frontend.warn(str(error))
         return 2
     if not chosen:
-        print("no conflicted files")
+        say("no conflicted files", stdout=True)
         return 0
     classifier = frontend.pick_classifier(model, threshold, repo)
     asker = None
