@@ -113,3 +113,33 @@ def test_attribute_lines_take_odd_paths_literally(repo: GitRepo) -> None:
         "plain.js: merge: unset",
         "sub/plain.js: merge: unspecified",
     ]
+
+
+@pytest.mark.parametrize("strategy", ["ort", "recursive"])
+@pytest.mark.parametrize("attribute", ["-merge", "binary"])
+def test_a_binary_merge_from_the_users_attributes_says_what_git_says(
+    repo: GitRepo, strategy: str, attribute: str
+) -> None:
+    """An attribute git reads as a binary merge, in the user's global attributes file written after
+    install: the driver prints git's own warning, on the stream git prints it to (ort: stdout; the
+    recursive strategy: stderr), and names the file the attribute comes from."""
+    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    user_file = Path(repo.env["XDG_CONFIG_HOME"], "git", "attributes")
+    user_file.parent.mkdir(parents=True, exist_ok=True)
+    run = ("merge", "--no-edit", "-s", strategy, "feature")
+    said = []
+    for driver in (False, True):
+        if driver:
+            repo.git("merge", "--abort")
+            user_file.unlink()
+            repo.mergebert("install", "--no-confirm", check=True)
+        user_file.write_text(f"*.java {attribute}\n")
+        merge = repo.git(*run, check=False)
+        said.append((merge.returncode, merge.stdout, merge.stderr))
+    warning = f"warning: Cannot merge binary files: {NAME} (HEAD vs. feature)\n"
+    stream = 1 if strategy == "ort" else 2
+    assert warning in said[0][stream]
+    assert (said[1][0], said[1][1]) == (said[0][0], said[0][1])  # stdout: git's lines alone
+    assert said[0][2] in said[1][2]
+    assert "in the repository's attributes" not in said[1][2]
+    assert f"merge=unset in {user_file}" in said[1][2]

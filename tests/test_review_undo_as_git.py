@@ -150,3 +150,54 @@ def test_the_drivers_line_names_a_file_by_its_bytes_as_git_does(repo: GitRepo) -
     repo.mergebert("install", check=True)
     merged = repo.git("merge", "--no-edit", "feature", check=False, text=False)
     assert b"mergebert: caf\xe9/Gr\xfc.java: resolved 1 of 1 conflict" in merged.stderr, merged.stderr
+
+
+def renamed_by_theirs(repo: GitRepo, new: str) -> None:
+    """NAME (which mergebert resolves) and PORT changed on both sides; NAME renamed to `new` on feature, in
+    the commit that changes it (a patch of its own, in ../patches)."""
+    repo.commit({NAME: TOKEN_BASE, PORT: CLASH_BASE}, "base")
+    repo.git("checkout", "-q", "-b", "feature")
+    (repo.path / new).parent.mkdir(parents=True, exist_ok=True)
+    repo.git("mv", NAME, new)
+    repo.commit({new: TOKEN_THEIRS, PORT: CLASH_THEIRS}, "theirs")
+    repo.git("format-patch", "-q", "-1", "-o", str(repo.path.parent / "patches"))
+    repo.git("checkout", "-q", "main")
+    repo.commit({NAME: TOKEN_OURS, PORT: CLASH_OURS}, "ours")
+
+
+OPERATIONS = {
+    "am -3": ("am", "-3", "../patches/0001-theirs.patch"),
+    "merge -s recursive": ("merge", "--no-edit", "-s", "recursive", "feature"),
+}
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+@pytest.mark.parametrize("install", [(), ("--no-confirm",)], ids=["confirm", "staged"])
+def test_undo_of_a_file_theirs_renamed(repo: GitRepo, install: tuple[str, ...], operation: str) -> None:
+    """`git am -3` and the recursive strategy hand the driver the old name of a file the other side
+    renamed, and write its merge to the new one: mergebert's line, its review and its undo name the file
+    git names."""
+    new = "lib/App.java"
+    renamed_by_theirs(repo, new)
+    said = []
+
+    def run(work: GitRepo) -> None:
+        stopped = work.git(*OPERATIONS[operation], check=False)
+        assert stopped.returncode != 0
+        said.append(stopped.stderr)
+
+    plain = alone_then_undone(repo, run, (new,), *install)
+    assert f"mergebert: {new}: resolved 1 of 1 conflict" in said[1]
+    assert f"mergebert: {NAME}:" not in said[1]
+    assert state(repo, new, NAME) == state(plain, new, NAME)
+    listed = repo.mergebert("review", check=True).stdout
+    assert f"\n{new}: resolved 1 of 1 conflict" in listed
+
+
+def test_line_and_review_of_a_file_both_sides_renamed_apart_name_both_files(repo: GitRepo) -> None:
+    """git's rename/rename writes the merge to both new names, which mergebert's line and review name."""
+    renamed(repo, "Hi.java", "Hello.java")
+    repo.mergebert("install", check=True)
+    said = repo.git("merge", "--no-edit", "feature", check=False).stderr
+    assert "mergebert: Hi.java and Hello.java: resolved 1 of 1 conflict" in said
+    assert "\nHi.java and Hello.java: resolved 1 of 1 conflict" in repo.mergebert("review", check=True).stdout

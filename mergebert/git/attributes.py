@@ -80,6 +80,15 @@ def declared_merge(path: str, configured: str | None, top: str = ".") -> str | N
     return None if value in (UNSPECIFIED, DRIVER_NAME) else value
 
 
+def declared_in(path: str, declared: str, configured: str | None, top: str = ".") -> str:
+    """Where the merge `declared` (`declared_merge`) of `path` comes from, for a message: the global
+    attributes file git reads (`configured`: core.attributesFile) where the repository's own attributes
+    alone do not declare it, else the repository's attributes."""
+    global_file = global_attributes_file(configured)
+    own = _declared([path], top, None).get(path, UNSPECIFIED)
+    return "the repository's attributes" if own == declared or not global_file else global_file
+
+
 def declared_merges(patterns: tuple[str, ...], top: str) -> list[tuple[str, str]]:
     """(path, declared merge) of the tracked files matching `patterns` whose repository declares a merge
     other than mergebert's (see `declared_merge`)."""

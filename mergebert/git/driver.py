@@ -61,6 +61,10 @@ DEFAULT_OPERATION_TIMEOUT = 60.0
 CONFLICT_STATUS_OPTION = "--conflict-status"
 # On (the default) unless set to false: git stops after a file in which mergebert resolved something.
 CONFIRM_KEY = "mergebert.confirm"
+# The record's key (dropped before the log) of a line git's own merge prints, which the driver prints in its
+# place: [stream, line]. git's merge of a file merged as binary warns, where ort prints on stdout and the
+# recursive strategy's code (`-s recursive`, `am`, `checkout -m`) on stderr.
+GITS_LINE = "gits_line"
 # The exit status when %A was not written (its versions could not be read, or it could not be replaced):
 # not 0 and not the conflict status, so that driver.sh writes git's own merge there.
 UNWRITTEN_STATUS = 2
@@ -222,6 +226,8 @@ class Settings:
     ) -> None:
         self.options, self.repo, self.remade, self.logged, self.rerere = options, repo, remade, logged, rerere
         self.command, self.squash = command, squash
+        self.names: list[str] = []  # the work-tree files git writes the merge to (`gitinfo.work_tree_names`)
+        self.recursive = False  # the calling git merges with the recursive strategy's code (see GITS_LINE)
 
 
 def squashing(repo: pygit2.Repository | None, calling: list[str]) -> bool:
@@ -274,9 +280,10 @@ def repository_settings(
             engine, size = gitinfo.line_engine(repo, calling), args.marker_size
             options = gitinfo.merge_options(repo, args.path, size=size, labels=labels, engine=engine)
             return Settings(options, repo, remade=True, logged=False)
-        recursive = gitinfo.merge_strategy(repo, calling) == "recursive"
         sides = gitinfo.conflict_sides(repo, calling=calling, base=based)
-        labels = args.labels or gitinfo.with_paths(repo, sides, args.path, recursive=recursive)
+        renames = gitinfo.rename_rules(repo, calling)
+        paths = gitinfo.renamed_paths(repo, sides, args.path, renames)
+        labels = args.labels or gitinfo.with_paths(sides, paths, recursive=renames.recursive)
         given = gitinfo.strategy_options(repo, calling)
         options = gitinfo.merge_options(
             repo,
@@ -292,7 +299,10 @@ def repository_settings(
         rerere = gitinfo.runs_rerere(calling)
         command = gitinfo.subcommand(calling)
         squash = command == "merge" and squashing(repo, calling or [])
-        return Settings(options, repo, logged=logged, rerere=rerere, command=command, squash=squash)
+        found = Settings(options, repo, logged=logged, rerere=rerere, command=command, squash=squash)
+        found.names = gitinfo.work_tree_names(paths, args.path)
+        found.recursive = renames.recursive or command in ("checkout", "switch")
+        return found
     except Exception as error:  # labels are cosmetic: keep merging with the defaults
         warn(f"cannot read the repository ({error}); using default conflict labels")
         return Settings(MergeOptions(args.marker_size, args.labels or DEFAULT_LABELS), None)
@@ -301,12 +311,14 @@ def repository_settings(
 class Decided:
     """A file's merge result, and the record of its decisions for the log (None: nothing to record);
     `quiet`: nothing to print either; `logged`: the merge is one whose decisions go to the log, for
-    `mergebert review` (not `git merge-tree`'s)."""
+    `mergebert review` (not `git merge-tree`'s); `name`: the file as its lines name it, where not %P
+    (`_named`)."""
 
     def __init__(
         self, outcome: Outcome, record: dict[str, Any] | None, quiet: bool = False, logged: bool = True
     ) -> None:
         self.outcome, self.record, self.quiet, self.logged = outcome, record, quiet, logged
+        self.name: str | None = None
 
 
 def decided(
@@ -401,7 +413,7 @@ def resolve(
         threading.Event().wait()  # a resolve that never ends, for the time limit's tests
     blobs = (base, ours, theirs)
     settings = repository_settings(args, blobs, caller)
-    return _as_logged(settings, _decide(args, blobs, settings, classifier_for), blobs)
+    return _named(args, settings, _as_logged(settings, _decide(args, blobs, settings, classifier_for), blobs))
 
 
 def blob_id(data: bytes) -> str:
@@ -425,6 +437,25 @@ def _as_logged(settings: Settings, result: Decided, blobs: tuple[bytes, bytes, b
         result.record["squash"] = True
     if result.record is not None and "output" in result.record:
         result.record["blobs"] = [blob_id(data) for data in blobs]
+    return result
+
+
+def _named(args: Arguments, settings: Settings, result: Decided) -> Decided:
+    """`result` named as git's messages name the file, where git writes the merge to other work-tree files
+    than %P (a rename: `Settings.names`): its lines say those files, and its record lists them (`files`),
+    filed under the one file, or, where both sides renamed it apart, under %P (`review.work_files`)."""
+    names = settings.names
+    if not names or names == [args.path]:
+        return result
+    result.name = " and ".join(names)
+    message = result.outcome.message
+    if message and message.startswith(f"{args.path}: "):
+        import dataclasses
+
+        result.outcome = dataclasses.replace(result.outcome, message=result.name + message[len(args.path) :])
+    if result.record is not None:
+        result.record["files"] = names
+        result.record["path"] = names[0] if len(names) == 1 else args.path
     return result
 
 
@@ -453,11 +484,17 @@ def _decide(
         if rerere.has_resolution(repo, as_written, options.marker_size):
             why = "git rerere holds a resolution you recorded"
             return left_to_git(args, blobs, options, merged, why, kept="left for git to replay it")
-    declared = attributes.declared_merge(args.path, gitinfo.config_value(repo, "core.attributesFile"))
+    configured = gitinfo.config_value(repo, "core.attributesFile")
+    declared = attributes.declared_merge(args.path, configured)
     if declared is not None:  # the repository's .gitattributes give the file a merge of their own
         merged = attributes.merge_as_declared(declared, blobs, options, args.path)
-        why = f"merge={declared} in the repository's attributes"
-        return left_to_git(args, blobs, options, merged, why, kept="merged as git does")
+        why = f"merge={declared} in {attributes.declared_in(args.path, declared, configured)}"
+        result = left_to_git(args, blobs, options, merged, why, kept="merged as git does")
+        if declared in attributes.BINARY and options.favour is None and result.record is not None:
+            ours, _, theirs = options.labels  # git's own line for a binary merge, which it cannot print here
+            line = f"warning: Cannot merge binary files: {args.path} ({ours} vs. {theirs})"
+            result.record[GITS_LINE] = ["stderr" if settings.recursive else "stdout", line]
+        return result
     pick = classifier_for or frontend.pick_classifier
     outcome = frontend.merge_blobs(
         *blobs, path=args.path, options=options, classifier=pick(args.model, args.threshold, repo), git=gits
@@ -504,7 +541,7 @@ def git_outcome(args: Arguments, base: bytes, ours: bytes, theirs: bytes, why: s
     settings = repository_settings(args, blobs)
     options = settings.options
     merged = frontend.gits_merge(*blobs, options)
-    return _as_logged(settings, left_to_git(args, blobs, options, merged, why), blobs)
+    return _named(args, settings, _as_logged(settings, left_to_git(args, blobs, options, merged, why), blobs))
 
 
 def confirming() -> bool:
@@ -585,6 +622,9 @@ def _write(
     from mergebert.core import atomic
 
     stop = resolved > 0 and confirming()  # before the write: nothing slow is left between it and the record
+    name = " and ".join(record.get("files", ())) if record is not None else args.path
+    name = name or args.path
+    gits = record.pop(GITS_LINE, None) if record is not None else None
     try:
         _fault("write")
         atomic.atomic_write(args.current, data)
@@ -593,19 +633,21 @@ def _write(
         if not (full and _overwritten(args.current, data)):  # %A as it was: driver.sh puts git's merge there
             warn(f"{args.path}: cannot write the merge result ({error}); nothing written")
             return UNWRITTEN_STATUS
+    if gits:
+        print(gits[1], file=sys.stderr if gits[0] == "stderr" else sys.stdout, flush=True)
     for line in lines:
         warn(line)
     if stop and held == 0 and logged:
-        warn(f"{args.path}: left unmerged for you to confirm: check it (mergebert review), then git add it")
+        warn(f"{name}: left unmerged for you to confirm: check it (mergebert review), then git add it")
     elif stop and held == 0:
-        warn(f"{args.path}: left conflicted for you to confirm ({CONFIRM_KEY})")
+        warn(f"{name}: left conflicted for you to confirm ({CONFIRM_KEY})")
     _log(args.path, record, located)
     return 0 if held == 0 and not stop else args.conflict_status
 
 
 def printed(args: Arguments, result: Decided) -> list[str]:
     """The lines to print for a decided file (none when it is quiet)."""
-    return [] if result.quiet else report(args.path, result.outcome, review=result.logged)
+    return [] if result.quiet else report(result.name or args.path, result.outcome, review=result.logged)
 
 
 def _write_decided(args: Arguments, result: Decided, located: tuple[str, str] | None) -> int:

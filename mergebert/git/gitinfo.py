@@ -7,6 +7,7 @@ conflict mergebert leaves looks exactly like the one git would have left.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import itertools
@@ -265,9 +266,14 @@ def merge_options(
     """How git would merge and write a conflict in `path`: what the caller was told (the driver's %L,
     merge-file's `-L`, `--marker-size`, `--diff3`) wins over the attributes, the config and the operation
     in progress; `favour` is the side git was told every conflict goes to (see `merge_favour`)."""
+    if not labels:
+        sides = conflict_sides(repo, path=path)
+        renames = rename_rules(repo, None)
+        paths = renamed_paths(repo, sides, path or "", renames)
+        labels = with_paths(sides, paths, recursive=renames.recursive)
     return MergeOptions(
         marker_size=size or marker_size(repo, path),
-        labels=labels or with_paths(repo, conflict_sides(repo, path=path), path or ""),
+        labels=labels,
         style=style or conflict_style(repo),
         favour=favour,
         whitespace=whitespace,
@@ -409,18 +415,70 @@ def _replayed_merge_sides(repo: pygit2.Repository, label: str, base: bool = True
     return _merge_sides(repo, name, name, base=base)
 
 
+RENAME_LIMIT = 7000  # the files git 2.39's merge considers for inexact renames where no config sets it
+
+
+@dataclass(frozen=True)
+class Renames:
+    """How the calling git's merge finds renames, which the labels' `:path` follow: `strategy` the
+    recursive one's (`recursive`, `subtree`, also `am`'s) or ort's; `detect`: whether it looks for them
+    (ort in git 2.39 always does); `score`: the similarity `-X find-renames=<n>` asks for, as `git diff
+    -M<n>` reads it (None: git's 50%); `limit`: merge.renameLimit, else diff.renameLimit; `subtree`: the
+    merge shifts a tree into a folder (`-s subtree`, `-X subtree[=<path>]`), which is no rename."""
+
+    strategy: str = "ort"
+    detect: bool = True
+    score: str | None = None
+    limit: int = RENAME_LIMIT
+    subtree: bool = False
+
+    @property
+    def recursive(self) -> bool:
+        """Whether the merge runs the recursive strategy's code (`-s subtree` does too)."""
+        return self.strategy in ("recursive", "subtree")
+
+
+def rename_rules(repo: pygit2.Repository | None, calling: list[str] | None) -> Renames:
+    """The `Renames` of the calling git's merge: its strategy (`am` merges with the recursive one), then
+    diff.renames, merge.renames and the rename limits as git's merge reads them, then its `-X` options
+    (`strategy_options`) in order."""
+    strategy = "recursive" if subcommand(calling) == "am" else merge_strategy(repo, calling) or "ort"
+    limits = [config_value(repo, key) for key in ("merge.renameLimit", "diff.renameLimit")]
+    limit = next((int(value) for value in limits if value and value.strip().lstrip("-").isdigit()), None)
+    detect = True
+    for key in ("diff.renames", "merge.renames"):
+        value = config_value(repo, key)
+        if value is not None:
+            detect = value.strip().lower() in ("copy", "copies") or git_bool(value)
+    score, subtree = None, strategy == "subtree"
+    for option in strategy_options(repo, calling):
+        name, equals, value = option.partition("=")
+        if option == "no-renames":
+            detect = False
+        elif name in ("find-renames", "rename-threshold") and (equals or name == "find-renames"):
+            detect, score = True, value or None
+        subtree |= name == "subtree"
+    limit = RENAME_LIMIT if limit is None or limit < 0 else limit
+    rules = Renames(strategy, detect, score, limit, subtree)
+    return rules if rules.recursive else dataclasses.replace(rules, detect=True)
+
+
 def side_paths(
-    repo: pygit2.Repository, commits: tuple[str, str, str], path: str, *, alike: bool = True
+    repo: pygit2.Repository,
+    commits: tuple[str, str, str],
+    path: str,
+    *,
+    alike: bool = True,
+    renames: Renames = Renames(),
 ) -> tuple[str, str, str]:
-    """The file's path in the ours, base and theirs commits (a base named "": their merge base): `path`
-    where it is there, else where a rename (as `git diff -M` finds it) put it (both sides' renames of one
-    file to `path`: the base's path; an add/add has none but `path`). `alike`: look for the base of a file
-    both sides hold (renamed alike), which takes their merge base where it is not given."""
+    """The file's path in the ours, base and theirs commits (or trees; a base named "": their merge base):
+    `path` where it is there, else where a rename (as `renames` has git's merge find them) put it (both
+    sides' renames of one file to `path`: the base's path; an add/add has none but `path`). `alike`: look
+    for the base of a file both sides hold (renamed alike), which takes their merge base where it is not
+    given."""
     ours, base, theirs = commits
     present = [path in repo.revparse_single(commit).peel(pygit2.Tree) for commit in (ours, theirs)]
-    if all(present) and not alike:
-        return (path, path, path)
-    if (config_value(repo, "merge.renames") or "true").lower() in ("false", "no", "off", "0"):
+    if (all(present) and not alike) or not renames.detect:
         return (path, path, path)
     base = base or next(iter(merge_bases(repo, ours, theirs)), "")
     if not base:
@@ -428,9 +486,12 @@ def side_paths(
     present.insert(1, path in repo.revparse_single(base).peel(pygit2.Tree))
     if all(present):  # no side renamed it
         return (path, path, path)
+    found = f"--find-renames={renames.score}" if renames.score else "--find-renames"
     renamed: dict[tuple[int, str], str] = {}  # (side, new path) -> old path
     for side, commit in ((0, ours), (2, theirs)):
-        listing = gitcmd.git("diff", "--name-status", "-M", "-z", "--diff-filter=R", base, commit).stdout
+        listing = gitcmd.git(
+            "diff", "--name-status", found, f"-l{renames.limit}", "-z", "--diff-filter=R", base, commit
+        ).stdout
         words = listing.decode("utf-8", "replace").split("\0")
         for at in range(0, len(words) - 2, 3):
             renamed[(side, words[at + 2])] = words[at + 1]
@@ -444,15 +505,25 @@ def side_paths(
     return (on(0), base_path, on(2))
 
 
-def with_paths(repo: pygit2.Repository | None, sides: Sides, path: str, *, recursive: bool = False) -> Labels:
-    """`sides`' labels, each followed by `:` and the file's path on that side where a side renamed it,
-    as git labels such a conflict; where both sides renamed it alike, ort writes none, the `recursive`
-    strategy ours' path and the old one for base and theirs."""
-    if repo is None or sides.commits is None or not path:
-        return sides.labels
+def renamed_paths(
+    repo: pygit2.Repository | None, sides: Sides, path: str, renames: Renames = Renames()
+) -> tuple[str, str, str] | None:
+    """The file's path in `sides`' commits (ours, base, theirs; `side_paths`), as the calling git's merge
+    finds renames (`renames`); None where the commits are not known, or for a subtree merge, whose shift
+    into a folder is no rename."""
+    if repo is None or sides.commits is None or not path or renames.subtree:
+        return None
     try:
-        paths = side_paths(repo, sides.commits, path, alike=recursive)  # ort labels those plain
+        return side_paths(repo, sides.commits, path, alike=renames.recursive, renames=renames)
     except (gitcmd.GitError, pygit2.GitError, KeyError, ValueError):
+        return None
+
+
+def with_paths(sides: Sides, paths: tuple[str, str, str] | None, *, recursive: bool = False) -> Labels:
+    """`sides`' labels, each followed by `:` and the file's path on that side (`renamed_paths`) where a
+    side renamed it, as git labels such a conflict; where both sides renamed it alike, ort writes none,
+    the `recursive` strategy ours' path and the old one for base and theirs."""
+    if paths is None:
         return sides.labels
     ours_path, base_path, theirs_path = paths
     if ours_path == theirs_path != base_path:  # both sides renamed it alike
@@ -463,6 +534,40 @@ def with_paths(repo: pygit2.Repository | None, sides: Sides, path: str, *, recur
         return sides.labels
     ours, base, theirs = sides.labels
     return (f"{ours}:{ours_path}", f"{base}:{base_path}", f"{theirs}:{theirs_path}")
+
+
+def work_tree_names(paths: tuple[str, str, str] | None, path: str) -> list[str]:
+    """The work-tree files git writes its merge of `path` (the driver's %P) to, as its messages name them,
+    given the file's path on each side (`renamed_paths`): where a side renamed the file, that side's path
+    (the recursive strategy and `am` pass the old one as %P); where both sides renamed it apart
+    (rename/rename), both sides' paths; else `path`."""
+    if paths is None:
+        return [path]
+    ours, base, theirs = paths
+    return [name for name in dict.fromkeys((ours, theirs)) if name != base] or [path]
+
+
+def _applied_trees(repo: pygit2.Repository) -> tuple[str, str, str] | None:
+    """What `git am -3` (also `rebase --apply`) merges its patch through, whose trees tell a rename: HEAD,
+    the base it constructs from the patch's index lines (`git apply --build-fake-ancestor`, with the
+    options am saved for git apply) and the patch applied to that base (am's `patch-merge-index`); None
+    where they cannot be made."""
+    folder = Path(repo.path) / "rebase-apply"
+    if not (folder / "patch-merge-index").is_file():  # libgit2 would read a missing index as empty
+        return None
+    scratch = tempdirs.make("mergebert-am-")
+    try:
+        fake = os.path.join(scratch, "index")
+        options = shlex.split(_read(folder / "apply-opt") or "")
+        where = repo.workdir or repo.path
+        gitcmd.git("apply", *options, f"--build-fake-ancestor={fake}", str(folder / "patch"), cwd=where)
+        base = pygit2.Index(fake).write_tree(repo)
+        theirs = pygit2.Index(str(folder / "patch-merge-index")).write_tree(repo)
+    except (gitcmd.GitError, pygit2.GitError, OSError, ValueError):
+        return None
+    finally:
+        tempdirs.remove(scratch)
+    return ("HEAD", str(base), str(theirs))
 
 
 def _read(path: Path) -> str | None:
@@ -1047,7 +1152,7 @@ def conflict_sides(
             return _merge_sides(repo, str(oid), _merged_name(repo, oid, path), base=base)
         applied = _read(gitdir / "rebase-apply" / "final-commit")
         if applied is not None:  # git am -3, rebase --apply: theirs is the patch's subject
-            return Sides(("HEAD", APPLIED_BASE, applied.split("\n", 1)[0]))
+            return Sides(("HEAD", APPLIED_BASE, applied.split("\n", 1)[0]), _applied_trees(repo))
         for step, commit, _ in steps:
             if commit:
                 return (_revert_sides if step == "revert" else _pick_sides)(repo, _commit_id(repo, commit))

@@ -254,7 +254,8 @@ def file_lines(record: dict[str, Any], style: Style, *, applying: bool = False) 
     if "blocks" in record:  # as the file holds them
         conflicts, left = len(listed), sum(1 for _, entry in listed if left_in_record(entry))
     plural = "s" if conflicts != 1 else ""
-    title = f"{record['path']}: resolved {conflicts - left} of {conflicts} conflict{plural}"
+    name = " and ".join(record.get("files") or [record["path"]])
+    title = f"{name}: resolved {conflicts - left} of {conflicts} conflict{plural}"
     labels = record.get("labels") or ["ours", "base", "theirs"]
     if applying:
         title += f" (applying {labels[2]})"
@@ -561,10 +562,14 @@ def _umask() -> int:
     return mask
 
 
-def work_files(repo: pygit2.Repository, log: Log, path: str) -> list[str]:
-    """The work-tree files that hold the driver's merge of `path`: `path` itself, but where both sides
-    renamed it apart (git's rename/rename, whose content the driver merges under the base's name) the
-    two names git writes that merge to."""
+def work_files(repo: pygit2.Repository, log: Log, record: dict[str, Any]) -> list[str]:
+    """The work-tree files that hold the driver's merge of `record`'s path: those the driver found git
+    writes it to (its `files`), else the path itself, but where both sides renamed it apart (git's
+    rename/rename, whose content the driver merges under the base's name) the two names git writes that
+    merge to."""
+    path = record["path"]
+    if record.get("files"):
+        return list(record["files"])
     if os.path.lexists(Path(repo.workdir) / path) or [n for n, *_ in _index_entries(repo, path)] != [1]:
         return [path]
     commits = gitinfo.conflict_sides(repo).commits or _logged_merge(repo, log)
@@ -640,7 +645,7 @@ def run(paths: Sequence[str], *, undo_paths: bool, style: Style) -> int:
         raise ReviewError("not inside a git work tree")
     log = load(repo)
     handled = f"file the merge driver handled in the {describe(log.operation)}"
-    recorded = {file: r["path"] for r in log.records for file in work_files(repo, log, r["path"])}
+    recorded = {file: r["path"] for r in log.records for file in work_files(repo, log, r)}
     files = selected(repo_paths(repo, paths), recorded, handled)
     if not undo_paths:
         print("\n".join(listing(log, list(dict.fromkeys(recorded[file] for file in files)), style)))
