@@ -412,3 +412,79 @@ def test_fit_acceptor_that_cannot_reach_the_token_merge_writes_nothing(
     assert result.exit_code == 1 and "no acceptor written" in result.output, result.output
     assert "Traceback" not in result.output
     assert {path.name: path.read_bytes() for path in model.iterdir()} == before
+
+
+def _constant_model(tmp_path: Path, probabilities: list[float]) -> Path:
+    """A copy of the shipped model whose model.onnx gives every unit `probabilities` (no acceptor)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    model = tmp_path / "constant"
+    shutil.copytree(SHIPPED, model)
+    config = json.loads((model / "config.json").read_text())
+    config.pop("acceptor", None)
+    (model / "config.json").write_text(json.dumps(config))
+    inputs = [
+        helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", 4, "length"]),
+        helper.make_tensor_value_info("type_ids", TensorProto.INT64, ["batch", 4, "length"]),
+        helper.make_tensor_value_info("is_token", TensorProto.FLOAT, ["batch"]),
+    ]
+    vocabulary = np.zeros((config["model"]["vocab_size"], 1), np.float32)
+    constants = [
+        numpy_helper.from_array(vocabulary, "embedding"),  # reads input_ids, as a model does
+        numpy_helper.from_array(np.array([probabilities], np.float32), "probabilities"),
+        numpy_helper.from_array(np.array([-1, 1], np.int64), "column"),
+    ]
+    nodes = [
+        helper.make_node("Gather", ["embedding", "input_ids"], ["looked_up"]),
+        helper.make_node("Reshape", ["is_token", "column"], ["per_unit"]),
+        helper.make_node("Mul", ["per_unit", "probabilities"], ["scaled"]),
+        helper.make_node("Sub", ["scaled", "scaled"], ["zero"]),
+        helper.make_node("Add", ["zero", "probabilities"], ["probs"]),
+    ]
+    output = helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["batch", len(probabilities)])
+    graph = helper.make_graph(nodes, "constant", inputs, [output], initializer=constants)
+    onnx_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx_model.ir_version = 8
+    onnx.save(onnx_model, str(model / "model.onnx"))
+    return model
+
+
+def _ours_contains_theirs() -> dict:
+    """A Java file whose one conflict the token merge settles as ours: theirs's edit is part of ours's."""
+    around = ("class A {\n  void m() {\n", "  }\n}\n")
+    base, ours, theirs = (
+        around[0] + line + around[1] for line in ("    f(1, 2);\n", "    g(1);\n", "    f(1);\n")
+    )
+    return {"id": "contained", "repo": "acme/contained", "path": "A.java", "lang": "java", "base": base,
+            "ours": ours, "theirs": theirs, "resolved": ours}  # fmt: skip
+
+
+def test_a_clean_token_merge_folded_into_a_region_candidate_still_counts(tmp_path: Path) -> None:
+    """A model that ranks pattern A above TOKEN: the clean token merge's candidate is A's (same text)."""
+    pytest.importorskip("onnx", reason="crafting a model needs the [train] extra")
+    from training.acceptor import collect
+
+    model = _constant_model(tmp_path, [0.5, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05, 0.03, 0.03, 0.04])
+    rows = collect([_ours_contains_theirs(), _scenario("acme/js", 1)], str(model), workers=1)
+    assert rows.token_merge_correct == [True, True]
+    assert len(rows.repo) == 2
+
+
+def _stops_on_the_second(record: dict) -> dict | None:
+    """A worker for `collect` that fails on the record with id "second" as a bug in collecting would."""
+    if record["id"] == "second":
+        raise StopIteration  # what ends pool.imap's results early when it reaches the parent
+    from training.acceptor import collect_file
+
+    return collect_file(record)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_file_that_fails_to_collect_stops_the_fit_and_is_named(workers: int) -> None:
+    from training.acceptor import collect
+    from training.config import TrainingError
+
+    files = [{**_scenario("acme/a", 1), "id": name} for name in ("first", "second", "third")] * 4
+    with pytest.raises(TrainingError, match=r"failed on 4 of 12 files .*acme/a.*StopIteration"):
+        collect(files, str(SHIPPED), workers=workers, worker=_stops_on_the_second)

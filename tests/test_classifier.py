@@ -256,7 +256,10 @@ def test_calibration_picks_the_lowest_threshold_that_keeps_the_precision() -> No
     found = calibrate(results((0.9, True), (0.8, True), (0.7, False), (0.6, True), (0.5, False)), 0.75)
     assert (found["threshold"], found["precision"], found["coverage"]) == (0.6, 0.75, 0.8)
     gave_up = calibrate(results((0.9, False), (0.5, True)), 0.9)
-    assert gave_up["threshold"] == NEVER > 1.0 and gave_up["precision"] is None and gave_up["coverage"] == 0.0
+    assert gave_up["threshold"] == NEVER == 1.0
+    assert gave_up["precision"] is None and gave_up["coverage"] == 0.0
+    summed = calibrate(results((1.0000001, True), (0.5, False)), 0.9)  # a confidence summed past 1
+    assert (summed["threshold"], summed["coverage"]) == (1.0, 0.5), "a threshold stays within [0, 1]"
 
 
 def test_torch_and_onnx_agree(tiny_model: Path) -> None:

@@ -212,3 +212,31 @@ def test_export_says_when_the_held_out_records_changed_though_as_many(tmp_path: 
     said = [line for line in exported.stderr.splitlines() if line.startswith("mergebert: ")]
     assert len(said) == 1 and "no validation data" in said[0], exported.stderr
     assert "changed since training" in said[0] and "owner/repo2" in said[0]
+
+
+@pytest.mark.parametrize("quantize", ["--quantize", "--no-quantize"])
+def test_export_of_weights_that_are_not_numbers_is_a_one_line_error(model: Path, quantize: str) -> None:
+    import torch
+
+    checkpoint = torch.load(model / "model.pt", weights_only=False)
+    name = next(name for name in checkpoint["state_dict"] if name.endswith("weight"))
+    checkpoint["state_dict"][name].fill_(float("nan"))  # what a diverged training left
+    torch.save(checkpoint, model / "model.pt")
+    before = (model / "config.json").read_bytes()
+    message = one_line_error(export(model, quantize))
+    assert "not numbers" in message and "diverged" in message, message
+    assert not list(model.glob("*.onnx")) and (model / "config.json").read_bytes() == before
+
+
+def test_export_prints_its_own_lines_without_library_warnings(model: Path) -> None:
+    """torch's and transformers' tracing warnings and onnxruntime's quantisation advice stay out (the
+    parity check is what tells a faulty trace)."""
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-m", "mergebert", "export", str(model)], capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == ""
+    assert "wrote model.onnx" in run.stdout and "int8" in run.stdout

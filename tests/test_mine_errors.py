@@ -69,3 +69,16 @@ def test_a_folder_inside_a_work_tree_is_not_taken_for_the_repository_around_it(t
     result = mine(tmp_path, tmp_path / "work" / "src", good)
     assert_one_line_error(result, "src", "not a git repository")
     assert sorted(path.name for path in (tmp_path / "out").iterdir())[0].startswith("good.")
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_a_shallow_clone_is_mined_and_said_to_be_shallow(tmp_path: Path, good, depth: int) -> None:
+    import subprocess
+
+    clone = tmp_path / "shallow"
+    command = ["git", "clone", "-q", "--depth", str(depth), "-b", "main", good.as_uri(), str(clone)]
+    subprocess.run(command, check=True)
+    result = mine(tmp_path, clone)
+    assert result.exit_code == 0, result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"mergebert: {clone}: a shallow clone") and "git fetch --unshallow" in line, line

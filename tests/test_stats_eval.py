@@ -394,3 +394,17 @@ def test_the_shipped_model_names_every_repository_its_encoder_trained_on() -> No
     names = evaluate.listed_repositories(str(SHIPPED_MODEL), evaluate.ENCODER_REPOSITORIES)
     assert len(names) == metrics["train_repositories"] == 67
     assert not names & set(metrics["valid_repos"])
+
+
+def test_the_plots_legend_hides_no_point() -> None:
+    """The token merge's point low on the left, where a legend inside the plot would sit."""
+    pytest.importorskip("matplotlib", reason="eval --plot needs the [plot] extra")
+    points = [{"threshold": t / 10, "accuracy": 0.6 - t / 20, "precision": 0.7 + t / 40} for t in range(11)]
+    token_merge = {"accuracy": 0.105, "precision": 0.667}
+    figure = evaluate.curve_figure(points, token_merge, default_threshold=0.7)
+    (axes,) = figure.axes
+    figure.canvas.draw()
+    legend, plotted = axes.get_legend().get_window_extent(), axes.get_window_extent()
+    assert not legend.overlaps(plotted), "the legend lies outside the plotting area"
+    assert figure.bbox.contains(legend.x1 - 1, legend.y0 + 1), "and inside the image"
+    evaluate.pyplot().close(figure)

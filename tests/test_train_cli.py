@@ -272,3 +272,22 @@ def test_a_run_killed_before_it_could_clean_up_is_cleaned_up_by_the_next(data: P
     finally:
         running.kill()
         running.wait()
+
+
+def test_a_diverging_run_stops_with_one_line_and_writes_nothing(data: Path, tmp_path: Path) -> None:
+    result = train(data, "-o", tmp_path / "m", "--lr", "1e6", "--warmup-steps", "1")
+    message = one_line_error(result)
+    assert "training diverged at step" in message and "--lr" in message, message
+    assert "training done" not in result.stdout, "no weights are selected"
+    assert not (tmp_path / "m").exists()
+
+
+def test_a_completed_run_removes_the_old_models_card(existing: Path, data: Path) -> None:
+    (existing / "MODEL_CARD.md").write_text("# the old model: vocabulary 8000\n")
+    (existing / "NOTES.md").write_text("the user's own\n")
+    result = train(data, "-o", existing)
+    assert result.exit_code == 0, result.output
+    assert not (existing / "MODEL_CARD.md").exists(), "no card describes another model"
+    assert (existing / "NOTES.md").read_text() == "the user's own\n"
+    (removed,) = [line for line in result.stderr.splitlines() if "removed the old model's" in line]
+    assert "MODEL_CARD.md" in removed

@@ -27,12 +27,13 @@ import os
 import random
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from mergebert.core.atomic import atomic_write
-from mergebert.core.candidates import ConflictInput
+from mergebert.core.candidates import ConflictInput, token_merge_text
 from mergebert.core.filefacts import FileFacts
 from mergebert.core.linemerge import CleanText, LineConflict, merge_lines
 from mergebert.core.messages import some_of, warn
@@ -110,9 +111,8 @@ def _scored_rows(
         "token_merge_correct": [False] * len(inputs),
     }
     for i, entry, rows in zip(scored, decoded, features, strict=True):
-        if not inputs[i].token_conflicts:
-            clean = next(c for c in entry.candidates if c.kind == "token")
-            out["token_merge_correct"][i] = squash(clean.text) == expected[i]
+        if not inputs[i].token_conflicts:  # the decoder may have folded it into a region candidate
+            out["token_merge_correct"][i] = squash(token_merge_text(inputs[i], ())) == expected[i]
         check = check_for(i)
         for candidate, row in zip(entry.candidates, rows, strict=False):
             accepted = check.refusal(candidate.text) is None
@@ -162,6 +162,28 @@ def region_files(regions: Sequence[str], scenarios: Sequence[Record], seen: set[
     return [sorted(group, key=lambda record: record.get("index", 0)) for group in files.values()]
 
 
+@dataclass(frozen=True)
+class _Failed:
+    """A file whose collecting raised (its exception, as text)."""
+
+    error: str
+
+
+def _guarded(worker: Callable[[Any], dict | None], file: Any) -> dict | None | _Failed:
+    """`worker(file)`, or what it raised: a StopIteration that reached `pool.imap` would end its results
+    early without a word."""
+    try:
+        return worker(file)
+    except Exception as error:
+        return _Failed(f"{type(error).__name__}: {error}" if str(error) else type(error).__name__)
+
+
+def _file_name(file: Any) -> str:
+    """The repository and path of a scenario record or of a group of region records."""
+    record = file[0] if isinstance(file, list | tuple) else file
+    return f"{record.get('repo', '')} {record.get('path', '')}".strip()
+
+
 def collect(
     files: Iterable[Any],
     model_dir: str,
@@ -169,16 +191,27 @@ def collect(
     worker: Callable[[Any], dict | None] = collect_file,
 ) -> Rows:
     """Candidate rows of every file in ``files`` (scored with the model in ``model_dir``): scenario
-    records by default, or groups of region records with ``worker=collect_regions_of_file``."""
+    records by default, or groups of region records with ``worker=collect_regions_of_file``.
+    TrainingError when collecting any file raised: rows are never fitted on what the others left."""
     rows = Rows([], [], [], [], [], [], [], [])
     files = list(files)
     _init(model_dir)  # here first: a model that cannot load fails now, not in every pool worker forever
+    guarded = partial(_guarded, worker)
     if workers > 1:
         context = multiprocessing.get_context("spawn")
         with context.Pool(workers, _init, (model_dir,)) as pool:
-            results = list(pool.imap(worker, files, chunksize=8))
+            results = list(pool.imap(guarded, files, chunksize=8))
     else:
-        results = [worker(file) for file in files]
+        results = [guarded(file) for file in files]
+    failed = [
+        (file, result) for file, result in zip(files, results, strict=True) if isinstance(result, _Failed)
+    ]
+    if failed:
+        file, first = failed[0]
+        raise TrainingError(
+            f"collecting candidate rows failed on {len(failed)} of {len(files)} files (first: "
+            f"{_file_name(file)}: {first.error}): no acceptor written"
+        )
     for number, result in enumerate(results):
         if result is None:
             continue

@@ -25,6 +25,7 @@ from mergebert.neural.features import FeatureConfig
 from training.config import TrainingError
 from training.model import MergeBert, ProbabilityModel
 from training.modeldir import ACCEPTOR_FILES, drop_acceptor, write_json
+from training.quiet import quantization_advice, tracing_warnings
 
 TOLERANCE = 1e-4
 MAX_QUANT_DROP = 0.005
@@ -51,7 +52,7 @@ def export_onnx(model: MergeBert, path: str, opset: int = 17) -> None:
     types = torch.zeros((2, 4, 12), dtype=torch.int64)
     types[:, :, 8:] = 4
     is_token = torch.tensor([0.0, 1.0])
-    with torch.no_grad():
+    with torch.no_grad(), tracing_warnings():
         torch.onnx.export(
             wrapper,
             (ids, types, is_token),
@@ -222,10 +223,16 @@ def _export(
     q_path: str,
 ) -> Iterator[str]:
     """`export`, writing its drafts to `fp32_path` and `q_path` (the caller removes them)."""
+    from training.fit import finite_weights, predict
     from training.metrics import calibrate, record_level, summarise_records
 
     t0 = time.time()
     model = load_torch(model_dir)
+    if not finite_weights(model):
+        raise TrainingError(
+            f"{model_dir}/model.pt holds weights that are not numbers (NaN or infinite): its training "
+            "diverged; train it again with a lower --lr"
+        )
     export_onnx(model, fp32_path)
     yield f"exported to ONNX ({os.path.getsize(fp32_path) / 1e6:.1f} MB fp32)"
 
@@ -241,14 +248,12 @@ def _export(
     check = va if va is not None else _synthetic(model)
     n = len(check["lengths"])
     sample_idx = np.sort(rng.choice(n, size=min(sample, n), replace=False))
-    from training.fit import predict
-
     torch_probs = predict(model, check, sample_idx)
     sess = _session(fp32_path)
     ort_probs = ort_predict(sess, check, sample_idx)
     diff = float(np.abs(torch_probs - ort_probs).max())
     yield f"ONNX Runtime vs torch on {len(sample_idx)} units: max |Δp| = {diff:.2e} (tolerance {TOLERANCE:g})"
-    if diff > TOLERANCE:
+    if not diff <= TOLERANCE:  # NaN too
         raise RuntimeError(f"ONNX Runtime and torch disagree: {diff:.2e} > {TOLERANCE:g}")
 
     target = _target_precision(cfg, metrics)
@@ -265,7 +270,8 @@ def _export(
         if quantize:
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
-            quantize_dynamic(fp32_path, q_path, weight_type=QuantType.QInt8)
+            with quantization_advice():
+                quantize_dynamic(fp32_path, q_path, weight_type=QuantType.QInt8)
             q_sess = _session(q_path)
             q_probs = ort_predict(q_sess, va, eval_idx)
             acc_q = float((va["labels"][eval_idx, q_probs.argmax(1)] > 0).mean())

@@ -16,7 +16,7 @@ from mergebert.core.candidates import CLASS_NAMES, N_CLASSES
 from mergebert.core.patterns import mirrored
 from mergebert.neural.bpe import BPE, PAD
 from mergebert.neural.features import EDIT_TYPES, SIDES_SWAPPED
-from training.config import TrainConfig
+from training.config import TrainConfig, TrainingError
 from training.dataset import Arrays
 from training.distributed import Ranks, agree, total_units, wrap
 from training.model import MergeBert, make_config, multi_hot_loss
@@ -70,6 +70,19 @@ def swap_sides(batch: tuple, chosen: torch.Tensor) -> tuple:
         torch.where(per_sequence, tys[:, SIDES_SWAPPED], tys),
         is_token,
         torch.where(chosen[:, None], labels[:, _MIRRORED_CLASSES], labels),
+    )
+
+
+def finite_weights(model: torch.nn.Module) -> bool:
+    """Whether every weight of `model` is a number (not NaN or infinite)."""
+    return bool(torch.stack([torch.isfinite(p).all() for p in model.parameters()]).all())
+
+
+def diverged(step: int, loss: float, lr: float) -> TrainingError:
+    """The error of a run whose loss or weights stopped being numbers at `step`."""
+    return TrainingError(
+        f"training diverged at step {step} (loss {loss:.4g}): the weights are no longer numbers, so no model "
+        f"is written; train again with a lower --lr than {lr:g}"
     )
 
 
@@ -190,6 +203,7 @@ def fit(
     t_train = time.time()
     seen = 0
     stop = False
+    broken: float | None = None  # the loss of the step after which the weights were no longer numbers
 
     def validate() -> tuple[float, float]:
         assert select is not None
@@ -231,6 +245,9 @@ def fit(
         step += 1
         seen += len(batch_idx) * world
         lv = loss.item()
+        if not (math.isfinite(lv) and finite_weights(model)):  # the same weights on every rank: all stop
+            broken, stop = lv, True
+            continue
         ema = lv if ema is None else 0.98 * ema + 0.02 * lv
         if step % 50 == 0:
             rate = seen / (time.time() - t_train)
@@ -262,6 +279,8 @@ def fit(
             if bad_evals >= cfg.patience:
                 log("early stop: no improvement")
                 stop = True
+    if broken is not None:
+        raise diverged(step, broken, cfg.lr)
     minutes = (time.time() - t_train) / 60
     if select is None:  # a rank other than 0: its weights are not kept
         return FitResult(step, step, float("nan"), minutes, units)

@@ -17,7 +17,9 @@ from training.dataset import Arrays
 from training.fit import predict
 from training.model import MergeBert
 
-NEVER = 1.01  # the threshold calibration returns when no threshold reaches the target precision
+# the threshold calibration returns when no threshold reaches the target precision: the resolver then takes
+# only a resolution the model gives all its probability (a threshold is always within [0, 1])
+NEVER = 1.0
 
 
 def unit_metrics(probs: np.ndarray, labels: np.ndarray, langs: np.ndarray | None = None) -> dict:
@@ -80,7 +82,8 @@ def record_level(records: list[dict], arrays, probs: np.ndarray, beam: int, only
 
 
 def calibrate(results: list[dict], target: float) -> dict:
-    """Lowest confidence threshold whose accepted set has precision ≥ target (maximum coverage)."""
+    """Lowest confidence threshold whose accepted set has precision ≥ target (maximum coverage); at
+    most 1, which a confidence summed from many probabilities may pass."""
     conf = np.array([r["confidence"] for r in results])
     ok = np.array([r["correct"] for r in results], dtype=np.float64)
     order = np.argsort(-conf, kind="stable")
@@ -97,7 +100,7 @@ def calibrate(results: list[dict], target: float) -> dict:
             "curve": _curve(conf, ok),
         }
     last = int(good[-1])
-    threshold = float(conf[order[last]])
+    threshold = min(float(conf[order[last]]), 1.0)
     accepted = conf >= threshold
     return {
         "threshold": threshold,

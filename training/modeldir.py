@@ -1,6 +1,6 @@
 """A model directory's files: a training run builds its model in a folder beside the directory and moves it
-in only when the run completes, and what belonged to an old model (its ONNX export, its acceptor) never
-stays beside a new one. Imports no torch."""
+in only when the run completes, and what belonged to an old model (its ONNX export, its acceptor, its
+card) never stays beside a new one. Imports no torch."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from mergebert.core import tempdirs
 from mergebert.core.atomic import atomic_write
 from mergebert.core.messages import warn
 
-# what `train`, `export` and `fit-acceptor` write, model.onnx last: moved in once the rest is in place
+# what `train`, `export` and `fit-acceptor` write, model.onnx last: moved in once the rest is in place; and
+# the card that describes a model (`python -m training.model_card`), which no other model may keep
 MODEL_FILES = (
+    "MODEL_CARD.md",
     "model.pt",
     "vocab.json",
     "merges.txt",

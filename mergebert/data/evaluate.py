@@ -459,10 +459,21 @@ def plot(
     token_merge: dict[str, Any] | None = None,
     default_threshold: float | None = None,
 ) -> None:
+    """`curve_figure` saved as the image `out`."""
+    figure = curve_figure(points, token_merge, default_threshold)
+    figure.savefig(out, dpi=120)
+    pyplot().close(figure)
+
+
+def curve_figure(
+    points: Sequence[dict[str, float]],
+    token_merge: dict[str, Any] | None = None,
+    default_threshold: float | None = None,
+) -> Any:
     """Precision against accuracy as the threshold moves, beside the token merge alone and with the
-    model's default threshold marked."""
+    model's default threshold marked; the legend beside the plot, where it hides no point."""
     plt = pyplot()
-    figure, axes = plt.subplots(figsize=(5.5, 4.2))
+    figure, axes = plt.subplots(figsize=(7.5, 4.2))
     axes.plot(
         [p["accuracy"] for p in points],
         [p["precision"] for p in points],
@@ -490,14 +501,13 @@ def plot(
             color="C2",
             label="token merge only (no model)",
         )
-    axes.legend(fontsize=7, loc="lower left")
+    axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     axes.set_xlabel("accuracy (correct / all conflicts)")
     axes.set_ylabel("precision (correct / answered)")
     axes.set_title("mergebert resolver: confidence threshold sweep")
     axes.grid(True, alpha=0.3)
     figure.tight_layout()
-    figure.savefig(out, dpi=120)
-    plt.close(figure)
+    return figure
 
 
 def run(

@@ -252,6 +252,11 @@ def open_repository(path: str, source: str) -> pygit2.Repository:
 
 
 def _plan(repo: pygit2.Repository, source: str, options: MineOptions) -> RepositoryPlan:
+    if repo.is_shallow:
+        warn(
+            f"{source}: a shallow clone: merges whose parents or merge base lie beyond its history are not "
+            "mined (run git fetch --unshallow there to mine its whole history)"
+        )
     path = source if is_url(source) else repository_key(repo)
     merges = tuple(list_merges(repo, options.since, options.max_merges))
     return RepositoryPlan(repo_name(repo), path, merges, by_folder=origin_name(repo) is None)
