@@ -143,3 +143,20 @@ def test_check_refuses_a_marker_without_a_stderr(repo: GitRepo, how: str) -> Non
     repo.git("add", NAME)
     result = run_without_stderr(repo, how, MERGEBERT, "check")
     assert (result.returncode, result.stdout) == (1, b"")
+
+
+@pytest.mark.parametrize("how", [CLOSED_PIPE, NO_STDERR])
+def test_review_undo_makes_the_file_unmerged_again_without_its_streams(repo: GitRepo, how: str) -> None:
+    """--undo reports on stdout: with nobody reading it, the file still gets git's conflict back and the
+    index its three stages (its lines came between the two)."""
+    repo.commit({NAME: TOKEN_BASE, CLASH: CLASH_BASE}, "base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit({NAME: TOKEN_THEIRS, CLASH: CLASH_THEIRS}, "theirs")
+    repo.git("checkout", "-q", "main")
+    repo.commit({NAME: TOKEN_OURS, CLASH: CLASH_OURS}, "ours")
+    repo.use_driver()
+    repo.git("-c", "mergebert.model=none", "merge", "--no-edit", "feature", check=False)
+    assert repo.read(NAME) == TOKEN_MERGED.encode() and repo.conflicted() == [CLASH]
+    result = run_without_stderr(repo, how, MERGEBERT, "review", "--undo", NAME, stdout=True)
+    assert result.returncode == 0
+    assert repo.read(NAME).count(b"<<<<<<<") == 1 and sorted(repo.conflicted()) == sorted([CLASH, NAME])

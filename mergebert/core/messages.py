@@ -81,9 +81,11 @@ def write_names_as_bytes() -> None:
 def open_standard_fds() -> None:
     """/dev/null on file descriptors 0, 1 and 2 where they are closed (`2>&-`), as git opens it at its
     start: a file mergebert opens never takes one's number, where a library's or a child's output to it
-    would land."""
-    for fd in (0, 1, 2):
+    would land; and sys.stdin, stdout and stderr, None where Python started without them, on those."""
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
         try:
             os.fstat(fd)
         except OSError:
             os.set_inheritable(os.open(os.devnull, os.O_RDWR), True)  # the lowest number free: `fd`
+        if getattr(sys, name) is None:  # Python started without it: its stream, on that /dev/null
+            setattr(sys, name, open(fd, "r" if fd == 0 else "w", encoding="utf-8", closefd=False))  # noqa: SIM115

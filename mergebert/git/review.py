@@ -19,13 +19,14 @@ import shlex
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pygit2
 from pygit2.enums import ConfigLevel, FilterMode
 
-from mergebert.core import atomic, lineranges, markers, tokendiff
+from mergebert.core import atomic, lineranges, markers, messages, tokendiff
 from mergebert.core.linemerge import conflicts_of, merge_lines
 from mergebert.core.messages import INTERRUPTED_STATUS, warn
 from mergebert.core.textio import UnsupportedContent, decode_sides, shown_lines, split_lines
@@ -618,19 +619,18 @@ def undo_file(
         except OSError as error:
             say(f"{where}: cannot write it ({error.strerror or error}); nothing put back")
             return False
-    for line in result.restored + result.already + result.refused:
-        say(f"{where}: {line}")
+    lines = [f"{where}: {line}" for line in result.restored + result.already + result.refused]
     if result.restored:
-        say(f"{where}: resolve it yourself, then `git add {typed_here(repo, where)}`")
+        lines.append(f"{where}: resolve it yourself, then `git add {typed_here(repo, where)}`")
     if not (result.restored or result.already):
-        if not result.refused:
-            say(f"{where}: nothing to undo")
+        for line in lines or ([] if result.refused else [f"{where}: nothing to undo"]):
+            say(line)
         return not result.refused
-    said, unmerged = unmerge(repo, log, record, path, where)
+    said, unmerged = unmerge(repo, log, record, path, where)  # the file and its index first, then the lines
     if said is None and unmerged and where == path:  # git's conflict back: recorded as at the stop
         said = rerere.record_preimage(repo, path, result.data, record.get("marker_size", 7))
-    if said:
-        say(said)
+    for line in [*lines, *([said] if said else [])]:
+        say(line)
     return unmerged and not result.refused
 
 
@@ -648,14 +648,16 @@ def run(paths: Sequence[str], *, undo_paths: bool, style: Style) -> int:
     recorded = {file: r["path"] for r in log.records for file in work_files(repo, log, r)}
     files = selected(repo_paths(repo, paths), recorded, handled)
     if not undo_paths:
-        print("\n".join(listing(log, list(dict.fromkeys(recorded[file] for file in files)), style)))
+        messages.say(
+            "\n".join(listing(log, list(dict.fromkeys(recorded[file] for file in files)), style)), stdout=True
+        )
         return 0
     ok = True
     try:
         # as `resolve` and `mergetool`, which write working files too; each file and its index whole
         with marked.writing(repo):
             for file in files:
-                done = undo_file(repo, log, recorded[file], print, file)
+                done = undo_file(repo, log, recorded[file], partial(messages.say, stdout=True), file)
                 ok = ok and done
     except KeyboardInterrupt:  # while it waited for another mergebert to finish writing
         warn("interrupted: nothing written")
