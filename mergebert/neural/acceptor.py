@@ -19,8 +19,12 @@ with numpy (``boosted_trees``):
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
+import os
+import zipfile
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -81,6 +85,16 @@ RANKER_FEATURE_NAMES: tuple[str, ...] = (
     *(f"{name}_minus_worst" for name in FEATURE_NAMES),
 )
 RANKER = "ranker_"  # the prefix of the ranker's arrays among the acceptor's parameters
+FITTED_FOR = "model_sha256"  # the stored SHA-256 of the model.onnx the acceptor was fitted for
+
+
+def model_digest(onnx_path: str) -> str:
+    """The SHA-256 of a model.onnx, which an acceptor records as the model it was fitted for."""
+    digest = hashlib.sha256()
+    with open(onnx_path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def with_ranker(params: Mapping[str, Any], ranker: Mapping[str, Any]) -> dict[str, Any]:
@@ -214,25 +228,39 @@ class Acceptor:
         self.trees = _trees(params, FEATURE_NAMES, "calibrator")
         ranker = {name[len(RANKER) :]: value for name, value in params.items() if name.startswith(RANKER)}
         self.ranker = _trees(ranker, RANKER_FEATURE_NAMES, "ranker") if ranker else None
+        # None for an acceptor saved before acceptors recorded it (the shipped one): not checked
+        self.fitted_for = str(params[FITTED_FOR]) if FITTED_FOR in params else None
 
     @classmethod
     def from_file(cls, path: str) -> Acceptor:
-        """The acceptor that ``save`` wrote to ``path``."""
+        """The acceptor that ``save`` wrote to ``path``; ValueError when it is not one."""
         if path.endswith(".json"):
             raise ValueError("it was fitted by an older mergebert: run `mergebert fit-acceptor` again")
-        with np.load(path, allow_pickle=False) as stored:
-            return cls({name: stored[name] for name in stored.files})
+        unreadable = ValueError("not an acceptor .npz (truncated, or another kind of file)")
+        try:
+            stored = np.load(path, allow_pickle=False)
+            if not isinstance(stored, np.lib.npyio.NpzFile):  # a lone .npy array
+                raise unreadable
+            with stored:
+                params = {name: stored[name] for name in stored.files}
+        except (zipfile.BadZipFile, ValueError, EOFError, zlib.error):  # not numpy's advice to unpickle
+            raise unreadable from None
+        return cls(params)
 
     @staticmethod
-    def save(params: Mapping[str, Any], path: str) -> None:
-        """Write ``params`` (see ``__init__``) to ``path``, atomically, as an uncompressed .npz."""
+    def save(params: Mapping[str, Any], path: str, model_onnx: str | None = None) -> None:
+        """Write ``params`` (see ``__init__``) to ``path``, atomically, as an uncompressed .npz, stamped with
+        the digest of ``model_onnx`` (default: the model.onnx beside ``path``, where there is one), which
+        loading checks."""
         names = {
             key: np.asarray(params[key], dtype=str)
             for key in ("features", RANKER + "features")
             if key in params
         }
+        onnx_path = model_onnx or os.path.join(os.path.dirname(os.path.abspath(path)), "model.onnx")
+        stamp = {FITTED_FOR: np.asarray(model_digest(onnx_path))} if os.path.isfile(onnx_path) else {}
         buffer = io.BytesIO()
-        np.savez(buffer, **{**params, **names})
+        np.savez(buffer, **{**params, **names, **stamp})
         atomic_write(path, buffer.getvalue())
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:

@@ -52,6 +52,8 @@ class BoostedTrees:
             raise ValueError("the acceptor's tree arrays are empty or of unequal shapes")
         nodes = {name: np.asarray(arrays[name], dtype=dtype) for name, (dtype, _) in NODE_ARRAYS.items()}
         n_trees, width = nodes["leaf"].shape
+        if not (np.isfinite(arrays["baseline"]) and np.isfinite(nodes["value"]).all()):
+            raise ValueError("the acceptor's trees hold values that are not numbers")
         for child in ("left", "right"):
             if ((nodes[child] < 0) | (nodes[child] >= width)).any():
                 raise ValueError("a tree of the acceptor points outside itself")

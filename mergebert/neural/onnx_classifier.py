@@ -1,10 +1,14 @@
 """The neural classifier at run time: ONNX Runtime only (no torch).
 
 ``load_classifier(model_dir)`` reads a model directory (``config.json``, ``model.onnx``, ``vocab.json``,
-``merges.txt``), checks that the vocabulary is the model's (the size config.json records, and the model
-runs on its last id), and returns an ``OnnxClassifier``.  ``rank`` featurises every unit of every conflict
-it is given (a file's conflicts come in one call) and scores them in one ONNX Runtime run, then decodes
-each conflict's candidates with ``candidates.decode`` (beam over the token conflicts' patterns).
+``merges.txt``), checks config.json's fields (``model_config``), that the vocabulary is the model's (the
+size config.json records, and the model runs on its last id), that model.onnx takes the inputs the runtime
+feeds and gives probabilities for a fixed probe (a model whose training diverged gives NaN), and that the
+acceptor was fitted for this model.onnx where it records which; and returns an ``OnnxClassifier``.
+``rank`` featurises every unit of every conflict it is given (a file's conflicts come in one call) and
+scores them in one ONNX Runtime run, then decodes each conflict's candidates with ``candidates.decode``
+(beam over the token conflicts' patterns). Scores that are not probabilities decide nothing: the file's
+conflicts get no candidate.
 
 Which model a command uses, and what happens when it cannot be loaded, is decided in
 ``mergebert.neural.policy``.
@@ -20,9 +24,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from mergebert.core.candidates import N_CLASSES, Candidate, ConflictInput, decode, units
-from mergebert.neural.acceptor import Acceptor, Decoded
+from mergebert.neural.acceptor import Acceptor, Decoded, model_digest
 from mergebert.neural.bpe import BPE
 from mergebert.neural.features import N_SEQ, FeatureConfig, Featurizer, collate
+from mergebert.neural.model_config import ConfigError, check_config
 
 if TYPE_CHECKING:
     from onnxruntime import InferenceSession
@@ -31,10 +36,32 @@ THREADS_ENV = "MERGEBERT_THREADS"
 FORMAT = "mergebert-model/1"  # config.json "format" of the model directories training writes
 MAX_BATCH = 256  # units per ONNX Runtime call
 FATAL_ONLY = 4  # ONNX Runtime log severity: its own errors are not printed, the ModelError says them
+INPUTS = {  # the inputs the runtime feeds: name, (type, rank)
+    "input_ids": ("tensor(int64)", 3),
+    "type_ids": ("tensor(int64)", 3),
+    "is_token": ("tensor(float)", 1),
+}
+OUTPUT = "probs"  # (batch, N_CLASSES) class probabilities
+SUM_TOLERANCE = 1e-3  # how far past 1 probabilities may sum (rounding)
 
 
 class ModelError(Exception):
     """The model directory is missing, incomplete or unreadable, or its vocabulary is not its model's."""
+
+
+class ScoresError(ModelError):
+    """The model gave scores that are not probabilities (NaN, say) for some unit."""
+
+
+def are_probabilities(probs: np.ndarray) -> bool:
+    """Each row is a distribution over the N_CLASSES classes: finite, from 0 to 1, summing to 1."""
+    return (
+        probs.ndim == 2
+        and probs.shape[1] == N_CLASSES
+        and bool(np.isfinite(probs).all())
+        and bool(((probs >= 0.0) & (probs <= 1.0)).all())
+        and bool((np.abs(probs.sum(axis=1) - 1.0) <= SUM_TOLERANCE).all())
+    )
 
 
 def _providers(ort) -> list[str]:
@@ -70,6 +97,11 @@ def _open_session(onnx_path: str, threads: int | None) -> InferenceSession:
         raise ModelError(f"cannot load {onnx_path}: {_said(err)}") from None
 
 
+def _is_confidence(value: float) -> bool:
+    """A number from 0 to 1 (a sum of one resolution's probabilities may pass 1 by rounding); not NaN."""
+    return 0.0 <= value <= 1.0 + SUM_TOLERANCE
+
+
 class OnnxClassifier:
     """Classifier over an exported MergeBERT model."""
 
@@ -85,21 +117,21 @@ class OnnxClassifier:
         self.model_dir = os.path.abspath(model_dir)
         if not os.path.isdir(self.model_dir):
             raise ModelError(f"no model directory {self.model_dir}")
-        self.config = self._read_config()
+        self.config = self._read_config(threshold_used=threshold is None)
         self.bpe = self._read_vocabulary()
         self.featurizer = Featurizer(self.bpe, FeatureConfig.from_dict(self.config.get("features", {})))
+        self._check_pad_id()
         self.beam = int(self.config.get("beam", 8))
         self.threshold = float(self.config.get("threshold", 0.5) if threshold is None else threshold)
-        onnx_path = os.path.join(self.model_dir, self.config.get("onnx", "model.onnx"))
-        self.session = _open_session(onnx_path, threads)
-        names = {i.name for i in self.session.get_inputs()}
-        if names != {"input_ids", "type_ids", "is_token"}:
-            raise ModelError(f"{onnx_path}: unexpected inputs {sorted(names)}")
-        self._check_embedding(onnx_path)
+        self.onnx_path = os.path.join(self.model_dir, self.config.get("onnx", "model.onnx"))
+        self.session = _open_session(self.onnx_path, threads)
+        self._check_interface()
+        self._check_embedding()
+        self._probe()
         self.acceptor = self._load_acceptor() if with_acceptor else None
 
-    def _read_config(self) -> dict:
-        """config.json, of the format training writes."""
+    def _read_config(self, *, threshold_used: bool) -> dict:
+        """config.json, of the format training writes, with fields the runtime can use."""
         config_path = os.path.join(self.model_dir, "config.json")
         try:
             with open(config_path, encoding="utf-8") as f:
@@ -110,6 +142,10 @@ class OnnxClassifier:
             raise ModelError(f"{config_path} is unreadable: {err}") from None
         if config.get("format") != FORMAT:
             raise ModelError(f"{config_path}: unknown model format {config.get('format')!r}")
+        try:
+            check_config(config, threshold_used=threshold_used)
+        except ConfigError as err:
+            raise ModelError(f"{config_path}: {err}") from None
         return config
 
     def _read_vocabulary(self) -> BPE:
@@ -129,27 +165,79 @@ class OnnxClassifier:
             )
         return bpe
 
-    def _check_embedding(self, onnx_path: str) -> None:
+    def _check_pad_id(self) -> None:
+        """config.json's `pad_id` (where given) is the vocabulary's <pad>, which the featurizer pads with."""
+        pad_id = self.config.get("pad_id", self.featurizer.pad_id)
+        if pad_id != self.featurizer.pad_id:
+            raise ModelError(
+                f"{os.path.join(self.model_dir, 'config.json')}: pad_id {pad_id} is not the vocabulary's "
+                f"<pad> id {self.featurizer.pad_id}"
+            )
+
+    def _check_interface(self) -> None:
+        """model.onnx takes the inputs the runtime feeds (names, types, ranks) and gives `probs`."""
+        inputs = {i.name: (i.type, len(i.shape)) for i in self.session.get_inputs()}
+        if inputs != INPUTS:
+            raise ModelError(
+                f"{self.onnx_path} takes {inputs}, not the inputs mergebert feeds {INPUTS}: "
+                "not a MergeBERT model"
+            )
+        outputs = [o.name for o in self.session.get_outputs()]
+        if OUTPUT not in outputs:
+            raise ModelError(f"{self.onnx_path} gives {outputs}, not {OUTPUT!r}: not a MergeBERT model")
+
+    def _check_embedding(self) -> None:
         """The model scores a unit holding the vocabulary's last id: its embedding is no smaller."""
         last = len(self.bpe) - 1
         unit = (np.full((N_SEQ, 1), last, dtype=np.int64), np.zeros((N_SEQ, 1), dtype=np.int64))
         try:
-            self.session.run(["probs"], collate([unit], [False], self.featurizer.pad_id))
+            self.session.run([OUTPUT], collate([unit], [False], self.featurizer.pad_id))
         except Exception as err:  # noqa: BLE001 - onnxruntime raises its own exception types
             raise ModelError(
-                f"{onnx_path} does not take the ids of the {last + 1}-entry vocabulary: the vocabulary is "
-                f"not this model's ({_said(err)})"
+                f"{self.onnx_path} does not take the ids of the {last + 1}-entry vocabulary: the vocabulary "
+                f"is not this model's ({_said(err)})"
             ) from None
+
+    def _probe(self) -> None:
+        """A fixed region unit and token unit of the longest length the features give (every id in turn):
+        the model scores them with N_CLASSES probabilities each (NaN: its training diverged)."""
+        width = self.featurizer.config.max_len
+        ids = np.arange(N_SEQ * width, dtype=np.int64).reshape(N_SEQ, width) % len(self.bpe)
+        unit = (ids, np.zeros((N_SEQ, width), dtype=np.int64))
+        batch = collate([unit, unit], [False, True], self.featurizer.pad_id)
+        try:
+            (probs,) = self.session.run([OUTPUT], batch)
+        except Exception as err:  # noqa: BLE001 - onnxruntime raises its own exception types
+            raise ModelError(
+                f"{self.onnx_path} cannot score a unit of {width} sub-words (features.max_len): {_said(err)}"
+            ) from None
+        probs = np.asarray(probs)
+        if probs.shape != (2, N_CLASSES):
+            raise ModelError(
+                f"{self.onnx_path} gives scores of shape {list(probs.shape)} for 2 units, not "
+                f"[2, {N_CLASSES}]: not a MergeBERT model"
+            )
+        if not np.isfinite(probs).all():
+            raise ModelError(f"{self.onnx_path} gives scores that are not numbers (NaN): training diverged")
+        if not are_probabilities(probs):
+            raise ModelError(f"{self.onnx_path} gives scores that are not probabilities (0 to 1, sum 1)")
 
     def _load_acceptor(self) -> Acceptor | None:
         """The second stage named by the config (None for a model without one)."""
         name = self.config.get("acceptor")
         if not name:
             return None
+        path = os.path.join(self.model_dir, name)
         try:
-            return Acceptor.from_file(os.path.join(self.model_dir, name))
+            acceptor = Acceptor.from_file(path)
         except (OSError, ValueError, KeyError) as err:
-            raise ModelError(f"cannot read the model's acceptor {name}: {err}") from None
+            raise ModelError(f"cannot read the model's acceptor {path}: {err}") from None
+        if acceptor.fitted_for is not None and acceptor.fitted_for != model_digest(self.onnx_path):
+            raise ModelError(
+                f"{path} was fitted for another model.onnx than {self.onnx_path}: "
+                "run mergebert fit-acceptor again"
+            )
+        return acceptor
 
     # -- scoring ---------------------------------------------------------------------------------
     def unit_probabilities(self, all_units: Sequence) -> np.ndarray:
@@ -163,7 +251,10 @@ class OnnxClassifier:
         for s in range(0, len(order), MAX_BATCH):
             chunk = order[s : s + MAX_BATCH]
             batch = collate([feats[i] for i in chunk], [is_token[i] for i in chunk], self.featurizer.pad_id)
-            out[chunk] = self.session.run(["probs"], batch)[0]
+            scores = np.asarray(self.session.run([OUTPUT], batch)[0])
+            if not are_probabilities(scores):
+                raise ScoresError(f"{self.onnx_path} gave scores that are not probabilities")
+            out[chunk] = scores
         return out
 
     def decode_all(self, conflicts: Sequence[ConflictInput]) -> list[Decoded]:
@@ -180,10 +271,18 @@ class OnnxClassifier:
         return decoded
 
     def rank(self, conflicts: Sequence[ConflictInput]) -> list[list[Candidate]]:
-        decoded = self.decode_all(conflicts)
+        """Each conflict's candidates, best first; none for any conflict of a file where the model gave
+        scores that are not probabilities, and never a candidate whose confidence is not one (NaN passes
+        no threshold)."""
+        try:
+            decoded = self.decode_all(conflicts)
+        except ScoresError:
+            return [[] for _ in conflicts]
         if self.acceptor is None:
-            return [entry.candidates for entry in decoded]
-        return self.acceptor.rerank(conflicts, decoded)
+            ranked = [entry.candidates for entry in decoded]
+        else:
+            ranked = self.acceptor.rerank(conflicts, decoded)
+        return [[c for c in candidates if _is_confidence(c.confidence)] for candidates in ranked]
 
 
 def load_classifier(

@@ -1,8 +1,11 @@
 """One model policy: which classifier, with which threshold, every command uses.
 
-The model comes from `--model`, else `$MERGEBERT_MODEL` (both from the current folder), else git config
+The model comes from `--model` (from the current folder), else `$MERGEBERT_MODEL` (a relative one made a
+path from the work tree's top by the front-ends: `cli._env_model_from_top`), else git config
 `mergebert.model` (a path as git reads one: see `config_model`), else the model shipped in the package;
-`none` (at any of those levels) means no model: clean token merges only.
+`none` (at any of those levels) means no model: clean token merges only. An empty value counts as unset,
+as git counts an empty setting: the next level is used (an empty `--model`, which is more likely a
+script's unset variable, with one line; `eval` refuses it).
 The threshold comes from `--threshold`, else `$MERGEBERT_THRESHOLD`, else `mergebert.threshold`, else the
 model's default (its config.json). Front-ends load the model lazily and fall back to the token merge
 when it cannot be used (one line on stderr); `eval` asks for strict loading and fails instead.
@@ -85,6 +88,12 @@ def choose(
     """
     env = os.environ if environ is None else environ
     settings = config or {}
+    if model == "":
+        error = PolicyError("--model '' names no model directory (give a directory, or 'none')")
+        if strict:
+            raise error
+        warn(f"ignoring {error}")
+        model = None
     if threshold is not None and not math.isfinite(threshold):
         raise PolicyError(f"--threshold {threshold} is not a finite number")
     if threshold is None:
