@@ -41,6 +41,13 @@ def test_threshold_leaves_unsure_conflicts() -> None:
     assert result.left == 1 and "below threshold" in result.resolutions[0].reason
 
 
+def test_a_confidence_that_is_not_a_number_passes_no_threshold() -> None:
+    """A NaN compares false with everything: it must leave the conflict, not take the candidate."""
+    classifier = Proposes(("    foo(a2, b3);\n", float("nan")), threshold=0.5)
+    result = resolve_text(BASE, OURS, THEIRS, lang=JAVA, classifier=classifier)
+    assert result.left == 1 and "<<<<<<<" in result.text
+
+
 def test_crlf_bom_and_missing_final_newline_are_kept() -> None:
     def crlf(text: str) -> bytes:
         return b"\xef\xbb\xbf" + text.replace("\n", "\r\n").rstrip("\r\n").encode()

@@ -137,7 +137,7 @@ def _first_accepted(
     """The best candidate the splice accepts among the first few, or why the conflict is left."""
     refusals: list[str] = []
     for candidate in candidates[:MAX_PARSE_CHECKS]:
-        if candidate.confidence < threshold:
+        if not candidate.confidence >= threshold:  # a NaN passes no threshold
             return Resolution(
                 index, None, None, f"confidence {candidate.confidence:.2f} below threshold {threshold:.2f}"
             )
