@@ -60,11 +60,12 @@ def test_labels_follow_the_merges_rename_threshold(repo: GitRepo, option: str) -
     both_ways(repo, run, "lib/B.java", b">>>>>>> feature:lib/B.java\n", ("merge", "--abort"))
 
 
-def test_labels_follow_merge_rename_limit_over_diff_rename_limit(repo: GitRepo) -> None:
+@pytest.mark.parametrize("limit", ["7000", "7k", "0"])
+def test_labels_follow_merge_rename_limit_over_diff_rename_limit(repo: GitRepo, limit: str) -> None:
     """diff.renameLimit=1 would stop `git diff` finding three inexact renames; the merge reads
-    merge.renameLimit first."""
+    merge.renameLimit first, as git reads a number (`7k`), and takes 0 for its default."""
     repo.git("config", "diff.renameLimit", "1")
-    repo.git("config", "merge.renameLimit", "7000")
+    repo.git("config", "merge.renameLimit", limit)
     repo.git("config", "merge.conflictStyle", "diff3")
     names = ("A", "C", "D")
     repo.commit({f"src/{n}.java": source(n, "8080") for n in names}, "base")

@@ -281,6 +281,14 @@ def merge_options(
     )
 
 
+def git_int(value: str | None) -> int | None:
+    """A number setting as git reads it, with a k, m or g suffix (1024 each); None where unset or not one."""
+    found = re.fullmatch(r"\s*([-+]?\d+)\s*([kmg]?)\s*", value or "", re.IGNORECASE)
+    if not found:
+        return None
+    return int(found.group(1)) * 1024 ** " kmg".index(found.group(2).lower() or " ")
+
+
 def git_bool(value: str) -> bool:
     """A boolean setting as git reads it: true, yes, on or a non-zero number; false, no, off, 0 or empty
     (git refuses any other value; here it is false)."""
@@ -444,7 +452,7 @@ def rename_rules(repo: pygit2.Repository | None, calling: list[str] | None) -> R
     (`strategy_options`) in order."""
     strategy = "recursive" if subcommand(calling) == "am" else merge_strategy(repo, calling) or "ort"
     limits = [config_value(repo, key) for key in ("merge.renameLimit", "diff.renameLimit")]
-    limit = next((int(value) for value in limits if value and value.strip().lstrip("-").isdigit()), None)
+    limit = next((number for number in map(git_int, limits) if number is not None), None)
     detect = True
     for key in ("diff.renames", "merge.renames"):
         value = config_value(repo, key)
@@ -458,7 +466,7 @@ def rename_rules(repo: pygit2.Repository | None, calling: list[str] | None) -> R
         elif name in ("find-renames", "rename-threshold") and (equals or name == "find-renames"):
             detect, score = True, value or None
         subtree |= name == "subtree"
-    limit = RENAME_LIMIT if limit is None or limit < 0 else limit
+    limit = RENAME_LIMIT if limit is None or limit <= 0 else limit  # git's merge takes 0 for its default
     rules = Renames(strategy, detect, score, limit, subtree)
     return rules if rules.recursive else dataclasses.replace(rules, detect=True)
 
