@@ -160,3 +160,33 @@ def test_review_undo_makes_the_file_unmerged_again_without_its_streams(repo: Git
     result = run_without_stderr(repo, how, MERGEBERT, "review", "--undo", NAME, stdout=True)
     assert result.returncode == 0
     assert repo.read(NAME).count(b"<<<<<<<") == 1 and sorted(repo.conflicted()) == sorted([CLASH, NAME])
+
+
+def test_gits_binary_warning_to_a_stdout_nobody_reads_keeps_the_record(repo: GitRepo) -> None:
+    """git's own `Cannot merge binary files` line, which the driver prints for a merge the user's
+    attributes make binary (on stdout, as ort prints it), costs only itself: the decision is logged."""
+    repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    repo.mergebert("install", "--no-confirm", check=True)
+    user_file = Path(repo.env["XDG_CONFIG_HOME"], "git", "attributes")
+    user_file.parent.mkdir(parents=True, exist_ok=True)
+    user_file.write_text("*.java binary\n")
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        merge = subprocess.run(
+            ["git", "merge", "--no-edit", "feature"], cwd=repo.path, env=repo.env, stdout=writer,
+            stderr=subprocess.PIPE, check=False,
+        )  # fmt: skip
+    finally:
+        os.close(writer)
+    assert b"mergebert ended" not in merge.stderr and b"Traceback" not in merge.stderr
+    assert f"{NAME}: resolved 0 of 1 conflict" in repo.mergebert("review").stdout
+
+
+@pytest.mark.parametrize("how", [CLOSED_PIPE, NO_STDERR])
+def test_resolve_dry_run_exits_as_with_its_streams(repo: GitRepo, how: str) -> None:
+    """--dry-run's diff on a stdout nobody reads: the file stays as it is, and the exit status is 0."""
+    repo.stop_on({NAME: (TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)})
+    before = repo.read(NAME)
+    result = run_without_stderr(repo, how, MERGEBERT, "resolve", "--dry-run", "--model", "none", stdout=True)
+    assert (result.returncode, repo.read(NAME)) == (0, before)

@@ -277,6 +277,12 @@ def locate() -> tuple[str, str] | None:
     return lines[0], lines[1] if proc.returncode == 0 and len(lines) > 1 else ""
 
 
+def files_named(files: Sequence[str], path: str) -> str:
+    """The file a driver's lines name: the work-tree files git writes its merge to (a record's `files`,
+    where a rename made them other than the path git handed the driver), else `path`."""
+    return " and ".join(files) or path
+
+
 def slim(record: Mapping[str, Any]) -> dict[str, Any]:
     """A record without its texts: what was decided is kept, undo is no longer possible."""
     kept = {key: value for key, value in record.items() if key not in TEXTS}

@@ -18,7 +18,7 @@ import os
 import sys
 import time
 
-from mergebert.core.messages import INTERRUPTED_STATUS, open_standard_fds, warn, write_names_as_bytes
+from mergebert.core.messages import INTERRUPTED_STATUS, open_standard_fds, say, warn, write_names_as_bytes
 
 # The warm path (a daemon answers) imports only what it needs: not typing, dataclasses or threading.
 TYPE_CHECKING = False
@@ -447,7 +447,9 @@ def _named(args: Arguments, settings: Settings, result: Decided) -> Decided:
     names = settings.names
     if not names or names == [args.path]:
         return result
-    result.name = " and ".join(names)
+    from mergebert.git import decisionlog
+
+    result.name = decisionlog.files_named(names, args.path)
     message = result.outcome.message
     if message and message.startswith(f"{args.path}: "):
         import dataclasses
@@ -620,10 +622,10 @@ def _write(
     and the user's operation stops for `git add`; not so in `git merge-tree`); UNWRITTEN_STATUS when %A
     cannot be written."""
     from mergebert.core import atomic
+    from mergebert.git import decisionlog
 
     stop = resolved > 0 and confirming()  # before the write: nothing slow is left between it and the record
-    name = " and ".join(record.get("files", ())) if record is not None else args.path
-    name = name or args.path
+    name = decisionlog.files_named(record.get("files", ()) if record is not None else (), args.path)
     gits = record.pop(GITS_LINE, None) if record is not None else None
     try:
         _fault("write")
@@ -634,7 +636,7 @@ def _write(
             warn(f"{args.path}: cannot write the merge result ({error}); nothing written")
             return UNWRITTEN_STATUS
     if gits:
-        print(gits[1], file=sys.stderr if gits[0] == "stderr" else sys.stdout, flush=True)
+        say(gits[1], stdout=gits[0] == "stdout")
     for line in lines:
         warn(line)
     if stop and held == 0 and logged:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,7 +162,7 @@ def resolve_one(
     if data == current:
         return row
     if dry_run:
-        sys.stdout.write(_diff(path, current, data))
+        say(_diff(path, current, data).removesuffix("\n"), stdout=True)
     else:
         row.change = Change(
             current, data, frontend.counted(current, 0, applied.conflicts, outcome.chunks, size).left

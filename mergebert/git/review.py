@@ -255,7 +255,7 @@ def file_lines(record: dict[str, Any], style: Style, *, applying: bool = False) 
     if "blocks" in record:  # as the file holds them
         conflicts, left = len(listed), sum(1 for _, entry in listed if left_in_record(entry))
     plural = "s" if conflicts != 1 else ""
-    name = " and ".join(record.get("files") or [record["path"]])
+    name = decisionlog.files_named(record.get("files") or (), record["path"])
     title = f"{name}: resolved {conflicts - left} of {conflicts} conflict{plural}"
     labels = record.get("labels") or ["ours", "base", "theirs"]
     if applying:
@@ -586,7 +586,7 @@ def undo_file(
     repo: pygit2.Repository, log: Log, path: str, say: Callable[[str], None], where: str | None = None
 ) -> bool:
     """Undo the driver's resolutions of `path` (in the file `where`, `work_files`) by its record of the step
-    git is stopped at, else its latest one, saying what was put back, then make it unmerged again; whether
+    git is stopped at, else its latest one, make it unmerged again, then say what was put back; whether
     every region was put back (or nothing needed it) with the path unmerged."""
     where = where or path
     records = [record for record in log.records if record["path"] == path]
@@ -623,7 +623,7 @@ def undo_file(
     if result.restored:
         lines.append(f"{where}: resolve it yourself, then `git add {typed_here(repo, where)}`")
     if not (result.restored or result.already):
-        for line in lines or ([] if result.refused else [f"{where}: nothing to undo"]):
+        for line in lines or [f"{where}: nothing to undo"]:
             say(line)
         return not result.refused
     said, unmerged = unmerge(repo, log, record, path, where)  # the file and its index first, then the lines
