@@ -7,6 +7,7 @@ Training tests need the [train] extra (torch, transformers, tokenizers, onnx) an
 from __future__ import annotations
 
 import json
+import math
 import random
 import shutil
 from pathlib import Path
@@ -246,20 +247,50 @@ def test_export_checks_on_the_repositories_training_held_out(tiny_model: Path) -
     assert report["valid_unit_accuracy_fp32"] >= 0.9
 
 
+def _results(*pairs: tuple[float, bool]) -> list[dict]:
+    return [{"confidence": c, "correct": ok} for c, ok in pairs]
+
+
+def _taken(calibration: dict, results: list[dict]) -> tuple[float | None, float]:
+    """Precision and coverage of the conflicts the resolver takes at the calibrated threshold (its rule:
+    confidence >= threshold)."""
+    taken = [r["correct"] for r in results if r["confidence"] >= calibration["threshold"]]
+    return (sum(taken) / len(taken) if taken else None), len(taken) / len(results)
+
+
 def test_calibration_picks_the_lowest_threshold_that_keeps_the_precision() -> None:
+    _need_train_extra()
+    from training.metrics import calibrate
+
+    found = calibrate(_results((0.9, True), (0.8, True), (0.7, False), (0.6, True), (0.5, False)), 0.75)
+    assert (found["threshold"], found["precision"], found["coverage"]) == (0.6, 0.75, 0.8)
+    assert found["reached"]
+    summed = calibrate(_results((1.0000001, True), (0.5, False)), 0.9)  # a confidence summed past 1
+    assert (summed["threshold"], summed["coverage"]) == (1.0, 0.5), "a threshold stays within [0, 1]"
+
+
+@pytest.mark.parametrize(
+    "pairs, threshold",
+    [
+        (((0.9, True), (0.8, True), (0.8, False), (0.8, False)), 0.9),  # a tie is taken whole or not at all
+        (((1.0000001, True), (1.0, False), (0.5, False)), 1.0),  # the runtime compares 1.0000001 as 1
+        (((1.0, True), (1.0, False), (0.4, True)), 1.0),
+        (((1.0, False), (1.0, False), (0.5, True)), 1.0),  # none reaches 90%, and 1 still takes two
+        (((0.9, False), (0.5, True)), 1.0),  # none reaches 90%, and 1 takes none
+        (((0.9, True), (math.nan, True)), 0.9),  # NaN passes no threshold
+    ],
+)
+def test_calibration_reports_what_the_resolver_takes_at_its_threshold(pairs: tuple, threshold: float) -> None:
     _need_train_extra()
     from training.metrics import NEVER, calibrate
 
-    def results(*pairs: tuple[float, bool]) -> list[dict]:
-        return [{"confidence": c, "correct": ok} for c, ok in pairs]
-
-    found = calibrate(results((0.9, True), (0.8, True), (0.7, False), (0.6, True), (0.5, False)), 0.75)
-    assert (found["threshold"], found["precision"], found["coverage"]) == (0.6, 0.75, 0.8)
-    gave_up = calibrate(results((0.9, False), (0.5, True)), 0.9)
-    assert gave_up["threshold"] == NEVER == 1.0
-    assert gave_up["precision"] is None and gave_up["coverage"] == 0.0
-    summed = calibrate(results((1.0000001, True), (0.5, False)), 0.9)  # a confidence summed past 1
-    assert (summed["threshold"], summed["coverage"]) == (1.0, 0.5), "a threshold stays within [0, 1]"
+    results = _results(*pairs)
+    calibration = calibrate(results, 0.9)
+    precision, coverage = _taken(calibration, results)
+    assert (calibration["precision"], calibration["coverage"]) == (precision, coverage)
+    reached = precision is not None and precision >= 0.9
+    assert calibration["threshold"] == threshold and (reached or threshold == NEVER == 1.0)
+    assert calibration["reached"] == reached, "a precision below the target is said"
 
 
 def test_torch_and_onnx_agree(tiny_model: Path) -> None:
@@ -447,3 +478,13 @@ def test_model_card_says_where_the_checkpoint_was_chosen() -> None:
     one = {**metrics, "valid_repos": ["a/b"], "train_repository_names": ["a/b"], "train_repositories": 1}
     alone = "\n".join(_data_lines(one, {"valid_fraction": 0.1}))
     assert "every tenth record of the one repository of `train.regions.jsonl.gz`" in alone
+
+
+def test_model_card_says_when_no_threshold_reaches_the_target_precision() -> None:
+    from training.model_card import _calibration_section
+
+    calib = {"target": 0.9, "coverage": 0.5, "precision": 0.6}
+    met = "\n".join(_calibration_section({"threshold": 0.4}, {**calib, "reached": True}))
+    missed = "\n".join(_calibration_section({"threshold": 1.0}, {**calib, "reached": False}))
+    assert "the lowest confidence at which the validation conflicts accepted have precision ≥ 90" in met
+    assert "as no threshold reaches a precision of 90" in missed and "have precision ≥" not in missed

@@ -408,3 +408,24 @@ def test_the_plots_legend_hides_no_point() -> None:
     assert not legend.overlaps(plotted), "the legend lies outside the plotting area"
     assert figure.bbox.contains(legend.x1 - 1, legend.y0 + 1), "and inside the image"
     evaluate.pyplot().close(figure)
+
+
+@pytest.mark.parametrize(
+    "base, ours, theirs, resolution, settles",
+    [
+        ("f(1);", "g(1);", "f(1, 2);", "g(1, 2);", True),  # clean, and the resolution (whitespace aside)
+        ("f(1);", "g(1);", "f(1, 2);", "g(1);", False),  # clean, but not the resolution
+        ("f(1);", "g(1);", "h(1);", "g(1);", False),  # a token conflict is left
+    ],
+)
+def test_a_clean_token_merge_settles_a_conflict_only_with_the_resolution_s_text(
+    base: str, ours: str, theirs: str, resolution: str, settles: bool
+) -> None:
+    """One rule for stats' `token_settled` and the acceptor's `token_merge_correct`."""
+    from mergebert.data.records import conflict_input
+
+    record = {"lang": "java", "base": base + "\n", "ours": ours + "\n", "theirs": theirs + "\n"}
+    conflict = conflict_input(record)
+    assert stats.token_merge_settles(conflict, resolution.replace(" ", "  ") + "\n") is settles
+    facts, _ = stats.analyse({**record, "resolution": resolution + "\n"})
+    assert facts.token_settled is settles

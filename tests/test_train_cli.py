@@ -282,6 +282,28 @@ def test_a_diverging_run_stops_with_one_line_and_writes_nothing(data: Path, tmp_
     assert not (tmp_path / "m").exists()
 
 
+@pytest.mark.parametrize("eval_every", ["1", "1000"])
+def test_weights_that_are_not_numbers_are_never_selected_nor_written(
+    existing: Path, data: Path, tmp_path: Path, eval_every: str
+) -> None:
+    """A NaN the loss never sees (the <mask> embedding, never fed) is still found: before validation
+    selects the weights (--eval-every 1), and at the end of a run that never validates (1000)."""
+    import torch
+
+    from mergebert.neural.bpe import MASK
+
+    mask = json.loads((existing / "vocab.json").read_text())[MASK]
+    checkpoint = torch.load(existing / "model.pt", weights_only=False)
+    (embeddings,) = [v for k, v in checkpoint["state_dict"].items() if k.endswith("word_embeddings.weight")]
+    embeddings[mask] = float("nan")
+    torch.save(checkpoint, existing / "model.pt")
+    result = train(data, "-o", tmp_path / "m", "--warm-start", existing, "--eval-every", eval_every)
+    message = one_line_error(result)
+    assert "training diverged at step" in message and "no longer numbers" in message, message
+    assert "valid step" not in result.stdout and "training done" not in result.stdout, "no weights selected"
+    assert not (tmp_path / "m").exists()
+
+
 def test_a_completed_run_removes_the_old_models_card(existing: Path, data: Path) -> None:
     (existing / "MODEL_CARD.md").write_text("# the old model: vocabulary 8000\n")
     (existing / "NOTES.md").write_text("the user's own\n")

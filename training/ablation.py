@@ -15,6 +15,7 @@ accuracy at threshold 0 is also given per language with a 95% bootstrap interval
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -91,12 +92,21 @@ def _point(scores: Scores, rows: dict, threshold: float) -> dict:
     return curve(probs, *args, [threshold], order=order)[0]
 
 
+# a variant for which no threshold qualifies answers nothing (as fit-acceptor then writes no threshold):
+# above every confidence, 1 included (calibration's NEVER, 1, still takes a confidence of exactly 1)
+NONE_QUALIFIES = math.inf
+
+
 def _threshold(choose: Callable[..., dict], *args: object) -> float:
-    """The threshold of the point ``choose(*args)`` picks, or 1.01 (never answer) when none qualifies."""
+    """The threshold of the point ``choose(*args)`` picks, or NONE_QUALIFIES."""
     try:
         return float(choose(*args)["threshold"])
     except ValueError:
-        return 1.01
+        return NONE_QUALIFIES
+
+
+def _shown(threshold: float) -> str:
+    return "none" if threshold == NONE_QUALIFIES else f"{threshold:.2f}"
 
 
 def _pair(point: dict) -> str:
@@ -180,8 +190,8 @@ def main() -> None:
         strict = _threshold(choose_threshold, points, 0.90)
         zero, at_default = _point(quote_scores, quote_rows, 0.0), _point(quote_scores, quote_rows, default)
         print(
-            f"| {name} | {default:.2f} | {zero['accuracy']:.1%} | {_pair(at_default)} | "
-            f"{strict:.2f} | {_pair(_point(quote_scores, quote_rows, strict))} |"
+            f"| {name} | {_shown(default)} | {zero['accuracy']:.1%} | {_pair(at_default)} | "
+            f"{_shown(strict)} | {_pair(_point(quote_scores, quote_rows, strict))} |"
         )
         if name.endswith("(shipped)"):
             full = (quote_scores, default)

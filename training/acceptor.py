@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from mergebert.core.atomic import atomic_write
-from mergebert.core.candidates import ConflictInput, token_merge_text
+from mergebert.core.candidates import ConflictInput
 from mergebert.core.filefacts import FileFacts
 from mergebert.core.linemerge import CleanText, LineConflict, merge_lines
 from mergebert.core.messages import some_of, warn
@@ -44,6 +44,7 @@ from mergebert.core.textio import dominant_eol
 from mergebert.data.evaluate import ENCODER_REPOSITORIES, listed_repositories
 from mergebert.data.mining.align import align
 from mergebert.data.records import Record, conflict_input, is_region, read_records, record_language
+from mergebert.data.stats import token_merge_settles
 from mergebert.neural.acceptor import (
     FEATURE_NAMES,
     Acceptor,
@@ -111,8 +112,8 @@ def _scored_rows(
         "token_merge_correct": [False] * len(inputs),
     }
     for i, entry, rows in zip(scored, decoded, features, strict=True):
-        if not inputs[i].token_conflicts:  # the decoder may have folded it into a region candidate
-            out["token_merge_correct"][i] = squash(token_merge_text(inputs[i], ())) == expected[i]
+        # read from the token merge itself: the decoder may have folded it into a region candidate
+        out["token_merge_correct"][i] = token_merge_settles(inputs[i], expected[i])
         check = check_for(i)
         for candidate, row in zip(entry.candidates, rows, strict=False):
             accepted = check.refusal(candidate.text) is None

@@ -291,8 +291,9 @@ def _export(
         report["conflicts"] = summary
         yield (
             f"calibrated threshold {calib['threshold']:.4f}: precision {calib['precision']}, "
-            f"resolves {calib['coverage']:.3f} of validation conflicts; top-1 accuracy "
-            f"{summary['all'].get('top1_accuracy')}"
+            f"resolves {calib['coverage']:.3f} of validation conflicts"
+            + ("" if calib["reached"] else f" (no threshold reaches precision {target:.0%})")
+            + f"; top-1 accuracy {summary['all'].get('top1_accuracy')}"
         )
     cfg["onnx"] = "model.onnx"
     cfg["quantized"] = quantized

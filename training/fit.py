@@ -204,6 +204,7 @@ def fit(
     seen = 0
     stop = False
     broken: float | None = None  # the loss of the step after which the weights were no longer numbers
+    lv = math.nan  # the last step's loss
 
     def validate() -> tuple[float, float]:
         assert select is not None
@@ -245,7 +246,9 @@ def fit(
         step += 1
         seen += len(batch_idx) * world
         lv = loss.item()
-        if not (math.isfinite(lv) and finite_weights(model)):  # the same weights on every rank: all stop
+        # weights that stop being numbers make the next loss NaN; they are checked themselves (the same on
+        # every rank) before they can be selected, and at the end
+        if not math.isfinite(lv) or (step % cfg.eval_every == 0 and not finite_weights(model)):
             broken, stop = lv, True
             continue
         ema = lv if ema is None else 0.98 * ema + 0.02 * lv
@@ -279,6 +282,8 @@ def fit(
             if bad_evals >= cfg.patience:
                 log("early stop: no improvement")
                 stop = True
+    if broken is None and not finite_weights(model):  # the steps since the last check
+        broken = lv
     if broken is not None:
         raise diverged(step, broken, cfg.lr)
     minutes = (time.time() - t_train) / 60

@@ -17,8 +17,9 @@ from training.dataset import Arrays
 from training.fit import predict
 from training.model import MergeBert
 
-# the threshold calibration returns when no threshold reaches the target precision: the resolver then takes
-# only a resolution the model gives all its probability (a threshold is always within [0, 1])
+# the threshold calibration writes where none reaches the target precision: the highest the runtime takes
+# (a threshold is a confidence, 0 to 1), which still accepts a confidence of exactly 1 (calibrate reports
+# what it accepts)
 NEVER = 1.0
 
 
@@ -82,33 +83,34 @@ def record_level(records: list[dict], arrays, probs: np.ndarray, beam: int, only
 
 
 def calibrate(results: list[dict], target: float) -> dict:
-    """Lowest confidence threshold whose accepted set has precision ≥ target (maximum coverage); at
-    most 1, which a confidence summed from many probabilities may pass."""
-    conf = np.array([r["confidence"] for r in results])
+    """Lowest confidence threshold whose accepted set (confidence >= threshold, the resolver's rule) has
+    precision >= target (maximum coverage), else NEVER; with the precision and coverage it accepts, and
+    whether that precision reaches the target (``reached``)."""
+    conf = _as_compared(np.array([r["confidence"] for r in results], dtype=np.float64))
     ok = np.array([r["correct"] for r in results], dtype=np.float64)
     order = np.argsort(-conf, kind="stable")
-    cum = np.cumsum(ok[order])
-    k = np.arange(1, len(order) + 1)
-    prec = cum / k
-    good = np.nonzero(prec >= target)[0]
-    if len(good) == 0:
-        return {
-            "threshold": NEVER,
-            "precision": None,
-            "coverage": 0.0,
-            "target": target,
-            "curve": _curve(conf, ok),
-        }
-    last = int(good[-1])
-    threshold = min(float(conf[order[last]]), 1.0)
+    ranked = conf[order]
+    precision = np.cumsum(ok[order]) / np.arange(1, len(order) + 1)
+    # a threshold takes all of a tie or none of it: only a tie's last row ends a set it can accept
+    cut = np.isfinite(ranked)
+    cut[:-1] &= ranked[:-1] > ranked[1:]
+    good = np.nonzero(cut & (precision >= target))[0]
+    threshold = float(ranked[good[-1]]) if len(good) else NEVER
     accepted = conf >= threshold
     return {
         "threshold": threshold,
-        "precision": float(ok[accepted].mean()),
-        "coverage": float(accepted.mean()),
+        "precision": float(ok[accepted].mean()) if accepted.any() else None,
+        "coverage": float(accepted.mean()) if len(accepted) else 0.0,
+        "reached": bool(len(good)),
         "target": target,
         "curve": _curve(conf, ok),
     }
+
+
+def _as_compared(conf: np.ndarray) -> np.ndarray:
+    """Confidences as a threshold within [0, 1] sees them: past 1 (a sum of probabilities rounded up) as 1;
+    NaN, which passes no threshold, as below every one."""
+    return np.where(np.isnan(conf), -np.inf, np.minimum(conf, 1.0))
 
 
 def _curve(conf: np.ndarray, ok: np.ndarray) -> list[dict]:

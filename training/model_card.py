@@ -46,8 +46,13 @@ def _calibration_section(cfg: dict, calib: dict) -> list[str]:
     return [
         "## Calibration",
         "",
-        f"Threshold **{cfg.get('threshold', 0):.4f}** (in `config.json`): the lowest confidence at which the "
-        f"validation conflicts accepted have precision ≥ {_pct(calib.get('target'))}; there it accepts "
+        f"Threshold **{cfg.get('threshold', 0):.4f}** (in `config.json`): "
+        + (
+            "the lowest confidence at which the validation conflicts accepted have precision ≥ "
+            if calib.get("reached", True)
+            else "the highest the runtime takes, as no threshold reaches a precision of "
+        )
+        + f"{_pct(calib.get('target'))}; there it accepts "
         f"{_pct(calib.get('coverage'))} of them with precision {_pct(calib.get('precision'))}. "
         "Override with `--threshold`, `MERGEBERT_THRESHOLD` or git config `mergebert.threshold` "
         "(`mergebert eval` reads no git config: `--threshold`, else `MERGEBERT_THRESHOLD`).",

@@ -122,7 +122,9 @@ def _train(
     calib = report["calibration"]
     log(
         f"calibration: threshold {calib['threshold']:.4f}, precision {calib['precision']}, "
-        f"coverage {calib['coverage']:.3f}; top-1 accuracy {report['conflicts']['all'].get('top1_accuracy')}"
+        f"coverage {calib['coverage']:.3f}"
+        + ("" if calib["reached"] else f" (no threshold reaches precision {calib['target']:.0%})")
+        + f"; top-1 accuracy {report['conflicts']['all'].get('top1_accuracy')}"
     )
 
     save_model(out_dir, model, prep.bpe, cfg, prep.features, calib["threshold"])

@@ -77,13 +77,19 @@ def labelled_example(record: Record, conflict: ConflictInput, labels: list[froze
     }
 
 
+def token_merge_settles(conflict: ConflictInput, resolution: str) -> bool:
+    """Whether the token merge has no conflict and reproduces ``resolution`` (whitespace aside)."""
+    return not conflict.token_conflicts and squash(token_merge_text(conflict, ())) == squash(resolution)
+
+
 def analyse(record: Record, with_example: bool = False) -> tuple[RegionFacts, Record | None]:
     """Token-merge and pattern facts of one region, and optionally its labelled example."""
     conflict = conflict_input(record)
     labels = label_units(conflict, record["resolution"])
-    token_conflicts = len(conflict.token_conflicts)
-    settled = token_conflicts == 0 and squash(token_merge_text(conflict, ())) == squash(record["resolution"])
-    facts = RegionFacts(record["lang"], token_conflicts, settled, labels[0] if labels else frozenset())
+    settled = token_merge_settles(conflict, record["resolution"])
+    facts = RegionFacts(
+        record["lang"], len(conflict.token_conflicts), settled, labels[0] if labels else frozenset()
+    )
     return facts, (labelled_example(record, conflict, labels) if with_example else None)
 
 
