@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from gitrepo import MERGEBERT, GitRepo, without_root_privilege
 from test_merge_file import NARROWED as NARROWED_IN_PART
+from test_resolve_marked import NAME as PAIR
+from test_resolve_marked import stopped_merge
 
 NAME = "A.java"
 
@@ -127,3 +129,44 @@ def test_a_file_resolve_cannot_write_counts_the_blocks_it_keeps(repo: GitRepo) -
     assert repo.read(NAME) == before
     assert "cannot write" in result.stdout
     assert table_row(result.stdout) == (3, 0, 3), result.stdout
+
+
+def half_edited(repo: GitRepo, marker: str) -> str:
+    """A merge git stops on with two conflicts mergebert resolves, the first one's `marker` line deleted by
+    the user; then mergebert's install. Returns the file as the user left it with the second resolved."""
+    text = stopped_merge(repo)
+    at = text.index(marker)
+    edited = text[:at] + text[text.index("\n", at) + 1 :]
+    repo.write(PAIR, edited)
+    repo.mergebert("install", check=True)
+    start, end = edited.rindex("<<<<<<<"), edited.index("\n", edited.rindex(">>>>>>>")) + 1
+    return edited[:start] + "    void g() { other(10, 20); }\n" + edited[end:]
+
+
+@pytest.mark.parametrize("marker", ["<<<<<<<", ">>>>>>>"])
+def test_a_block_missing_a_marker_line_is_a_conflict_left_to_mergetool(repo: GitRepo, marker: str) -> None:
+    """The user deleted one marker line of a conflict and mergebert resolved the other: the file still
+    shows a conflict, so the tool fails, git keeps it unmerged, and the partial result survives."""
+    partial = half_edited(repo, marker)
+    tool = repo.git("mergetool", "--tool", "mergebert", "--no-prompt", check=False)
+    assert tool.returncode != 0, tool.stderr
+    assert f"mergebert: {PAIR}: resolved 1 of 2 conflicts (1 left: marker lines without their block)" in (
+        tool.stderr
+    )
+    assert repo.conflicted() == [PAIR]
+    assert repo.read(PAIR).decode() == partial
+
+
+@pytest.mark.parametrize("marker", ["<<<<<<<", ">>>>>>>"])
+def test_a_block_missing_a_marker_line_is_a_conflict_left_to_resolve(repo: GitRepo, marker: str) -> None:
+    """`resolve --add` writes the other conflict's resolution, counts the half-edited one as left and
+    stages nothing."""
+    partial = half_edited(repo, marker)
+    result = repo.mergebert("resolve", "--add", "--no-backup")
+    assert result.returncode == 1, result.stdout + result.stderr
+    row = next(line for line in result.stdout.splitlines() if line.startswith(PAIR))
+    assert row.split()[1:4] == ["2", "1", "1"], result.stdout
+    assert "1 left: marker lines without their block" in row
+    assert "match none of git's" not in row
+    assert repo.conflicted() == [PAIR]
+    assert repo.read(PAIR).decode() == partial

@@ -42,10 +42,10 @@ def kind(line: str | bytes, size: int) -> str | None:
     return found.group(0)[0] if found else None
 
 
-def blocks(lines: Sequence[str] | Sequence[bytes], size: int) -> list[tuple[int, int]]:
-    """The conflict blocks among `lines`: from a `<<<<<<<` line to the first `>>>>>>>` line after it, as
-    ranges of line numbers (the end excluded); a `<<<<<<<` line inside a block is the block's text."""
-    spans, start = [], None
+def _scan(lines: Sequence[str] | Sequence[bytes], size: int) -> tuple[list[tuple[int, int]], int]:
+    """`blocks` and `unpaired` in one pass."""
+    spans: list[tuple[int, int]] = []
+    start, unpaired = None, 0
     for at, line in enumerate(lines):
         found = kind(line, size)
         if found == "<" and start is None:
@@ -53,7 +53,23 @@ def blocks(lines: Sequence[str] | Sequence[bytes], size: int) -> list[tuple[int,
         elif found == ">" and start is not None:
             spans.append((start, at + 1))
             start = None
-    return spans
+        elif found == ">":
+            unpaired += 1
+    if start is not None:  # no `>>>>>>>` line follows: each `<<<<<<<` line from there on lacks its end
+        unpaired += sum(kind(line, size) == "<" for line in lines[start:])
+    return spans, unpaired
+
+
+def blocks(lines: Sequence[str] | Sequence[bytes], size: int) -> list[tuple[int, int]]:
+    """The conflict blocks among `lines`: from a `<<<<<<<` line to the first `>>>>>>>` line after it, as
+    ranges of line numbers (the end excluded); a `<<<<<<<` line inside a block is the block's text."""
+    return _scan(lines, size)[0]
+
+
+def unpaired(lines: Sequence[str] | Sequence[bytes], size: int) -> int:
+    """The `<<<<<<<` and `>>>>>>>` lines outside `blocks`: each a conflict block without its other end (one
+    whose end or start line the user deleted)."""
+    return _scan(lines, size)[1]
 
 
 def has_conflict(data: bytes, size: int) -> bool:

@@ -35,6 +35,7 @@ class Count:
 
     resolved: int
     left: int
+    unpaired: int = 0  # of those left, the marker lines without their block's other end
 
     @property
     def conflicts(self) -> int:
@@ -189,13 +190,21 @@ def counted(data: bytes, resolved: int, left: int, chunks: Sequence[Chunk], size
     """`data`'s conflicts as it shows them, where mergebert resolved `resolved` of the line merge's
     conflicts (`chunks`) and left `left`: those left are the conflict blocks `data` holds (git's style
     joins two conflicts into one block, narrows one into two, writes one whose sides are equal as plain
-    text), or `left` where the line merge's clean text holds lines like markers, which would count too."""
-    from mergebert.core.linemerge import CleanText
+    text) and each `<<<<<<<` or `>>>>>>>` line without its block's other end (`markers.unpaired`: a block
+    the user half-edited), or `left` where the line merge's clean text holds lines like markers, which
+    would count too (a conflict's side holding such a line: none counts unpaired)."""
+    from mergebert.core.linemerge import CleanText, LineConflict
 
     clean = "".join(chunk.text for chunk in chunks if isinstance(chunk, CleanText))
-    if not left or markers.pattern(size, "<>").search(clean):
+    sides = "".join(c.ours + c.base + c.theirs for c in chunks if isinstance(c, LineConflict))
+    like = markers.pattern(size, "<>")
+    if like.search(clean):
         return Count(resolved, left)
-    return Count(resolved, len(markers.blocks(data.split(b"\n"), size)))
+    if not markers.bytes_pattern(size, "<>").search(data):  # no marker line: no line to scan
+        return Count(resolved, 0)
+    lines = data.split(b"\n")
+    unpaired = 0 if like.search(sides) else markers.unpaired(lines, size)
+    return Count(resolved, len(markers.blocks(lines, size)) + unpaired, unpaired)
 
 
 def pick_classifier(

@@ -65,6 +65,7 @@ class Applied:
 
 
 CHANGED = "changed since it was read; left alone"
+UNPAIRED = "marker lines without their block"  # why a conflict shown only by such lines is left
 
 
 def now(path: str | os.PathLike[str]) -> bytes | None:
@@ -229,7 +230,7 @@ def _find(keys: Sequence[bytes], wanted: Sequence[bytes], start: int) -> int | N
 
 
 def _blocks(keys: Sequence[bytes], size: int) -> int:
-    return sum(1 for key in keys if markers.kind(key, size) == "<")
+    return len(markers.blocks(keys, size))
 
 
 def apply(working: bytes, found: Sequence[Region], size: int) -> Applied:

@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING
 
 from mergebert.core import markers, textio
 from mergebert.core.messages import INTERRUPTED_STATUS
+from mergebert.core.resolver import Resolution
 from mergebert.git import frontend, gitinfo, marked, review
 
 if TYPE_CHECKING:
     import pygit2
 
     from mergebert.core.options import MergeOptions
-    from mergebert.core.resolver import Resolution
 
 
 def _read(path: str, *, missing_ok: bool) -> bytes:
@@ -148,6 +148,8 @@ def run(
     if left and applied.replaced and not backup:
         frontend.warn(f"{path}: {NO_BACKUP}")
     still = tuple(r for r, found in zip(outcome.resolutions, applied.found, strict=True) if found)
+    if count.unpaired:  # the line gives each left conflict's reason; these are none of the line merge's
+        still += (Resolution(len(outcome.resolutions), None, None, marked.UNPAIRED),)
     report = frontend.Outcome(applied.data, count.conflicts, count.left, still)
     line = frontend.report_line(path, report)
     if line:

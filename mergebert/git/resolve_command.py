@@ -158,6 +158,8 @@ def resolve_one(
             f"{applied.unmatched} marked conflict(s) match none of git's (edited inside the markers?); "
             "kept as they are"
         )
+    if count.unpaired:
+        row.notes.append(f"{count.unpaired} left: {marked.UNPAIRED} (one deleted?); kept as they are")
     data = applied.data
     if data == current:
         return row
