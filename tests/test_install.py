@@ -32,9 +32,9 @@ def test_local_install_configures_git_and_uninstall_restores_everything(repo: Gi
     assert get("merge.mergebert.driver") == install.driver_command(install.git_version())
     assert get("merge.mergebert.name")
     assert get("merge.mergebert.recursive") == "text"
-    assert get("mergetool.mergebert.cmd") == f'{MERGEBERT} mergetool "$BASE" "$LOCAL" "$REMOTE" "$MERGED"'
+    assert get("mergetool.mergebert.cmd") == f'{MERGEBERT} mergetool -- "$BASE" "$LOCAL" "$REMOTE" "$MERGED"'
     assert get("mergetool.mergebert.trustExitCode") == "true"
-    interactive = f'{MERGEBERT} mergetool --interactive "$BASE" "$LOCAL" "$REMOTE" "$MERGED"'
+    interactive = f'{MERGEBERT} mergetool --interactive -- "$BASE" "$LOCAL" "$REMOTE" "$MERGED"'
     assert get("mergetool.mergebert-i.cmd") == interactive
     assert get("mergetool.mergebert-i.trustExitCode") == "true"
     assert get("mergebert.confirm") == "true"
@@ -183,6 +183,28 @@ def test_uninstall_removes_entries_with_the_bare_name(repo: GitRepo) -> None:
     for key, value in BARE.items():
         repo.git("config", key, value)
     repo.git("config", "merge.mergebert.name", install.NAME)
+    repo.mergebert("uninstall", check=True)
+    assert config.read_bytes() == before
+
+
+# what releases before the `--` wrote for the mergetools
+WITHOUT_DASHES = {
+    "mergetool.mergebert.cmd": f'{MERGEBERT} mergetool "$BASE" "$LOCAL" "$REMOTE" "$MERGED"',
+    "mergetool.mergebert-i.cmd": f'{MERGEBERT} mergetool --interactive "$BASE" "$LOCAL" "$REMOTE" "$MERGED"',
+}
+
+
+def test_install_replaces_and_uninstall_removes_the_tools_an_earlier_release_wrote(repo: GitRepo) -> None:
+    config = repo.path / ".git" / "config"
+    before = config.read_bytes()
+    for key, value in WITHOUT_DASHES.items():
+        repo.git("config", key, value)
+    repo.mergebert("install", check=True)
+    written = install.settings(install.git_version())
+    for key in WITHOUT_DASHES:
+        assert repo.git("config", "--get-all", key).stdout.splitlines() == [written[key]]
+    for key, value in WITHOUT_DASHES.items():
+        repo.git("config", key, value)
     repo.mergebert("uninstall", check=True)
     assert config.read_bytes() == before
 

@@ -265,3 +265,17 @@ def test_the_conflicts_left_are_counted_as_the_blocks_written(repo: GitRepo) -> 
     assert tool.returncode != 0
     assert repo.read(NAME).count(b"<<<<<<<") == 2
     assert f"mergebert: {NAME}: resolved 1 of 3 conflicts (2 left: token conflict left)" in tool.stderr
+
+
+@pytest.mark.parametrize("tool", ["mergebert", "mergebert-i"])
+def test_a_file_whose_name_starts_with_a_dash_is_resolved(repo: GitRepo, tool: str) -> None:
+    """git passes $MERGED without `./`: the installed command reads `-x.java` as a path, not an option."""
+    name = "-x.java"
+    repo.diverge(name, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode != 0
+    repo.mergebert("install", check=True)
+    run = repo.git("mergetool", "--tool", tool, "--no-prompt", check=False, input="")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"mergebert: {name}: resolved 1 of 1 conflict" in run.stderr
+    assert repo.read(name) == TOKEN_MERGED.encode()
+    assert repo.conflicted() == []

@@ -38,11 +38,16 @@ from mergebert.git import attributes, gitcmd, pystart
 from mergebert.git.driver import CONFIRM_KEY
 
 NAME = "mergebert: token-level merge of Java, JavaScript, TypeScript and C# conflicts"
-MERGETOOL_ARGUMENTS = 'mergetool "$BASE" "$LOCAL" "$REMOTE" "$MERGED"'
-INTERACTIVE_ARGUMENTS = 'mergetool --interactive "$BASE" "$LOCAL" "$REMOTE" "$MERGED"'  # mergebert-i
-# What installs before the absolute paths wrote; install replaces these entries, uninstall removes them.
+# `--`: git passes $MERGED without `./`, and a file named `-x.txt` is no option
+MERGETOOL_ARGUMENTS = 'mergetool -- "$BASE" "$LOCAL" "$REMOTE" "$MERGED"'
+INTERACTIVE_ARGUMENTS = 'mergetool --interactive -- "$BASE" "$LOCAL" "$REMOTE" "$MERGED"'  # mergebert-i
+# per mergetool command: the arguments install writes, and those installs before the `--` wrote
+TOOL_ARGUMENTS = {
+    "mergetool.mergebert.cmd": (MERGETOOL_ARGUMENTS, MERGETOOL_ARGUMENTS.replace(" -- ", " ")),
+    "mergetool.mergebert-i.cmd": (INTERACTIVE_ARGUMENTS, INTERACTIVE_ARGUMENTS.replace(" -- ", " ")),
+}
+# What installs before the absolute paths wrote; install replaces this entry, uninstall removes it.
 BARE_DRIVER = "mergebert driver %O %A %B %L %P"
-BARE_MERGETOOL = f"mergebert {MERGETOOL_ARGUMENTS}"
 LABELS_SINCE = (2, 44)  # git passes the conflict labels %S %X %Y to merge drivers from 2.44 on
 # removed by uninstall once empty
 SECTIONS = ("merge.mergebert", "mergetool.mergebert", "mergetool.mergebert-i", "mergebert")
@@ -169,10 +174,8 @@ def is_ours(key: str, value: str) -> bool:
     """Whether a config value is one that some `mergebert install` wrote (any version, any path)."""
     if key == "merge.mergebert.driver":
         return value == BARE_DRIVER or ("mergebert" in value and "driver.sh" in value)
-    if key == "mergetool.mergebert.cmd":
-        return "mergebert" in value and value.endswith(MERGETOOL_ARGUMENTS)
-    if key == "mergetool.mergebert-i.cmd":
-        return "mergebert" in value and value.endswith(INTERACTIVE_ARGUMENTS)
+    if key in TOOL_ARGUMENTS:
+        return "mergebert" in value and value.endswith(TOOL_ARGUMENTS[key])
     return value == settings((0,))[key]
 
 
