@@ -166,45 +166,31 @@ BARE = {
     "merge.mergebert.driver": "mergebert driver %O %A %B %L %P",
     "mergetool.mergebert.cmd": 'mergebert mergetool "$BASE" "$LOCAL" "$REMOTE" "$MERGED"',
 }
-
-
-def test_install_replaces_entries_with_the_bare_name(repo: GitRepo) -> None:
-    for key, value in BARE.items():
-        repo.git("config", key, value)
-    repo.mergebert("install", check=True)
-    written = install.settings(install.git_version())
-    for key in BARE:
-        assert repo.git("config", "--get-all", key).stdout.splitlines() == [written[key]]
-
-
-def test_uninstall_removes_entries_with_the_bare_name(repo: GitRepo) -> None:
-    config = repo.path / ".git" / "config"
-    before = config.read_bytes()
-    for key, value in BARE.items():
-        repo.git("config", key, value)
-    repo.git("config", "merge.mergebert.name", install.NAME)
-    repo.mergebert("uninstall", check=True)
-    assert config.read_bytes() == before
-
-
 # what releases before the `--` wrote for the mergetools
 WITHOUT_DASHES = {
     "mergetool.mergebert.cmd": f'{MERGEBERT} mergetool "$BASE" "$LOCAL" "$REMOTE" "$MERGED"',
     "mergetool.mergebert-i.cmd": f'{MERGEBERT} mergetool --interactive "$BASE" "$LOCAL" "$REMOTE" "$MERGED"',
 }
+EARLIER = pytest.mark.parametrize("earlier", [BARE, WITHOUT_DASHES], ids=["bare name", "without --"])
 
 
-def test_install_replaces_and_uninstall_removes_the_tools_an_earlier_release_wrote(repo: GitRepo) -> None:
-    config = repo.path / ".git" / "config"
-    before = config.read_bytes()
-    for key, value in WITHOUT_DASHES.items():
+@EARLIER
+def test_install_replaces_entries_an_earlier_release_wrote(repo: GitRepo, earlier: dict[str, str]) -> None:
+    for key, value in earlier.items():
         repo.git("config", key, value)
     repo.mergebert("install", check=True)
     written = install.settings(install.git_version())
-    for key in WITHOUT_DASHES:
+    for key in earlier:
         assert repo.git("config", "--get-all", key).stdout.splitlines() == [written[key]]
-    for key, value in WITHOUT_DASHES.items():
+
+
+@EARLIER
+def test_uninstall_removes_entries_an_earlier_release_wrote(repo: GitRepo, earlier: dict[str, str]) -> None:
+    config = repo.path / ".git" / "config"
+    before = config.read_bytes()
+    for key, value in earlier.items():
         repo.git("config", key, value)
+    repo.git("config", "merge.mergebert.name", install.NAME)
     repo.mergebert("uninstall", check=True)
     assert config.read_bytes() == before
 
