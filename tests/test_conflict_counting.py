@@ -170,3 +170,19 @@ def test_a_block_missing_a_marker_line_is_a_conflict_left_to_resolve(repo: GitRe
     assert "match none of git's" not in row
     assert repo.conflicted() == [PAIR]
     assert repo.read(PAIR).decode() == partial
+
+
+def test_a_file_left_with_only_a_half_edited_block_is_said_to_be_one(repo: GitRepo) -> None:
+    """No whole block left, only a `<<<<<<<` line whose `>>>>>>>` the user deleted: mergetool and resolve
+    say so, where they said the file held no markers (resolved by hand?)."""
+    text = stopped_merge(repo)
+    end = text.index(">>>>>>>")
+    edited = text[:end] + text[text.index("\n", end) + 1 :]
+    start, stop = edited.rindex("<<<<<<<"), edited.index("\n", edited.rindex(">>>>>>>")) + 1
+    repo.write(PAIR, edited[:start] + "    void g() { other(10, 20); }\n" + edited[stop:])
+    repo.mergebert("install", check=True)
+    tool = repo.git("mergetool", "--tool", "mergebert", "--no-prompt", check=False)
+    assert tool.returncode != 0 and "marker lines without their block" in tool.stderr, tool.stderr
+    resolve = repo.mergebert("resolve", "--dry-run")
+    assert "marker lines without their block" in resolve.stdout, resolve.stdout
+    assert repo.conflicted() == [PAIR]

@@ -173,9 +173,12 @@ def _reopened(
     return reopened
 
 
-def without_markers(repo: pygit2.Repository | None, path: str, working: bytes) -> str:
-    """Why `working` holds no conflict markers: the merge driver's own result, left for the user to confirm
-    (the decision log holds it, unedited since), or an edit."""
+def without_markers(repo: pygit2.Repository | None, path: str, working: bytes, size: int) -> str:
+    """Why `working` holds no conflict block: marker lines (of `size`) without their block's other end, the
+    merge driver's own result, left for the user to confirm (the decision log holds it, unedited since), or
+    an edit."""
+    if markers.unpaired(working.split(b"\n"), size):
+        return f"{marked.UNPAIRED} (one deleted?)"
     reopened = reopen(repo, path, working) if repo is not None and repo.workdir else None
     if reopened is not None and reopened.decisions and not reopened.remarks:
         return "the merge driver resolved it; check it (mergebert review), then git add it"

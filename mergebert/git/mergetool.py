@@ -108,7 +108,7 @@ def run(
     if not markers.has_conflict(current, options.marker_size):
         from mergebert.git.interactive import without_markers
 
-        frontend.warn(f"{path}: {without_markers(repo, path, current)}; left as it is")
+        frontend.warn(f"{path}: {without_markers(repo, path, current, options.marker_size)}; left as it is")
         return 1
     try:
         outcome = frontend.merge_blobs(

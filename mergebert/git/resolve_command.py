@@ -121,7 +121,7 @@ def resolve_one(
     if not reopening and not markers.has_conflict(current, options.marker_size):
         from mergebert.git.interactive import without_markers
 
-        row.notes.append(f"{without_markers(repo, path, current)}; left alone")
+        row.notes.append(f"{without_markers(repo, path, current, options.marker_size)}; left alone")
         return row
     outcome = frontend.merge_blobs(
         blobs[0],
