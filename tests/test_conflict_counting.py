@@ -186,3 +186,18 @@ def test_a_file_left_with_only_a_half_edited_block_is_said_to_be_one(repo: GitRe
     resolve = repo.mergebert("resolve", "--dry-run")
     assert "marker lines without their block" in resolve.stdout, resolve.stdout
     assert repo.conflicted() == [PAIR]
+
+
+def test_a_side_ending_in_a_marker_like_line_without_a_final_newline_counts_once(repo: GitRepo) -> None:
+    """Files without a final newline, theirs ending in a `>>>>>>>`-like line of its own: the conflict
+    mergebert leaves there is one, as git counts it, never one more for that side's line."""
+    head = "class A {\n  int x = {x};\n  int a;\n  int b;\n  int c;\n  int d;\n}\n"
+    texts = (head.replace("{x}", "1 + 2") + "tail", head.replace("{x}", "10 + 2") + "p")
+    texts += (head.replace("{x}", "1 + 20") + ">>>>>>> z",)
+    for name, text in zip(("base.java", "cur.java", "other.java"), texts, strict=True):
+        (repo.path / name).write_text(text)
+    git = repo.git("merge-file", "-p", "cur.java", "base.java", "other.java", check=False)
+    mine = repo.mergebert("merge-file", "-p", "--model", "none", "cur.java", "base.java", "other.java")
+    assert "int x = 10 + 20;" in mine.stdout
+    assert (mine.returncode, git.returncode) == (1, 2)  # git also counts the first conflict, resolved here
+    assert "resolved 1 of 2 conflicts (1 left" in mine.stderr, mine.stderr

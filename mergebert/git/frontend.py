@@ -196,14 +196,14 @@ def counted(data: bytes, resolved: int, left: int, chunks: Sequence[Chunk], size
     from mergebert.core.linemerge import CleanText, LineConflict
 
     clean = "".join(chunk.text for chunk in chunks if isinstance(chunk, CleanText))
-    sides = "".join(c.ours + c.base + c.theirs for c in chunks if isinstance(c, LineConflict))
     like = markers.pattern(size, "<>")
     if like.search(clean):
         return Count(resolved, left)
     if not markers.bytes_pattern(size, "<>").search(data):  # no marker line: no line to scan
         return Count(resolved, 0)
     lines = data.split(b"\n")
-    unpaired = 0 if like.search(sides) else markers.unpaired(lines, size)
+    sides = (side for c in chunks if isinstance(c, LineConflict) for side in (c.ours, c.base, c.theirs))
+    unpaired = 0 if any(like.search(side) for side in sides) else markers.unpaired(lines, size)
     return Count(resolved, len(markers.blocks(lines, size)) + unpaired, unpaired)
 
 

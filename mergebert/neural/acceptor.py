@@ -228,7 +228,7 @@ class Acceptor:
         self.trees = _trees(params, FEATURE_NAMES, "calibrator")
         ranker = {name[len(RANKER) :]: value for name, value in params.items() if name.startswith(RANKER)}
         self.ranker = _trees(ranker, RANKER_FEATURE_NAMES, "ranker") if ranker else None
-        # None for an acceptor saved before acceptors recorded it (the shipped one): not checked
+        # None for an acceptor saved before acceptors recorded it: not checked
         self.fitted_for = str(params[FITTED_FOR]) if FITTED_FOR in params else None
 
     @classmethod

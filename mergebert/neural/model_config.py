@@ -49,9 +49,6 @@ def check_config(config: Mapping[str, Any], *, threshold_used: bool) -> None:
         value = features.get(name, least)
         if not _whole(value) or value < least:
             raise ConfigError(f"features.{name} {value!r} is not a whole number of at least {least}")
-    pad_id = config.get("pad_id", 0)
-    if not _whole(pad_id) or pad_id < 0:
-        raise ConfigError(f"pad_id {pad_id!r} is not a vocabulary id")
     for name in FILE_FIELDS:
         if not isinstance(config.get(name, "file"), str) or not config.get(name, "file"):
             raise ConfigError(f"{name} {config.get(name)!r} is not a file name")

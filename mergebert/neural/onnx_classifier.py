@@ -156,8 +156,7 @@ class OnnxClassifier:
             bpe = BPE.from_files(vocab_path, merges_path)
         except (OSError, ValueError) as err:
             raise ModelError(f"cannot read the model's vocabulary: {err}") from None
-        model = self.config.get("model")
-        expected = model.get("vocab_size") if isinstance(model, dict) else None
+        expected = self.config.get("model", {}).get("vocab_size")  # a shape check_config has checked
         if expected is not None and expected != len(bpe):
             raise ModelError(
                 f"{vocab_path} has {len(bpe)} entries; config.json gives the model {expected}: "
