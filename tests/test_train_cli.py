@@ -187,6 +187,9 @@ def scenario_file(folder: Path) -> Path:
         (["--batch-size", "0"], "--batch-size"),
         (["--eval-every", "0"], "--eval-every"),
         (["--heads", "3"], "--heads"),
+        (["--max-len", "4"], "--max-len"),
+        (["--max-context", "-1"], "--max-context"),
+        (["--min-context", "-1"], "--min-context"),
     ],
 )
 def test_settings_that_cannot_train_are_one_line_errors(

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mergebert.neural.model_config import FEATURE_MINIMUMS
+
 
 class TrainingError(Exception):
     """What stops a run whose data or settings cannot train, said in one line."""
@@ -28,9 +30,15 @@ class TrainConfig:
     hidden: int = setting(128, "Encoder width.", range=AT_LEAST_1)
     layers: int = setting(2, "Encoder layers.", range=AT_LEAST_1)
     heads: int = setting(4, "Attention heads.", range=AT_LEAST_1)
-    max_len: int = setting(96, "Sub-words per aligned sequence.", range=AT_LEAST_1)
-    max_context: int = setting(32, "Context sub-words per sequence.")
-    min_context: int = setting(16, "Context sub-words kept even when the body is long.")
+    max_len: int = setting(96, "Sub-words per aligned sequence.", range={"min": FEATURE_MINIMUMS["max_len"]})
+    max_context: int = setting(
+        32, "Context sub-words per sequence.", range={"min": FEATURE_MINIMUMS["max_context"]}
+    )
+    min_context: int = setting(
+        16,
+        "Context sub-words kept even when the body is long.",
+        range={"min": FEATURE_MINIMUMS["min_context"]},
+    )
     vocab_size: int = setting(8000, "BPE vocabulary size.")
     batch_size: int = setting(64, "Units per training step.", range=AT_LEAST_1)
     lr: float = setting(5e-4, "Peak learning rate.")
