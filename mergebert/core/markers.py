@@ -42,8 +42,8 @@ def kind(line: str | bytes, size: int) -> str | None:
     return found.group(0)[0] if found else None
 
 
-def _scan(lines: Sequence[str] | Sequence[bytes], size: int) -> tuple[list[tuple[int, int]], int]:
-    """`blocks` and `unpaired` in one pass."""
+def scan(lines: Sequence[str] | Sequence[bytes], size: int) -> tuple[list[tuple[int, int]], int]:
+    """`blocks` and `unpaired` in one pass over `lines`."""
     spans: list[tuple[int, int]] = []
     start, unpaired = None, 0
     for at, line in enumerate(lines):
@@ -63,13 +63,13 @@ def _scan(lines: Sequence[str] | Sequence[bytes], size: int) -> tuple[list[tuple
 def blocks(lines: Sequence[str] | Sequence[bytes], size: int) -> list[tuple[int, int]]:
     """The conflict blocks among `lines`: from a `<<<<<<<` line to the first `>>>>>>>` line after it, as
     ranges of line numbers (the end excluded); a `<<<<<<<` line inside a block is the block's text."""
-    return _scan(lines, size)[0]
+    return scan(lines, size)[0]
 
 
 def unpaired(lines: Sequence[str] | Sequence[bytes], size: int) -> int:
     """The `<<<<<<<` and `>>>>>>>` lines outside `blocks`: each a conflict block without its other end (one
     whose end or start line the user deleted)."""
-    return _scan(lines, size)[1]
+    return scan(lines, size)[1]
 
 
 def has_conflict(data: bytes, size: int) -> bool:

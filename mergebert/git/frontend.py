@@ -201,10 +201,11 @@ def counted(data: bytes, resolved: int, left: int, chunks: Sequence[Chunk], size
         return Count(resolved, left)
     if not markers.bytes_pattern(size, "<>").search(data):  # no marker line: no line to scan
         return Count(resolved, 0)
-    lines = data.split(b"\n")
+    found, unpaired = markers.scan(data.split(b"\n"), size)
     sides = (side for c in chunks if isinstance(c, LineConflict) for side in (c.ours, c.base, c.theirs))
-    unpaired = 0 if any(like.search(side) for side in sides) else markers.unpaired(lines, size)
-    return Count(resolved, len(markers.blocks(lines, size)) + unpaired, unpaired)
+    if any(like.search(side) for side in sides):
+        unpaired = 0
+    return Count(resolved, len(found) + unpaired, unpaired)
 
 
 def pick_classifier(
