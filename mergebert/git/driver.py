@@ -281,9 +281,8 @@ def repository_settings(
             options = gitinfo.merge_options(repo, args.path, size=size, labels=labels, engine=engine)
             return Settings(options, repo, remade=True, logged=False)
         sides = gitinfo.conflict_sides(repo, calling=calling, base=based)
-        renames = gitinfo.rename_rules(repo, calling)
-        paths = gitinfo.renamed_paths(repo, sides, args.path, renames)
-        labels = args.labels or gitinfo.with_paths(sides, paths, recursive=renames.recursive)
+        found_labels = gitinfo.labelled(repo, sides, args.path, calling)
+        labels = args.labels or found_labels.labels
         given = gitinfo.strategy_options(repo, calling)
         options = gitinfo.merge_options(
             repo,
@@ -300,8 +299,8 @@ def repository_settings(
         command = gitinfo.subcommand(calling)
         squash = command == "merge" and squashing(repo, calling or [])
         found = Settings(options, repo, logged=logged, rerere=rerere, command=command, squash=squash)
-        found.names = gitinfo.work_tree_names(paths, args.path)
-        found.recursive = renames.recursive or command in ("checkout", "switch")
+        found.names = gitinfo.work_tree_names(found_labels.paths, args.path)
+        found.recursive = found_labels.recursive or command in ("checkout", "switch")
         return found
     except Exception as error:  # labels are cosmetic: keep merging with the defaults
         warn(f"cannot read the repository ({error}); using default conflict labels")

@@ -266,14 +266,9 @@ def merge_options(
     """How git would merge and write a conflict in `path`: what the caller was told (the driver's %L,
     merge-file's `-L`, `--marker-size`, `--diff3`) wins over the attributes, the config and the operation
     in progress; `favour` is the side git was told every conflict goes to (see `merge_favour`)."""
-    if not labels:
-        sides = conflict_sides(repo, path=path)
-        renames = rename_rules(repo, None)
-        paths = renamed_paths(repo, sides, path or "", renames)
-        labels = with_paths(sides, paths, recursive=renames.recursive)
     return MergeOptions(
         marker_size=size or marker_size(repo, path),
-        labels=labels,
+        labels=labels or labelled(repo, conflict_sides(repo, path=path), path or "", None).labels,
         style=style or conflict_style(repo),
         favour=favour,
         whitespace=whitespace,
@@ -542,6 +537,23 @@ def with_paths(sides: Sides, paths: tuple[str, str, str] | None, *, recursive: b
         return sides.labels
     ours, base, theirs = sides.labels
     return (f"{ours}:{ours_path}", f"{base}:{base_path}", f"{theirs}:{theirs_path}")
+
+
+class Labelled(NamedTuple):
+    """A file's labels (`with_paths`), its path on each side (`renamed_paths`) and whether the calling git
+    merges with the recursive strategy's code (`Renames.recursive`)."""
+
+    labels: Labels
+    paths: tuple[str, str, str] | None
+    recursive: bool
+
+
+def labelled(repo: pygit2.Repository | None, sides: Sides, path: str, calling: list[str] | None) -> Labelled:
+    """`sides`' labels for the file `path`, with its path on each side as the calling git's merge finds
+    renames (`rename_rules`)."""
+    renames = rename_rules(repo, calling)
+    paths = renamed_paths(repo, sides, path, renames)
+    return Labelled(with_paths(sides, paths, recursive=renames.recursive), paths, renames.recursive)
 
 
 def work_tree_names(paths: tuple[str, str, str] | None, path: str) -> list[str]:
