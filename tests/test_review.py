@@ -125,6 +125,63 @@ def test_undo_puts_gits_conflicts_back_byte_for_byte(repo: GitRepo, style: str) 
     assert repo.read(NAME) == expected
 
 
+# three conflicts mergebert settles: 1 and 3 by merging both edits, 2 by taking theirs, line for line (its
+# text is then found again inside the theirs side of git's conflict once that is put back)
+SIDES = [body('a("x", 1, false);', "int x = f(1, 2);", 'b("y", 2, false);')]
+SIDES += [body('a("X", 1, false);', "int x = f(10, 2);", 'b("Y", 2, false);')]
+SIDES += [body('a("x", 1, true);', "int x = f(10, 20);", 'b("y", 2, true);')]
+CHOSEN = "        int x = f(10, 20);\n"  # conflict 2's resolution
+COPIES = {  # the same text elsewhere in the file, on every side
+    "once": lambda text: text,
+    "twice": lambda text: text.replace("    }\n}\n", f"{CHOSEN}    }}\n}}\n"),
+}
+
+
+@pytest.mark.parametrize("copies", COPIES)
+@pytest.mark.parametrize("committed", [False, True], ids=["stopped", "committed"])
+def test_undo_run_again_leaves_gits_conflicts_as_they_are(
+    repo: GitRepo, committed: bool, copies: str
+) -> None:
+    repo.diverge(NAME, *map(COPIES[copies], SIDES))
+    expected = git_alone(repo, "merge", "--no-edit", "feature")
+    install(repo, *(["--no-confirm"] if committed else []))
+    assert (repo.git("merge", "--no-edit", "feature", check=False).returncode == 0) == committed
+    assert b"<<<<<<<" not in repo.read(NAME) and b"int x = f(10, 20);" in repo.read(NAME)
+    first = repo.mergebert("review", "--undo", NAME)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert repo.read(NAME) == expected
+    assert first.stdout.count("git's conflict put back") == 3, first.stdout
+    over = "src/App.java: the merge is over: git cannot hold it unmerged again; resolve it yourself, then "
+    # one instruction: `git add` ends the conflict while the merge is stopped; after it, a commit must follow
+    assert ("`git add src/App.java`" in first.stdout) and ((over in first.stdout) == committed), first.stdout
+    assert first.stdout.count("resolve it") == 1, first.stdout
+    index = stages(repo)
+    for _ in range(2):  # the second and third runs
+        again = repo.mergebert("review", "--undo", NAME)
+        assert repo.read(NAME) == expected, again.stdout
+        assert stages(repo) == index
+        assert again.returncode == 0, again.stdout + again.stderr
+        for number in 1, 2, 3:
+            assert f"src/App.java: conflict {number}: already git's conflict\n" in again.stdout, again.stdout
+        assert "put back" not in again.stdout and "resolve it" not in again.stdout, again.stdout
+
+
+def test_undo_run_again_keeps_an_edit_made_inside_gits_conflict(repo: GitRepo) -> None:
+    repo.diverge(NAME, *SIDES)
+    install(repo)
+    repo.git("merge", "--no-edit", "feature", check=False)
+    assert repo.mergebert("review", "--undo", NAME).returncode == 0
+    index = stages(repo)
+    edited = repo.read(NAME).replace(b"int x = f(10, 2);", b"int x = f(10, 2); // mine")
+    repo.write(NAME, edited)
+    again = repo.mergebert("review", "--undo", NAME)
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert "src/App.java: conflict 2: edited since mergebert resolved it; left as it is\n" in again.stdout
+    assert "conflict 1: already git's conflict" in again.stdout and "put back" not in again.stdout
+    assert repo.read(NAME) == edited
+    assert stages(repo) == index
+
+
 def test_undo_after_a_committed_merge_keeps_the_users_edits_elsewhere(repo: GitRepo) -> None:
     repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
     expected = git_alone(repo, "merge", "--no-edit", "feature")

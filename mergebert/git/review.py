@@ -4,7 +4,8 @@ The listing reads the driver's decision log (`decisionlog`): per file, every con
 (the three sides with git's labels, the chosen text, pattern and confidence) and every one it left, with
 why. `--undo` puts git's own conflict back where the driver resolved one: the regions where what the driver
 wrote differs from git's line merge of the file (both recorded) are found, by a line diff, in the working
-file; each one still as the driver wrote it is replaced by git's conflict, byte for byte (each conflict
+file; each one still as the driver wrote it there (not its text found again between a conflict's markers,
+as in a side of git's conflict put back) is replaced by git's conflict, byte for byte (each conflict
 whole or not at all); one the user has edited since is refused; every other byte of the file stays. While
 the operation is in progress, git then holds the path unmerged again, with its conflict's stages, and
 rerere, where on, has the conflict's preimage as git records it at a stop. It writes under the lock
@@ -328,6 +329,14 @@ def _found(where: Sequence[int | None], start: int, end: int) -> tuple[int, int]
     return before + 1, before + 1
 
 
+def _within_block(blocks: Sequence[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether lines start..end lie, wholly or in part, inside one of the conflict `blocks` (an empty range:
+    between two of a block's lines)."""
+    if end > start:
+        return any(s < end and start < e for s, e in blocks)
+    return any(s < start < e for s, e in blocks)
+
+
 def _changes(written: Sequence[bytes], git: Sequence[bytes], size: int) -> list[tuple[int, int, int, int]]:
     """Where what the driver wrote differs from git's merge (lines a..b of it, c..d of git's), each of git's
     conflicts whole: the line diff's changes within or beside one conflict are joined, with the lines
@@ -367,6 +376,7 @@ def undo(record: dict[str, Any], working: bytes, to_worktree: Any = bytes) -> Un
     spans = [(number, entry["lines"]) for number, entry in entries(record) if entry.get("lines")]
     size = record.get("marker_size", 7)
     blocks = markers.blocks(git, size)
+    held, wrote = markers.blocks(current, size), markers.blocks(written, size)
     out: list[bytes] = []
     restored, refused, already = [], [], []
     cursor = 0
@@ -375,6 +385,8 @@ def undo(record: dict[str, Any], working: bytes, to_worktree: Any = bytes) -> Un
         name = f"conflict{'s' * (len(numbers) > 1)} {', '.join(map(str, numbers))}"
         name = name if numbers else "a region mergebert merged cleanly"  # where git's conflict lies
         place = _found(from_written, a, b)
+        if place is not None and _within_block(held, *place) and not _within_block(wrote, a, b):
+            place = None  # the driver's text found again inside a conflict's markers: a side of git's, say
         if place is None:
             if _found(from_git, c, d) is not None:
                 already.append(f"{name}: already git's conflict")
@@ -508,18 +520,12 @@ def unmerge(
     repo: pygit2.Repository, log: Log, record: dict[str, Any], path: str, where: str | None = None
 ) -> tuple[str | None, bool]:
     """Make `path` (its merge at `where`, where both sides renamed it apart) unmerged again, with the
-    stages git's conflict had (`_conflict_stages`, `_renamed_stages`), as `git checkout -m` does; what to
-    say, if anything, and whether git holds it unmerged now or cannot be asked to (the operation is
-    over)."""
+    stages git's conflict had (`_conflict_stages`, `_renamed_stages`), as `git checkout -m` does, while
+    the operation is in progress (`finished` says when it is over); what to say, if anything, and whether
+    git holds it unmerged now."""
     where = where or path
     if where == path and gitinfo.unmerged_versions(repo, path) is not None:
         return None, True
-    if not in_progress(repo, log, record):
-        what = OPERATIONS.get(log.operation.get("kind", ""), "operation")
-        return (
-            f"{where}: the {what} is over: git cannot hold it unmerged again; resolve it, then commit it",
-            True,
-        )
     try:
         stages = (
             _conflict_stages(repo, log, record, path)
@@ -542,6 +548,21 @@ def typed_here(repo: pygit2.Repository, path: str) -> str:
     folder and quoted (`./` before a leading `-`, which a command would take for an option)."""
     relative = os.path.relpath(Path(repo.workdir).resolve() / path, Path.cwd().resolve())
     return shlex.quote(f"./{relative}" if relative.startswith("-") else relative)
+
+
+def finished(repo: pygit2.Repository, log: Log, record: dict[str, Any], path: str, where: str) -> str | None:
+    """What to tell the user where the operation of `record` is over, so that git cannot hold `where`
+    unmerged again (a commit must follow the resolution); None while it is in progress, or where git holds
+    `path` unmerged all the same."""
+    if where == path and gitinfo.unmerged_versions(repo, path) is not None:
+        return None
+    if in_progress(repo, log, record):
+        return None
+    what = OPERATIONS.get(log.operation.get("kind", ""), "operation")
+    return (
+        f"{where}: the {what} is over: git cannot hold it unmerged again; resolve it yourself, then "
+        f"`git add {typed_here(repo, where)}` and commit it"
+    )
 
 
 def _unwritten(repo: pygit2.Repository, path: str) -> tuple[bytes, int] | None:
@@ -620,9 +641,10 @@ def undo_file(
             say(f"{where}: cannot write it ({error.strerror or error}); nothing put back")
             return False
     lines = [f"{where}: {line}" for line in result.restored + result.already + result.refused]
-    if result.restored:
-        lines.append(f"{where}: resolve it yourself, then `git add {typed_here(repo, where)}`")
-    if not (result.restored or result.already):
+    over = finished(repo, log, record, path, where)
+    if result.restored:  # one instruction: after the operation, a commit must follow the `git add`
+        lines.append(over or f"{where}: resolve it yourself, then `git add {typed_here(repo, where)}`")
+    if over or not (result.restored or result.already):
         for line in lines or [f"{where}: nothing to undo"]:
             say(line)
         return not result.refused
