@@ -1,8 +1,9 @@
 """A model that is broken never decides a merge: a model.onnx that does not take the runtime's inputs or
 give its ten probabilities (NaN, say, after diverged training), a config.json field the runtime cannot
 use, an acceptor fitted for another model.onnx or unreadable, are refused on load with one line naming the
-file (front-ends then use the token merge, `eval` stops); a model whose scores for one file are not
-probabilities resolves nothing in it. Models are real ONNX files, made here with the onnx package."""
+file (front-ends then use the token merge, `eval` stops), the model run once for all its checks (a model
+that fails later, on a file: test_model_fails_mid_run). Models are real ONNX files, made here with the
+onnx package."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 SHIPPED = Path(shipped_model_dir())
 VOCAB = 8000  # the shipped vocabulary, which the copies keep
-PROBED_IDS = 4 * 96  # the load-time probe's ids: 0 .. 4 × features.max_len - 1 (and the vocabulary's last)
+PROBED_IDS = 4 * 96 - 1  # the load-time probe: ids 0 .. 4 × features.max_len - 2, and the vocabulary's last
 
 
 def model_folder(folder: Path, *, acceptor: bool = False) -> Path:
@@ -140,24 +141,30 @@ def test_eval_stops_on_a_model_that_gives_nan(repo: GitRepo, tmp_path: Path) -> 
     assert "not numbers (NaN)" in result.stderr and len(result.stderr.splitlines()) == 1
 
 
-@pytest.mark.parametrize("acceptor", [False, True], ids=["decoder", "acceptor"])
-def test_a_model_that_gives_nan_for_a_file_resolves_nothing_in_it(
-    repo: GitRepo, tmp_path: Path, acceptor: bool
-) -> None:
-    """It passes the probe (NaN only for ids the probe does not hold); with it the conflict is git's."""
-    model = model_folder(tmp_path / "model", acceptor=acceptor)
-    by_id = np.zeros(VOCAB)
-    by_id[PROBED_IDS : VOCAB - 1] = np.nan
-    odd_onnx(model / "model.onnx", UNIFORM, by_id=by_id)
-    if acceptor:  # the shipped one, as if fitted for this model
-        Acceptor.save(unstamped_acceptor_params(), str(model / "acceptor.npz"))
-    load_classifier(model)  # loads: the probe does not see it
-    repo.env["MERGEBERT_THRESHOLD"] = "0"
-    result, paths = merge_file(repo, model)
-    git = repo.git("merge-file", "-p", *paths, check=False)
-    assert (result.returncode, result.stdout) == (git.returncode, git.stdout) == (1, git.stdout)
-    assert "<<<<<<<" in result.stdout
-    assert result.stderr == f"mergebert: {paths[0]}: resolved 0 of 1 conflict (1 left: no candidate)\n"
+def test_the_model_runs_once_on_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The vocabulary's last id and the probe's units of features.max_len are scored in one ONNX Runtime
+    run (counted on onnxruntime's own InferenceSession.run, which still runs)."""
+    import onnxruntime
+
+    runs: list[object] = []
+    run = onnxruntime.InferenceSession.run
+
+    def counted(self: onnxruntime.InferenceSession, *args: Any, **kwargs: Any) -> Any:
+        runs.append(args)
+        return run(self, *args, **kwargs)
+
+    monkeypatch.setattr(onnxruntime.InferenceSession, "run", counted)
+    load_classifier(model_folder(tmp_path / "model", acceptor=True))
+    assert len(runs) == 1
+
+
+def test_a_model_that_cannot_score_features_max_len_is_told_from_another_vocabulary(tmp_path: Path) -> None:
+    """The one run fails: the message says which check did (test_model_vocabulary has the other)."""
+    model = model_folder(tmp_path / "model")
+    edit_config(model, lambda c: c["features"].update(max_len=1000))  # past the model's positions
+    message = r"cannot score a unit of 1000 sub-words \(features\.max_len\): "
+    with pytest.raises(ModelError, match=f"^{model / 'model.onnx'} {message}"):
+        load_classifier(model)
 
 
 # -------------------------------------------------------------------------------- config.json (D7, D8)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 from mergebert.core import markers
 from mergebert.core.candidates import Candidate, ConflictInput
-from mergebert.core.classifier import Classifier, TokenMergeClassifier
+from mergebert.core.classifier import Classifier, TokenMergeClassifier, rank_or_token_merge
 from mergebert.core.filefacts import FileFacts
 from mergebert.core.languages import Language, language_by_name, language_for_path
 from mergebert.core.linemerge import (
@@ -131,6 +131,13 @@ def _choose(
     return resolution
 
 
+def _because(resolution: Resolution, unranked: str | None) -> Resolution:
+    """A conflict left where the classifier could not rank the file (`unranked`: why) says that first."""
+    if unranked is None or resolution.text is not None:
+        return resolution
+    return replace(resolution, reason=f"{unranked}, token merge only: {resolution.reason}")
+
+
 def _first_accepted(
     index: int, candidates: list[Candidate], check: SpliceCheck, threshold: float
 ) -> Resolution:
@@ -187,13 +194,16 @@ def resolve_text(
     classifier = classifier or TokenMergeClassifier()
     skipped = skip_reasons(inputs, options.marker_size)
     kept = [conflict for conflict, skip in zip(inputs, skipped, strict=True) if skip is None]
-    ranked = iter(classifier.rank(kept))
+    ranking, unranked = rank_or_token_merge(classifier, kept)
+    ranked = iter(ranking)
     threshold = classifier.threshold if threshold is None else threshold
     ours_errors = OursErrors()
     resolutions = tuple(
         Resolution(index, None, None, skip)
         if skip is not None
-        else _choose(index, conflict, next(ranked), chunks, threshold, eol, suggest, ours_errors)
+        else _because(
+            _choose(index, conflict, next(ranked), chunks, threshold, eol, suggest, ours_errors), unranked
+        )
         for index, (conflict, skip) in enumerate(zip(inputs, skipped, strict=True))
     )
     runs = written_runs((base, ours, theirs), chunks, [r.text for r in resolutions], options, eol)

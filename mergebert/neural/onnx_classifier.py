@@ -7,8 +7,9 @@ feeds and gives probabilities for a fixed probe (a model whose training diverged
 acceptor was fitted for this model.onnx where it records which; and returns an ``OnnxClassifier``.
 ``rank`` featurises every unit of every conflict it is given (a file's conflicts come in one call) and
 scores them in one ONNX Runtime run, then decodes each conflict's candidates with ``candidates.decode``
-(beam over the token conflicts' patterns). Scores that are not probabilities decide nothing: the file's
-conflicts get no candidate.
+(beam over the token conflicts' patterns). Scores that are not probabilities decide nothing: ``rank``
+raises ``Unranked`` and the resolver decides the file's conflicts with the token merge only, as for a
+model refused on load, after one line (once per classifier: per process, or per daemon) naming the model.
 
 Which model a command uses, and what happens when it cannot be loaded, is decided in
 ``mergebert.neural.policy``.
@@ -24,6 +25,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from mergebert.core.candidates import N_CLASSES, Candidate, ConflictInput, decode, units
+from mergebert.core.classifier import Unranked
+from mergebert.core.messages import warn
 from mergebert.neural.acceptor import Acceptor, Decoded, model_digest
 from mergebert.neural.bpe import BPE
 from mergebert.neural.features import N_SEQ, FeatureConfig, Featurizer, collate
@@ -50,18 +53,28 @@ class ModelError(Exception):
 
 
 class ScoresError(ModelError):
-    """The model gave scores that are not probabilities (NaN, say) for some unit."""
+    """The model gave scores that are not probabilities (NaN, say) for some unit; `gave` says what."""
+
+    def __init__(self, onnx_path: str, gave: str) -> None:
+        super().__init__(f"{onnx_path} gave {gave} for a file's conflicts")
+        self.gave = gave
 
 
-def are_probabilities(probs: np.ndarray) -> bool:
-    """Each row is a distribution over the N_CLASSES classes: finite, from 0 to 1, summing to 1."""
-    return (
-        probs.ndim == 2
-        and probs.shape[1] == N_CLASSES
-        and bool(np.isfinite(probs).all())
-        and bool(((probs >= 0.0) & (probs <= 1.0)).all())
-        and bool((np.abs(probs.sum(axis=1) - 1.0) <= SUM_TOLERANCE).all())
-    )
+NOT_NUMBERS = "scores that are not numbers (NaN)"
+NOT_PROBABILITIES = "scores that are not probabilities (0 to 1, sum 1)"
+
+
+def scores_fault(probs: np.ndarray) -> str | None:
+    """None where each row is a distribution over the N_CLASSES classes (finite, from 0 to 1, summing to
+    1); else what they are instead (NOT_NUMBERS, NOT_PROBABILITIES)."""
+    if probs.ndim != 2 or probs.shape[1] != N_CLASSES:
+        return NOT_PROBABILITIES
+    if not np.isfinite(probs).all():
+        return NOT_NUMBERS
+    in_range = bool(((probs >= 0.0) & (probs <= 1.0)).all())
+    if not in_range or not (np.abs(probs.sum(axis=1) - 1.0) <= SUM_TOLERANCE).all():
+        return NOT_PROBABILITIES
+    return None
 
 
 def _providers(ort) -> list[str]:
@@ -126,9 +139,9 @@ class OnnxClassifier:
         self.onnx_path = os.path.join(self.model_dir, self.config.get("onnx", "model.onnx"))
         self.session = _open_session(self.onnx_path, threads)
         self._check_interface()
-        self._check_embedding()
         self._probe()
         self.acceptor = self._load_acceptor() if with_acceptor else None
+        self._failure_said = False  # the line saying the model failed on a file is printed once
 
     def _read_config(self, *, threshold_used: bool) -> dict:
         """config.json, of the format training writes, with fields the runtime can use."""
@@ -185,28 +198,21 @@ class OnnxClassifier:
         if OUTPUT not in outputs:
             raise ModelError(f"{self.onnx_path} gives {outputs}, not {OUTPUT!r}: not a MergeBERT model")
 
-    def _check_embedding(self) -> None:
-        """The model scores a unit holding the vocabulary's last id: its embedding is no smaller."""
-        last = len(self.bpe) - 1
-        unit = (np.full((N_SEQ, 1), last, dtype=np.int64), np.zeros((N_SEQ, 1), dtype=np.int64))
-        try:
-            self.session.run([OUTPUT], collate([unit], [False], self.featurizer.pad_id))
-        except Exception as err:  # noqa: BLE001 - onnxruntime raises its own exception types
-            raise ModelError(
-                f"{self.onnx_path} does not take the ids of the {last + 1}-entry vocabulary: the vocabulary "
-                f"is not this model's ({_said(err)})"
-            ) from None
-
     def _probe(self) -> None:
-        """A fixed region unit and token unit of the longest length the features give (every id in turn):
-        the model scores them with N_CLASSES probabilities each (NaN: its training diverged)."""
+        """One run on a fixed region unit and token unit of the longest length the features give, holding
+        ids 0, 1, ... and the vocabulary's last: the model takes the vocabulary's ids (its embedding is no
+        smaller) and scores the units with N_CLASSES probabilities each (NaN: its training diverged)."""
         width = self.featurizer.config.max_len
+        last = len(self.bpe) - 1
         ids = np.arange(N_SEQ * width, dtype=np.int64).reshape(N_SEQ, width) % len(self.bpe)
+        ids[-1, -1] = last
         unit = (ids, np.zeros((N_SEQ, width), dtype=np.int64))
-        batch = collate([unit, unit], [False, True], self.featurizer.pad_id)
         try:
-            (probs,) = self.session.run([OUTPUT], batch)
+            (probs,) = self.session.run(
+                [OUTPUT], collate([unit, unit], [False, True], self.featurizer.pad_id)
+            )
         except Exception as err:  # noqa: BLE001 - onnxruntime raises its own exception types
+            self._check_embedding(last)
             raise ModelError(
                 f"{self.onnx_path} cannot score a unit of {width} sub-words (features.max_len): {_said(err)}"
             ) from None
@@ -216,10 +222,21 @@ class OnnxClassifier:
                 f"{self.onnx_path} gives scores of shape {list(probs.shape)} for 2 units, not "
                 f"[2, {N_CLASSES}]: not a MergeBERT model"
             )
-        if not np.isfinite(probs).all():
-            raise ModelError(f"{self.onnx_path} gives scores that are not numbers (NaN): training diverged")
-        if not are_probabilities(probs):
-            raise ModelError(f"{self.onnx_path} gives scores that are not probabilities (0 to 1, sum 1)")
+        fault = scores_fault(probs)
+        if fault is not None:
+            diverged = ": training diverged" if fault == NOT_NUMBERS else ""
+            raise ModelError(f"{self.onnx_path} gives {fault}{diverged}")
+
+    def _check_embedding(self, last: int) -> None:
+        """Where the probe failed, whether for the vocabulary: the model scores a unit of one id, `last`."""
+        unit = (np.full((N_SEQ, 1), last, dtype=np.int64), np.zeros((N_SEQ, 1), dtype=np.int64))
+        try:
+            self.session.run([OUTPUT], collate([unit], [False], self.featurizer.pad_id))
+        except Exception as err:  # noqa: BLE001 - onnxruntime raises its own exception types
+            raise ModelError(
+                f"{self.onnx_path} does not take the ids of the {last + 1}-entry vocabulary: the vocabulary "
+                f"is not this model's ({_said(err)})"
+            ) from None
 
     def _load_acceptor(self) -> Acceptor | None:
         """The second stage named by the config (None for a model without one)."""
@@ -251,8 +268,9 @@ class OnnxClassifier:
             chunk = order[s : s + MAX_BATCH]
             batch = collate([feats[i] for i in chunk], [is_token[i] for i in chunk], self.featurizer.pad_id)
             scores = np.asarray(self.session.run([OUTPUT], batch)[0])
-            if not are_probabilities(scores):
-                raise ScoresError(f"{self.onnx_path} gave scores that are not probabilities")
+            fault = scores_fault(scores)
+            if fault is not None:
+                raise ScoresError(self.onnx_path, fault)
             out[chunk] = scores
         return out
 
@@ -270,13 +288,20 @@ class OnnxClassifier:
         return decoded
 
     def rank(self, conflicts: Sequence[ConflictInput]) -> list[list[Candidate]]:
-        """Each conflict's candidates, best first; none for any conflict of a file where the model gave
-        scores that are not probabilities, and never a candidate whose confidence is not one (NaN passes
-        no threshold)."""
+        """Each conflict's candidates, best first, never one whose confidence is not one (NaN passes no
+        threshold); Unranked where the model gave scores that are not probabilities for the file, said in
+        one line the first time."""
         try:
             decoded = self.decode_all(conflicts)
-        except ScoresError:
-            return [[] for _ in conflicts]
+        except ScoresError as error:
+            if not self._failure_said:
+                self._failure_said = True
+                warn(
+                    f"model failed ({type(error).__name__}: {error}); resolving each file it fails on with "
+                    "the token merge only"
+                )
+            gave = "NaN" if error.gave == NOT_NUMBERS else "scores that are not probabilities"
+            raise Unranked(f"the model gave {gave}") from None
         if self.acceptor is None:
             ranked = [entry.candidates for entry in decoded]
         else:
