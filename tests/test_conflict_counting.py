@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from gitrepo import MERGEBERT, GitRepo, without_root_privilege
 from test_merge_file import NARROWED as NARROWED_IN_PART
+from test_resolve_marked import FILLER, pair, stopped_merge
 from test_resolve_marked import NAME as PAIR
-from test_resolve_marked import stopped_merge
 
 NAME = "A.java"
 
@@ -131,61 +131,154 @@ def test_a_file_resolve_cannot_write_counts_the_blocks_it_keeps(repo: GitRepo) -
     assert table_row(result.stdout) == (3, 0, 3), result.stdout
 
 
-def half_edited(repo: GitRepo, marker: str) -> str:
-    """A merge git stops on with two conflicts mergebert resolves, the first one's `marker` line deleted by
-    the user; then mergebert's install. Returns the file as the user left it with the second resolved."""
-    text = stopped_merge(repo)
-    at = text.index(marker)
-    edited = text[:at] + text[text.index("\n", at) + 1 :]
+def without_lines(text: str, *deleted: str) -> str:
+    """`text` without the first line starting with each of `deleted` (the first block's marker lines)."""
+    for marker in deleted:
+        at = text.index(marker)
+        text = text[:at] + text[text.index("\n", at) + 1 :]
+    return text
+
+
+def half_edited(repo: GitRepo, *deleted: str, style: str = "merge") -> str:
+    """A merge git stops on (in conflict `style`) with two conflicts mergebert resolves, the first one's
+    `deleted` marker lines deleted by the user; then mergebert's install. Returns the file as the user
+    left it with the second resolved."""
+    repo.git("config", "merge.conflictStyle", style)
+    edited = without_lines(stopped_merge(repo), *deleted)
     repo.write(PAIR, edited)
     repo.mergebert("install", check=True)
     start, end = edited.rindex("<<<<<<<"), edited.index("\n", edited.rindex(">>>>>>>")) + 1
     return edited[:start] + "    void g() { other(10, 20); }\n" + edited[end:]
 
 
-@pytest.mark.parametrize("marker", ["<<<<<<<", ">>>>>>>"])
-def test_a_block_missing_a_marker_line_is_a_conflict_left_to_mergetool(repo: GitRepo, marker: str) -> None:
-    """The user deleted one marker line of a conflict and mergebert resolved the other: the file still
-    shows a conflict, so the tool fails, git keeps it unmerged, and the partial result survives."""
-    partial = half_edited(repo, marker)
+# the first block's marker lines the user deleted, and the conflict style git wrote it in: what is left of
+# it is one conflict (a lone `=======`, or a `|||||||` and `=======` pair)
+HALF_EDITS = {
+    "start": (("<<<<<<<",), "merge"),
+    "end": ((">>>>>>>",), "merge"),
+    "start and end": (("<<<<<<<", ">>>>>>>"), "merge"),
+    "start and end, diff3 style": (("<<<<<<<", ">>>>>>>"), "diff3"),
+}
+UNPAIRED = "1 left: marker lines without their block (one deleted?)"
+
+
+@pytest.mark.parametrize("edit", list(HALF_EDITS))
+def test_a_block_missing_marker_lines_is_a_conflict_left_to_mergetool(repo: GitRepo, edit: str) -> None:
+    """The user deleted marker lines of a conflict and mergebert resolved the other: the file still shows a
+    conflict, so the tool fails, git keeps it unmerged, and the partial result survives."""
+    deleted, style = HALF_EDITS[edit]
+    partial = half_edited(repo, *deleted, style=style)
     tool = repo.git("mergetool", "--tool", "mergebert", "--no-prompt", check=False)
     assert tool.returncode != 0, tool.stderr
-    assert f"mergebert: {PAIR}: resolved 1 of 2 conflicts (1 left: marker lines without their block)" in (
-        tool.stderr
-    )
+    assert f"mergebert: {PAIR}: resolved 1 of 2 conflicts ({UNPAIRED})" in tool.stderr, tool.stderr
     assert repo.conflicted() == [PAIR]
     assert repo.read(PAIR).decode() == partial
 
 
-@pytest.mark.parametrize("marker", ["<<<<<<<", ">>>>>>>"])
-def test_a_block_missing_a_marker_line_is_a_conflict_left_to_resolve(repo: GitRepo, marker: str) -> None:
+@pytest.mark.parametrize("edit", list(HALF_EDITS))
+def test_a_block_missing_marker_lines_is_a_conflict_left_to_resolve(repo: GitRepo, edit: str) -> None:
     """`resolve --add` writes the other conflict's resolution, counts the half-edited one as left and
     stages nothing."""
-    partial = half_edited(repo, marker)
+    deleted, style = HALF_EDITS[edit]
+    partial = half_edited(repo, *deleted, style=style)
     result = repo.mergebert("resolve", "--add", "--no-backup")
     assert result.returncode == 1, result.stdout + result.stderr
     row = next(line for line in result.stdout.splitlines() if line.startswith(PAIR))
     assert row.split()[1:4] == ["2", "1", "1"], result.stdout
-    assert "1 left: marker lines without their block" in row
+    assert UNPAIRED in row
     assert "match none of git's" not in row
     assert repo.conflicted() == [PAIR]
     assert repo.read(PAIR).decode() == partial
 
 
-def test_a_file_left_with_only_a_half_edited_block_is_said_to_be_one(repo: GitRepo) -> None:
-    """No whole block left, only a `<<<<<<<` line whose `>>>>>>>` the user deleted: mergetool and resolve
-    say so, where they said the file held no markers (resolved by hand?)."""
-    text = stopped_merge(repo)
-    end = text.index(">>>>>>>")
-    edited = text[:end] + text[text.index("\n", end) + 1 :]
+def test_a_half_edited_block_before_another_counts_apart(repo: GitRepo) -> None:
+    """The first block's `>>>>>>>` deleted, nothing resolved: two conflicts left, not one block running on to
+    the second's end; mergetool, resolve and the reason say so alike."""
+    repo.git("config", "mergebert.threshold", "2")
+    edited = without_lines(stopped_merge(repo), ">>>>>>>")
+    repo.write(PAIR, edited)
+    repo.mergebert("install", check=True)
+    resolve = repo.mergebert("resolve", "--dry-run")
+    row = next(line for line in resolve.stdout.splitlines() if line.startswith(PAIR))
+    assert row.split()[1:4] == ["2", "0", "2"], resolve.stdout
+    assert "1 left: marker lines without their block (one deleted?)" in row
+    tool = repo.git("mergetool", "--tool", "mergebert", "--no-prompt", check=False)
+    assert tool.returncode != 0
+    assert f"{PAIR}: resolved 0 of 2 conflicts (2 left: " in tool.stderr, tool.stderr
+    assert "marker lines without their block (one deleted?)" in tool.stderr
+    assert repo.read(PAIR).decode() == edited
+
+
+NOTE = "    /* notes\n=======\n    */\n"  # a comment of the file's own, its heading underlined
+EXTRA = "    int extra = 0;\n"
+
+
+def noted(first: str, second: str, tail: str) -> str:
+    """`pair`, then `tail` at the end of the class, far enough from the second call to conflict apart."""
+    return pair(first, second).removesuffix("}\n") + FILLER + tail + "}\n"
+
+
+@pytest.mark.parametrize("command", ["mergetool", "resolve"])
+def test_a_sides_own_equals_line_is_no_conflict_left(repo: GitRepo, command: str) -> None:
+    """Ours adds a comment holding a `=======` line where theirs adds a field: the user resolves that
+    conflict by hand, keeping both, and mergebert the other two; the comment's line is the file's own, so
+    mergetool succeeds and `resolve --add` stages the file."""
+    base, ours = noted("call(1, 2);", "other(1, 2);", ""), noted("call(10, 2);", "other(10, 2);", NOTE)
+    repo.diverge(PAIR, base, ours, noted("call(1, 20);", "other(1, 20);", EXTRA))
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode != 0
+    text = repo.read(PAIR).decode()
+    start, end = text.rindex("<<<<<<<"), text.index("\n", text.rindex(">>>>>>>")) + 1
+    assert "=======\n    */\n=======\n" in text[start:end], text
+    repo.write(PAIR, text[:start] + NOTE + EXTRA + text[end:])
+    repo.mergebert("install", check=True)
+    if command == "mergetool":
+        done = repo.git("mergetool", "--tool", "mergebert", "--no-prompt", check=False)
+        assert f"{PAIR}: resolved 2 of 2 conflicts\n" in done.stderr, done.stderr
+    else:
+        done = repo.mergebert("resolve", "--add", "--no-backup")
+        assert "staged" in done.stdout, done.stdout
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert repo.conflicted() == []
+    assert repo.read(PAIR).decode() == noted("call(10, 20);", "other(10, 20);", NOTE + EXTRA)
+
+
+def test_an_equals_line_of_gits_clean_text_is_no_conflict_left(repo: GitRepo) -> None:
+    """A heading underlined with `=======` in every version: merge-file resolves the one conflict and
+    counts none left (exit 0), where the line would otherwise read as a lone marker line."""
+    heading = "/*\nNotes\n=======\n*/\n"
+    for name, call in (
+        ("cur.java", "call(10, 2);"),
+        ("base.java", "call(1, 2);"),
+        ("other.java", "call(1, 20);"),
+    ):
+        (repo.path / name).write_text(heading + pair(call, "other(1, 2);"))
+    merged = repo.mergebert("merge-file", "-p", "cur.java", "base.java", "other.java")
+    assert merged.returncode == 0, merged.stderr
+    assert "resolved 1 of 1 conflict\n" in merged.stderr, merged.stderr
+    assert merged.stdout == heading + pair("call(10, 20);", "other(1, 2);")
+
+
+@pytest.mark.parametrize("deleted", [(">>>>>>>",), ("<<<<<<<", ">>>>>>>")])
+def test_a_file_left_with_only_a_half_edited_block_is_said_to_be_one(
+    repo: GitRepo, deleted: tuple[str, ...]
+) -> None:
+    """No whole block left, only a `<<<<<<<` line whose `>>>>>>>` the user deleted, or a lone `=======`:
+    mergetool and resolve say so, where they said the file held no markers (resolved by hand?)."""
+    edited = without_lines(stopped_merge(repo), *deleted)
     start, stop = edited.rindex("<<<<<<<"), edited.index("\n", edited.rindex(">>>>>>>")) + 1
-    repo.write(PAIR, edited[:start] + "    void g() { other(10, 20); }\n" + edited[stop:])
+    written = edited[:start] + "    void g() { other(10, 20); }\n" + edited[stop:]
+    repo.write(PAIR, written)
     repo.mergebert("install", check=True)
     tool = repo.git("mergetool", "--tool", "mergebert", "--no-prompt", check=False)
-    assert tool.returncode != 0 and "marker lines without their block" in tool.stderr, tool.stderr
-    resolve = repo.mergebert("resolve", "--dry-run")
-    assert "marker lines without their block" in resolve.stdout, resolve.stdout
+    assert tool.returncode != 0, tool.stderr
+    assert f"{PAIR}: marker lines without their block (one deleted?); left as it is" in tool.stderr, (
+        tool.stderr
+    )
+    resolve = repo.mergebert("resolve", "--add")
+    assert "marker lines without their block (one deleted?); left alone" in resolve.stdout, resolve.stdout
+    assert resolve.returncode == 1
     assert repo.conflicted() == [PAIR]
+    assert repo.read(PAIR).decode() == written
 
 
 def test_a_side_ending_in_a_marker_like_line_without_a_final_newline_counts_once(repo: GitRepo) -> None:

@@ -42,10 +42,43 @@ def kind(line: str | bytes, size: int) -> str | None:
     return found.group(0)[0] if found else None
 
 
-def scan(lines: Sequence[str] | Sequence[bytes], size: int) -> tuple[list[tuple[int, int]], int]:
-    """`blocks` and `unpaired` in one pass over `lines`."""
+def scan(
+    lines: Sequence[str] | Sequence[bytes], size: int, kinds: str = KINDS
+) -> tuple[list[tuple[int, int]], int]:
+    """The conflicts `lines` show, reading only marker lines of `kinds` (the others are the file's own
+    text): each run of marker lines in the order a block writes them (`<<<<<<<`, `|||||||`, `=======`,
+    `>>>>>>>`, each at most once) is one conflict. Returns the runs from a `<<<<<<<` to a `>>>>>>>` line, as
+    ranges of line numbers (the end excluded), and how many other runs there are: blocks the user
+    half-edited, whose other marker lines were deleted (a lone `=======`, a `|||||||` and `=======` pair)."""
     spans: list[tuple[int, int]] = []
-    start, unpaired = None, 0
+    runs: list[tuple[int, str]] = []  # the current run's marker lines: (line number, kind)
+    unpaired = 0
+
+    def close() -> None:
+        nonlocal unpaired
+        if runs and runs[0][1] == "<" and runs[-1][1] == ">":
+            spans.append((runs[0][0], runs[-1][0] + 1))
+        elif runs:
+            unpaired += 1
+        runs.clear()
+
+    for at, line in enumerate(lines):
+        found = kind(line, size)
+        if found is None or found not in kinds:
+            continue
+        if runs and KINDS.index(found) <= KINDS.index(runs[-1][1]):
+            close()
+        runs.append((at, found))
+    close()
+    return spans, unpaired
+
+
+def blocks(lines: Sequence[str] | Sequence[bytes], size: int) -> list[tuple[int, int]]:
+    """The conflict blocks among `lines`: from a `<<<<<<<` line to the first `>>>>>>>` line after it, as
+    ranges of line numbers (the end excluded); a `<<<<<<<` line inside a block is the block's text (where
+    the file's own text may hold marker lines; `scan` reads a file whose text holds none)."""
+    spans: list[tuple[int, int]] = []
+    start = None
     for at, line in enumerate(lines):
         found = kind(line, size)
         if found == "<" and start is None:
@@ -53,23 +86,7 @@ def scan(lines: Sequence[str] | Sequence[bytes], size: int) -> tuple[list[tuple[
         elif found == ">" and start is not None:
             spans.append((start, at + 1))
             start = None
-        elif found == ">":
-            unpaired += 1
-    if start is not None:  # no `>>>>>>>` line follows: each `<<<<<<<` line from there on lacks its end
-        unpaired += sum(kind(line, size) == "<" for line in lines[start:])
-    return spans, unpaired
-
-
-def blocks(lines: Sequence[str] | Sequence[bytes], size: int) -> list[tuple[int, int]]:
-    """The conflict blocks among `lines`: from a `<<<<<<<` line to the first `>>>>>>>` line after it, as
-    ranges of line numbers (the end excluded); a `<<<<<<<` line inside a block is the block's text."""
-    return scan(lines, size)[0]
-
-
-def unpaired(lines: Sequence[str] | Sequence[bytes], size: int) -> int:
-    """The `<<<<<<<` and `>>>>>>>` lines outside `blocks`: each a conflict block without its other end (one
-    whose end or start line the user deleted)."""
-    return scan(lines, size)[1]
+    return spans
 
 
 def has_conflict(data: bytes, size: int) -> bool:

@@ -35,7 +35,7 @@ class Count:
 
     resolved: int
     left: int
-    unpaired: int = 0  # of those left, the marker lines without their block's other end
+    unpaired: int = 0  # of those left, the blocks the user half-edited, shown by marker lines alone
 
     @property
     def conflicts(self) -> int:
@@ -54,6 +54,7 @@ class Outcome:
     chunks: tuple[Chunk, ...] = ()  # the resolver's line merge, which `resolutions` index
     git: tuple[bytes, int] | None = None  # git's own line merge (`line_merge`), where it was made
     blocks: int | None = None  # the conflicts `data` holds where they are not `left` (`counted`)
+    unpaired: int = 0  # of those it holds, the ones shown by marker lines without their block (`counted`)
 
     @property
     def resolved(self) -> int:
@@ -69,7 +70,7 @@ class Outcome:
     @property
     def count(self) -> Count:
         """The file's conflicts as it shows them."""
-        return Count(self.resolved, self.held)
+        return Count(self.resolved, self.held, self.unpaired)
 
 
 def _fault(stage: str) -> None:
@@ -179,6 +180,7 @@ def merge_blobs(
             chunks=result.chunks,
             git=gits,
             blocks=count.left,
+            unpaired=count.unpaired,
         )
     except Exception as error:  # the contract: never fail, fall back to git's line merge
         data, left = gits or line_merge(base, ours, theirs, options)
@@ -190,22 +192,43 @@ def counted(data: bytes, resolved: int, left: int, chunks: Sequence[Chunk], size
     """`data`'s conflicts as it shows them, where mergebert resolved `resolved` of the line merge's
     conflicts (`chunks`) and left `left`: those left are the conflict blocks `data` holds (git's style
     joins two conflicts into one block, narrows one into two, writes one whose sides are equal as plain
-    text) and each `<<<<<<<` or `>>>>>>>` line without its block's other end (`markers.unpaired`: a block
-    the user half-edited), or `left` where the line merge's clean text holds lines like markers, which
-    would count too (a conflict's side holding such a line: none counts unpaired)."""
+    text) and each block the user half-edited, shown by what is left of its marker lines (`markers.scan`: a
+    lone `=======`, a `<<<<<<<` without its `>>>>>>>`), as git's `diff --check` flags them. A kind of marker
+    line that the line merge's clean text or a conflict's side holds may be the file's own, so it is not
+    read as a marker; where that kind is `<<<<<<<` or `>>>>>>>`, the blocks are those git delimits
+    (`markers.blocks`), none half-edited, or `left` where the clean text holds it (it would count too)."""
     from mergebert.core.linemerge import CleanText, LineConflict
 
     clean = "".join(chunk.text for chunk in chunks if isinstance(chunk, CleanText))
-    like = markers.pattern(size, "<>")
-    if like.search(clean):
+    if markers.pattern(size, "<>").search(clean):
         return Count(resolved, left)
-    if not markers.bytes_pattern(size, "<>").search(data):  # no marker line: no line to scan
+    sides = [side for c in chunks if isinstance(c, LineConflict) for side in (c.ours, c.base, c.theirs)]
+    own = {
+        kind for kind in markers.KINDS for text in (clean, *sides) if markers.pattern(size, kind).search(text)
+    }
+    if own & {"<", ">"}:
+        return Count(resolved, len(markers.blocks(data.split(b"\n"), size)))
+    read = "".join(kind for kind in markers.KINDS if kind not in own)
+    if not markers.bytes_pattern(size, read).search(data):  # no marker line: no line to scan
         return Count(resolved, 0)
-    found, unpaired = markers.scan(data.split(b"\n"), size)
-    sides = (side for c in chunks if isinstance(c, LineConflict) for side in (c.ours, c.base, c.theirs))
-    if any(like.search(side) for side in sides):
-        unpaired = 0
+    found, unpaired = markers.scan(data.split(b"\n"), size, read)
     return Count(resolved, len(found) + unpaired, unpaired)
+
+
+def unpaired(working: bytes, blobs: Sequence[bytes], size: int) -> int:
+    """The blocks half-edited in `working` (`counted`), `blobs` being the versions merged (base, ours,
+    theirs); none where they are not text mergebert reads."""
+    from mergebert.core.linemerge import merge_lines
+    from mergebert.core.textio import UnsupportedContent, decode_sides
+
+    try:
+        texts, _ = decode_sides(*blobs)
+    except UnsupportedContent:
+        return 0
+    return counted(working, 0, 0, merge_lines(*texts), size).unpaired
+
+
+UNPAIRED = "marker lines without their block (one deleted?)"  # why a half-edited block is left
 
 
 def pick_classifier(
@@ -241,6 +264,7 @@ def report_line(path: str, outcome: Outcome, *, review: bool = False) -> str | N
     notes = [REVIEW] if review else []
     if count.left:
         reasons = [_why(r.reason) for r in outcome.resolutions if r.text is None]
+        reasons += [UNPAIRED] if count.unpaired else []
         if outcome.message and not reasons:
             reasons = [outcome.message.removeprefix(f"{path}: ")]
         why = ", ".join(dict.fromkeys(reasons))

@@ -34,7 +34,7 @@ from mergebert.core import markers
 from mergebert.core.linemerge import LineConflict, conflicts_of, merge_lines, render
 from mergebert.core.options import MergeOptions
 from mergebert.core.textio import decode_sides, dominant_eol, shown_lines
-from mergebert.git import gitcmd, gitinfo, marked
+from mergebert.git import frontend, gitcmd, gitinfo, marked
 from mergebert.git.colour import wants_colour
 
 if TYPE_CHECKING:
@@ -173,12 +173,14 @@ def _reopened(
     return reopened
 
 
-def without_markers(repo: pygit2.Repository | None, path: str, working: bytes, size: int) -> str:
-    """Why `working` holds no conflict block: marker lines (of `size`) without their block's other end, the
-    merge driver's own result, left for the user to confirm (the decision log holds it, unedited since), or
-    an edit."""
-    if markers.unpaired(working.split(b"\n"), size):
-        return f"{marked.UNPAIRED} (one deleted?)"
+def without_markers(
+    repo: pygit2.Repository | None, path: str, working: bytes, blobs: Sequence[bytes], size: int
+) -> str:
+    """Why `working` holds no conflict block: a block half-edited (`frontend.unpaired`, `blobs` being the
+    versions merged), the merge driver's own result, left for the user to confirm (the decision log holds
+    it, unedited since), or an edit."""
+    if frontend.unpaired(working, blobs, size):
+        return frontend.UNPAIRED
     reopened = reopen(repo, path, working) if repo is not None and repo.workdir else None
     if reopened is not None and reopened.decisions and not reopened.remarks:
         return "the merge driver resolved it; check it (mergebert review), then git add it"

@@ -65,7 +65,6 @@ class Applied:
 
 
 CHANGED = "changed since it was read; left alone"
-UNPAIRED = "marker lines without their block"  # why a conflict shown only by such lines is left
 
 
 def now(path: str | os.PathLike[str]) -> bytes | None:

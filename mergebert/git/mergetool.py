@@ -108,7 +108,9 @@ def run(
     if not markers.has_conflict(current, options.marker_size):
         from mergebert.git.interactive import without_markers
 
-        frontend.warn(f"{path}: {without_markers(repo, path, current, options.marker_size)}; left as it is")
+        frontend.warn(
+            f"{path}: {without_markers(repo, path, current, blobs, options.marker_size)}; left as it is"
+        )
         return 1
     try:
         outcome = frontend.merge_blobs(
@@ -148,9 +150,7 @@ def run(
     if left and applied.replaced and not backup:
         frontend.warn(f"{path}: {NO_BACKUP}")
     still = tuple(r for r, found in zip(outcome.resolutions, applied.found, strict=True) if found)
-    if count.unpaired:  # the line gives each left conflict's reason; these are none of the line merge's
-        still += (Resolution(len(outcome.resolutions), None, None, marked.UNPAIRED),)
-    report = frontend.Outcome(applied.data, count.conflicts, count.left, still)
+    report = frontend.Outcome(applied.data, count.conflicts, count.left, still, unpaired=count.unpaired)
     line = frontend.report_line(path, report)
     if line:
         frontend.warn(line)

@@ -121,7 +121,7 @@ def resolve_one(
     if not reopening and not markers.has_conflict(current, options.marker_size):
         from mergebert.git.interactive import without_markers
 
-        row.notes.append(f"{without_markers(repo, path, current, options.marker_size)}; left alone")
+        row.notes.append(f"{without_markers(repo, path, current, blobs, options.marker_size)}; left alone")
         return row
     outcome = frontend.merge_blobs(
         blobs[0],
@@ -159,7 +159,7 @@ def resolve_one(
             "kept as they are"
         )
     if count.unpaired:
-        row.notes.append(f"{count.unpaired} left: {marked.UNPAIRED} (one deleted?); kept as they are")
+        row.notes.append(f"{count.unpaired} left: {frontend.UNPAIRED}; kept as they are")
     data = applied.data
     if data == current:
         return row
