@@ -16,7 +16,6 @@ from mergebert.core.linemerge import (
     conflicts_of,
     merge_bytes,
     merge_lines,
-    render,
     rendered_runs,
     untouched_blocks,
 )
@@ -41,12 +40,20 @@ class Resolution:
     suggestions: tuple[Candidate, ...] = ()  # when asked: the first distinct candidates the splice accepts
 
 
+Runs = tuple[tuple[range, str], ...]  # a file written, cut by the positions of its line merge's chunks
+
+
 @dataclass(frozen=True)
 class MergeResult:
-    text: str
+    runs: Runs | None  # the file written (`written_runs`); None where it was not (`render_unresolved`)
     conflicts: int
     resolutions: tuple[Resolution, ...]
     chunks: tuple[Chunk, ...] = ()  # the line merge the resolutions' indices count conflicts of
+
+    @property
+    def text(self) -> str:
+        """The file written; empty where it was not."""
+        return "".join(text for _, text in self.runs or ())
 
     @property
     def left(self) -> int:
@@ -61,6 +68,7 @@ class BytesMergeResult:
     resolutions: tuple[Resolution, ...]
     fallback: str | None = None  # why git's own line merge was used instead, if it was
     chunks: tuple[Chunk, ...] = ()  # the line merge the resolutions' indices count conflicts of
+    runs: Runs | None = None  # `data`'s text by the positions of `chunks`, where mergebert wrote it
 
 
 def conflict_inputs(
@@ -180,16 +188,21 @@ def resolve_text(
     threshold: float | None = None,
     options: MergeOptions = DIFF3,
     suggest: bool = False,
+    render_unresolved: bool = True,
 ) -> MergeResult:
     """Merge three texts, resolving the conflicts the classifier answers with enough confidence.
 
     Without a classifier only clean token merges are taken; `threshold` defaults to the classifier's own.
-    With `suggest`, each classified conflict's Resolution also lists its suggestions.
+    With `suggest`, each classified conflict's Resolution also lists its suggestions. Without
+    `render_unresolved`, a merge that resolves none of its conflicts is not written (no `runs`): for a
+    caller that writes git's own line merge there (`frontend.merge_blobs`), it spares git's blocks and
+    the narrowing of each conflict.
     """
+    texts = (base, ours, theirs)
     chunks = merge_lines(base, ours, theirs)
     eol = dominant_eol(ours)
     if not conflicts_of(chunks):
-        return MergeResult(render(chunks, eol=eol), 0, (), tuple(chunks))
+        return MergeResult(tuple(written_runs(texts, chunks, [], options, eol)), 0, (), tuple(chunks))
     inputs = conflict_inputs(chunks, lang, FileFacts(base, ours, theirs, chunks))
     classifier = classifier or TokenMergeClassifier()
     skipped = skip_reasons(inputs, options.marker_size)
@@ -206,8 +219,10 @@ def resolve_text(
         )
         for index, (conflict, skip) in enumerate(zip(inputs, skipped, strict=True))
     )
-    runs = written_runs((base, ours, theirs), chunks, [r.text for r in resolutions], options, eol)
-    return MergeResult("".join(text for _, text in runs), len(inputs), resolutions, tuple(chunks))
+    resolved = [resolution.text for resolution in resolutions]
+    written = render_unresolved or any(text is not None for text in resolved)
+    runs = tuple(written_runs(texts, chunks, resolved, options, eol)) if written else None
+    return MergeResult(runs, len(inputs), resolutions, tuple(chunks))
 
 
 def written_runs(
@@ -239,17 +254,27 @@ def resolve_bytes(
     classifier: Classifier | None = None,
     options: MergeOptions = GIT_DEFAULT,
     suggest: bool = False,
+    render_unresolved: bool = True,
 ) -> BytesMergeResult:
     """resolve_text over file contents; content it cannot handle gets git's own line merge and a reason.
 
     `language` (a name) wins over `path`'s extension; with neither known, a simple tokenizer is used.
+    Where the merge is not written (`render_unresolved`), `data` is empty.
     """
     try:
         lang = language_by_name(language) if language else language_for_path(path or "")
         texts, bom = decode_sides(base, ours, theirs)
-        result = resolve_text(*texts, lang=lang, classifier=classifier, options=options, suggest=suggest)
+        result = resolve_text(
+            *texts,
+            lang=lang,
+            classifier=classifier,
+            options=options,
+            suggest=suggest,
+            render_unresolved=render_unresolved,
+        )
+        data = encode(result.text, bom) if result.runs is not None else b""
         return BytesMergeResult(
-            encode(result.text, bom), result.conflicts, result.left, result.resolutions, chunks=result.chunks
+            data, result.conflicts, result.left, result.resolutions, chunks=result.chunks, runs=result.runs
         )
     except UnsupportedContent as err:
         reason = err.reason

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from mergebert.core.classifier import Classifier
     from mergebert.core.linemerge import Chunk
-    from mergebert.core.resolver import Resolution
+    from mergebert.core.resolver import Resolution, Runs
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ class Outcome:
     git: tuple[bytes, int] | None = None  # git's own line merge (`line_merge`), where it was made
     blocks: int | None = None  # the conflicts `data` holds where they are not `left` (`counted`)
     unpaired: int = 0  # of those it holds, the ones shown by marker lines without their block (`counted`)
+    runs: Runs = ()  # `data` as mergebert wrote it, by the positions of `chunks` (`resolver.written_runs`)
 
     @property
     def resolved(self) -> int:
@@ -164,6 +165,7 @@ def merge_blobs(
             classifier=classifier,
             options=options,
             suggest=suggest,
+            render_unresolved=False,  # git's own merge is written where nothing is resolved
         )
         if result.fallback or (result.conflicts and result.left == result.conflicts):
             data, left = gits or line_merge(base, ours, theirs, options)
@@ -181,6 +183,7 @@ def merge_blobs(
             git=gits,
             blocks=count.left,
             unpaired=count.unpaired,
+            runs=result.runs or (),
         )
     except Exception as error:  # the contract: never fail, fall back to git's line merge
         data, left = gits or line_merge(base, ours, theirs, options)
@@ -286,8 +289,7 @@ def decision_record(
     mergebert resolved something, the lines each takes of the file written (conflicts left written joined
     each take the whole block's), the bytes written and git's own line merge of the file (for `--undo`)."""
     from mergebert.core.linemerge import LineConflict, conflicts_of
-    from mergebert.core.resolver import written_runs
-    from mergebert.core.textio import decode_sides, dominant_eol, encode, line_count
+    from mergebert.core.textio import line_count
     from mergebert.git import decisionlog
 
     if not outcome.conflicts:
@@ -304,23 +306,19 @@ def decision_record(
     }
     if not outcome.resolutions:  # git's line merge only (content mergebert does not handle, an error)
         return record
-    texts, bom = decode_sides(*blobs)
     chunks = outcome.chunks
     spans: list[tuple[int, int] | None] = [None] * len(outcome.resolutions)
-    if outcome.resolved:  # where each conflict lies in the bytes written, by line (a block's, joined)
-        resolved = [r.text for r in outcome.resolutions]
-        runs = written_runs(texts, chunks, resolved, options, dominant_eol(texts[1]))
+    if outcome.runs:  # mergebert's file: where each conflict lies in it, by line (a block's, joined)
         positions = [position for position, chunk in enumerate(chunks) if isinstance(chunk, LineConflict)]
         index = {position: conflict for conflict, position in enumerate(positions)}
         line = 0
-        for run, text in runs:
+        for run, text in outcome.runs:
             for position in run:
                 if position in index:
                     spans[index[position]] = (line, line + line_count(text))
             line += text.count("\n")
-        if encode("".join(text for _, text in runs), bom) == outcome.data:
-            git, _ = outcome.git or line_merge(*blobs, options)
-            record.update(output=decisionlog.pack(outcome.data), git=decisionlog.pack(git))
+        git, _ = outcome.git or line_merge(*blobs, options)
+        record.update(output=decisionlog.pack(outcome.data), git=decisionlog.pack(git))
     for conflict, resolution, span in zip(conflicts_of(chunks), outcome.resolutions, spans, strict=True):
         candidate = resolution.candidate
         record["conflicts_detail"].append(
