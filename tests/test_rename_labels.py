@@ -138,6 +138,38 @@ def test_labels_of_a_renaming_patch_applied(repo: GitRepo, operation: str, renam
     both_ways(repo, run, "lib/B.java", f"<<<<<<< HEAD:{ours_path}\n".encode(), undo)
 
 
+def test_labels_of_each_patch_of_one_am(repo: GitRepo) -> None:
+    """`git am -3` of two patches merges each through the base it builds from that patch: the second,
+    whose file theirs renamed, is labelled with its own paths, also where one daemon serves both."""
+    repo.git("config", "merge.conflictStyle", "diff3")
+    repo.commit({"src/A.java": source("A", "8080"), "src/C.java": source("C", "8080")}, "base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit({"src/A.java": source("A", "7070")}, "theirs one")
+    move(repo, "src/C.java", "lib/D.java")
+    repo.commit({"lib/D.java": source("C", "7070")}, "theirs two")
+    repo.git("checkout", "-q", "main")
+    repo.commit({"src/A.java": source("A", "9090"), "src/C.java": source("C", "9090")}, "ours")
+    repo.git("format-patch", "-q", "-2", "-o", str(repo.path.parent / "patches"), "feature")
+    patches = sorted(str(path) for path in (repo.path.parent / "patches").iterdir())
+    start = repo.git("rev-parse", "HEAD").stdout.strip()
+
+    def applied() -> tuple[int, bytes, bytes]:
+        """Both patches: the first's conflict settled by hand, then the second's left in lib/D.java."""
+        assert repo.git("am", "-3", *patches, check=False).returncode != 0
+        first = repo.read("src/A.java")
+        repo.write("src/A.java", source("A", "7070"))
+        repo.git("add", "src/A.java")
+        second = repo.git("am", "--continue", check=False)
+        return second.returncode, first, repo.read("lib/D.java")
+
+    alone = applied()
+    assert b"<<<<<<< HEAD:src/C.java\n" in alone[2] and b">>>>>>> theirs two:lib/D.java\n" in alone[2]
+    repo.git("am", "--abort")
+    repo.git("reset", "-q", "--hard", start)
+    repo.use_driver()
+    assert applied() == alone
+
+
 @pytest.mark.parametrize("strategy", [("-X", "subtree=sub"), ("-X", "subtree"), ("-s", "subtree")])
 def test_labels_of_a_subtree_merge_have_no_paths(repo: GitRepo, strategy: tuple[str, str]) -> None:
     """A subtree merge shifts theirs' tree into a folder: git labels its conflicts without paths."""

@@ -569,25 +569,39 @@ def work_tree_names(paths: tuple[str, str, str] | None, path: str) -> list[str]:
 
 def _applied_trees(repo: pygit2.Repository) -> tuple[str, str, str] | None:
     """What `git am -3` (also `rebase --apply`) merges its patch through, whose trees tell a rename: HEAD,
-    the base it constructs from the patch's index lines (`git apply --build-fake-ancestor`, with the
-    options am saved for git apply) and the patch applied to that base (am's `patch-merge-index`); None
-    where they cannot be made."""
+    the base it constructs from the patch's index lines (`_fake_ancestor`) and the patch applied to that
+    base (am's `patch-merge-index`); None where they cannot be made."""
     folder = Path(repo.path) / "rebase-apply"
     if not (folder / "patch-merge-index").is_file():  # libgit2 would read a missing index as empty
         return None
-    scratch = tempdirs.make("mergebert-am-")
     try:
-        fake = os.path.join(scratch, "index")
-        options = shlex.split(_read(folder / "apply-opt") or "")
+        patch = folder / "patch"
+        seen = hashlib.sha256(patch.read_bytes()).hexdigest()
+        head = "" if repo.head_is_unborn else str(repo.head.target)
         where = repo.workdir or repo.path
-        gitcmd.git("apply", *options, f"--build-fake-ancestor={fake}", str(folder / "patch"), cwd=where)
+        fake = _fake_ancestor(where, str(patch), _read(folder / "apply-opt") or "", seen, head)
         base = pygit2.Index(fake).write_tree(repo)
         theirs = pygit2.Index(str(folder / "patch-merge-index")).write_tree(repo)
     except (gitcmd.GitError, pygit2.GitError, OSError, ValueError):
         return None
-    finally:
-        tempdirs.remove(scratch)
     return ("HEAD", str(base), str(theirs))
+
+
+@functools.cache
+def _fake_ancestors_folder() -> str:
+    return tempdirs.make("mergebert-am-")
+
+
+@functools.lru_cache(maxsize=4)
+def _fake_ancestor(where: str, patch: str, options: str, seen: str, head: str) -> str:
+    """The index of the base `git am -3` builds from its patch (`git apply --build-fake-ancestor`, run in
+    `where` with the `options` am saved for git apply), as a file of this process's: built once per patch
+    (`seen`: its content's hash) and HEAD (whose index it reads for a mode change), so that a daemon
+    serving a whole `git am` runs git apply once per patch, not once per file."""
+    name = hashlib.sha256("\0".join((where, patch, options, seen, head)).encode()).hexdigest()[:16]
+    fake = os.path.join(_fake_ancestors_folder(), f"{name}.index")
+    gitcmd.git("apply", *shlex.split(options), f"--build-fake-ancestor={fake}", patch, cwd=where)
+    return fake
 
 
 def _read(path: Path) -> str | None:
