@@ -2,8 +2,8 @@
 
 git hands over three temporary files (base, current, other), the conflict marker size, the path and, on
 git 2.44 or later, the conflict labels; the driver OVERWRITES the current file (%A) with the merge result
-and exits 0 when it is clean, 1 when conflicts are left. Whatever goes wrong inside mergebert (arguments
-it cannot parse, an internal error, a resolve past the time limit), %A receives git's own line-merge
+and exits 0 when it is clean, 1 when conflicts are left. Whatever goes wrong inside mergebert (an option
+it does not know, an internal error, a resolve past the time limit), %A receives git's own line-merge
 result with its markers, written atomically, so installing the driver never makes a merge worse than git's.
 
 The arguments are parsed here, not by click: a path such as `-h.cs` or `--help.ts` is a path. Nothing heavy
@@ -99,11 +99,17 @@ class UsageError(Exception):
 
 
 def parse(argv: list[str]) -> Arguments:
-    """Leading options, then the positional arguments exactly as given (a path may start with '-')."""
+    """Leading options, then the positional arguments exactly as given (a path may start with '-'). An
+    unknown leading option is a problem, not a file: git takes %A, written or not, as the conflicted
+    file, so where the three files follow, git's line merge must be written there."""
     options: dict[str, str] = {}
+    unknown: list[str] = []
     rest = list(argv)
-    while rest and rest[0].split("=", 1)[0] in ("--model", "--threshold", CONFLICT_STATUS_OPTION):
+    while rest and rest[0].startswith("-") and rest[0] not in ("-", "--"):
         name, equals, value = rest.pop(0).partition("=")
+        if name not in ("--model", "--threshold", CONFLICT_STATUS_OPTION):
+            unknown.append(name)
+            continue
         if not equals and not rest:
             raise UsageError(f"{name} needs a value")
         options[name] = value if equals else rest.pop(0)
@@ -112,7 +118,9 @@ def parse(argv: list[str]) -> Arguments:
     if len(rest) < 3:
         raise UsageError("expected BASE CURRENT OTHER [MARKER_SIZE [PATH [S X Y]]]")
     base, current, other, *more = rest
-    warnings, problem = [], None
+    warnings: list[str] = []
+    plural = "s" if len(unknown) > 1 else ""
+    problem = f"unknown option{plural} {', '.join(map(repr, unknown))}" if unknown else None
     size = 7
     if more:
         value = more.pop(0)
@@ -134,7 +142,7 @@ def parse(argv: list[str]) -> Arguments:
         try:
             threshold = policy.parse_threshold(options["--threshold"], "--threshold")
         except policy.PolicyError as error:
-            problem = str(error)
+            problem = "; ".join(filter(None, (problem, str(error))))
     status = options.get(CONFLICT_STATUS_OPTION, "1")
     return Arguments(
         base=base,
