@@ -85,6 +85,21 @@ def test_non_utf8_falls_back_to_gits_merge(repo: GitRepo) -> None:
     assert "not UTF-8" in line and "kept git's line merge" in line
 
 
+def test_non_utf8_through_merge_file_is_gits_merge_with_one_line(tmp_path: Path, repo: GitRepo) -> None:
+    """As for binary content: git's bytes and exit status, and one line saying why (not a report line too)."""
+    tail = "// caf\u00e9\n".encode("latin-1")
+    sides = {"ours.java": TOKEN_OURS, "base.java": TOKEN_BASE, "theirs.java": TOKEN_THEIRS}
+    for name, text in sides.items():
+        (tmp_path / name).write_bytes(text.encode() + tail)
+    args = ("merge-file", "-p", *(str(tmp_path / name) for name in sides))
+    ours = repo.mergebert(*args, text=False)
+    git = repo.git(*args, check=False, text=False)
+    assert (ours.returncode, ours.stdout) == (git.returncode, git.stdout)
+    assert git.returncode == 1
+    (line,) = mergebert_lines(ours.stderr.decode())
+    assert "not UTF-8" in line and "kept git's line merge" in line
+
+
 def test_binary_file_keeps_ours_like_git(repo: GitRepo) -> None:
     base, ours, theirs = b"\0base\n", b"\0ours\n", b"\0theirs\n"
     repo.diverge("blob.java", base, ours, theirs)

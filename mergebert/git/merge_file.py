@@ -18,6 +18,7 @@ from mergebert.core import markers
 from mergebert.core.options import ConflictStyle, Favour
 from mergebert.core.textio import is_binary
 from mergebert.git import frontend, gitcmd, gitinfo
+from mergebert.git.driver import report
 
 ERROR = 255
 
@@ -89,9 +90,8 @@ def run(
             frontend.warn(f"cannot write {current}: {error.strerror}")
             return ERROR
     if not quiet:  # said once the result is out: a line that cannot be written costs nothing else
-        for line in (outcome.message, frontend.report_line(path or current, outcome)):
-            if line:
-                frontend.warn(line)
+        for line in report(path or current, outcome, review=False):
+            frontend.warn(line)
     return min(outcome.held, 127)
 
 
