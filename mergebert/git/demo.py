@@ -87,7 +87,6 @@ def run(keep: bool = False) -> int:
         (repo / ".git" / "info").mkdir(exist_ok=True)
         (repo / ".git" / "info" / "attributes").write_text("*.java merge=mergebert\n", encoding="utf-8")
 
-        print(f"Throwaway repository: {repo}")
         print(f"main changed the host, feature turned on TLS; both edited this line of {PATH}:")
         print("    " + BASE.splitlines()[12].strip())
         _section("git alone (git merge-file) would stop with this conflict")
