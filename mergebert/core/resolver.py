@@ -146,6 +146,15 @@ def _because(resolution: Resolution, unranked: str | None) -> Resolution:
     return replace(resolution, reason=f"{unranked}, token merge only: {resolution.reason}")
 
 
+def below_threshold(confidence: float, threshold: float) -> str:
+    """`confidence 0.40 below threshold 0.73`, with as many decimals past two as tell the two apart:
+    `confidence 0.7296 below threshold 0.7300`, never `0.73 below threshold 0.73`."""
+    digits = 2
+    while digits < 17 and f"{confidence:.{digits}f}" == f"{threshold:.{digits}f}":
+        digits += 1
+    return f"confidence {confidence:.{digits}f} below threshold {threshold:.{digits}f}"
+
+
 def _first_accepted(
     index: int, candidates: list[Candidate], check: SpliceCheck, threshold: float
 ) -> Resolution:
@@ -153,9 +162,7 @@ def _first_accepted(
     refusals: list[str] = []
     for candidate in candidates[:MAX_PARSE_CHECKS]:
         if not candidate.confidence >= threshold:  # a NaN passes no threshold
-            return Resolution(
-                index, None, None, f"confidence {candidate.confidence:.2f} below threshold {threshold:.2f}"
-            )
+            return Resolution(index, None, None, below_threshold(candidate.confidence, threshold))
         refusal = check.refusal(candidate.text)
         if refusal is None:
             return Resolution(index, candidate.text, candidate, "resolved")
