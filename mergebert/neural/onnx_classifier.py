@@ -88,6 +88,17 @@ def _said(err: Exception) -> str:
     return " ".join(str(err).rpartition("Status Message: ")[2].split())
 
 
+def _threads_from_environment() -> int:
+    """The threads `$MERGEBERT_THREADS` asks for (0: ONNX Runtime's default, also where it is unset); a
+    value that is not a whole number is ignored with one line, as a bad `$MERGEBERT_THRESHOLD` is."""
+    raw = os.environ.get(THREADS_ENV, "")
+    if raw.strip().isdigit():
+        return int(raw)
+    if raw:
+        warn(f"ignoring ${THREADS_ENV}={raw!r} (not a whole number of threads)")
+    return 0
+
+
 def _open_session(onnx_path: str, threads: int | None) -> InferenceSession:
     """An ONNX Runtime session on `onnx_path` that logs nothing itself (mergebert says what failed)."""
     if not os.path.exists(onnx_path):
@@ -99,8 +110,7 @@ def _open_session(onnx_path: str, threads: int | None) -> InferenceSession:
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
-        env_threads = os.environ.get(THREADS_ENV)
-        n_threads = threads if threads is not None else int(env_threads) if env_threads else 0
+        n_threads = threads if threads is not None else _threads_from_environment()
         if n_threads:
             opts.intra_op_num_threads = n_threads
             opts.inter_op_num_threads = 1
