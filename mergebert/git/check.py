@@ -1,7 +1,8 @@
 """`mergebert check [FILES...]`: find conflict markers in what is about to be committed.
 
 Used by the pre-commit hook (and the pre-commit framework's `mergebert-check`). Without FILES it checks
-the staged version of every file the commit adds or changes; with FILES, their staged version (the
+the staged version of every file the commit adds or changes (and names, in one line, the unmerged files
+still holding markers, which git commits none of); with FILES, their staged version (the
 working file, whole, for paths not staged), a folder standing for the files git tracks under it, and a
 path that matches nothing an error, as git's pathspecs are. In a staged file only the lines the commit
 adds count, as with `git diff --cached --check`: those new against HEAD (its rename source for a renamed
@@ -197,11 +198,42 @@ def _named(files: Sequence[str], top: str) -> dict[str, str | None]:
     return named
 
 
+def unmerged_with_markers(top: str) -> list[str]:
+    """The unmerged files (named from the work tree's `top`) whose working file holds conflict markers:
+    `check` without FILES leaves them, as git commits none of them, but says so."""
+    listing = gitcmd.git("ls-files", "--unmerged", "-z", cwd=top).stdout.decode("utf-8", "surrogateescape")
+    paths = dict.fromkeys(entry.split("\t", 1)[1] for entry in listing.split("\0") if "\t" in entry)
+    contents = []
+    for path in paths:
+        full = os.path.join(top, path)
+        if os.path.isfile(full) and not os.path.islink(full):
+            try:
+                with open(full, "rb") as f:
+                    contents.append((path, path, f.read()))
+            except OSError:
+                continue
+    return list(dict.fromkeys(marker.path for marker in scan(contents)))
+
+
 ANYWAY = "To commit anyway: git commit --no-verify."
 # refused in `git merge`'s pre-merge-commit hook, after which git leaves the merge in progress
 ANYWAY_IN_MERGE = (
     "To commit anyway: git commit --no-verify concludes the merge; git merge --no-verify skips the check."
 )
+
+
+def _say_unmerged(top: str) -> None:
+    """One line naming the unmerged files that still hold conflict markers, if any."""
+    try:
+        held = unmerged_with_markers(top)
+    except gitcmd.GitError:  # what git cannot list is not for `check` to refuse
+        return
+    if held:
+        plural = "s" if len(held) > 1 else ""
+        frontend.warn(
+            f"check: {len(held)} unmerged file{plural} still hold{'' if plural else 's'} conflict markers "
+            f"(not checked: not staged): {messages.some_of(held)}"
+        )
 
 
 def run(files: Sequence[str]) -> int:
@@ -234,6 +266,8 @@ def run(files: Sequence[str]) -> int:
             except OSError:
                 continue
     markers = [m for m in scan(contents) if m.path not in counted or m.line in counted[m.path]]
+    if named is None:
+        _say_unmerged(top)
     if not markers:
         return 0
     frontend.warn("conflict markers in files to be committed:")
