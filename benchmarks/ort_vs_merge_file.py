@@ -41,7 +41,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("scenarios", nargs="+", help="*.scenarios.jsonl.gz files (whole files)")
     args = parser.parse_args()
-    options = MergeOptions(labels=("HEAD", "base", "feature"))
+    options = MergeOptions(labels=("HEAD", "base", "feature"), engine="ort")
     counts: Counter[str | None] = Counter()
     start = time.perf_counter()
     for record in read_records(args.scenarios):
