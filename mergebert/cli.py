@@ -471,7 +471,7 @@ def review_command(paths: tuple[str, ...], undo: bool) -> None:
 def install_command(global_: bool, confirm: bool | None) -> None:
     """Configure git to use mergebert.
 
-    Merge driver, mergetool, attributes for *.java *.js *.jsx *.mjs *.cjs *.ts *.tsx *.mts *.cts *.cs,
+    Merge driver, mergetool, attributes for *.java *.js *.jsx *.mjs *.cjs *.ts *.mts *.cts *.tsx *.cs,
     confirm mode and (in a repository) the pre-commit hook.
     """
     from mergebert.git import install
