@@ -4,16 +4,22 @@ The first line names the git operation the driver ran in (`operation`); then one
 line conflicts: its conflicts (sides, what was chosen with pattern and confidence, or why each was left),
 and, where mergebert resolved something, what the driver wrote and what git alone would have written
 (zlib, base64), so `mergebert review --undo` can put git's conflicts back. A driver call in another
-operation, or in another run of the same one (a rebase aborted and started again), replaces the log; past
-MAX_BYTES records lose their texts, past MAX_BYTES + SLIM_ROOM they are dropped, so the log never grows
-without bound. Appends are single `write`s to a file opened O_APPEND and
-a replacement is atomic. Beside it, `spent/` keeps, per operation, the seconds its driver calls took
-(`account`), which the driver's bound on a whole operation reads. Only the standard library is used: the
-driver's warm path writes it.
+operation, or in another run of the same one (a rebase aborted and started again), replaces the log, but an
+operation run while the logged one is stopped (a `git stash pop` at a rebase's stop, the autostash applied
+at its end: `nested`) joins it, each of its records naming its own operation (`operation`). Past MAX_BYTES
+the records of earlier steps (a rebase's picks already committed or skipped: `_slim_earlier`) lose their
+texts first, then the new record does; past MAX_BYTES + SLIM_ROOM records are dropped, so the log never
+grows without bound. Every write is made
+under the log's lock (`LOCK`, flock): an append is one `write` to the file opened O_APPEND, a replacement or
+a slimmed log is written atomically. Beside it, `spent/` keeps, per operation, the seconds its driver calls
+took (`account`), which the driver's bound on a whole operation reads. Only the standard library is used:
+the driver's warm path writes it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import time
@@ -22,10 +28,11 @@ from mergebert.core.atomic import atomic_write
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
     from typing import Any
 
 LOG = os.path.join("mergebert", "decisions.jsonl")
+LOCK = os.path.join("mergebert", "decisions.lock")  # held by every write of the log
 VERSION = 1
 MAX_BYTES = 8 << 20  # records keep their texts while the log is smaller than this
 SLIM_ROOM = 1 << 20  # then records without texts, until the log reaches MAX_BYTES + SLIM_ROOM
@@ -256,13 +263,50 @@ def stopped(gitdir: str, head: str, logged: Mapping[str, Any]) -> list[dict[str,
     return [op for op in found if op is not None] + [_head(head)]
 
 
+def operation_of(header: Mapping[str, Any], record: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The operation `record` was made in: its own, where it joined the log of another (`nested`), else the
+    one `header` names."""
+    return record.get("operation") or header
+
+
+def current(gitdir: str, head: str, header: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], bool]:
+    """Whether a record of the log that `header` opens was made in an operation git has stopped in now, for
+    the commit it is applying (the step git is at)."""
+    steps: dict[str, set[tuple[str, str]]] = {}  # per operation logged: the steps git is stopped at
+
+    def now(record: Mapping[str, Any]) -> bool:
+        logged = operation_of(header, record)
+        key = str(logged.get("key"))
+        if key not in steps:
+            steps[key] = {(op["key"], op["commit"]) for op in stopped(gitdir, head, logged)}
+        return (key, record.get("commit", "")) in steps[key]
+
+    return now
+
+
 def in_progress(gitdir: str, head: str, header: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
     """Whether `record`, of the log that `header` opens, was made in the operation git has stopped in now,
     for the commit it is applying."""
-    return any(
-        op["key"] == header.get("key") and op["commit"] == record.get("commit", "")
-        for op in stopped(gitdir, head, header)
-    )
+    return current(gitdir, head, header)(record)
+
+
+def running(gitdir: str, head: str, header: Mapping[str, Any]) -> bool:
+    """Whether the operation `header` names is one git has stopped in now (at any of its steps)."""
+    return any(op["key"] == header.get("key") for op in stopped(gitdir, head, header))
+
+
+def nested(
+    gitdir: str, head: str, header: Mapping[str, Any], op: Mapping[str, Any], environ: Mapping[str, str]
+) -> bool:
+    """Whether operation `op`, not the one `header` names, runs within it: an own merge (`OWN_MERGES`: a
+    stash applied, a cherry-pick) while git is stopped in the logged merge, rebase, `git am` or picks, or
+    the stash apply that ends the logged merge (`git merge --autostash`), which inherits its
+    `GITHEAD_<id>`."""
+    if op.get("kind") != "head" or header.get("kind") in (None, "head"):
+        return False
+    merged = sorted(key.removeprefix("GITHEAD_") for key in environ if key.startswith("GITHEAD_"))
+    ending = header.get("kind") == "merge" and merged == str(header.get("key", "")).split(" ")[2:]
+    return ending or running(gitdir, head, header)
 
 
 def locate() -> tuple[str, str] | None:
@@ -298,15 +342,60 @@ def _line(record: Mapping[str, Any]) -> bytes:
     return (json.dumps(record, separators=(",", ":")) + "\n").encode("ascii")
 
 
+@contextlib.contextmanager
+def _locked(gitdir: str) -> Iterator[None]:
+    """The log's lock (`LOCK`), held until the block ends: one writer of the log at a time (none taken
+    where it cannot be made or taken: a read-only git folder, a file system without flock)."""
+    fd = None
+    with contextlib.suppress(OSError):
+        fd = os.open(os.path.join(gitdir, LOCK), os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)  # which releases the lock
+
+
+def _step(header: Mapping[str, Any], record: Mapping[str, Any]) -> tuple[str, str]:
+    """The step of an operation `record` was made at: the operation's key and the commit it applied."""
+    return str(operation_of(header, record).get("key")), record.get("commit", "")
+
+
+def _slim_earlier(path: str, gitdir: str, head: str, new: Mapping[str, Any]) -> int:
+    """Drop the texts of the log's records made at earlier steps: neither at the step of the `new` record
+    nor at one git is stopped at (`current`), so `--undo` cannot make their paths unmerged again. The log
+    is rewritten atomically where that changes it; its size after."""
+    with open(path, "rb") as f:
+        lines = f.read().splitlines(keepends=True)
+    header = json.loads(lines[0])
+    stopped_at, step = current(gitdir, head, header), _step(header, new)
+    kept = lines[:1]
+    for raw in lines[1:]:
+        if b'"slim":true' in raw:  # as `_line` writes a slim record: nothing left to drop
+            kept.append(raw)
+            continue
+        try:
+            record = json.loads(raw)
+        except ValueError:  # torn by a crash
+            continue
+        earlier = isinstance(record, dict) and _step(header, record) != step and not stopped_at(record)
+        kept.append(_line(slim(record)) if earlier else raw)
+    data = b"".join(kept)
+    if len(data) < sum(map(len, lines)):
+        atomic_write(path, data)
+    return len(data)
+
+
 def append(
     record: Mapping[str, Any],
     environ: Mapping[str, str] | None = None,
     found: tuple[str, str] | None = None,
 ) -> str | None:
     """Add one file's record to the log of the operation in progress (replacing a log of another one, or of
-    another run of it), as the record's `command` names it (the git command running the driver); the log's
-    path, or None when the log is full or there is no repository. `found`: `locate`'s answer, where the
-    caller has it already."""
+    another run of it, unless the record's operation runs within it: `nested`), as the record's `command`
+    names it (the git command running the driver); the log's path, or None when the log is full or there
+    is no repository. `found`: `locate`'s answer, where the caller has it already."""
     found = found or locate()
     if found is None:
         return None
@@ -315,29 +404,38 @@ def append(
     op = operation(gitdir, head, environ, record.get("command"), bool(record.get("squash")))
     path = os.path.join(gitdir, LOG)
     full = {**record, "commit": op["commit"], "time": time.time()}
-    header = read_header(path)
-    start = (
-        b""
-        if header is not None and header.get("key") == op["key"]
-        else _line({**op, "version": VERSION, "time": time.time()})
-    )
-    size = len(start) or os.path.getsize(path)
-    line = _line(full)
-    if size + len(line) > MAX_BYTES:
-        line = _line(slim(full))
-        if size + len(line) > MAX_BYTES + SLIM_ROOM:
-            return None
-    if start:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        atomic_write(path, start + line)
-        return path
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
-    try:
-        view = memoryview(line)
-        while view:
-            view = view[os.write(fd, view) :]
-    finally:
-        os.close(fd)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with _locked(gitdir):
+        header = read_header(path)
+        if (
+            header is not None
+            and header.get("key") != op["key"]
+            and nested(gitdir, head, header, op, environ)
+        ):
+            full["operation"] = {**op, "time": time.time()}
+        start = (
+            b""
+            if header is not None and (header.get("key") == op["key"] or "operation" in full)
+            else _line({**op, "version": VERSION, "time": time.time()})
+        )
+        size = len(start) or os.path.getsize(path)
+        line = _line(full)
+        if size + len(line) > MAX_BYTES and not start:
+            size = _slim_earlier(path, gitdir, head, full)
+        if size + len(line) > MAX_BYTES:
+            line = _line(slim(full))
+            if size + len(line) > MAX_BYTES + SLIM_ROOM:
+                return None
+        if start:
+            atomic_write(path, start + line)
+            return path
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+        try:
+            view = memoryview(line)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
     return path
 
 

@@ -9,7 +9,10 @@ as in a side of git's conflict put back) is replaced by git's conflict, byte for
 whole or not at all); one the user has edited since is refused; every other byte of the file stays. While
 the operation is in progress, git then holds the path unmerged again, with its conflict's stages, and
 rerere, where on, has the conflict's preimage as git records it at a stop. It writes under the lock
-`resolve` and `mergetool` take (`marked.one_writer`).
+`resolve` and `mergetool` take (`marked.one_writer`). At a stop of a rebase, `git am` or picks, the listing
+tells the files of the stop git is at from those of earlier steps, and a folder to undo takes only the
+former: an earlier step's file is undone only where named, its change then going into the commit of the
+step being applied.
 """
 
 from __future__ import annotations
@@ -49,8 +52,9 @@ class Log:
 
 
 def load(repo: pygit2.Repository) -> Log:
-    """The log under `repo`'s git directory; per file (and commit applied) only its latest record, in the
-    order of the latest records, as a repeated operation (a merge aborted and run again) records it again."""
+    """The log under `repo`'s git directory; per file (and operation and commit applied) only its latest
+    record, in the order of the latest records, as a repeated operation (a merge aborted and run again)
+    records it again."""
     found = decisionlog.read(repo.path)
     if found is None:
         raise ReviewError(
@@ -60,7 +64,11 @@ def load(repo: pygit2.Repository) -> Log:
     header, records = found
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     for record in records:
-        key = (record["path"], record.get("commit", ""))
+        key = (
+            record["path"],
+            str(decisionlog.operation_of(header, record).get("key")),
+            record.get("commit", ""),
+        )
         latest.pop(key, None)
         latest[key] = record
     return Log(header, list(latest.values()))
@@ -75,6 +83,30 @@ def in_progress(repo: pygit2.Repository, log: Log, record: dict[str, Any]) -> bo
     """Whether `record` is the merge driver's in the operation git has stopped in now (in a rebase or a
     sequence of picks: for the commit being applied)."""
     return decisionlog.in_progress(repo.path, head_id(repo), log.operation, record)
+
+
+STEPS = {"rebase": "pick", "sequence": "pick", "am": "patch"}  # operations of several steps: what one is
+
+
+def what(log: Log) -> str:
+    """The logged operation, in a word or two."""
+    kind = log.operation.get("kind", "")
+    return {"merge": "merge", "rebase": "rebase", "sequence": "picks", "am": "git am"}.get(kind, "operation")
+
+
+def stepping(repo: pygit2.Repository, log: Log) -> bool:
+    """Whether the log is of an operation of several steps, each committed before the next (`STEPS`), that
+    git is stopped in now."""
+    return log.operation.get("kind") in STEPS and decisionlog.running(repo.path, head_id(repo), log.operation)
+
+
+def at_earlier_step(repo: pygit2.Repository, log: Log) -> Callable[[dict[str, Any]], bool]:
+    """Whether a record was made at an earlier step of the operation of several steps git is stopped in
+    (an earlier pick, committed or skipped), not at the one it is at."""
+    if not stepping(repo, log):
+        return lambda record: False
+    now = decisionlog.current(repo.path, head_id(repo), log.operation)
+    return lambda record: not now(record)
 
 
 def conflicts_recorded(record: dict[str, Any], blobs: Sequence[bytes]) -> bool:
@@ -249,8 +281,9 @@ def entries(record: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
     return list(enumerate(ordered, 1))
 
 
-def file_lines(record: dict[str, Any], style: Style, *, applying: bool = False) -> list[str]:
-    """One file's decisions, as `review` prints them; `applying`: name the commit being applied."""
+def file_lines(record: dict[str, Any], style: Style, *, applying: bool = False, step: str = "") -> list[str]:
+    """One file's decisions, as `review` prints them; `applying`: name the commit being applied, and `step`
+    the step of the operation it was (`step_of`)."""
     listed = entries(record)
     conflicts, left = record["conflicts"], record["left"]
     if "blocks" in record:  # as the file holds them
@@ -259,8 +292,8 @@ def file_lines(record: dict[str, Any], style: Style, *, applying: bool = False) 
     name = decisionlog.files_named(record.get("files") or (), record["path"])
     title = f"{name}: resolved {conflicts - left} of {conflicts} conflict{plural}"
     labels = record.get("labels") or ["ours", "base", "theirs"]
-    if applying:
-        title += f" (applying {labels[2]})"
+    if applying or step:
+        title += f" (applying {labels[2]}{': ' * bool(step)}{step})"
     lines = [style(title, BOLD)]
     if record.get("message"):
         lines.append(f"  {record['message']}")
@@ -290,12 +323,45 @@ def file_lines(record: dict[str, Any], style: Style, *, applying: bool = False) 
     return lines
 
 
-def listing(log: Log, paths: Sequence[str], style: Style) -> list[str]:
-    """The whole review: the operation, then the decisions in each of `paths`."""
+def step_of(repo: pygit2.Repository, log: Log) -> Callable[[dict[str, Any]], str]:
+    """Which step of the operation a record was made at, in words, where the log tells several apart: this
+    stop or an earlier pick of the operation of several steps git is stopped in, and an operation run
+    within the logged one (`decisionlog.nested`: a stash applied at a stop), at this stop or not."""
+    earlier, stepped = at_earlier_step(repo, log), stepping(repo, log)
+
+    def step(record: dict[str, Any]) -> str:
+        if "operation" in record:
+            own = HEAD_COMMANDS.get(record["operation"].get("command", ""), "merge")
+            return f"a {own} {'at an earlier stop' if earlier(record) else 'within the ' + what(log)}"
+        if not stepped:
+            return ""
+        return f"an earlier {STEPS[log.operation['kind']]}" if earlier(record) else "this stop"
+
+    return step
+
+
+def ended_where_it_began(repo: pygit2.Repository, log: Log) -> bool:
+    """Whether the logged rebase or sequence of picks is over with HEAD back where it started (as after
+    `--abort`), so that none of its decisions is in HEAD."""
+    words = str(log.operation.get("key", "")).split(" ")
+    if log.operation.get("kind") not in ("rebase", "sequence") or len(words) < 3:
+        return False
+    return words[1] == head_id(repo) and not decisionlog.running(repo.path, head_id(repo), log.operation)
+
+
+ABORTED = " (no longer in progress: HEAD is back where it started, as after --abort)"
+
+
+def listing(
+    log: Log, paths: Sequence[str], style: Style, step: Callable[[dict[str, Any]], str], aborted: bool = False
+) -> list[str]:
+    """The whole review: the operation (`aborted`: over, HEAD where it began), then the decisions in each of
+    `paths`, each with its `step`."""
     records = [r for r in log.records if r["path"] in paths]
-    lines = [style(f"mergebert review: {describe(log.operation)}", BOLD)]
+    lines = [style(f"mergebert review: {describe(log.operation)}{ABORTED * aborted}", BOLD)]
     for record in records:
-        lines += ["", *file_lines(record, style, applying=log.operation.get("kind") != "merge")]
+        applying = log.operation.get("kind") != "merge"
+        lines += ["", *file_lines(record, style, applying=applying, step=step(record))]
     if not records:
         lines.append("no files recorded")
     return lines
@@ -357,6 +423,13 @@ def _changes(written: Sequence[bytes], git: Sequence[bytes], size: int) -> list[
     return changes
 
 
+EDITED = "edited since mergebert resolved it; left as it is"  # a region refused
+EDITED_OR_SKIPPED = (  # one of an earlier step of a rebase or picks
+    "not as mergebert wrote it: changed since (by you or a later step), or its step was skipped; "
+    "left as it is"
+)
+
+
 @dataclass(frozen=True)
 class Undone:
     """The working file with git's conflicts put back, and what happened to each region."""
@@ -391,7 +464,7 @@ def undo(record: dict[str, Any], working: bytes, to_worktree: Any = bytes) -> Un
             if _found(from_git, c, d) is not None:
                 already.append(f"{name}: already git's conflict")
             else:
-                refused.append(f"{name}: edited since mergebert resolved it; left as it is")
+                refused.append(f"{name}: {EDITED}")
             continue
         start, end = place
         out += current[cursor:start] + git[c:d]
@@ -558,10 +631,20 @@ def finished(repo: pygit2.Repository, log: Log, record: dict[str, Any], path: st
         return None
     if in_progress(repo, log, record):
         return None
-    what = OPERATIONS.get(log.operation.get("kind", ""), "operation")
+    operation = decisionlog.operation_of(log.operation, record)
+    over = OPERATIONS.get(operation.get("kind", ""), "operation")
+    added = f"`git add {typed_here(repo, where)}`"
+    if stepping(repo, log):
+        step = STEPS[log.operation["kind"]]
+        labels = record.get("labels") or ()
+        of = f" of {labels[2]}" if len(labels) > 2 and "operation" not in record else ""
+        return (
+            f"{where}: the {over}{of} is over: git cannot hold it unmerged again, and what you change in it "
+            f"now goes into the commit of the {step} being applied; resolve it yourself, then {added}"
+        )
     return (
-        f"{where}: the {what} is over: git cannot hold it unmerged again; resolve it yourself, then "
-        f"`git add {typed_here(repo, where)}` and commit it"
+        f"{where}: the {over} is over: git cannot hold it unmerged again; resolve it yourself, "
+        f"then {added} and commit it"
     )
 
 
@@ -640,7 +723,10 @@ def undo_file(
         except OSError as error:
             say(f"{where}: cannot write it ({error.strerror or error}); nothing put back")
             return False
-    lines = [f"{where}: {line}" for line in result.restored + result.already + result.refused]
+    refused = result.refused
+    if log.operation.get("kind") in STEPS and not in_progress(repo, log, record):  # a pick maybe skipped
+        refused = [line.replace(EDITED, EDITED_OR_SKIPPED) for line in refused]
+    lines = [f"{where}: {line}" for line in result.restored + result.already + refused]
     over = finished(repo, log, record, path, where)
     if result.restored:  # one instruction: after the operation, a commit must follow the `git add`
         lines.append(over or f"{where}: resolve it yourself, then `git add {typed_here(repo, where)}`")
@@ -656,6 +742,24 @@ def undo_file(
     return unmerged and not result.refused
 
 
+def undoable(repo: pygit2.Repository, log: Log, wanted: Mapping[str, str], files: Sequence[str]) -> list[str]:
+    """Of the `files` the `wanted` paths select, those `--undo` takes: a file named, and under a folder
+    those the driver handled at the stop git is at, not at an earlier step of the operation in progress
+    (committed, or skipped: git cannot hold them unmerged again, and a change to them would go into the
+    commit of the step being applied); PathError for a folder with none of them."""
+    earlier = at_earlier_step(repo, log)
+    late = {file for r in log.records if not earlier(r) for file in work_files(repo, log, r)}
+    named = set(wanted.values()) & set(files)
+    taken = [file for file in files if file in named or file in late]
+    for typed, folder in wanted.items():
+        if folder not in named and not any(_under(file, folder) for file in taken):
+            raise PathError(
+                f"{typed}: matches no file the merge driver handled at the stop git is at; a file of an "
+                f"earlier {STEPS[log.operation['kind']]} is undone only where you name it"
+            )
+    return taken
+
+
 def run(paths: Sequence[str], *, undo_paths: bool, style: Style) -> int:
     """The `review` command: 0 when done, 1 when nothing is recorded, a region was refused or a path cannot
     be made unmerged again (each path is undone all the same)."""
@@ -668,12 +772,14 @@ def run(paths: Sequence[str], *, undo_paths: bool, style: Style) -> int:
     log = load(repo)
     handled = f"file the merge driver handled in the {describe(log.operation)}"
     recorded = {file: r["path"] for r in log.records for file in work_files(repo, log, r)}
-    files = selected(repo_paths(repo, paths), recorded, handled)
+    wanted = repo_paths(repo, paths)
+    files = selected(wanted, recorded, handled)
     if not undo_paths:
-        messages.say(
-            "\n".join(listing(log, list(dict.fromkeys(recorded[file] for file in files)), style)), stdout=True
-        )
+        shown = list(dict.fromkeys(recorded[file] for file in files))
+        lines = listing(log, shown, style, step_of(repo, log), ended_where_it_began(repo, log))
+        messages.say("\n".join(lines), stdout=True)
         return 0
+    files = undoable(repo, log, wanted, files)
     ok = True
     try:
         # as `resolve` and `mergetool`, which write working files too; each file and its index whole
