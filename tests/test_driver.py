@@ -566,19 +566,20 @@ def test_driver_killed_before_it_finishes_leaves_no_record(repo: GitRepo, tmp_pa
 
 
 def drivers_in_session(session: int) -> list[int]:
-    """The merge driver's Python processes in session `session`."""
-    found = []
+    """The merge driver's Python processes in session `session` (not a child the driver is forking, which
+    shows the driver's command line until it runs its own: the daemon it starts, say)."""
+    found: dict[int, int] = {}  # pid: parent's pid
     for entry in os.listdir("/proc"):
         try:
             with open(f"/proc/{entry}/cmdline", "rb") as f:
                 command = f.read()
             with open(f"/proc/{entry}/stat") as f:
-                in_session = int(f.read().rsplit(")", 1)[1].split()[3]) == session
-        except (OSError, ValueError):
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, ValueError, IndexError):
             continue
-        if in_session and b"mergebert.git.driver" in command:
-            found.append(int(entry))
-    return found
+        if int(fields[3]) == session and b"mergebert.git.driver" in command:
+            found[int(entry)] = int(fields[1])
+    return [pid for pid, parent in found.items() if parent not in found]
 
 
 @pytest.mark.parametrize("daemon", ["1", "0"], ids=["daemon", "in-process"])
