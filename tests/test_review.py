@@ -182,6 +182,42 @@ def test_undo_run_again_keeps_an_edit_made_inside_gits_conflict(repo: GitRepo) -
     assert stages(repo) == index
 
 
+def four(*statements: str) -> str:
+    """A Java class with four statements far enough apart for git to write four conflicts."""
+    lines = PADDING.join(f"        {statement}\n" for statement in statements)
+    return f"public class App {{\n    public static void main(String[] args) {{\n{lines}    }}\n}}\n"
+
+
+# conflicts 1 and 4 are left, 2 and 3 settled by token merges between them
+ABOUT = [four("int port = 8080;", 'a("x", 1, false);', 'b("y", 2, false);', "int size = 10;")]
+ABOUT += [four("int port = 9090;", 'a("X", 1, false);', 'b("Y", 2, false);', "int size = 20;")]
+ABOUT += [four("int port = 7070;", 'a("x", 1, true);', 'b("y", 2, true);', "int size = 30;")]
+HALF_EDITS = {  # the user's resolution of conflict 1 in progress: its `<<<<<<<` no longer meets its end
+    "end-deleted": (b">>>>>>> feature\n", b""),
+    "ours-kept": (b"=======\n        int port = 7070;\n>>>>>>> feature\n", b""),
+}
+
+
+@pytest.mark.parametrize("edit", HALF_EDITS)
+def test_undo_beside_a_half_edited_conflict_puts_the_resolutions_back(repo: GitRepo, edit: str) -> None:
+    """The driver's untouched resolutions between a left conflict whose end the user removed and the next
+    conflict's end are its own, not text inside a conflict: they are put back, the user's bytes kept."""
+    repo.diverge(NAME, *ABOUT)
+    gits = git_alone(repo, "merge", "--no-edit", "feature")
+    install(repo)
+    repo.git("merge", "--no-edit", "feature", check=False)
+    assert repo.read(NAME).count(b"<<<<<<<") == 2 and b'a("X", 1, true);' in repo.read(NAME)
+    old, new = HALF_EDITS[edit]
+    repo.write(NAME, repo.read(NAME).replace(old, new, 1))
+    undo = repo.mergebert("review", "--undo", NAME)
+    assert undo.returncode == 0, undo.stdout + undo.stderr
+    assert repo.read(NAME) == gits.replace(old, new, 1)
+    gone = old.count(b"\n")  # the lines the user removed above them
+    assert f"src/App.java: conflict 2 (line {16 - gone}): git's conflict put back\n" in undo.stdout
+    assert f"src/App.java: conflict 3 (line {29 - gone}): git's conflict put back\n" in undo.stdout
+    assert repo.conflicted() == [NAME]
+
+
 def test_undo_after_a_committed_merge_keeps_the_users_edits_elsewhere(repo: GitRepo) -> None:
     repo.diverge(NAME, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
     expected = git_alone(repo, "merge", "--no-edit", "feature")

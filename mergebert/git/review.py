@@ -4,11 +4,13 @@ The listing reads the driver's decision log (`decisionlog`): per file, every con
 (the three sides with git's labels, the chosen text, pattern and confidence) and every one it left, with
 why. `--undo` puts git's own conflict back where the driver resolved one: the regions where what the driver
 wrote differs from git's line merge of the file (both recorded) are found, by a line diff, in the working
-file; each one still as the driver wrote it there (not its text found again between a conflict's markers,
-as in a side of git's conflict put back) is replaced by git's conflict, byte for byte (each conflict
-whole or not at all); one the user has edited since is refused; every other byte of the file stays. While
-the operation is in progress, git then holds the path unmerged again, with its conflict's stages, and
-rerere, where on, has the conflict's preimage as git records it at a stop. It writes under the lock
+file; each one still as the driver wrote it there (not its text found again between the markers of git's
+own conflict of that region, which the same line diff finds in the working file, as in a side of git's
+conflict put back; other marker lines, of a conflict being resolved by hand, say, do not count) is
+replaced by git's conflict, byte for byte (each conflict whole or not at all); one the user has edited
+since is refused; every other byte of the file stays. While the operation is in progress, git then holds
+the path unmerged again, with its conflict's stages, and rerere, where on, has the conflict's preimage as
+git records it at a stop. It writes under the lock
 `resolve` and `mergetool` take (`marked.one_writer`). At a stop of a rebase, `git am` or picks, the listing
 tells the files of the stop git is at from those of earlier steps, and a folder to undo takes only the
 former: an earlier step's file is undone only where named, its change then going into the commit of the
@@ -395,6 +397,20 @@ def _found(where: Sequence[int | None], start: int, end: int) -> tuple[int, int]
     return before + 1, before + 1
 
 
+def _inside_gits(
+    blocks: Sequence[tuple[int, int]], where: Sequence[int | None], c: int, d: int, place: tuple[int, int]
+) -> bool:
+    """Whether `place` (lines of the working file) lies, wholly or in part, between the marker lines of one
+    of git's conflict `blocks` within its lines c..d, both found in the working file by the line diff
+    `where` (git's conflict put back, maybe edited since); the markers of any other conflict do not count."""
+    for start, end in blocks:
+        if lineranges.overlap(start, end, c, d):
+            first, last = where[start], where[end - 1]
+            if first is not None and last is not None and lineranges.overlap(first + 1, last, *place):
+                return True
+    return False
+
+
 def _within_block(blocks: Sequence[tuple[int, int]], start: int, end: int) -> bool:
     """Whether lines start..end lie, wholly or in part, inside one of the conflict `blocks` (an empty range:
     between two of a block's lines)."""
@@ -449,7 +465,7 @@ def undo(record: dict[str, Any], working: bytes, to_worktree: Any = bytes) -> Un
     spans = [(number, entry["lines"]) for number, entry in entries(record) if entry.get("lines")]
     size = record.get("marker_size", 7)
     blocks = markers.blocks(git, size)
-    held, wrote = markers.blocks(current, size), markers.blocks(written, size)
+    wrote = markers.blocks(written, size)
     out: list[bytes] = []
     restored, refused, already = [], [], []
     cursor = 0
@@ -458,8 +474,12 @@ def undo(record: dict[str, Any], working: bytes, to_worktree: Any = bytes) -> Un
         name = f"conflict{'s' * (len(numbers) > 1)} {', '.join(map(str, numbers))}"
         name = name if numbers else "a region mergebert merged cleanly"  # where git's conflict lies
         place = _found(from_written, a, b)
-        if place is not None and _within_block(held, *place) and not _within_block(wrote, a, b):
-            place = None  # the driver's text found again inside a conflict's markers: a side of git's, say
+        if (
+            place is not None
+            and _inside_gits(blocks, from_git, c, d, place)
+            and not _within_block(wrote, a, b)
+        ):
+            place = None  # the driver's text found again inside git's conflict here: a side of it, say
         if place is None:
             if _found(from_git, c, d) is not None:
                 already.append(f"{name}: already git's conflict")
