@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import random
 import string
+import subprocess
+import sys
 
 import pytest
 from gitrepo import GitRepo
@@ -191,6 +193,31 @@ def test_a_stash_popped_at_a_rebases_stop_joins_its_log(repo: GitRepo) -> None:
     assert {"UU G1.java", "UU G3.java"} <= set(repo.git("status", "--short").stdout.splitlines())
 
 
+def test_undo_of_a_stash_popped_at_an_earlier_stop_names_the_stash_apply(repo: GitRepo) -> None:
+    """The stash popped at c1's stop is over once the rebase moves on: named, its file is undone, the line
+    saying the stash apply (not "the operation") is over."""
+    two_picks(repo)
+    stash_of_g3(repo)
+    repo.mergebert("install", check=True)
+    assert repo.git("rebase", "main", check=False).returncode != 0  # stopped at c1
+    repo.git("add", "G1.java")
+    assert repo.git("stash", "pop", check=False).returncode != 0
+    repo.git("add", "G3.java")
+    assert repo.git("rebase", "--continue", check=False).returncode != 0  # stopped at c2
+    repo.write("G3.java", greeter("3", '"Hey, " + name.trim()'))
+    edited = repo.mergebert("review", "--undo", "G3.java", check=False).stdout
+    said = "G3.java: conflict 1: not as mergebert wrote it: changed since (by you or a later step); "
+    assert edited == said + "left as it is\n", edited
+    repo.write("G3.java", greeter("3", MERGED))
+    undo = repo.mergebert("review", "--undo", "G3.java")
+    assert undo.returncode == 0, undo.stdout + undo.stderr
+    expected = (
+        "G3.java: the stash apply is over: git cannot hold it unmerged again, and what you change in it now "
+        "goes into the commit of the pick being applied; resolve it yourself, then `git add G3.java`\n"
+    )
+    assert expected in undo.stdout, undo.stdout
+
+
 def one_pick_and_a_local_edit(repo: GitRepo) -> None:
     """main: G1 and G3 greet "Hi"; topic (checked out): c1 trims G1's name, and G3's is trimmed in the work
     tree, uncommitted: mergebert resolves c1's conflict with main, and the edit's once it is applied on
@@ -203,25 +230,76 @@ def one_pick_and_a_local_edit(repo: GitRepo) -> None:
     repo.write("G3.java", greeter("3", TRIM))
 
 
-@pytest.mark.parametrize("command", ["rebase", "merge"])
+AUTOSTASHED = {  # the command, and the operation it logs
+    "rebase": (["rebase", "--autostash", "main"], "rebase"),
+    "merge": (["merge", "--autostash", "main"], "merge"),
+    "pull": (["pull", "--no-rebase", "--autostash", ".", "main"], "merge"),
+}
+
+
+@pytest.mark.parametrize("command", AUTOSTASHED)
 def test_the_autostash_applied_at_an_operations_end_joins_its_log(repo: GitRepo, command: str) -> None:
     """The stash `--autostash` applies when the operation ends conflicts: the operation's decisions stay
     reviewable beside the stash's."""
     one_pick_and_a_local_edit(repo)
     repo.mergebert("install", "--no-confirm", check=True)
-    ran = repo.git(command, "--autostash", "main", check=False)
+    args, logged = AUTOSTASHED[command]
+    ran = repo.git(*args, check=False)
     assert "Applied autostash." in ran.stdout + ran.stderr, ran.stdout + ran.stderr  # its conflict resolved
     assert repo.read("G3.java") == greeter("3", MERGED).encode()
     out = repo.mergebert("review").stdout
-    assert out.splitlines()[0].startswith(f"mergebert review: {command} "), out
+    assert out.splitlines()[0].startswith(f"mergebert review: {logged} "), out
     assert "G1.java: resolved 1 of 1 conflict" in out, out
-    stash = (
-        f"G3.java: resolved 1 of 1 conflict (applying Stashed changes: a stash apply within the {command})"
-    )
+    stash = f"G3.java: resolved 1 of 1 conflict (applying Stashed changes: a stash apply within the {logged})"
     assert stash in out, out
     undo = repo.mergebert("review", "--undo", "G3.java")
     assert undo.returncode == 0, undo.stdout + undo.stderr
     assert "UU G3.java" in repo.git("status", "--short").stdout
+
+
+@pytest.mark.parametrize(
+    "conclude", [["commit", "--no-edit"], ["merge", "--continue"]], ids=["commit", "continue"]
+)
+def test_the_autostash_applied_when_a_confirmed_merge_is_concluded_joins_its_log(
+    repo: GitRepo, conclude: list[str]
+) -> None:
+    """With confirm on, the merge stops for G1; the user's `git commit` (or `merge --continue`) ends it and
+    applies the autostash, which conflicts: the merge's decision stays reviewable beside the stash's."""
+    one_pick_and_a_local_edit(repo)
+    repo.mergebert("install", check=True)
+    assert repo.git("merge", "--autostash", "main", check=False).returncode != 0  # to confirm G1
+    repo.git("add", "G1.java")
+    ended = repo.git(*conclude, check=False)
+    assert "Applying autostash resulted in conflicts." in ended.stdout + ended.stderr, ended.stderr
+    out = repo.mergebert("review").stdout
+    assert out.splitlines()[0].startswith("mergebert review: merge of main into "), out
+    assert "G1.java: resolved 1 of 1 conflict" in out, out
+    stash = "G3.java: resolved 1 of 1 conflict (applying Stashed changes: a stash apply within the merge)"
+    assert stash in out, out
+    undo = repo.mergebert("review", "--undo", "G3.java")
+    assert undo.returncode == 0, undo.stdout + undo.stderr
+
+
+def test_an_unrelated_autostash_does_not_join_an_old_merges_log(repo: GitRepo) -> None:
+    """feature is merged into main (mergebert resolves G1); later, on another branch, `git merge --autostash
+    feature` fast-forwards and its autostash conflicts: that stash apply is an operation of its own."""
+    repo.commit({"G1.java": greeter("1", HELLO), "G3.java": greeter("3", HELLO)}, "base")
+    repo.git("branch", "other")
+    repo.git("branch", "feature")
+    repo.commit({"G1.java": greeter("1", HI)}, "main G1")
+    repo.git("checkout", "-q", "feature")
+    repo.commit({"G1.java": greeter("1", TRIM), "G3.java": greeter("3", HI)}, "feature G1 G3")
+    repo.git("checkout", "-q", "main")
+    repo.mergebert("install", "--no-confirm", check=True)
+    repo.git("merge", "-m", "merge feature", "feature")
+    repo.git("checkout", "-q", "other")
+    repo.write("G3.java", greeter("3", TRIM))
+    repo.git("merge", "--autostash", "feature")
+    assert repo.read("G3.java") == greeter("3", MERGED).encode()
+    out = repo.mergebert("review").stdout
+    assert out.splitlines()[0].startswith("mergebert review: stash apply on "), out
+    assert "G1.java" not in out, out
+    assert "G3.java: resolved 1 of 1 conflict (applying Stashed changes)\n" in out, out
 
 
 def test_a_new_operation_still_replaces_the_log(repo: GitRepo) -> None:
@@ -260,6 +338,11 @@ def test_review_after_an_abort_says_the_run_is_over(repo: GitRepo, command: str)
     repo.git(command, "--abort")
     first = repo.mergebert("review").stdout.splitlines()[0]
     assert first.endswith(" (no longer in progress: HEAD is back where it started, as after --abort)"), first
+    undo = repo.mergebert("review", "--undo", "G1.java")
+    said = (
+        "G1.java: conflict 1: not as mergebert wrote it: the run was aborted (HEAD is back where it started)"
+    )
+    assert undo.stdout == said + "; left as it is\n", undo.stdout
 
 
 def test_undo_of_a_folder_at_a_stop_with_no_file_of_its_own_is_refused(repo: GitRepo) -> None:
@@ -276,3 +359,35 @@ def test_undo_of_a_folder_at_a_stop_with_no_file_of_its_own_is_refused(repo: Git
     assert repo.read("G1.java") == committed
     named = repo.mergebert("review", "--undo", "G1.java")
     assert named.returncode == 0 and "goes into the commit of the pick being applied" in named.stdout
+
+
+HOLD = """import fcntl, os, sys
+os.makedirs(os.path.dirname(sys.argv[1]), exist_ok=True)
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_merge_is_not_held_up_by_another_process_holding_the_logs_lock(repo: GitRepo) -> None:
+    """While another process holds the log's lock (one stopped in its write, say), `git merge` ends with
+    mergebert's merge all the same: one line says the record was not written, and none is."""
+    one_pick_and_a_local_edit(repo)
+    repo.git("checkout", "-q", "--", ".")
+    repo.mergebert("install", "--no-confirm", check=True)
+    lock = repo.path / ".git" / decisionlog.LOCK
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(lock)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        merged = repo.git("merge", "main", check=False)
+    finally:
+        holder.communicate("")
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    assert repo.read("G1.java") == greeter("1", MERGED).encode()
+    said = [line for line in merged.stderr.splitlines() if "decision log" in line]
+    assert len(said) == 1 and said[0].startswith("mergebert: G1.java: cannot write the decision log ("), said
+    assert "another process has held its lock" in said[0], said
+    assert not (repo.path / ".git" / decisionlog.LOG).exists()

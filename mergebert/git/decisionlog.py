@@ -9,9 +9,10 @@ operation run while the logged one is stopped (a `git stash pop` at a rebase's s
 at its end: `nested`) joins it, each of its records naming its own operation (`operation`). Past MAX_BYTES
 the records of earlier steps (a rebase's picks already committed or skipped: `_slim_earlier`) lose their
 texts first, then the new record does; past MAX_BYTES + SLIM_ROOM records are dropped, so the log never
-grows without bound. Every write is made
-under the log's lock (`LOCK`, flock): an append is one `write` to the file opened O_APPEND, a replacement or
-a slimmed log is written atomically. Beside it, `spent/` keeps, per operation, the seconds its driver calls
+grows without bound (a scan for earlier steps' texts is not made again while the log is as the last one
+left it for the same step: `_note`). Every write is made under the log's lock (`LOCK`, flock), waited for
+LOCK_WAIT seconds at most (`Locked`): an append is one `write` to the file opened O_APPEND, a replacement
+or a slimmed log is written atomically. Beside it, `spent/` keeps, per operation, the seconds its driver calls
 took (`account`), which the driver's bound on a whole operation reads. Only the standard library is used:
 the driver's warm path writes it.
 """
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
 LOG = os.path.join("mergebert", "decisions.jsonl")
 LOCK = os.path.join("mergebert", "decisions.lock")  # held by every write of the log
+LOCK_WAIT = 1.0  # seconds a write waits for the lock before the record is skipped (`Locked`)
 VERSION = 1
 MAX_BYTES = 8 << 20  # records keep their texts while the log is smaller than this
 SLIM_ROOM = 1 << 20  # then records without texts, until the log reaches MAX_BYTES + SLIM_ROOM
@@ -232,17 +234,37 @@ def _squash(gitdir: str, head: str, logged: Mapping[str, Any]) -> dict[str, str]
     return _merge(head, [(oid, "") for oid in ids], squash=words[0] == "squash")
 
 
+def _last_move(gitdir: str) -> tuple[list[str], str]:
+    """HEAD's last move as its reflog (`logs/HEAD`) records it: the ids it moved from and to, and git's
+    message."""
+    last = (_lines(os.path.join(gitdir, "logs", "HEAD")) or [""])[-1]
+    moved, _, message = last.partition("\t")
+    return moved.split()[:2], message
+
+
 def _switched(gitdir: str, head: str, logged: Mapping[str, Any]) -> dict[str, str] | None:
     """The `checkout -m` or `switch -m` the driver named as `logged`: it merged on the HEAD it then left,
     so it is the operation still stopped where HEAD's reflog ends by that move (from the logged HEAD to
     `head`)."""
     if logged.get("kind") != "head" or logged.get("command") not in ("checkout", "switch"):
         return None
-    last = (_lines(os.path.join(gitdir, "logs", "HEAD")) or [""])[-1]
-    moved, _, message = last.partition("\t")
-    if moved.split()[:2] != [logged.get("head"), head] or not message.startswith("checkout: moving from "):
+    moved, message = _last_move(gitdir)
+    if moved != [logged.get("head"), head] or not message.startswith("checkout: moving from "):
         return None
     return _head(str(logged["head"]))
+
+
+def ended_merge(gitdir: str, head: str, logged: Mapping[str, Any]) -> bool:
+    """Whether HEAD's last move is the commit that ended the merge `logged` names: from the HEAD it merged
+    into to `head`, by `git merge` itself ("merge <name>: Merge made by the '<strategy>' strategy.", or
+    "pull <arguments>: …" under `git pull`) or by the `git commit` (or `merge --continue`) concluding it
+    once stopped ("commit (merge): …"), as git 2.39 words them. A fast-forward is never it: the logged merge
+    ran the driver."""
+    moved, message = _last_move(gitdir)
+    if logged.get("kind") != "merge" or moved != [logged.get("head"), head]:
+        return False
+    made = message.partition(": ")[2].startswith("Merge made by the ")
+    return made or message.startswith("commit (merge): ")
 
 
 def stopped(gitdir: str, head: str, logged: Mapping[str, Any]) -> list[dict[str, str]]:
@@ -269,25 +291,24 @@ def operation_of(header: Mapping[str, Any], record: Mapping[str, Any]) -> Mappin
     return record.get("operation") or header
 
 
+def _step(header: Mapping[str, Any], record: Mapping[str, Any]) -> tuple[str, str]:
+    """The step of an operation `record` was made at: the operation's key and the commit it applied."""
+    return str(operation_of(header, record).get("key")), record.get("commit", "")
+
+
 def current(gitdir: str, head: str, header: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], bool]:
     """Whether a record of the log that `header` opens was made in an operation git has stopped in now, for
     the commit it is applying (the step git is at)."""
     steps: dict[str, set[tuple[str, str]]] = {}  # per operation logged: the steps git is stopped at
 
     def now(record: Mapping[str, Any]) -> bool:
-        logged = operation_of(header, record)
-        key = str(logged.get("key"))
+        key, commit = _step(header, record)
         if key not in steps:
+            logged = operation_of(header, record)
             steps[key] = {(op["key"], op["commit"]) for op in stopped(gitdir, head, logged)}
-        return (key, record.get("commit", "")) in steps[key]
+        return (key, commit) in steps[key]
 
     return now
-
-
-def in_progress(gitdir: str, head: str, header: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
-    """Whether `record`, of the log that `header` opens, was made in the operation git has stopped in now,
-    for the commit it is applying."""
-    return current(gitdir, head, header)(record)
 
 
 def running(gitdir: str, head: str, header: Mapping[str, Any]) -> bool:
@@ -295,17 +316,15 @@ def running(gitdir: str, head: str, header: Mapping[str, Any]) -> bool:
     return any(op["key"] == header.get("key") for op in stopped(gitdir, head, header))
 
 
-def nested(
-    gitdir: str, head: str, header: Mapping[str, Any], op: Mapping[str, Any], environ: Mapping[str, str]
-) -> bool:
-    """Whether operation `op`, not the one `header` names, runs within it: an own merge (`OWN_MERGES`: a
-    stash applied, a cherry-pick) while git is stopped in the logged merge, rebase, `git am` or picks, or
-    the stash apply that ends the logged merge (`git merge --autostash`), which inherits its
-    `GITHEAD_<id>`."""
+def nested(gitdir: str, head: str, header: Mapping[str, Any], op: Mapping[str, Any]) -> bool:
+    """Whether operation `op`, not the one `header` names, runs within it. `op` must be one known by HEAD
+    alone (`kind` "head": an own merge of OWN_MERGES, a stash applied or a single cherry-pick, or one whose
+    git command is unknown), run while git is stopped in the logged merge, rebase, `git am` or picks, or be
+    the stash apply that ends the logged merge (`git merge --autostash`'s, or that of the `git commit`
+    concluding it): one right after the commit that ended that merge (`ended_merge`)."""
     if op.get("kind") != "head" or header.get("kind") in (None, "head"):
         return False
-    merged = sorted(key.removeprefix("GITHEAD_") for key in environ if key.startswith("GITHEAD_"))
-    ending = header.get("kind") == "merge" and merged == str(header.get("key", "")).split(" ")[2:]
+    ending = op.get("command") in (None, "stash") and ended_merge(gitdir, head, header)
     return ending or running(gitdir, head, header)
 
 
@@ -342,34 +361,75 @@ def _line(record: Mapping[str, Any]) -> bytes:
     return (json.dumps(record, separators=(",", ":")) + "\n").encode("ascii")
 
 
+class Locked(OSError):
+    """The log's lock held by another process for longer than LOCK_WAIT: the record is not written."""
+
+
 @contextlib.contextmanager
-def _locked(gitdir: str) -> Iterator[None]:
-    """The log's lock (`LOCK`), held until the block ends: one writer of the log at a time (none taken
-    where it cannot be made or taken: a read-only git folder, a file system without flock)."""
+def _locked(gitdir: str) -> Iterator[int | None]:
+    """The log's lock (`LOCK`), held until the block ends: one writer of the log at a time; its file's
+    descriptor (which also keeps `_scanned`'s note), or None where it cannot be made or taken (a read-only
+    git folder, a file system without flock), the log then written without it. Locked where another
+    process holds it for LOCK_WAIT seconds (one stopped in its write, say): the merge is not held up."""
     fd = None
     with contextlib.suppress(OSError):
         fd = os.open(os.path.join(gitdir, LOCK), os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.flock(fd, fcntl.LOCK_EX)
     try:
-        yield
+        if fd is not None and not _take(fd):
+            raise Locked(
+                f"another process has held its lock ({os.path.join(gitdir, LOCK)}) for {LOCK_WAIT:g} s"
+            )
+        yield fd
     finally:
         if fd is not None:
             os.close(fd)  # which releases the lock
 
 
-def _step(header: Mapping[str, Any], record: Mapping[str, Any]) -> tuple[str, str]:
-    """The step of an operation `record` was made at: the operation's key and the commit it applied."""
-    return str(operation_of(header, record).get("key")), record.get("commit", "")
+def _take(fd: int) -> bool:
+    """Take the lock on `fd` within LOCK_WAIT seconds; whether it was taken (True where the file system has
+    no flock: the write goes ahead without it)."""
+    deadline = time.monotonic() + LOCK_WAIT
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        except OSError:
+            return True
 
 
-def _slim_earlier(path: str, gitdir: str, head: str, new: Mapping[str, Any]) -> int:
-    """Drop the texts of the log's records made at earlier steps: neither at the step of the `new` record
-    nor at one git is stopped at (`current`), so `--undo` cannot make their paths unmerged again. The log
-    is rewritten atomically where that changes it; its size after."""
+def _scanned(fd: int | None) -> list[Any] | None:
+    """The note `_note` keeps in the lock file: the log (inode, size) and the step it was at when
+    `_slim_earlier` last left nothing to drop; None without one."""
+    if fd is None:
+        return None
+    with contextlib.suppress(OSError, ValueError):
+        note = json.loads(os.pread(fd, os.fstat(fd).st_size, 0).split(b"\n", 1)[0])
+        return note if isinstance(note, list) else None
+    return None
+
+
+def _note(fd: int | None, path: str, step: tuple[str, str]) -> None:
+    """Note in the lock file that the log at `path`, as it is now, holds nothing `_slim_earlier` would drop
+    for a record of `step`: its first line, written under the lock over the last one (a note torn by a crash
+    is read as none)."""
+    if fd is None:
+        return
+    with contextlib.suppress(OSError):
+        info = os.stat(path)
+        os.pwrite(fd, json.dumps([info.st_ino, info.st_size, *step]).encode("ascii") + b"\n", 0)
+
+
+def _slim_earlier(path: str, gitdir: str, head: str, header: Mapping[str, Any], step: tuple[str, str]) -> int:
+    """Drop the texts of the log's records made at earlier steps: neither at `step` (the new record's) nor
+    at one git is stopped at (`current`), so `--undo` cannot make their paths unmerged again. The log is
+    rewritten atomically where that changes it; its size after."""
     with open(path, "rb") as f:
         lines = f.read().splitlines(keepends=True)
-    header = json.loads(lines[0])
-    stopped_at, step = current(gitdir, head, header), _step(header, new)
+    stopped_at = current(gitdir, head, header)
     kept = lines[:1]
     for raw in lines[1:]:
         if b'"slim":true' in raw:  # as `_line` writes a slim record: nothing left to drop
@@ -387,6 +447,51 @@ def _slim_earlier(path: str, gitdir: str, head: str, new: Mapping[str, Any]) -> 
     return len(data)
 
 
+def _room(
+    path: str, found: tuple[str, str], header: Mapping[str, Any], record: Mapping[str, Any], fd: int | None
+) -> tuple[int, bool]:
+    """The log's size for `record` to go in, and whether the record takes it past MAX_BYTES: then after the
+    texts of earlier steps are dropped (`_slim_earlier`; not again where the lock file's note says the log
+    is as it was when that last left nothing to drop for the record's step)."""
+    size = os.path.getsize(path)
+    if size + len(_line(record)) <= MAX_BYTES:
+        return size, False
+    step, info = _step(header, record), os.stat(path)
+    if _scanned(fd) != [info.st_ino, info.st_size, *step]:
+        size = _slim_earlier(path, *found, header, step)
+    return size, True
+
+
+def _fitted(size: int, record: Mapping[str, Any]) -> bytes | None:
+    """`record`'s line for a log of `size` bytes: without its texts past MAX_BYTES (`slim`); None past
+    MAX_BYTES + SLIM_ROOM."""
+    line = _line(record)
+    if size + len(line) > MAX_BYTES:
+        line = _line(slim(record))
+    return line if size + len(line) <= MAX_BYTES + SLIM_ROOM else None
+
+
+def _joined(
+    gitdir: str, head: str, header: Mapping[str, Any] | None, op: Mapping[str, Any]
+) -> Mapping[str, Any] | None:
+    """The operation whose log a record made in `op` goes into: the logged one (`header`) where `op` is it
+    or runs within it (`nested`); None where `op` starts a new log."""
+    if header is None:
+        return None
+    return header if header.get("key") == op["key"] or nested(gitdir, head, header, op) else None
+
+
+def _add(path: str, line: bytes) -> None:
+    """Append `line` to the log at `path` in one `write` (O_APPEND)."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    try:
+        view = memoryview(line)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
 def append(
     record: Mapping[str, Any],
     environ: Mapping[str, str] | None = None,
@@ -395,7 +500,8 @@ def append(
     """Add one file's record to the log of the operation in progress (replacing a log of another one, or of
     another run of it, unless the record's operation runs within it: `nested`), as the record's `command`
     names it (the git command running the driver); the log's path, or None when the log is full or there
-    is no repository. `found`: `locate`'s answer, where the caller has it already."""
+    is no repository (Locked where another process holds the log's lock too long). `found`: `locate`'s
+    answer, where the caller has it already."""
     found = found or locate()
     if found is None:
         return None
@@ -405,38 +511,23 @@ def append(
     path = os.path.join(gitdir, LOG)
     full = {**record, "commit": op["commit"], "time": time.time()}
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    with _locked(gitdir):
-        header = read_header(path)
-        if (
-            header is not None
-            and header.get("key") != op["key"]
-            and nested(gitdir, head, header, op, environ)
-        ):
+    with _locked(gitdir) as fd:
+        header = _joined(gitdir, head, read_header(path), op)
+        if header is None:
+            start = _line({**op, "version": VERSION, "time": time.time()})
+            line = _fitted(len(start), full)
+            if line is not None:
+                atomic_write(path, start + line)
+            return path if line is not None else None
+        if header.get("key") != op["key"]:
             full["operation"] = {**op, "time": time.time()}
-        start = (
-            b""
-            if header is not None and (header.get("key") == op["key"] or "operation" in full)
-            else _line({**op, "version": VERSION, "time": time.time()})
-        )
-        size = len(start) or os.path.getsize(path)
-        line = _line(full)
-        if size + len(line) > MAX_BYTES and not start:
-            size = _slim_earlier(path, gitdir, head, full)
-        if size + len(line) > MAX_BYTES:
-            line = _line(slim(full))
-            if size + len(line) > MAX_BYTES + SLIM_ROOM:
-                return None
-        if start:
-            atomic_write(path, start + line)
-            return path
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND)
-        try:
-            view = memoryview(line)
-            while view:
-                view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
-    return path
+        size, past = _room(path, found, header, full, fd)
+        line = _fitted(size, full)
+        if line is not None:
+            _add(path, line)
+        if past:  # `_slim_earlier` has left nothing to drop for this step
+            _note(fd, path, _step(header, full))
+    return path if line is not None else None
 
 
 SPENT = os.path.join("mergebert", "spent")  # per operation: the seconds each of its driver calls took

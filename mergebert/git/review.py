@@ -84,22 +84,51 @@ def head_id(repo: pygit2.Repository) -> str:
 def in_progress(repo: pygit2.Repository, log: Log, record: dict[str, Any]) -> bool:
     """Whether `record` is the merge driver's in the operation git has stopped in now (in a rebase or a
     sequence of picks: for the commit being applied)."""
-    return decisionlog.in_progress(repo.path, head_id(repo), log.operation, record)
+    return decisionlog.current(repo.path, head_id(repo), log.operation)(record)
 
 
-STEPS = {"rebase": "pick", "sequence": "pick", "am": "patch"}  # operations of several steps: what one is
+@dataclass(frozen=True)
+class Kind:
+    """An operation the log names, in words."""
+
+    noun: str  # in a word or two: "a stash apply within the rebase"
+    title: str  # `review`'s header, formatted with the operation's `head`, `name` and `onto` (`describe`)
+    over: str = ""  # what is over once git cannot hold its files unmerged again (`finished`); else `noun`,
+    # which also names one run within the logged operation (a record's own, `decisionlog.nested`)
+    step: str = ""  # of an operation of several steps, each committed before the next: what one step is
 
 
-def what(log: Log) -> str:
-    """The logged operation, in a word or two."""
-    kind = log.operation.get("kind", "")
-    return {"merge": "merge", "rebase": "rebase", "sequence": "picks", "am": "git am"}.get(kind, "operation")
+# the operations the log names: by their kind, and those known by HEAD alone (`decisionlog.OWN_MERGES`) by
+# the git command making them
+KINDS = {
+    "merge": Kind("merge", "merge of {name} into {head}"),
+    "rebase": Kind("rebase", "rebase{onto}", over="rebase's pick", step="pick"),
+    "am": Kind("git am", "git am of a patch series", over="patch", step="patch"),
+    "sequence": Kind("picks", "cherry-pick or revert of several commits", over="pick", step="pick"),
+    "cherry-pick": Kind("cherry-pick", "cherry-pick on {head}", over="operation"),
+    "revert": Kind("revert", "revert on {head}", over="operation"),
+    "stash": Kind("stash apply", "stash apply on {head}", over="operation"),
+    "checkout": Kind("checkout -m", "checkout -m on {head}", over="operation"),
+    "switch": Kind("switch -m", "switch -m on {head}", over="operation"),
+}
+HEAD_ALONE = Kind(  # known by HEAD alone, its command unknown (no /proc)
+    "merge", "operation on {head} (a cherry-pick, revert, stash apply or checkout -m)", over="operation"
+)
+UNKNOWN = Kind("operation", "git operation")  # a kind a later release logged
+
+
+def kind_of(operation: Mapping[str, Any]) -> Kind:
+    """The words for `operation` (a log's header, or a record's own operation)."""
+    if operation.get("kind") == "head":
+        return KINDS.get(operation.get("command", ""), HEAD_ALONE)
+    return KINDS.get(operation.get("kind", ""), UNKNOWN)
 
 
 def stepping(repo: pygit2.Repository, log: Log) -> bool:
-    """Whether the log is of an operation of several steps, each committed before the next (`STEPS`), that
-    git is stopped in now."""
-    return log.operation.get("kind") in STEPS and decisionlog.running(repo.path, head_id(repo), log.operation)
+    """Whether the log is of an operation of several steps, each committed before the next (`Kind.step`),
+    that git is stopped in now."""
+    several = bool(kind_of(log.operation).step)
+    return several and decisionlog.running(repo.path, head_id(repo), log.operation)
 
 
 def at_earlier_step(repo: pygit2.Repository, log: Log) -> Callable[[dict[str, Any]], bool]:
@@ -226,16 +255,6 @@ class Style:
 BOLD, GREEN, YELLOW, DIM = "1", "32", "33", "2"
 
 
-# the commands of an operation known by HEAD alone (`decisionlog.OWN_MERGES`), as `describe` names them
-HEAD_COMMANDS = {
-    "cherry-pick": "cherry-pick",
-    "revert": "revert",
-    "stash": "stash apply",
-    "checkout": "checkout -m",
-    "switch": "switch -m",
-}
-
-
 def describe(operation: dict[str, Any]) -> str:
     """The operation a log belongs to, in words."""
     head = operation.get("head", "")[:7] or "an unborn branch"
@@ -244,16 +263,10 @@ def describe(operation: dict[str, Any]) -> str:
         if "time" in operation
         else ""
     )
-    kinds = {
-        "merge": f"merge of {operation.get('name') or operation.get('commit', '')[:7]} into {head}",
-        "rebase": "rebase" + (f" onto {operation['name'][:7]}" if operation.get("name") else ""),
-        "am": "git am of a patch series",
-        "sequence": "cherry-pick or revert of several commits",
-        "head": f"{HEAD_COMMANDS.get(operation.get('command', ''), 'operation')} on {head}",
-    }
-    unnamed = operation.get("kind") == "head" and operation.get("command") not in HEAD_COMMANDS
-    what = kinds.get(operation.get("kind", ""), "git operation")
-    what += " (a cherry-pick, revert, stash apply or checkout -m)" if unnamed else ""
+    name = operation.get("name", "")
+    what = kind_of(operation).title.format(
+        head=head, name=name or operation.get("commit", "")[:7], onto=f" onto {name[:7]}" if name else ""
+    )
     return what + (f", {when}" if when else "")
 
 
@@ -329,22 +342,23 @@ def step_of(repo: pygit2.Repository, log: Log) -> Callable[[dict[str, Any]], str
     """Which step of the operation a record was made at, in words, where the log tells several apart: this
     stop or an earlier pick of the operation of several steps git is stopped in, and an operation run
     within the logged one (`decisionlog.nested`: a stash applied at a stop), at this stop or not."""
-    earlier, stepped = at_earlier_step(repo, log), stepping(repo, log)
+    earlier, stepped, kind = at_earlier_step(repo, log), stepping(repo, log), kind_of(log.operation)
 
     def step(record: dict[str, Any]) -> str:
         if "operation" in record:
-            own = HEAD_COMMANDS.get(record["operation"].get("command", ""), "merge")
-            return f"a {own} {'at an earlier stop' if earlier(record) else 'within the ' + what(log)}"
+            own = kind_of(record["operation"]).noun
+            return f"a {own} {'at an earlier stop' if earlier(record) else 'within the ' + kind.noun}"
         if not stepped:
             return ""
-        return f"an earlier {STEPS[log.operation['kind']]}" if earlier(record) else "this stop"
+        return f"an earlier {kind.step}" if earlier(record) else "this stop"
 
     return step
 
 
 def ended_where_it_began(repo: pygit2.Repository, log: Log) -> bool:
     """Whether the logged rebase or sequence of picks is over with HEAD back where it started (as after
-    `--abort`), so that none of its decisions is in HEAD."""
+    `--abort`), so that none of its decisions is in HEAD; never for a `git rebase --apply`, whose key names
+    no starting head."""
     words = str(log.operation.get("key", "")).split(" ")
     if log.operation.get("kind") not in ("rebase", "sequence") or len(words) < 3:
         return False
@@ -440,10 +454,12 @@ def _changes(written: Sequence[bytes], git: Sequence[bytes], size: int) -> list[
 
 
 EDITED = "edited since mergebert resolved it; left as it is"  # a region refused
-EDITED_OR_SKIPPED = (  # one of an earlier step of a rebase or picks
+EDITED_OR_SKIPPED = (  # one of an earlier step of a rebase or picks (`refusal`)
     "not as mergebert wrote it: changed since (by you or a later step), or its step was skipped; "
     "left as it is"
 )
+CHANGED = "not as mergebert wrote it: changed since (by you or a later step); left as it is"  # a stash's
+ABORTED_RUN = "not as mergebert wrote it: the run was aborted (HEAD is back where it started); left as it is"
 
 
 @dataclass(frozen=True)
@@ -565,9 +581,6 @@ def _write_stages(repo: pygit2.Repository, path: str, stages: Sequence[gitinfo.S
     gitcmd.git("update-index", "-z", "--index-info", data=data, cwd=repo.workdir)
 
 
-OPERATIONS = {"merge": "merge", "rebase": "rebase's pick", "sequence": "pick", "am": "patch"}
-
-
 def _renamed_stages(
     repo: pygit2.Repository, record: dict[str, Any], where: str
 ) -> list[gitinfo.Stage] | None:
@@ -651,11 +664,11 @@ def finished(repo: pygit2.Repository, log: Log, record: dict[str, Any], path: st
         return None
     if in_progress(repo, log, record):
         return None
-    operation = decisionlog.operation_of(log.operation, record)
-    over = OPERATIONS.get(operation.get("kind", ""), "operation")
+    kind = kind_of(decisionlog.operation_of(log.operation, record))
+    over = kind.noun if "operation" in record else kind.over or kind.noun
     added = f"`git add {typed_here(repo, where)}`"
     if stepping(repo, log):
-        step = STEPS[log.operation["kind"]]
+        step = kind_of(log.operation).step
         labels = record.get("labels") or ()
         of = f" of {labels[2]}" if len(labels) > 2 and "operation" not in record else ""
         return (
@@ -706,6 +719,17 @@ def work_files(repo: pygit2.Repository, log: Log, record: dict[str, Any]) -> lis
     return renamed if len(set(renamed)) == 2 else [path]
 
 
+def refusal(repo: pygit2.Repository, log: Log, record: dict[str, Any]) -> str:
+    """Why a region of `record`'s file not as the driver wrote it is left: edited since, but for a record of
+    an earlier step of an operation of several steps, changed by you or a later step (a pick: or skipped),
+    or its run aborted (`ended_where_it_began`)."""
+    if not kind_of(log.operation).step or in_progress(repo, log, record):
+        return EDITED
+    if ended_where_it_began(repo, log):
+        return ABORTED_RUN
+    return CHANGED if "operation" in record else EDITED_OR_SKIPPED
+
+
 def undo_file(
     repo: pygit2.Repository, log: Log, path: str, say: Callable[[str], None], where: str | None = None
 ) -> bool:
@@ -743,9 +767,8 @@ def undo_file(
         except OSError as error:
             say(f"{where}: cannot write it ({error.strerror or error}); nothing put back")
             return False
-    refused = result.refused
-    if log.operation.get("kind") in STEPS and not in_progress(repo, log, record):  # a pick maybe skipped
-        refused = [line.replace(EDITED, EDITED_OR_SKIPPED) for line in refused]
+    why = refusal(repo, log, record)
+    refused = [line.replace(EDITED, why) for line in result.refused]
     lines = [f"{where}: {line}" for line in result.restored + result.already + refused]
     over = finished(repo, log, record, path, where)
     if result.restored:  # one instruction: after the operation, a commit must follow the `git add`
@@ -775,7 +798,7 @@ def undoable(repo: pygit2.Repository, log: Log, wanted: Mapping[str, str], files
         if folder not in named and not any(_under(file, folder) for file in taken):
             raise PathError(
                 f"{typed}: matches no file the merge driver handled at the stop git is at; a file of an "
-                f"earlier {STEPS[log.operation['kind']]} is undone only where you name it"
+                f"earlier {kind_of(log.operation).step} is undone only where you name it"
             )
     return taken
 
