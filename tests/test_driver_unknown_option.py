@@ -28,10 +28,86 @@ def test_unknown_option_still_gives_gits_conflict(repo: GitRepo, option: str) ->
     assert f"unknown option {option.split('=')[0]!r}" in line and NAME in line
 
 
-def test_fewer_than_three_files_write_nothing_and_exit_2(repo: GitRepo) -> None:
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        ("--threshhold 0.9", "unknown option '--threshhold', then '0.9' before the files"),
+        ("--model-dir /tmp", "unknown option '--model-dir', then '/tmp' before the files"),
+        ("--bogus 1 2 --", "unknown option '--bogus', then '1', '2' before the files"),
+    ],
+)
+def test_unknown_option_with_a_value_still_gives_gits_conflict(
+    repo: GitRepo, options: str, named: str
+) -> None:
+    """The option's value is not taken for the base: the files are the three that exist, followed by the
+    marker size, wherever they start."""
+    repo.diverge(NAME, CLASH_BASE, CLASH_OURS, CLASH_THEIRS)
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode != 0
+    git_alone = repo.read(NAME)
+    repo.git("merge", "--abort")
+    repo.use_driver(command=f"{MERGEBERT} driver {options} %O %A %B %L %P")
+    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    assert merge.returncode != 0
+    assert repo.read(NAME) == git_alone, merge.stderr
+    assert repo.conflicted() == [NAME]
+    (line,) = [line for line in merge.stderr.splitlines() if line.startswith("mergebert:")]
+    assert line.startswith(f"mergebert: {NAME}: ") and f"1 left: {named}; kept git's line merge" in line
+
+
+def test_unknown_option_whose_value_is_a_file_is_not_taken_for_the_base(repo: GitRepo) -> None:
+    """A value that names an existing file is followed by two files and then a third, not a marker size."""
+    repo.diverge(NAME, CLASH_BASE, CLASH_OURS, CLASH_THEIRS)
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode != 0
+    git_alone = repo.read(NAME)
+    repo.git("merge", "--abort")
+    repo.use_driver(command=f"{MERGEBERT} driver --config extra.cfg %O %A %B %L %P")
+    repo.write("extra.cfg", "")
+    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    assert merge.returncode != 0
+    assert repo.read(NAME) == git_alone, merge.stderr
+    assert "unknown option '--config', then 'extra.cfg' before the files" in merge.stderr
+
+
+def test_path_like_an_option_after_the_files_is_the_path(repo: GitRepo) -> None:
+    """After an unknown option, a %P such as `--help.ts` is still the path, not an option."""
+    for name, content in (("O", CLASH_BASE), ("A", CLASH_OURS), ("B", CLASH_THEIRS)):
+        repo.write(name, content)
+    gits = repo.git(
+        "merge-file", "-p", "-L", "ours", "-L", "base", "-L", "theirs", "A", "O", "B", check=False
+    )
+    driver = repo.mergebert("driver", "--bogus", "O", "A", "B", "7", "--help.ts")
+    assert driver.returncode == 1, driver.stderr
+    assert (
+        "mergebert: --help.ts: resolved 0 of 1 conflict (1 left: unknown option '--bogus';" in driver.stderr
+    )
+    assert repo.read("A") == gits.stdout.encode()
+
+
+def test_no_three_files_after_an_unknown_option_write_nothing_and_exit_2(repo: GitRepo) -> None:
+    """Where no three existing files follow the unknown option, none of the arguments is known to be %A."""
     repo.write("O", CLASH_BASE)
     repo.write("A", CLASH_OURS)
-    driver = repo.mergebert("driver", "--bogus", "O", "A")
+    driver = repo.mergebert("driver", "--bogus", "O", "A", "missing", "7", "P")
     assert driver.returncode == 2
     assert repo.read("A") == CLASH_OURS.encode()
-    assert "expected BASE CURRENT OTHER" in driver.stderr
+    assert "after the unknown option, no BASE CURRENT OTHER" in driver.stderr
+
+
+@pytest.mark.parametrize("size", ["²", "٣"])
+def test_marker_size_in_other_digits_is_not_a_number(repo: GitRepo, size: str) -> None:
+    """git writes %L in ASCII digits: another script's digit is a bad marker size, not a crash."""
+    for name, content in (("O", CLASH_BASE), ("A", CLASH_OURS), ("B", CLASH_THEIRS)):
+        repo.write(name, content)
+    driver = repo.mergebert("driver", "O", "A", "B", size, "App.java")
+    assert driver.returncode in (0, 1), driver.stderr
+    assert f"marker size {size!r} is not a positive number; using 7" in driver.stderr
+
+
+def test_help_lists_every_option_the_driver_knows(repo: GitRepo) -> None:
+    """An option `--help` does not list would be the only way to learn it is not unknown."""
+    from mergebert.git import driver
+
+    shown = repo.mergebert("driver", "--help")
+    assert shown.returncode == 0
+    listed = [line.split()[0].rstrip(",") for line in shown.stdout.splitlines() if line.startswith("  -")]
+    assert set(driver.KNOWN_OPTIONS) <= set(listed), listed

@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     from mergebert.git.frontend import Outcome
 
 HELP = """\
-Usage: mergebert driver [--model DIR] [--threshold X] BASE CURRENT OTHER [MARKER_SIZE [PATH [S X Y]]]
+Usage: mergebert driver [--model DIR] [--threshold X] [--conflict-status N]
+                        BASE CURRENT OTHER [MARKER_SIZE [PATH [S X Y]]]
 
   Merge driver for git: %O %A %B %L %P, and on git >= 2.44 the labels %S %X %Y.
 
@@ -47,9 +48,11 @@ Usage: mergebert driver [--model DIR] [--threshold X] BASE CURRENT OTHER [MARKER
   line merge, as git alone would have written it.
 
 Options:
-  --model DIR    Model directory, or 'none' for the token merge only.
-  --threshold X  Confidence below which a conflict is left.
-  -h, --help     Show this message and exit.
+  --model DIR            Model directory, or 'none' for the token merge only.
+  --threshold X          Confidence below which a conflict is left.
+  --conflict-status N    Exit status when conflicts are left, in place of 1 (driver.sh passes 3, to tell
+                         it from a Python that failed to start).
+  -h, --help             Show this message and exit.
 """
 TIMEOUT_VARIABLE = "MERGEBERT_DRIVER_TIMEOUT"
 DEFAULT_TIMEOUT = 10.0
@@ -59,6 +62,7 @@ DEFAULT_OPERATION_TIMEOUT = 60.0
 # Used by the shell entry point (driver.sh) to tell "conflicts left" from a Python that failed to start,
 # which also exits 1.
 CONFLICT_STATUS_OPTION = "--conflict-status"
+KNOWN_OPTIONS = ("--model", "--threshold", CONFLICT_STATUS_OPTION)
 # On (the default) unless set to false: git stops after a file in which mergebert resolved something.
 CONFIRM_KEY = "mergebert.confirm"
 # The record's key (dropped before the log) of a line git's own merge prints, which the driver prints in its
@@ -95,19 +99,19 @@ class Arguments:
 
 
 class UsageError(Exception):
-    """Fewer than the three files git always passes: there is nothing to write to."""
+    """No BASE CURRENT OTHER (git always passes them): there is nothing to write to."""
 
 
 def parse(argv: list[str]) -> Arguments:
     """Leading options, then the positional arguments exactly as given (a path may start with '-'). An
     unknown leading option is a problem, not a file: git takes %A, written or not, as the conflicted
-    file, so where the three files follow, git's line merge must be written there."""
+    file, so where the three files follow, git's line merge must be written there (`_files_after`)."""
     options: dict[str, str] = {}
     unknown: list[str] = []
     rest = list(argv)
     while rest and rest[0].startswith("-") and rest[0] not in ("-", "--"):
         name, equals, value = rest.pop(0).partition("=")
-        if name not in ("--model", "--threshold", CONFLICT_STATUS_OPTION):
+        if name not in KNOWN_OPTIONS:
             unknown.append(name)
             continue
         if not equals and not rest:
@@ -117,14 +121,16 @@ def parse(argv: list[str]) -> Arguments:
         rest.pop(0)
     if len(rest) < 3:
         raise UsageError("expected BASE CURRENT OTHER [MARKER_SIZE [PATH [S X Y]]]")
+    skipped: list[str] = []
+    if unknown:
+        skipped, rest = _files_after(rest)
     base, current, other, *more = rest
     warnings: list[str] = []
-    plural = "s" if len(unknown) > 1 else ""
-    problem = f"unknown option{plural} {', '.join(map(repr, unknown))}" if unknown else None
+    problem = _unknown(unknown, skipped) if unknown else None
     size = 7
     if more:
         value = more.pop(0)
-        if value.isdigit() and int(value) > 0:
+        if _number(value) and int(value) > 0:
             size = int(value)
         else:
             warnings.append(f"marker size {value!r} is not a positive number; using 7")
@@ -153,10 +159,34 @@ def parse(argv: list[str]) -> Arguments:
         labels=labels,
         model=options.get("--model"),
         threshold=threshold,
-        conflict_status=int(status) if status.isdigit() else 1,
+        conflict_status=int(status) if _number(status) else 1,
         problem=problem,
         warnings=tuple(warnings),
     )
+
+
+def _number(value: str) -> bool:
+    """Whether `value` is a whole number as git writes one (ASCII digits: `int` takes others too)."""
+    return value.isascii() and value.isdigit()
+
+
+def _files_after(rest: list[str]) -> tuple[list[str], list[str]]:
+    """`rest` split where BASE CURRENT OTHER start, after an unknown option whose values (if any) cannot
+    be told from its spelling: git passes three existing files, then the marker size (a number) and the
+    rest; the first three existing regular files followed by a number or by nothing are taken."""
+    for start in range(len(rest) - 2):
+        files, after = rest[start : start + 3], rest[start + 3 : start + 4]
+        if all(os.path.isfile(name) for name in files) and all(map(_number, after)):
+            skipped = rest[:start]
+            return skipped[:-1] if skipped[-1:] == ["--"] else skipped, rest[start:]
+    raise UsageError("after the unknown option, no BASE CURRENT OTHER: three existing files, then a number")
+
+
+def _unknown(names: list[str], skipped: list[str]) -> str:
+    """The problem line of unknown options (`names`) and what followed them before the files (`skipped`)."""
+    plural = "s" if len(names) > 1 else ""
+    problem = f"unknown option{plural} {', '.join(map(repr, names))}"
+    return f"{problem}, then {', '.join(map(repr, skipped))} before the files" if skipped else problem
 
 
 def time_limit(variable: str = TIMEOUT_VARIABLE, default: float = DEFAULT_TIMEOUT) -> float:
@@ -529,19 +559,6 @@ def within(limit: float, work: Callable[[], Decided]) -> Decided | BaseException
     return done[0] if done else None
 
 
-def report(path: str, outcome: Outcome, review: bool = True) -> list[str]:
-    """The lines to print for a file: the report line every front-end prints (pointing to `mergebert
-    review` where the decisions are logged: `review`), and the outcome's message unless the report line
-    already says it."""
-    from mergebert.git import frontend
-
-    line = frontend.report_line(path, outcome, review=review)
-    message = outcome.message
-    if message and line and message.removeprefix(f"{path}: ") in line:
-        message = None
-    return [text for text in (message, line) if text]
-
-
 def git_outcome(args: Arguments, base: bytes, ours: bytes, theirs: bytes, why: str) -> Decided:
     """git's own line merge by git's binaries (`frontend.gits_merge`), independent of whatever failed."""
     from mergebert.git import frontend
@@ -656,7 +673,11 @@ def _write(
 
 def printed(args: Arguments, result: Decided) -> list[str]:
     """The lines to print for a decided file (none when it is quiet)."""
-    return [] if result.quiet else report(result.name or args.path, result.outcome, review=result.logged)
+    if result.quiet:
+        return []
+    from mergebert.git import frontend
+
+    return frontend.report(result.name or args.path, result.outcome, review=result.logged)
 
 
 def _write_decided(args: Arguments, result: Decided, located: tuple[str, str] | None) -> int:

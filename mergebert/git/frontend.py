@@ -275,6 +275,17 @@ def report_line(path: str, outcome: Outcome, *, review: bool = False) -> str | N
     return f"{line} ({'; '.join(notes)})" if notes else line
 
 
+def report(path: str, outcome: Outcome, review: bool = True) -> list[str]:
+    """The lines to print for a file: the report line every front-end prints (pointing to `mergebert
+    review` where the decisions are logged: `review`), and the outcome's message unless the report line
+    already says it."""
+    line = report_line(path, outcome, review=review)
+    message = outcome.message
+    if message and line and message.removeprefix(f"{path}: ") in line:
+        message = None
+    return [text for text in (message, line) if text]
+
+
 def left_in_record(detail: Mapping[str, Any]) -> bool:
     """Whether a conflict of a decision record (`decision_record`'s details, or a block `review` lists) was
     left: no text chosen and no pattern (a slim record, `decisionlog.slim`, keeps the pattern only)."""

@@ -18,7 +18,6 @@ from mergebert.core import markers
 from mergebert.core.options import ConflictStyle, Favour
 from mergebert.core.textio import is_binary
 from mergebert.git import frontend, gitcmd, gitinfo
-from mergebert.git.driver import report
 
 ERROR = 255
 
@@ -90,7 +89,7 @@ def run(
             frontend.warn(f"cannot write {current}: {error.strerror}")
             return ERROR
     if not quiet:  # said once the result is out: a line that cannot be written costs nothing else
-        for line in report(path or current, outcome, review=False):
+        for line in frontend.report(path or current, outcome, review=False):
             frontend.warn(line)
     return min(outcome.held, 127)
 
