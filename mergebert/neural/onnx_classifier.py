@@ -90,13 +90,29 @@ def _said(err: Exception) -> str:
 
 def _threads_from_environment() -> int:
     """The threads `$MERGEBERT_THREADS` asks for (0: ONNX Runtime's default, also where it is unset); a
-    value that is not a whole number is ignored with one line, as a bad `$MERGEBERT_THRESHOLD` is."""
+    value that is not a whole number in the digits 0-9 is ignored with one line, as a bad
+    `$MERGEBERT_THRESHOLD` is; one above the CPUs this process may run on is lowered to them, with one line:
+    more threads than CPUs only contend (and past a C int ONNX Runtime refuses the session)."""
     raw = os.environ.get(THREADS_ENV, "")
-    if raw.strip().isdigit():
-        return int(raw)
-    if raw:
-        warn(f"ignoring ${THREADS_ENV}={raw!r} (not a whole number of threads)")
-    return 0
+    number = raw.strip()
+    if not (number.isascii() and number.isdigit()):
+        if raw:
+            warn(
+                f"ignoring ${THREADS_ENV}={raw!r} (not a positive whole number of threads in the digits 0-9)"
+            )
+        return 0
+    cpus = _cpus()
+    if int(number) > cpus:
+        warn(f"${THREADS_ENV}={number} is more than the {cpus} CPUs this process may run on; using {cpus}")
+        return cpus
+    return int(number)
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on (its affinity, where the system tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
 
 
 def _open_session(onnx_path: str, threads: int | None) -> InferenceSession:
