@@ -33,3 +33,13 @@ def test_a_confidence_just_below_the_threshold_is_shown_below_it(repo: GitRepo) 
     for output in shown:
         ((confidence_shown, threshold_shown),) = SHOWN.findall(output)
         assert float(confidence_shown) < float(threshold_shown), output
+
+
+def test_figures_past_seventeen_decimals_are_still_told_apart() -> None:
+    """A pure function: a threshold below 1e-17 is shown in the digits that tell it from the confidence."""
+    from mergebert.core.resolver import below_threshold
+
+    for confidence, threshold in ((0.0, 1e-20), (1e-30, 2e-30), (0.5, 0.5 + 2**-53)):
+        line = below_threshold(confidence, threshold)
+        ((confidence_shown, threshold_shown),) = SHOWN.findall(line)
+        assert float(confidence_shown) < float(threshold_shown), line

@@ -148,9 +148,12 @@ def _because(resolution: Resolution, unranked: str | None) -> Resolution:
 
 def below_threshold(confidence: float, threshold: float) -> str:
     """`confidence 0.40 below threshold 0.73`, with as many decimals past two as tell the two apart:
-    `confidence 0.7296 below threshold 0.7300`, never `0.73 below threshold 0.73`."""
+    `confidence 0.7296 below threshold 0.7300`, never `0.73 below threshold 0.73`; past 17 decimals (a
+    threshold below 1e-17), each as Python writes it: `confidence 0.0 below threshold 1e-20`."""
     digits = 2
-    while digits < 17 and f"{confidence:.{digits}f}" == f"{threshold:.{digits}f}":
+    while f"{confidence:.{digits}f}" == f"{threshold:.{digits}f}":
+        if digits == 17:
+            return f"confidence {confidence!r} below threshold {threshold!r}"
         digits += 1
     return f"confidence {confidence:.{digits}f} below threshold {threshold:.{digits}f}"
 
