@@ -24,7 +24,11 @@ from mergebert.neural.acceptor import Acceptor, model_digest
 from mergebert.neural.onnx_classifier import ModelError, load_classifier
 from mergebert.neural.policy import shipped_model_dir
 
-onnx = pytest.importorskip("onnx")
+# onnx is in the [train] extra only, not the runtime's dependencies; the README's test command and .ci/run
+# install [train], so CI runs these tests (and test_model_fails_mid_run, which imports this module)
+onnx = pytest.importorskip(
+    "onnx", reason="needs the onnx package, from the [train] extra: pip install -e '.[train]'"
+)
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 SHIPPED = Path(shipped_model_dir())
