@@ -69,6 +69,9 @@ CONFIRM_KEY = "mergebert.confirm"
 # place: [stream, line]. git's merge of a file merged as binary warns, where ort prints on stdout and the
 # recursive strategy's code (`-s recursive`, `am`, `checkout -m`) on stderr.
 GITS_LINE = "gits_line"
+# How git names its temporary files of %O %A %B, before six random letters or digits (`_files_after`).
+GITS_NAME = ".merge_file_"
+TEMPORARY = f"{GITS_NAME}XXXXXX"
 # The exit status when %A was not written (its versions could not be read, or it could not be replaced):
 # not 0 and not the conflict status, so that driver.sh writes git's own merge there.
 UNWRITTEN_STATUS = 2
@@ -105,7 +108,7 @@ class UsageError(Exception):
 def parse(argv: list[str]) -> Arguments:
     """Leading options, then the positional arguments exactly as given (a path may start with '-'). An
     unknown leading option is a problem, not a file: git takes %A, written or not, as the conflicted
-    file, so where the three files follow, git's line merge must be written there (`_files_after`)."""
+    file, so where git's three files follow, git's line merge must be written there (`_files_after`)."""
     options: dict[str, str] = {}
     unknown: list[str] = []
     rest = list(argv)
@@ -172,14 +175,28 @@ def _number(value: str) -> bool:
 
 def _files_after(rest: list[str]) -> tuple[list[str], list[str]]:
     """`rest` split where BASE CURRENT OTHER start, after an unknown option whose values (if any) cannot
-    be told from its spelling: git passes three existing files, then the marker size (a number) and the
-    rest; the first three existing regular files followed by a number or by nothing are taken."""
-    for start in range(len(rest) - 2):
-        files, after = rest[start : start + 3], rest[start + 3 : start + 4]
-        if all(os.path.isfile(name) for name in files) and all(map(_number, after)):
-            skipped = rest[:start]
-            return skipped[:-1] if skipped[-1:] == ["--"] else skipped, rest[start:]
-    raise UsageError("after the unknown option, no BASE CURRENT OTHER: three existing files, then a number")
+    be told from its spelling: the one window of three existing files that git named (`_gits_temporary`).
+    None, or two (a path so named), is no guess: the wrong three would let git commit a merge without
+    theirs."""
+    starts = [start for start in range(len(rest) - 2) if all(map(_gits_temporary, rest[start : start + 3]))]
+    if not starts:
+        where = f"no three of git's temporary files ({TEMPORARY}) in a row"
+        raise UsageError(f"after the unknown option, {where}; nothing written")
+    if len(starts) > 1:
+        where = f"{len(starts)} runs of three of git's temporary files ({TEMPORARY})"
+        raise UsageError(f"after the unknown option, {where}: which is %A is unknown; nothing written")
+    skipped = rest[: starts[0]]
+    return skipped[:-1] if skipped[-1:] == ["--"] else skipped, rest[starts[0] :]
+
+
+def _gits_temporary(name: str) -> bool:
+    """Whether `name` is an existing regular file named as git names the files of %O %A %B: `.merge_file_`
+    and six ASCII letters or digits (git 2.39 makes them in the work tree's root; the directory is not
+    checked)."""
+    base = os.path.basename(name)
+    mark = base[len(GITS_NAME) :]
+    named = base.startswith(GITS_NAME) and len(mark) == len("XXXXXX") and mark.isascii() and mark.isalnum()
+    return named and os.path.isfile(name)
 
 
 def _unknown(names: list[str], skipped: list[str]) -> str:
