@@ -7,9 +7,12 @@ by git alone.
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import pty
 import subprocess
+from pathlib import Path
 
 import pytest
 from gitrepo import (
@@ -27,6 +30,7 @@ from gitrepo import (
 )
 
 from mergebert.git import decisionlog
+from mergebert.neural.policy import shipped_model_dir
 
 NAME = "src/App.java"
 PADDING = "".join(f"        step({i});\n" for i in range(8))
@@ -759,6 +763,12 @@ def test_undo_names_a_conflict_git_placed_otherwise_by_its_number(repo: GitRepo)
         f"src/App.java: conflict 1 (line {first}): git's conflict put back",
         f"src/App.java: conflicts 2, 3, 4 (line {second}): git's conflict put back",
     ], undo.stdout
+    again = repo.mergebert("review", "--undo", NAME)
+    assert repo.read(NAME) == expected, again.stdout
+    assert again.stdout.splitlines() == [
+        "src/App.java: conflict 1: already git's conflict",
+        "src/App.java: conflicts 2, 3, 4: already git's conflict",
+    ], again.stdout
 
 
 def test_review_counts_a_conflict_left_as_two_blocks_twice(repo: GitRepo) -> None:
@@ -784,3 +794,51 @@ def test_review_counts_a_conflict_left_as_two_blocks_twice(repo: GitRepo) -> Non
         "  conflict 1 (line 3)",
         *(f"  conflict {n} (line {line})" for n, line in enumerate(starts, 2)),
     ], out
+
+
+SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+SHIPPED = Path(shipped_model_dir())
+
+
+def real_record(split: str, number: int) -> dict:
+    """Record `number` (from 0) of the shared data set's `split` (train, train2)."""
+    with gzip.open(SHARED / f"{split}.scenarios.jsonl.gz", "rt", encoding="utf-8") as lines:
+        for at, line in enumerate(lines):
+            if at == number:
+                return json.loads(line)
+    raise AssertionError(f"{split}:{number} is not in the data set")
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="the shared data set (../shared/data) is not present")
+@pytest.mark.skipif(not (SHIPPED / "model.onnx").exists(), reason="no model shipped")
+def test_undo_of_a_left_conflict_git_placed_otherwise_runs_again_without_change(repo: GitRepo) -> None:
+    # train:2858: mergebert settles conflict 1 as git merges it cleanly and leaves conflict 2, whose block
+    # starts 6 lines above git's (placed by ort's diff); the driver's ours lines lie inside git's block too
+    repo.env["MERGEBERT_MODEL"] = str(SHIPPED)  # the decisions QA saw: the shipped model's
+    record = real_record("train", 2858)
+    name = record["path"]
+    repo.diverge(name, record["base"], record["ours"], record["theirs"])
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode != 0
+    expected = repo.read(name)
+    repo.git("merge", "--abort")
+    install(repo)
+    repo.git("merge", "--no-edit", "feature", check=False)
+    out = repo.mergebert("review").stdout
+    assert [entry.split(":")[0] for entry in entries(out)] == [
+        "  conflict 1 (line 525)",
+        "  conflict 2 (line 550)",
+    ], out
+    undo = repo.mergebert("review", "--undo", name)
+    assert undo.returncode == 0, undo.stdout + undo.stderr
+    assert repo.read(name) == expected
+    (line,) = block_lines(expected)
+    put_back = f"{name}: conflict 2 (line {line}): git's conflict put back"
+    assert undo.stdout.splitlines()[0] == put_back, undo.stdout
+    assert undo.stdout.count("conflict 2") == 1, undo.stdout
+    index = repo.git("ls-files", "--stage", "--", name).stdout
+    for _ in range(2):  # the second and third runs
+        again = repo.mergebert("review", "--undo", name)
+        assert repo.read(name) == expected, again.stdout
+        assert repo.git("ls-files", "--stage", "--", name).stdout == index
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert again.stdout == f"{name}: conflict 2: already git's conflict\n", again.stdout

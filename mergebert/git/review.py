@@ -433,17 +433,22 @@ def _within_block(blocks: Sequence[tuple[int, int]], start: int, end: int) -> bo
     return any(s < start < e for s, e in blocks)
 
 
-def _changes(written: Sequence[bytes], git: Sequence[bytes], size: int) -> list[tuple[int, int, int, int]]:
+def _changes(
+    written: Sequence[bytes], git: Sequence[bytes], size: int, own: Sequence[tuple[int, int]]
+) -> list[tuple[int, int, int, int]]:
     """Where what the driver wrote differs from git's merge (lines a..b of it, c..d of git's), each of git's
-    conflicts whole: the line diff's changes within or beside one conflict are joined, with the lines
-    between them (a one-sided resolution is found as two insertions around the line it kept)."""
+    conflicts and each of the driver's (`own`: those `review` lists, lines of what it wrote) whole: the line
+    diff's changes within or beside one conflict of git's, or within one of the driver's, are joined,
+    with the lines between them (a one-sided resolution is found as two insertions around the line it kept;
+    a block the driver placed otherwise than git, as a change at each of its ends)."""
     spans = markers.blocks(git, size)
     changes: list[tuple[int, int, int, int]] = []
-    joined: set[int] = set()  # the conflicts the last change touches
+    joined: set[tuple[str, int]] = set()  # the conflicts the last change touches
     for tag, a, b, c, d in tokendiff.opcodes(written, git):
         if tag == "equal":
             continue
-        touched = {n for n, span in enumerate(spans) if lineranges.meet(*span, c, d)}
+        touched = {("git", n) for n, span in enumerate(spans) if lineranges.meet(*span, c, d)}
+        touched |= {("own", n) for n, span in enumerate(own) if lineranges.overlap(*span, a, b)}
         if changes and touched & joined:
             changes[-1] = (changes[-1][0], b, changes[-1][2], d)
             joined |= touched
@@ -485,7 +490,7 @@ def undo(record: dict[str, Any], working: bytes, to_worktree: Any = bytes) -> Un
     out: list[bytes] = []
     restored, refused, already = [], [], []
     cursor = 0
-    for a, b, c, d in _changes(written, git, size):
+    for a, b, c, d in _changes(written, git, size, [(s, e) for _, (s, e) in spans]):
         numbers = [number for number, (s, e) in spans if lineranges.overlap(a, b, s, e)]
         name = f"conflict{'s' * (len(numbers) > 1)} {', '.join(map(str, numbers))}"
         name = name if numbers else "a region mergebert merged cleanly"  # where git's conflict lies
@@ -505,8 +510,8 @@ def undo(record: dict[str, Any], working: bytes, to_worktree: Any = bytes) -> Un
         start, end = place
         out += current[cursor:start] + git[c:d]
         cursor = end
-        # the first line of the conflict of git's the region starts in
-        first = min([s for s, e in blocks if s < c < e], default=c)
+        # the first line of git's first conflict the region holds or starts in
+        first = min([s for s, e in blocks if lineranges.overlap(s, e, c, d)], default=c)
         restored.append(f"{name} (line {len(out) - (d - first) + 1}): git's conflict put back")
     out += current[cursor:]
     return Undone(b"".join(out), restored, refused, already)
