@@ -391,3 +391,147 @@ def test_a_merge_is_not_held_up_by_another_process_holding_the_logs_lock(repo: G
     assert len(said) == 1 and said[0].startswith("mergebert: G1.java: cannot write the decision log ("), said
     assert "another process has held its lock" in said[0], said
     assert not (repo.path / ".git" / decisionlog.LOG).exists()
+
+
+def holding_the_logs_lock(repo: GitRepo, *args: str) -> subprocess.CompletedProcess[str]:
+    """`git *args` while another process holds the decision log's lock."""
+    lock = repo.path / ".git" / decisionlog.LOCK
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(lock)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        return repo.git(*args, check=False)
+    finally:
+        holder.communicate("")
+
+
+def test_undo_refuses_a_record_of_an_earlier_merge_where_this_ones_was_not_written(repo: GitRepo) -> None:
+    """f2 is merged (mergebert resolves G1, logged); then feature is merged while another process holds the
+    log's lock: G1's record of this merge is not written, its line does not point to `mergebert review`,
+    and `review --undo G1.java` refuses to put f2's conflict in it: git's stages and the file are kept;
+    `--undo .` does not reopen G2 either, of the f2 merge, which is over."""
+    repo.commit({"G1.java": greeter("1", HELLO), "G2.java": greeter("2", HELLO)}, "base")
+    repo.git("branch", "feature")
+    repo.git("branch", "f2")
+    repo.commit({"G1.java": greeter("1", HI), "G2.java": greeter("2", HI)}, "main")
+    repo.git("checkout", "-q", "f2")
+    repo.commit({"G1.java": greeter("1", TRIM), "G2.java": greeter("2", TRIM)}, "f2")
+    repo.git("checkout", "-q", "feature")
+    repo.commit({"G1.java": greeter("1", TRIM), "N.txt": "x\n"}, "feature")
+    repo.git("checkout", "-q", "main")
+    repo.mergebert("install", check=True)
+    assert repo.git("merge", "f2", check=False).returncode != 0  # to confirm G1
+    repo.git("add", "G1.java", "G2.java")
+    repo.git("commit", "-q", "--no-edit")
+    merged = holding_the_logs_lock(repo, "merge", "feature")
+    assert merged.returncode != 0, merged.stdout + merged.stderr  # to confirm G1
+    g1 = [line for line in merged.stderr.splitlines() if "G1.java" in line]
+    assert any(
+        "cannot write the decision log" in line and "`mergebert review` will not list it" in line
+        for line in g1
+    ), g1
+    assert not any("(mergebert review)" in line for line in g1), g1
+    stages = repo.git("ls-files", "-s", "G1.java").stdout
+    written = repo.read("G1.java")
+    undo = repo.mergebert("review", "--undo", "G1.java")
+    assert undo.returncode == 1, undo.stdout + undo.stderr
+    assert "G1.java: the decision log has no record of this merge of the file" in undo.stdout, undo.stdout
+    assert repo.read("G1.java") == written
+    assert repo.git("ls-files", "-s", "G1.java").stdout == stages
+    every = repo.mergebert("review", "--undo", ".")
+    assert every.returncode == 1, every.stdout + every.stderr
+    assert "G2.java: the decision log has no record of this merge of the file" in every.stdout, every.stdout
+    assert repo.read("G2.java") == greeter("2", MERGED).encode()
+    assert repo.read("G1.java") == written
+
+
+def test_the_autostash_ending_a_merge_joins_its_log_without_a_reflog(repo: GitRepo) -> None:
+    """With core.logAllRefUpdates=false (no reflog), the autostash `git merge --autostash` applies still
+    joins the merge's log: it inherits the merge's GITHEAD_<id>."""
+    repo.git("config", "core.logAllRefUpdates", "false")
+    one_pick_and_a_local_edit(repo)
+    for log in (repo.path / ".git" / "logs").rglob("*"):
+        if log.is_file():
+            log.unlink()
+    repo.mergebert("install", "--no-confirm", check=True)
+    ran = repo.git("merge", "--autostash", "--no-edit", "main", check=False)
+    assert "Applied autostash." in ran.stdout + ran.stderr, ran.stdout + ran.stderr
+    out = repo.mergebert("review").stdout
+    assert out.splitlines()[0].startswith("mergebert review: merge of main into "), out
+    assert "G1.java: resolved 1 of 1 conflict" in out, out
+    assert "(applying Stashed changes: a stash apply within the merge)" in out, out
+
+
+def test_the_autostash_applied_when_a_squash_merge_is_committed_joins_its_log(repo: GitRepo) -> None:
+    """`git merge --squash --autostash` applies the stash at the user's `git commit` (reflog `commit: `):
+    the squash's decisions stay reviewable beside the stash's."""
+    one_pick_and_a_local_edit(repo)
+    repo.mergebert("install", "--no-confirm", check=True)
+    repo.git("merge", "--squash", "--autostash", "main")
+    ended = repo.git("commit", "-qm", "squashed", check=False)
+    assert "Applied autostash." in ended.stdout + ended.stderr, ended.stdout + ended.stderr
+    out = repo.mergebert("review").stdout
+    assert "G1.java: resolved 1 of 1 conflict" in out, out
+    assert "(applying Stashed changes: a stash apply within the merge)" in out, out
+
+
+def test_an_autostash_after_an_aborted_merge_does_not_join_its_log(repo: GitRepo) -> None:
+    """A merge of feature stops (confirm) and is aborted; `git merge --autostash f3` from the same HEAD
+    is another merge: its autostash's stash apply does not join the aborted merge's log."""
+    repo.commit({"G1.java": greeter("1", HELLO), "G3.java": greeter("3", HELLO)}, "base")
+    repo.git("branch", "feature")
+    repo.git("branch", "f3")
+    repo.commit({"G1.java": greeter("1", HI)}, "main")
+    repo.git("checkout", "-q", "feature")
+    repo.commit({"G1.java": greeter("1", TRIM)}, "feature")
+    repo.git("checkout", "-q", "f3")
+    repo.commit({"G3.java": greeter("3", HI)}, "f3")
+    repo.git("checkout", "-q", "main")
+    repo.mergebert("install", check=True)
+    assert repo.git("merge", "feature", check=False).returncode != 0
+    repo.git("merge", "--abort")
+    repo.write("G3.java", greeter("3", TRIM))
+    repo.git("merge", "--autostash", "--no-edit", "f3", check=False)
+    out = repo.mergebert("review").stdout
+    assert out.splitlines()[0].startswith("mergebert review: stash apply on "), out
+    assert "G1.java" not in out, out
+
+
+def test_a_stash_popped_by_hand_after_a_merge_commit_does_not_join_its_log(repo: GitRepo) -> None:
+    """The merge resolves G1 and commits; then the user pops an old stash (G3 conflicts): an operation of
+    its own, so `review --undo .` undoes G3 alone."""
+    one_pick_and_a_local_edit(repo)
+    repo.git("stash", "-q")
+    repo.mergebert("install", "--no-confirm", check=True)
+    repo.git("merge", "--no-edit", "main")
+    repo.git("stash", "pop", check=False)
+    assert repo.read("G3.java") == greeter("3", MERGED).encode()
+    out = repo.mergebert("review").stdout
+    assert out.splitlines()[0].startswith("mergebert review: stash apply on "), out
+    assert "G1.java" not in out, out
+    repo.mergebert("review", "--undo", ".")
+    assert repo.read("G1.java") == greeter("1", MERGED).encode()
+
+
+def test_undo_refuses_an_earlier_stash_applys_record_where_this_ones_was_not_written(repo: GitRepo) -> None:
+    """Two stashes made on the base; one is applied on a later HEAD (mergebert resolves G1, logged) and
+    reset; the other is applied on the same HEAD while another process holds the log's lock: `review
+    --undo G1.java` refuses the first's record, whose versions are not the ones git holds unmerged."""
+    repo.commit({"G1.java": greeter("1", HELLO)}, "base")
+    repo.write("G1.java", greeter("1", TRIM))
+    repo.git("stash", "-q")
+    repo.write("G1.java", greeter("1", '"Hello, " + name.strip()'))
+    repo.git("stash", "-q")
+    repo.commit({"G1.java": greeter("1", HI)}, "upstream")
+    repo.mergebert("install", check=True)
+    assert repo.git("stash", "apply", "stash@{1}", check=False).returncode != 0  # to confirm G1
+    repo.git("reset", "-q", "--hard")
+    applied = holding_the_logs_lock(repo, "stash", "apply", "stash@{0}")
+    assert applied.returncode != 0, applied.stdout + applied.stderr
+    written = repo.read("G1.java")
+    assert written == greeter("1", '"Hi, " + name.strip()').encode()
+    undo = repo.mergebert("review", "--undo", "G1.java")
+    assert undo.returncode == 1, undo.stdout + undo.stderr
+    assert "G1.java: the decision log has no record of this merge of the file" in undo.stdout, undo.stdout
+    assert repo.read("G1.java") == written

@@ -255,16 +255,35 @@ def _switched(gitdir: str, head: str, logged: Mapping[str, Any]) -> dict[str, st
 
 
 def ended_merge(gitdir: str, head: str, logged: Mapping[str, Any]) -> bool:
-    """Whether HEAD's last move is the commit that ended the merge `logged` names: from the HEAD it merged
-    into to `head`, by `git merge` itself ("merge <name>: Merge made by the '<strategy>' strategy.", or
-    "pull <arguments>: …" under `git pull`) or by the `git commit` (or `merge --continue`) concluding it
-    once stopped ("commit (merge): …"), as git 2.39 words them. A fast-forward is never it: the logged merge
-    ran the driver."""
+    """Whether HEAD's last move is the commit that ended the merge `logged` names (`concluded`): from the
+    HEAD it merged into to `head`, by `git merge` itself ("merge <name>: Merge made by the '<strategy>'
+    strategy.", or "pull <arguments>: …" under `git pull`) or by the `git commit` (or `merge --continue`)
+    concluding it once stopped ("commit (merge): …"); for a squash merge, by the `git commit` that follows
+    it ("commit: …"), as git 2.39 words them. A fast-forward is never it: the logged merge ran the driver."""
     moved, message = _last_move(gitdir)
     if logged.get("kind") != "merge" or moved != [logged.get("head"), head]:
         return False
     made = message.partition(": ")[2].startswith("Merge made by the ")
-    return made or message.startswith("commit (merge): ")
+    merged = made or message.startswith("commit (merge): ")
+    ended = message.startswith("commit: ") if str(logged.get("key", "")).startswith("squash ") else merged
+    return ended and concluded(gitdir, head, logged)
+
+
+def concluded(gitdir: str, head: str, logged: Mapping[str, Any]) -> bool:
+    """Whether `head` is a commit that concludes the merge `logged` names: its first parent the HEAD merged
+    into, the others the commits merged (a squash merge's: none)."""
+    words = str(logged.get("key", "")).split(" ")
+    merged = [] if words[0] == "squash" else sorted(words[2:])
+    parents = _parents(gitdir, head)
+    return parents[:1] == [logged.get("head")] and sorted(parents[1:]) == merged
+
+
+def _parents(gitdir: str, commit: str) -> list[str]:
+    """The parents of `commit`, in order (none where git cannot read it)."""
+    from mergebert.git import gitcmd
+
+    proc = gitcmd.git("--git-dir", gitdir, "rev-parse", f"{commit}^@", accept=range(256))
+    return proc.stdout.decode("ascii", "replace").split() if proc.returncode == 0 else []
 
 
 def stopped(gitdir: str, head: str, logged: Mapping[str, Any]) -> list[dict[str, str]]:
@@ -316,16 +335,45 @@ def running(gitdir: str, head: str, header: Mapping[str, Any]) -> bool:
     return any(op["key"] == header.get("key") for op in stopped(gitdir, head, header))
 
 
-def nested(gitdir: str, head: str, header: Mapping[str, Any], op: Mapping[str, Any]) -> bool:
+def nested(
+    gitdir: str, head: str, header: Mapping[str, Any], op: Mapping[str, Any], environ: Mapping[str, str]
+) -> bool:
     """Whether operation `op`, not the one `header` names, runs within it. `op` must be one known by HEAD
     alone (`kind` "head": an own merge of OWN_MERGES, a stash applied or a single cherry-pick, or one whose
     git command is unknown), run while git is stopped in the logged merge, rebase, `git am` or picks, or be
-    the stash apply that ends the logged merge (`git merge --autostash`'s, or that of the `git commit`
-    concluding it): one right after the commit that ended that merge (`ended_merge`)."""
+    the stash apply of the autostash that ends the logged merge (`_autostash_of`)."""
     if op.get("kind") != "head" or header.get("kind") in (None, "head"):
         return False
-    ending = op.get("command") in (None, "stash") and ended_merge(gitdir, head, header)
-    return ending or running(gitdir, head, header)
+    return running(gitdir, head, header) or _autostash_of(gitdir, head, header, op, environ)
+
+
+def _autostash_of(
+    gitdir: str, head: str, header: Mapping[str, Any], op: Mapping[str, Any], environ: Mapping[str, str]
+) -> bool:
+    """Whether `op` is the stash apply of the autostash of the logged merge `header` as it ends: one that
+    inherits the merge's `GITHEAD_<id>`s on the commit concluding it (`git merge --autostash` applying it,
+    no reflog needed: `concluded`; a fast-forward to the merged commit is not it), or one run
+    as git runs an autostash (`_autostash_apply`, where /proc shows it) right after the commit that ended
+    the merge (`ended_merge`: that of the `git commit` concluding it)."""
+    if header.get("kind") != "merge" or op.get("command") not in (None, "stash"):
+        return False
+    inherited = sorted(key.removeprefix("GITHEAD_") for key in environ if key.startswith("GITHEAD_"))
+    if inherited and inherited == sorted(str(header.get("key", "")).split(" ")[2:]):
+        return concluded(gitdir, head, header)
+    return _autostash_apply() is not False and ended_merge(gitdir, head, header)
+
+
+def _autostash_apply() -> bool | None:
+    """Whether the git command running the driver is `git stash apply <full id>`, as git 2.39 applies an
+    autostash (a stash the user pops or applies is named otherwise); None where /proc does not show it."""
+    from mergebert.git import processes
+
+    found = processes.nearest_git(process=processes.proc_entry) if processes.has_proc() else None
+    if found is None:
+        return None
+    args = found[1][1:]
+    full = len(args) == 3 and len(args[2]) in (40, 64) and all(c in "0123456789abcdef" for c in args[2])
+    return args[:2] == ["stash", "apply"] and full
 
 
 def locate() -> tuple[str, str] | None:
@@ -472,13 +520,17 @@ def _fitted(size: int, record: Mapping[str, Any]) -> bytes | None:
 
 
 def _joined(
-    gitdir: str, head: str, header: Mapping[str, Any] | None, op: Mapping[str, Any]
+    gitdir: str,
+    head: str,
+    header: Mapping[str, Any] | None,
+    op: Mapping[str, Any],
+    environ: Mapping[str, str],
 ) -> Mapping[str, Any] | None:
     """The operation whose log a record made in `op` goes into: the logged one (`header`) where `op` is it
     or runs within it (`nested`); None where `op` starts a new log."""
     if header is None:
         return None
-    return header if header.get("key") == op["key"] or nested(gitdir, head, header, op) else None
+    return header if header.get("key") == op["key"] or nested(gitdir, head, header, op, environ) else None
 
 
 def _add(path: str, line: bytes) -> None:
@@ -512,7 +564,7 @@ def append(
     full = {**record, "commit": op["commit"], "time": time.time()}
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with _locked(gitdir) as fd:
-        header = _joined(gitdir, head, read_header(path), op)
+        header = _joined(gitdir, head, read_header(path), op, environ)
         if header is None:
             start = _line({**op, "version": VERSION, "time": time.time()})
             line = _fitted(len(start), full)

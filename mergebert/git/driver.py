@@ -601,17 +601,28 @@ def confirming() -> bool:
     return value != b"false"
 
 
-def _log(path: str, record: dict[str, Any] | None, located: tuple[str, str] | None) -> None:
-    """Add the file's record to the decision log (in the repository `located`, where known); a failure is
-    reported and changes nothing else."""
+def _log(path: str, record: dict[str, Any] | None, located: tuple[str, str] | None) -> bool:
+    """Add the file's record to the decision log (in the repository `located`, where known); whether it is
+    written there. A failure is reported and changes nothing else."""
     if record is None:
-        return
+        return False
     from mergebert.git import decisionlog
 
     try:
-        decisionlog.append(record, found=located)
+        return decisionlog.append(record, found=located) is not None
     except Exception as error:  # the merge result is written: only `mergebert review` misses this file
-        warn(f"{path}: cannot write the decision log ({type(error).__name__}: {error})")
+        warn(
+            f"{path}: cannot write the decision log ({type(error).__name__}: {error}); `mergebert review` "
+            "will not list it"
+        )
+        return False
+
+
+def _unlogged(line: str) -> str:
+    """A report line (`frontend.report_line`) without its pointer to `mergebert review`."""
+    from mergebert.git import frontend
+
+    return line.replace(f"; {frontend.REVIEW})", ")").replace(f" ({frontend.REVIEW})", "")
 
 
 def _fault(stage: str) -> None:
@@ -655,8 +666,9 @@ def _write(
     logged: bool,
     located: tuple[str, str] | None,
 ) -> int:
-    """Write the result to %A atomically, print its lines and record it (in the repository `located`),
-    last: a driver that dies before (driver.sh then writes git's merge) leaves no record; the exit status
+    """Write the result to %A atomically, then record it (in the repository `located`: a driver that dies
+    before, driver.sh then writing git's merge, leaves no record) and print its lines, which point to
+    `mergebert review` only where the record is written; the exit status
     git expects: conflicts left in `data` (`held`: its blocks, `Outcome.held`, as git counts its own
     merge's, where a conflict whose sides are equal is plain text in the merge style), or,
     in confirm mode, mergebert resolved something (`logged`: what to check it with is `mergebert review`,
@@ -676,15 +688,16 @@ def _write(
         if not (full and _overwritten(args.current, data)):  # %A as it was: driver.sh puts git's merge there
             warn(f"{args.path}: cannot write the merge result ({error}); nothing written")
             return UNWRITTEN_STATUS
+    written = _log(args.path, record, located)  # before the lines that point to the log
     if gits:
         say(gits[1], stdout=gits[0] == "stdout")
     for line in lines:
-        warn(line)
+        warn(line if written else _unlogged(line))
     if stop and held == 0 and logged:
-        warn(f"{name}: left unmerged for you to confirm: check it (mergebert review), then git add it")
+        check = " (mergebert review)" if written else ""
+        warn(f"{name}: left unmerged for you to confirm: check it{check}, then git add it")
     elif stop and held == 0:
         warn(f"{name}: left conflicted for you to confirm ({CONFIRM_KEY})")
-    _log(args.path, record, located)
     return 0 if held == 0 and not stop else args.conflict_status
 
 

@@ -735,6 +735,31 @@ def refusal(repo: pygit2.Repository, log: Log, record: dict[str, Any]) -> str:
     return CHANGED if "operation" in record else EDITED_OR_SKIPPED
 
 
+NOT_LOGGED = (
+    "the decision log has no record of this merge of the file (its record was not written); left as it is"
+)
+STOPPED_IN = ("MERGE_HEAD", "rebase-merge", "rebase-apply", "CHERRY_PICK_HEAD", "REVERT_HEAD")  # git's state
+
+
+def of_this_operation(repo: pygit2.Repository, log: Log, path: str, record: dict[str, Any]) -> bool:
+    """Whether `record` may be undone as the driver's merge of `path` in the operation git is stopped in, if
+    any: not where git is stopped in another operation than the logged one (a merge of its own, say, whose
+    records were not written: the log's lock held too long), and, where git holds `path` unmerged, only a
+    record of those versions (by the blob ids of the versions the driver merged, as git merged them; a
+    record without them, by its conflicts)."""
+    stopped = any(os.path.lexists(os.path.join(repo.path, name)) for name in STOPPED_IN)
+    logged = in_progress(repo, log, record) or decisionlog.running(repo.path, head_id(repo), log.operation)
+    if stopped and not logged:
+        return False
+    held = gitinfo.unmerged_versions(repo, path)
+    if held is None:
+        return True
+    versions = as_git_merged(repo, path, held)
+    if record.get("blobs"):
+        return [driver.blob_id(data) for data in versions] == list(record["blobs"])
+    return conflicts_recorded(record, versions)
+
+
 def undo_file(
     repo: pygit2.Repository, log: Log, path: str, say: Callable[[str], None], where: str | None = None
 ) -> bool:
@@ -744,6 +769,9 @@ def undo_file(
     where = where or path
     records = [record for record in log.records if record["path"] == path]
     record = ([r for r in records if in_progress(repo, log, r)] or records)[-1]
+    if not of_this_operation(repo, log, path, record):
+        say(f"{where}: {NOT_LOGGED}")
+        return False
     if "output" not in record:
         if record["conflicts"] == record["left"]:
             say(f"{where}: nothing to undo (mergebert resolved nothing)")
