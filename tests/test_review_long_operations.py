@@ -436,12 +436,12 @@ def test_undo_refuses_a_record_of_an_earlier_merge_where_this_ones_was_not_writt
     written = repo.read("G1.java")
     undo = repo.mergebert("review", "--undo", "G1.java")
     assert undo.returncode == 1, undo.stdout + undo.stderr
-    assert "G1.java: the decision log has no record of this merge of the file" in undo.stdout, undo.stdout
+    assert "G1.java: the decision log's record of it is of an earlier operation" in undo.stdout, undo.stdout
     assert repo.read("G1.java") == written
     assert repo.git("ls-files", "-s", "G1.java").stdout == stages
     every = repo.mergebert("review", "--undo", ".")
     assert every.returncode == 1, every.stdout + every.stderr
-    assert "G2.java: the decision log has no record of this merge of the file" in every.stdout, every.stdout
+    assert "G2.java: the decision log's record of it is of an earlier operation" in every.stdout, every.stdout
     assert repo.read("G2.java") == greeter("2", MERGED).encode()
     assert repo.read("G1.java") == written
 
@@ -535,3 +535,53 @@ def test_undo_refuses_an_earlier_stash_applys_record_where_this_ones_was_not_wri
     assert undo.returncode == 1, undo.stdout + undo.stderr
     assert "G1.java: the decision log has no record of this merge of the file" in undo.stdout, undo.stdout
     assert repo.read("G1.java") == written
+
+
+def crlf_base_text_auto(repo: GitRepo) -> None:
+    """A base committed with CRLFs, both sides LF under `* text=auto`: git's merge renormalizes only where
+    asked, so the versions the driver merges depend on `-X renormalize`."""
+    repo.commit({"G1.java": greeter("1", HELLO).replace("\n", "\r\n")}, "base")
+    repo.git("branch", "feature")
+    repo.commit({".gitattributes": "* text=auto\n", "G1.java": greeter("1", HI)}, "main")
+    repo.git("checkout", "-q", "feature")
+    repo.commit({".gitattributes": "* text=auto\n", "G1.java": greeter("1", TRIM)}, "feature")
+    repo.git("checkout", "-q", "main")
+
+
+RENORMALIZED = {"-X renormalize": (None, "renormalize"), "-X no-renormalize": ("true", "no-renormalize")}
+
+
+@pytest.mark.parametrize("config, option", RENORMALIZED.values(), ids=RENORMALIZED)
+def test_undo_takes_its_own_record_whatever_the_merge_renormalized(
+    repo: GitRepo, config: str | None, option: str
+) -> None:
+    """The record's versions are those the driver merged, renormalized or not by `-X`, which the config
+    does not show: undo recognises its own record either way."""
+    crlf_base_text_auto(repo)
+    if config is not None:
+        repo.git("config", "merge.renormalize", config)
+    repo.mergebert("install", check=True)
+    repo.git("merge", "-X", option, "--no-edit", "feature", check=False)
+    assert b"<<<<<<<" not in repo.read("G1.java")
+    undo = repo.mergebert("review", "--undo", "G1.java")
+    assert undo.returncode == 0 and "git's conflict put back" in undo.stdout, undo.stdout + undo.stderr
+    assert b"<<<<<<<" in repo.read("G1.java")
+
+
+def test_undo_of_an_earlier_operations_file_at_an_unrelated_stop_says_so(repo: GitRepo) -> None:
+    """git stopped in a rebase the driver had no part in (a `break`): a file of an earlier, finished merge is
+    not put back into it, and the line says why truly (the record is of an earlier operation)."""
+    repo.commit({"G1.java": greeter("1", HELLO)}, "base")
+    repo.git("branch", "f2")
+    repo.commit({"G1.java": greeter("1", HI)}, "main")
+    repo.git("checkout", "-q", "f2")
+    repo.commit({"G1.java": greeter("1", TRIM)}, "f2")
+    repo.git("checkout", "-q", "main")
+    repo.mergebert("install", "--no-confirm", check=True)
+    repo.git("merge", "--no-edit", "f2", check=True)
+    repo.commit({"N": "n\n"}, "n")
+    repo.git("-c", "sequence.editor=sed -i 1ibreak", "rebase", "-i", "HEAD~1", check=False)
+    before = repo.read("G1.java")
+    undo = repo.mergebert("review", "--undo", "G1.java")
+    assert undo.returncode == 1 and repo.read("G1.java") == before, undo.stdout
+    assert "was not written" not in undo.stdout and "earlier" in undo.stdout, undo.stdout

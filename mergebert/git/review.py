@@ -157,11 +157,13 @@ def renormalizing(repo: pygit2.Repository) -> bool:
     return gitinfo.git_bool(gitinfo.config_value(repo, "merge.renormalize") or "")
 
 
-def as_git_merged(repo: pygit2.Repository, path: str, versions: Sequence[bytes]) -> list[bytes]:
-    """`path`'s versions (base, ours, theirs) as git's merge read them: with `merge.renormalize`, each in
-    git's canonical form, through the to-worktree then the to-index conversion (what git hands a merge
-    driver); as they are otherwise."""
-    if not renormalizing(repo):
+def as_git_merged(
+    repo: pygit2.Repository, path: str, versions: Sequence[bytes], renormalize: bool | None = None
+) -> list[bytes]:
+    """`path`'s versions (base, ours, theirs) as git's merge read them: where it renormalizes (`renormalize`,
+    else `merge.renormalize`), each in git's canonical form, through the to-worktree then the to-index
+    conversion (what git hands a merge driver); as they are otherwise."""
+    if not (renormalizing(repo) if renormalize is None else renormalize):
         return list(versions)
     # libgit2 keeps CRLFs going into the index where the index holds a version of `path` with a CR (its
     # safer autocrlf), and refuses them under core.safecrlf, both of which git skips when it renormalizes:
@@ -738,26 +740,34 @@ def refusal(repo: pygit2.Repository, log: Log, record: dict[str, Any]) -> str:
 NOT_LOGGED = (
     "the decision log has no record of this merge of the file (its record was not written); left as it is"
 )
+EARLIER = (
+    "the decision log's record of it is of an earlier operation than the one git is stopped in; left as it is"
+)
 STOPPED_IN = ("MERGE_HEAD", "rebase-merge", "rebase-apply", "CHERRY_PICK_HEAD", "REVERT_HEAD")  # git's state
 
 
-def of_this_operation(repo: pygit2.Repository, log: Log, path: str, record: dict[str, Any]) -> bool:
-    """Whether `record` may be undone as the driver's merge of `path` in the operation git is stopped in, if
-    any: not where git is stopped in another operation than the logged one (a merge of its own, say, whose
-    records were not written: the log's lock held too long), and, where git holds `path` unmerged, only a
-    record of those versions (by the blob ids of the versions the driver merged, as git merged them; a
-    record without them, by its conflicts)."""
+def not_of_this_operation(repo: pygit2.Repository, log: Log, path: str, record: dict[str, Any]) -> str | None:
+    """Why `record` may not be undone as the driver's merge of `path` in the operation git is stopped in, if
+    any (None where it may): where git is stopped in another operation than the logged one (EARLIER: a
+    merge of its own whose records were not written, the log's lock held too long, say, or one the driver
+    had no part in), or where git holds `path` unmerged with versions other than the record's (NOT_LOGGED;
+    by the blob ids of the versions the driver merged, renormalized or not, as `-X renormalize` may have
+    had git merge them whatever the config says; a record without them, by its conflicts)."""
     stopped = any(os.path.lexists(os.path.join(repo.path, name)) for name in STOPPED_IN)
     logged = in_progress(repo, log, record) or decisionlog.running(repo.path, head_id(repo), log.operation)
     if stopped and not logged:
-        return False
+        return EARLIER
     held = gitinfo.unmerged_versions(repo, path)
     if held is None:
-        return True
-    versions = as_git_merged(repo, path, held)
-    if record.get("blobs"):
-        return [driver.blob_id(data) for data in versions] == list(record["blobs"])
-    return conflicts_recorded(record, versions)
+        return None
+    for renormalize in (False, True):
+        versions = as_git_merged(repo, path, held, renormalize)
+        if record.get("blobs"):
+            if [driver.blob_id(data) for data in versions] == list(record["blobs"]):
+                return None
+        elif conflicts_recorded(record, versions):
+            return None
+    return NOT_LOGGED
 
 
 def undo_file(
@@ -769,8 +779,9 @@ def undo_file(
     where = where or path
     records = [record for record in log.records if record["path"] == path]
     record = ([r for r in records if in_progress(repo, log, r)] or records)[-1]
-    if not of_this_operation(repo, log, path, record):
-        say(f"{where}: {NOT_LOGGED}")
+    refused = not_of_this_operation(repo, log, path, record)
+    if refused is not None:
+        say(f"{where}: {refused}")
         return False
     if "output" not in record:
         if record["conflicts"] == record["left"]:
