@@ -8,20 +8,27 @@ only where it cannot tell which they are does it write nothing (a guess could le
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 from gitrepo import CLASH_BASE, CLASH_OURS, CLASH_THEIRS, MERGEBERT, GitRepo
 
 NAME = "src/App.java"
 
 
-@pytest.mark.parametrize("option", ["--bogus", "--bogus=1", "-x"])
-def test_unknown_option_still_gives_gits_conflict(repo: GitRepo, option: str) -> None:
+def merge_with_driver(repo: GitRepo, arguments: str) -> tuple[subprocess.CompletedProcess[str], bytes]:
+    """`git merge` of clashing branches through `mergebert driver ARGUMENTS`, and what git alone writes."""
     repo.diverge(NAME, CLASH_BASE, CLASH_OURS, CLASH_THEIRS)
     assert repo.git("merge", "--no-edit", "feature", check=False).returncode != 0
     git_alone = repo.read(NAME)
     repo.git("merge", "--abort")
-    repo.use_driver(command=f"{MERGEBERT} driver {option} %O %A %B %L %P")
-    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    repo.use_driver(command=f"{MERGEBERT} driver {arguments}")
+    return repo.git("merge", "--no-edit", "feature", check=False), git_alone
+
+
+@pytest.mark.parametrize("option", ["--bogus", "--bogus=1", "-x"])
+def test_unknown_option_still_gives_gits_conflict(repo: GitRepo, option: str) -> None:
+    merge, git_alone = merge_with_driver(repo, f"{option} %O %A %B %L %P")
     assert merge.returncode != 0
     assert repo.read(NAME) == git_alone, merge.stderr
     assert repo.conflicted() == [NAME]
@@ -40,14 +47,9 @@ def test_unknown_option_still_gives_gits_conflict(repo: GitRepo, option: str) ->
 def test_unknown_option_with_a_value_still_gives_gits_conflict(
     repo: GitRepo, options: str, named: str
 ) -> None:
-    """The option's value is not taken for the base: the files are the three that exist, followed by the
-    marker size, wherever they start."""
-    repo.diverge(NAME, CLASH_BASE, CLASH_OURS, CLASH_THEIRS)
-    assert repo.git("merge", "--no-edit", "feature", check=False).returncode != 0
-    git_alone = repo.read(NAME)
-    repo.git("merge", "--abort")
-    repo.use_driver(command=f"{MERGEBERT} driver {options} %O %A %B %L %P")
-    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    """The option's value is not taken for the base: the files are git's three temporary files, wherever
+    they start."""
+    merge, git_alone = merge_with_driver(repo, f"{options} %O %A %B %L %P")
     assert merge.returncode != 0
     assert repo.read(NAME) == git_alone, merge.stderr
     assert repo.conflicted() == [NAME]
@@ -68,12 +70,7 @@ def test_unknown_option_in_any_template_gives_gits_conflict_never_a_clean_merge(
     repo: GitRepo, template: str
 ) -> None:
     """%P, an existing file, right after %B is not taken for a file: the three are git's temporary files."""
-    repo.diverge(NAME, CLASH_BASE, CLASH_OURS, CLASH_THEIRS)
-    assert repo.git("merge", "--no-edit", "feature", check=False).returncode != 0
-    git_alone = repo.read(NAME)
-    repo.git("merge", "--abort")
-    repo.use_driver(command=f"{MERGEBERT} driver {template}")
-    merge = repo.git("merge", "--no-edit", "feature", check=False)
+    merge, git_alone = merge_with_driver(repo, template)
     assert merge.returncode != 0, merge.stdout
     assert repo.read(NAME) == git_alone, merge.stderr
     assert repo.conflicted() == [NAME]
@@ -109,7 +106,8 @@ def test_files_git_did_not_name_are_not_taken_after_an_unknown_option(repo: GitR
 
 
 def test_unknown_option_whose_value_is_a_file_is_not_taken_for_the_base(repo: GitRepo) -> None:
-    """A value that names an existing file is followed by two files and then a third, not a marker size."""
+    """A value that names an existing file is not taken for the base: the files are git's three temporary
+    files."""
     repo.diverge(NAME, CLASH_BASE, CLASH_OURS, CLASH_THEIRS)
     assert repo.git("merge", "--no-edit", "feature", check=False).returncode != 0
     git_alone = repo.read(NAME)
