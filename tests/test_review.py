@@ -186,6 +186,29 @@ def test_undo_run_again_keeps_an_edit_made_inside_gits_conflict(repo: GitRepo) -
     assert stages(repo) == index
 
 
+def q_class(returned: str) -> str:
+    return f"class Q {{\n  int f() {{\n    return {returned};\n  }}\n}}\n"
+
+
+@pytest.mark.parametrize("marker", [b"<<<<<<< HEAD\n", b">>>>>>> feature\n"], ids=["start", "end"])
+def test_undo_run_again_after_a_marker_of_gits_conflict_was_deleted_leaves_it(
+    repo: GitRepo, marker: bytes
+) -> None:
+    """The resolution equals ours; after an undo the user deletes one marker line of git's conflict put back,
+    so ours' lines now stand beside marker lines the driver never wrote there: a second undo takes them for
+    an edit, not for the driver's resolution, and leaves the file as the user has it."""
+    repo.diverge(NAME, q_class("f(a)"), q_class("g(b)"), q_class("g(a)"))
+    install(repo)
+    repo.git("merge", "--no-edit", "feature", check=False)
+    assert repo.read(NAME) == q_class("g(b)").encode()
+    assert repo.mergebert("review", "--undo", NAME).returncode == 0
+    edited = repo.read(NAME).replace(marker, b"", 1)
+    repo.write(NAME, edited)
+    again = repo.mergebert("review", "--undo", NAME)
+    assert again.returncode == 1 and f"{NAME}: conflict 1: edited since" in again.stdout, again.stdout
+    assert repo.read(NAME) == edited
+
+
 def four(*statements: str) -> str:
     """A Java class with four statements far enough apart for git to write four conflicts."""
     lines = PADDING.join(f"        {statement}\n" for statement in statements)

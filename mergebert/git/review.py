@@ -427,6 +427,11 @@ def _inside_gits(
     return False
 
 
+def _beside_markers(lines: Sequence[bytes], start: int, end: int, size: int) -> bool:
+    """Whether the line just before lines start..end, or just after them, is a conflict marker line."""
+    return any(0 <= at < len(lines) and markers.kind(lines[at], size) for at in (start - 1, end))
+
+
 def _within_block(blocks: Sequence[tuple[int, int]], start: int, end: int) -> bool:
     """Whether lines start..end lie, wholly or in part, inside one of the conflict `blocks` (an empty range:
     between two of a block's lines)."""
@@ -503,6 +508,12 @@ def undo(record: dict[str, Any], working: bytes, to_worktree: Any = bytes) -> Un
             and not _within_block(wrote, a, b)
         ):
             place = None  # the driver's text found again inside git's conflict here: a side of it, say
+        if (
+            place is not None
+            and _beside_markers(current, *place, size)
+            and not _beside_markers(written, a, b, size)
+        ):
+            place = None  # beside marker lines the driver did not write there: a side of a conflict, say
         if place is None:
             if _found(from_git, c, d) is not None:
                 already.append(f"{name}: already git's conflict")
