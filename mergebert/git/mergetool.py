@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING
 
 from mergebert.core import markers, textio
 from mergebert.core.messages import INTERRUPTED_STATUS
-from mergebert.core.resolver import Resolution
 from mergebert.git import frontend, gitinfo, marked, review
 
 if TYPE_CHECKING:
     import pygit2
 
     from mergebert.core.options import MergeOptions
+    from mergebert.core.resolver import Resolution
 
 
 def _read(path: str, *, missing_ok: bool) -> bytes:

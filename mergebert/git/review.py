@@ -436,8 +436,8 @@ def _within_block(blocks: Sequence[tuple[int, int]], start: int, end: int) -> bo
     """Whether lines start..end lie, wholly or in part, inside one of the conflict `blocks` (an empty range:
     between two of a block's lines)."""
     if end > start:
-        return any(s < end and start < e for s, e in blocks)
-    return any(s < start < e for s, e in blocks)
+        return any(lineranges.overlap(s, e, start, end) for s, e in blocks)
+    return any(s < start < e for s, e in blocks)  # strictly inside: at a block's end is outside it
 
 
 def _changes(
