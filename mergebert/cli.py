@@ -195,7 +195,7 @@ def mine(
     import importlib.util
 
     from mergebert.core.languages import language_by_name
-    from mergebert.core.messages import INTERRUPTED_STATUS, warn
+    from mergebert.core.messages import ctrl_c_says, warn
     from mergebert.data.mining import MineOptions, mine_each
     from mergebert.data.mining.miner import (
         INTERRUPTED,
@@ -226,7 +226,7 @@ def mine(
     if scheduler and importlib.util.find_spec("distributed") is None:
         raise click.ClickException("--scheduler needs the [cluster] extra: pip install 'mergebert[cluster]'")
     failed = 0
-    try:
+    with ctrl_c_says(INTERRUPTED):  # what is marked done stays done
         if scheduler:
             from mergebert.data.mining.cluster import mine_on_cluster
 
@@ -239,9 +239,6 @@ def mine(
                 failed += 1
             else:
                 click.echo(summary(stats, out_dir))
-    except KeyboardInterrupt:  # ^C: what is marked done stays done
-        warn(INTERRUPTED)
-        raise click.exceptions.Exit(INTERRUPTED_STATUS) from None
     if failed:
         raise click.exceptions.Exit(1)
 
@@ -542,9 +539,11 @@ def stats(
     the classes that reproduce its resolution, for training
     (read back with mergebert.data.stats.read_labelled).
     """
+    from mergebert.core.messages import ctrl_c_says
     from mergebert.data import stats as region_stats
 
-    summary = region_stats.run(data, limit=limit, jobs=jobs, labels_out=labels_out)
+    with ctrl_c_says("nothing written"):
+        summary = region_stats.run(data, limit=limit, jobs=jobs, labels_out=labels_out)
     click.echo(region_stats.report(summary))
     if markdown_out:
         region_stats.write_markdown(markdown_out, data, summary)
@@ -588,6 +587,8 @@ def eval_command(
     clean token merges. Per language: accuracy (correct / all conflicts), precision (correct / answered),
     left and wrong rates, whole files reproduced. --plot covers thresholds from --threshold upwards.
     """
+    from mergebert.core.atomic import uninterrupted
+    from mergebert.core.messages import ctrl_c_says
     from mergebert.data import evaluate
 
     try:
@@ -597,19 +598,17 @@ def eval_command(
         raise click.UsageError(str(err)) from None
     try:
         choice = evaluate.model_to_evaluate(model_dir, threshold)
-        summary, scores, skipped = evaluate.run(
-            data,
-            model_dir=choice.model,
-            threshold=choice.threshold,
-            limit=limit,
-            jobs=jobs,
-        )
+        with ctrl_c_says("nothing written"):
+            summary, scores, skipped = evaluate.run(
+                data, model_dir=choice.model, threshold=choice.threshold, limit=limit, jobs=jobs
+            )
     except RuntimeError as err:  # includes the model policy's errors
         raise click.ClickException(str(err)) from None
     threshold = evaluate.threshold_used(choice.model, choice.threshold)
     click.echo(evaluate.console_report(choice.model, threshold, summary, skipped))
-    evaluate.write_outputs(
-        data, choice.model, threshold, summary, scores, skipped,
-        json_out=json_out, markdown_out=markdown_out, plot_out=plot_out,
-        default_threshold=evaluate.default_threshold(choice.model),
-    )  # fmt: skip
+    with uninterrupted():  # a ^C now waits: the files asked for are written together
+        evaluate.write_outputs(
+            data, choice.model, threshold, summary, scores, skipped,
+            json_out=json_out, markdown_out=markdown_out, plot_out=plot_out,
+            default_threshold=evaluate.default_threshold(choice.model),
+        )  # fmt: skip

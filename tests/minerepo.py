@@ -41,3 +41,12 @@ class HistoryBuilder:
     def ref(self, name: str, target: pygit2.Oid) -> None:
         """Point a full ref name (refs/heads/main, refs/pull/1/head, ...) at a commit."""
         self.repo.references.create(name, target, force=True)
+
+
+def many_merges(path: str, merges: int) -> None:
+    """A history of `merges` merges, each resolving a conflict in each of four Java files."""
+    head, tail = "class P {\n  void f() {\n    start();\n", "    end();\n  }\n}\n"
+    builder = HistoryBuilder(path)
+    for i in range(merges):
+        sides = ({f"F{k}.java": head + f"    {s}{i}_{k}();\n" + tail for k in range(4)} for s in "xaba")
+        builder.ref(f"refs/heads/m{i}", builder.merge(*sides))

@@ -11,21 +11,11 @@ import time
 from pathlib import Path
 
 from click.testing import CliRunner
-from minerepo import HistoryBuilder
+from minerepo import many_merges
 
 from mergebert.cli import main
 
-HEAD = "class P {\n  void f() {\n    start();\n"
-TAIL = "    end();\n  }\n}\n"
 MERGES = 400
-
-
-def build(path: Path) -> None:
-    """MERGES merges, each resolving a conflict in each of four Java files."""
-    builder = HistoryBuilder(str(path))
-    for i in range(MERGES):
-        sides = ({f"F{k}.java": HEAD + f"    {s}{i}_{k}();\n" + TAIL for k in range(4)} for s in "xaba")
-        builder.ref(f"refs/heads/m{i}", builder.merge(*sides))
 
 
 def merges_done(done: Path) -> int:
@@ -34,7 +24,7 @@ def merges_done(done: Path) -> int:
 
 
 def test_ctrl_c_stops_the_workers_quietly_and_the_rerun_resumes(tmp_path: Path) -> None:
-    build(tmp_path / "repo.git")
+    many_merges(str(tmp_path / "repo.git"), MERGES)
     out = tmp_path / "out"
     command = ["mergebert", "mine", "-q", "-j", "2", "-o", str(out), str(tmp_path / "repo.git")]
     pipe = subprocess.PIPE

@@ -22,17 +22,16 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import multiprocessing
 import os
 import random
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import numpy as np
 
-from mergebert.core.atomic import atomic_write
+from mergebert.core.atomic import atomic_write, uninterrupted
 from mergebert.core.candidates import ConflictInput
 from mergebert.core.filefacts import FileFacts
 from mergebert.core.linemerge import CleanText, LineConflict, merge_lines
@@ -43,6 +42,7 @@ from mergebert.core.splice import SpliceCheck
 from mergebert.core.textio import dominant_eol
 from mergebert.data.evaluate import ENCODER_REPOSITORIES, listed_repositories
 from mergebert.data.mining.align import align
+from mergebert.data.pools import pool_map
 from mergebert.data.records import Record, conflict_input, is_region, read_records, record_language
 from mergebert.data.stats import token_merge_settles
 from mergebert.neural.acceptor import (
@@ -196,14 +196,18 @@ def collect(
     TrainingError when collecting any file raised: rows are never fitted on what the others left."""
     rows = Rows([], [], [], [], [], [], [], [])
     files = list(files)
-    _init(model_dir)  # here first: a model that cannot load fails now, not in every pool worker forever
     guarded = partial(_guarded, worker)
-    if workers > 1:
-        context = multiprocessing.get_context("spawn")
-        with context.Pool(workers, _init, (model_dir,)) as pool:
-            results = list(pool.imap(guarded, files, chunksize=8))
-    else:
-        results = [guarded(file) for file in files]
+    # spawn, not fork: ONNX Runtime does not survive being forked after it was loaded
+    collected = pool_map(
+        guarded,
+        files,
+        jobs=workers,
+        chunksize=8,
+        initializer=_init,
+        initargs=(model_dir,),
+        start_method="spawn",
+    )
+    results = list(collected)
     failed = [
         (file, result) for file, result in zip(files, results, strict=True) if isinstance(result, _Failed)
     ]
@@ -600,13 +604,6 @@ def complete_model(
     except ValueError:
         strict = None
     params = fit_with(*columns, extra)
-    Acceptor.save(params, os.path.join(model_dir, "acceptor.npz"))
-    config_path = os.path.join(model_dir, "config.json")
-    with open(config_path, encoding="utf-8") as f:
-        config = json.load(f)
-    config.update(acceptor="acceptor.npz", threshold=chosen["threshold"])
-    config.pop("target_precision", None)
-    atomic_write(config_path, json.dumps(config, indent=1).encode("utf-8"))
     report = {
         "files": len(records),
         "conflicts": n,
@@ -622,6 +619,19 @@ def complete_model(
         "decoder_only_curve": curve(decoder_confidence(arrays["features"]), *args, THRESHOLDS),
         "token_merge_only_accuracy": token_merge,
     }
+    with uninterrupted():  # a ^C now waits: the acceptor, its threshold and its metrics are written together
+        _write_acceptor(model_dir, params, report)
+    return report
+
+
+def _write_acceptor(model_dir: str, params: Mapping[str, Any], report: dict[str, Any]) -> None:
+    """MODEL_DIR/acceptor.npz, the acceptor and its threshold set in config.json, acceptor_metrics.json."""
+    Acceptor.save(params, os.path.join(model_dir, "acceptor.npz"))
+    config_path = os.path.join(model_dir, "config.json")
+    with open(config_path, encoding="utf-8") as f:
+        config = json.load(f)
+    config.update(acceptor="acceptor.npz", threshold=report["chosen"]["threshold"])
+    config.pop("target_precision", None)
+    atomic_write(config_path, json.dumps(config, indent=1).encode("utf-8"))
     metrics_path = os.path.join(model_dir, "acceptor_metrics.json")
     atomic_write(metrics_path, json.dumps(report, indent=1).encode("utf-8"))
-    return report

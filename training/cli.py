@@ -13,7 +13,7 @@ from typing import Any, TypeVar, get_args, get_type_hints
 
 import click
 
-from mergebert.core.messages import INTERRUPTED_STATUS, warn
+from mergebert.core.messages import ctrl_c_says
 from training.config import TrainConfig, TrainingError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -90,16 +90,6 @@ def _one_line() -> Iterator[None]:
         raise click.ClickException(str(err)) from None
 
 
-@contextmanager
-def _discarded_on_ctrl_c(out_dir: str) -> Iterator[None]:
-    """A run ^C stops (`staged` has discarded it) says so and exits 130, as mergebert's other commands do."""
-    try:
-        yield
-    except KeyboardInterrupt:
-        warn(f"interrupted: training discarded, no model written ({out_dir} as it was)")
-        raise SystemExit(INTERRUPTED_STATUS) from None
-
-
 @click.command("train")
 @click.argument("data", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option(
@@ -145,7 +135,8 @@ def train_command(
     from training.modeldir import staged
     from training.train import train
 
-    with _one_line(), _discarded_on_ctrl_c(out_dir), staged(out_dir, writes=is_main()) as work:
+    discarded = f"training discarded, no model written ({out_dir} as it was)"  # `staged` discarded it
+    with _one_line(), ctrl_c_says(discarded), staged(out_dir, writes=is_main()) as work:
         train(
             list(data), work, cfg, valid=list(valid) or None, cache_dir=cache_dir, workers=jobs, limit=limit
         )
@@ -246,7 +237,7 @@ def fit_acceptor_command(
     need_train_extra()
     from training.acceptor import complete_model, held_out_files, require_exported
 
-    with _one_line():
+    with _one_line(), ctrl_c_says(f"no acceptor written ({model_dir} as it was)"):
         require_exported(model_dir)  # before reading the records
         records, files = held_out_files(scenarios, exclude, regions, model_dir)
         if not records:

@@ -7,17 +7,15 @@ token conflict, ``candidates.label_units`` gives each unit's correct classes, an
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
-import signal
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 import numpy as np
 
 from mergebert.core.candidates import N_CLASSES, label_units, units
 from mergebert.core.languages import NAMES as LANGS
+from mergebert.data.pools import pool_map
 from mergebert.data.records import conflict_input
 from mergebert.neural.bpe import BPE
 from mergebert.neural.features import FeatureConfig, Featurizer
@@ -58,32 +56,6 @@ def _featurise(job: tuple[int, dict, bool]):
     return index, out, "ok" if labels is not None else "unlabelled"
 
 
-def _init_worker(bpe: BPE, cfg: dict) -> None:
-    """A featurising process: ^C is left to the parent, which ends the pool (a process it killed holding the
-    job queue's lock would hang the pool)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _init(bpe, cfg)
-
-
-@contextmanager
-def _featuriser(bpe: BPE, cfg: FeatureConfig, workers: int) -> Iterator[Callable[[Iterator], Iterable]]:
-    """`_featurise` mapped over jobs: by `workers` processes, ended with the block, or by this one."""
-    if workers <= 1:
-        _init(bpe, cfg.to_dict())
-        yield lambda jobs: map(_featurise, jobs)
-        return
-    caught: list[int] = []  # a ^C while the pool starts (its processes inherit this handler, not the default)
-    previous = signal.signal(signal.SIGINT, lambda signum, _: caught.append(signum))
-    try:
-        with mp.get_context("fork").Pool(workers, _init_worker, (bpe, cfg.to_dict())) as pool:
-            signal.signal(signal.SIGINT, previous)
-            if caught:
-                raise KeyboardInterrupt
-            yield lambda jobs: pool.imap_unordered(_featurise, jobs, chunksize=32)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 def build_cache(
     records: Sequence[dict],
     bpe: BPE | str,
@@ -100,18 +72,27 @@ def build_cache(
         bpe = BPE.from_dir(bpe)
     repos = sorted({r.get("repo", "") for r in records})
     repo_index = {r: i for i, r in enumerate(repos)}
-    jobs = ((i, r, keep_unlabelled) for i, r in enumerate(records))
+    work = ((i, r, keep_unlabelled) for i, r in enumerate(records))
     rows: list[tuple] = []
     status: dict[str, int] = {}
     start = time.time()
-    with _featuriser(bpe, cfg, workers) as featurise:
-        for done, (index, out, st) in enumerate(featurise(jobs), start=1):
-            status[st] = status.get(st, 0) + 1
-            for ids, tys, is_token, mask, k in out:
-                rows.append((index, k, ids, tys, is_token, mask))
-            if done % 5000 == 0:
-                seconds = time.time() - start
-                log(f"  featurised {done}/{len(records)} records, {len(rows)} units, {seconds:.0f}s")
+    featurised = pool_map(
+        _featurise,
+        work,
+        jobs=workers,
+        chunksize=32,
+        initializer=_init,
+        initargs=(bpe, cfg.to_dict()),
+        start_method="fork",
+        ordered=False,
+    )
+    for done, (index, out, st) in enumerate(featurised, start=1):
+        status[st] = status.get(st, 0) + 1
+        for ids, tys, is_token, mask, k in out:
+            rows.append((index, k, ids, tys, is_token, mask))
+        if done % 5000 == 0:
+            seconds = time.time() - start
+            log(f"  featurised {done}/{len(records)} records, {len(rows)} units, {seconds:.0f}s")
     rows.sort(key=lambda r: (r[0], r[1]))
     n = len(rows)
     max_len = cfg.max_len

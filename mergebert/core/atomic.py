@@ -1,4 +1,5 @@
-"""Replacing a file in one step, with only `os` and `signal`: the merge driver's warm path imports it."""
+"""Replacing a file in one step, and writing several files whole, with the standard library alone: the merge
+driver's warm path imports it."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import contextlib
 import errno
 import os
 import signal
+from collections.abc import Iterator
 
 
 class ChangedMeanwhile(Exception):
@@ -72,3 +74,19 @@ def interrupt_on_signals() -> None:
     for number in (signal.SIGTERM, signal.SIGHUP):
         if signal.getsignal(number) is signal.SIG_DFL:
             signal.signal(number, signal.default_int_handler)
+
+
+UNINTERRUPTING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # ^C, kill, a closed terminal
+
+
+@contextlib.contextmanager
+def uninterrupted() -> Iterator[None]:
+    """^C, kill and a closed terminal ignored until the block ends (and in the commands it runs, as `git
+    add`, unless they reset them): what a command has decided to write is written whole, never some files
+    and not the others; and an editor's ^C is the editor's (`interactive`)."""
+    previous = {number: signal.signal(number, signal.SIG_IGN) for number in UNINTERRUPTING}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

@@ -8,11 +8,23 @@ import io
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TextIO
 
 PREFIX = "mergebert: "
 INTERRUPTED_STATUS = 128 + signal.SIGINT  # the exit status of a command ^C ended, as shells report it
+
+
+@contextmanager
+def ctrl_c_says(what: str) -> Iterator[None]:
+    """A ^C inside ends the command with one line, `interrupted: <what>` (what the user has now), and
+    INTERRUPTED_STATUS."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        warn(f"interrupted: {what}")
+        raise SystemExit(INTERRUPTED_STATUS) from None
 
 
 def warn(message: str) -> None:

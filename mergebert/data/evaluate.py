@@ -17,7 +17,6 @@ from __future__ import annotations
 import bisect
 import itertools
 import json
-import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -38,6 +37,7 @@ from mergebert.core.splice import clean_segments
 from mergebert.core.textio import atomic_write
 from mergebert.data.intervals import bootstrap
 from mergebert.data.mining.align import align
+from mergebert.data.pools import pool_map
 from mergebert.data.records import Record, is_region, read_records, record_language
 from mergebert.data.tables import by_language, percent, render_table
 from mergebert.neural import policy
@@ -279,13 +279,16 @@ def score_all(
 ) -> Iterator[ScenarioScore | None]:
     """score_scenario over scenario records (region records are ignored), over `jobs` processes."""
     work = (record for record in records if not is_region(record))
-    _init_worker(model_dir, threshold)  # a model that cannot load fails here, not in every worker
-    if jobs <= 1:
-        yield from map(_score_job, work)
-        return
     # spawn, not fork: ONNX Runtime does not survive being forked after it was loaded
-    with multiprocessing.get_context("spawn").Pool(jobs, _init_worker, (model_dir, threshold)) as pool:
-        yield from pool.imap(_score_job, work, chunksize=4)
+    yield from pool_map(
+        _score_job,
+        work,
+        jobs=jobs,
+        chunksize=4,
+        initializer=_init_worker,
+        initargs=(model_dir, threshold),
+        start_method="spawn",
+    )
 
 
 def summarise(scores: Sequence[ScenarioScore]) -> dict[str, dict[str, dict[str, Any]]]:

@@ -156,9 +156,13 @@ def write_records(path: str | os.PathLike[str], records: Iterable[Record]) -> in
     target = Path(path)
     tmp = target.with_name(f".{target.name}.tmp")
     count = 0
-    with gzip.open(tmp, "wt", encoding="utf-8") as out:
-        for record in records:
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            count += 1
-    os.replace(tmp, target)
+    try:
+        with gzip.open(tmp, "wt", encoding="utf-8") as out:
+            for record in records:
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                count += 1
+        os.replace(tmp, target)
+    except BaseException:  # ^C or an error while the records came: no half-written file left beside
+        tmp.unlink(missing_ok=True)
+        raise
     return count

@@ -7,7 +7,6 @@ labels (`--write-labels`), so training reads them instead of recomputing them.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from mergebert.core.lexer import Token
 from mergebert.core.patterns import squash
 from mergebert.core.textio import atomic_write
 from mergebert.data.mining.extract import FileTexts, extract_file
+from mergebert.data.pools import pool_map
 from mergebert.data.records import (
     Paths,
     Record,
@@ -113,11 +113,7 @@ def analyse_all(
 ) -> Iterator[tuple[RegionFacts, Record | None]]:
     """analyse() over every region (scenarios expanded), in order, over `jobs` processes."""
     work = ((record, with_examples) for record in regions_of(records))
-    if jobs <= 1:
-        yield from map(_analyse_job, work)
-        return
-    with multiprocessing.Pool(jobs) as pool:
-        yield from pool.imap(_analyse_job, work, chunksize=64)
+    yield from pool_map(_analyse_job, work, jobs=jobs, chunksize=64)
 
 
 def summarise(facts: Sequence[RegionFacts]) -> dict[str, dict[str, Any]]:

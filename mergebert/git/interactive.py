@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mergebert.core import markers
+from mergebert.core import atomic, markers
 from mergebert.core.linemerge import LineConflict, conflicts_of, merge_lines, render
 from mergebert.core.options import MergeOptions
 from mergebert.core.textio import decode_sides, dominant_eol, shown_lines
@@ -364,8 +364,8 @@ def _editor_command(editor: str, target: str) -> list[str]:
 
 def _default_signals() -> None:
     """In the editor's process, before it starts: ^C, a kill and a closed terminal do what they do by
-    default (or what it makes them), not what `marked.uninterrupted` makes them in mergebert's."""
-    for number in marked.UNINTERRUPTING:
+    default (or what it makes them), not what `atomic.uninterrupted` makes them in mergebert's."""
+    for number in atomic.UNINTERRUPTING:
         signal.signal(number, signal.SIG_DFL)
 
 
@@ -373,7 +373,7 @@ def _run_editor(command: Sequence[str], cwd: str | None) -> int:
     """Run the editor as git's `launch_editor` does: ^C is the editor's while it runs (mergebert ignores
     SIGINT until it ends, so vim's own ^C ends nothing), but an editor that ^C ends ends the command too
     (KeyboardInterrupt). Its exit status (127 where it cannot be started)."""
-    with marked.uninterrupted():
+    with atomic.uninterrupted():
         try:
             status = subprocess.Popen(command, cwd=cwd, preexec_fn=_default_signals).wait()
         except OSError:

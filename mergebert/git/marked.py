@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import signal
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -21,6 +20,7 @@ from dataclasses import dataclass, replace
 import pygit2
 
 from mergebert.core import markers
+from mergebert.core.atomic import uninterrupted
 from mergebert.core.linemerge import Chunk, CleanText, LineConflict, git_blocks, merge_lines, render
 from mergebert.core.messages import warn
 from mergebert.core.options import ConflictStyle, MergeOptions
@@ -80,22 +80,6 @@ def unchanged(path: str | os.PathLike[str], read: bytes) -> bool:
     """Whether the working file at `path` still holds the bytes `read` from it earlier: one the user has
     changed since (while later questions were answered) is not written over."""
     return now(path) == read
-
-
-UNINTERRUPTING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # ^C, kill, a closed terminal
-
-
-@contextmanager
-def uninterrupted() -> Iterator[None]:
-    """^C, kill and a closed terminal ignored until the block ends (and in the commands it runs, as `git
-    add`, unless they reset them): what a command has decided to write is written whole, never some files
-    and not the others; and an editor's ^C is the editor's (`interactive`)."""
-    previous = {number: signal.signal(number, signal.SIG_IGN) for number in UNINTERRUPTING}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
 
 
 WRITE_LOCK = os.path.join("mergebert", "write.lock")  # in the git folder

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import re
 import shutil
-import signal
 import tempfile
 import time
 from collections import Counter
@@ -35,6 +33,7 @@ from mergebert.data.mining.walk import (
     repo_name,
     repository_key,
 )
+from mergebert.data.pools import pool_map
 from mergebert.data.progress import Progress
 from mergebert.data.records import (
     REGION_FIELDS,
@@ -49,7 +48,7 @@ from mergebert.data.records import (
 BULK_MIN_REGIONS = 30
 BULK_SHARE = 0.9
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://|^[^/\s]+@[^/\s]+:", re.IGNORECASE)
-INTERRUPTED = "interrupted: the merges mined so far are kept; run the same command again to resume"
+INTERRUPTED = "the merges mined so far are kept; run the same command again to resume"
 
 
 class RepositoryError(Exception):
@@ -289,12 +288,6 @@ def _init_worker(path: str, name: str, languages: frozenset[str] | None) -> None
     _WORKER = (pygit2.Repository(path), name, languages)
 
 
-def _init_pool_worker(path: str, name: str, languages: frozenset[str] | None) -> None:
-    """A pool process: ^C is the parent's to handle (it stops the pool), not a traceback in each worker."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _init_worker(path, name, languages)
-
-
 def _run_worker(merge: MergeRef) -> MergeOutcome:
     assert _WORKER is not None
     return mine_one(_WORKER[0], _WORKER[1], merge, _WORKER[2])
@@ -498,13 +491,12 @@ class RepositoryOutput:
 
 
 def _outcomes(path: str, name: str, todo: list[MergeRef], options: MineOptions) -> Iterator[MergeOutcome]:
-    if options.jobs <= 1 or len(todo) < 2:
-        _init_worker(path, name, options.languages)
-        yield from map(_run_worker, todo)
-        return
-    chunk = max(1, min(16, len(todo) // (options.jobs * 8)))
-    with multiprocessing.Pool(options.jobs, _init_pool_worker, (path, name, options.languages)) as pool:
-        yield from pool.imap(_run_worker, todo, chunksize=chunk)
+    jobs = options.jobs if len(todo) > 1 else 1
+    chunk = max(1, min(16, len(todo) // (jobs * 8)))
+    opened = (path, name, options.languages)
+    yield from pool_map(
+        _run_worker, todo, jobs=jobs, chunksize=chunk, initializer=_init_worker, initargs=opened
+    )
 
 
 def mine_repository(source: str, out_dir: str | os.PathLike[str], options: MineOptions) -> dict[str, Any]:
