@@ -1,13 +1,16 @@
 """A model that passes the load-time probe, then gives scores that are not probabilities (NaN) for a file's
-conflicts: that file is decided as with a model refused on load (the token merge only), one line names
-the model and what it gave, once per process (the daemon serves many files), and each conflict left says
-why. The models are real ONNX files (test_model_refused_on_load.odd_onnx)."""
+conflicts, or raises (ONNX Runtime refuses to run it on them): that file is decided as with a model
+refused on load (the token merge only), one line names the model and what it gave, once per process (the
+daemon serves many files), and each conflict left says why. The models are real ONNX files
+(test_model_refused_on_load.odd_onnx)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 from gitrepo import (
     CLASH_BASE,
@@ -19,6 +22,7 @@ from gitrepo import (
     TOKEN_THEIRS,
     GitRepo,
 )
+from onnx import TensorProto, helper, numpy_helper
 from test_merge_file import sides
 from test_model_refused_on_load import (
     PROBED_IDS,
@@ -59,6 +63,43 @@ def failed_line(model: Path) -> str:
     )
 
 
+def raising_model(folder: Path) -> Path:
+    """A model that loads (it scores the probe's units, as wide as the features allow, uniformly) and that
+    ONNX Runtime cannot run on narrower units (a Reshape to that width fails): those of the conflicts
+    here."""
+    model = model_folder(folder)
+    probe_width = json.loads((model / "config.json").read_text())["features"]["max_len"]
+    inputs = [
+        helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", 4, "length"]),
+        helper.make_tensor_value_info("type_ids", TensorProto.INT64, ["batch", 4, "length"]),
+        helper.make_tensor_value_info("is_token", TensorProto.FLOAT, ["batch"]),
+    ]
+    initializers = [
+        numpy_helper.from_array(np.array([-1, 4, probe_width], np.int64), "probe_shape"),
+        numpy_helper.from_array(np.zeros((1, 10), np.float32), "zero"),
+        numpy_helper.from_array(UNIFORM.astype(np.float32).reshape(1, 10), "uniform"),
+    ]
+    nodes = [
+        helper.make_node("Reshape", ["input_ids", "probe_shape"], ["probe_wide"]),  # fails for other widths
+        helper.make_node("Cast", ["probe_wide"], ["as_float"], to=TensorProto.FLOAT),
+        helper.make_node("ReduceSum", ["as_float"], ["total"], keepdims=0),
+        helper.make_node("Mul", ["total", "zero"], ["nothing"]),  # (1, 10) of zeros
+        helper.make_node("Unsqueeze", ["is_token", "one"], ["per_unit"]),  # (batch, 1)
+        helper.make_node("Mul", ["per_unit", "zero"], ["zeros"]),  # (batch, 10)
+        helper.make_node("Add", ["zeros", "uniform"], ["scores"]),
+        helper.make_node("Add", ["scores", "nothing"], ["probs"]),
+    ]
+    initializers.append(numpy_helper.from_array(np.array([1], np.int64), "one"))
+    out = helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["batch", 10])
+    graph = helper.make_graph(nodes, "raising", inputs, [out], initializer=initializers)
+    onnx_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx_model.ir_version = 8
+    onnx.checker.check_model(onnx_model)
+    onnx.save(onnx_model, str(model / "model.onnx"))
+    load_classifier(model)  # it loads: the probe does not see it
+    return model
+
+
 def broken_model(folder: Path) -> Path:
     """A model refused on load: the same fallback, said by the load-time line."""
     folder.mkdir()
@@ -93,6 +134,28 @@ def test_a_conflict_the_token_merge_leaves_is_gits_and_says_the_model_failed(
         failed_line(model),
         f"mergebert: {paths[0]}: resolved 0 of 1 conflict (1 left: {LEFT_WHY})",
     ]
+
+
+def test_a_model_onnx_runtime_cannot_run_on_a_file_gives_the_token_merge_and_is_named(
+    repo: GitRepo, tmp_path: Path
+) -> None:
+    model = raising_model(tmp_path / "model")
+    repo.env["MERGEBERT_THRESHOLD"] = "0"
+    token = sides(repo.path, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
+    result = repo.mergebert("merge-file", "-p", "--model", str(model), *token)
+    assert (result.returncode, result.stdout) == (0, TOKEN_MERGED)
+    (failed, resolved) = result.stderr.splitlines()
+    assert failed.startswith(f"mergebert: model failed (ScoresError: {model / 'model.onnx'} gave an error (")
+    assert failed.endswith("); resolving each file it fails on with the token merge only")
+    assert resolved == f"mergebert: {token[0]}: resolved 1 of 1 conflict"
+    clash = sides(repo.path, CLASH_BASE, CLASH_OURS, CLASH_THEIRS)
+    left = repo.mergebert("merge-file", "-p", "--model", str(model), *clash)
+    git = repo.git("merge-file", "-p", *clash, check=False)
+    assert (left.returncode, left.stdout) == (git.returncode, git.stdout) == (1, git.stdout)
+    assert left.stderr.splitlines()[1] == (
+        f"mergebert: {clash[0]}: resolved 0 of 1 conflict (1 left: the model gave an error, token merge "
+        "only: token conflict left)"
+    )
 
 
 def merge(repo: GitRepo, model: Path) -> tuple[int, dict[str, bytes], list[str]]:

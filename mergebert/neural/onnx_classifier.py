@@ -53,7 +53,8 @@ class ModelError(Exception):
 
 
 class ScoresError(ModelError):
-    """The model gave scores that are not probabilities (NaN, say) for some unit; `gave` says what."""
+    """The model gave scores that are not probabilities (NaN, say) for some unit, or ONNX Runtime could not
+    run it on them; `gave` says what."""
 
     def __init__(self, onnx_path: str, gave: str) -> None:
         super().__init__(f"{onnx_path} gave {gave} for a file's conflicts")
@@ -62,6 +63,7 @@ class ScoresError(ModelError):
 
 NOT_NUMBERS = "scores that are not numbers (NaN)"
 NOT_PROBABILITIES = "scores that are not probabilities (0 to 1, sum 1)"
+GAVE_SHORT = {NOT_NUMBERS: "NaN", NOT_PROBABILITIES: "scores that are not probabilities"}  # else an error
 
 
 def scores_fault(probs: np.ndarray) -> str | None:
@@ -293,7 +295,10 @@ class OnnxClassifier:
         for s in range(0, len(order), MAX_BATCH):
             chunk = order[s : s + MAX_BATCH]
             batch = collate([feats[i] for i in chunk], [is_token[i] for i in chunk], self.featurizer.pad_id)
-            scores = np.asarray(self.session.run([OUTPUT], batch)[0])
+            try:
+                scores = np.asarray(self.session.run([OUTPUT], batch)[0])
+            except Exception as err:  # noqa: BLE001 - onnxruntime raises its own exception types
+                raise ScoresError(self.onnx_path, f"an error ({_said(err)})") from None
             fault = scores_fault(scores)
             if fault is not None:
                 raise ScoresError(self.onnx_path, fault)
@@ -326,8 +331,7 @@ class OnnxClassifier:
                     f"model failed ({type(error).__name__}: {error}); resolving each file it fails on with "
                     "the token merge only"
                 )
-            gave = "NaN" if error.gave == NOT_NUMBERS else "scores that are not probabilities"
-            raise Unranked(f"the model gave {gave}") from None
+            raise Unranked(f"the model gave {GAVE_SHORT.get(error.gave, 'an error')}") from None
         if self.acceptor is None:
             ranked = [entry.candidates for entry in decoded]
         else:
