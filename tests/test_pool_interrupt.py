@@ -32,15 +32,18 @@ def mined(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / "out"
 
 
-def interrupted_once_working(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """`command` run until its worker processes have run a moment, then ^C to it and them."""
+def interrupted_once_working(
+    command: list[str], cwd: Path, after: float = 1.0
+) -> subprocess.CompletedProcess[str]:
+    """`command` run until its worker processes have run `after` seconds (0: they are starting, importing
+    mergebert), then ^C to it and them."""
     run = subprocess.Popen(
         command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
     deadline = time.monotonic() + 60
     while len(children(run.pid)) < 2 and run.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
-    time.sleep(1)
+    time.sleep(after)
     os.killpg(run.pid, signal.SIGINT)
     stdout, stderr = run.communicate(timeout=60)
     return subprocess.CompletedProcess(command, run.returncode, stdout, stderr)
@@ -54,10 +57,13 @@ def children(pid: int) -> list[str]:
         return []
 
 
-def test_ctrl_c_stops_eval_with_one_line_and_writes_nothing(mined: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("after", [0.0, 1.0], ids=["workers-starting", "workers-working"])
+def test_ctrl_c_stops_eval_with_one_line_and_writes_nothing(
+    mined: Path, tmp_path: Path, after: float
+) -> None:
     records = [str(mined / "repo.scenarios.jsonl.gz")] * COPIES
     command = ["mergebert", "eval", "-j", "2", "--json", "eval.json", *records]
-    run = interrupted_once_working(command, tmp_path)
+    run = interrupted_once_working(command, tmp_path, after)
     assert (run.returncode, run.stdout, run.stderr) == (
         128 + signal.SIGINT,
         "",

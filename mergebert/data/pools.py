@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from itertools import islice
+from multiprocessing import resource_tracker
 from typing import Any, TypeVar
 
 Job = TypeVar("Job")
@@ -46,6 +47,9 @@ def pool_map(
         yield from map(func, work)
         return
     context = multiprocessing.get_context(start_method)
+    if context.get_start_method() != "fork":
+        # started now, not by the pool: starting it lets ^C through to the thread that starts it
+        resource_tracker.ensure_running()
     with _sigint_marked() as interrupted:
         with _sigint_blocked():  # the workers and the pool's threads start with ^C held back
             pool = context.Pool(jobs, _start_worker, (initializer, initargs))
@@ -103,7 +107,9 @@ def _sigint_marked() -> Iterator[Callable[[], bool]]:
 @contextmanager
 def _sigint_blocked() -> Iterator[None]:
     """SIGINT held back from this thread inside (a held one arrives when it ends), and from the processes
-    and threads started inside, which keep the mask they started with."""
+    and threads started inside, which keep the mask they started with (a spawned worker through Python's
+    start too, until `_start_worker`). Another thread of this process, one a library started, may take a
+    ^C meanwhile: the mark is set all the same."""
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
