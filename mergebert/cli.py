@@ -258,14 +258,16 @@ THRESHOLD_OPTION = click.option(
 
 
 class _GitErrorCommand(click.Command):
-    """A command whose usage errors exit 255, as git merge-file's errors do."""
+    """A command whose usage errors are one line and exit 129, as git merge-file's do."""
 
     def make_context(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         try:
             return super().make_context(*args, **kwargs)
         except click.UsageError as error:
-            error.exit_code = 255
-            raise
+            from mergebert.core.messages import warn
+
+            warn(f"{self.name}: {error.format_message().rstrip('.')}; see `mergebert {self.name} --help`")
+            raise click.exceptions.Exit(129) from None
 
 
 @main.command(
@@ -377,13 +379,17 @@ def resolve_command(
 @main.command("merge-file", cls=_GitErrorCommand)
 @click.option("-p", "--stdout", "stdout", is_flag=True, help="Print the result instead of writing CURRENT.")
 @click.option("-L", "labels", multiple=True, help="Label for ours, base, theirs (up to three, in order).")
-@click.option("--marker-size", type=click.IntRange(min=1), default=7, show_default=True)
+@click.option(
+    "--marker-size", type=int, default=7, show_default=True, help="Marker length (below 1: 7, as in git)."
+)
 @click.option("--diff3", "style", flag_value="diff3", help="Show the base version in conflicts.")
 @click.option("--zdiff3", "style", flag_value="zdiff3", help="diff3, common lines kept outside.")
 @click.option("--ours", "favour", flag_value="ours", help="Ours wins every conflict, as in git.")
 @click.option("--theirs", "favour", flag_value="theirs", help="Theirs wins every conflict, as in git.")
 @click.option("--union", "favour", flag_value="union", help="Every conflict keeps both sides, as in git.")
-@click.option("-q", "--quiet", is_flag=True, help="Do not warn about fallbacks.")
+@click.option(
+    "-q", "--quiet", is_flag=True, help="Print nothing about the file's conflicts or fallbacks (errors only)."
+)
 @click.option("--language", help="java, javascript, typescript, tsx or csharp (default: from the path).")
 @click.option("--path", "path", help="The file the content belongs to (default: CURRENT).")
 @MODEL_OPTION
@@ -408,7 +414,8 @@ def merge_file_command(
 ) -> None:
     """git merge-file, with mergebert resolving.
 
-    Exit status: the number of conflicts left (at most 127), 255 on error.
+    Exit status: the number of conflicts left (at most 127), 255 on error, 129 on a usage error. A
+    resolve longer than $MERGEBERT_DRIVER_TIMEOUT seconds (default 10) gives git's own merge.
     """
     from mergebert.git import merge_file
 

@@ -175,10 +175,17 @@ def test_language_and_path_options_choose_the_grammar(repo: GitRepo) -> None:
 
 
 @pytest.mark.parametrize(
-    "problem",
-    ["missing file", "binary", "unknown language", "bad option", "four labels"],
+    ("problem", "status"),
+    [
+        ("missing file", 255),
+        ("binary", 255),
+        ("unknown language", 129),
+        ("bad option", 129),
+        ("four labels", 129),
+    ],
 )
-def test_errors_exit_255(repo: GitRepo, problem: str) -> None:
+def test_errors_exit_255_and_usage_errors_129(repo: GitRepo, problem: str, status: int) -> None:
+    """As git merge-file's: 255 for a file it cannot merge, 129 for a command line it cannot use."""
     current, base, other = sides(repo.path, TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
     args = [current, base, other]
     if problem == "missing file":
@@ -192,8 +199,8 @@ def test_errors_exit_255(repo: GitRepo, problem: str) -> None:
     else:
         args = ["-L", "a", "-L", "b", "-L", "c", "-L", "d", *args]
     result = repo.mergebert("merge-file", *args)
-    assert result.returncode == 255
-    assert result.stderr.strip()
+    assert result.returncode == status
+    assert len(result.stderr.splitlines()) == 1, result.stderr
     assert Path(current).read_text() == TOKEN_OURS
 
 

@@ -1,5 +1,5 @@
-"""Replacing a file in one step, and writing several files whole, with the standard library alone: the merge
-driver's warm path imports it."""
+"""Replacing a file in one step (or in place where no copy can be made beside it), and writing several files
+whole, with the standard library alone: the merge driver's warm path imports it."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import errno
 import os
 import signal
 from collections.abc import Iterator
+
+from mergebert.core import faults
 
 
 class ChangedMeanwhile(Exception):
@@ -56,6 +58,29 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, *, expected: bytes |
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
         raise
+
+
+def overwritten(path: str | os.PathLike[str], data: bytes) -> bool:
+    """Whether `data` could be written over the file at `path` in place, as git writes a file, where no copy
+    can be made beside it (a full disk: the file's own blocks are reused; a folder this process may not
+    write); when not, the file gets its content back. $MERGEBERT_TEST_FAULT's `overwrite` fails the write."""
+    try:
+        with open(path, "rb") as f:
+            old = f.read()
+    except OSError:
+        return False
+    try:
+        with open(path, "wb") as f:
+            if faults.injected("overwrite"):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        return True
+    except OSError:
+        with contextlib.suppress(OSError), open(path, "wb") as f:  # the space the old content took is free
+            f.write(old)
+        return False
 
 
 def _holds(path: str, expected: bytes) -> bool:

@@ -477,15 +477,15 @@ def _marked(conflict: LineConflict, options: MergeOptions, ending: MarkerEnding)
     newline, size = ending.newline, options.marker_size
     ours_label, base_label, theirs_label = options.labels
 
-    def marker(char: str, label: str) -> str:
-        return char * size + (f" {label}" if label else "") + newline
+    def marker(char: str, label: str | None) -> str:  # a label, even empty, after a space: git's bytes
+        return char * size + (f" {label}" if label is not None else "") + newline
 
     base = marker("|", base_label) + _with_eol(conflict.base, newline) if options.style != "merge" else ""
     return (
         marker("<", ours_label)
         + _with_eol(conflict.ours, newline)
         + base
-        + marker("=", "")
+        + marker("=", None)
         + _with_eol(conflict.theirs, newline)
         + marker(">", theirs_label)
     )

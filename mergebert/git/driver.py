@@ -24,7 +24,7 @@ from mergebert.core.messages import INTERRUPTED_STATUS, open_standard_fds, say, 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any
+    from typing import Any, TypeVar
 
     import pygit2
 
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from mergebert.core.options import Labels, MergeOptions
     from mergebert.git.daemon import Reply
     from mergebert.git.frontend import Outcome
+
+    Done = TypeVar("Done")  # what a piece of work run under a time limit (`within`) gives
 
 HELP = """\
 Usage: mergebert driver [--model DIR] [--threshold X] [--conflict-status N]
@@ -558,11 +560,11 @@ def _decide(
     return decided(args, blobs, options, outcome)
 
 
-def within(limit: float, work: Callable[[], Decided]) -> Decided | BaseException | None:
+def within(limit: float, work: Callable[[], Done]) -> Done | BaseException | None:
     """`work()` (or what it raised) run on a thread; None when it has not finished after `limit` seconds."""
     import threading
 
-    done: list[Decided | BaseException] = []
+    done: list[Done | BaseException] = []
 
     def target() -> None:
         try:
@@ -633,29 +635,6 @@ def _fault(stage: str) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
-def _overwritten(path: str, data: bytes) -> bool:
-    """Whether `data` could replace %A in place, where the disk has no room for a copy (%A is git's
-    temporary file: its own blocks are reused); when not, %A gets its content back."""
-    import contextlib
-
-    try:
-        with open(path, "rb") as f:
-            old = f.read()
-    except OSError:
-        return False
-    try:
-        with open(path, "wb") as f:
-            _fault("overwrite")
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        return True
-    except OSError:
-        with contextlib.suppress(OSError), open(path, "wb") as f:  # the space the old content took is free
-            f.write(old)
-        return False
-
-
 def _write(
     args: Arguments,
     data: bytes,
@@ -685,7 +664,7 @@ def _write(
         atomic.atomic_write(args.current, data)
     except Exception as error:
         full = isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
-        if not (full and _overwritten(args.current, data)):  # %A as it was: driver.sh puts git's merge there
+        if not (full and atomic.overwritten(args.current, data)):  # %A as it was, for driver.sh
             warn(f"{args.path}: cannot write the merge result ({error}); nothing written")
             return UNWRITTEN_STATUS
     written = _log(args.path, record, located)  # before the lines that point to the log

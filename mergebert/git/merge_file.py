@@ -4,22 +4,29 @@ Same argument order (CURRENT BASE OTHER), same labels (the file names unless `-L
 marker size, conflict style (outside a repository, as the `git merge-file` on PATH writes it there: older
 releases read no config outside one) and `--ours`/`--theirs`/`--union` options (with which git's merge
 settles every conflict and mergebert decides nothing); the result goes into CURRENT unless `-p` prints it.
-The exit status is the number of conflicts left (at most 127), 255 on error, exactly like git's.
+The exit status is the number of conflicts left (at most 127), 255 on error, 129 for a command line it
+cannot use, exactly like git's. A resolve longer than the merge driver's limit for a file
+($MERGEBERT_DRIVER_TIMEOUT) gives git's own merge, with one line saying so.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import tempfile
 from collections.abc import Sequence
 
-from mergebert.core import markers
+from mergebert.core import atomic, markers, tempdirs
 from mergebert.core.options import ConflictStyle, Favour
 from mergebert.core.textio import is_binary
-from mergebert.git import frontend, gitcmd, gitinfo
+from mergebert.git import driver, frontend, gitcmd, gitinfo
 
 ERROR = 255
+USAGE = 129  # git's exit status for a command line it cannot use
+DEFAULT_MARKER_SIZE = 7  # what git uses for a size below 1
+# why CURRENT cannot be replaced by a copy where it can still be written in place
+NO_COPY = (errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT)
 
 
 def run(
@@ -30,7 +37,7 @@ def run(
     labels: Sequence[str] = (),
     stdout: bool = False,
     quiet: bool = False,
-    marker_size: int = 7,
+    marker_size: int = DEFAULT_MARKER_SIZE,
     style: ConflictStyle | None = None,
     favour: Favour | None = None,
     language: str | None = None,
@@ -40,21 +47,8 @@ def run(
 ) -> int:
     """Merge like `git merge-file`; returns the exit status."""
     if len(labels) > 3:
-        frontend.warn("too many -L labels (at most 3: ours, base, theirs)")
-        return ERROR
-    names = [current, base, other]
-    names[: len(labels)] = labels
-    blobs = []
-    for name in (current, base, other):
-        try:
-            with open(name, "rb") as f:
-                blobs.append(f.read())
-        except OSError as error:
-            frontend.warn(f"cannot read {name}: {error.strerror}")
-            return ERROR
-    if any(is_binary(blob) for blob in blobs):
-        frontend.warn(f"cannot merge binary files: {current}")
-        return ERROR
+        frontend.warn("too many labels on the command line (-L: at most ours, base, theirs)")
+        return USAGE
     if language is not None:
         from mergebert.core import languages
 
@@ -62,36 +56,74 @@ def run(
             languages.language_by_name(language)
         except KeyError:
             frontend.warn(f"unknown language {language!r} (java, javascript, typescript, tsx, csharp)")
+            return USAGE
+    names = [current, base, other]
+    names[: len(labels)] = labels
+    blobs = []
+    for name in (current, base, other):  # each checked as it is read, as git does: the first at fault named
+        try:
+            with open(name, "rb") as f:
+                blobs.append(f.read())
+        except OSError as error:
+            frontend.warn(f"cannot read {name}: {error.strerror}")
+            return ERROR
+        if is_binary(blobs[-1]):
+            frontend.warn(f"cannot merge binary files: {name}")
             return ERROR
     repo = gitinfo.open_repo_gently(".")
     labels3 = (names[0], names[1], names[2])
     style = style or (_style_outside_a_repository() if repo is None else None)
-    options = gitinfo.merge_options(repo, None, size=marker_size, labels=labels3, style=style, favour=favour)
+    size = marker_size if marker_size > 0 else DEFAULT_MARKER_SIZE
+    options = gitinfo.merge_options(repo, None, size=size, labels=labels3, style=style, favour=favour)
     ours, base_blob, theirs = blobs
-    outcome = frontend.merge_blobs(
-        base_blob,
-        ours,
-        theirs,
-        path=path or current,
-        language=language,
-        options=options,
-        classifier=frontend.pick_classifier(model, threshold, repo),
+    where = path or current
+    classifier = frontend.pick_classifier(model, threshold, repo)
+    limit = driver.time_limit()  # a file's whole resolve, as the merge driver's
+    outcome = driver.within(
+        limit,
+        lambda: frontend.merge_blobs(
+            base_blob, ours, theirs, path=where, language=language, options=options, classifier=classifier
+        ),
     )
-    if stdout:
-        sys.stdout.buffer.write(outcome.data)
-        sys.stdout.buffer.flush()
-    else:
-        from mergebert.core import textio
+    stuck = outcome is None
+    if not isinstance(outcome, frontend.Outcome):  # git's own merge, and why
+        why = f"not resolved within {limit:g} s (${driver.TIMEOUT_VARIABLE})"
+        if outcome is not None:
+            why = f"internal error ({type(outcome).__name__}: {outcome})"
+        data, left = frontend.line_merge(base_blob, ours, theirs, options)
+        outcome = frontend.Outcome(data, left, left, message=f"{where}: {why}; kept git's line merge")
+    status = ERROR
+    if _put(current, outcome.data, stdout=stdout):
+        status = min(outcome.held, 127)
+        if not quiet:  # said once the result is out: a line that cannot be written costs nothing else
+            for line in frontend.report(where, outcome, review=False):
+                frontend.warn(line)
+    if stuck:  # the resolve thread may be stuck in native code: end without waiting for it
+        sys.stderr.flush()
+        tempdirs.remove_all()  # os._exit skips the exit handlers that would
+        os._exit(status)
+    return status
 
+
+def _put(current: str, data: bytes, *, stdout: bool) -> bool:
+    """`data` printed (`stdout`) or written into CURRENT: atomically or, where no copy can be made beside it
+    (a full disk, a folder this process may not write), in place as git writes it; whether it is out (where
+    not, one line says why)."""
+    if stdout:
         try:
-            textio.atomic_write(current, outcome.data)
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
         except OSError as error:
+            frontend.warn(f"cannot write the result to standard output: {error.strerror}")
+            return False
+        return True
+    try:
+        atomic.atomic_write(current, data)
+    except OSError as error:
+        if not (error.errno in NO_COPY and atomic.overwritten(current, data)):
             frontend.warn(f"cannot write {current}: {error.strerror}")
-            return ERROR
-    if not quiet:  # said once the result is out: a line that cannot be written costs nothing else
-        for line in frontend.report(path or current, outcome, review=False):
-            frontend.warn(line)
-    return min(outcome.held, 127)
+            return False
+    return True
 
 
 def _style_outside_a_repository() -> ConflictStyle | None:
