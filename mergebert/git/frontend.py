@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -101,12 +101,12 @@ def git_merge_file(base: bytes, ours: bytes, theirs: bytes, options: MergeOption
 
 
 def line_merge(base: bytes, ours: bytes, theirs: bytes, options: MergeOptions) -> tuple[bytes, int]:
-    """git's own line merge: `git merge-file`, the reference mergebert must equal where it resolves
+    """git's own line merge by git (`gits_merge`), the reference mergebert must equal where it resolves
     nothing; libgit2 when git cannot do it, and binary content kept as ours with one conflict, as git does."""
     from mergebert.core import linemerge
 
-    if options.whitespace or any(is_binary(data) for data in (base, ours, theirs)):
-        return linemerge.merge_bytes(base, ours, theirs, options)  # git merge-file cannot ignore whitespace
+    if any(is_binary(data) for data in (base, ours, theirs)):
+        return linemerge.merge_bytes(base, ours, theirs, options)
     try:
         _fault("linemerge")
         return gits_merge(base, ours, theirs, options)
@@ -116,8 +116,9 @@ def line_merge(base: bytes, ours: bytes, theirs: bytes, options: MergeOptions) -
 
 def gits_merge(base: bytes, ours: bytes, theirs: bytes, options: MergeOptions) -> tuple[bytes, int]:
     """git's own line merge by git itself, as `options.engine` says git merges: the ort strategy's, or the
-    Myers one of `checkout -m` (`ortmerge`; `git merge-file` where git is too old for them), else `git
-    merge-file`'s."""
+    Myers one of `checkout -m` and the recursive strategy, ignoring the whitespace `options.whitespace`
+    names (`ortmerge`; `git merge-file` where git is too old for them), else `git merge-file`'s. `git
+    merge-file` cannot ignore whitespace: told to, libgit2's merge ignoring it stands in."""
     if options.engine in ("ort", "myers"):
         from mergebert.git import ortmerge
 
@@ -125,6 +126,10 @@ def gits_merge(base: bytes, ours: bytes, theirs: bytes, options: MergeOptions) -
             return ortmerge.merge(base, ours, theirs, options)
         except Exception:  # a git before 2.38 has no merge-tree --write-tree: merge-file is the nearest
             pass
+    if options.whitespace:
+        from mergebert.core import linemerge
+
+        return linemerge.merge_bytes(base, ours, theirs, options)
     return git_merge_file(base, ours, theirs, options)
 
 
@@ -143,11 +148,13 @@ def merge_blobs(
     """Resolve what mergebert can. Where it resolves nothing, for content it cannot handle, on any
     internal error (the latter two with a one-line message), where `options.favour` settles every
     conflict or `options.whitespace` changes git's merge, and where git's own merge (with the ort engine)
-    leaves no conflict, the result is git's own line merge (`git`, where the caller has made it).
-    With `suggest`, the resolutions list their suggestions (the interactive commands)."""
+    leaves no conflict, the result is git's own line merge (`git`, where the caller has made it). So it is
+    where a resolution would change a line git's own merge (ort's, or the Myers one of `checkout -m`) leaves
+    clean (`keeps_clean_lines`). With `suggest`, the resolutions list their suggestions (the interactive
+    commands)."""
     if options.favour or options.whitespace:  # git was told how to merge: its merge's conflicts stand
         data, left = git or line_merge(base, ours, theirs, options)
-        return Outcome(data, left, left, git=(data, left))
+        return Outcome(data, left, left, message=_told(path, options) if left else None, git=(data, left))
     gits = git or (line_merge(base, ours, theirs, options) if options.engine == "ort" else None)
     if gits is not None and gits[1] == 0:  # ort merges cleanly where merge-file (or libgit2) does not
         return Outcome(gits[0], 0, 0, git=gits)
@@ -171,6 +178,11 @@ def merge_blobs(
             data, left = gits or line_merge(base, ours, theirs, options)
             message = f"{where}{result.fallback}; kept git's line merge" if result.fallback else None
             return Outcome(data, left, left, tuple(result.resolutions), message, result.chunks, (data, left))
+        if gits is None and options.engine == "myers":  # checkout -m, am -3: git's merge, to hold it to
+            gits = line_merge(base, ours, theirs, options)
+        sides = (base, ours, theirs)
+        if gits is not None and not keeps_clean_lines(gits[0], result.data, options.marker_size, *sides):
+            return _gits_kept(gits, result.resolutions, result.chunks, where)
         resolutions = tuple(result.resolutions)
         resolved, size = result.conflicts - result.left, options.marker_size
         count = counted(result.data, resolved, result.left, result.chunks, size)
@@ -189,6 +201,75 @@ def merge_blobs(
         data, left = gits or line_merge(base, ours, theirs, options)
         message = f"{where}internal error ({type(error).__name__}: {error}); kept git's line merge"
         return Outcome(data=data, conflicts=left, left=left, message=message, git=(data, left))
+
+
+CHANGES_CLEAN = "a resolution would change lines git merged cleanly; kept git's line merge"
+
+
+def keeps_clean_lines(gits: bytes, data: bytes, size: int, *sides: bytes) -> bool:
+    """Whether `data` (mergebert's merge of `sides`) holds each run of lines that `gits` (git's own merge of
+    them) leaves clean, unchanged and in order, the first at its start and the last at its end, and none
+    inside a conflict block `data` leaves (`markers.blocks`): what it changes lies only where git's
+    conflicts are. False where git's merge has no conflict block (nothing may change) and, since the blocks
+    cannot then be told from the text, where a side holds a `<<<<<<<` or `>>>>>>>` line of `size`."""
+    if data == gits:
+        return True
+    marked = markers.bytes_pattern(size, "<>")
+    if b"\0" in gits or any(marked.search(side) for side in sides):
+        return False
+    first, *runs = _between_blocks(gits, size)
+    if not runs:
+        return False
+    *runs, last = runs
+    text = b"\0".join(_between_blocks(data, size))  # no run can match across a block of `data`
+    at, end = len(first), len(text) - len(last)
+    if not (text.startswith(first) and text.endswith(last) and (not last or _starts_line(text, end))):
+        return False
+    for run in filter(None, runs):
+        found = text.find(run, at)
+        while found > 0 and not _starts_line(text, found):
+            found = text.find(run, found + 1)
+        if found < 0:
+            return False
+        at = found + len(run)
+    return at <= end
+
+
+def _between_blocks(data: bytes, size: int) -> list[bytes]:
+    """`data`'s text before its first conflict block, between each two and after the last, in whole lines."""
+    lines = data.split(b"\n")
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+    edges = [0, *(edge for block in markers.blocks(lines, size) for edge in block), len(lines)]
+    return [data[starts[a] : min(starts[b], len(data))] for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def _starts_line(text: bytes, at: int) -> bool:
+    """Whether offset `at` of `_between_blocks`' runs joined by NUL starts a line."""
+    return at == 0 or text[at - 1 : at] in (b"\n", b"\0")
+
+
+def _gits_kept(
+    gits: tuple[bytes, int], resolutions: Sequence[Resolution], chunks: Sequence[Chunk], where: str
+) -> Outcome:
+    """git's own merge for a file where a resolution would change lines it merged cleanly: each conflict
+    mergebert resolved is left, for that reason (where git merges the file cleanly, its merge alone)."""
+    data, left = gits
+    if not left:
+        return Outcome(data, 0, 0, git=gits)
+    unresolved = tuple(
+        r if r.text is None else replace(r, text=None, candidate=None, reason=CHANGES_CLEAN)
+        for r in resolutions
+    )
+    return Outcome(data, left, left, unresolved, f"{where}{CHANGES_CLEAN}", tuple(chunks), gits)
+
+
+def _told(path: str | None, options: MergeOptions) -> str:
+    """Why the conflicts of a merge told to ignore whitespace are left: `src/A.java: git's merge with -X
+    ignore-space-change stands` (the model does not run)."""
+    given = " ".join(f"-X {kind}" for kind in options.whitespace)
+    return f"{path + ': ' if path else ''}git's merge with {given} stands"
 
 
 def counted(data: bytes, resolved: int, left: int, chunks: Sequence[Chunk], size: int) -> Count:

@@ -14,6 +14,11 @@ routes to a merge driver) in a bare repository made once per process; git runs w
 config and no attributes besides the marker size. Its markers are longer than any line of the sides
 starts with, so none can be taken for a line; their labels (placeholder branches, or the "ours", "base"
 and "theirs" of `checkout -m`) and size are then made the real ones (`_marked_as`).
+
+Told to ignore whitespace (`-X ignore-space-change` and its kin), git's merge is one neither `git
+merge-file` nor git 2.39's `git merge-tree` can be asked for: it is made by a real `git merge --no-commit
+-X ...` (`-s recursive` for the Myers engine) in a repository and work tree of its own, made for the call
+in a folder of the scratch one, so that no two calls share a HEAD or an index.
 """
 
 from __future__ import annotations
@@ -56,9 +61,7 @@ class Scratch:
         self.env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
 
     def commit(self, data: bytes, parents: list[pygit2.Oid]) -> pygit2.Oid:
-        builder = self.repo.TreeBuilder()
-        builder.insert(NAME, self.repo.create_blob(data), FileMode.BLOB)
-        return self.repo.create_commit(None, _SIGNATURE, _SIGNATURE, "v", builder.write(), parents)
+        return _committed(self.repo, data, parents)
 
     def git(
         self,
@@ -92,13 +95,22 @@ def _scratch() -> Scratch:
     return Scratch()
 
 
+def _committed(repo: pygit2.Repository, data: bytes, parents: list[pygit2.Oid]) -> pygit2.Oid:
+    """A commit of `repo` whose tree holds `data` as the file `f` alone."""
+    builder = repo.TreeBuilder()
+    builder.insert(NAME, repo.create_blob(data), FileMode.BLOB)
+    return repo.create_commit(None, _SIGNATURE, _SIGNATURE, "v", builder.write(), parents)
+
+
 def merge(base: bytes, ours: bytes, theirs: bytes, options: MergeOptions) -> tuple[bytes, int]:
     """What git writes for the file by `options.engine` (ort's merge, else the Myers one of `checkout
     -m`), in `options`' style, marker size and labels, and the number of conflicts in it; with
     `options.favour` (`-X ours|theirs`), git's conflicts each given to that side. Raises OSError,
     subprocess.SubprocessError or RuntimeError where git cannot do it (too old for `merge-tree
-    --write-tree`, no room for the scratch repository)."""
+    --write-tree`, no room for the scratch repository). With `options.whitespace`, git's merge ignoring
+    that whitespace (`_whitespace_merge`)."""
     line_merge = _merge_tree if options.engine == "ort" else _checkout_merge
+    line_merge = _whitespace_merge if options.whitespace else line_merge
     if options.favour is None:
         return line_merge(base, ours, theirs, options)
     safe = replace(options, marker_size=_unheld_marker_size(base, ours, theirs), style="merge", favour=None)
@@ -159,6 +171,42 @@ def _merge_tree(base: bytes, ours: bytes, theirs: bytes, options: MergeOptions) 
         return merged, 0
     # its labels: the placeholder branches, the base's abbreviated id
     written = (re.escape(scratch.ours.encode()), rb"[0-9a-f]{4,40}", re.escape(scratch.theirs.encode()))
+    merged, count = _marked_as(merged, size, written, options)
+    return merged, max(count, 1)
+
+
+def _whitespace_merge(base: bytes, ours: bytes, theirs: bytes, options: MergeOptions) -> tuple[bytes, int]:
+    """`git merge --no-commit -X <each of options.whitespace>` of the three versions, by the ort strategy
+    (the recursive one for the Myers engine), in a repository of its own (HEAD on ours, its own index and
+    work tree) in a folder of the scratch one: the file and its number of conflicts."""
+    scratch = _scratch()
+    size = _unheld_marker_size(base, ours, theirs)
+    with tempfile.TemporaryDirectory(dir=scratch.folder) as folder:
+        own = pygit2.init_repository(folder, initial_head=scratch.ours)
+        root = _committed(own, base, [])
+        own.references.create(f"refs/heads/{scratch.ours}", _committed(own, ours, [root]))
+        own.references.create(f"refs/heads/{scratch.theirs}", _committed(own, theirs, [root]))
+        (Path(own.path) / "info").mkdir(exist_ok=True)
+        (Path(own.path) / "info" / "attributes").write_text(f"{NAME} conflict-marker-size={size}\n")
+        settings = {
+            "merge.conflictStyle": options.style,
+            "core.hooksPath": os.devnull,
+            "user.name": _SIGNATURE.name,
+            "user.email": _SIGNATURE.email,
+        }
+        tree = {"GIT_DIR": own.path, "GIT_WORK_TREE": folder}
+        scratch.git("read-tree", "--reset", "-u", "HEAD", settings=settings, **tree)
+        strategy = "ort" if options.engine == "ort" else "recursive"
+        ignoring = [part for kind in options.whitespace for part in ("-X", kind)]
+        merging = ("merge", "--no-commit", "--no-ff", "-q", "-s", strategy, *ignoring, scratch.theirs)
+        done = scratch.git(*merging, settings=settings, **tree)
+        merged = (Path(folder) / NAME).read_bytes()
+        own.index.read(True)
+        if done.returncode == 0:
+            return merged, 0
+        if own.index.conflicts is None:  # it failed before merging
+            raise RuntimeError(f"git merge failed: {done.stderr.decode(errors='replace')}")
+    written = (b"HEAD", rb"[0-9a-f]{4,40}", re.escape(scratch.theirs.encode()))  # the base: its short id
     merged, count = _marked_as(merged, size, written, options)
     return merged, max(count, 1)
 
