@@ -127,8 +127,8 @@ def test_a_branch_named_in_bytes_that_are_not_utf8_labels_gits_conflict(repo: Gi
 
 @pytest.mark.parametrize("strategy", ["ort", "recursive"])
 def test_conflicts_kept_apart_with_whitespace_ignored(repo: GitRepo, strategy: str) -> None:
-    """`-X ignore-space-change` makes git's merge one `git merge-file` cannot make (libgit2 makes it): its
-    conflicts are still joined as git merge joins them."""
+    """`-X ignore-space-change` makes git's merge one `git merge-file` cannot make (a real `git merge -X`
+    makes it): its conflicts are still joined as git merge joins them."""
     repo.diverge(NAME, *APART)
     without, with_driver, stderr = repo.merge_both_ways(
         NAME, "merge", "--no-edit", "-s", strategy, "-X", "ignore-space-change", "feature"
