@@ -417,10 +417,11 @@ def merge_file_command(
     Exit status: the number of conflicts left (at most 127), 255 on error, 129 on a usage error. A
     resolve longer than $MERGEBERT_DRIVER_TIMEOUT seconds (default 10) gives git's own merge.
     """
+    from mergebert.core.messages import ctrl_c_says
     from mergebert.git import merge_file
 
-    raise SystemExit(
-        merge_file.run(
+    with ctrl_c_says(merge_file.NOTHING_WRITTEN):  # before the resolve (merge_file.run says one during it)
+        status = merge_file.run(
             current,
             base,
             other,
@@ -435,7 +436,7 @@ def merge_file_command(
             model=model,
             threshold=threshold,
         )
-    )
+    raise SystemExit(status)
 
 
 @main.command("review")

@@ -3,7 +3,10 @@ not write, a stdout it cannot write, marker sizes, usage errors, empty labels, b
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -226,3 +229,33 @@ def test_quiet_help_says_what_it_drops(repo: GitRepo) -> None:
     help_text = " ".join(repo.mergebert("merge-file", "--help").stdout.split())
     quiet = help_text[help_text.index("-q, --quiet") :].split(" --")[1]
     assert "conflicts" in quiet, quiet
+
+
+def _many_conflicts(count: int) -> tuple[str, str, str]:
+    """Base, ours and theirs of a class whose `count` methods each conflict on one line's tokens."""
+
+    def version(body: str) -> str:
+        methods = "".join(
+            f"  int m{n}(int x) {{\n    return {body.format(n=n)};\n  }}\n\n" for n in range(count)
+        )
+        return f"class Many {{\n{methods}}}\n"
+
+    return version("x + {n}"), version("x * {n} + {n}"), version("x + {n} - 1")
+
+
+def test_ctrl_c_while_it_resolves_is_one_line_130_and_current_as_it_was(repo: GitRepo) -> None:
+    """^C while the model works on a long file: no crash (its thread may be in native code), CURRENT as it
+    was, one line and git's status for a command ^C ended."""
+    paths = sides(repo.path, *_many_conflicts(1000))  # about 7 s of resolving on this machine, idle
+    before = Path(paths[0]).read_bytes()
+    del repo.env["MERGEBERT_MODEL"]  # the shipped model: its work is what takes the time
+    run = subprocess.Popen(
+        [MERGEBERT, "merge-file", *paths], env=repo.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, start_new_session=True,
+    )  # fmt: skip
+    time.sleep(3)  # the model loaded, the conflicts being resolved
+    assert run.poll() is None, "the resolve ended before the ^C: give it more conflicts"
+    os.killpg(run.pid, signal.SIGINT)
+    stdout, stderr = run.communicate(timeout=60)
+    assert (run.returncode, stdout, stderr) == (130, "", "mergebert: interrupted: nothing written\n")
+    assert Path(paths[0]).read_bytes() == before

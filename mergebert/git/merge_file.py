@@ -16,13 +16,16 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
+from typing import NoReturn
 
 from mergebert.core import atomic, markers, tempdirs
+from mergebert.core.messages import INTERRUPTED_STATUS
 from mergebert.core.options import ConflictStyle, Favour
 from mergebert.core.textio import is_binary
 from mergebert.git import driver, frontend, gitcmd, gitinfo
 
 ERROR = 255
+NOTHING_WRITTEN = "nothing written"  # what a ^C before the result is out leaves
 USAGE = 129  # git's exit status for a command line it cannot use
 DEFAULT_MARKER_SIZE = 7  # what git uses for a size below 1
 # why CURRENT cannot be replaced by a copy where it can still be written in place
@@ -79,12 +82,16 @@ def run(
     where = path or current
     classifier = frontend.pick_classifier(model, threshold, repo)
     limit = driver.time_limit()  # a file's whole resolve, as the merge driver's
-    outcome = driver.within(
-        limit,
-        lambda: frontend.merge_blobs(
-            base_blob, ours, theirs, path=where, language=language, options=options, classifier=classifier
-        ),
-    )
+    try:
+        outcome = driver.within(
+            limit,
+            lambda: frontend.merge_blobs(
+                base_blob, ours, theirs, path=where, language=language, options=options, classifier=classifier
+            ),
+        )
+    except KeyboardInterrupt:  # ^C while it resolves: CURRENT as it was, the resolve's thread not waited for
+        frontend.warn(f"interrupted: {NOTHING_WRITTEN}")
+        _end_now(INTERRUPTED_STATUS)
     stuck = outcome is None
     if not isinstance(outcome, frontend.Outcome):  # git's own merge, and why
         why = f"not resolved within {limit:g} s (${driver.TIMEOUT_VARIABLE})"
@@ -93,16 +100,24 @@ def run(
         data, left = frontend.line_merge(base_blob, ours, theirs, options)
         outcome = frontend.Outcome(data, left, left, message=f"{where}: {why}; kept git's line merge")
     status = ERROR
-    if _put(current, outcome.data, stdout=stdout):
+    with atomic.uninterrupted():  # a ^C now waits: CURRENT is written whole, in place too
+        put = _put(current, outcome.data, stdout=stdout)
+    if put:
         status = min(outcome.held, 127)
         if not quiet:  # said once the result is out: a line that cannot be written costs nothing else
             for line in frontend.report(where, outcome, review=False):
                 frontend.warn(line)
     if stuck:  # the resolve thread may be stuck in native code: end without waiting for it
-        sys.stderr.flush()
-        tempdirs.remove_all()  # os._exit skips the exit handlers that would
-        os._exit(status)
+        _end_now(status)
     return status
+
+
+def _end_now(status: int) -> NoReturn:
+    """End the process with `status` without waiting for a resolve's thread, which may be in native code
+    (Python would wait, or abort, at its exit)."""
+    sys.stderr.flush()
+    tempdirs.remove_all()  # os._exit skips the exit handlers that would
+    os._exit(status)
 
 
 def _put(current: str, data: bytes, *, stdout: bool) -> bool:
