@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import tempfile
@@ -9,12 +10,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gitrepo import GitRepo, isolated_env, stop_daemons
+from gitrepo import GitRepo, isolated_env, mergebert_setting, stop_daemons
 
 # A test run started in the background of a shell inherits SIGINT ignored, which every command it starts
 # would keep through exec, so the ^C tests' commands would never see their ^C; a handler of this process's
 # own instead is reset to the default at exec.
 signal.signal(signal.SIGINT, signal.default_int_handler)
+
+# Nor does any test inherit the settings of the environment the tests run in (a CI's NO_COLOR or
+# MERGEBERT_MODEL): those run in this process (click's CliRunner) read os.environ itself.
+for name in [name for name in os.environ if mergebert_setting(name)]:
+    del os.environ[name]
 
 
 @pytest.fixture

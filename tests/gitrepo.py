@@ -25,9 +25,15 @@ BIN = Path(sys.executable).parent
 MERGEBERT = str(BIN / "mergebert")
 
 
+def mergebert_setting(name: str) -> bool:
+    """Whether the environment variable `name` changes what mergebert does (a setting, a test fault,
+    NO_COLOR): no test inherits one from the environment the tests run in."""
+    return name.startswith("MERGEBERT_") or name == "NO_COLOR"
+
+
 def isolated_env(home: Path) -> dict[str, str]:
-    """os.environ without any git state of the caller, with `home` as HOME."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") and k != "MERGEBERT_TEST_FAULT"}
+    """os.environ without any git state or mergebert setting of the caller, with `home` as HOME."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") and not mergebert_setting(k)}
     (home / ".config").mkdir(parents=True, exist_ok=True)
     env.update(
         HOME=str(home),
@@ -259,45 +265,37 @@ def without_root_privilege() -> list[str]:
     return ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner"]
 
 
-def when_created(folder: Path, prefix: str, action: Callable[[], object]) -> Callable[[], bool]:
-    """Run `action` (from a thread) the moment a file whose name starts with `prefix` appears in `folder`
-    (Linux inotify): a save or a signal at a given moment of another process's write; returns a function
-    telling whether it ran."""
-    import ctypes
-    import select
-    import struct
-    import threading
-
-    if not sys.platform.startswith("linux"):
-        pytest.skip("an action at a given moment of another process's write needs Linux's inotify")
-    libc = ctypes.CDLL(None, use_errno=True)
-    fd = libc.inotify_init()
-    libc.inotify_add_watch(fd, os.fsencode(folder), 0x100)  # IN_CREATE
-    done = threading.Event()
-
-    def watch() -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not done.is_set():
-            if not select.select([fd], [], [], 0.05)[0]:
-                continue
-            events, at = os.read(fd, 65536), 0
-            while at < len(events):
-                length = struct.unpack_from("iIII", events, at)[3]
-                name = events[at + 16 : at + 16 + length].rstrip(b"\0")
-                at += 16 + length
-                if name.startswith(prefix.encode()):
-                    action()
-                    done.set()
-                    break
-        os.close(fd)
-
-    threading.Thread(target=watch, daemon=True).start()
-    return done.is_set
-
-
-def save_when_created(folder: Path, prefix: str, target: Path, content: bytes) -> Callable[[], bool]:
-    """Write `content` to `target`, as an editor's save would, when `when_created` sees `prefix` appear."""
-    return when_created(folder, prefix, lambda: target.write_bytes(content))
+def paused_write(
+    repo: GitRepo, target: str, args: list[str], action: Callable[[subprocess.Popen[str]], object]
+) -> subprocess.CompletedProcess[str]:
+    """`mergebert args` in `repo`, paused once its atomic write of `target` has written the temporary file,
+    before it checks the file and replaces it ($MERGEBERT_TEST_FAULT's `pause-write`), while `action` runs
+    (a save, a signal to the process), then let go: the action lands at that moment of the write, however
+    fast the machine or its file system (an fsync on tmpfs costs nothing)."""
+    path = repo.path / target
+    release = repo.path.parent / "release-the-write"
+    release.unlink(missing_ok=True)
+    env = {
+        **repo.env,
+        "MERGEBERT_TEST_FAULT": "pause-write",
+        "MERGEBERT_TEST_PAUSED": str(path),
+        "MERGEBERT_TEST_RELEASE": str(release),
+    }
+    command = [MERGEBERT, *args]
+    process = subprocess.Popen(
+        command, cwd=repo.path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        temporary = f".{path.name}.{process.pid}-*"  # atomic_write's: there until it is let go
+        wait_until(lambda: any(path.parent.glob(temporary)) or process.poll() is not None, 120)
+        paused = any(path.parent.glob(temporary))
+        if paused:
+            action(process)
+    finally:
+        release.touch()
+        out, err = process.communicate(timeout=120)
+    assert paused, f"{target} was never written:\n{out}{err}"
+    return subprocess.CompletedProcess(command, process.returncode, out, err)
 
 
 def topic_beside(repo: GitRepo, name: str, sides: tuple[str, str, str]) -> None:

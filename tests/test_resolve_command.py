@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
@@ -19,9 +20,8 @@ from gitrepo import (
     TOKEN_OURS,
     TOKEN_THEIRS,
     GitRepo,
-    save_when_created,
+    paused_write,
     signalled_while_waiting,
-    when_created,
     without_root_privilege,
 )
 
@@ -224,9 +224,7 @@ def test_resolve_leaves_a_file_saved_while_it_writes(repo: GitRepo) -> None:
     """A save landing while resolve writes (here: as it writes the backup) is the user's; it is kept."""
     stopped(repo, "merge")
     mine = b"class App { /* resolved by hand */ }\n"
-    saved = save_when_created(repo.path / "src", ".App.java.orig.", repo.path / NAME, mine)
-    result = repo.mergebert("resolve")
-    assert saved(), "the save was not made"
+    result = paused_write(repo, NAME + ".orig", ["resolve"], lambda _: (repo.path / NAME).write_bytes(mine))
     assert repo.read(NAME) == mine
     row = next(line for line in result.stdout.splitlines() if line.startswith(NAME))
     assert "changed since it was read; left alone" in row, result.stdout
@@ -238,12 +236,45 @@ def test_resolve_killed_while_it_writes_writes_every_file_whole(repo: GitRepo) -
     other = "src/Other.java"
     token = (TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)
     repo.stop_on({NAME: token, other: token})
-    resolve = subprocess.Popen([MERGEBERT, "resolve"], cwd=repo.path, env=repo.env, stdout=subprocess.PIPE)
-    killed = when_created(repo.path / "src", ".App.java.orig.", lambda: resolve.send_signal(signal.SIGTERM))
-    out, _ = resolve.communicate(timeout=120)
-    assert killed(), "the kill was not sent"
-    assert resolve.returncode == 0, out
+    resolve = paused_write(  # the kill while it writes the first backup
+        repo, NAME + ".orig", ["resolve"], lambda process: process.send_signal(signal.SIGTERM)
+    )
+    assert resolve.returncode == 0, resolve
     assert repo.read(NAME) == repo.read(other) == TOKEN_MERGED.encode()
+
+
+@pytest.mark.skipif(not hasattr(fcntl, "F_SETPIPE_SZ"), reason="sets a pipe's size, as Linux lets it")
+def test_resolve_killed_while_it_prints_its_table_says_every_file_is_written(repo: GitRepo) -> None:
+    """A kill (SIGTERM, as ^C) once every file is written, while the table is printed (here: to a pipe
+    that holds less than the table, read after the kill): the one line and exit 130, not click's
+    'Aborted!'."""
+    folder = "src/" + "/".join(f"{n}{'d' * 250}" for n in range(9))  # two rows of it outgrow the pipe
+    names = [f"{folder}/App.java", f"{folder}/Other.java"]
+    repo.stop_on({name: (TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS) for name in names})
+    reader, writer = os.pipe()
+    fcntl.fcntl(writer, fcntl.F_SETPIPE_SZ, 4096)  # the least a pipe holds: one page
+    with open(reader, "rb") as table:
+        command = [MERGEBERT, "resolve"]
+        resolve = subprocess.Popen(
+            command, cwd=repo.path, env=repo.env, stdout=writer, stderr=subprocess.PIPE, text=True
+        )
+        os.close(writer)
+        try:
+            deadline = time.monotonic() + 120  # a bound on waiting for the table to fill the pipe
+            while resolve.poll() is None and time.monotonic() < deadline:
+                with open(f"/proc/{resolve.pid}/wchan") as wchan:
+                    if "pipe_write" in wchan.read():
+                        break
+                time.sleep(0.05)
+            merged = [TOKEN_MERGED.encode()] * 2
+            assert [repo.read(name) for name in names] == merged  # the files are written before the table
+            resolve.send_signal(signal.SIGTERM)
+            assert table.read().startswith(b"file ")
+            _, said = resolve.communicate(timeout=120)
+        finally:
+            resolve.kill()
+    assert (resolve.returncode, said) == (130, "mergebert: interrupted: every file is written\n")
+    assert [repo.read(name) for name in names] == merged
 
 
 def waiting_or_done(proc: subprocess.Popen[bytes], seconds: float = 30) -> None:
@@ -265,23 +296,17 @@ def test_two_resolves_at_once_leave_one_backup_of_gits_conflict(repo: GitRepo) -
     backup of the file as it resolved it."""
     stopped(repo, "merge")
     conflict = repo.read(NAME)
-    command = [MERGEBERT, "resolve", "--add", NAME]
-    first = subprocess.Popen(command, cwd=repo.path, env=repo.env, stdout=subprocess.PIPE)
+    command = ["resolve", "--add", NAME]
     second: list[subprocess.Popen[bytes]] = []
 
-    def meanwhile() -> None:
-        first.send_signal(signal.SIGSTOP)
-        second.append(subprocess.Popen(command, cwd=repo.path, env=repo.env, stdout=subprocess.PIPE))
+    def meanwhile(_: object) -> None:
+        second.append(
+            subprocess.Popen([MERGEBERT, *command], cwd=repo.path, env=repo.env, stdout=subprocess.PIPE)
+        )
         waiting_or_done(second[0])
-        first.send_signal(signal.SIGCONT)
 
-    paused = when_created(repo.path / "src", f".App.java.{first.pid}-", meanwhile)
-    first.communicate(timeout=120)
-    deadline = time.monotonic() + 120
-    while not second and time.monotonic() < deadline:
-        time.sleep(0.05)
+    paused_write(repo, NAME, command, meanwhile)
     second[0].communicate(timeout=120)
-    assert paused(), "the first resolve was not paused"
     assert repo.read(NAME) == TOKEN_MERGED.encode()
     backups = sorted(path.name for path in (repo.path / "src").glob("App.java.orig*"))
     assert backups == ["App.java.orig"]

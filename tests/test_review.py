@@ -23,7 +23,7 @@ from gitrepo import (
     TOKEN_THEIRS,
     GitRepo,
     java,
-    save_when_created,
+    paused_write,
     signalled_while_waiting,
     without_root_privilege,
     write_lock_held,
@@ -662,9 +662,9 @@ def test_undo_leaves_a_file_saved_while_it_writes(repo: GitRepo) -> None:
     install(repo)
     repo.stop_on({NAME: (TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS)})
     mine = b"class App { /* resolved by hand */ }\n"
-    saved = save_when_created(repo.path / "src", ".App.java.", repo.path / NAME, mine)
-    undo = repo.mergebert("review", "--undo", NAME)
-    assert saved(), "the save was not made"
+    undo = paused_write(
+        repo, NAME, ["review", "--undo", NAME], lambda _: (repo.path / NAME).write_bytes(mine)
+    )
     assert repo.read(NAME) == mine
     assert f"{NAME}: changed while it was undone; left as it is" in undo.stdout, undo.stdout
     assert undo.returncode == 1

@@ -50,6 +50,7 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, *, expected: bytes |
             os.fsync(out.fileno())
         if mode is not None:
             os.chmod(tmp, mode)
+        faults.paused("pause-write", target)  # for the tests: a save or a signal lands right here
         if expected is not None and not _holds(target, expected):
             raise ChangedMeanwhile(target)
         os.replace(tmp, target)

@@ -25,7 +25,7 @@ import pygit2
 
 from mergebert.core import markers
 from mergebert.core.atomic import ChangedMeanwhile
-from mergebert.core.messages import INTERRUPTED_STATUS, say
+from mergebert.core.messages import INTERRUPTED_STATUS, ctrl_c_says, say
 from mergebert.core.textio import is_binary
 from mergebert.git import frontend, gitcmd, gitinfo, marked, review
 
@@ -298,17 +298,23 @@ def run(
     except KeyboardInterrupt:  # ^C, at a question or before: as `git add -p`, nothing is written
         frontend.warn("interrupted: nothing written")
         return INTERRUPTED_STATUS
-    try:
-        with marked.writing(repo):  # the questions answered, every file is written
-            written = [row for row in rows if write(repo, row, backup=backup)]
-    except KeyboardInterrupt:  # while it waited for another mergebert to finish writing
-        frontend.warn("interrupted: nothing written")
-        return INTERRUPTED_STATUS
-    try:
-        staged = stage(repo, [row for row in written if row.left == 0]) if add else True
-    except KeyboardInterrupt:  # git add stopped (its index as it was, or all of them staged)
+    staged_note = "; git status shows what is staged" if add else ""
+    written: list[Row] | None = None
+    after_writing = "nothing written" if dry_run else f"every file is written{staged_note}"
+    with ctrl_c_says(after_writing):  # a ^C (a kill) once the files are written, as while the table prints
+        try:
+            with marked.writing(repo):  # the questions answered, every file is written
+                written = [row for row in rows if write(repo, row, backup=backup)]
+        except KeyboardInterrupt:
+            if written is None:  # while it waited for another mergebert to finish writing
+                frontend.warn("interrupted: nothing written")
+                return INTERRUPTED_STATUS
+            raise
+        try:
+            staged = stage(repo, [row for row in written if row.left == 0]) if add else True
+        except KeyboardInterrupt:  # git add stopped (its index as it was, or all of them staged)
+            print_table(rows)
+            frontend.warn(f"interrupted while staging: every file is written{staged_note}")
+            return INTERRUPTED_STATUS
         print_table(rows)
-        frontend.warn("interrupted while staging: every file is written; git status shows what is staged")
-        return INTERRUPTED_STATUS
-    print_table(rows)
     return 0 if staged and all(r.left == 0 for r in rows) else 1
