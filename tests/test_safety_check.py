@@ -105,3 +105,19 @@ def test_all_conflicts_resolved_keeping_gits_clean_lines_is_kept(repo: GitRepo) 
     _, with_driver, stderr = repo.merge_both_ways("f.js", "merge", "--no-edit", "feature")
     assert with_driver == lines("function f() {", "  g(10, 20);", *keep, "  h(10, 20);", *keep, "}").encode()
     assert "f.js: resolved 2 of 2 conflicts" in stderr
+
+
+# ort's merge (histogram) conflicts where mergebert's line merge (Myers) merges cleanly: what git alone
+# leaves for the user to decide is left so, as the Python driver is reached wherever `git merge-file`
+# conflicts too (git 2.44 and later, `--diff-algorithm=histogram`) or where it is configured by hand
+ORT_CONFLICTS_MYERS_CLEAN = ("}\n\n{\n{\n{\n{\nx = 1;\n", "}\n\n{\n\n{\n{\n{\n", "}\n\n{\n{\n{\n{\n")
+
+
+def test_where_only_gits_merge_conflicts_the_file_is_gits_merge(repo: GitRepo) -> None:
+    repo.diverge("f.js", *ORT_CONFLICTS_MYERS_CLEAN)
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode == 1
+    alone = repo.read("f.js")
+    repo.git("merge", "--abort")
+    repo.use_driver(command="mergebert driver %O %A %B %L %P")
+    driven = repo.git("merge", "--no-edit", "feature", check=False)
+    assert (driven.returncode, repo.read("f.js"), repo.conflicted()) == (1, alone, ["f.js"])

@@ -10,12 +10,14 @@ copies the repository, runs the command there with git alone and here with the d
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 from gitrepo import GitRepo
 
 from mergebert.core import linemerge
 from mergebert.core.options import MergeOptions, Whitespace
+from mergebert.git import ortmerge
 
 NAME = "src/A.java"
 
@@ -346,3 +348,17 @@ def test_merges_made_at_once_share_no_work_tree() -> None:
         together = list(pool.map(lambda job: ortmerge.merge(*job[0], job[1]), jobs))
     assert together == alone
     assert len({merged for merged, _ in alone}) > 1
+
+
+def test_the_users_global_attributes_do_not_reach_gits_merge_of_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The merge made for the file runs without the user's attributes, as the one without `-X` does: a
+    global `* merge=union` would settle the conflict git leaves."""
+    (tmp_path / "git").mkdir()
+    (tmp_path / "git" / "attributes").write_text("* merge=union\n")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    versions = (b"a\nb\nc\n", b"a\nB1\nc\n", b"a\nB2\nc\n")
+    plain = ortmerge.merge(*versions, MergeOptions(engine="ort"))
+    ignoring = ortmerge.merge(*versions, MergeOptions(engine="ort", whitespace=("ignore-space-change",)))
+    assert ignoring == plain and plain[1] == 1

@@ -174,7 +174,10 @@ def merge_blobs(
             suggest=suggest,
             render_unresolved=False,  # git's own merge is written where nothing is resolved
         )
-        if result.fallback or (result.conflicts and result.left == result.conflicts):
+        # nothing resolved; or mergebert's line merge clean (Myers) where git's own (ort's, checkout -m's)
+        # may conflict: what git leaves to the user stays so (merge-file's is mergebert's own line merge)
+        untouched = result.left == result.conflicts and (result.conflicts or options.engine != "merge-file")
+        if result.fallback or untouched:
             data, left = gits or line_merge(base, ours, theirs, options)
             message = f"{where}{result.fallback}; kept git's line merge" if result.fallback else None
             return Outcome(data, left, left, tuple(result.resolutions), message, result.chunks, (data, left))

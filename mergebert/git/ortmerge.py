@@ -83,7 +83,7 @@ class Scratch:
             timeout=TIMEOUT,
             check=False,
         )
-        if done.returncode not in (0, 1):
+        if done.returncode not in accept:
             raise RuntimeError(
                 f"git {args[0]} failed ({done.returncode}): {done.stderr.decode(errors='replace')}"
             )
@@ -191,6 +191,7 @@ def _whitespace_merge(base: bytes, ours: bytes, theirs: bytes, options: MergeOpt
         settings = {
             "merge.conflictStyle": options.style,
             "core.hooksPath": os.devnull,
+            "core.attributesFile": os.devnull,  # the user's global attributes would apply to NAME
             "user.name": _SIGNATURE.name,
             "user.email": _SIGNATURE.email,
         }
@@ -199,7 +200,7 @@ def _whitespace_merge(base: bytes, ours: bytes, theirs: bytes, options: MergeOpt
         strategy = "ort" if options.engine == "ort" else "recursive"
         ignoring = [part for kind in options.whitespace for part in ("-X", kind)]
         merging = ("merge", "--no-commit", "--no-ff", "-q", "-s", strategy, *ignoring, scratch.theirs)
-        done = scratch.git(*merging, settings=settings, **tree)
+        done = scratch.git(*merging, settings=settings, accept=(0, 1), **tree)  # 1: conflicts
         merged = (Path(folder) / NAME).read_bytes()
         own.index.read(True)
         if done.returncode == 0:
