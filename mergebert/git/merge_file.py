@@ -100,9 +100,7 @@ def run(
         data, left = frontend.line_merge(base_blob, ours, theirs, options)
         outcome = frontend.Outcome(data, left, left, message=f"{where}: {why}; kept git's line merge")
     status = ERROR
-    with atomic.uninterrupted():  # a ^C now waits: CURRENT is written whole, in place too
-        put = _put(current, outcome.data, stdout=stdout)
-    if put:
+    if _put(current, outcome.data, stdout=stdout):
         status = min(outcome.held, 127)
         if not quiet:  # said once the result is out: a line that cannot be written costs nothing else
             for line in frontend.report(where, outcome, review=False):
@@ -135,7 +133,9 @@ def _put(current: str, data: bytes, *, stdout: bool) -> bool:
     try:
         atomic.atomic_write(current, data)
     except OSError as error:
-        if not (error.errno in NO_COPY and atomic.overwritten(current, data)):
+        with atomic.uninterrupted():  # in place, a signal would leave CURRENT cut short
+            written = error.errno in NO_COPY and atomic.overwritten(current, data)
+        if not written:
             frontend.warn(f"cannot write {current}: {error.strerror}")
             return False
     return True
