@@ -1,19 +1,22 @@
 """Folders a process keeps for its whole life (scratch object stores, a training run's staging folder),
-removed when it ends: at a normal exit, and by `remove_all` before an `os._exit`, which skips exit
-handlers. The owner holds an exclusive `flock` on a lock file inside the folder while it lives, so that
-the folders of a process killed before it could remove them (SIGKILL, a crash) are removed later by
-whoever can take that lock (`remove_abandoned`). The kernel releases it when the process ends, whatever
-PID namespace it ran in (and a file system that shares locks between machines, as NFS does unless mounted
-without them, tells a run on another machine too)."""
+removed when it ends: at a normal exit, and by `exit_now`, which ends the process with `os._exit` (that
+skips exit handlers). The owner holds an exclusive `flock` on a lock file inside the folder while it
+lives, so that the folders of a process killed before it could remove them (SIGKILL, a crash) are removed
+later by whoever can take that lock (`remove_abandoned`). The kernel releases it when the process ends,
+whatever PID namespace it ran in (and a file system that shares locks between machines, as NFS does unless
+mounted without them, tells a run on another machine too)."""
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import errno
 import fcntl
 import os
 import shutil
+import sys
 import tempfile
+from typing import NoReturn
 
 LOCK = "mergebert.lock"  # the lock file in every folder `make` gives
 NO_LOCKS = (errno.ENOSYS, errno.ENOLCK, errno.EOPNOTSUPP)  # a file system without flock
@@ -71,6 +74,17 @@ def remove_all() -> None:
     """Remove every folder `make` gave this process."""
     while _held:
         remove(next(iter(_held)))
+
+
+def exit_now(status: int) -> NoReturn:
+    """End the process with `status` at once, without waiting for a thread that may be stuck in native code
+    (a resolve past its time limit: Python would wait for it, or abort, at its exit); stderr flushed and
+    the folders `make` gave removed first, as the exit handlers `os._exit` skips would."""
+    if sys.stderr is not None:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.flush()
+    remove_all()
+    os._exit(status)
 
 
 def intact() -> bool:

@@ -769,8 +769,7 @@ def main(argv: list[str]) -> int:
         server.serve()
     finally:
         server.close()
-    tempdirs.remove_all()  # os._exit skips the exit handlers that would
-    os._exit(0)  # a resolve thread past its time limit may still run: do not wait for it
+    tempdirs.exit_now(0)  # a resolve thread past its time limit may still run: do not wait for it
 
 
 if __name__ == "__main__":

@@ -745,11 +745,9 @@ def run(args: Arguments) -> int:
         return _write_decided(args, result, bounds.located)
     status = _write_decided(args, git_outcome(args, base, ours, theirs, bounds.why), bounds.located)
     if left > 0:  # the resolve thread may be stuck in native code: end the process without waiting for it
-        sys.stderr.flush()
         from mergebert.core import tempdirs
 
-        tempdirs.remove_all()  # os._exit skips the exit handlers that would
-        os._exit(status)
+        tempdirs.exit_now(status)
     return status
 
 

@@ -16,7 +16,6 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
-from typing import NoReturn
 
 from mergebert.core import atomic, markers, tempdirs
 from mergebert.core.messages import INTERRUPTED_STATUS
@@ -91,7 +90,7 @@ def run(
         )
     except KeyboardInterrupt:  # ^C while it resolves: CURRENT as it was, the resolve's thread not waited for
         frontend.warn(f"interrupted: {NOTHING_WRITTEN}")
-        _end_now(INTERRUPTED_STATUS)
+        tempdirs.exit_now(INTERRUPTED_STATUS)
     stuck = outcome is None
     if not isinstance(outcome, frontend.Outcome):  # git's own merge, and why
         why = f"not resolved within {limit:g} s (${driver.TIMEOUT_VARIABLE})"
@@ -106,16 +105,8 @@ def run(
             for line in frontend.report(where, outcome, review=False):
                 frontend.warn(line)
     if stuck:  # the resolve thread may be stuck in native code: end without waiting for it
-        _end_now(status)
+        tempdirs.exit_now(status)
     return status
-
-
-def _end_now(status: int) -> NoReturn:
-    """End the process with `status` without waiting for a resolve's thread, which may be in native code
-    (Python would wait, or abort, at its exit)."""
-    sys.stderr.flush()
-    tempdirs.remove_all()  # os._exit skips the exit handlers that would
-    os._exit(status)
 
 
 def _put(current: str, data: bytes, *, stdout: bool) -> bool:
