@@ -60,9 +60,6 @@ class Scratch:
         }
         self.env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
 
-    def commit(self, data: bytes, parents: list[pygit2.Oid]) -> pygit2.Oid:
-        return _committed(self.repo, data, parents)
-
     def git(
         self,
         *args: str,
@@ -155,13 +152,7 @@ def _favoured(merged: bytes, options: MergeOptions, favour: Favour) -> tuple[byt
 def _merge_tree(base: bytes, ours: bytes, theirs: bytes, options: MergeOptions) -> tuple[bytes, int]:
     """`git merge-tree --write-tree` of the three versions: the file and its number of conflicts."""
     scratch = _scratch()
-    root = scratch.commit(base, [])
-    heads = {scratch.ours: scratch.commit(ours, [root]), scratch.theirs: scratch.commit(theirs, [root])}
-    for branch, oid in heads.items():
-        scratch.repo.references.create(f"refs/heads/{branch}", oid, force=True)
-    size = _unheld_marker_size(base, ours, theirs)
-    (scratch.folder / "info").mkdir(exist_ok=True)
-    (scratch.folder / "info" / "attributes").write_text(f"{NAME} conflict-marker-size={size}\n")
+    size = _branched(scratch.repo, scratch, base, ours, theirs)
     settings = {"merge.conflictStyle": options.style}
     merging = ("merge-tree", "--write-tree", scratch.ours, scratch.theirs)
     done = scratch.git(*merging, settings=settings, accept=(0, 1))  # 1: conflicts
@@ -169,10 +160,7 @@ def _merge_tree(base: bytes, ours: bytes, theirs: bytes, options: MergeOptions) 
     merged = scratch.repo[tree[NAME].id].read_raw() if NAME in tree else b""
     if done.returncode == 0:
         return merged, 0
-    # its labels: the placeholder branches, the base's abbreviated id
-    written = (re.escape(scratch.ours.encode()), rb"[0-9a-f]{4,40}", re.escape(scratch.theirs.encode()))
-    merged, count = _marked_as(merged, size, written, options)
-    return merged, max(count, 1)
+    return _conflicted(merged, size, scratch.ours.encode(), scratch, options)
 
 
 def _whitespace_merge(base: bytes, ours: bytes, theirs: bytes, options: MergeOptions) -> tuple[bytes, int]:
@@ -180,14 +168,9 @@ def _whitespace_merge(base: bytes, ours: bytes, theirs: bytes, options: MergeOpt
     (the recursive one for the Myers engine), in a repository of its own (HEAD on ours, its own index and
     work tree) in a folder of the scratch one: the file and its number of conflicts."""
     scratch = _scratch()
-    size = _unheld_marker_size(base, ours, theirs)
     with tempfile.TemporaryDirectory(dir=scratch.folder) as folder:
         own = pygit2.init_repository(folder, initial_head=scratch.ours)
-        root = _committed(own, base, [])
-        own.references.create(f"refs/heads/{scratch.ours}", _committed(own, ours, [root]))
-        own.references.create(f"refs/heads/{scratch.theirs}", _committed(own, theirs, [root]))
-        (Path(own.path) / "info").mkdir(exist_ok=True)
-        (Path(own.path) / "info" / "attributes").write_text(f"{NAME} conflict-marker-size={size}\n")
+        size = _branched(own, scratch, base, ours, theirs)
         settings = {
             "merge.conflictStyle": options.style,
             "core.hooksPath": os.devnull,
@@ -207,7 +190,28 @@ def _whitespace_merge(base: bytes, ours: bytes, theirs: bytes, options: MergeOpt
             return merged, 0
         if own.index.conflicts is None:  # it failed before merging
             raise RuntimeError(f"git merge failed: {done.stderr.decode(errors='replace')}")
-    written = (b"HEAD", rb"[0-9a-f]{4,40}", re.escape(scratch.theirs.encode()))  # the base: its short id
+    return _conflicted(merged, size, b"HEAD", scratch, options)
+
+
+def _branched(repo: pygit2.Repository, scratch: Scratch, base: bytes, ours: bytes, theirs: bytes) -> int:
+    """In `repo`: a base commit, and ours and theirs on it as the scratch repository's placeholder branches;
+    the file's markers given a size no line of the versions starts with (`info/attributes`), returned."""
+    root = _committed(repo, base, [])
+    heads = {scratch.ours: _committed(repo, ours, [root]), scratch.theirs: _committed(repo, theirs, [root])}
+    for branch, oid in heads.items():
+        repo.references.create(f"refs/heads/{branch}", oid, force=True)
+    size = _unheld_marker_size(base, ours, theirs)
+    (Path(repo.path) / "info").mkdir(exist_ok=True)
+    (Path(repo.path) / "info" / "attributes").write_text(f"{NAME} conflict-marker-size={size}\n")
+    return size
+
+
+def _conflicted(
+    merged: bytes, size: int, ours: bytes, scratch: Scratch, options: MergeOptions
+) -> tuple[bytes, int]:
+    """A merge git left conflicts in, on markers of `size` labelled `ours`, the base's abbreviated id and
+    the placeholder theirs branch, given `options`' size and labels; and its conflicts, at least one."""
+    written = (re.escape(ours), rb"[0-9a-f]{4,40}", re.escape(scratch.theirs.encode()))
     merged, count = _marked_as(merged, size, written, options)
     return merged, max(count, 1)
 
