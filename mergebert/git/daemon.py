@@ -38,7 +38,7 @@ import struct
 import sys
 import time
 
-from mergebert.core import faults
+from mergebert.core import faults, timebounds
 
 TYPE_CHECKING = False  # typing, dataclasses and pathlib are not imported: the warm path stays light
 if TYPE_CHECKING:
@@ -698,7 +698,7 @@ class Server:
         )
         printed = io.StringIO()
         with contextlib.redirect_stderr(printed):
-            result = driver.within(
+            result = timebounds.within(
                 limit,
                 lambda: driver.resolve(
                     args, base, ours, theirs, caller=request["caller"], classifier_for=self.classifier_for

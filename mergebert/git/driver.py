@@ -19,12 +19,13 @@ import sys
 import time
 
 from mergebert.core.messages import INTERRUPTED_STATUS, open_standard_fds, say, warn, write_names_as_bytes
+from mergebert.core.timebounds import not_within, time_limit, within
 
 # The warm path (a daemon answers) imports only what it needs: not typing, dataclasses or threading.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any, TypeVar
+    from typing import Any
 
     import pygit2
 
@@ -32,8 +33,6 @@ if TYPE_CHECKING:
     from mergebert.core.options import Labels, MergeOptions
     from mergebert.git.daemon import Reply
     from mergebert.git.frontend import Outcome
-
-    Done = TypeVar("Done")  # what a piece of work run under a time limit (`within`) gives
 
 HELP = """\
 Usage: mergebert driver [--model DIR] [--threshold X] [--conflict-status N]
@@ -56,8 +55,6 @@ Options:
                          it from a Python that failed to start).
   -h, --help             Show this message and exit.
 """
-TIMEOUT_VARIABLE = "MERGEBERT_DRIVER_TIMEOUT"
-DEFAULT_TIMEOUT = 10.0
 # The seconds all files of one git command's operation (`decisionlog.account`) may take together.
 OPERATION_VARIABLE = "MERGEBERT_OPERATION_TIMEOUT"
 DEFAULT_OPERATION_TIMEOUT = 60.0
@@ -208,16 +205,6 @@ def _unknown(names: list[str], skipped: list[str]) -> str:
     return f"{problem}, then {', '.join(map(repr, skipped))} before the files" if skipped else problem
 
 
-def time_limit(variable: str = TIMEOUT_VARIABLE, default: float = DEFAULT_TIMEOUT) -> float:
-    """Seconds `variable` allows (a file's whole resolve: $MERGEBERT_DRIVER_TIMEOUT, default 10), `default`
-    unless a positive finite number."""
-    try:
-        limit = float(os.environ.get(variable, ""))
-    except ValueError:
-        return default
-    return limit if 0 < limit < float("inf") else default
-
-
 class Bounds:
     """A driver call's deadline (`time.monotonic()`'s), set at its start and kept by every stage: the
     file's limit or, if less, its operation's time left; `why` a file past it gets git's merge; `first`:
@@ -240,7 +227,7 @@ class Bounds:
         left = budget - (spent or 0.0)
         self.deadline = self.start + min(limit, max(left, 0.0))
         if limit <= left:
-            self.why = f"not resolved within {limit:g} s (${TIMEOUT_VARIABLE})"
+            self.why = not_within(limit)
         elif left > 0:
             self.why = f"not resolved within {left:.3g} s, the rest of this git operation's {budget:g} s"
             self.why += f" (${OPERATION_VARIABLE})"
@@ -558,24 +545,6 @@ def _decide(
         *blobs, path=args.path, options=options, classifier=pick(args.model, args.threshold, repo), git=gits
     )
     return decided(args, blobs, options, outcome)
-
-
-def within(limit: float, work: Callable[[], Done]) -> Done | BaseException | None:
-    """`work()` (or what it raised) run on a thread; None when it has not finished after `limit` seconds."""
-    import threading
-
-    done: list[Done | BaseException] = []
-
-    def target() -> None:
-        try:
-            done.append(work())
-        except BaseException as error:  # reported by the caller, which falls back to git's merge
-            done.append(error)
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    thread.join(limit)
-    return done[0] if done else None
 
 
 def git_outcome(args: Arguments, base: bytes, ours: bytes, theirs: bytes, why: str) -> Decided:

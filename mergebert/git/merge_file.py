@@ -17,11 +17,11 @@ import sys
 import tempfile
 from collections.abc import Sequence
 
-from mergebert.core import atomic, markers, tempdirs
+from mergebert.core import atomic, markers, tempdirs, timebounds
 from mergebert.core.messages import INTERRUPTED_STATUS
 from mergebert.core.options import ConflictStyle, Favour
 from mergebert.core.textio import is_binary
-from mergebert.git import driver, frontend, gitcmd, gitinfo
+from mergebert.git import frontend, gitcmd, gitinfo
 
 ERROR = 255
 NOTHING_WRITTEN = "nothing written"  # what a ^C before the result is out leaves
@@ -80,9 +80,9 @@ def run(
     ours, base_blob, theirs = blobs
     where = path or current
     classifier = frontend.pick_classifier(model, threshold, repo)
-    limit = driver.time_limit()  # a file's whole resolve, as the merge driver's
+    limit = timebounds.time_limit()  # a file's whole resolve, as the merge driver's
     try:
-        outcome = driver.within(
+        outcome = timebounds.within(
             limit,
             lambda: frontend.merge_blobs(
                 base_blob, ours, theirs, path=where, language=language, options=options, classifier=classifier
@@ -93,7 +93,7 @@ def run(
         tempdirs.exit_now(INTERRUPTED_STATUS)
     stuck = outcome is None
     if not isinstance(outcome, frontend.Outcome):  # git's own merge, and why
-        why = f"not resolved within {limit:g} s (${driver.TIMEOUT_VARIABLE})"
+        why = timebounds.not_within(limit)
         if outcome is not None:
             why = f"internal error ({type(outcome).__name__}: {outcome})"
         data, left = frontend.line_merge(base_blob, ours, theirs, options)
