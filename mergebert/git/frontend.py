@@ -7,6 +7,7 @@ complete merge result to write: the worst case is exactly what git alone would h
 
 from __future__ import annotations
 
+import itertools
 import re
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -241,9 +242,7 @@ def keeps_clean_lines(gits: bytes, data: bytes, size: int, *sides: bytes) -> boo
 def _between_blocks(data: bytes, size: int) -> list[bytes]:
     """`data`'s text before its first conflict block, between each two and after the last, in whole lines."""
     lines = data.split(b"\n")
-    starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line) + 1)
+    starts = list(itertools.accumulate((len(line) + 1 for line in lines), initial=0))
     edges = [0, *(edge for block in markers.blocks(lines, size) for edge in block), len(lines)]
     return [data[starts[a] : min(starts[b], len(data))] for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
