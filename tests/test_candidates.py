@@ -10,6 +10,7 @@ from mergebert.core.candidates import (
     join_lines,
     label_units,
     region_text,
+    token_merge_text,
     units,
 )
 from mergebert.core.languages import language_by_name
@@ -104,3 +105,19 @@ def test_a_candidate_spelt_as_it_is_names_its_pattern_alone() -> None:
     region = np.zeros(10)
     region[0], region[TOKEN_CLASS] = 0.6, 0.4
     assert decode(conflict, [region])[0].describe() == "A"
+
+
+def test_a_token_merge_goes_on_a_new_line_after_a_resolution_ending_in_a_line_comment() -> None:
+    """Both sides insert before `stop`, ours on its line, theirs a comment line: whatever side's tokens a
+    resolution ends with, `stop();` follows them as that side wrote it, never inside theirs' comment."""
+    conflict = ConflictInput.from_texts("  a(); stop();\n", "\n  stop();\n", "  // b\n  stop();\n", lang=JAVA)
+    assert len(conflict.token_conflicts) == 1
+    texts = {
+        name: token_merge_text(conflict, (CLASS_NAMES.index(name),)) for name in ("A", "B", "A+B", "B+A")
+    }
+    assert texts == {
+        "A": "  a(); stop();\n",
+        "B": "  // b\n  stop();\n",
+        "A+B": "  a();\n  // b\n  stop();\n",
+        "B+A": "  // b\n  a(); stop();\n",
+    }

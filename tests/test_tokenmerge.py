@@ -77,3 +77,15 @@ def test_a_side_that_reindents_keeps_its_indentation_beside_the_others_edit() ->
 
 def test_whitespace_both_sides_changed_is_ours() -> None:
     assert merged_text(merge("{\n  g(1, 3);", "{\n    g(1, 2);", "{\n\tg(1, 2);")) == "{\n  g(1, 3);"
+
+
+def test_an_insertion_by_theirs_ends_its_line_where_ours_moved_the_next_token() -> None:
+    """ours took the blank line away before `stop`, theirs inserted a comment line there: ours' lead
+    (no line break) must not follow theirs' comment, which would then swallow `stop(2);`."""
+    items = merge("  stop(2);", "\n  stop(1);", "  // the pump first\n  stop(1);")
+    assert merged_text(items) == "  // the pump first\n  stop(2);"
+
+
+def test_an_insertion_by_ours_ends_its_line_where_theirs_moved_the_next_token() -> None:
+    items = merge("  // the pump first\n  stop(1);", "\n  stop(1);", "  stop(2);")
+    assert merged_text(items) == "  // the pump first\n  stop(2);"

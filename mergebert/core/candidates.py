@@ -271,12 +271,27 @@ def token_merge_text(conflict: ConflictInput, choices: Sequence[int]) -> str:
     """The token merge with token conflict i resolved by PATTERNS[choices[i]]."""
     tokens: list[Token] = []
     chosen = iter(choices)
+    after_conflict = False
     for item in conflict.merge:
         if isinstance(item, MergedRun):
-            tokens.extend(item.tokens)
+            tokens.extend(_after_resolution(tokens, item.tokens, conflict) if after_conflict else item.tokens)
         else:
             tokens.extend(_concatenate(PATTERNS[next(chosen)].parts(item.a, item.b, item.base), conflict))
+        after_conflict = isinstance(item, TokenConflict)
     return _render(tokens, conflict)
+
+
+def _after_resolution(
+    before: Sequence[Token], run: tuple[Token, ...], conflict: ConflictInput
+) -> Sequence[Token]:
+    """The merged run after a token conflict's resolution, on a new line where the side whose token ends
+    the resolution wrote the run's first token next, on a new line: that token may end a line comment."""
+    if not before or not run or "\n" in run[0].lead or run[0].in_literal:
+        return run
+    side, i = _places(conflict).get(id(before[-1]), ((), -1))
+    if not (0 <= i < len(side) - 1 and side[i + 1].key() == run[0].key() and "\n" in side[i + 1].lead):
+        return run
+    return (replace(run[0], lead=side[i + 1].lead), *run[1:])
 
 
 def label_units(conflict: ConflictInput, resolution: str) -> list[frozenset[int]] | None:

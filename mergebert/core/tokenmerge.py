@@ -55,13 +55,16 @@ def diff3_tokens(a: TokenSeq, base: TokenSeq, b: TokenSeq) -> list[MergeItem]:
     items: list[MergeItem] = []
     ia = ib = iz = 0
     for z_start, z_end, a_start, a_end, b_start, b_end in _sync_regions(tbase, ta, tb):
+        changer: TokenSeq | None = None  # the one side whose change comes right before this stretch
         if a_start > ia or b_start > ib or z_start > iz:
             a_changed = ta[ia:a_start] != tbase[iz:z_start]
             b_changed = tb[ib:b_start] != tbase[iz:z_start]
             if not b_changed or ta[ia:a_start] == tb[ib:b_start]:
                 _append(items, a.tokens[ia:a_start], "both" if b_changed else "a")
+                changer = None if b_changed else a
             elif not a_changed:
                 _append(items, b.tokens[ib:b_start], "b")
+                changer = b
             else:
                 items.append(
                     TokenConflict(a.tokens[ia:a_start], base.tokens[iz:z_start], b.tokens[ib:b_start])
@@ -69,6 +72,9 @@ def diff3_tokens(a: TokenSeq, base: TokenSeq, b: TokenSeq) -> list[MergeItem]:
         unchanged = _merged_leads(
             a.tokens[a_start:a_end], base.tokens[z_start:z_end], b.tokens[b_start:b_end]
         )
+        if unchanged and changer is not None:
+            lead = changer.tokens[a_start if changer is a else b_start].lead
+            unchanged = (_line_break_kept(unchanged[0], lead), *unchanged[1:])
         _append(items, unchanged, "base")
         ia, ib, iz = a_end, b_end, z_end
     return items
@@ -85,6 +91,14 @@ def _merged_leads(a: tuple[Token, ...], base: tuple[Token, ...], b: tuple[Token,
         ta if ta.lead == tb.lead else replace(ta, lead=merged_whitespace(ta.lead, tz.lead, tb.lead))
         for ta, tz, tb in zip(a, base, b, strict=True)
     )
+
+
+def _line_break_kept(token: Token, changers_lead: str) -> Token:
+    """The first token after one side's change, starting a line where that side starts it on one: the
+    change may end in a line comment, which must not swallow the token."""
+    if "\n" in token.lead or "\n" not in changers_lead:
+        return token
+    return replace(token, lead=changers_lead)
 
 
 def _append(items: list[MergeItem], tokens: tuple[Token, ...], source: str) -> None:

@@ -1,0 +1,7 @@
+class Runner {
+    void run() {
+        start();
+
+        stop(1);
+    }
+}

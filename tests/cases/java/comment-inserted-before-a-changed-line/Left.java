@@ -1,0 +1,6 @@
+class Runner {
+    void run() {
+        start();
+        stop(2);
+    }
+}

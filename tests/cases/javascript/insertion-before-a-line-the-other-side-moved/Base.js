@@ -1,0 +1,5 @@
+function run() {
+  start();
+
+  stop(1);
+}

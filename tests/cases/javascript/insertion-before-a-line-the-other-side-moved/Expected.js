@@ -1,0 +1,7 @@
+function run() {
+  start();
+  if (ready) {
+    end();
+  }
+  stop(2);
+}
