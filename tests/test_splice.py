@@ -102,3 +102,41 @@ def test_token_level_concatenation_keeps_line_breaks() -> None:
 def test_concatenation_within_a_line_stays_on_the_line() -> None:
     conflict = ConflictInput.from_texts("f(x, 1);\n", "f(x);\n", "f(x, 2);\n", lang=JAVA)
     assert token_merge_text(conflict, [CLASS_NAMES.index("A+B")]) == "f(x, 1, 2);\n"
+
+
+COMMENT_BASE = "class R {\n  void run() {\n    start();\n\n    stop(1);\n  }\n}\n"
+COMMENT_OURS = "class R {\n  void run() {\n    start();\n    stop(2);\n  }\n}\n"
+COMMENT_THEIRS = "class R {\n  void run() {\n    start();\n    // the pump first\n    stop(1);\n  }\n}\n"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "    // the pump first    stop(2);\n",
+        "    // the pump first stop(2);\n",
+        "    stop(2); // the pump first stop\n",
+    ],
+)
+def test_a_resolution_that_puts_code_inside_a_comment_is_refused(text: str) -> None:
+    """A candidate whose comments hold words no side's comments hold has run code into a comment: it
+    parses, and it has every token of the right resolution, but the code is gone."""
+    result = resolve_text(
+        COMMENT_BASE,
+        COMMENT_OURS,
+        COMMENT_THEIRS,
+        lang=JAVA,
+        classifier=Proposes.alike(text, confidence=0.9),
+        threshold=0.0,
+    )
+    assert result.left == 1 and result.resolutions[0].reason == "would put code inside a comment"
+
+
+def test_a_resolution_merging_the_words_of_both_sides_comments_is_kept() -> None:
+    base = "class R {\n  // stop the pump\n  int x = 1;\n}\n"
+    ours = "class R {\n  // stop the old pump\n  int x = 2;\n}\n"
+    theirs = "class R {\n  // stop the pump first\n  int x = 3;\n}\n"
+    text = "  // stop the old pump first\n  int x = 2;\n"
+    result = resolve_text(
+        base, ours, theirs, lang=JAVA, classifier=Proposes.alike(text, confidence=0.9), threshold=0.0
+    )
+    assert result.left == 0 and text in result.text

@@ -45,21 +45,38 @@ def render_tokens(tokens: tuple[Token, ...] | list[Token], trail: str = "") -> s
     return "".join(token.lead + token.text for token in tokens) + trail
 
 
-def _leaf_spans(source: bytes, lang: Language) -> list[tuple[int, int, bool]]:
-    """(start, end, literal) byte spans of the syntax tree's leaves, in order; `literal`: a string,
-    template or regex literal, whose inner whitespace is a value."""
-    spans: list[tuple[int, int, bool]] = []
+def _leaf_spans(source: bytes, lang: Language) -> list[tuple[int, int, str]]:
+    """(start, end, kind) byte spans of the syntax tree's leaves, in order; kind "literal": a string,
+    template or regex literal, whose inner whitespace is a value; "comment"; "" for the others."""
+    spans: list[tuple[int, int, str]] = []
     cursor = parser_for(lang).parse(source).walk()
     while True:
         node = cursor.node
         atomic = bool(_ATOMIC_NODE.search(node.type))
         if (atomic or node.child_count == 0) and node.end_byte > node.start_byte:
-            spans.append((node.start_byte, node.end_byte, atomic and bool(_LITERAL_NODE.search(node.type))))
+            spans.append((node.start_byte, node.end_byte, _kind(node.type) if atomic else ""))
         elif not atomic and cursor.goto_first_child():
             continue
         while not cursor.goto_next_sibling():
             if not cursor.goto_parent():
                 return spans
+
+
+def _kind(node_type: str) -> str:
+    if _LITERAL_NODE.search(node_type):
+        return "literal"
+    return "comment" if "comment" in node_type else ""
+
+
+def comment_words(text: str, lang: Language) -> set[str]:
+    """The whitespace-separated words of the comments in `text`."""
+    source = text.encode("utf-8")
+    return {
+        word
+        for start, end, kind in _leaf_spans(source, lang)
+        if kind == "comment"
+        for word in source[start:end].decode("utf-8").split()
+    }
 
 
 class _Builder:
@@ -95,12 +112,14 @@ def tokenize(text: str, lang: Language | None) -> TokenSeq:
         return builder.result()
     source = text.encode("utf-8")
     position = 0
-    for start, end, literal in _leaf_spans(source, lang):
+    for start, end, kind in _leaf_spans(source, lang):
         if start < position:
             continue  # a zero-width or overlapping leaf (tree-sitter's MISSING nodes)
         builder.add_text(source[position:start].decode("utf-8"), _SIMPLE_TOKEN)
         leaf = source[start:end].decode("utf-8")
-        builder.add_text(leaf, _NON_SPACE, literal)  # a leaf is one token unless it holds whitespace
+        builder.add_text(
+            leaf, _NON_SPACE, kind == "literal"
+        )  # a leaf is one token unless it holds whitespace
         position = end
     builder.add_text(source[position:].decode("utf-8"), _SIMPLE_TOKEN)
     return builder.result()

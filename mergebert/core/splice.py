@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mergebert.core.languages import Language, parser_for
+from mergebert.core.lexer import comment_words
 from mergebert.core.linemerge import Chunk, CleanText, LineConflict, ours_text
 from mergebert.core.textio import MARK, split_lines
 from mergebert.core.tokendiff import matching_blocks
@@ -197,8 +198,9 @@ def moves_the_mark(text: str, conflict: LineConflict, *, at_start: bool) -> bool
 
 
 class SpliceCheck:
-    """Accepts a candidate when it keeps the lines git merged and the file parses with no more errors than
-    with the worse of the sides."""
+    """Accepts a candidate when it keeps the lines git merged, puts no code inside a comment (its comments'
+    words are the sides' comments' words) and the file parses with no more errors than with the worse of
+    the sides."""
 
     def __init__(
         self,
@@ -215,6 +217,7 @@ class SpliceCheck:
         assert self.view.conflict is not None
         self.merged = merged_lines(self.view.conflict)
         self._allowed: int | None = None
+        self._sides_comment_words: set[str] | None = None
         self._refusals: dict[str, str | None] = {}
 
     @property
@@ -226,6 +229,15 @@ class SpliceCheck:
                 error_count(self.view.with_text(self.view.conflict.theirs), self.lang),
             )
         return self._allowed
+
+    @property
+    def sides_comment_words(self) -> set[str]:
+        if self._sides_comment_words is None:
+            assert self.lang is not None and self.view.conflict is not None
+            conflict = self.view.conflict
+            sides = (conflict.ours, conflict.base, conflict.theirs)
+            self._sides_comment_words = set().union(*(comment_words(side, self.lang) for side in sides))
+        return self._sides_comment_words
 
     def refusal(self, text: str) -> str | None:
         """Why `text` cannot replace the conflict, or None when it can."""
@@ -240,6 +252,10 @@ class SpliceCheck:
             return "would move the byte-order mark"
         if not self.view.with_text(text).strip():  # one side emptied the file: a deletion, for a person
             return "would empty the file"
-        if self.lang is not None and error_count(self.view.with_text(text), self.lang) > self.allowed:
+        if self.lang is None:
+            return None
+        if not comment_words(text, self.lang) <= self.sides_comment_words:  # black's check, for comments
+            return "would put code inside a comment"
+        if error_count(self.view.with_text(text), self.lang) > self.allowed:
             return "no candidate parses"
         return None
