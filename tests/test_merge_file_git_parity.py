@@ -111,6 +111,37 @@ def test_a_stdout_it_cannot_write_is_one_line_and_255(repo: GitRepo) -> None:
     assert "No space left on device" in ours.stderr
 
 
+@pytest.mark.parametrize(
+    "texts", [(TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS), (CLASH_BASE, CLASH_OURS, CLASH_THEIRS)]
+)
+def test_a_stdout_nobody_reads_ends_it_as_it_ends_git(repo: GitRepo, texts: tuple[str, str, str]) -> None:
+    """`-p | head -0`: the pipe's reader is gone, so the write ends the process by SIGPIPE, silently, as
+    it ends git's (a shell sees 141); nothing is written to CURRENT."""
+    paths = sides(repo.path, *texts)
+    runs = []
+    for command in ([MERGEBERT], ["git"]):
+        read_end, write_end = os.pipe()
+        os.close(read_end)
+        try:
+            runs.append(
+                subprocess.run(
+                    [*command, "merge-file", "-p", *paths],
+                    cwd=repo.path,
+                    env=repo.env,
+                    stdout=write_end,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    check=False,
+                )
+            )
+        finally:
+            os.close(write_end)
+    ours, git = runs
+    assert git.returncode == -signal.SIGPIPE
+    assert (ours.returncode, ours.stderr) == (git.returncode, git.stderr)
+    assert Path(paths[0]).read_text() == texts[1]
+
+
 @pytest.mark.parametrize("size", [["--marker-size=0"], ["--marker-size", "-1"], ["--marker-size=-12"]])
 def test_a_marker_size_below_one_is_gits_default(repo: GitRepo, size: list[str]) -> None:
     paths = sides(repo.path, CLASH_BASE, CLASH_OURS, CLASH_THEIRS)

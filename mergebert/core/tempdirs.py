@@ -14,6 +14,7 @@ import errno
 import fcntl
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from typing import NoReturn
@@ -85,6 +86,15 @@ def exit_now(status: int) -> NoReturn:
             sys.stderr.flush()
     remove_all()
     os._exit(status)
+
+
+def die_of_sigpipe() -> NoReturn:
+    """End as a program that writes to a pipe nobody reads ends (git, cat): killed by SIGPIPE, silently,
+    which Python, ignoring the signal, does not do; the folders `make` gave removed first."""
+    remove_all()
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGPIPE)
+    os._exit(128 + signal.SIGPIPE)  # not reached: the signal ends the process
 
 
 def intact() -> bool:

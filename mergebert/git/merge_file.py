@@ -117,6 +117,8 @@ def _put(current: str, data: bytes, *, stdout: bool) -> bool:
         try:
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()
+        except BrokenPipeError:  # `-p | head -0`: nobody reads it
+            tempdirs.die_of_sigpipe()
         except OSError as error:
             frontend.warn(f"cannot write the result to standard output: {error.strerror}")
             return False
