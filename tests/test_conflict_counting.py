@@ -186,7 +186,7 @@ def test_a_block_missing_marker_lines_is_a_conflict_left_to_resolve(repo: GitRep
     row = next(line for line in result.stdout.splitlines() if line.startswith(PAIR))
     assert row.split()[1:4] == ["2", "1", "1"], result.stdout
     assert UNPAIRED in row
-    assert "match none of git's" not in row
+    assert "not where mergebert finds git's conflicts" not in row
     assert repo.conflicted() == [PAIR]
     assert repo.read(PAIR).decode() == partial
 

@@ -68,7 +68,7 @@ def test_a_conflict_edited_inside_its_markers_is_left_and_reported(repo: GitRepo
     second_start, second_end = block(edited[end:])
     expected = edited[: end + second_start] + "    void g() { other(10, 20); }\n" + edited[end + second_end :]
     assert repo.read(NAME).decode() == expected
-    assert "1 marked conflict(s) match none of git's" in result.stdout
+    assert "1 marked conflict(s) not where mergebert finds git's conflicts" in result.stdout
 
 
 def test_a_file_matching_none_of_gits_conflicts_is_left_alone(repo: GitRepo) -> None:
@@ -79,7 +79,7 @@ def test_a_file_matching_none_of_gits_conflicts_is_left_alone(repo: GitRepo) -> 
     assert result.returncode == 1
     assert repo.read(NAME).decode() == edited
     assert not (repo.path / f"{NAME}.orig").exists()
-    assert "2 marked conflict(s) match none of git's" in result.stdout
+    assert "2 marked conflict(s) not where mergebert finds git's conflicts" in result.stdout
 
 
 SHIPPED = Path(__file__).resolve().parent.parent / "mergebert" / "neural" / "model" / "model.onnx"

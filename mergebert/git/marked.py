@@ -67,6 +67,14 @@ class Applied:
 CHANGED = "changed since it was read; left alone"
 
 
+def unmatched_note(count: int) -> str:
+    """What is said of `count` marked blocks that match none of mergebert's line conflicts."""
+    return (
+        f"{count} marked conflict(s) not where mergebert finds git's conflicts (edited inside the markers, "
+        "or placed by a merge other than git's own); kept as they are"
+    )
+
+
 def now(path: str | os.PathLike[str]) -> bytes | None:
     """The working file's bytes now; None where it cannot be read (gone)."""
     try:
@@ -275,6 +283,33 @@ def resolve_working_file(
             return applied
         tried.append(applied)
     return min(tried, key=lambda applied: applied.unmatched)
+
+
+def as_gits_own_merge(
+    repo: pygit2.Repository | None,
+    path: str,
+    working: bytes,
+    blobs: Sequence[bytes],
+    options: MergeOptions,
+    outcome: frontend.Outcome,
+) -> Applied | None:
+    """mergebert's merge of the whole file (`outcome`, made with its own line merge), as the merge driver
+    writes it, where `working` is git's own merge untouched (`git merge`'s, the ort strategy's, whose
+    conflicts its histogram diff may place otherwise than mergebert's finds them; labels aside) and the
+    resolutions change no line that merge left clean (`frontend.keeps_clean_lines`); None otherwise."""
+    if not outcome.resolved:
+        return None
+    gits, left = frontend.line_merge(*blobs[:3], replace(options, engine="ort"))
+    shown = gitinfo.to_worktree(repo, path)
+    if not left or _keys(shown(gits), options.marker_size) != _keys(working, options.marker_size):
+        return None
+    if not frontend.keeps_clean_lines(gits, outcome.data, options.marker_size, *blobs[:3]):
+        return None
+    return Applied(shown(outcome.data), (True,) * len(outcome.resolutions), outcome.resolved, 0)
+
+
+def _keys(data: bytes, size: int) -> list[bytes]:
+    return [_key(line, size) for line in split_lines(data)]
 
 
 def worktree_regions(

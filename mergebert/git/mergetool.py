@@ -19,7 +19,6 @@ its own id, a line git's merge never saw differ).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from mergebert.core import markers, textio
@@ -30,7 +29,6 @@ if TYPE_CHECKING:
     import pygit2
 
     from mergebert.core.options import MergeOptions
-    from mergebert.core.resolver import Resolution
 
 
 def _read(path: str, *, missing_ok: bool) -> bytes:
@@ -60,18 +58,22 @@ def _applied(
     current: bytes,
     blobs: tuple[bytes, bytes, bytes],
     options: MergeOptions,
-    resolutions: Sequence[Resolution],
+    outcome: frontend.Outcome,
     *,
     interactive: bool,
 ) -> marked.Applied:
-    """mergebert's `resolutions` put into `current`, the working file; with `interactive`, the user's
-    answers about the conflicts they leave too."""
+    """mergebert's resolutions (`outcome`'s) put into `current`, the working file (or its whole merge,
+    where the file is git's own merge with its conflicts placed otherwise: `marked.as_gits_own_merge`);
+    with `interactive`, the user's answers about the conflicts they leave too."""
     if not interactive:
-        return marked.resolve_working_file(repo, path, current, blobs, options, resolutions)
+        applied = marked.resolve_working_file(repo, path, current, blobs, options, outcome.resolutions)
+        if applied.unmatched:
+            applied = marked.as_gits_own_merge(repo, path, current, blobs, options, outcome) or applied
+        return applied
     from mergebert.git.interactive import Asker, Terminal
 
     asker = Asker(Terminal(), cwd=repo.workdir if repo is not None else None)
-    return asker.resolve(repo, path, current, blobs, options, resolutions).applied
+    return asker.resolve(repo, path, current, blobs, options, outcome.resolutions).applied
 
 
 def run(
@@ -123,7 +125,7 @@ def run(
         if outcome.message:  # content mergebert cannot handle: the file stays as git wrote it
             frontend.warn(outcome.message)
             return 1
-        applied = _applied(repo, path, current, blobs, options, outcome.resolutions, interactive=interactive)
+        applied = _applied(repo, path, current, blobs, options, outcome, interactive=interactive)
     except KeyboardInterrupt:  # ^C, at a question or before: as `resolve -i`, nothing is written
         frontend.warn("interrupted: nothing written")
         return INTERRUPTED_STATUS
@@ -154,4 +156,6 @@ def run(
     line = frontend.report_line(path, report)
     if line:
         frontend.warn(line)
+    if applied.unmatched:
+        frontend.warn(f"{path}: {marked.unmatched_note(applied.unmatched)}")
     return 0 if left == 0 else 1

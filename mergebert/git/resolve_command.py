@@ -137,6 +137,8 @@ def resolve_one(
         return row
     if asker is None:
         applied = marked.resolve_working_file(repo, path, current, blobs, options, outcome.resolutions)
+        if applied.unmatched:
+            applied = marked.as_gits_own_merge(repo, path, current, blobs, options, outcome) or applied
         answers = {}
     else:
         session = asker.resolve(repo, path, current, blobs, options, outcome.resolutions)
@@ -154,10 +156,7 @@ def resolve_one(
         else:
             row.notes.append(describe(resolution))
     if applied.unmatched:
-        row.notes.append(
-            f"{applied.unmatched} marked conflict(s) match none of git's (edited inside the markers?); "
-            "kept as they are"
-        )
+        row.notes.append(marked.unmatched_note(applied.unmatched))
     if count.unpaired:
         row.notes.append(f"{count.unpaired} left: {frontend.UNPAIRED}; kept as they are")
     data = applied.data
