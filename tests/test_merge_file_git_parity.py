@@ -88,55 +88,49 @@ def test_a_current_it_may_not_write_is_left_as_it_was_with_255(repo: GitRepo, fo
         assert sorted(p.name for p in folder.iterdir()) == ["base.java", "current.java", "other.java"]
 
 
+def printed_into(
+    repo: GitRepo, paths: list[str], stdout: int
+) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]:
+    """`mergebert merge-file -p PATHS` and `git merge-file -p PATHS`, each printing into `stdout`."""
+    return tuple(  # type: ignore[return-value]
+        subprocess.run(
+            [*command, "merge-file", "-p", *paths],
+            cwd=repo.path,
+            env=repo.env,
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+        for command in ([MERGEBERT], ["git"])
+    )
+
+
 def test_a_stdout_it_cannot_write_is_one_line_and_255(repo: GitRepo) -> None:
     """`-p > /dev/full`: one error line and 255, as git; no traceback."""
     paths = sides(repo.path, CLASH_BASE, CLASH_OURS, CLASH_THEIRS)
-    runs = []
-    for command in ([MERGEBERT], ["git"]):
-        with open("/dev/full", "wb") as full:
-            runs.append(
-                subprocess.run(
-                    [*command, "merge-file", "-p", *paths],
-                    cwd=repo.path,
-                    env=repo.env,
-                    stdout=full,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                    check=False,
-                )
-            )
-    ours, git = runs
+    with open("/dev/full", "wb") as full:
+        ours, git = printed_into(repo, paths, full.fileno())
     assert (ours.returncode, git.returncode) == (255, 255)
     assert len(ours.stderr.splitlines()) == 1, ours.stderr
     assert "No space left on device" in ours.stderr
 
 
 @pytest.mark.parametrize(
-    "texts", [(TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS), (CLASH_BASE, CLASH_OURS, CLASH_THEIRS)]
+    "texts",
+    [(TOKEN_BASE, TOKEN_OURS, TOKEN_THEIRS), (CLASH_BASE, CLASH_OURS, CLASH_THEIRS)],
+    ids=["resolved", "left"],
 )
 def test_a_stdout_nobody_reads_ends_it_as_it_ends_git(repo: GitRepo, texts: tuple[str, str, str]) -> None:
     """`-p | head -0`: the pipe's reader is gone, so the write ends the process by SIGPIPE, silently, as
     it ends git's (a shell sees 141); nothing is written to CURRENT."""
     paths = sides(repo.path, *texts)
-    runs = []
-    for command in ([MERGEBERT], ["git"]):
-        read_end, write_end = os.pipe()
-        os.close(read_end)
-        try:
-            runs.append(
-                subprocess.run(
-                    [*command, "merge-file", "-p", *paths],
-                    cwd=repo.path,
-                    env=repo.env,
-                    stdout=write_end,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                    check=False,
-                )
-            )
-        finally:
-            os.close(write_end)
-    ours, git = runs
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        ours, git = printed_into(repo, paths, write_end)
+    finally:
+        os.close(write_end)
     assert git.returncode == -signal.SIGPIPE
     assert (ours.returncode, ours.stderr) == (git.returncode, git.stderr)
     assert Path(paths[0]).read_text() == texts[1]
