@@ -121,3 +121,35 @@ def test_a_token_merge_goes_on_a_new_line_after_a_resolution_ending_in_a_line_co
         "A+B": "  a();\n  // b\n  stop();\n",
         "B+A": "  // b\n  a(); stop();\n",
     }
+
+
+JAVASCRIPT = language_by_name("javascript")
+
+
+def test_a_resolution_ending_a_line_keeps_its_line_break_where_the_base_token_after_it_is_taken_away() -> (
+    None
+):
+    """theirs inserts `if (!doc) return` before `await`, ours takes `await` away: after A+B-BASE, theirs'
+    `return` still ends its line (joined, JavaScript would return `db.put(doc)`)."""
+    conflict = ConflictInput.from_texts(
+        "  db.put(doc)\n",
+        "  await db.put(doc)\n",
+        "  if (!doc) return\n  await db.put(doc)\n",
+        lang=JAVASCRIPT,
+    )
+    (choice,) = [i for i, name in enumerate(CLASS_NAMES) if name == "A+B-BASE"]
+    assert token_merge_text(conflict, (choice,) * len(conflict.token_conflicts)) == (
+        "  if (!doc) return\n  db.put(doc)\n"
+    )
+
+
+def test_a_part_is_not_put_on_a_new_line_after_a_token_that_keeps_to_its_line() -> None:
+    """ours' `return` is followed on its line by the call; theirs' `self.` began its line: put after
+    `return` on a new line, JavaScript would return nothing."""
+    conflict = ConflictInput.from_texts(
+        "  return cb(null, value)\n", "  cb(null, value)\n", "  self.cb(null, value)\n", lang=JAVASCRIPT
+    )
+    texts = [
+        token_merge_text(conflict, (i,) * len(conflict.token_conflicts)) for i in range(len(CLASS_NAMES) - 1)
+    ]
+    assert not any("return\n" in text for text in texts), texts
