@@ -131,3 +131,25 @@ def test_where_the_product_merges_the_lines_otherwise_its_file_is_read() -> None
     assert score is not None
     assert score.outcomes["resolver"] == score.outcomes["take-theirs"] == ["correct", "correct"]
     assert score.reproduced["resolver"]
+
+
+def test_whitespace_inside_a_string_is_part_of_the_answer() -> None:
+    """The token merge takes theirs' `"a b"` beside ours' `n = 2`; the developers kept the string's two
+    spaces. The code's whitespace aside, the answer differs from theirs in the string's value: wrong,
+    and so is it line by line, as a suggestion, and for the whole file."""
+    score = evaluate.score_scenario(
+        record(
+            "S.java",
+            'class S {\n  String s = "a  b"; int n = 1;\n}\n',
+            'class S {\n  String s = "a  b"; int n = 2;\n}\n',
+            'class S {\n  String s = "a b"; int n = 1;\n}\n',
+            'class S {\n  String s = "a  b"; int n = 2;\n}\n',
+        ),
+        None,
+    )
+    assert score is not None
+    assert score.outcomes["take-ours"] == ["correct"]
+    assert score.outcomes["token-merge-only"] == score.outcomes["resolver"] == ["wrong"]
+    assert score.line_exact["token-merge-only"] == ["wrong"]
+    assert score.top1 == score.top3 == [False]
+    assert not score.reproduced["token-merge-only"] and score.reproduced["take-ours"]

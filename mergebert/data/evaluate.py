@@ -15,6 +15,7 @@ threshold; top-1 accuracy, one whose resolution is the first of them.
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import json
 import os
@@ -28,7 +29,8 @@ import numpy as np
 from mergebert.core import markers
 from mergebert.core.candidates import ConflictInput, label_units
 from mergebert.core.classifier import Classifier, TokenMergeClassifier
-from mergebert.core.languages import language_for_path
+from mergebert.core.languages import Language, language_for_path
+from mergebert.core.lexer import tokenize
 from mergebert.core.linemerge import Chunk, CleanText, LineConflict, conflict_contexts, merge_lines
 from mergebert.core.messages import some_of, warn
 from mergebert.core.patterns import squash
@@ -52,15 +54,27 @@ def line_key(text: str) -> tuple[str, ...]:
     return tuple(key for key in (squash(line) for line in text.split("\n")) if key)
 
 
-def _judge(answer: str, expected: str) -> str:
+def same_answer(answer: str, expected: str, lang: Language | None) -> bool:
+    """Whether `answer` is `expected` but for the code's whitespace: whitespace inside a string, template or
+    regex literal (as `lang`'s grammar finds them) counts, for it is the literal's value."""
+    if squash(answer) != squash(expected):
+        return False
+    return lang is None or _literal_key(answer, lang) == _literal_key(expected, lang)
+
+
+def _literal_key(text: str, lang: Language) -> str:
+    return "".join(token.key() for token in tokenize(text, lang).tokens)
+
+
+def _judge(answer: str, expected: str, lang: Language | None = None) -> str:
     if markers.pattern(kinds="<>").search(answer):
         return LEFT
-    return CORRECT if squash(answer) == squash(expected) else WRONG
+    return CORRECT if same_answer(answer, expected, lang) else WRONG
 
 
-def _judge_lines(answer: str, expected: str) -> str:
+def _judge_lines(answer: str, expected: str, lang: Language | None = None) -> str:
     """As `_judge`, but an answer must also break its lines where the expected one does."""
-    outcome = _judge(answer, expected)
+    outcome = _judge(answer, expected, lang)
     return WRONG if outcome == CORRECT and line_key(answer) != line_key(expected) else outcome
 
 
@@ -202,23 +216,26 @@ def score_scenario(record: Record, classifier: Classifier | None) -> ScenarioSco
         "token-merge-only": product_answers(token_merge, segments),
         "resolver": product_answers(result, segments),
     }
+    lang = record_language(record)
+    judge, judge_lines = functools.partial(_judge, lang=lang), functools.partial(_judge_lines, lang=lang)
     outcomes = {
-        system: score_output(segments, expected_texts, text, answers=answers[system])
+        system: score_output(segments, expected_texts, text, judge, answers[system])
         for system, text in outputs.items()
     }
     line_exact = {
-        system: score_output(segments, expected_texts, text, _judge_lines, answers[system])
+        system: score_output(segments, expected_texts, text, judge_lines, answers[system])
         for system, text in outputs.items()
     }
     resolutions = result.resolutions if answers["resolver"] is not None else ()
-    suggested = {
-        resolution.index: [squash(suggestion.text) for suggestion in resolution.suggestions]
-        for resolution in resolutions
-    }
-    top3 = [squash(text) in suggested.get(i, []) for i, text in enumerate(expected_texts)]
-    top1 = [suggested.get(i, [])[:1] == [squash(text)] for i, text in enumerate(expected_texts)]
-    reproduced = {system: squash(text) == squash(resolved) for system, text in outputs.items()}
-    lang = record_language(record)
+    suggested = {resolution.index: [s.text for s in resolution.suggestions] for resolution in resolutions}
+    top3 = [
+        any(same_answer(s, text, lang) for s in suggested.get(i, [])) for i, text in enumerate(expected_texts)
+    ]
+    top1 = [
+        same_answer(next(iter(suggested.get(i, [])), "\0"), text, lang)
+        for i, text in enumerate(expected_texts)
+    ]
+    reproduced = {system: same_answer(text, resolved, lang) for system, text in outputs.items()}
     contexts = conflict_contexts(chunks)
     outcomes["pattern-oracle"] = [
         CORRECT
