@@ -3,7 +3,7 @@
 import pytest
 
 from mergebert.core.languages import language_by_name, language_for_path
-from mergebert.core.lexer import tokenize
+from mergebert.core.lexer import comment_words, tokenize
 
 SAMPLES = {
     "java": 'class A {\n  // a comment here\n  String s = "x y";\n  int f() { return a.b(1, 2); }\n}\n',
@@ -51,3 +51,14 @@ def test_whitespace_inside_a_literal_is_part_of_the_tokens_key_and_a_comments_is
     keys = {token.text: token.key() for token in tokens}
     assert keys['b"'] == '  b"' and keys['"a'] == '"a'
     assert keys["d"] == "d"
+
+
+def test_the_last_word_of_a_line_comment_is_marked() -> None:
+    tokens = tokenize("x = 1; // set x\n/* block */ y = 2;\n", language_by_name("java")).tokens
+    assert [t.text for t in tokens if t.ends_comment] == ["x"]
+    assert [t.text for t in tokens if t.holds_its_line_end] == ["x"]
+
+
+def test_comment_words_are_the_words_of_comments_only() -> None:
+    text = 'String s = "// not a comment"; // a note\n/* two\n words */\n'
+    assert comment_words(text, language_by_name("java")) == {"//", "a", "note", "/*", "two", "words", "*/"}

@@ -89,3 +89,11 @@ def test_an_insertion_by_theirs_ends_its_line_where_ours_moved_the_next_token() 
 def test_an_insertion_by_ours_ends_its_line_where_theirs_moved_the_next_token() -> None:
     items = merge("  // the pump first\n  stop(1);", "\n  stop(1);", "  stop(2);")
     assert merged_text(items) == "  // the pump first\n  stop(2);"
+
+
+def test_a_line_theirs_joined_stays_joined_after_ours_change() -> None:
+    """No line comment ends ours' change: theirs' joining of the call's lines is kept."""
+    items = merge(
+        "call(first, extra,\n        second);", "call(first,\n        second);", "call(first, second);"
+    )
+    assert merged_text(items) == "call(first, extra, second);"

@@ -224,16 +224,10 @@ def _places(conflict: ConflictInput) -> dict[int, tuple[tuple[Token, ...], int]]
     return {id(token): (side, i) for side in (a.tokens, b.tokens) for i, token in enumerate(side)}
 
 
-_CLOSERS = frozenset({";", ",", ")", "]"})
-# Tokens a line break must not follow unless their side put one there: in JavaScript it ends the statement
-# (a restricted production: `return` then a new line returns nothing).
-_KEEP_THEIR_LINE = frozenset({"return", "throw", "break", "continue", "yield"})
-
-
 def _concatenate(parts: Sequence[Sequence[Token]], conflict: ConflictInput) -> list[Token]:
     """The parts one after another, keeping the sides' line breaks where they meet: where a part ended a
-    line of its side, or the next part began one (but not after a `_KEEP_THEIR_LINE` token its side
-    continued on its line), the next part starts on a new line."""
+    line of its side, or the next part began one (but not after a `return` its side continued on its line:
+    `Token.holds_its_line_end`), the next part starts on a new line."""
     eol = _eol(conflict.ours, conflict.theirs)
     tokens: list[Token] = []
     for part in parts:
@@ -241,7 +235,7 @@ def _concatenate(parts: Sequence[Sequence[Token]], conflict: ConflictInput) -> l
             place = _places(conflict)
             side, i = place.get(id(tokens[-1]), ((), -1))
             ended_line = i >= 0 and (i + 1 == len(side) or "\n" in side[i + 1].lead)
-            began_line = place.get(id(part[0]), ((), -1))[1] == 0 and tokens[-1].text not in _KEEP_THEIR_LINE
+            began_line = place.get(id(part[0]), ((), -1))[1] == 0 and not tokens[-1].holds_its_line_end
             if ended_line or began_line:
                 part = [Token(part[0].text, eol + part[0].lead), *part[1:]]
         tokens.extend(part)
@@ -292,10 +286,10 @@ def _after_resolution(
     before: Sequence[Token], run: tuple[Token, ...], conflict: ConflictInput
 ) -> Sequence[Token]:
     """The merged run after a token conflict's resolution, on a new line where the token ending the
-    resolution ended a line of its side (a `return` in JavaScript, a line comment's last word), with the
-    whitespace that side wrote after it; a run starting with a closer (`;`, `,`, `)`, `]`) stays on the
-    line, where a line break has no meaning (a line comment it would join is refused by the splice)."""
-    if not before or not run or "\n" in run[0].lead or run[0].in_literal or run[0].text in _CLOSERS:
+    resolution ended a line of its side and that line break is part of the program (a line comment's last
+    word, a `return` in JavaScript: `Token.holds_its_line_end`), with the whitespace that side wrote after
+    it."""
+    if not before or not run or "\n" in run[0].lead or run[0].in_literal or not before[-1].holds_its_line_end:
         return run
     side, i = _places(conflict).get(id(before[-1]), ((), -1))
     if not 0 <= i < len(side):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mergebert.core.languages import Language, parser_for
 
@@ -15,15 +15,27 @@ _SIMPLE_TOKEN = re.compile(r"[A-Za-z_$0-9][\w$]*|\S")
 _NON_SPACE = re.compile(r"\S+")
 
 
+# Words after which a line break is part of the program: in JavaScript it ends the statement (a restricted
+# production: `return` then a new line returns nothing).
+_RESTRICTED = frozenset({"return", "throw", "break", "continue", "yield"})
+
+
 @dataclass(frozen=True, slots=True)
 class Token:
     text: str
     lead: str = ""  # the whitespace right before the token
     in_literal: bool = False  # the lead lies inside a string, template or regex literal: it is a value
+    ends_comment: bool = False  # the last word of a line comment (`//`): a line break must follow it
 
     def key(self) -> str:
         """What the token diff compares: the text, and the lead where whitespace is a value."""
         return self.lead + self.text if self.in_literal else self.text
+
+    @property
+    def holds_its_line_end(self) -> bool:
+        """Whether a line break its side writes after it is part of the program: the end of a line comment,
+        or of a JavaScript statement after `return` and its kin."""
+        return self.ends_comment or self.text in _RESTRICTED
 
 
 @dataclass(frozen=True)
@@ -96,6 +108,10 @@ class _Builder:
             position = match.end()
         self.pending += text[position:]
 
+    def end_line_comment(self) -> None:
+        """Mark the last token added as the end of a line comment."""
+        self.tokens[-1] = replace(self.tokens[-1], ends_comment=True)
+
     def result(self) -> TokenSeq:
         return TokenSeq(tuple(self.tokens), self.pending)
 
@@ -117,9 +133,9 @@ def tokenize(text: str, lang: Language | None) -> TokenSeq:
             continue  # a zero-width or overlapping leaf (tree-sitter's MISSING nodes)
         builder.add_text(source[position:start].decode("utf-8"), _SIMPLE_TOKEN)
         leaf = source[start:end].decode("utf-8")
-        builder.add_text(
-            leaf, _NON_SPACE, kind == "literal"
-        )  # a leaf is one token unless it holds whitespace
+        builder.add_text(leaf, _NON_SPACE, kind == "literal")  # one token unless it holds whitespace
+        if kind == "comment" and leaf.startswith("//") and builder.tokens:
+            builder.end_line_comment()
         position = end
     builder.add_text(source[position:].decode("utf-8"), _SIMPLE_TOKEN)
     return builder.result()

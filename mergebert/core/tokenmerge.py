@@ -72,9 +72,14 @@ def diff3_tokens(a: TokenSeq, base: TokenSeq, b: TokenSeq) -> list[MergeItem]:
         unchanged = _merged_leads(
             a.tokens[a_start:a_end], base.tokens[z_start:z_end], b.tokens[b_start:b_end]
         )
-        if unchanged and changer is not None:
-            lead = changer.tokens[a_start if changer is a else b_start].lead
-            unchanged = (_line_break_kept(unchanged[0], lead), *unchanged[1:])
+        if unchanged and items and not unchanged[0].in_literal:
+            first = _first_lead(
+                a.tokens[a_start], a_start, base.tokens[z_start], z_start, b.tokens[b_start], b_start
+            )
+            unchanged = (replace(unchanged[0], lead=first), *unchanged[1:])
+        start = a_start if changer is a else b_start
+        if unchanged and changer is not None and start and changer.tokens[start - 1].holds_its_line_end:
+            unchanged = (_line_break_kept(unchanged[0], changer.tokens[start].lead), *unchanged[1:])
         _append(items, unchanged, "base")
         ia, ib, iz = a_end, b_end, z_end
     return items
@@ -93,9 +98,20 @@ def _merged_leads(a: tuple[Token, ...], base: tuple[Token, ...], b: tuple[Token,
     )
 
 
+def _first_lead(a: Token, a_at: int, base: Token, z_at: int, b: Token, b_at: int) -> str:
+    """The merged lead of the first token of an unchanged stretch that follows other tokens in the merge.
+    A side's first token begins a line there though its lead holds no line break (the conflict starts a
+    line): its lead counts as one line ending longer, so that the token is never joined onto the tokens
+    another side's change put before it."""
+    leads = [token.lead for token in (a, base, b)]
+    eol = "\r\n" if any("\r\n" in lead for lead in leads) else "\n"
+    full = [eol + lead if at == 0 else lead for lead, at in zip(leads, (a_at, z_at, b_at), strict=True)]
+    return merged_whitespace(*full)
+
+
 def _line_break_kept(token: Token, changers_lead: str) -> Token:
-    """The first token after one side's change, starting a line where that side starts it on one: the
-    change may end in a line comment, which must not swallow the token."""
+    """The first token after one side's change that ends in a line comment (or a JavaScript `return`),
+    starting a line where that side starts it on one: the comment must not swallow the token."""
     if "\n" in token.lead or "\n" not in changers_lead:
         return token
     return replace(token, lead=changers_lead)

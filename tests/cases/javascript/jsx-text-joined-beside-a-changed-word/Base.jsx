@@ -1,0 +1,6 @@
+export const Greeting = ({ user }) => (
+  <p>
+    Hello
+    <b>{user.name}</b>
+  </p>
+);

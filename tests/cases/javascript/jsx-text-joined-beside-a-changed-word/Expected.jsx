@@ -1,0 +1,5 @@
+export const Greeting = ({ user }) => (
+  <p>
+    Welcome back, <b>{user.name}</b>
+  </p>
+);

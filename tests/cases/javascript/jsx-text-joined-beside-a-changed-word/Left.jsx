@@ -1,0 +1,6 @@
+export const Greeting = ({ user }) => (
+  <p>
+    Welcome back,
+    <b>{user.name}</b>
+  </p>
+);

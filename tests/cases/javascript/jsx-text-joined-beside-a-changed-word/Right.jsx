@@ -1,0 +1,5 @@
+export const Greeting = ({ user }) => (
+  <p>
+    Hello <b>{user.name}</b>
+  </p>
+);
