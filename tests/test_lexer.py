@@ -2,7 +2,7 @@
 
 import pytest
 
-from mergebert.core.languages import language_by_name, language_for_path
+from mergebert.core.languages import language_by_name, language_for_path, parser_for
 from mergebert.core.lexer import comment_words, tokenize
 
 SAMPLES = {
@@ -61,4 +61,5 @@ def test_the_last_word_of_a_line_comment_is_marked() -> None:
 
 def test_comment_words_are_the_words_of_comments_only() -> None:
     text = 'String s = "// not a comment"; // a note\n/* two\n words */\n'
-    assert comment_words(text, language_by_name("java")) == {"//", "a", "note", "/*", "two", "words", "*/"}
+    tree = parser_for(language_by_name("java")).parse(text.encode())
+    assert comment_words(tree, text.encode()) == {"//", "a", "note", "/*", "two", "words", "*/"}

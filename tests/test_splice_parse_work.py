@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+import tree_sitter
 from proposing import Proposes
 
 from mergebert.core import splice
@@ -34,19 +35,19 @@ def sides(count: int, every: int) -> tuple[str, str, str]:
 
 @pytest.fixture
 def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The texts the parse check parses, in order: `splice.error_count` wrapped to record its argument and
+    """The texts the parse check parses, in order: `splice.parse` wrapped to record its argument and
     call through, unchanged otherwise. A spy on our own code, kept because these tests are about work
     that leaves no trace outside the process: each parse is made on a tree-sitter parser of its own
     (`languages.parser_for`), there is no shared parser whose logger could count them, and the
     only other measure, time, is not something tests assert."""
     texts: list[str] = []
-    count = splice.error_count
+    parse = splice.parse
 
-    def counting(text: str, lang: Language) -> int:
+    def counting(text: str, lang: Language) -> tree_sitter.Tree:
         texts.append(text)
-        return count(text, lang)
+        return parse(text, lang)
 
-    monkeypatch.setattr(splice, "error_count", counting)
+    monkeypatch.setattr(splice, "parse", counting)
     return texts
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+import tree_sitter
+
 from mergebert.core.languages import Language, parser_for
 
 # Leaves of these node types are kept whole by tree-sitter's view and split on whitespace by ours.
@@ -80,15 +82,22 @@ def _kind(node_type: str) -> str:
     return "comment" if "comment" in node_type else ""
 
 
-def comment_words(text: str, lang: Language) -> set[str]:
-    """The whitespace-separated words of the comments in `text`."""
-    source = text.encode("utf-8")
-    return {
-        word
-        for start, end, kind in _leaf_spans(source, lang)
-        if kind == "comment"
-        for word in source[start:end].decode("utf-8").split()
-    }
+def comment_words(tree: tree_sitter.Tree, source: bytes, start: int = 0, end: int | None = None) -> set[str]:
+    """The whitespace-separated words of the comments of `tree` (the parse of `source`) that reach into
+    bytes `start` to `end`; only the nodes that do are walked."""
+    end = len(source) if end is None else end
+    words: set[str] = set()
+    cursor = tree.walk()
+    while True:
+        node = cursor.node
+        inside = node.start_byte < end and node.end_byte > start
+        if inside and _kind(node.type) == "comment":
+            words.update(source[node.start_byte : node.end_byte].decode("utf-8", "replace").split())
+        elif inside and cursor.goto_first_child():
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return words
 
 
 class _Builder:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import tree_sitter
+
 from mergebert.core.languages import Language, parser_for
 from mergebert.core.lexer import comment_words
 from mergebert.core.linemerge import Chunk, CleanText, LineConflict, ours_text
@@ -90,9 +92,17 @@ def splice_texts(chunks: Sequence[Chunk], texts: Sequence[str | None], eol: str)
     return spliced
 
 
+def parse(text: str, lang: Language) -> tree_sitter.Tree:
+    """tree-sitter's parse of `text`: every parse the check makes."""
+    return parser_for(lang).parse(text.encode("utf-8"))
+
+
 def error_count(text: str, lang: Language) -> int:
     """Number of ERROR and MISSING nodes in tree-sitter's parse of `text`."""
-    tree = parser_for(lang).parse(text.encode("utf-8"))
+    return _errors(parse(text, lang))
+
+
+def _errors(tree: tree_sitter.Tree) -> int:
     if not tree.root_node.has_error:
         return 0
     count = 0
@@ -232,12 +242,22 @@ class SpliceCheck:
 
     @property
     def sides_comment_words(self) -> set[str]:
+        """The words of the comments reaching into the conflict, in the file with each side in place."""
         if self._sides_comment_words is None:
             assert self.lang is not None and self.view.conflict is not None
             conflict = self.view.conflict
             sides = (conflict.ours, conflict.base, conflict.theirs)
-            self._sides_comment_words = set().union(*(comment_words(side, self.lang) for side in sides))
+            self._sides_comment_words = set().union(*(self._in_place(side)[1] for side in sides))
         return self._sides_comment_words
+
+    def _in_place(self, text: str) -> tuple[tree_sitter.Tree, set[str]]:
+        """The parse of the file with `text` in the conflict's place, and the words of the comments reaching
+        into it: read in the file, a `//` inside a doc comment or JSX text is no comment."""
+        assert self.lang is not None
+        whole = self.view.with_text(text)
+        tree, source = parse(whole, self.lang), whole.encode("utf-8")
+        start = len(self.view.before.encode("utf-8"))
+        return tree, comment_words(tree, source, start, len(source) - len(self.view.after.encode("utf-8")))
 
     def refusal(self, text: str) -> str | None:
         """Why `text` cannot replace the conflict, or None when it can."""
@@ -254,8 +274,9 @@ class SpliceCheck:
             return "would empty the file"
         if self.lang is None:
             return None
-        if not comment_words(text, self.lang) <= self.sides_comment_words:  # black's check, for comments
+        tree, words = self._in_place(text)
+        if words and not words <= self.sides_comment_words:  # black's check, for comments
             return "would put code inside a comment"
-        if error_count(self.view.with_text(text), self.lang) > self.allowed:
+        if _errors(tree) > self.allowed:
             return "no candidate parses"
         return None

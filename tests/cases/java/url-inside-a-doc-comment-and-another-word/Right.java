@@ -1,0 +1,8 @@
+/**
+ * Parses the config.
+ * Read the spec first now always
+ * Returns null when empty.
+ */
+class P {
+  int x;
+}

@@ -1,0 +1,5 @@
+export const Help = () => (
+  <p>
+    Read the spec first now
+  </p>
+);

@@ -1,0 +1,5 @@
+export const Help = () => (
+  <p>
+    Read http://x.org the spec first now
+  </p>
+);
