@@ -5,6 +5,7 @@ cannot be matched is never blamed on the user."""
 
 from __future__ import annotations
 
+import test_safety_check as safety
 from gitrepo import GitRepo
 
 NAME = "src/repository.ts"
@@ -80,3 +81,27 @@ def test_mergetool_names_a_conflict_edited_inside_its_markers(repo: GitRepo) -> 
     tool = repo.git("mergetool", "--tool", "mergebert", "--no-prompt", check=False)
     assert tool.returncode != 0 and repo.conflicted() == [NAME]
     assert f"{NAME}: 1 marked conflict(s) not where mergebert finds git's conflicts" in tool.stderr
+
+
+def test_resolve_over_gits_own_merge_in_a_style_other_than_the_configured_one(repo: GitRepo) -> None:
+    """`git -c merge.conflictStyle=diff3 merge` wrote the file; the config says nothing (merge style)."""
+    repo.diverge(NAME, BASE, OURS, THEIRS)
+    assert (
+        repo.git("-c", "merge.conflictStyle=diff3", "merge", "--no-edit", "feature", check=False).returncode
+        == 1
+    )
+    assert b"||||||| " in repo.read(NAME)
+    resolved = repo.mergebert("resolve", "--no-backup", NAME)
+    assert resolved.returncode == 0, resolved.stdout + resolved.stderr
+    assert repo.read(NAME) == MERGED.encode()
+
+
+def test_gits_own_merge_stays_where_a_resolution_would_change_its_clean_lines(repo: GitRepo) -> None:
+    """test_safety_check's case: ort merges the scaleX lines cleanly, which mergebert's resolution would
+    re-indent; `resolve` over git's own merge leaves it as git wrote it."""
+    repo.diverge("chart.js", safety.BASE, safety.OURS, safety.THEIRS)
+    assert repo.git("merge", "--no-edit", "feature", check=False).returncode == 1
+    conflicted = repo.read("chart.js")
+    resolved = repo.mergebert("resolve", "--no-backup", "chart.js")
+    assert resolved.returncode == 1
+    assert repo.read("chart.js") == conflicted

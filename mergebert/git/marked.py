@@ -67,14 +67,6 @@ class Applied:
 CHANGED = "changed since it was read; left alone"
 
 
-def unmatched_note(count: int) -> str:
-    """What is said of `count` marked blocks that match none of mergebert's line conflicts."""
-    return (
-        f"{count} marked conflict(s) not where mergebert finds git's conflicts (edited inside the markers, "
-        "or placed by a merge other than git's own); kept as they are"
-    )
-
-
 def now(path: str | os.PathLike[str]) -> bytes | None:
     """The working file's bytes now; None where it cannot be read (gone)."""
     try:
@@ -236,7 +228,7 @@ def apply(working: bytes, found: Sequence[Region], size: int) -> Applied:
 
     def put(region: Region) -> None:
         nonlocal cursor, replaced, matched
-        wanted = [_key(line, size) for line in split_lines(region.marked)]
+        wanted = _keys(region.marked, size)
         at = _find(keys, wanted, cursor)
         if at is None:
             for part in region.parts:
@@ -292,20 +284,35 @@ def as_gits_own_merge(
     blobs: Sequence[bytes],
     options: MergeOptions,
     outcome: frontend.Outcome,
+    remerge: Callable[[MergeOptions], frontend.Outcome],
 ) -> Applied | None:
     """mergebert's merge of the whole file (`outcome`, made with its own line merge), as the merge driver
     writes it, where `working` is git's own merge untouched (`git merge`'s, the ort strategy's, whose
-    conflicts its histogram diff may place otherwise than mergebert's finds them; labels aside) and the
-    resolutions change no line that merge left clean (`frontend.keeps_clean_lines`); None otherwise."""
+    conflicts its histogram diff may place otherwise than mergebert's finds them; labels aside; in any
+    conflict style, the conflicts mergebert leaves then written in it by `remerge`) and the resolutions
+    change no line that merge left clean (`frontend.keeps_clean_lines`); None otherwise."""
     if not outcome.resolved:
         return None
-    gits, left = frontend.line_merge(*blobs[:3], replace(options, engine="ort"))
     shown = gitinfo.to_worktree(repo, path)
-    if not left or _keys(shown(gits), options.marker_size) != _keys(working, options.marker_size):
+    for style in (options.style, *(style for style in STYLES if style != options.style)):
+        gits, left = frontend.line_merge(*blobs[:3], replace(options, style=style, engine="ort"))
+        if left and _keys(shown(gits), options.marker_size) == _keys(working, options.marker_size):
+            break
+    else:
         return None
+    if style != options.style and outcome.left:
+        outcome = remerge(replace(options, style=style))
     if not frontend.keeps_clean_lines(gits, outcome.data, options.marker_size, *blobs[:3]):
         return None
     return Applied(shown(outcome.data), (True,) * len(outcome.resolutions), outcome.resolved, 0)
+
+
+def unmatched_note(count: int) -> str:
+    """What is said of `count` marked blocks that match none of mergebert's line conflicts."""
+    return (
+        f"{count} marked conflict(s) not where mergebert finds git's conflicts (edited inside the markers, "
+        "or placed otherwise by git's own merge); kept as they are"
+    )
 
 
 def _keys(data: bytes, size: int) -> list[bytes]:

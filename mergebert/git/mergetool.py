@@ -26,6 +26,8 @@ from mergebert.core.messages import INTERRUPTED_STATUS
 from mergebert.git import frontend, gitinfo, marked, review
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pygit2
 
     from mergebert.core.options import MergeOptions
@@ -59,6 +61,7 @@ def _applied(
     blobs: tuple[bytes, bytes, bytes],
     options: MergeOptions,
     outcome: frontend.Outcome,
+    remerge: Callable[[MergeOptions], frontend.Outcome],
     *,
     interactive: bool,
 ) -> marked.Applied:
@@ -68,7 +71,9 @@ def _applied(
     if not interactive:
         applied = marked.resolve_working_file(repo, path, current, blobs, options, outcome.resolutions)
         if applied.unmatched:
-            applied = marked.as_gits_own_merge(repo, path, current, blobs, options, outcome) or applied
+            applied = (
+                marked.as_gits_own_merge(repo, path, current, blobs, options, outcome, remerge) or applied
+            )
         return applied
     from mergebert.git.interactive import Asker, Terminal
 
@@ -114,18 +119,19 @@ def run(
             f"{path}: {without_markers(repo, path, current, blobs, options.marker_size)}; left as it is"
         )
         return 1
-    try:
-        outcome = frontend.merge_blobs(
-            *blobs,
-            path=path,
-            options=options,
-            classifier=frontend.pick_classifier(model, threshold, repo),
-            suggest=interactive,
+    classifier = frontend.pick_classifier(model, threshold, repo)
+
+    def merged(merging: MergeOptions) -> frontend.Outcome:
+        return frontend.merge_blobs(
+            *blobs, path=path, options=merging, classifier=classifier, suggest=interactive
         )
+
+    try:
+        outcome = merged(options)
         if outcome.message:  # content mergebert cannot handle: the file stays as git wrote it
             frontend.warn(outcome.message)
             return 1
-        applied = _applied(repo, path, current, blobs, options, outcome, interactive=interactive)
+        applied = _applied(repo, path, current, blobs, options, outcome, merged, interactive=interactive)
     except KeyboardInterrupt:  # ^C, at a question or before: as `resolve -i`, nothing is written
         frontend.warn("interrupted: nothing written")
         return INTERRUPTED_STATUS

@@ -31,6 +31,7 @@ from mergebert.git import frontend, gitcmd, gitinfo, marked, review
 
 if TYPE_CHECKING:
     from mergebert.core.classifier import Classifier
+    from mergebert.core.options import MergeOptions
     from mergebert.core.resolver import Resolution
     from mergebert.git.interactive import Asker
 
@@ -123,22 +124,28 @@ def resolve_one(
 
         row.notes.append(f"{without_markers(repo, path, current, blobs, options.marker_size)}; left alone")
         return row
-    outcome = frontend.merge_blobs(
-        blobs[0],
-        blobs[1],
-        blobs[2],
-        path=path,
-        options=options,
-        classifier=classifier,
-        suggest=asker is not None,
-    )
+
+    def merged(merging: MergeOptions) -> frontend.Outcome:
+        return frontend.merge_blobs(
+            blobs[0],
+            blobs[1],
+            blobs[2],
+            path=path,
+            options=merging,
+            classifier=classifier,
+            suggest=asker is not None,
+        )
+
+    outcome = merged(options)
     if outcome.message:  # mergebert could not handle the content: nothing of its own to put in
         row.notes.append(outcome.message)
         return row
     if asker is None:
         applied = marked.resolve_working_file(repo, path, current, blobs, options, outcome.resolutions)
         if applied.unmatched:
-            applied = marked.as_gits_own_merge(repo, path, current, blobs, options, outcome) or applied
+            applied = (
+                marked.as_gits_own_merge(repo, path, current, blobs, options, outcome, merged) or applied
+            )
         answers = {}
     else:
         session = asker.resolve(repo, path, current, blobs, options, outcome.resolutions)
