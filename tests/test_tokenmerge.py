@@ -97,3 +97,24 @@ def test_a_line_theirs_joined_stays_joined_after_ours_change() -> None:
         "call(first, extra,\n        second);", "call(first,\n        second);", "call(first, second);"
     )
     assert merged_text(items) == "call(first, extra, second);"
+
+
+def test_a_token_theirs_put_after_its_return_on_one_line_stays_on_it() -> None:
+    """ours re-indents the line, theirs puts `return` before its call: a line break there would return
+    nothing in JavaScript."""
+    items = merge("    compute(a);", "  compute(a);", "  return compute(a);")
+    assert merged_text(items) == "  return compute(a);"
+
+
+def test_a_return_theirs_added_inside_lines_ours_reindented_keeps_its_call() -> None:
+    items = merge(
+        "  try {\n    row = get(id)\n    decode(row)\n",
+        "  row = get(id)\n  decode(row)\n",
+        "  row = get(id)\n  return decode(row)\n",
+    )
+    assert "return decode(row)" in merged_text(items)
+
+
+def test_a_line_break_added_in_a_crlf_conflict_is_crlf() -> None:
+    items = merge("  stop(2);\r\n", "\r\n  stop(1);\r\n", "  // the pump first\r\n  stop(1);\r\n")
+    assert merged_text(items) == "  // the pump first\r\n  stop(2);"

@@ -72,12 +72,15 @@ def diff3_tokens(a: TokenSeq, base: TokenSeq, b: TokenSeq) -> list[MergeItem]:
         unchanged = _merged_leads(
             a.tokens[a_start:a_end], base.tokens[z_start:z_end], b.tokens[b_start:b_end]
         )
-        if unchanged and items and not unchanged[0].in_literal:
+        start = a_start if changer is a else b_start
+        if unchanged and changer is not None and not unchanged[0].in_literal:
             first = _first_lead(
-                a.tokens[a_start], a_start, base.tokens[z_start], z_start, b.tokens[b_start], b_start
+                (a.tokens[a_start], base.tokens[z_start], b.tokens[b_start]),
+                (a_start, z_start, b_start),
+                changer.tokens[start].lead,
+                after_tokens=bool(items),
             )
             unchanged = (replace(unchanged[0], lead=first), *unchanged[1:])
-        start = a_start if changer is a else b_start
         if unchanged and changer is not None and start and changer.tokens[start - 1].holds_its_line_end:
             unchanged = (_line_break_kept(unchanged[0], changer.tokens[start].lead), *unchanged[1:])
         _append(items, unchanged, "base")
@@ -98,15 +101,23 @@ def _merged_leads(a: tuple[Token, ...], base: tuple[Token, ...], b: tuple[Token,
     )
 
 
-def _first_lead(a: Token, a_at: int, base: Token, z_at: int, b: Token, b_at: int) -> str:
-    """The merged lead of the first token of an unchanged stretch that follows other tokens in the merge.
-    A side's first token begins a line there though its lead holds no line break (the conflict starts a
-    line): its lead counts as one line ending longer, so that the token is never joined onto the tokens
-    another side's change put before it."""
-    leads = [token.lead for token in (a, base, b)]
-    eol = "\r\n" if any("\r\n" in lead for lead in leads) else "\n"
-    full = [eol + lead if at == 0 else lead for lead, at in zip(leads, (a_at, z_at, b_at), strict=True)]
-    return merged_whitespace(*full)
+def _first_lead(
+    tokens: tuple[Token, Token, Token],
+    places: tuple[int, int, int],
+    changers_lead: str,
+    *,
+    after_tokens: bool,
+) -> str:
+    """The merged lead of the first token of an unchanged stretch after one side's change (`changers_lead`:
+    that side's lead there). A side's first token begins a line though its lead holds no line break (the
+    conflict starts a line): after other tokens of the merge (`after_tokens`), its lead counts as one line
+    ending longer, so that the token is not joined onto what the change put before it. Where the changing
+    side wrote its change and the token on one line (`return compute()`), they stay on one."""
+    leads = [token.lead for token in tokens]
+    eol = "\r\n" if any("\r\n" in lead for lead in (*leads, changers_lead)) else "\n"
+    full = [eol + lead if at == 0 and after_tokens else lead for lead, at in zip(leads, places, strict=True)]
+    merged = merged_whitespace(*full)
+    return changers_lead if "\n" in merged and "\n" not in changers_lead else merged
 
 
 def _line_break_kept(token: Token, changers_lead: str) -> Token:
