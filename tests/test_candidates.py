@@ -153,3 +153,23 @@ def test_a_part_is_not_put_on_a_new_line_after_a_token_that_keeps_to_its_line() 
         token_merge_text(conflict, (i,) * len(conflict.token_conflicts)) for i in range(len(CLASS_NAMES) - 1)
     ]
     assert not any("return\n" in text for text in texts), texts
+
+
+def test_a_resolution_that_keeps_nothing_of_a_token_conflict_starts_with_no_blank_line() -> None:
+    """ours drops `const x =`, theirs makes it `let x =`: taking ours, the text starts at `compute`, with
+    no line break before it, and CRLF stays CRLF."""
+    conflict = ConflictInput.from_texts(
+        "  compute()\r\n", "  const x = compute()\r\n", "  let x = compute()\r\n", lang=JAVASCRIPT
+    )
+    (choice,) = [i for i, name in enumerate(CLASS_NAMES) if name == "A"]
+    assert token_merge_text(conflict, (choice,) * len(conflict.token_conflicts)) == "  compute()\r\n"
+
+
+def test_a_line_break_the_token_merge_adds_in_a_crlf_conflict_is_crlf() -> None:
+    conflict = ConflictInput.from_texts(
+        "    compute()\r\n", "  const x = compute()\r\n", "  let x = compute()\r\n", lang=JAVASCRIPT
+    )
+    texts = [
+        token_merge_text(conflict, (i,) * len(conflict.token_conflicts)) for i in range(len(CLASS_NAMES) - 1)
+    ]
+    assert all(text.count("\n") == text.count("\r\n") for text in texts), texts

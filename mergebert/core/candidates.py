@@ -275,7 +275,10 @@ def token_merge_text(conflict: ConflictInput, choices: Sequence[int]) -> str:
     after_conflict = False
     for item in conflict.merge:
         if isinstance(item, MergedRun):
-            tokens.extend(_after_resolution(tokens, item.tokens, conflict) if after_conflict else item.tokens)
+            run = item.tokens
+            if not tokens and item.lead_alone is not None:  # nothing written before it
+                run = (replace(run[0], lead=item.lead_alone), *run[1:])
+            tokens.extend(_after_resolution(tokens, run, conflict) if after_conflict else run)
         else:
             tokens.extend(_concatenate(PATTERNS[next(chosen)].parts(item.a, item.b, item.base), conflict))
         after_conflict = isinstance(item, TokenConflict)

@@ -13,6 +13,7 @@ from mergebert.core.tokendiff import matching_blocks
 class MergedRun:
     tokens: tuple[Token, ...]
     source: str  # "base" (unchanged), "both" (same change on both sides), "a" or "b"
+    lead_alone: str | None = None  # the first token's lead where nothing is written before it, if other
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ def diff3_tokens(a: TokenSeq, base: TokenSeq, b: TokenSeq) -> list[MergeItem]:
     side changed it (ours' where both did), so a side's re-indenting is kept like its other edits.
     """
     ta, tbase, tb = a.keys(), base.keys(), b.keys()
+    eol = "\r\n" if any("\r\n" in side.render() for side in (a, base, b)) else "\n"
     items: list[MergeItem] = []
     ia = ib = iz = 0
     for z_start, z_end, a_start, a_end, b_start, b_end in _sync_regions(tbase, ta, tb):
@@ -73,17 +75,20 @@ def diff3_tokens(a: TokenSeq, base: TokenSeq, b: TokenSeq) -> list[MergeItem]:
             a.tokens[a_start:a_end], base.tokens[z_start:z_end], b.tokens[b_start:b_end]
         )
         start = a_start if changer is a else b_start
-        if unchanged and changer is not None and not unchanged[0].in_literal:
+        alone = None
+        if unchanged and items and not unchanged[0].in_literal:
+            alone = unchanged[0].lead  # a token conflict before it may be resolved to nothing
             first = _first_lead(
                 (a.tokens[a_start], base.tokens[z_start], b.tokens[b_start]),
                 (a_start, z_start, b_start),
-                changer.tokens[start].lead,
-                after_tokens=bool(items),
+                None if changer is None else (changer.tokens[start].lead, start),
+                eol,
             )
             unchanged = (replace(unchanged[0], lead=first), *unchanged[1:])
         if unchanged and changer is not None and start and changer.tokens[start - 1].holds_its_line_end:
             unchanged = (_line_break_kept(unchanged[0], changer.tokens[start].lead), *unchanged[1:])
-        _append(items, unchanged, "base")
+        if unchanged:
+            items.append(MergedRun(unchanged, "base", alone if alone != unchanged[0].lead else None))
         ia, ib, iz = a_end, b_end, z_end
     return items
 
@@ -104,20 +109,25 @@ def _merged_leads(a: tuple[Token, ...], base: tuple[Token, ...], b: tuple[Token,
 def _first_lead(
     tokens: tuple[Token, Token, Token],
     places: tuple[int, int, int],
-    changers_lead: str,
-    *,
-    after_tokens: bool,
+    changer: tuple[str, int] | None,
+    eol: str,
 ) -> str:
-    """The merged lead of the first token of an unchanged stretch after one side's change (`changers_lead`:
-    that side's lead there). A side's first token begins a line though its lead holds no line break (the
-    conflict starts a line): after other tokens of the merge (`after_tokens`), its lead counts as one line
-    ending longer, so that the token is not joined onto what the change put before it. Where the changing
-    side wrote its change and the token on one line (`return compute()`), they stay on one."""
+    """The merged lead of the first token of an unchanged stretch that other tokens of the merge come
+    before. A side's first token begins a line though its lead holds no line break (the conflict starts a
+    line): its lead counts as one line ending longer, so that the token is not joined onto what a change put
+    before it. Where one side's change comes before it (`changer`: that side's lead there, and the token's
+    place in it) and that side wrote its change and the token on one line (`return compute()`), they stay
+    on one. `eol`: the conflict's line ending."""
     leads = [token.lead for token in tokens]
-    eol = "\r\n" if any("\r\n" in lead for lead in (*leads, changers_lead)) else "\n"
-    full = [eol + lead if at == 0 and after_tokens else lead for lead, at in zip(leads, places, strict=True)]
-    merged = merged_whitespace(*full)
-    return changers_lead if "\n" in merged and "\n" not in changers_lead else merged
+
+    def full(lead: str, at: int) -> str:
+        return eol + lead if at == 0 else lead
+
+    merged = merged_whitespace(*(full(lead, at) for lead, at in zip(leads, places, strict=True)))
+    if changer is None:
+        return merged
+    changers = full(*changer)
+    return changers if "\n" in merged and "\n" not in changers else merged
 
 
 def _line_break_kept(token: Token, changers_lead: str) -> Token:
