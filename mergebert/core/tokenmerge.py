@@ -13,7 +13,7 @@ from mergebert.core.tokendiff import matching_blocks
 class MergedRun:
     tokens: tuple[Token, ...]
     source: str  # "base" (unchanged), "both" (same change on both sides), "a" or "b"
-    lead_alone: str | None = None  # the first token's lead where nothing is written before it, if other
+    lead_alone: str | None = None  # the first token's lead where nothing is written before it (None: its own)
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,8 @@ def diff3_tokens(a: TokenSeq, base: TokenSeq, b: TokenSeq) -> list[MergeItem]:
     Tokens are compared by ``Token.key``: whitespace inside a string, template or regex literal counts.
     A change made on one side only is taken from that side; changes on both sides that differ become a
     TokenConflict. Unchanged stretches take ours' tokens, each with the whitespace before it as either
-    side changed it (ours' where both did), so a side's re-indenting is kept like its other edits.
+    side changed it (ours' where both did), so a side's re-indenting is kept like its other edits; the
+    first token after a change is placed on its line by `_first_lead` and `_line_break_kept`.
     """
     ta, tbase, tb = a.keys(), base.keys(), b.keys()
     eol = "\r\n" if any("\r\n" in side.render() for side in (a, base, b)) else "\n"
