@@ -268,13 +268,36 @@ def resolve_working_file(
     `checkout --conflict=zdiff3`): the configured style is tried first, then the others, and the one
     that finds the most of the file's conflicts wins."""
     tried = []
-    for style in (options.style, *(style for style in STYLES if style != options.style)):
+    for style in _styles_from(options):
         found = worktree_regions(repo, path, blobs, replace(options, style=style), resolutions)
         applied = apply(working, found, options.marker_size)
         if not applied.unmatched:
             return applied
         tried.append(applied)
     return min(tried, key=lambda applied: applied.unmatched)
+
+
+def _styles_from(options: MergeOptions) -> tuple[ConflictStyle, ...]:
+    """The conflict styles git may have written a file in: the configured one first."""
+    return (options.style, *(style for style in STYLES if style != options.style))
+
+
+def resolved_file(
+    repo: pygit2.Repository | None,
+    path: str,
+    working: bytes,
+    blobs: Sequence[bytes],
+    options: MergeOptions,
+    outcome: frontend.Outcome,
+    remerge: Callable[[MergeOptions], frontend.Outcome],
+) -> Applied:
+    """`outcome`'s resolutions put into the working file (`resolve_working_file`), or, where some of its
+    marked blocks match none of mergebert's conflicts and it is git's own merge untouched, the whole file's
+    merge (`as_gits_own_merge`): what `resolve` and `mergetool` write."""
+    applied = resolve_working_file(repo, path, working, blobs, options, outcome.resolutions)
+    if not applied.unmatched:
+        return applied
+    return as_gits_own_merge(repo, path, working, blobs, options, outcome, remerge) or applied
 
 
 def as_gits_own_merge(
@@ -294,7 +317,7 @@ def as_gits_own_merge(
     if not outcome.resolved:
         return None
     shown = gitinfo.to_worktree(repo, path)
-    for style in (options.style, *(style for style in STYLES if style != options.style)):
+    for style in _styles_from(options):
         gits, left = frontend.line_merge(*blobs[:3], replace(options, style=style, engine="ort"))
         if left and _keys(shown(gits), options.marker_size) == _keys(working, options.marker_size):
             break

@@ -65,16 +65,10 @@ def _applied(
     *,
     interactive: bool,
 ) -> marked.Applied:
-    """mergebert's resolutions (`outcome`'s) put into `current`, the working file (or its whole merge,
-    where the file is git's own merge with its conflicts placed otherwise: `marked.as_gits_own_merge`);
+    """mergebert's resolutions (`outcome`'s) put into `current`, the working file (`marked.resolved_file`);
     with `interactive`, the user's answers about the conflicts they leave too."""
     if not interactive:
-        applied = marked.resolve_working_file(repo, path, current, blobs, options, outcome.resolutions)
-        if applied.unmatched:
-            applied = (
-                marked.as_gits_own_merge(repo, path, current, blobs, options, outcome, remerge) or applied
-            )
-        return applied
+        return marked.resolved_file(repo, path, current, blobs, options, outcome, remerge)
     from mergebert.git.interactive import Asker, Terminal
 
     asker = Asker(Terminal(), cwd=repo.workdir if repo is not None else None)

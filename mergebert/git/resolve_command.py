@@ -141,11 +141,7 @@ def resolve_one(
         row.notes.append(outcome.message)
         return row
     if asker is None:
-        applied = marked.resolve_working_file(repo, path, current, blobs, options, outcome.resolutions)
-        if applied.unmatched:
-            applied = (
-                marked.as_gits_own_merge(repo, path, current, blobs, options, outcome, merged) or applied
-            )
+        applied = marked.resolved_file(repo, path, current, blobs, options, outcome, merged)
         answers = {}
     else:
         session = asker.resolve(repo, path, current, blobs, options, outcome.resolutions)
