@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from mergebert.core.filefacts import FileFacts
 from mergebert.core.languages import Language
-from mergebert.core.lexer import Token, TokenSeq, tokenize
+from mergebert.core.lexer import Token, TokenSeq, code_key, tokenize
 from mergebert.core.patterns import PATTERNS, squash, squash_tokens
 from mergebert.core.textio import converted_line_ending, with_line_endings
 from mergebert.core.tokenmerge import MergedRun, MergeItem, TokenConflict, diff3_tokens, merged_whitespace
@@ -140,7 +140,7 @@ class ConflictInput:
         whitespace counted where the sides' differs (there it is a value the sides disagree on)."""
         if not self.literal_whitespace_differs:
             return squash(text)
-        return "".join(token.key() for token in tokenize(text, self.lang).tokens)
+        return code_key(text, self.lang)
 
     @property
     def size(self) -> int:

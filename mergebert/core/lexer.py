@@ -125,6 +125,12 @@ class _Builder:
         return TokenSeq(tuple(self.tokens), self.pending)
 
 
+def code_key(text: str, lang: Language | None) -> str:
+    """`text` without the code's whitespace, the whitespace inside string, template and regex literals kept
+    (it is their value): two texts with one key are one program."""
+    return "".join(token.key() for token in tokenize(text, lang).tokens)
+
+
 def tokenize(text: str, lang: Language | None) -> TokenSeq:
     """Tokens of `text`; their leads, texts and the trail rebuild `text` exactly.
 

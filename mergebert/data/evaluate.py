@@ -30,7 +30,7 @@ from mergebert.core import markers
 from mergebert.core.candidates import ConflictInput, label_units
 from mergebert.core.classifier import Classifier, TokenMergeClassifier
 from mergebert.core.languages import Language, language_for_path
-from mergebert.core.lexer import tokenize
+from mergebert.core.lexer import code_key
 from mergebert.core.linemerge import Chunk, CleanText, LineConflict, conflict_contexts, merge_lines
 from mergebert.core.messages import some_of, warn
 from mergebert.core.patterns import squash
@@ -59,11 +59,7 @@ def same_answer(answer: str, expected: str, lang: Language | None) -> bool:
     regex literal (as `lang`'s grammar finds them) counts, for it is the literal's value."""
     if squash(answer) != squash(expected):
         return False
-    return lang is None or _literal_key(answer, lang) == _literal_key(expected, lang)
-
-
-def _literal_key(text: str, lang: Language) -> str:
-    return "".join(token.key() for token in tokenize(text, lang).tokens)
+    return lang is None or code_key(answer, lang) == code_key(expected, lang)
 
 
 def _judge(answer: str, expected: str, lang: Language | None = None) -> str:
