@@ -114,3 +114,15 @@ def test_a_window_is_the_lines_around_its_conflict(ending: str) -> None:
         assert view.conflict is chunks[at]
         assert view.before == "".join(split_lines(shown[index])[-splice.WINDOW_LINES :])
         assert view.after == "".join(split_lines(after)[: splice.WINDOW_LINES])
+
+
+def test_a_candidate_with_comments_adds_only_the_parse_with_the_base_in_place(parsed: list[str]) -> None:
+    """The comment check reads the sides' comments from the parses the error count made (ours', theirs'),
+    and parses the file once more, with the base in place."""
+    base = "class S {\n  // start the pump\n  int a = 1;\n}\n"
+    ours = "class S {\n  // start the big pump\n  int a = 2;\n}\n"
+    theirs = "class S {\n  // start the pump now\n  int a = 1;\n}\n"
+    result = resolve_text(base, ours, theirs, lang=JAVA)
+    assert (result.conflicts, result.left) == (1, 0)
+    assert "// start the big pump now\n  int a = 2;" in result.text
+    assert len(parsed) == 4, "ours, theirs, the candidate, and the base"

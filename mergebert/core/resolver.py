@@ -20,7 +20,7 @@ from mergebert.core.linemerge import (
     untouched_blocks,
 )
 from mergebert.core.options import DIFF3, GIT_DEFAULT, MergeOptions
-from mergebert.core.splice import OursErrors, SpliceCheck, splice_texts
+from mergebert.core.splice import OursParse, SpliceCheck, splice_texts
 from mergebert.core.textio import UnsupportedContent, decode_sides, dominant_eol, encode, line_endings
 
 MAX_PARSE_CHECKS = 4  # candidates tried per conflict before it is left as it is
@@ -126,13 +126,13 @@ def _choose(
     threshold: float,
     eol: str,
     suggest: bool,
-    ours_errors: OursErrors,
+    ours_parse: OursParse,
 ) -> Resolution:
     if not candidates:
         tokens = len(conflict.token_conflicts)
         reason = f"{tokens} token conflict{'s' * (tokens != 1)} left" if tokens else "no candidate"
         return Resolution(index, None, None, reason)
-    check = SpliceCheck(chunks, index, conflict.lang, eol, ours_errors)
+    check = SpliceCheck(chunks, index, conflict.lang, eol, ours_parse)
     resolution = _first_accepted(index, candidates, check, threshold)
     if suggest:
         resolution = replace(resolution, suggestions=_suggestions(conflict, candidates, check))
@@ -220,12 +220,12 @@ def resolve_text(
     ranking, unranked = rank_or_token_merge(classifier, kept)
     ranked = iter(ranking)
     threshold = classifier.threshold if threshold is None else threshold
-    ours_errors = OursErrors()
+    ours_parse = OursParse()
     resolutions = tuple(
         Resolution(index, None, None, skip)
         if skip is not None
         else _because(
-            _choose(index, conflict, next(ranked), chunks, threshold, eol, suggest, ours_errors), unranked
+            _choose(index, conflict, next(ranked), chunks, threshold, eol, suggest, ours_parse), unranked
         )
         for index, (conflict, skip) in enumerate(zip(inputs, skipped, strict=True))
     )

@@ -3,6 +3,7 @@ than with the sides."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import tree_sitter
@@ -97,12 +98,8 @@ def parse(text: str, lang: Language) -> tree_sitter.Tree:
     return parser_for(lang).parse(text.encode("utf-8"))
 
 
-def error_count(text: str, lang: Language) -> int:
-    """Number of ERROR and MISSING nodes in tree-sitter's parse of `text`."""
-    return _errors(parse(text, lang))
-
-
 def _errors(tree: tree_sitter.Tree) -> int:
+    """Number of ERROR and MISSING nodes in `tree`."""
     if not tree.root_node.has_error:
         return 0
     count = 0
@@ -174,19 +171,21 @@ class FileView:
         return self.before + text + self.after
 
 
-class OursErrors:
-    """error_count of the file with a conflict as ours, remembered: a file's checks share it, since for a
-    file checked whole it is the same text, every conflict as ours, for all of its conflicts."""
+class OursParse:
+    """The parse of the file with a conflict as ours, and its error count, remembered: a file's checks share
+    them, since for a file checked whole it is the same text, every conflict as ours, for all of its
+    conflicts."""
 
     def __init__(self) -> None:
-        self._last: tuple[str, Language, int] | None = None
+        self._last: tuple[str, Language, tree_sitter.Tree, int] | None = None
 
-    def count(self, view: FileView, lang: Language) -> int:
+    def parsed(self, view: FileView, lang: Language) -> tuple[tree_sitter.Tree, int]:
         assert view.conflict is not None
         text = view.with_text(view.conflict.ours)
         if self._last is None or self._last[:2] != (text, lang):
-            self._last = (text, lang, error_count(text, lang))
-        return self._last[2]
+            tree = parse(text, lang)
+            self._last = (text, lang, tree, _errors(tree))
+        return self._last[2:]
 
 
 def moves_the_mark(text: str, conflict: LineConflict, *, at_start: bool) -> bool:
@@ -218,46 +217,42 @@ class SpliceCheck:
         index: int,
         lang: Language | None,
         eol: str = "\n",
-        ours_errors: OursErrors | None = None,
+        ours_parse: OursParse | None = None,
     ) -> None:
         self.lang = lang
         self.eol = eol
-        self.ours_errors = ours_errors or OursErrors()  # one per file: its checks share the parse
+        self.ours_parse = ours_parse or OursParse()  # one per file: its checks share the parse
         self.view = FileView(chunks, index)
         assert self.view.conflict is not None
         self.merged = merged_lines(self.view.conflict)
-        self._allowed: int | None = None
-        self._sides_comment_words: set[str] | None = None
         self._refusals: dict[str, str | None] = {}
 
-    @property
-    def allowed(self) -> int:
-        if self._allowed is None:
-            assert self.lang is not None and self.view.conflict is not None
-            self._allowed = max(
-                self.ours_errors.count(self.view, self.lang),
-                error_count(self.view.with_text(self.view.conflict.theirs), self.lang),
-            )
-        return self._allowed
+    @functools.cached_property
+    def _theirs(self) -> tree_sitter.Tree:
+        assert self.lang is not None and self.view.conflict is not None
+        return parse(self.view.with_text(self.view.conflict.theirs), self.lang)
 
-    @property
+    @functools.cached_property
+    def allowed(self) -> int:
+        assert self.lang is not None
+        return max(self.ours_parse.parsed(self.view, self.lang)[1], _errors(self._theirs))
+
+    @functools.cached_property
     def sides_comment_words(self) -> set[str]:
         """The words of the comments reaching into the conflict, in the file with each side in place."""
-        if self._sides_comment_words is None:
-            assert self.lang is not None and self.view.conflict is not None
-            conflict = self.view.conflict
-            sides = (conflict.ours, conflict.base, conflict.theirs)
-            self._sides_comment_words = set().union(*(self._in_place(side)[1] for side in sides))
-        return self._sides_comment_words
+        assert self.lang is not None and self.view.conflict is not None
+        conflict = self.view.conflict
+        ours = self.ours_parse.parsed(self.view, self.lang)[0]
+        base = parse(self.view.with_text(conflict.base), self.lang)
+        trees = ((ours, conflict.ours), (base, conflict.base), (self._theirs, conflict.theirs))
+        return set().union(*(self._comment_words(tree, side) for tree, side in trees))
 
-    def _in_place(self, text: str) -> tuple[tree_sitter.Tree, set[str]]:
-        """The parse of the file with `text` in the conflict's place, and the words of the comments reaching
-        into it: read in the file, a `//` inside a doc comment or JSX text is no comment."""
-        assert self.lang is not None
-        whole = self.view.with_text(text)
-        tree, source = parse(whole, self.lang), whole.encode("utf-8")
-        start = len(self.view.before.encode("utf-8"))
-        return tree, comment_words(tree, source, start, len(source) - len(self.view.after.encode("utf-8")))
+    def _comment_words(self, tree: tree_sitter.Tree, text: str) -> set[str]:
+        """The words of the comments reaching into the conflict in `tree`, the parse of the file with `text`
+        in the conflict's place: read in the file, a `//` inside a doc comment or JSX text is no comment."""
+        source = self.view.with_text(text).encode("utf-8")
+        start, after = len(self.view.before.encode("utf-8")), len(self.view.after.encode("utf-8"))
+        return comment_words(tree, source, start, len(source) - after)
 
     def refusal(self, text: str) -> str | None:
         """Why `text` cannot replace the conflict, or None when it can."""
@@ -274,7 +269,8 @@ class SpliceCheck:
             return "would empty the file"
         if self.lang is None:
             return None
-        tree, words = self._in_place(text)
+        tree = parse(self.view.with_text(text), self.lang)
+        words = self._comment_words(tree, text)
         if words and not words <= self.sides_comment_words:  # black's check, for comments
             return "would put code inside a comment"
         if _errors(tree) > self.allowed:
