@@ -54,8 +54,8 @@ def diff3_tokens(a: TokenSeq, base: TokenSeq, b: TokenSeq) -> list[MergeItem]:
     first token after a change is placed on its line by `_first_lead` and `_line_break_kept`.
     """
     ta, tbase, tb = a.keys(), base.keys(), b.keys()
-    eol = "\r\n" if any("\r\n" in side.render() for side in (a, base, b)) else "\n"
     items: list[MergeItem] = []
+    eol = ""  # the sides' line ending, found where first needed
     ia = ib = iz = 0
     for z_start, z_end, a_start, a_end, b_start, b_end in _sync_regions(tbase, ta, tb):
         changer: TokenSeq | None = None  # the one side whose change comes right before this stretch
@@ -79,6 +79,7 @@ def diff3_tokens(a: TokenSeq, base: TokenSeq, b: TokenSeq) -> list[MergeItem]:
         alone = None
         if unchanged and items and not unchanged[0].in_literal:
             alone = unchanged[0].lead  # a token conflict before it may be resolved to nothing
+            eol = eol or _line_ending(a, base, b)
             first = _first_lead(
                 (a.tokens[a_start], base.tokens[z_start], b.tokens[b_start]),
                 (a_start, z_start, b_start),
@@ -129,6 +130,12 @@ def _first_lead(
         return merged
     changers = full(*changer)
     return changers if "\n" in merged and "\n" not in changers else merged
+
+
+def _line_ending(*sides: TokenSeq) -> str:
+    """The sides' line ending: CRLF where one of their line breaks is one."""
+    crlf = any("\r\n" in token.lead for side in sides for token in side.tokens)
+    return "\r\n" if crlf or any("\r\n" in side.trail for side in sides) else "\n"
 
 
 def _line_break_kept(token: Token, changers_lead: str) -> Token:
