@@ -232,10 +232,10 @@ def _concatenate(parts: Sequence[Sequence[Token]], conflict: ConflictInput) -> l
     tokens: list[Token] = []
     for part in parts:
         if tokens and part and "\n" not in part[0].lead:
-            place = _places(conflict)
-            side, i = place.get(id(tokens[-1]), ((), -1))
-            ended_line = i >= 0 and (i + 1 == len(side) or "\n" in side[i + 1].lead)
-            began_line = place.get(id(part[0]), ((), -1))[1] == 0 and not tokens[-1].holds_its_line_end
+            ended_line = _line_end_after(tokens[-1], conflict) is not None
+            began_line = (
+                _places(conflict).get(id(part[0]), ((), -1))[1] == 0 and not tokens[-1].holds_its_line_end
+            )
             if ended_line or began_line:
                 part = [Token(part[0].text, eol + part[0].lead), *part[1:]]
         tokens.extend(part)
@@ -294,16 +294,21 @@ def _after_resolution(
     it."""
     if not before or not run or "\n" in run[0].lead or run[0].in_literal or not before[-1].holds_its_line_end:
         return run
-    side, i = _places(conflict).get(id(before[-1]), ((), -1))
-    if not 0 <= i < len(side):
+    after = _line_end_after(before[-1], conflict)
+    if after is None:
         return run
+    return (replace(run[0], lead=after or _eol(conflict.ours, conflict.theirs) + run[0].lead), *run[1:])
+
+
+def _line_end_after(token: Token, conflict: ConflictInput) -> str | None:
+    """Where `token` ends a line of its side, the whitespace that side writes after it ("" at the side's
+    end); None where its line goes on, or where it is no side's token."""
+    side, i = _places(conflict).get(id(token), ((), -1))
+    if i < 0:
+        return None
     if i + 1 == len(side):
-        lead = _eol(conflict.ours, conflict.theirs) + run[0].lead
-    elif "\n" in side[i + 1].lead:
-        lead = side[i + 1].lead
-    else:
-        return run
-    return (replace(run[0], lead=lead), *run[1:])
+        return ""
+    return side[i + 1].lead if "\n" in side[i + 1].lead else None
 
 
 def label_units(conflict: ConflictInput, resolution: str) -> list[frozenset[int]] | None:
